@@ -1,0 +1,57 @@
+# The two commands: `make run` and `make test`. Everything else is a helper.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 5000
+# Plugins that ship in plugins/ (installed into the venv as separate distributions).
+PLUGIN_DIRS := $(wildcard plugins/*/pyproject.toml)
+
+.PHONY: run test test-sqlite test-postgres lint bench translations install install-dev clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade "pip>=24,<27"
+
+# Re-install only when the dependency declarations change.
+.make-install.stamp: $(BIN)/python setup.cfg pyproject.toml $(PLUGIN_DIRS)
+	$(BIN)/pip install --quiet -e . $(foreach p,$(PLUGIN_DIRS),-e $(dir $(p)))
+	touch $@
+
+.make-install-dev.stamp: .make-install.stamp
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@
+
+install: .make-install.stamp translations
+install-dev: .make-install-dev.stamp translations
+
+translations: .make-install.stamp
+	@$(BIN)/pybabel compile --use-fuzzy -q -d portal/translations
+
+run: install
+	PORTAL_SESSION_COOKIE_SECURE=0 $(BIN)/portal db upgrade
+	PORTAL_SESSION_COOKIE_SECURE=0 $(BIN)/portal demo
+	@echo "Portal: http://$(HOST):$(PORT)/  (admin area: http://$(HOST):$(PORT)/admin/)"
+	PORTAL_SESSION_COOKIE_SECURE=0 $(BIN)/gunicorn --bind $(HOST):$(PORT) --workers 2 \
+		--access-logfile - wsgi:app
+
+# Whole suite on SQLite, then on PostgreSQL when one answers (required when PORTAL_REQUIRE_POSTGRES=1).
+test: install-dev
+	$(BIN)/python -m portal.testing.run
+
+test-sqlite: install-dev
+	$(BIN)/python -m portal.testing.run --only sqlite
+
+test-postgres: install-dev
+	$(BIN)/python -m portal.testing.run --only postgres
+
+lint: install-dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
+
+bench: install-dev
+	@for f in bench/*.py; do echo "== $$f"; $(BIN)/python $$f || exit 1; done
+
+clean:
+	rm -rf $(VENV) .make-*.stamp

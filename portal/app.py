@@ -1,0 +1,111 @@
+"""Application factory: extensions -> blueprints -> plugins -> themes."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from portal.clock import Clock, SystemClock
+from portal.extensions import babel, bootstrap, csrf, db, limiter, migrate
+from portal.hooks.manager import build_plugin_manager
+from portal.settings import PROJECT_ROOT, flask_config, load_settings
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    """SQLite: enforce foreign keys, and use WAL so readers do not block the writer."""
+    if isinstance(dbapi_connection, sqlite3.Connection):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA busy_timeout=5000")
+        cursor.close()
+
+
+def create_app(
+    overrides: Mapping[str, Any] | None = None,
+    *,
+    clock: Clock | None = None,
+    extra_plugins: Iterable[object] = (),
+    instance_path: str | os.PathLike[str] | None = None,
+) -> Flask:
+    """Build the portal.
+
+    ``overrides`` take precedence over the settings file and environment (tests use them);
+    ``clock`` replaces the system clock; ``extra_plugins`` are registered like enabled plugins
+    without being installed (how tests load a plugin).
+    """
+    instance = instance_path or os.environ.get("PORTAL_INSTANCE_PATH") or PROJECT_ROOT / "instance"
+    app = Flask(__name__, instance_path=str(Path(instance).resolve()))
+    settings = load_settings(Path(app.instance_path), overrides=overrides)
+    app.config.update(flask_config(settings))
+    app.extensions["portal.clock"] = clock or SystemClock()
+
+    _init_extensions(app)
+    _init_blueprints(app)
+    _init_plugins(app, settings["plugins"], extra_plugins)
+    _init_shell(app)
+    return app
+
+
+def _init_extensions(app: Flask) -> None:
+    from portal.web.i18n import select_locale
+    from portal.web.identity import init_identity
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale)
+    bootstrap.init_app(app)
+    limiter.init_app(app)
+    init_identity(app)
+
+
+def _init_blueprints(app: Flask) -> None:
+    from portal.web.admin import admin
+    from portal.web.auth import admin_auth, client_auth
+    from portal.web.client import client
+    from portal.web.language import language
+
+    for blueprint in (admin_auth, admin, client_auth, client, language):
+        app.register_blueprint(blueprint)
+
+
+def _init_plugins(app: Flask, enabled: list[str], extra: Iterable[object]) -> None:
+    from portal.cli import register_commands
+
+    plugins = build_plugin_manager(enabled, extra=extra)
+    app.extensions["portal.plugins"] = plugins
+    for blueprint in plugins.collect("register_blueprints"):
+        if getattr(blueprint, "portal_area", None) not in ("admin", "client"):
+            raise ValueError(
+                f"plugin blueprint {blueprint.name!r} must set portal_area to 'admin' or 'client'"
+            )
+        app.register_blueprint(blueprint)
+    register_commands(app, plugins.collect("register_cli_commands"))
+
+
+def _init_shell(app: Flask) -> None:
+    from flask_babel import get_locale
+
+    from portal.web.errors import init_errors
+    from portal.web.formatting import init_formatting
+    from portal.web.i18n import available_locales
+    from portal.web.theming import init_theming
+
+    init_theming(app)
+    init_formatting(app)
+    init_errors(app)
+
+    app.jinja_env.globals.update(
+        get_locale=get_locale,
+        available_locales=available_locales,
+        company_name=app.config["PORTAL"]["company_name"],
+    )

@@ -1,0 +1,89 @@
+"""The ``portal`` command (also ``flask --app wsgi ...``): db, demo, plugins, staff."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import click
+from flask import Flask
+from flask.cli import FlaskGroup
+
+from portal.web.context import clock, plugins
+
+
+def _create_app() -> Flask:
+    from portal.app import create_app
+
+    return create_app()
+
+
+main = FlaskGroup(
+    create_app=_create_app,
+    add_version_option=False,
+    help="Billing portal administration. Run `portal COMMAND --help` for details.",
+)
+
+
+@click.command("demo")
+def demo_command() -> None:
+    """Fill an empty database with demo staff, a client and products (safe to repeat)."""
+    from portal.services.demo import DEMO_LOGINS, load_demo_data
+
+    created = load_demo_data(clock())
+    click.echo("Demo data " + ("loaded." if created else "already present."))
+    for area, email, password in DEMO_LOGINS:
+        click.echo(f"  {area:<12} {email:<24} password: {password}")
+
+
+@click.group("plugins")
+def plugins_group() -> None:
+    """Inspect plugins."""
+
+
+@plugins_group.command("list")
+def plugins_list() -> None:
+    """Show discovered plugins: enabled, disabled or failed (with the error)."""
+    infos = sorted(plugins().infos.values(), key=lambda info: info.name)
+    if not infos:
+        click.echo("No plugins discovered (entry point group portal.plugins).")
+    for info in infos:
+        line = f"{info.name:<20} {info.state:<9} {info.version:<10} {info.module}"
+        click.echo(line.rstrip())
+        if info.error:
+            click.echo(f"    error: {info.error}")
+
+
+@click.group("staff")
+def staff_group() -> None:
+    """Manage staff accounts."""
+
+
+@staff_group.command("create")
+@click.option("--email", required=True)
+@click.option("--first-name", required=True)
+@click.option("--last-name", default="")
+@click.password_option()
+def staff_create(email: str, first_name: str, last_name: str, password: str) -> None:
+    """Create a staff member who can sign in at /admin/login."""
+    from portal.services.accounts import AccountError, create_staff
+
+    try:
+        staff = create_staff(
+            email=email,
+            password=password,
+            first_name=first_name,
+            last_name=last_name,
+            clock=clock(),
+        )
+    except AccountError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"Staff member {staff.id} created: {staff.email}")
+
+
+def register_commands(app: Flask, extra: Iterable[Any]) -> None:
+    for command in (demo_command, plugins_group, staff_group, *extra):
+        app.cli.add_command(command)
+
+
+__all__ = ["main", "register_commands"]

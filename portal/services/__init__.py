@@ -1,0 +1,1 @@
+"""Use cases. Services own the transaction, call ``portal.billing`` and fire hooks."""

@@ -1,0 +1,1 @@
+"""Web layer: blueprints (views and forms only) and the shell around them."""

@@ -1,0 +1,24 @@
+"""Client-area views. Every query here is scoped to ``current_user`` (the signed-in client)."""
+
+from __future__ import annotations
+
+from flask import Blueprint, render_template
+from flask_login import login_required
+
+from portal.web.context import plugins
+from portal.web.identity import Area
+
+client = Blueprint("client", __name__)
+client.portal_area = Area.CLIENT  # type: ignore[attr-defined]
+
+
+@client.before_request
+@login_required
+def _require_client() -> None:
+    """Every client-area view needs a signed-in client."""
+
+
+@client.route("/")
+def dashboard() -> str:
+    panels = sorted(plugins().collect("register_client_area_panels"), key=lambda p: p.order)
+    return render_template("client/dashboard.html", panels=panels)

@@ -1,0 +1,16 @@
+"""Accessors for what ``create_app`` hangs on the application: the clock and the plugins."""
+
+from __future__ import annotations
+
+from flask import current_app
+
+from portal.clock import Clock
+from portal.hooks.manager import PortalPlugins
+
+
+def clock() -> Clock:
+    return current_app.extensions["portal.clock"]
+
+
+def plugins() -> PortalPlugins:
+    return current_app.extensions["portal.plugins"]

@@ -1,0 +1,89 @@
+"""Separate identities for the two areas, on top of Flask-Login.
+
+Flask-Login keeps one user per session; we need two that never leak into each other (a staff
+member may sign in as a client in another tab). So each area keeps its own session key, and
+Flask-Login's ``current_user`` is whoever is signed in *for the area of the blueprint serving the
+request*: a staff session means nothing to a client-area view and vice versa.
+"""
+
+from __future__ import annotations
+
+import enum
+from typing import Any
+
+from flask import Flask, Request, current_app, redirect, request, session, url_for
+from flask_login import AnonymousUserMixin
+from werkzeug.wrappers import Response
+
+from portal.extensions import db, login_manager
+from portal.models import Client, Staff
+from portal.web.safe_redirect import is_safe_next
+
+
+class Area(enum.StrEnum):
+    ADMIN = "admin"
+    CLIENT = "client"
+
+
+SESSION_KEYS = {Area.ADMIN: "_staff", Area.CLIENT: "_client"}
+MODELS: dict[Area, type[Staff] | type[Client]] = {Area.ADMIN: Staff, Area.CLIENT: Client}
+LOGIN_ENDPOINTS = {Area.ADMIN: "admin_auth.login", Area.CLIENT: "client_auth.login"}
+
+
+def request_area(req: Request | None = None) -> Area | None:
+    """The area of the blueprint serving the request (``bp.portal_area``), or None."""
+    req = req or request
+    if not req.blueprint:
+        return None
+    blueprint = current_app.blueprints.get(req.blueprint.split(".")[0])
+    area = getattr(blueprint, "portal_area", None)
+    return Area(area) if area else None
+
+
+def identity_for(area: Area) -> Staff | Client | None:
+    """The signed-in account of an area, checked against its current session token."""
+    raw = session.get(SESSION_KEYS[area])
+    if not raw or ":" not in raw:
+        return None
+    user_id, token = raw.split(":", 1)
+    if not user_id.isdigit():
+        return None
+    account = db.session.get(MODELS[area], int(user_id))
+    if account is None or account.session_token != token or not account.is_active:
+        return None
+    return account
+
+
+def sign_in(area: Area, account: Staff | Client) -> None:
+    session[SESSION_KEYS[area]] = account.session_identity
+    session.permanent = True
+
+
+def sign_out(area: Area) -> None:
+    session.pop(SESSION_KEYS[area], None)
+
+
+class Anonymous(AnonymousUserMixin):
+    language = None
+
+
+def _load_for_request(req: Request) -> Any:
+    area = request_area(req)
+    return identity_for(area) if area else None
+
+
+def _unauthorized() -> Response:
+    area = request_area() or Area.CLIENT
+    target = request.full_path if request.method == "GET" else None
+    args = {"next": target.rstrip("?")} if target and is_safe_next(target) else {}
+    return redirect(url_for(LOGIN_ENDPOINTS[area], **args))
+
+
+def init_identity(app: Flask) -> None:
+    login_manager.init_app(app)
+    login_manager.anonymous_user = Anonymous
+    login_manager.request_loader(_load_for_request)
+    login_manager.unauthorized_handler(_unauthorized)
+    # Flask-Login's own session cookie/remember machinery is not used.
+    app.config["REMEMBER_COOKIE_SECURE"] = app.config["SESSION_COOKIE_SECURE"]
+    app.config["SESSION_PROTECTION"] = None

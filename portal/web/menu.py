@@ -1,0 +1,41 @@
+"""Admin menu items and client-area panels: what core and plugins contribute to the shell."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+#: The admin top menu, in the order staff know from WHMCS (Клиенты | Заказы | Биллинг | ...).
+ADMIN_SECTIONS: tuple[str, ...] = (
+    "clients",
+    "orders",
+    "billing",
+    "support",
+    "reports",
+    "utilities",
+    "plugins",
+    "settings",
+)
+
+
+@dataclass(frozen=True)
+class MenuItem:
+    """A link in an admin menu section. ``label`` is a lazy-translatable string."""
+
+    section: str
+    label: str
+    endpoint: str
+    order: int = 100
+
+    def __post_init__(self) -> None:
+        if self.section not in ADMIN_SECTIONS:
+            raise ValueError(f"unknown admin section {self.section!r}; one of {ADMIN_SECTIONS}")
+
+
+@dataclass(frozen=True)
+class Panel:
+    """A panel on the client-area dashboard; ``render`` returns HTML for the signed-in client."""
+
+    title: str
+    render: Callable[[object], str]
+    order: int = 100
