@@ -20,13 +20,20 @@ from portal.settings import PROJECT_ROOT, flask_config, load_settings
 
 @event.listens_for(Engine, "connect")
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    """SQLite: enforce foreign keys, and use WAL so readers do not block the writer."""
+    """SQLite: enforce foreign keys, use WAL so readers do not block the writer."""
     if isinstance(dbapi_connection, sqlite3.Connection):
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA busy_timeout=5000")
         cursor.close()
+        # SQLite's lower() folds ASCII only; searching "ромашка" must find "Ромашка" as on
+        # PostgreSQL, and ILIKE compiles to lower() here.
+        dbapi_connection.create_function("lower", 1, _unicode_lower, deterministic=True)
+
+
+def _unicode_lower(value: object) -> object:
+    return value.lower() if isinstance(value, str) else value
 
 
 def create_app(

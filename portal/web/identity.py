@@ -79,7 +79,24 @@ def _unauthorized() -> Response:
     return redirect(url_for(LOGIN_ENDPOINTS[area], **args))
 
 
+def require_identity() -> Response | None:
+    """Secure by default: every view of an area needs that area's sign-in, plugin views too.
+
+    Only blueprints marked ``portal_public = True`` (sign-in, registration) are open.
+    """
+    area = request_area()
+    if area is None or request.blueprint is None:
+        return None
+    blueprint = current_app.blueprints[request.blueprint.split(".")[0]]
+    if getattr(blueprint, "portal_public", False) or request.method == "OPTIONS":
+        return None
+    if identity_for(area) is None:
+        return _unauthorized()
+    return None
+
+
 def init_identity(app: Flask) -> None:
+    app.before_request(require_identity)
     login_manager.init_app(app)
     login_manager.anonymous_user = Anonymous
     login_manager.request_loader(_load_for_request)

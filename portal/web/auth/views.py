@@ -30,8 +30,10 @@ from portal.web.safe_redirect import is_safe_next
 
 admin_auth = Blueprint("admin_auth", __name__, url_prefix="/admin")
 admin_auth.portal_area = Area.ADMIN  # type: ignore[attr-defined]
+admin_auth.portal_public = True  # type: ignore[attr-defined]
 client_auth = Blueprint("client_auth", __name__)
 client_auth.portal_area = Area.CLIENT  # type: ignore[attr-defined]
+client_auth.portal_public = True  # type: ignore[attr-defined]
 
 HOME = {Area.ADMIN: "admin.dashboard", Area.CLIENT: "client.dashboard"}
 

@@ -1,21 +1,15 @@
-"""Client-area views. Every query here is scoped to ``current_user`` (the signed-in client)."""
+"""Client-area views. Sign-in is required for all of them (portal.web.identity); every query
+here is scoped to ``current_user``, the signed-in client."""
 
 from __future__ import annotations
 
 from flask import Blueprint, render_template
-from flask_login import login_required
 
 from portal.web.context import plugins
 from portal.web.identity import Area
 
 client = Blueprint("client", __name__)
 client.portal_area = Area.CLIENT  # type: ignore[attr-defined]
-
-
-@client.before_request
-@login_required
-def _require_client() -> None:
-    """Every client-area view needs a signed-in client."""
 
 
 @client.route("/")

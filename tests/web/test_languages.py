@@ -1,0 +1,101 @@
+"""Languages: preference, switcher, browser, default; money and dates per locale."""
+
+import subprocess
+import sys
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from babel.messages.pofile import read_po
+from flask import Flask
+
+from portal.extensions import db
+from portal.settings import PROJECT_ROOT
+from portal.web.formatting import money, short_date
+
+
+def test_browser_language_then_default(web) -> None:
+    russian = web.get("/login", headers={"Accept-Language": "ru-RU,ru;q=0.9"})
+    assert "Вход в личный кабинет" in russian.get_data(as_text=True)
+    english = web.get("/login", headers={"Accept-Language": "de-DE"})
+    assert "Sign in to the client area" in english.get_data(as_text=True)  # default is en here
+
+
+def test_switcher_sets_the_language_and_remembers_it_for_the_client(
+    client_web, client_account
+) -> None:
+    response = client_web.submit("/language", {"language": "ru", "next": "/"}, form_page="/")
+    assert response.status_code == 302 and response.location == "/"
+    assert "Выйти" in client_web.get("/").get_data(as_text=True)
+    db.session.refresh(client_account)
+    assert client_account.language == "ru"
+
+
+def test_user_preference_beats_the_browser(app: Flask, client_account) -> None:
+    client_account.language = "ru"
+    db.session.commit()
+    web = app.test_client()
+    web.sign_in_client(client_account.email)
+    page = web.get("/", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert "Выйти" in page
+
+
+def test_switcher_refuses_unknown_language_and_foreign_next(web) -> None:
+    assert web.submit("/language", {"language": "xx"}, form_page="/login").status_code == 400
+    response = web.submit(
+        "/language", {"language": "ru", "next": "https://evil.example"}, form_page="/login"
+    )
+    assert response.location == "/"
+
+
+@pytest.mark.parametrize(
+    ("locale", "amount", "expected"),
+    [
+        ("ru", Decimal("48336.005"), "48\xa0336,01\xa0₽"),
+        ("en", Decimal("48336.005"), "RUB48,336.01"),
+        ("en", Decimal("0.125"), "RUB0.13"),  # Babel alone would give 0.12 (half-even)
+        ("ru", Decimal("-669"), "-669,00\xa0₽"),
+    ],
+)
+def test_money_is_rounded_half_up_then_formatted_per_locale(
+    app: Flask, locale: str, amount: Decimal, expected: str
+) -> None:
+    from flask_babel import force_locale
+
+    with app.test_request_context(), force_locale(locale):
+        assert money(amount, "RUB").replace("\u202f", "\xa0") == expected
+
+
+def test_money_refuses_floats(app: Flask) -> None:
+    with app.test_request_context(), pytest.raises(TypeError):
+        money(0.1, "RUB")  # type: ignore[arg-type]
+
+
+def test_dates_per_locale(app: Flask) -> None:
+    from flask_babel import force_locale
+
+    with app.test_request_context():
+        with force_locale("ru"):
+            assert short_date(date(2019, 2, 1)) == "01.02.2019"
+        with force_locale("en"):
+            assert short_date(date(2019, 2, 1)) == "2/1/19"
+
+
+def test_catalogues_are_complete(tmp_path) -> None:
+    """Every message in the code and templates has a Russian and an English translation."""
+    pot = tmp_path / "messages.pot"
+    subprocess.run(
+        [sys.executable, "-m", "babel.messages.frontend", "extract", "-F",
+         str(PROJECT_ROOT / "babel.cfg"), "-k", "_l", "-o", str(pot), str(PROJECT_ROOT)],
+        check=True,
+        cwd=PROJECT_ROOT,
+    )
+    with pot.open("rb") as fh:
+        wanted = {m.id for m in read_po(fh) if m.id}
+    for locale in ("ru", "en"):
+        path = PROJECT_ROOT / "portal" / "translations" / locale / "LC_MESSAGES" / "messages.po"
+        with path.open("rb") as fh:
+            catalog = read_po(fh)
+        translated = {m.id for m in catalog if m.id and m.string and not m.fuzzy}
+        missing = sorted(str(m) for m in wanted - translated)
+        assert not missing, f"{locale}: {len(missing)} untranslated, e.g. {missing[:5]}"

@@ -1,0 +1,143 @@
+"""Plugins: discovery by entry point, enabled/disabled/broken, every hook wired and documented."""
+
+import inspect
+import re
+import textwrap
+from pathlib import Path
+
+import pytest
+from flask import Flask
+
+from portal.hooks import specs
+from portal.hooks.manager import build_plugin_manager
+from portal.settings import PROJECT_ROOT
+from tests.plugins import exerciser
+
+HOOKSPECS = sorted(
+    name for name, obj in inspect.getmembers(specs, inspect.isfunction)
+    if hasattr(obj, "portal_spec")
+)
+
+
+@pytest.fixture
+def installed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Three distributions installed on sys.path: a good, a broken and an unenabled plugin."""
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "goodplug.py").write_text(
+        textwrap.dedent(
+            """
+            from portal import hookimpl
+            from portal.web.menu import MenuItem
+
+            @hookimpl
+            def register_admin_menu_items():
+                return [MenuItem("reports", "Good report", "admin.dashboard")]
+            """
+        )
+    )
+    (site / "brokenplug.py").write_text("raise RuntimeError('cannot reach the PBX')\n")
+    (site / "idleplug.py").write_text("")
+    for name, module in [("goodplug", "goodplug"), ("brokenplug", "brokenplug"),
+                         ("idleplug", "idleplug")]:
+        info = site / f"{name}-1.2.3.dist-info"
+        info.mkdir()
+        (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: 1.2.3\n")
+        (info / "entry_points.txt").write_text(f"[portal.plugins]\n{name} = {module}\n")
+    monkeypatch.syspath_prepend(str(site))
+    return site
+
+
+def test_only_enabled_plugins_load_and_a_broken_one_is_reported(installed: Path) -> None:
+    plugins = build_plugin_manager(["goodplug", "brokenplug", "missingplug"])
+    states = {name: info.state for name, info in plugins.infos.items()}
+    assert states == {
+        "goodplug": "enabled",
+        "brokenplug": "failed",
+        "idleplug": "disabled",
+        "missingplug": "failed",
+    }
+    assert "RuntimeError: cannot reach the PBX" in plugins.infos["brokenplug"].error
+    assert plugins.infos["missingplug"].error == "not installed"
+    assert plugins.infos["goodplug"].version == "1.2.3"
+    labels = [item.label for item in plugins.collect("register_admin_menu_items")]
+    assert labels == ["Good report"]
+
+
+def test_portal_starts_with_a_broken_plugin_and_shows_it(
+    installed: Path, make_app, staff_member
+) -> None:
+    app: Flask = make_app(plugins=["goodplug", "brokenplug"])
+    with app.app_context():
+        web = app.test_client()
+        web.sign_in_staff(staff_member.email)
+        page = web.get("/admin/plugins").get_data(as_text=True)
+        assert re.search(r'data-plugin="brokenplug".*?failed.*?cannot reach the PBX', page, re.S)
+        assert re.search(r'data-plugin="idleplug".*?disabled', page, re.S)
+        assert "Good report" in web.get("/admin/section/reports").get_data(as_text=True)
+        result = app.test_cli_runner().invoke(args=["plugins", "list"])
+        assert result.exit_code == 0
+        assert re.search(r"brokenplug\s+failed\s+1\.2\.3", result.output)
+        assert "error: RuntimeError: cannot reach the PBX" in result.output
+        assert re.search(r"goodplug\s+enabled", result.output)
+        assert re.search(r"idleplug\s+disabled", result.output)
+
+
+def test_tests_never_autoload_installed_plugins(installed: Path, app: Flask) -> None:
+    from portal.web.context import plugins
+
+    assert all(info.state == "disabled" for info in plugins().infos.values())
+
+
+def test_exerciser_implements_every_hookspec() -> None:
+    implemented = {name for name in dir(exerciser) if hasattr(getattr(exerciser, name), "portal_impl")}
+    assert implemented == set(HOOKSPECS)
+
+
+def test_every_hookspec_is_documented() -> None:
+    text = (PROJECT_ROOT / "docs" / "hooks.md").read_text()
+    documented = set(re.findall(r"^### `(\w+)", text, re.M))
+    assert documented == set(HOOKSPECS)
+
+
+@pytest.fixture
+def exercised(make_app):
+    app: Flask = make_app(extra_plugins=(exerciser,))
+    with app.app_context():
+        yield app
+
+
+def test_register_blueprints_and_admin_menu_items(exercised: Flask, staff_member) -> None:
+    web = exercised.test_client()
+    assert web.get("/admin/exerciser/").status_code == 302  # admin area: staff sign-in needed
+    web.sign_in_staff(staff_member.email)
+    assert web.get("/admin/exerciser/").get_data(as_text=True) == "exerciser admin page"
+    menu = web.get("/admin/").get_data(as_text=True)
+    assert 'href="/admin/exerciser/"' in menu and "Exerciser tools" in menu
+
+
+def test_register_client_area_panels(exercised: Flask, client_account) -> None:
+    web = exercised.test_client()
+    web.sign_in_client(client_account.email)
+    page = web.get("/").get_data(as_text=True)
+    assert f"<b>panel for {client_account.email}</b>" in page
+    assert web.get("/exerciser/").get_data(as_text=True).endswith(client_account.email)
+
+
+def test_register_cli_commands(exercised: Flask) -> None:
+    result = exercised.test_cli_runner().invoke(args=["exerciser-hello"])
+    assert result.output.strip() == "hello from the exerciser"
+
+
+def test_plugin_blueprint_must_declare_its_area(make_app) -> None:
+    from flask import Blueprint
+
+    from portal import hookimpl
+
+    class Careless:
+        @hookimpl
+        def register_blueprints(self):
+            return [Blueprint("careless", __name__)]
+
+    with pytest.raises(ValueError, match="must set portal_area"):
+        make_app(extra_plugins=(Careless(),))

@@ -1,0 +1,46 @@
+"""Client-area themes: override by file name, fall back to default, switch at run time."""
+
+from pathlib import Path
+
+from flask import Flask
+
+from portal.settings import PROJECT_ROOT
+
+TEST_THEMES = str(Path(__file__).resolve().parent.parent / "themes")
+THEME_PATHS = [TEST_THEMES, str(PROJECT_ROOT / "themes")]
+
+
+def test_theme_overrides_a_template_and_falls_back_for_the_rest(make_app) -> None:
+    themed: Flask = make_app(theme="testtheme", theme_paths=THEME_PATHS)
+    with themed.app_context():
+        web = themed.test_client()
+        login = web.get("/login").get_data(as_text=True)
+        assert "Test theme sign-in" in login
+        register = web.get("/register").get_data(as_text=True)
+        assert "Create an account" in register  # not in the test theme: default theme's page
+        css = web.get("/theme/static/theme.css")
+        assert b"#123456" in css.data
+
+
+def test_default_theme_when_none_is_chosen(web) -> None:
+    page = web.get("/login").get_data(as_text=True)
+    assert "Sign in to the client area" in page
+    assert b".client-panel" in web.get("/theme/static/theme.css").data
+    assert web.get("/theme/static/missing.css").status_code == 404
+    assert web.get("/theme/static/../../setup.cfg").status_code == 404
+
+
+def test_staff_switch_the_theme_in_settings(make_app, staff_member) -> None:
+    themed: Flask = make_app(theme_paths=THEME_PATHS)
+    with themed.app_context():
+        visitor = themed.test_client()
+        assert "Sign in to the client area" in visitor.get("/login").get_data(as_text=True)
+        staff = themed.test_client()
+        staff.sign_in_staff(staff_member.email)
+        page = staff.get("/admin/settings/appearance").get_data(as_text=True)
+        assert "testtheme" in page
+        response = staff.submit("/admin/settings/appearance", {"theme": "testtheme"})
+        assert response.status_code == 302
+        assert "Test theme sign-in" in visitor.get("/login").get_data(as_text=True)
+        refused = staff.submit("/admin/settings/appearance", {"theme": "../../etc"})
+        assert "Not a valid choice" in refused.get_data(as_text=True)
