@@ -7,7 +7,7 @@ PORT ?= 5000
 # Plugins that ship in plugins/ (installed into the venv as separate distributions).
 PLUGIN_DIRS := $(wildcard plugins/*/pyproject.toml)
 
-.PHONY: run test test-sqlite test-postgres lint bench translations install install-dev clean
+.PHONY: run test test-sqlite test-postgres lint bench translations messages install install-dev clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -55,3 +55,9 @@ bench: install-dev
 
 clean:
 	rm -rf $(VENV) .make-*.stamp
+
+# Extract messages and update both catalogues (then translate the new Russian entries).
+messages: install-dev
+	$(BIN)/pybabel extract -F babel.cfg -k _l -o portal/translations/messages.pot .
+	$(BIN)/pybabel update -i portal/translations/messages.pot -d portal/translations --no-fuzzy-matching
+	rm portal/translations/messages.pot

@@ -9,7 +9,7 @@ import click
 from flask import Flask
 from flask.cli import FlaskGroup
 
-from portal.web.context import clock, plugins
+from portal.app_state import clock, plugins
 
 
 def _create_app() -> Flask:

@@ -71,7 +71,9 @@ def _coerce(key: str, raw: str, default: Any) -> Any:
         try:
             return int(raw)
         except ValueError:
-            raise SettingsError(f"PORTAL_{key.upper()} must be a whole number, not {raw!r}") from None
+            raise SettingsError(
+                f"PORTAL_{key.upper()} must be a whole number, not {raw!r}"
+            ) from None
     if isinstance(default, list):
         return [part.strip() for part in raw.split(",") if part.strip()]
     return raw

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import secrets
 from datetime import datetime
 
@@ -58,7 +59,5 @@ class AccountMixin:
 
 def burn_password_check(password: str) -> None:
     """Spend the same effort as a real check when the e-mail is unknown (no user enumeration)."""
-    try:
+    with contextlib.suppress(VerificationError):
         _hasher.verify(_DUMMY_HASH, password)
-    except VerificationError:
-        pass

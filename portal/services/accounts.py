@@ -37,9 +37,9 @@ def authenticate(model: type[Staff] | type[Client], email: str, password: str, c
 
 
 def email_taken(model: type[Staff] | type[Client], email: str) -> bool:
-    return db.session.scalar(
-        select(model.id).where(model.email == normalise_email(email))
-    ) is not None
+    return (
+        db.session.scalar(select(model.id).where(model.email == normalise_email(email))) is not None
+    )
 
 
 def register_client(

@@ -8,7 +8,7 @@ from portal.clock import Clock
 from portal.models import Client, Staff
 from portal.services.accounts import create_staff, register_client
 
-PASSWORD = "correct horse battery"
+PASSWORD = "correct horse battery"  # noqa: S105 (test accounts only)
 _numbers = itertools.count(1)
 
 

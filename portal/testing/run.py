@@ -26,7 +26,7 @@ def _pytest(backend: str, extra: list[str]) -> int:
     if backend == "postgres":
         args.append("--ignore=tests/unit")
     print(f"\n=== test suite on {backend} ===", flush=True)
-    code = subprocess.call(args, env=env)
+    code = subprocess.call(args, env=env)  # noqa: S603 (our own interpreter and pytest)
     if code == NO_TESTS_COLLECTED:
         print(f"no tests were collected on {backend}", flush=True)
     return code
@@ -49,7 +49,9 @@ def main(argv: list[str] | None = None) -> int:
             results["postgres"] = 1
         else:
             print(f"PostgreSQL does not answer at {postgres_server_url()}: skipped that run.")
-    summary = ", ".join(f"{name}: {'ok' if code == 0 else 'FAILED'}" for name, code in results.items())
+    summary = ", ".join(
+        f"{name}: {'ok' if code == 0 else 'FAILED'}" for name, code in results.items()
+    )
     print(f"\n=== {summary} ===")
     return 0 if results and all(code == 0 for code in results.values()) else 1
 

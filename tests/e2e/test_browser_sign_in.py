@@ -1,4 +1,4 @@
-"""A real browser (Debian's Chromium via Playwright) signs in to both areas and switches language."""
+"""A real browser (Debian's Chromium via Playwright) signs in to both areas, switches language."""
 
 import threading
 from collections.abc import Iterator

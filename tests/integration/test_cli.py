@@ -14,10 +14,14 @@ def test_demo_is_idempotent_and_prints_the_logins(app: Flask) -> None:
     assert "Demo data loaded." in first.output
     assert "admin@example.com" in first.output and "demo-admin-password" in first.output
     assert "client@example.com" in first.output and "demo-client-password" in first.output
-    counts = [db.session.scalar(select(func.count()).select_from(m)) for m in (Staff, Client, Product)]
+    counts = [
+        db.session.scalar(select(func.count()).select_from(m)) for m in (Staff, Client, Product)
+    ]
     second = runner.invoke(args=["demo"])
     assert "Demo data already present." in second.output
-    again = [db.session.scalar(select(func.count()).select_from(m)) for m in (Staff, Client, Product)]
+    again = [
+        db.session.scalar(select(func.count()).select_from(m)) for m in (Staff, Client, Product)
+    ]
     assert counts == again and counts[2] >= 3
 
 

@@ -15,9 +15,7 @@ from portal.models.types import MoneyType
 from portal.testing.databases import fresh_database
 
 
-def test_upgrade_from_empty_matches_the_models_and_downgrades(
-    make_app, tmp_path: Path
-) -> None:
+def test_upgrade_from_empty_matches_the_models_and_downgrades(make_app, tmp_path: Path) -> None:
     with fresh_database(tmp_path, "_migrations") as url:
         other: Flask = make_app(database_url=url)
         with other.app_context():

@@ -49,7 +49,7 @@ def test_bad_environment_values_name_the_setting(
 
 def test_unknown_key_in_file_is_an_error(tmp_path: Path) -> None:
     (tmp_path / "portal.toml").write_text('them = "dark"\n')
-    with pytest.raises(SettingsError, match="Unknown settings .*: them"):
+    with pytest.raises(SettingsError, match=r"Unknown settings .*: them"):
         load_settings(tmp_path, environ={})
 
 

@@ -12,8 +12,16 @@ from portal.web.menu import ADMIN_SECTIONS
 
 def test_menu_has_the_sections_staff_know(staff_web) -> None:
     page = staff_web.get("/admin/").get_data(as_text=True)
-    for title in ("Clients", "Orders", "Billing", "Support", "Reports", "Utilities", "Plugins",
-                  "Settings"):
+    for title in (
+        "Clients",
+        "Orders",
+        "Billing",
+        "Support",
+        "Reports",
+        "Utilities",
+        "Plugins",
+        "Settings",
+    ):
         assert f">{title}</a>" in page
     for section in ADMIN_SECTIONS:
         assert staff_web.get(f"/admin/section/{section}").status_code == 200
@@ -22,8 +30,13 @@ def test_menu_has_the_sections_staff_know(staff_web) -> None:
 
 def test_dashboard_counters_are_shown_without_invented_numbers(staff_web) -> None:
     page = staff_web.get("/admin/").get_data(as_text=True)
-    for key in ("pending_orders", "overdue_invoices", "tickets_awaiting_reply", "services_due",
-                "todo_due"):
+    for key in (
+        "pending_orders",
+        "overdue_invoices",
+        "tickets_awaiting_reply",
+        "services_due",
+        "todo_due",
+    ):
         assert f'data-counter="{key}"' in page
 
 
@@ -57,6 +70,6 @@ def test_client_list_search_pagination_and_csv(app: Flask, staff_web, clock) -> 
 
 
 def test_csv_cells_cannot_smuggle_formulas(app: Flask, staff_web, clock) -> None:
-    make_client(clock, first_name="=HYPERLINK(\"http://evil\")")
+    make_client(clock, first_name='=HYPERLINK("http://evil")')
     rows = staff_web.get("/admin/clients?format=csv").data.decode("utf-8-sig")
     assert "'=HYPERLINK" in rows

@@ -85,8 +85,19 @@ def test_catalogues_are_complete(tmp_path) -> None:
     """Every message in the code and templates has a Russian and an English translation."""
     pot = tmp_path / "messages.pot"
     subprocess.run(
-        [sys.executable, "-m", "babel.messages.frontend", "extract", "-F",
-         str(PROJECT_ROOT / "babel.cfg"), "-k", "_l", "-o", str(pot), str(PROJECT_ROOT)],
+        [
+            sys.executable,
+            "-m",
+            "babel.messages.frontend",
+            "extract",
+            "-F",
+            str(PROJECT_ROOT / "babel.cfg"),
+            "-k",
+            "_l",
+            "-o",
+            str(pot),
+            str(PROJECT_ROOT),
+        ],
         check=True,
         cwd=PROJECT_ROOT,
     )

@@ -14,7 +14,8 @@ from portal.settings import PROJECT_ROOT
 from tests.plugins import exerciser
 
 HOOKSPECS = sorted(
-    name for name, obj in inspect.getmembers(specs, inspect.isfunction)
+    name
+    for name, obj in inspect.getmembers(specs, inspect.isfunction)
     if hasattr(obj, "portal_spec")
 )
 
@@ -38,8 +39,11 @@ def installed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     )
     (site / "brokenplug.py").write_text("raise RuntimeError('cannot reach the PBX')\n")
     (site / "idleplug.py").write_text("")
-    for name, module in [("goodplug", "goodplug"), ("brokenplug", "brokenplug"),
-                         ("idleplug", "idleplug")]:
+    for name, module in [
+        ("goodplug", "goodplug"),
+        ("brokenplug", "brokenplug"),
+        ("idleplug", "idleplug"),
+    ]:
         info = site / f"{name}-1.2.3.dist-info"
         info.mkdir()
         (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: 1.2.3\n")
@@ -84,13 +88,15 @@ def test_portal_starts_with_a_broken_plugin_and_shows_it(
 
 
 def test_tests_never_autoload_installed_plugins(installed: Path, app: Flask) -> None:
-    from portal.web.context import plugins
+    from portal.app_state import plugins
 
     assert all(info.state == "disabled" for info in plugins().infos.values())
 
 
 def test_exerciser_implements_every_hookspec() -> None:
-    implemented = {name for name in dir(exerciser) if hasattr(getattr(exerciser, name), "portal_impl")}
+    implemented = {
+        name for name in dir(exerciser) if hasattr(getattr(exerciser, name), "portal_impl")
+    }
     assert implemented == set(HOOKSPECS)
 
 

@@ -30,7 +30,9 @@ def test_wrong_password_and_unknown_user_get_the_same_answer(
 
 @pytest.mark.parametrize("area", ["admin", "client"])
 def test_email_is_case_insensitive(web: WebClient, accounts, area: str) -> None:
-    response = web.submit(LOGIN[area], {"email": accounts[area].email.upper(), "password": PASSWORD})
+    response = web.submit(
+        LOGIN[area], {"email": accounts[area].email.upper(), "password": PASSWORD}
+    )
     assert response.status_code == 302
 
 

@@ -16,7 +16,7 @@ from portal.models import Client, Staff
 from portal.services import runtime_settings
 from portal.web.admin.dashboard import COUNTERS
 from portal.web.admin.forms import ThemeForm
-from portal.web.context import clock, plugins
+from portal.app_state import clock, plugins
 from portal.web.csv_export import csv_response
 from portal.web.identity import Area
 from portal.web.menu import ADMIN_SECTIONS, MenuItem

@@ -24,7 +24,7 @@ from portal.models import Client, Staff
 from portal.models.account import normalise_email
 from portal.services import accounts
 from portal.web.auth.forms import LoginForm, RegisterForm, ResetPasswordForm, ResetRequestForm
-from portal.web.context import clock
+from portal.app_state import clock
 from portal.web.identity import Area, sign_in, sign_out
 from portal.web.safe_redirect import is_safe_next
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from flask import Blueprint, render_template
 
-from portal.web.context import plugins
+from portal.app_state import plugins
 from portal.web.identity import Area
 
 client = Blueprint("client", __name__)

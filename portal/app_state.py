@@ -1,4 +1,4 @@
-"""Accessors for what ``create_app`` hangs on the application: the clock and the plugins."""
+"""What ``create_app`` hangs on the application: the clock and the plugins, for any layer."""
 
 from __future__ import annotations
 
