@@ -26,7 +26,7 @@ install: .make-install.stamp translations
 install-dev: .make-install-dev.stamp translations
 
 translations: .make-install.stamp
-	@$(BIN)/pybabel compile --use-fuzzy -q -d portal/translations
+	@$(BIN)/pybabel -q compile -d portal/translations
 
 run: install
 	PORTAL_SESSION_COOKIE_SECURE=0 $(BIN)/portal db upgrade
