@@ -39,6 +39,10 @@ class AccountMixin:
         self.password_hash = _hasher.hash(password)
         self.session_token = new_session_token()
 
+    def rotate_sessions(self) -> None:
+        """Sign the account out of every session."""
+        self.session_token = new_session_token()
+
     def check_password(self, password: str) -> bool:
         try:
             return _hasher.verify(self.password_hash, password)

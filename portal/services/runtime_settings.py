@@ -10,8 +10,9 @@ from typing import Any
 
 from portal.extensions import db
 from portal.models import Setting
+from portal.services import audit
 
-RUNTIME_KEYS = frozenset({"theme"})
+RUNTIME_KEYS = frozenset({"theme", "require_two_factor"})
 
 
 def get(key: str, default: Any = None) -> Any:
@@ -20,12 +21,15 @@ def get(key: str, default: Any = None) -> Any:
 
 
 def put(key: str, value: Any) -> None:
-    """Store a runtime setting and commit."""
+    """Store a runtime setting and commit; a change is written to the audit log."""
     if key not in RUNTIME_KEYS:
         raise KeyError(f"{key} is not a runtime setting")
     row = db.session.get(Setting, key)
+    before = None if row is None else row.value
     if row is None:
         db.session.add(Setting(key=key, value=value))
     else:
         row.value = value
+    if before != value:
+        audit.record("setting.update", "setting", key, before={key: before}, after={key: value})
     db.session.commit()

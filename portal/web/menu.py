@@ -20,12 +20,14 @@ ADMIN_SECTIONS: tuple[str, ...] = (
 
 @dataclass(frozen=True)
 class MenuItem:
-    """A link in an admin menu section. ``label`` is a lazy-translatable string."""
+    """A link in an admin menu section. ``label`` is a lazy-translatable string; with a
+    ``permission`` (e.g. ``"clients.view"``) the link is shown only to staff who hold it."""
 
     section: str
     label: str
     endpoint: str
     order: int = 100
+    permission: str | None = None
 
     def __post_init__(self) -> None:
         if self.section not in ADMIN_SECTIONS:

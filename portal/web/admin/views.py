@@ -8,18 +8,18 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from portal.extensions import db
-from portal.models import Client, Staff
+from portal.models import Permission, Staff
 from portal.services import runtime_settings
 from portal.web.admin.dashboard import COUNTERS
 from portal.web.admin.forms import ThemeForm
 from portal.app_state import clock, plugins
-from portal.web.csv_export import csv_response
 from portal.web.identity import Area
 from portal.web.menu import ADMIN_SECTIONS, MenuItem
+from portal.web.permissions import current_staff_can, requires
 from portal.web.theming import theme_dirs
 
 admin = Blueprint("admin", __name__, url_prefix="/admin")
@@ -37,9 +37,27 @@ SECTION_TITLES = {
 }
 
 CORE_MENU = (
-    MenuItem("clients", _l("Client list"), "admin.clients", order=10),
-    MenuItem("plugins", _l("Installed plugins"), "admin.plugin_list", order=10),
-    MenuItem("settings", _l("Appearance"), "admin.settings_appearance", order=10),
+    MenuItem("clients", _l("Client list"), "admin_clients.index", order=10),
+    MenuItem("clients", _l("Add client"), "admin_clients.create", order=20),
+    MenuItem("clients", _l("To-do list"), "admin_work.todos", order=30),
+    MenuItem("clients", _l("My notes"), "admin_work.my_notes", order=40),
+    MenuItem("settings", _l("Custom client fields"), "admin_client_settings.custom_fields", order=30),
+    MenuItem("settings", _l("Client groups"), "admin_client_settings.client_groups", order=40),
+    MenuItem(
+        "plugins", _l("Installed plugins"), "admin.plugin_list", 10, Permission.PLUGINS_MANAGE
+    ),
+    MenuItem(
+        "settings", _l("Appearance"), "admin.settings_appearance", 10, Permission.SETTINGS_MANAGE
+    ),
+    MenuItem(
+        "settings", _l("Staff members"), "staff_admin.staff_list", 50, Permission.STAFF_MANAGE
+    ),
+    MenuItem("settings", _l("Roles"), "staff_admin.role_list", 51, Permission.STAFF_MANAGE),
+    MenuItem(
+        "settings", _l("Departments"), "staff_admin.department_list", 52, Permission.STAFF_MANAGE
+    ),
+    MenuItem("settings", _l("Security"), "staff_admin.security", 60, Permission.SETTINGS_MANAGE),
+    MenuItem("utilities", _l("Audit log"), "staff_admin.audit_log", 50, Permission.AUDIT_VIEW),
 )
 
 SEEN_EVERY = timedelta(minutes=1)
@@ -58,7 +76,8 @@ def menu() -> dict[str, list[MenuItem]]:
     items = [*CORE_MENU, *plugins().collect("register_admin_menu_items")]
     by_section: dict[str, list[MenuItem]] = {section: [] for section in ADMIN_SECTIONS}
     for item in sorted(items, key=lambda i: (i.order, str(i.label))):
-        by_section[item.section].append(item)
+        if item.permission is None or current_staff_can(item.permission):
+            by_section[item.section].append(item)
     return by_section
 
 
@@ -68,6 +87,7 @@ def _admin_shell() -> dict[str, object]:
 
 
 @admin.route("/")
+@requires()
 def dashboard() -> str:
     window = clock().now() - timedelta(minutes=current_app.config["PORTAL"]["staff_online_minutes"])
     online = db.session.scalars(
@@ -79,45 +99,21 @@ def dashboard() -> str:
 
 
 @admin.route("/section/<name>")
+@requires()
 def section(name: str) -> str:
     if name not in ADMIN_SECTIONS:
         abort(404)
     return render_template("admin/section.html", name=name, items=menu()[name])
 
 
-@admin.route("/clients")
-def clients() -> Response | str:
-    query = request.args.get("q", "").strip()
-    stmt = select(Client).order_by(Client.id.desc())
-    if query:
-        like = f"%{query.lower()}%"
-        conditions = [
-            Client.email.like(like),
-            Client.first_name.ilike(like),
-            Client.last_name.ilike(like),
-            Client.company.ilike(like),
-            Client.phone.like(like),
-        ]
-        if query.isdigit():
-            conditions.append(Client.id == int(query))
-        stmt = stmt.where(or_(*conditions))
-    if request.args.get("format") == "csv":
-        rows = db.session.scalars(stmt).all()
-        return csv_response(
-            "clients.csv",
-            [_("ID"), _("Name"), _("Company"), _("E-mail"), _("Phone"), _("Status")],
-            ((c.id, c.full_name, c.company, c.email, c.phone, c.status.value) for c in rows),
-        )
-    page = db.paginate(stmt, per_page=50, error_out=False)
-    return render_template("admin/clients.html", page=page, q=query)
-
-
 @admin.route("/plugins")
+@requires(Permission.PLUGINS_MANAGE)
 def plugin_list() -> str:
     return render_template("admin/plugins.html", infos=sorted(plugins().infos.values(), key=str))
 
 
 @admin.route("/settings/appearance", methods=["GET", "POST"])
+@requires(Permission.SETTINGS_MANAGE)
 def settings_appearance() -> Response | str:
     form = ThemeForm()
     form.theme.choices = [(name, name) for name in theme_dirs(current_app)]
