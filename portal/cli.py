@@ -63,10 +63,18 @@ def staff_group() -> None:
 @click.option("--email", required=True)
 @click.option("--first-name", required=True)
 @click.option("--last-name", default="")
+@click.option(
+    "--role",
+    type=click.Choice(["administrator", "accountant", "support", "sales_manager"]),
+    default="administrator",
+    show_default=True,
+    help="Built-in role to give.",
+)
 @click.password_option()
-def staff_create(email: str, first_name: str, last_name: str, password: str) -> None:
+def staff_create(email: str, first_name: str, last_name: str, role: str, password: str) -> None:
     """Create a staff member who can sign in at /admin/login."""
     from portal.services.accounts import AccountError, create_staff
+    from portal.services.staff import give_builtin_role
 
     try:
         staff = create_staff(
@@ -78,7 +86,8 @@ def staff_create(email: str, first_name: str, last_name: str, password: str) -> 
         )
     except AccountError as exc:
         raise click.ClickException(str(exc)) from exc
-    click.echo(f"Staff member {staff.id} created: {staff.email}")
+    give_builtin_role(staff, role)
+    click.echo(f"Staff member {staff.id} created: {staff.email} ({role})")
 
 
 def register_commands(app: Flask, extra: Iterable[Any]) -> None:

@@ -46,6 +46,17 @@ DEFAULTS: dict[str, Any] = {
     "smtp_ssl": False,
     "smtp_timeout": 10,
     "mail_from": "billing@localhost",
+    "imap_host": "",  # empty: no IMAP polling (pipe mail with `portal mail pipe` instead)
+    "imap_port": 993,
+    "imap_user": "",
+    "imap_password": "",
+    "imap_ssl": True,
+    "imap_folder": "INBOX",
+    "support_first_response_minutes": 120,
+    "support_resolution_minutes": 1440,
+    "support_auto_close_days": 7,  # 0: never close answered tickets automatically
+    "support_attachment_max_mb": 10,
+    "support_attachment_extensions": [],  # empty: the built-in list (docs/support.md)
     "base_url": "http://127.0.0.1:5000",
     "company_name": "Billing Portal",
 }

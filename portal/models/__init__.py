@@ -2,41 +2,113 @@
 
 from portal.models.audit import ActorType, AuditEntry
 from portal.models.base import Base
-from portal.models.catalog import Product, ProductGroup, ProductType, Visibility
+from portal.models.catalog import (
+    Addon,
+    AddonPrice,
+    ConfigOption,
+    ConfigOptionChoice,
+    ConfigOptionPrice,
+    OptionKind,
+    Product,
+    ProductGroup,
+    ProductPrice,
+    ProductType,
+    UpgradePath,
+    Visibility,
+)
 from portal.models.client import Client, ClientGroup, ClientStatus, Rating
 from portal.models.contact import Contact, ContactRole, MailKind
 from portal.models.custom_field import CustomField, CustomFieldValue, FieldType
 from portal.models.department import Department
+from portal.models.escalation import EscalationRule, TicketAutomationRun
+from portal.models.invoice import Invoice, InvoiceCounter, InvoiceKind, InvoiceLine, InvoiceStatus
 from portal.models.note import Note
+from portal.models.outbox import OutboundAttachment, OutboundMessage, OutboundStatus
+from portal.models.payment import CreditEntry, CreditReason, Payment, PaymentAllocation, PaymentKind
 from portal.models.permissions import BuiltinRole, Permission, Role
+from portal.models.service import Service, ServiceOption, ServiceStatus
 from portal.models.setting import Setting
+from portal.models.sla import BusinessHours, SlaPolicy
 from portal.models.staff import Staff
+from portal.models.support import CannedReply, DepartmentSupport
+from portal.models.ticket import (
+    MessageKind,
+    MessageSource,
+    Ticket,
+    TicketAssignment,
+    TicketAttachment,
+    TicketMailId,
+    TicketMessage,
+    TicketPriority,
+    TicketStatus,
+    TicketTag,
+)
 from portal.models.todo import TodoItem
 
 __all__ = [
     "ActorType",
+    "Addon",
+    "AddonPrice",
     "AuditEntry",
     "Base",
     "BuiltinRole",
+    "BusinessHours",
+    "CannedReply",
     "Client",
     "ClientGroup",
     "ClientStatus",
+    "ConfigOption",
+    "ConfigOptionChoice",
+    "ConfigOptionPrice",
     "Contact",
     "ContactRole",
+    "CreditEntry",
+    "CreditReason",
     "CustomField",
     "CustomFieldValue",
     "Department",
+    "DepartmentSupport",
+    "EscalationRule",
     "FieldType",
+    "Invoice",
+    "InvoiceCounter",
+    "InvoiceKind",
+    "InvoiceLine",
+    "InvoiceStatus",
     "MailKind",
+    "MessageKind",
+    "MessageSource",
     "Note",
+    "OptionKind",
+    "OutboundAttachment",
+    "OutboundMessage",
+    "OutboundStatus",
+    "Payment",
+    "PaymentAllocation",
+    "PaymentKind",
     "Permission",
     "Product",
     "ProductGroup",
+    "ProductPrice",
     "ProductType",
     "Rating",
     "Role",
+    "Service",
+    "ServiceOption",
+    "ServiceStatus",
     "Setting",
+    "SlaPolicy",
     "Staff",
+    "Ticket",
+    "TicketAssignment",
+    "TicketAttachment",
+    "TicketAutomationRun",
+    "TicketMailId",
+    "TicketMessage",
+    "TicketPriority",
+    "TicketStatus",
+    "TicketTag",
     "TodoItem",
+    "UpgradePath",
     "Visibility",
 ]

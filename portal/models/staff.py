@@ -36,7 +36,10 @@ class Staff(AccountMixin, TimestampMixin, Base):
     # Joined: the signed-in staff member is loaded on every request and asked for permissions.
     role: Mapped[Role | None] = relationship(back_populates="staff", lazy="joined")
     departments: Mapped[list[Department]] = relationship(
-        secondary=staff_department, back_populates="staff", lazy="selectin", order_by="Department.name"
+        secondary=staff_department,
+        back_populates="staff",
+        lazy="selectin",
+        order_by="Department.name",
     )
 
     @property

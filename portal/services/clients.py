@@ -20,7 +20,15 @@ from sqlalchemy import delete, func, or_, select, update
 
 from portal.app_state import clock
 from portal.extensions import db
-from portal.models import Client, ClientStatus
+from portal.models import (
+    Client,
+    ClientStatus,
+    CreditEntry,
+    Invoice,
+    InvoiceStatus,
+    Payment,
+    Service,
+)
 from portal.models.account import normalise_email
 from portal.models.contact import Contact
 from portal.models.custom_field import CustomField, CustomFieldValue, FieldType
@@ -57,10 +65,38 @@ REQUISITE_MESSAGES = {
     "account_checksum": _l("The account number does not match the bank's BIC: check both."),
 }
 
+
+
+def _has_invoices_or_payments(client_id: int) -> bool:
+    issued = select(Invoice.id).where(
+        Invoice.client_id == client_id, Invoice.status != InvoiceStatus.DRAFT
+    )
+    paid = select(Payment.id).where(Payment.client_id == client_id)
+    return db.session.scalar(select(issued.exists() | paid.exists())) or False
+
+
+def _move_money(source_id: int, target_id: int) -> None:
+    """Services, invoices, payments and the credit ledger follow the client."""
+    source_products = select(Service.product_id).where(Service.client_id == source_id)
+    clash = db.session.scalar(
+        select(Service.id).where(
+            Service.client_id == target_id, Service.product_id.in_(source_products)
+        )
+    )
+    if clash is not None:
+        raise ClientError(
+            _("Both clients have the same product. Merge or cancel one of the two services first.")
+        )
+    for model in (Service, Invoice, Payment, CreditEntry):
+        db.session.execute(
+            update(model).where(model.client_id == source_id).values(client_id=target_id)
+        )
+
+
 #: ``check(client_id) -> bool``: True if the client has invoices, payments or other money.
-FINANCIAL_HISTORY: list[Callable[[int], bool]] = []
+FINANCIAL_HISTORY: list[Callable[[int], bool]] = [_has_invoices_or_payments]
 #: ``move(source_id, target_id)``: re-point rows of another area during a merge.
-MERGE_MOVERS: list[Callable[[int, int], None]] = []
+MERGE_MOVERS: list[Callable[[int, int], None]] = [_move_money]
 
 
 class ClientError(ValueError):
@@ -249,6 +285,12 @@ def merge_clients(target: Client, source: Client, *, staff_id: int | None) -> No
         raise ClientError(_("A client cannot be merged into itself."))
     source_id, target_id = source.id, target.id
     summary = audit.snapshot(source, PROFILE_FIELDS)
+    try:
+        for move in MERGE_MOVERS:  # first: a mover may refuse before anything has moved
+            move(source_id, target_id)
+    except ClientError:
+        db.session.rollback()
+        raise
     for model in (Contact, Note, TodoItem):
         db.session.execute(
             update(model).where(model.client_id == source_id).values(client_id=target_id)
@@ -262,8 +304,6 @@ def merge_clients(target: Client, source: Client, *, staff_id: int | None) -> No
     db.session.execute(delete(CustomFieldValue).where(CustomFieldValue.client_id == source_id))
     db.session.execute(update(Client).where(Client.referred_by_id == source_id).values(
         referred_by_id=target_id))  # fmt: skip
-    for move in MERGE_MOVERS:
-        move(source_id, target_id)
     source.billing_contact_id = None
     db.session.flush()
     db.session.expire_all()
@@ -320,7 +360,7 @@ def custom_values(client_id: int) -> dict[int, str]:
             CustomFieldValue.client_id == client_id
         )
     )
-    return dict(rows.tuples())
+    return {field_id: value for field_id, value in rows}
 
 
 def clean_custom_value(field: CustomField, raw: str) -> str:

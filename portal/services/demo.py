@@ -8,6 +8,7 @@ from portal.clock import Clock
 from portal.extensions import db
 from portal.models import Client, Product, ProductGroup, ProductType, Staff
 from portal.services.accounts import create_staff, register_client
+from portal.services.staff import ensure_builtin_roles, give_builtin_role
 
 DEMO_STAFF = ("admin@example.com", "demo-admin-password")
 DEMO_CLIENT = ("client@example.com", "demo-client-password")
@@ -29,14 +30,16 @@ DEMO_CATALOGUE = {
 def load_demo_data(clock: Clock) -> bool:
     """Create what is missing; returns True if anything was created (idempotent)."""
     created = False
+    ensure_builtin_roles()
     if db.session.scalar(select(Staff.id).where(Staff.email == DEMO_STAFF[0])) is None:
-        create_staff(
+        staff = create_staff(
             email=DEMO_STAFF[0],
             password=DEMO_STAFF[1],
             first_name="Анна",
             last_name="Администратор",
             clock=clock,
         )
+        give_builtin_role(staff, "administrator")
         created = True
     if db.session.scalar(select(Client.id).where(Client.email == DEMO_CLIENT[0])) is None:
         register_client(

@@ -12,7 +12,9 @@ from portal.extensions import db
 from portal.models import Setting
 from portal.services import audit
 
-RUNTIME_KEYS = frozenset({"theme", "require_two_factor"})
+RUNTIME_KEYS = frozenset(
+    {"theme", "require_two_factor", "client_editable_fields", "invoice_number_format", "invoice_due_days"}
+)
 
 
 def get(key: str, default: Any = None) -> Any:

@@ -76,7 +76,9 @@ def roles() -> list[Role]:
 
 def role_staff_counts() -> dict[int, int]:
     rows = db.session.execute(
-        select(Staff.role_id, func.count()).where(Staff.role_id.is_not(None)).group_by(Staff.role_id)
+        select(Staff.role_id, func.count())
+        .where(Staff.role_id.is_not(None))
+        .group_by(Staff.role_id)
     )
     return {role_id: count for role_id, count in rows}
 
@@ -244,7 +246,9 @@ def _protect_last_administrator(staff: Staff, *, stays_admin: bool, stays_active
     if not [staff_id for staff_id in admin_ids if staff_id != staff.id]:
         if not stays_active:
             raise StaffError(_("The last active administrator cannot be blocked."), "is_active")
-        raise StaffError(_("The last active administrator must keep the administrator role."), "role")
+        raise StaffError(
+            _("The last active administrator must keep the administrator role."), "role"
+        )
 
 
 def _email_free(email: str, staff: Staff | None) -> bool:
@@ -357,7 +361,11 @@ def give_builtin_role(staff: Staff, key: BuiltinRole | str) -> Staff:
         before = staff.role.name if staff.role is not None else None
         staff.role = role
         audit.record(
-            "staff.role_change", "staff", staff.id, before={"role": before}, after={"role": role.name}
+            "staff.role_change",
+            "staff",
+            staff.id,
+            before={"role": before},
+            after={"role": role.name},
         )
         db.session.commit()
     return staff

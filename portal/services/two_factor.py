@@ -145,4 +145,3 @@ def reset(actor: Staff, staff: Staff) -> None:
 def _clear(staff: Staff) -> None:
     staff.totp_secret = None
     staff.totp_enabled_at = None
-

@@ -1,26 +1,49 @@
-"""Small factories for tests: accounts with known passwords."""
+"""Small factories for tests: accounts with known passwords.
+
+Staff get the administrator role unless a built-in role key (``"support"``), a ``Role`` or
+``None`` (no role, no permissions) is given.
+"""
 
 from __future__ import annotations
 
 import itertools
 
 from portal.clock import Clock
-from portal.models import Client, Staff
+from portal.extensions import db
+from portal.models import Client, Role, Staff
 from portal.services.accounts import create_staff, register_client
+from portal.services.staff import give_builtin_role
 
 PASSWORD = "correct horse battery"  # noqa: S105 (test accounts only)
 _numbers = itertools.count(1)
 
 
-def make_staff(clock: Clock, **fields: str) -> Staff:
+def make_staff(clock: Clock, role: str | Role | None = "administrator", **fields: str) -> Staff:
     n = next(_numbers)
     values = {"email": f"staff{n}@example.com", "first_name": f"Staff{n}", "password": PASSWORD}
     values.update(fields)
-    return create_staff(clock=clock, **values)
+    staff = create_staff(clock=clock, **values)
+    if isinstance(role, Role):
+        staff.role = role
+        db.session.commit()
+    elif role is not None:
+        give_builtin_role(staff, role)
+    return staff
+
+
+REGISTRATION_FIELDS = frozenset({"email", "password", "first_name", "last_name", "company"})
 
 
 def make_client(clock: Clock, **fields: str) -> Client:
+    """A client as if self-registered; other fields (``phone=...``) are set afterwards."""
     n = next(_numbers)
     values = {"email": f"client{n}@example.com", "first_name": f"Client{n}", "password": PASSWORD}
     values.update(fields)
-    return register_client(clock=clock, **values)
+    client = register_client(
+        clock=clock, **{k: v for k, v in values.items() if k in REGISTRATION_FIELDS}
+    )
+    for key, value in values.items():
+        if key not in REGISTRATION_FIELDS:
+            setattr(client, key, value)
+    db.session.commit()
+    return client

@@ -6,7 +6,8 @@ Fixtures (all documented in docs/plugins.md):
 ``make_app``       build another app on the same database with extra settings or plugins
 ``clock``          the app's :class:`~portal.clock.FrozenClock`, reset to ``DEFAULT_NOW``
 ``web``            an anonymous :class:`~portal.testing.web.WebClient`
-``staff_member`` / ``client_account``    accounts with the password ``factories.PASSWORD``
+``staff_member`` / ``client_account``    accounts with the password ``factories.PASSWORD``;
+                   the staff member is an administrator (``make_staff(role=...)`` for others)
 ``staff_web`` / ``client_web``           web clients signed in as them
 ``mailbox``        messages received by the loopback SMTP server during the test
 
@@ -208,7 +209,7 @@ def web(app: Flask) -> WebClient:
 
 @pytest.fixture
 def staff_member(app: Flask, clock: FrozenClock):  # type: ignore[no-untyped-def]
-    return make_staff(clock, first_name="Мария", last_name="Бухгалтер")
+    return make_staff(clock, role="administrator", first_name="Мария", last_name="Бухгалтер")
 
 
 @pytest.fixture

@@ -7,11 +7,13 @@ half-even, and a formatter must never be the thing that rounds an amount.
 from __future__ import annotations
 
 from datetime import date, datetime
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
-from babel.numbers import format_currency, get_currency_precision
+from babel.numbers import format_currency
 from flask import Flask
 from flask_babel import format_date, format_datetime, get_locale
+
+from portal.billing import round_money
 
 
 def money(amount: Decimal | None, currency: str = "RUB") -> str:
@@ -19,8 +21,7 @@ def money(amount: Decimal | None, currency: str = "RUB") -> str:
         return ""
     if not isinstance(amount, Decimal):
         raise TypeError(f"money() takes Decimal, not {type(amount).__name__}")
-    exact = amount.quantize(Decimal(1).scaleb(-get_currency_precision(currency)), ROUND_HALF_UP)
-    return format_currency(exact, currency, locale=str(get_locale()))
+    return format_currency(round_money(amount, currency), currency, locale=str(get_locale()))
 
 
 def short_date(value: date | datetime | None) -> str:

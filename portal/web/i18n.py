@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import current_app, request, session
+from flask import current_app, has_request_context, request, session
 from flask_login import current_user
 
 LOCALE_SESSION_KEY = "locale"
@@ -13,6 +13,8 @@ def available_locales() -> list[str]:
 
 
 def select_locale() -> str:
+    if not has_request_context():  # jobs and commands: the default, unless force_locale is used
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
     locales = available_locales()
     preferred = getattr(current_user, "language", None)
     if preferred in locales:

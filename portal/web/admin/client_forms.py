@@ -17,7 +17,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from portal.models import ClientStatus
+from portal.models import ClientStatus, InvoiceStatus
 from portal.models.client import Rating
 from portal.models.contact import ContactRole, MailKind
 from portal.models.custom_field import FieldType
@@ -27,6 +27,15 @@ STATUS_LABELS = {
     ClientStatus.ACTIVE: _l("Active"),
     ClientStatus.INACTIVE: _l("Inactive"),
     ClientStatus.CLOSED: _l("Closed"),
+}
+INVOICE_STATUS_LABELS = {
+    InvoiceStatus.DRAFT: _l("Draft"),
+    InvoiceStatus.UNPAID: _l("Unpaid"),
+    InvoiceStatus.PARTIALLY_PAID: _l("Partially paid"),
+    InvoiceStatus.PAID: _l("Paid"),
+    InvoiceStatus.CANCELLED: _l("Cancelled"),
+    InvoiceStatus.REFUNDED: _l("Refunded"),
+    InvoiceStatus.COLLECTIONS: _l("Collections"),
 }
 RATING_LABELS = {
     Rating.NORMAL: _l("Normal"),
@@ -168,6 +177,10 @@ class CustomFieldForm(FlaskForm):
     client_visible = BooleanField(_l("Shown in the client area"))
     options = TextAreaField(_l("Options (one per line, for dropdowns)"))
     sort_order = IntegerField(_l("Order"), default=0, validators=[Optional()])
+
+
+class ClientAreaForm(FlaskForm):
+    editable = MultiCheckboxField(_l("Profile fields clients may change themselves"))
 
 
 class ClientGroupForm(FlaskForm):

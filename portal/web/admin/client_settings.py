@@ -12,8 +12,13 @@ from portal.extensions import db
 from portal.models.client import ClientGroup
 from portal.models.custom_field import CustomField, FieldType
 from portal.models.permissions import Permission
-from portal.services import audit
-from portal.web.admin.client_forms import FIELD_TYPE_LABELS, ClientGroupForm, CustomFieldForm
+from portal.services import audit, client_profile, runtime_settings
+from portal.web.admin.client_forms import (
+    FIELD_TYPE_LABELS,
+    ClientAreaForm,
+    ClientGroupForm,
+    CustomFieldForm,
+)
 from portal.web.identity import Area
 from portal.web.permissions import requires
 
@@ -101,3 +106,18 @@ def client_groups() -> Response | str:
             return redirect(url_for("admin_client_settings.client_groups"))
     groups = db.session.scalars(select(ClientGroup).order_by(ClientGroup.name)).all()
     return render_template("admin/client_settings/groups.html", groups=groups, form=form)
+
+
+@admin_client_settings.route("/client-area", methods=["GET", "POST"])
+@requires(Permission.SETTINGS_MANAGE)
+def client_area() -> Response | str:
+    """Which profile fields clients may change themselves."""
+    form = ClientAreaForm()
+    form.editable.choices = [(name, name) for name in client_profile.EDITABLE_CHOICES]
+    if not form.is_submitted():
+        form.editable.data = list(client_profile.editable_fields())
+    if form.validate_on_submit():
+        runtime_settings.put("client_editable_fields", form.editable.data)  # audited there
+        flash(_("Saved."), "success")
+        return redirect(url_for("admin_client_settings.client_area"))
+    return render_template("admin/client_settings/client_area.html", form=form)

@@ -23,8 +23,9 @@ from portal.models.custom_field import CustomField, CustomFieldValue
 from portal.models.note import Note
 from portal.models.permissions import Permission
 from portal.requisites import LegalType
-from portal.services import audit, clients, contacts, notes
+from portal.services import audit, clients, contacts, invoices, notes
 from portal.web.admin.client_forms import (
+    INVOICE_STATUS_LABELS,
     LEGAL_TYPE_LABELS,
     RATING_LABELS,
     STATUS_LABELS,
@@ -221,6 +222,7 @@ def _card(client: Client, tab: str, **context: Any) -> str:
         tab=tab,
         tabs=TABS,
         status_labels=STATUS_LABELS,
+        invoice_status_labels=INVOICE_STATUS_LABELS,
         rating_labels=RATING_LABELS,
         legal_labels=LEGAL_TYPE_LABELS,
         **context,
@@ -254,6 +256,7 @@ def summary(client_id: int) -> str:
         counts=clients.client_counts(client_id),
         merge_form=MergeForm(),
         financial=clients.has_financial_history(client_id),
+        money=invoices.client_invoice_summary(client_id, client.currency),
     )
 
 
@@ -473,6 +476,7 @@ def login_as(client_id: int) -> Response:
 
 
 @admin_clients.route("/impersonation/end", methods=["POST"])
+@requires()
 def end_impersonation() -> Response:
     """One click back from the client area to the client card."""
     from portal.web.identity import sign_out

@@ -24,6 +24,16 @@ class Counter:
         return self.count() if self.count else None
 
 
+def _todo_due() -> int:
+    from flask import current_app
+
+    from portal.app_state import clock
+    from portal.clock import local_today
+    from portal.services.notes import todos_due_count
+
+    return todos_due_count(local_today(clock(), current_app.config["PORTAL"]["default_timezone"]))
+
+
 COUNTERS: dict[str, Counter] = {
     counter.key: counter
     for counter in (
@@ -31,6 +41,6 @@ COUNTERS: dict[str, Counter] = {
         Counter("overdue_invoices", _l("Overdue invoices")),
         Counter("tickets_awaiting_reply", _l("Tickets awaiting reply")),
         Counter("services_due", _l("Services due to renew")),
-        Counter("todo_due", _l("To-do items due")),
+        Counter("todo_due", _l("To-do items due"), "admin_work.todos", _todo_due),
     )
 }

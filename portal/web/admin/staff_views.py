@@ -192,9 +192,7 @@ def staff_edit(staff_id: int) -> Response | str:
         else:
             flash(_("The changes have been saved."), "success")
             return redirect(url_for("staff_admin.staff_edit", staff_id=member.id))
-    return render_template(
-        "admin/staff/edit.html", form=form, member=member, confirm=ConfirmForm()
-    )
+    return render_template("admin/staff/edit.html", form=form, member=member, confirm=ConfirmForm())
 
 
 @staff_admin.route("/staff/<int:staff_id>/two-factor/reset", methods=["POST"])
@@ -512,4 +510,3 @@ def _csv_rows(entries: Any) -> Any:
                 show_value(after) if field else "",
                 entry.note,
             ]
-

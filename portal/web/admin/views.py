@@ -11,12 +11,12 @@ from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
+from portal.app_state import clock, plugins
 from portal.extensions import db
 from portal.models import Permission, Staff
 from portal.services import runtime_settings
 from portal.web.admin.dashboard import COUNTERS
 from portal.web.admin.forms import ThemeForm
-from portal.app_state import clock, plugins
 from portal.web.identity import Area
 from portal.web.menu import ADMIN_SECTIONS, MenuItem
 from portal.web.permissions import current_staff_can, requires
@@ -43,6 +43,7 @@ CORE_MENU = (
     MenuItem("clients", _l("My notes"), "admin_work.my_notes", order=40),
     MenuItem("settings", _l("Custom client fields"), "admin_client_settings.custom_fields", order=30),
     MenuItem("settings", _l("Client groups"), "admin_client_settings.client_groups", order=40),
+    MenuItem("settings", _l("Client area"), "admin_client_settings.client_area", order=50),
     MenuItem(
         "plugins", _l("Installed plugins"), "admin.plugin_list", 10, Permission.PLUGINS_MANAGE
     ),
@@ -81,7 +82,7 @@ def menu() -> dict[str, list[MenuItem]]:
     return by_section
 
 
-@admin.context_processor
+@admin.app_context_processor
 def _admin_shell() -> dict[str, object]:
     return {"admin_menu": menu, "section_titles": SECTION_TITLES, "counters": COUNTERS}
 

@@ -16,12 +16,14 @@ from portal.models.todo import TodoItem
 from portal.services import notes
 from portal.web.admin.client_forms import TodoForm
 from portal.web.identity import Area
+from portal.web.permissions import requires
 
 admin_work = Blueprint("admin_work", __name__, url_prefix="/admin/work")
 admin_work.portal_area = Area.ADMIN  # type: ignore[attr-defined]
 
 
 @admin_work.route("/todos", methods=["GET", "POST"])
+@requires()
 def todos() -> Response | str:
     form = TodoForm()
     staff = db.session.scalars(select(Staff).where(Staff.is_active.is_(True)).order_by(Staff.first_name))
@@ -53,6 +55,7 @@ def todos() -> Response | str:
 
 
 @admin_work.route("/todos/<int:item_id>/done", methods=["POST"])
+@requires()
 def todo_done(item_id: int) -> Response:
     item = db.session.get(TodoItem, item_id)
     if item is None:
@@ -63,6 +66,7 @@ def todo_done(item_id: int) -> Response:
 
 
 @admin_work.route("/notes")
+@requires()
 def my_notes() -> str:
     page = db.paginate(
         select(Note)

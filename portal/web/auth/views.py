@@ -2,9 +2,16 @@
 
 Sign-in POSTs are rate-limited per address and per account; only failed attempts count
 (a successful sign-in redirects, and redirects are not deducted).
+
+Staff with two-factor authentication sign in in two steps: the right password only remembers
+*who* is signing in (in the session, for a few minutes); they are signed in once the code from
+their authenticator app is accepted. The code step is rate-limited per address and per account
+like the password step.
 """
 
 from __future__ import annotations
+
+from datetime import timedelta
 
 from flask import (
     Blueprint,
@@ -13,18 +20,20 @@ from flask import (
     redirect,
     render_template,
     request,
+    session,
     url_for,
 )
 from flask_babel import gettext as _
 from flask_limiter.util import get_remote_address
 from werkzeug.wrappers import Response
 
-from portal.extensions import limiter
+from portal.app_state import clock
+from portal.extensions import db, limiter
 from portal.models import Client, Staff
 from portal.models.account import normalise_email
-from portal.services import accounts
+from portal.services import accounts, two_factor
+from portal.web.admin import staff_forms  # a module: staff_forms itself imports auth.forms
 from portal.web.auth.forms import LoginForm, RegisterForm, ResetPasswordForm, ResetRequestForm
-from portal.app_state import clock
 from portal.web.identity import Area, sign_in, sign_out
 from portal.web.safe_redirect import is_safe_next
 
@@ -36,6 +45,9 @@ client_auth.portal_area = Area.CLIENT  # type: ignore[attr-defined]
 client_auth.portal_public = True  # type: ignore[attr-defined]
 
 HOME = {Area.ADMIN: "admin.dashboard", Area.CLIENT: "client.dashboard"}
+#: Session key of a staff member who gave the right password and still owes the 2FA code.
+PENDING_KEY = "_staff_pending_2fa"
+PENDING_FOR = timedelta(minutes=5)
 
 
 def _failed(response: Response) -> bool:
@@ -72,9 +84,18 @@ def _login(area: Area, model: type[Staff] | type[Client], template: str) -> Resp
     if form.validate_on_submit():
         account = accounts.authenticate(model, form.email.data, form.password.data, clock())
         if account is not None:
-            sign_in(area, account)
             target = form.next.data
-            return redirect(target if is_safe_next(target) else url_for(HOME[area]))
+            target = target if is_safe_next(target) else url_for(HOME[area])
+            if isinstance(account, Staff) and account.two_factor_enabled:
+                session[PENDING_KEY] = {
+                    "id": account.id,
+                    "token": account.session_token,
+                    "until": (clock().now() + PENDING_FOR).timestamp(),
+                    "next": target,
+                }
+                return redirect(url_for("admin_auth.two_factor_code"))
+            sign_in(area, account)
+            return redirect(target)
         flash(_("Wrong e-mail or password."), "danger")
     return render_template(template, form=form)
 
@@ -83,6 +104,59 @@ def _login(area: Area, model: type[Staff] | type[Client], template: str) -> Resp
 @_limits
 def login() -> Response | str:
     return _login(Area.ADMIN, Staff, "admin/login.html")
+
+
+def _pending_staff() -> Staff | None:
+    """The staff member between the password and the code step, if still in time."""
+    data = session.get(PENDING_KEY)
+    if not isinstance(data, dict) or clock().now().timestamp() > data.get("until", 0):
+        return None
+    staff = db.session.get(Staff, data.get("id"))
+    if staff is None or staff.session_token != data.get("token") or not staff.is_active:
+        return None
+    return staff
+
+
+def _pending_key() -> str:
+    data = session.get(PENDING_KEY)
+    return f"2fa:{data.get('id') if isinstance(data, dict) else None}"
+
+
+def _code_limits(view):  # type: ignore[no-untyped-def]
+    """The sign-in limits, applied to the code step per address and per pending account."""
+    by_address = limiter.limit(
+        lambda: current_app.config["PORTAL"]["login_rate_limit_address"],
+        key_func=get_remote_address,
+        methods=["POST"],
+        deduct_when=_failed,
+        scope=lambda endpoint: f"login-address:{endpoint}",
+    )
+    by_account = limiter.limit(
+        lambda: current_app.config["PORTAL"]["login_rate_limit_account"],
+        key_func=_pending_key,
+        methods=["POST"],
+        deduct_when=_failed,
+        scope=lambda endpoint: f"login-account:{endpoint}",
+    )
+    return by_address(by_account(view))
+
+
+@admin_auth.route("/login/code", methods=["GET", "POST"])
+@_code_limits
+def two_factor_code() -> Response | str:
+    staff = _pending_staff()
+    if staff is None:
+        session.pop(PENDING_KEY, None)
+        flash(_("Please sign in again."), "warning")
+        return redirect(url_for("admin_auth.login"))
+    form = staff_forms.TwoFactorCodeForm()
+    if form.validate_on_submit():
+        if two_factor.verify(staff, form.code.data):
+            target = session.pop(PENDING_KEY)["next"]
+            sign_in(Area.ADMIN, staff)
+            return redirect(target if is_safe_next(target) else url_for(HOME[Area.ADMIN]))
+        flash(_("Wrong or already used code."), "danger")
+    return render_template("admin/two_factor_code.html", form=form)
 
 
 @admin_auth.route("/logout", methods=["POST"])

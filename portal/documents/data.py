@@ -1,0 +1,263 @@
+"""What a document prints: plain frozen values, filled in by the services layer.
+
+The documents package never reads the database: the invoices service snapshots the parties, the
+lines and the totals (as they were when the invoice was issued) into these values and asks for
+HTML or a PDF. Every amount is a ``Decimal`` already rounded to the currency's minor units;
+nothing here rounds or recomputes a total. The totals are *checked* against the lines instead,
+because a legal document whose figures do not add up must fail loudly, not be printed.
+
+The arithmetic a document must satisfy (``DocumentError`` otherwise):
+
+- ``subtotal`` (the "Итого" row) is the sum of the line amounts as printed; discounts and
+  promo codes are already in them (a promo code is a negative line of its own);
+- ``tax_total`` is the sum of the lines' ``tax_amount``;
+- ``total`` is ``subtotal`` when prices include the tax (``tax_inclusive``: the tax is
+  printed as "В том числе НДС"), ``subtotal + tax_total`` when they do not;
+- ``amount_due`` is ``total - credit_applied`` (the client's credit balance applied to it);
+  it is what "Всего к оплате" and the amount in words say.
+
+``discount`` is what the client saved, already in the line amounts; the invoice mentions it in a
+note ("Предоставлена скидка ... (учтена в суммах выше)") and never subtracts it again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, fields
+from datetime import date
+from decimal import Decimal
+
+from portal.billing import minor_units
+from portal.documents.errors import DocumentError
+from portal.documents.formatting import check_decimal, format_money
+from portal.documents.words import check_language, currency_words
+
+
+def _set(obj: object, name: str, value: object) -> None:
+    object.__setattr__(obj, name, value)
+
+
+def _text(obj: object, name: str, *, required: bool = False) -> None:
+    value = getattr(obj, name)
+    if not isinstance(value, str):
+        raise TypeError(f"{type(obj).__name__}.{name} must be a str, not {type(value).__name__}.")
+    if required and not value.strip():
+        raise DocumentError(f"{type(obj).__name__}.{name} must not be empty.")
+
+
+def _decimal(obj: object, name: str) -> Decimal:
+    value = check_decimal(getattr(obj, name), f"{type(obj).__name__}.{name}")
+    _set(obj, name, value)
+    return value
+
+
+def _date(obj: object, name: str) -> None:
+    value = getattr(obj, name)
+    if not isinstance(value, date):
+        raise TypeError(f"{type(obj).__name__}.{name} must be a date, not {type(value).__name__}.")
+
+
+@dataclass(frozen=True, slots=True)
+class Party:
+    """The seller or the buyer as printed: legal name, tax numbers, address, bank, signatories.
+
+    The bank fields matter for the seller (the invoice's bank details block); ``signatory`` and
+    ``accountant`` are the names printed under the signature lines.
+    """
+
+    name: str
+    inn: str = ""
+    kpp: str = ""
+    address: str = ""
+    bank_name: str = ""
+    bank_bic: str = ""
+    bank_account: str = ""
+    bank_corr_account: str = ""
+    signatory: str = ""
+    accountant: str = ""
+
+    def __post_init__(self) -> None:
+        for item in fields(self):
+            _text(self, item.name, required=item.name == "name")
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentLine:
+    """One row of the table; ``details`` are sub-lines without amounts, printed under it
+    ("Количество пользователей: 5 x Пользователь").
+
+    ``amount`` is in the document's price basis (tax included when the document is
+    ``tax_inclusive``); ``tax_percent`` is ``None`` for a line without tax ("Без налога").
+    """
+
+    description: str
+    quantity: Decimal
+    unit: str
+    unit_price: Decimal
+    amount: Decimal
+    tax_percent: Decimal | None
+    tax_amount: Decimal
+    details: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        _text(self, "description", required=True)
+        _text(self, "unit")
+        _decimal(self, "quantity")
+        _decimal(self, "unit_price")
+        _decimal(self, "amount")
+        tax = _decimal(self, "tax_amount")
+        if self.tax_percent is None:
+            if tax:
+                raise DocumentError(f"Line {self.description!r} has tax {tax} but no tax rate.")
+        elif _decimal(self, "tax_percent") < 0:
+            raise DocumentError(f"Line {self.description!r} has a negative tax rate.")
+        details = tuple(self.details)
+        if not all(isinstance(detail, str) for detail in details):
+            raise TypeError("DocumentLine.details must be strings.")
+        _set(self, "details", details)
+
+
+def _lines(obj: object, currency: str) -> tuple[DocumentLine, ...]:
+    lines = tuple(obj.lines)  # type: ignore[attr-defined]
+    if not lines:
+        raise DocumentError(f"{type(obj).__name__} has no lines.")
+    for line in lines:
+        if not isinstance(line, DocumentLine):
+            raise TypeError(f"Lines must be DocumentLine, not {type(line).__name__}.")
+        _minor(line.amount, currency, f"The amount of {line.description!r}")
+        _minor(line.tax_amount, currency, f"The tax of {line.description!r}")
+    _set(obj, "lines", lines)
+    return lines
+
+
+def _minor(value: Decimal, currency: str, what: str) -> None:
+    """An amount printed on a document is already in minor units: we never round it."""
+    units = value.scaleb(minor_units(currency))
+    if units != units.to_integral_value():
+        raise DocumentError(f"{what} {value} has more decimals than {currency} allows.")
+
+
+def _amounts(obj: object, currency: str, *names: str) -> None:
+    for name in names:
+        _minor(_decimal(obj, name), currency, f"{type(obj).__name__}.{name}")
+
+
+def _expect(what: str, actual: Decimal, expected: Decimal, currency: str, rule: str) -> None:
+    if actual != expected:
+        raise DocumentError(
+            f"{what} is {format_money(actual, currency)}, but {rule} gives "
+            f"{format_money(expected, currency)}."
+        )
+
+
+def _check_common(obj: InvoiceDocument | ActDocument) -> tuple[str, tuple[DocumentLine, ...]]:
+    """Checks an invoice and an act share: text fields, parties, language, lines, tax total."""
+    _text(obj, "number", required=True)
+    for party in ("seller", "buyer"):
+        if not isinstance(getattr(obj, party), Party):
+            raise TypeError(f"{type(obj).__name__}.{party} must be a Party.")
+    if not isinstance(obj.tax_inclusive, bool):
+        raise TypeError(f"{type(obj).__name__}.tax_inclusive must be a bool.")
+    check_language(obj.language)
+    currency = obj.currency
+    currency_words(currency)  # only a currency we can spell goes on a document
+    lines = _lines(obj, currency)
+    _amounts(obj, currency, "tax_total", "total")
+    line_tax = sum((line.tax_amount for line in lines), Decimal(0))
+    _expect("The tax total", obj.tax_total, line_tax, currency, "the sum of the lines' tax")
+    return currency, lines
+
+
+def _check_total(obj: InvoiceDocument | ActDocument, subtotal: Decimal, currency: str) -> None:
+    if obj.tax_inclusive:
+        expected, rule = subtotal, "the subtotal (prices include the tax)"
+    else:
+        expected, rule = subtotal + obj.tax_total, "the subtotal plus the tax"
+    _expect("The total", obj.total, expected, currency, rule)
+
+
+def line_sum(lines: Iterable[DocumentLine]) -> Decimal:
+    """The "Итого" row: the sum of the line amounts as printed."""
+    return sum((line.amount for line in lines), Decimal(0))
+
+
+@dataclass(frozen=True, slots=True)
+class InvoiceDocument:
+    """An invoice for payment (счёт на оплату), as issued; see the module for its arithmetic.
+
+    ``payment_purpose`` is the text the payer should quote in the payment order; left empty, the
+    document writes "Оплата по счету № <number> от <date>. Сумма ..." itself.
+    """
+
+    number: str
+    issue_date: date
+    due_date: date
+    seller: Party
+    buyer: Party
+    lines: tuple[DocumentLine, ...]
+    currency: str
+    subtotal: Decimal
+    discount: Decimal
+    tax_total: Decimal
+    total: Decimal
+    credit_applied: Decimal
+    amount_due: Decimal
+    tax_inclusive: bool
+    language: str = "ru"
+    payment_purpose: str = ""
+    notes: str = ""
+
+    def __post_init__(self) -> None:
+        _text(self, "payment_purpose")
+        _text(self, "notes")
+        _date(self, "issue_date")
+        _date(self, "due_date")
+        currency, lines = _check_common(self)
+        _amounts(self, currency, "subtotal", "discount", "credit_applied", "amount_due")
+        _expect(
+            "The subtotal",
+            self.subtotal,
+            line_sum(lines),
+            currency,
+            "the sum of the line amounts (tax included for tax-inclusive prices)",
+        )
+        _check_total(self, self.subtotal, currency)
+        if self.discount < 0 or self.credit_applied < 0:
+            raise DocumentError("The discount and the credit applied must not be negative.")
+        _expect(
+            "The amount due",
+            self.amount_due,
+            self.total - self.credit_applied,
+            currency,
+            "the total minus the credit applied",
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class ActDocument:
+    """An act of services rendered (акт) for ``period_start`` to ``period_end``, both included
+    (pass ``Period.last_day`` as the end, not ``Period.end``, which is the next due date).
+    """
+
+    number: str
+    act_date: date
+    period_start: date
+    period_end: date
+    seller: Party
+    buyer: Party
+    lines: tuple[DocumentLine, ...]
+    currency: str
+    total: Decimal
+    tax_total: Decimal
+    tax_inclusive: bool
+    language: str = "ru"
+    invoice_number: str = ""
+
+    def __post_init__(self) -> None:
+        _text(self, "invoice_number")
+        for name in ("act_date", "period_start", "period_end"):
+            _date(self, name)
+        if self.period_end < self.period_start:
+            raise DocumentError("The act's period ends before it starts.")
+        currency, lines = _check_common(self)
+        _check_total(self, line_sum(lines), currency)

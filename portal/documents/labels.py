@@ -1,0 +1,133 @@
+"""The fixed wording of the documents, per language, as plain dictionaries.
+
+Not gettext: an invoice or an act is a legal text whose wording is fixed by practice ("Всего к
+оплате", the act's closing sentence), and a document is printed in the language the *client*
+asked for, not the one the staff member's interface happens to use. A dictionary per language
+keeps every phrase of one document side by side, checked by a test to have the same keys in
+both languages, and renders without a request or a Flask app. Placeholders are ``str.format``
+fields, filled in by ``render.py``.
+"""
+
+from __future__ import annotations
+
+from types import MappingProxyType
+from typing import Final
+
+_RU: Final = {
+    "inn": "ИНН",
+    "kpp": "КПП",
+    "address": "Адрес",
+    # The bank details block at the top of an invoice.
+    "bank_name": "Банк получателя",
+    "bic": "БИК",
+    "account": "Сч. №",
+    "recipient": "Получатель",
+    # Titles and parties.
+    "invoice_title": "Счёт на оплату № {number} от {date}",
+    "act_title": "Акт № {number} от {date}",
+    "supplier": "Поставщик (Исполнитель):",
+    "customer": "Покупатель (Заказчик):",
+    "contractor": "Исполнитель:",
+    "client": "Заказчик:",
+    "basis": "Основание:",
+    "basis_invoice": "Счёт на оплату № {number}",
+    "period": "Период оказания услуг: с {start} по {end}",
+    # The table.
+    "col_no": "№",
+    "col_goods": "Товары (работы, услуги)",
+    "col_services": "Наименование работ, услуг",
+    "col_qty": "Кол-во",
+    "col_unit": "Ед.",
+    "col_price": "Цена",
+    "col_amount": "Сумма",
+    # Totals.
+    "subtotal": "Итого:",
+    "vat_included": "В том числе НДС {rate} %:",
+    "vat_added": "НДС {rate} %:",
+    "no_vat": "Без налога (НДС)",
+    "no_vat_value": "-",
+    "total": "Всего:",
+    "total_with_vat": "Всего (с учётом НДС):",
+    "credit_applied": "Зачтено из кредитного баланса:",
+    "total_due": "Всего к оплате:",
+    "discount_note": "Предоставлена скидка {amount} {currency} (учтена в суммах выше).",
+    "items_summary": "Всего наименований {count}, на сумму {amount} {currency}",
+    "items_summary_due": "Всего наименований {count}, на сумму {amount} {currency}, "
+    "к оплате {due} {currency}",
+    "services_summary": "Всего оказано услуг {count}, на сумму {amount} {currency}",
+    "pay_by": "Оплатить не позднее {date}.",
+    "purpose_label": "Назначение платежа (укажите в платёжном поручении):",
+    "purpose": "Оплата по счету № {number} от {date}. Сумма {amount} {currency}, {tax}.",
+    "purpose_vat": "в т.ч. НДС {rate} % - {amount} {currency}",
+    "purpose_no_vat": "НДС не облагается",
+    "notes": "Примечание:",
+    # Signatures.
+    "head": "Руководитель",
+    "accountant": "Бухгалтер",
+    "act_statement": "Вышеперечисленные услуги выполнены полностью и в срок. "
+    "Заказчик претензий по объему, качеству и срокам оказания услуг не имеет.",
+    "contractor_sign": "ИСПОЛНИТЕЛЬ",
+    "client_sign": "ЗАКАЗЧИК",
+    "signature": "подпись",
+    "full_name": "расшифровка подписи",
+    "seal": "М.П.",
+}
+
+_EN: Final = {
+    "inn": "INN",
+    "kpp": "KPP",
+    "address": "Address",
+    "bank_name": "Beneficiary's bank",
+    "bic": "BIC",
+    "account": "Account No.",
+    "recipient": "Beneficiary",
+    "invoice_title": "Invoice No. {number} dated {date}",
+    "act_title": "Act of Services Rendered No. {number} dated {date}",
+    "supplier": "Supplier:",
+    "customer": "Customer:",
+    "contractor": "Contractor:",
+    "client": "Customer:",
+    "basis": "Basis:",
+    "basis_invoice": "Invoice No. {number}",
+    "period": "Service period: from {start} to {end}",
+    "col_no": "No.",
+    "col_goods": "Goods (works, services)",
+    "col_services": "Works, services",
+    "col_qty": "Qty",
+    "col_unit": "Unit",
+    "col_price": "Price",
+    "col_amount": "Amount",
+    "subtotal": "Subtotal:",
+    "vat_included": "Including VAT {rate} %:",
+    "vat_added": "VAT {rate} %:",
+    "no_vat": "VAT not applicable",
+    "no_vat_value": "-",
+    "total": "Total:",
+    "total_with_vat": "Total (VAT included):",
+    "credit_applied": "Credit balance applied:",
+    "total_due": "Total due:",
+    "discount_note": "Discount granted: {amount} {currency} (included in the amounts above).",
+    "items_summary": "Total items: {count}, amount {amount} {currency}",
+    "items_summary_due": "Total items: {count}, amount {amount} {currency}, "
+    "due {due} {currency}",
+    "services_summary": "Total services: {count}, amount {amount} {currency}",
+    "pay_by": "Please pay by {date}.",
+    "purpose_label": "Payment reference (please quote it in your payment order):",
+    "purpose": "Payment for invoice No. {number} of {date}. Amount {amount} {currency}, {tax}.",
+    "purpose_vat": "incl. VAT {rate} % {amount} {currency}",
+    "purpose_no_vat": "VAT not applicable",
+    "notes": "Notes:",
+    "head": "Director",
+    "accountant": "Accountant",
+    "act_statement": "The services listed above have been rendered in full and on time. "
+    "The Customer has no claims regarding the scope, quality or timing of the services.",
+    "contractor_sign": "CONTRACTOR",
+    "client_sign": "CUSTOMER",
+    "signature": "signature",
+    "full_name": "full name",
+    "seal": "Seal",
+}
+
+LABELS: Final = MappingProxyType(
+    {"ru": MappingProxyType(_RU), "en": MappingProxyType(_EN)},
+)

@@ -1,0 +1,302 @@
+"""Queue e-mail in the caller's transaction; deliver it later over SMTP with retries.
+
+``queue_email`` only adds a row to the session: the mail is committed with the change it reports
+or rolled back with it. ``deliver_outbox`` sends the messages that are due. Each message is
+claimed first (``attempts`` and ``next_attempt_at`` move forward in a committed update that only
+one worker can win; on PostgreSQL the candidates are read with ``FOR UPDATE SKIP LOCKED`` so
+several senders share a large queue), then sent, then marked. A failure leaves it queued with
+an exponential backoff; after ``MAX_ATTEMPTS`` it is marked failed for staff to look at. A worker
+that dies between sending and marking causes one duplicate after the claim lease: SMTP offers no
+way to be exactly-once, so we err on the side of delivering.
+"""
+
+from __future__ import annotations
+
+import smtplib
+import ssl
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from email.message import EmailMessage
+from email.utils import format_datetime, formataddr, make_msgid
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from portal.app_state import clock
+from portal.extensions import db
+from portal.models.outbox import OutboundAttachment, OutboundMessage, OutboundStatus
+
+BACKOFF_BASE = timedelta(minutes=1)
+BACKOFF_MAX = timedelta(hours=6)
+#: With the backoff above, the last attempt comes about 17 hours after the first.
+MAX_ATTEMPTS = 10
+#: How long a claimed message stays invisible to other senders while this one sends it.
+CLAIM_LEASE = timedelta(minutes=10)
+
+
+@dataclass(frozen=True)
+class Attachment:
+    filename: str
+    content_type: str
+    data: bytes
+
+
+@dataclass
+class DeliveryReport:
+    sent: int = 0
+    retried: int = 0
+    failed: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+def _config() -> Mapping[str, Any]:
+    return current_app.config["PORTAL"]
+
+
+def mail_domain() -> str:
+    return _config()["mail_from"].rpartition("@")[2] or "localhost"
+
+
+def new_message_id() -> str:
+    return make_msgid(domain=mail_domain())
+
+
+def default_sender(name: str | None = None) -> str:
+    cfg = _config()
+    return formataddr((name or cfg["company_name"], cfg["mail_from"]))
+
+
+def _one_line(value: str) -> str:
+    """Header values never carry line breaks (no header injection through a subject)."""
+    return " ".join(str(value).split())
+
+
+def _addresses(value: str | Iterable[str]) -> list[str]:
+    items = [value] if isinstance(value, str) else list(value)
+    seen: list[str] = []
+    for item in items:
+        item = _one_line(item)
+        if item and item.lower() not in (s.lower() for s in seen):
+            seen.append(item)
+    return seen
+
+
+def queue_email(
+    *,
+    to: str | Iterable[str],
+    subject: str,
+    text: str,
+    html: str | None = None,
+    cc: Iterable[str] = (),
+    reply_to: str = "",
+    from_addr: str | None = None,
+    headers: Mapping[str, str] | None = None,
+    attachments: Sequence[Attachment] = (),
+    client_id: int | None = None,
+    dedupe_key: str | None = None,
+    message_id: str | None = None,
+    now: datetime | None = None,
+) -> OutboundMessage:
+    """Add a message to the outbox in the current transaction (the caller commits).
+
+    With a ``dedupe_key`` already used, nothing is added and the existing message is returned:
+    that is how a job that runs twice sends its mail once.
+    """
+    now = now or clock().now()
+    recipients = _addresses(to)
+    copies = [a for a in _addresses(cc) if a.lower() not in {r.lower() for r in recipients}]
+    if not recipients:
+        raise ValueError("an e-mail needs at least one recipient")
+    values: dict[str, Any] = {
+        "from_addr": _one_line(from_addr or default_sender()),
+        "to_addrs": recipients,
+        "cc_addrs": copies,
+        "reply_to": _one_line(reply_to),
+        "subject": _one_line(subject)[:500],
+        "text": text,
+        "html": html,
+        "headers": {_one_line(k): _one_line(v) for k, v in (headers or {}).items()},
+        "message_id": message_id or new_message_id(),
+        "client_id": client_id,
+        "status": OutboundStatus.QUEUED,
+        "attempts": 0,
+        "next_attempt_at": now,
+        "last_error": "",
+        "created_at": now,
+        "dedupe_key": dedupe_key,
+    }
+    if dedupe_key is None:
+        message = OutboundMessage(**values)
+        db.session.add(message)
+        db.session.flush()
+    else:
+        db.session.flush()
+        insert = postgresql.insert if db.engine.dialect.name == "postgresql" else sqlite.insert
+        stmt = (
+            insert(OutboundMessage)
+            .values(**values)
+            .on_conflict_do_nothing(index_elements=["dedupe_key"])
+            .returning(OutboundMessage.id)
+        )
+        new_id = db.session.execute(stmt).scalar()
+        found = db.session.scalar(
+            select(OutboundMessage).where(OutboundMessage.dedupe_key == dedupe_key)
+        )
+        assert found is not None
+        if new_id is None:
+            return found
+        message = found
+    for item in attachments:
+        message.attachments.append(
+            OutboundAttachment(
+                filename=item.filename, content_type=item.content_type, data=item.data
+            )
+        )
+    db.session.flush()
+    return message
+
+
+def build_message(row: OutboundMessage, now: datetime) -> EmailMessage:
+    """The RFC 5322 message for an outbox row."""
+    msg = EmailMessage()
+    msg["From"] = row.from_addr
+    msg["To"] = ", ".join(row.to_addrs)
+    if row.cc_addrs:
+        msg["Cc"] = ", ".join(row.cc_addrs)
+    if row.reply_to:
+        msg["Reply-To"] = row.reply_to
+    msg["Subject"] = row.subject
+    msg["Message-ID"] = row.message_id
+    msg["Date"] = format_datetime(now)
+    for name, value in row.headers.items():
+        msg[name] = value
+    msg.set_content(row.text)
+    if row.html:
+        msg.add_alternative(row.html, subtype="html")
+    for item in row.attachments:
+        maintype, _, subtype = item.content_type.partition("/")
+        msg.add_attachment(
+            item.data,
+            maintype=maintype or "application",
+            subtype=subtype or "octet-stream",
+            filename=item.filename,
+        )
+    return msg
+
+
+def connect_smtp() -> smtplib.SMTP:
+    """An SMTP connection with the ``smtp_*`` settings (as ``portal.mail.smtp`` uses them)."""
+    cfg = _config()
+    smtp_class = smtplib.SMTP_SSL if cfg["smtp_ssl"] else smtplib.SMTP
+    smtp = smtp_class(cfg["smtp_host"], cfg["smtp_port"], timeout=cfg["smtp_timeout"])
+    try:
+        if cfg["smtp_starttls"]:
+            smtp.starttls(context=ssl.create_default_context())
+        if cfg["smtp_user"]:
+            smtp.login(cfg["smtp_user"], cfg["smtp_password"])
+    except BaseException:
+        smtp.close()
+        raise
+    return smtp
+
+
+def backoff(attempts: int) -> timedelta:
+    """1, 2, 4, 8 ... minutes after the n-th failed attempt, at most ``BACKOFF_MAX``."""
+    return min(BACKOFF_BASE * (2 ** max(attempts - 1, 0)), BACKOFF_MAX)
+
+
+def _claim(now: datetime, limit: int) -> list[int]:
+    """Ids of due messages this worker won; each claim is committed before anything is sent."""
+    stmt = (
+        select(OutboundMessage.id, OutboundMessage.attempts)
+        .where(
+            OutboundMessage.status == OutboundStatus.QUEUED,
+            OutboundMessage.next_attempt_at <= now,
+        )
+        .order_by(OutboundMessage.next_attempt_at, OutboundMessage.id)
+        .limit(limit)
+    )
+    if db.engine.dialect.name == "postgresql":
+        stmt = stmt.with_for_update(skip_locked=True)
+    candidates = db.session.execute(stmt).all()
+    won = []
+    for message_id, attempts in candidates:
+        result = db.session.execute(
+            update(OutboundMessage)
+            .where(
+                OutboundMessage.id == message_id,
+                OutboundMessage.attempts == attempts,
+                OutboundMessage.status == OutboundStatus.QUEUED,
+            )
+            .values(attempts=attempts + 1, next_attempt_at=now + CLAIM_LEASE)
+            .execution_options(synchronize_session=False)
+        )
+        if result.rowcount == 1:  # type: ignore[attr-defined]
+            won.append(message_id)
+    db.session.commit()
+    return won
+
+
+def _failed(
+    row: OutboundMessage, now: datetime, error: BaseException, report: DeliveryReport
+) -> None:
+    row.last_error = f"{type(error).__name__}: {error}"[:2000]
+    if row.attempts >= MAX_ATTEMPTS:
+        row.status = OutboundStatus.FAILED
+        report.failed += 1
+    else:
+        row.next_attempt_at = now + backoff(row.attempts)
+        report.retried += 1
+    report.errors.append(f"#{row.id}: {row.last_error}")
+
+
+def deliver_outbox(now: datetime | None = None, limit: int = 100) -> DeliveryReport:
+    """Send up to ``limit`` due messages; returns what happened. Safe to run from many workers."""
+    now = now or clock().now()
+    report = DeliveryReport()
+    claimed = _claim(now, limit)
+    rows = db.session.scalars(
+        select(OutboundMessage).where(OutboundMessage.id.in_(claimed)).order_by(OutboundMessage.id)
+    ).all()
+    smtp: smtplib.SMTP | None = None
+    down: BaseException | None = None  # the server cannot be reached: every message waits
+    try:
+        for row in rows:
+            if smtp is None and down is None:
+                try:
+                    smtp = connect_smtp()
+                except (OSError, smtplib.SMTPException) as exc:
+                    down = exc
+            if down is not None or smtp is None:
+                _failed(row, now, down or RuntimeError("no connection"), report)
+            else:
+                try:
+                    smtp.send_message(build_message(row, now))
+                except (smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused,
+                        smtplib.SMTPDataError) as exc:  # fmt: skip
+                    _failed(row, now, exc, report)  # this message; the connection is fine
+                except (OSError, smtplib.SMTPException) as exc:
+                    _failed(row, now, exc, report)
+                    smtp.close()
+                    smtp = None  # reconnect for the next message
+                else:
+                    row.status, row.sent_at, row.last_error = OutboundStatus.SENT, now, ""
+                    report.sent += 1
+            db.session.commit()
+    finally:
+        if smtp is not None:
+            try:
+                smtp.quit()
+            except (OSError, smtplib.SMTPException):
+                smtp.close()
+    return report
+
+
+def requeue(row: OutboundMessage, now: datetime | None = None) -> None:
+    """Give a failed message another round of attempts (staff action); the caller commits."""
+    row.status = OutboundStatus.QUEUED
+    row.attempts = 0
+    row.next_attempt_at = now or clock().now()

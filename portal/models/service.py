@@ -1,0 +1,78 @@
+"""Services: what a client has bought and is billed for, one per product per client.
+
+A client never holds the same product twice: buying more is an upgrade of the service (its
+options' quantities), so every line of the client ends on the same date.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+from sqlalchemy import Date, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from portal.models.base import Base, TimestampMixin, UTCDateTime, enum_column
+from portal.models.types import MoneyType
+
+if TYPE_CHECKING:
+    from portal.models.catalog import ConfigOption, Product
+    from portal.models.client import Client
+
+
+class ServiceStatus(enum.StrEnum):
+    PENDING = "pending"
+    ACTIVE = "active"
+    SUSPENDED = "suspended"
+    TERMINATED = "terminated"
+    CANCELLED = "cancelled"
+
+
+class Service(TimestampMixin, Base):
+    __tablename__ = "service"
+    __table_args__ = (UniqueConstraint("client_id", "product_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("client.id"), index=True)
+    product_id: Mapped[int] = mapped_column(ForeignKey("product.id"))
+    status: Mapped[ServiceStatus] = mapped_column(
+        enum_column(ServiceStatus), default=ServiceStatus.PENDING
+    )
+    cycle: Mapped[str] = mapped_column(String(20))
+    currency: Mapped[str] = mapped_column(String(3))
+    registration_date: Mapped[date] = mapped_column(Date)
+    #: Start of the current period; with ``next_due_date`` it is the period being billed.
+    period_start: Mapped[date | None] = mapped_column(Date)
+    next_due_date: Mapped[date | None] = mapped_column(Date, index=True)
+    #: Day of month renewals keep (31 Jan -> 28 Feb -> 31 Mar).
+    anchor_day: Mapped[int | None] = mapped_column(Integer)
+    recurring_amount: Mapped[Decimal] = mapped_column(MoneyType(), default=Decimal(0))
+    #: Staff's price for this service; replaces the computed amount when set.
+    price_override: Mapped[Decimal | None] = mapped_column(MoneyType())
+    username: Mapped[str] = mapped_column(String(100), default="")
+    admin_notes: Mapped[str] = mapped_column(Text, default="")
+    no_suspend_until: Mapped[date | None] = mapped_column(Date)
+    terminate_at_period_end: Mapped[bool] = mapped_column(default=False)
+    termination_reason: Mapped[str] = mapped_column(Text, default="")
+    terminated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    client: Mapped[Client] = relationship()
+    product: Mapped[Product] = relationship()
+    options: Mapped[list[ServiceOption]] = relationship(cascade="all, delete-orphan")
+
+
+class ServiceOption(Base):
+    """The quantity or the choice a service holds of one configurable option."""
+
+    __tablename__ = "service_option"
+    __table_args__ = (UniqueConstraint("service_id", "option_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    service_id: Mapped[int] = mapped_column(ForeignKey("service.id", ondelete="CASCADE"))
+    option_id: Mapped[int] = mapped_column(ForeignKey("config_option.id"))
+    quantity: Mapped[int] = mapped_column(Integer, default=0)
+    choice_id: Mapped[int | None] = mapped_column(ForeignKey("config_option_choice.id"))
+
+    option: Mapped[ConfigOption] = relationship()
