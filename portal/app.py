@@ -77,23 +77,27 @@ def _init_extensions(app: Flask) -> None:
 
 def _init_blueprints(app: Flask) -> None:
     from portal.web.admin import admin
+    from portal.web.admin.billing import admin_billing
     from portal.web.admin.client_settings import admin_client_settings
     from portal.web.admin.clients import admin_clients
     from portal.web.admin.staff_views import staff_admin
     from portal.web.admin.work import admin_work
     from portal.web.auth import admin_auth, client_auth
     from portal.web.client import client
+    from portal.web.client.billing import client_billing
     from portal.web.language import language
 
     for blueprint in (
         admin_auth,
         admin,
         admin_clients,
+        admin_billing,
         admin_work,
         admin_client_settings,
         staff_admin,
         client_auth,
         client,
+        client_billing,
         language,
     ):
         app.register_blueprint(blueprint)

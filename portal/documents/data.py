@@ -8,11 +8,13 @@ because a legal document whose figures do not add up must fail loudly, not be pr
 
 The arithmetic a document must satisfy (``DocumentError`` otherwise):
 
-- ``subtotal`` (the "Итого" row) is the sum of the line amounts as printed; discounts and
-  promo codes are already in them (a promo code is a negative line of its own);
+- the "Итого" row is the sum of the line amounts as printed; discounts and promo codes are
+  already in them (a promo code is a negative line of its own). ``subtotal`` must be that sum
+  or, when prices include the tax, that sum less the tax (the sum of the lines' net amounts,
+  as ``portal.billing.InvoiceDraft.subtotal`` holds it); either way "Итого" prints the sum;
 - ``tax_total`` is the sum of the lines' ``tax_amount``;
-- ``total`` is ``subtotal`` when prices include the tax (``tax_inclusive``: the tax is
-  printed as "В том числе НДС"), ``subtotal + tax_total`` when they do not;
+- ``total`` is the line sum when prices include the tax (``tax_inclusive``: the tax is
+  printed as "В том числе НДС"), the line sum plus ``tax_total`` when they do not;
 - ``amount_due`` is ``total - credit_applied`` (the client's credit balance applied to it);
   it is what "Всего к оплате" and the amount in words say.
 
@@ -87,7 +89,9 @@ class DocumentLine:
     ("Количество пользователей: 5 x Пользователь").
 
     ``amount`` is in the document's price basis (tax included when the document is
-    ``tax_inclusive``); ``tax_percent`` is ``None`` for a line without tax ("Без налога").
+    ``tax_inclusive``). ``tax_percent`` is ``None`` for a line without VAT, printed "Без налога
+    (НДС)"; ``Decimal(0)`` is the 0 % rate (exports), printed "НДС 0 %": in Russian law they
+    are different things, so the caller must say which.
     """
 
     description: str
@@ -214,14 +218,16 @@ class InvoiceDocument:
         _date(self, "due_date")
         currency, lines = _check_common(self)
         _amounts(self, currency, "subtotal", "discount", "credit_applied", "amount_due")
-        _expect(
-            "The subtotal",
-            self.subtotal,
-            line_sum(lines),
-            currency,
-            "the sum of the line amounts (tax included for tax-inclusive prices)",
-        )
-        _check_total(self, self.subtotal, currency)
+        printed = line_sum(lines)
+        if not (self.tax_inclusive and self.subtotal == printed - self.tax_total):
+            _expect(
+                "The subtotal",
+                self.subtotal,
+                printed,
+                currency,
+                "the sum of the line amounts",
+            )
+        _check_total(self, printed, currency)
         if self.discount < 0 or self.credit_applied < 0:
             raise DocumentError("The discount and the credit applied must not be negative.")
         _expect(

@@ -125,23 +125,25 @@ def _purpose(doc: InvoiceDocument, labels: Any, currency_name: str) -> str:
         )
     else:
         tax = labels["purpose_no_vat"]
-    return labels["purpose"].format(
+    text = labels["purpose"].format(
         number=doc.number,
         date=short_date(doc.issue_date),
         amount=format_money(doc.amount_due, doc.currency),
         currency=currency_name,
         tax=tax,
     )
+    return text if text.endswith(".") else f"{text}."  # "руб." already ends the sentence
 
 
 def _invoice_context(doc: InvoiceDocument) -> dict[str, Any]:
     labels = LABELS[doc.language]
     currency = currency_label(doc.currency, doc.language)
     money = format_money
-    rows = [TotalRow(labels["subtotal"], money(doc.subtotal, doc.currency))]
+    subtotal = line_sum(doc.lines)  # doc.subtotal may be the net sum; "Итого" is what is printed
+    rows = [TotalRow(labels["subtotal"], money(subtotal, doc.currency))]
     rows += _tax_rows(doc.lines, doc.tax_inclusive, doc.currency, labels)
     if doc.credit_applied:
-        if doc.total != doc.subtotal:
+        if doc.total != subtotal:
             rows.append(TotalRow(labels["total"], money(doc.total, doc.currency)))
         rows.append(TotalRow(labels["credit_applied"], money(doc.credit_applied, doc.currency)))
     rows.append(TotalRow(labels["total_due"], money(doc.amount_due, doc.currency), strong=True))
@@ -213,6 +215,10 @@ def _render(template: str, doc: InvoiceDocument | ActDocument, fonts: Path | Non
     )
 
 
+#: How xhtml2pdf 0.2.28 says a font was not read or cannot draw a character (it only logs).
+_FONT_WARNINGS = ("@font-face", "can draw", "font families", "embed the font", "font embed")
+
+
 def _pdf(html: str, fonts: Path) -> bytes:
     """Convert our own HTML; only the font directory may be read, nothing remote."""
     policy = ResourceAccessPolicy.server(base_dir=fonts, allow_remote=False)
@@ -220,7 +226,11 @@ def _pdf(html: str, fonts: Path) -> bytes:
     result = pisa.pisaDocument(html, dest=out, encoding="utf-8", resource_policy=policy)
     if result.err:
         raise DocumentError(f"The PDF could not be rendered ({result.err} errors).")
-    font_problems = [message for _, _, message, _ in result.log if "font" in message.lower()]
+    font_problems = [
+        message
+        for _, _, message, _ in result.log
+        if any(marker in message for marker in _FONT_WARNINGS)
+    ]
     if font_problems:
         # A font that did not load means Helvetica and black squares instead of Cyrillic.
         raise DocumentError(f"The PDF font was not embedded: {font_problems[0]}")

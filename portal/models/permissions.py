@@ -44,6 +44,12 @@ class Permission(enum.StrEnum):
         return PERMISSION_LABELS[self]
 
     @classmethod
+    def in_order(cls, permissions: Iterable[Permission]) -> list[Permission]:
+        """``permissions`` in declaration order (by area), as people read them."""
+        wanted = set(permissions)
+        return [member for member in cls if member in wanted]
+
+    @classmethod
     def parse(cls, values: Iterable[str]) -> frozenset[Permission]:
         """Known permissions among stored names; unknown ones (a removed plugin's) are ignored."""
         known = {member.value for member in cls}
@@ -154,6 +160,10 @@ class Role(Base):
         if self.is_administrator:
             return frozenset(Permission)
         return Permission.parse(self.permission_names or [])
+
+    @property
+    def ordered_permissions(self) -> list[Permission]:
+        return Permission.in_order(self.permissions)
 
     @property
     def display_name(self) -> str:

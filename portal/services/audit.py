@@ -124,7 +124,7 @@ def search(
     actor = actor.strip()
     if actor:
         kind, _, number = actor.partition(":")
-        if kind in {t.value for t in ActorType} and number.isdigit():
+        if kind in {t.value for t in ActorType} and number.isdigit() and int(number) < 2**31:
             stmt = stmt.where(
                 AuditEntry.actor_type == ActorType(kind), AuditEntry.actor_id == int(number)
             )

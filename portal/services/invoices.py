@@ -8,6 +8,7 @@ once get consecutive numbers and a rolled-back issue leaves no gap.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable
 from datetime import date, timedelta
 from decimal import Decimal
@@ -57,11 +58,32 @@ def _line_row(position: int, line: billing.InvoiceLine, service_id: int | None) 
         unit_price=line.unit_price,
         discount=line.discount,
         amount=line.amount,
-        tax_percent=line.line_tax.percent if line.line_tax.percent is not None else None,
+        # 0 % is stored as no VAT (None): documents print 'Без налога (НДС)' for it
+        tax_percent=line.line_tax.percent or None,
         tax_inclusive=line.line_tax.inclusive,
         net=line.net,
         tax=line.tax,
         total=line.total,
+    )
+
+
+def discount_line(
+    description: str, amount: Decimal, currency: str, line_tax: billing.LineTax = billing.NO_TAX
+) -> billing.InvoiceLine:
+    """A negative line staff add by hand (a discount, a correction), taxed like the others.
+
+    ``portal.billing`` refuses negative prices on purpose, so the line is priced positive and
+    then turned round as a whole: every figure keeps its single rounding.
+    """
+    line = billing.charge_line(description, amount, currency, line_tax=line_tax)
+    return dataclasses.replace(
+        line,
+        unit_price=-line.unit_price,
+        list_amount=-line.list_amount,
+        amount=-line.amount,
+        net=-line.net,
+        tax=-line.tax,
+        total=-line.total,
     )
 
 
@@ -197,18 +219,14 @@ def credit_note(invoice: Invoice, amount: Decimal, reason: str, *, today: date) 
     if amount <= 0 or amount > invoice.total:
         raise InvoiceError(_("The credit note must be more than zero and at most the invoice total."))
     client = db.session.get(Client, invoice.client_id)
-    line = billing.charge_line(
+    line = discount_line(
         _("Correction of invoice %(number)s: %(reason)s", number=invoice.number, reason=reason),
         amount,
         invoice.currency,
     )
-    note = create_draft(client, [], currency=invoice.currency, kind=InvoiceKind.CREDIT_NOTE)
+    note = create_draft(client, [(line, None)], currency=invoice.currency,
+                        kind=InvoiceKind.CREDIT_NOTE)  # fmt: skip
     note.corrects_id = invoice.id
-    row = _line_row(1, line, None)
-    for field in ("unit_price", "amount", "net", "total"):
-        setattr(row, field, -getattr(row, field))
-    note.lines.append(row)
-    _retotal(note)
     add_credit(client, amount, CreditReason.CORRECTION, invoice_id=invoice.id,
                description=reason)  # fmt: skip
     return issue_invoice(note, today=today, due_days=0)
@@ -238,3 +256,15 @@ def client_invoice_summary(client_id: int, currency: str) -> dict[str, object]:
         "income": income or zero,
         "credit": credit_balance(client_id, currency),
     }
+
+
+def overdue_count(today: date) -> int:
+    """Unpaid or partly paid invoices past their due date (the dashboard counter)."""
+    from sqlalchemy import func
+
+    return db.session.scalar(
+        select(func.count(Invoice.id)).where(
+            Invoice.status.in_((InvoiceStatus.UNPAID, InvoiceStatus.PARTIALLY_PAID)),
+            Invoice.due_date < today,
+        )
+    ) or 0

@@ -13,7 +13,14 @@ from portal.models import Setting
 from portal.services import audit
 
 RUNTIME_KEYS = frozenset(
-    {"theme", "require_two_factor", "client_editable_fields", "invoice_number_format", "invoice_due_days"}
+    {
+        "theme",
+        "require_two_factor",
+        "client_editable_fields",
+        "invoice_number_format",
+        "invoice_due_days",
+        "company",
+    }
 )
 
 

@@ -84,7 +84,7 @@ def role_staff_counts() -> dict[int, int]:
 
 
 def _labels(permissions: Iterable[Permission]) -> str:
-    return ", ".join(str(p.label) for p in sorted(permissions))
+    return ", ".join(str(p.label) for p in Permission.in_order(permissions))
 
 
 def check_may_grant(actor: Staff, permissions: Iterable[Permission]) -> None:

@@ -109,6 +109,11 @@ def test_administrator_creates_staff_with_role_and_departments(staff_web, app: F
     assert sales.email == "sales@example.com"
 
 
+def test_unknown_and_out_of_range_ids_are_404(staff_web) -> None:
+    for url in ("/admin/staff/999", "/admin/staff/99999999999", "/admin/roles/99999999999"):
+        assert staff_web.get(url).status_code == 404, url
+
+
 def test_email_is_unique_whatever_the_case(staff_web, staff_member) -> None:
     response = staff_web.submit(
         "/admin/staff/new", new_staff_form(staff_member.role, email=staff_member.email.upper())

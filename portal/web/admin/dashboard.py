@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 
 from flask_babel import lazy_gettext as _l
 
@@ -24,21 +25,35 @@ class Counter:
         return self.count() if self.count else None
 
 
-def _todo_due() -> int:
+def _business_today() -> date:
     from flask import current_app
 
     from portal.app_state import clock
     from portal.clock import local_today
+
+    return local_today(clock(), current_app.config["PORTAL"]["default_timezone"])
+
+
+def _todo_due() -> int:
     from portal.services.notes import todos_due_count
 
-    return todos_due_count(local_today(clock(), current_app.config["PORTAL"]["default_timezone"]))
+    return todos_due_count(_business_today())
+
+
+def _overdue_invoices() -> int:
+    from portal.services.invoices import overdue_count
+
+    return overdue_count(_business_today())
 
 
 COUNTERS: dict[str, Counter] = {
     counter.key: counter
     for counter in (
         Counter("pending_orders", _l("Pending orders")),
-        Counter("overdue_invoices", _l("Overdue invoices")),
+        Counter(
+            "overdue_invoices", _l("Overdue invoices"), "admin_billing.overdue_invoices",
+            _overdue_invoices,
+        ),
         Counter("tickets_awaiting_reply", _l("Tickets awaiting reply")),
         Counter("services_due", _l("Services due to renew")),
         Counter("todo_due", _l("To-do items due"), "admin_work.todos", _todo_due),

@@ -19,6 +19,9 @@ from wtforms.validators import DataRequired, Email, Length, NumberRange, Optiona
 
 from portal.web.auth.forms import MIN_PASSWORD
 
+#: Ids are 32-bit integers in the database; PostgreSQL refuses to compare with larger numbers.
+MAX_ID = 2**31 - 1
+
 _PASSWORD_LENGTH = Length(
     min=MIN_PASSWORD,
     max=200,
@@ -84,6 +87,8 @@ class AuditFilterForm(FlaskForm):
     action = StringField(_l("Action"), validators=[Optional(), Length(max=100)])
     entity = StringField(_l("Object"), validators=[Optional(), Length(max=50)])
     entity_id = StringField(_l("Object ID"), validators=[Optional(), Length(max=64)])
-    client_id = IntegerField(_l("Client ID"), validators=[Optional(), NumberRange(min=1)])
+    client_id = IntegerField(
+        _l("Client ID"), validators=[Optional(), NumberRange(min=1, max=MAX_ID)]
+    )
     since = DateField(_l("From"), validators=[Optional()])
     until = DateField(_l("To"), validators=[Optional()])

@@ -35,6 +35,7 @@ from portal.services import audit, two_factor
 from portal.services import staff as staff_service
 from portal.services.staff import StaffError
 from portal.web.admin.staff_forms import (
+    MAX_ID,
     AuditFilterForm,
     ConfirmForm,
     DepartmentForm,
@@ -98,6 +99,8 @@ def _refused(form: Any, exc: StaffError) -> None:
 
 
 def _or_404(model: type[Any], object_id: int) -> Any:
+    if object_id > MAX_ID:  # PostgreSQL would refuse the comparison with a 32-bit column
+        abort(404)
     obj = db.session.get(model, object_id)
     if obj is None:
         abort(404)

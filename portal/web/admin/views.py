@@ -44,6 +44,13 @@ CORE_MENU = (
     MenuItem("settings", _l("Custom client fields"), "admin_client_settings.custom_fields", order=30),
     MenuItem("settings", _l("Client groups"), "admin_client_settings.client_groups", order=40),
     MenuItem("settings", _l("Client area"), "admin_client_settings.client_area", order=50),
+    MenuItem("billing", _l("Invoices"), "admin_billing.invoice_list", 10, "billing.view"),
+    MenuItem("billing", _l("New invoice"), "admin_billing.invoice_new", 20, "billing.manage"),
+    MenuItem("billing", _l("Payments"), "admin_billing.payment_list", 30, "billing.view"),
+    MenuItem(
+        "settings", _l("Company and invoices"), "admin_billing.company_settings", 5,
+        "settings.manage",
+    ),
     MenuItem(
         "plugins", _l("Installed plugins"), "admin.plugin_list", 10, Permission.PLUGINS_MANAGE
     ),

@@ -1,0 +1,84 @@
+"""Client-area billing: own invoices, PDF, pay from credit, add funds — and 404 on everything
+of another client."""
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from flask import Flask
+
+from portal import billing
+from portal.extensions import db
+from portal.models import Invoice, InvoiceKind, InvoiceStatus
+from portal.services import invoices, payments
+from portal.testing.factories import make_client
+
+TODAY = date(2026, 11, 2)
+
+
+def _issued(client, amount: str = "860.00") -> Invoice:
+    draft = invoices.create_draft(client, [(billing.charge_line("Диск 5 ГБ", Decimal(amount), "RUB"), None)])
+    db.session.commit()
+    return invoices.issue_invoice(draft, today=TODAY)
+
+
+def test_client_sees_own_invoices_and_pays_from_credit(client_web, client_account) -> None:
+    invoice = _issued(client_account)
+    draft = invoices.create_draft(client_account, [(billing.charge_line("Черновик", Decimal("1.00"), "RUB"), None)])
+    db.session.commit()
+    page = client_web.get("/invoices").get_data(as_text=True)
+    assert invoice.number in page and "Черновик" not in page
+    assert client_web.get(f"/invoices/{draft.id}").status_code == 404
+    pdf = client_web.get(f"/invoices/{invoice.id}/pdf")
+    assert pdf.mimetype == "application/pdf" and pdf.data.startswith(b"%PDF")
+    view = client_web.get(f"/invoices/{invoice.id}").get_data(as_text=True)
+    assert 'id="bank-transfer"' in view and invoice.number in view
+    assert 'id="pay-from-credit"' not in view  # no credit yet
+    payments.add_credit(client_account, Decimal("1000.00"), payments.CreditReason.MANUAL)
+    db.session.commit()
+    client_web.submit(f"/invoices/{invoice.id}/pay-from-credit", {},
+                      form_page=f"/invoices/{invoice.id}")  # fmt: skip
+    db.session.refresh(invoice)
+    assert invoice.status is InvoiceStatus.PAID
+    assert "140.00" in client_web.get("/transactions").get_data(as_text=True).replace(",", ".")
+
+
+def test_add_funds_issues_a_top_up_invoice(client_web, client_account) -> None:
+    bad = client_web.submit("/add-funds", {"amount": "12,345"})
+    assert bad.status_code == 400 and "kopecks" in bad.get_data(as_text=True)
+    small = client_web.submit("/add-funds", {"amount": "10"})
+    assert small.status_code == 400 and "smallest top-up" in small.get_data(as_text=True)
+    response = client_web.submit("/add-funds", {"amount": "5 000,50"})
+    invoice = db.session.get(Invoice, int(response.location.rsplit("/", 1)[1]))
+    assert invoice.kind is InvoiceKind.ADD_FUNDS and invoice.total == Decimal("5000.50")
+    assert invoice.client_id == client_account.id and invoice.number
+
+
+@pytest.fixture
+def other_invoice(app: Flask, clock) -> Invoice:
+    return _issued(make_client(clock), "100.00")
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("get", "/invoices/{id}"),
+        ("get", "/invoices/{id}/pdf"),
+        ("get", "/invoices/{id}/print"),
+        ("post", "/invoices/{id}/pay-from-credit"),
+    ],
+)
+def test_another_clients_invoice_is_404(
+    client_web, client_account, other_invoice, method: str, path: str
+) -> None:
+    url = path.format(id=other_invoice.id)
+    if method == "get":
+        response = client_web.get(url)
+    else:
+        payments.add_credit(client_account, Decimal("1000.00"), payments.CreditReason.MANUAL)
+        db.session.commit()
+        response = client_web.submit(url, {}, form_page="/invoices")
+    assert response.status_code == 404
+    db.session.refresh(other_invoice)
+    assert other_invoice.status is InvoiceStatus.UNPAID
+    assert other_invoice.number not in client_web.get("/invoices").get_data(as_text=True)
