@@ -85,6 +85,7 @@ def _init_blueprints(app: Flask) -> None:
     from portal.web.auth import admin_auth, client_auth
     from portal.web.client import client
     from portal.web.client.billing import client_billing
+    from portal.web.gateway_callbacks import gateway_callbacks
     from portal.web.language import language
 
     for blueprint in (
@@ -99,14 +100,18 @@ def _init_blueprints(app: Flask) -> None:
         client,
         client_billing,
         language,
+        gateway_callbacks,
     ):
         app.register_blueprint(blueprint)
+    csrf.exempt(gateway_callbacks)
 
 
 def _init_plugins(app: Flask, enabled: list[str], extra: Iterable[object]) -> None:
     from portal.cli import register_commands
 
-    plugins = build_plugin_manager(enabled, extra=extra)
+    from portal.gateways import bank_transfer
+
+    plugins = build_plugin_manager(enabled, builtins=(bank_transfer,), extra=extra)
     app.extensions["portal.plugins"] = plugins
     for blueprint in plugins.collect("register_blueprints"):
         if getattr(blueprint, "portal_area", None) not in ("admin", "client"):

@@ -15,7 +15,7 @@ raise :class:`DocumentError` instead of returning squares. Fonts are not fetched
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from io import BytesIO
@@ -97,7 +97,7 @@ def _tax_by_rate(lines: Iterable[DocumentLine]) -> list[tuple[Decimal, Decimal]]
 
 
 def _tax_rows(
-    lines: Iterable[DocumentLine], tax_inclusive: bool, currency: str, labels: Any
+    lines: Iterable[DocumentLine], tax_inclusive: bool, currency: str, labels: Mapping[str, str]
 ) -> list[TotalRow]:
     rates = _tax_by_rate(lines)
     if not rates:
@@ -109,7 +109,7 @@ def _tax_rows(
     ]
 
 
-def _purpose(doc: InvoiceDocument, labels: Any, currency_name: str) -> str:
+def _purpose(doc: InvoiceDocument, labels: Mapping[str, str], currency_name: str) -> str:
     """The payment purpose to quote: the document's own, or one naming number, date and VAT."""
     if doc.payment_purpose:
         return doc.payment_purpose
@@ -198,15 +198,18 @@ def _act_context(doc: ActDocument) -> dict[str, Any]:
     }
 
 
-def _render(template: str, doc: InvoiceDocument | ActDocument, fonts: Path | None) -> str:
+_TEMPLATES: dict[type, str] = {InvoiceDocument: "invoice.html", ActDocument: "act.html"}
+
+
+def _render(doc: InvoiceDocument | ActDocument, kind: type, fonts: Path | None) -> str:
     """The template for ``doc``; ``fonts`` is the font directory when the HTML is for a PDF."""
-    if not isinstance(doc, InvoiceDocument | ActDocument):
-        raise TypeError(f"Not a document: {type(doc).__name__}.")
+    if not isinstance(doc, kind):
+        raise TypeError(f"Expected {kind.__name__}, got {type(doc).__name__}.")
     context = _invoice_context(doc) if isinstance(doc, InvoiceDocument) else _act_context(doc)
     fonts_css = None
     if fonts is not None:
         fonts_css = {"regular": fonts / FONT_FILES[0], "bold": fonts / FONT_FILES[1]}
-    return ENVIRONMENT.get_template(template).render(
+    return ENVIRONMENT.get_template(_TEMPLATES[kind]).render(
         doc=doc,
         t=LABELS[doc.language],
         currency=doc.currency,
@@ -215,8 +218,10 @@ def _render(template: str, doc: InvoiceDocument | ActDocument, fonts: Path | Non
     )
 
 
-#: How xhtml2pdf 0.2.28 says a font was not read or cannot draw a character (it only logs).
-_FONT_WARNINGS = ("@font-face", "can draw", "font families", "embed the font", "font embed")
+#: How xhtml2pdf 0.2.28 says a font was not read or not used (it only logs). A character that
+#: DejaVu Sans lacks (a CJK name, say) is logged as "can draw" and left as a box: that one name
+#: is the client's, and refusing the whole invoice for it would help nobody.
+_FONT_WARNINGS = ("@font-face for", "font families", "Cannot embed the font", "font embed")
 
 
 def _pdf(html: str, fonts: Path) -> bytes:
@@ -239,21 +244,21 @@ def _pdf(html: str, fonts: Path) -> bytes:
 
 def invoice_html(doc: InvoiceDocument) -> str:
     """The invoice as a standalone printable HTML page (the browser's fonts, print CSS)."""
-    return _render("invoice.html", doc, None)
+    return _render(doc, InvoiceDocument, None)
 
 
 def invoice_pdf(doc: InvoiceDocument) -> bytes:
     """The invoice as an A4 PDF with DejaVu Sans embedded."""
     fonts = font_dir()
-    return _pdf(_render("invoice.html", doc, fonts), fonts)
+    return _pdf(_render(doc, InvoiceDocument, fonts), fonts)
 
 
 def act_html(doc: ActDocument) -> str:
     """The act as a standalone printable HTML page."""
-    return _render("act.html", doc, None)
+    return _render(doc, ActDocument, None)
 
 
 def act_pdf(doc: ActDocument) -> bytes:
     """The act as an A4 PDF with DejaVu Sans embedded."""
     fonts = font_dir()
-    return _pdf(_render("act.html", doc, fonts), fonts)
+    return _pdf(_render(doc, ActDocument, fonts), fonts)

@@ -35,3 +35,9 @@ def register_client_area_panels() -> list[Any]:
 @hookspec
 def register_cli_commands() -> list[Any]:
     """Return click commands or groups to add under the ``portal`` command."""
+
+
+@hookspec
+def register_payment_gateways() -> list[Any]:
+    """Return :class:`portal.gateways.PaymentGateway` objects. A gateway whose ``name`` is
+    already taken by one registered earlier is ignored (plugins come before built-ins)."""

@@ -23,6 +23,19 @@ from portal.models.department import Department
 from portal.models.escalation import EscalationRule, TicketAutomationRun
 from portal.models.invoice import Invoice, InvoiceCounter, InvoiceKind, InvoiceLine, InvoiceStatus
 from portal.models.note import Note
+from portal.models.order import (
+    ChangeStatus,
+    Order,
+    OrderItem,
+    OrderKind,
+    OrderSource,
+    OrderStatus,
+    PromoCode,
+    PromoCodeKind,
+    PromoUse,
+    ServiceAddon,
+    ServiceChange,
+)
 from portal.models.outbox import OutboundAttachment, OutboundMessage, OutboundStatus
 from portal.models.payment import CreditEntry, CreditReason, Payment, PaymentAllocation, PaymentKind
 from portal.models.permissions import BuiltinRole, Permission, Role
@@ -54,6 +67,7 @@ __all__ = [
     "BuiltinRole",
     "BusinessHours",
     "CannedReply",
+    "ChangeStatus",
     "Client",
     "ClientGroup",
     "ClientStatus",
@@ -80,6 +94,11 @@ __all__ = [
     "MessageSource",
     "Note",
     "OptionKind",
+    "Order",
+    "OrderItem",
+    "OrderKind",
+    "OrderSource",
+    "OrderStatus",
     "OutboundAttachment",
     "OutboundMessage",
     "OutboundStatus",
@@ -91,9 +110,14 @@ __all__ = [
     "ProductGroup",
     "ProductPrice",
     "ProductType",
+    "PromoCode",
+    "PromoCodeKind",
+    "PromoUse",
     "Rating",
     "Role",
     "Service",
+    "ServiceAddon",
+    "ServiceChange",
     "ServiceOption",
     "ServiceStatus",
     "Setting",

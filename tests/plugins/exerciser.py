@@ -5,11 +5,14 @@ tests/web/test_plugins.py checks that this module implements all hooks in portal
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import click
 from flask import Blueprint
 from markupsafe import Markup
 
 from portal import hookimpl
+from portal.gateways import CallbackResult, PaymentGateway
 from portal.web.menu import MenuItem, Panel
 
 pages = Blueprint("exerciser", __name__, url_prefix="/admin/exerciser")
@@ -56,3 +59,36 @@ def register_client_area_panels() -> list[Panel]:
 @hookimpl
 def register_cli_commands() -> list[click.Command]:
     return [hello]
+
+
+class ExerciserGateway(PaymentGateway):
+    """Pays an invoice when told so by a callback carrying the invoice id and a transaction id."""
+
+    name = "exerciser"
+    label = "Exerciser pay"
+
+    def instructions(self, invoice) -> Markup:  # noqa: ANN001
+        return Markup("<p id='exerciser-pay'>Pay %s with the exerciser</p>") % invoice.number
+
+    def start_payment(self, invoice) -> str:  # noqa: ANN001
+        return f"https://pay.example/{invoice.number}"
+
+    def handle_callback(self, form, headers) -> CallbackResult:  # noqa: ANN001
+        from portal.extensions import db
+        from portal.models import Client, Invoice
+        from portal.services.payments import record_payment
+
+        if headers.get("X-Exerciser-Secret") != "s3cret":
+            return CallbackResult("bad signature", 403)
+        invoice = db.session.get(Invoice, int(form["invoice"]))
+        client = db.session.get(Client, invoice.client_id)
+        payment = record_payment(
+            client, amount=Decimal(form["amount"]), method=self.name,
+            reference=form["transaction"], payment_date=invoice.issue_date, invoices=[invoice],
+        )  # a repeated callback finds the payment by its reference and changes nothing
+        return CallbackResult("OK", 200, payment.id)
+
+
+@hookimpl
+def register_payment_gateways() -> list[PaymentGateway]:
+    return [ExerciserGateway()]

@@ -82,3 +82,31 @@ def test_another_clients_invoice_is_404(
     db.session.refresh(other_invoice)
     assert other_invoice.status is InvoiceStatus.UNPAID
     assert other_invoice.number not in client_web.get("/invoices").get_data(as_text=True)
+
+
+def test_gateways_show_and_a_repeated_callback_pays_once(make_app, client_account) -> None:
+    from sqlalchemy import func, select
+
+    from portal.models import Payment
+    from tests.plugins import exerciser
+
+    app = make_app(extra_plugins=(exerciser,))
+    with app.app_context():
+        invoice = _issued(client_account)
+        web = app.test_client()
+        web.sign_in_client(client_account.email)
+        page = web.get(f"/invoices/{invoice.id}").get_data(as_text=True)
+        assert f"Pay {invoice.number} with the exerciser" in page
+        assert f'href="https://pay.example/{invoice.number}"' in page
+        assert 'id="bank-transfer"' in page  # the built-in stays alongside
+        data = {"invoice": invoice.id, "transaction": "tx-42", "amount": "860.00"}
+        forged = web.post("/gateways/exerciser/callback", data=data)
+        assert forged.status_code == 403
+        for _ in range(2):
+            ok = web.post("/gateways/exerciser/callback", data=data,
+                          headers={"X-Exerciser-Secret": "s3cret"})  # fmt: skip
+            assert ok.get_data(as_text=True) == "OK"
+        assert db.session.scalar(select(func.count(Payment.id))) == 1
+        db.session.refresh(invoice)
+        assert invoice.status is InvoiceStatus.PAID
+        assert web.post("/gateways/nope/callback").status_code == 404

@@ -16,7 +16,7 @@ from portal.billing import BillingError
 from portal.extensions import db
 from portal.models import CreditEntry, Invoice, InvoiceKind, InvoiceStatus, Payment
 from portal.services import invoice_documents, invoices, payments
-from portal.services.company import company_details
+from portal.gateways import gateways
 from portal.web.admin.client_forms import INVOICE_STATUS_LABELS
 from portal.web.identity import Area
 
@@ -52,7 +52,7 @@ def invoice_view(invoice_id: int) -> str:
         invoice=invoice,
         labels=INVOICE_STATUS_LABELS,
         credit=payments.credit_balance(current_user.id, invoice.currency),
-        company=company_details(),
+        gateways=list(gateways().values()),
         payable=invoice.status in payments.PAYABLE,
     )
 

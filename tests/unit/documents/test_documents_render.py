@@ -13,6 +13,7 @@ from xhtml2pdf import pisa
 from portal.documents import (
     DocumentError,
     DocumentLine,
+    InvoiceDocument,
     Party,
     act_html,
     act_pdf,
@@ -113,7 +114,7 @@ def test_xhtml2pdf_default_policy_prints_squares_and_we_raise_instead(tmp_path, 
     xhtml2pdf's default lets a document read the working directory only: from a checkout the
     package's fonts happen to be inside it, from a server's working directory they are not.
     """
-    html = render._render("invoice.html", invoice_71475(), render.font_dir())
+    html = render._render(invoice_71475(), InvoiceDocument, render.font_dir())
     monkeypatch.chdir(tmp_path)
     out = BytesIO()
     pisa.CreatePDF(html, dest=out)
@@ -121,6 +122,13 @@ def test_xhtml2pdf_default_policy_prints_squares_and_we_raise_instead(tmp_path, 
     assert "Счёт на оплату" in pdf_text(invoice_pdf(invoice_71475()))  # ours, same directory
     with pytest.raises(DocumentError, match="font"):
         render._pdf(html, tmp_path)  # a policy that allows another directory than the font's
+
+
+def test_a_character_dejavu_lacks_does_not_stop_the_invoice():
+    doc = invoice_71475(buyer=dataclasses.replace(BUYER, name="ООО «東京» ☃"))
+    text = pdf_text(invoice_pdf(doc))
+    assert "ООО «" in text and "☃" in text
+    assert "Счёт на оплату" in text
 
 
 def test_fonts_ship_with_the_package_with_their_licence():
@@ -342,6 +350,10 @@ def test_long_invoice_repeats_the_header_on_every_page():
     assert "Триста шестьдесят четыре тысячи восемьсот рублей 00 копеек" in last
 
 
-def test_only_documents_are_rendered():
+def test_only_documents_of_the_right_kind_are_rendered():
     with pytest.raises(TypeError):
         invoice_html(Party(name="ООО Ромашка"))
+    with pytest.raises(TypeError, match="InvoiceDocument"):
+        invoice_pdf(act_71475())
+    with pytest.raises(TypeError, match="ActDocument"):
+        act_html(invoice_71475())

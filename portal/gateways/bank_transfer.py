@@ -1,0 +1,29 @@
+"""The built-in gateway: pay by bank transfer quoting the invoice number in the purpose.
+
+Registered ``trylast`` so a plugin may replace it (e.g. with a QR code for the SBP).
+"""
+
+from __future__ import annotations
+
+from flask import render_template
+from markupsafe import Markup
+
+from portal.gateways import PaymentGateway
+from portal.hooks.markers import hookimpl
+from portal.models import Invoice
+from portal.services.company import company_details
+
+
+class BankTransfer(PaymentGateway):
+    name = "bank"
+    label = "Bank transfer"
+
+    def instructions(self, invoice: Invoice) -> Markup:
+        return Markup(
+            render_template("gateways/bank_transfer.html", invoice=invoice, company=company_details())
+        )
+
+
+@hookimpl(trylast=True)
+def register_payment_gateways() -> list[PaymentGateway]:
+    return [BankTransfer()]
