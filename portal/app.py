@@ -81,10 +81,13 @@ def _init_blueprints(app: Flask) -> None:
     from portal.web.admin.client_settings import admin_client_settings
     from portal.web.admin.clients import admin_clients
     from portal.web.admin.staff_views import staff_admin
+    from portal.web.admin.support import admin_support
+    from portal.web.admin.support_settings import admin_support_settings
     from portal.web.admin.work import admin_work
     from portal.web.auth import admin_auth, client_auth
     from portal.web.client import client
     from portal.web.client.billing import client_billing
+    from portal.web.client.tickets import client_tickets, ticket_feedback
     from portal.web.gateway_callbacks import gateway_callbacks
     from portal.web.language import language
 
@@ -96,9 +99,13 @@ def _init_blueprints(app: Flask) -> None:
         admin_work,
         admin_client_settings,
         staff_admin,
+        admin_support,
+        admin_support_settings,
         client_auth,
         client,
         client_billing,
+        client_tickets,
+        ticket_feedback,
         language,
         gateway_callbacks,
     ):

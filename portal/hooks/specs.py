@@ -41,3 +41,9 @@ def register_cli_commands() -> list[Any]:
 def register_payment_gateways() -> list[Any]:
     """Return :class:`portal.gateways.PaymentGateway` objects. A gateway whose ``name`` is
     already taken by one registered earlier is ignored (plugins come before built-ins)."""
+
+
+@hookspec(firstresult=True)
+def resolve_tax_rate(context: Any) -> Any:
+    """Decide the tax percent (a ``Decimal``) for a :class:`portal.billing.TaxContext`, or return
+    None to let the next plugin and then the portal's own rules decide."""

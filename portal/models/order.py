@@ -150,10 +150,11 @@ class OrderItem(Base):
 
 
 class PromoUse(TimestampMixin, Base):
-    """One redemption of a promo code: counted against ``max_uses`` and once-per-client."""
+    """A promo code redeemed by an order; counted per order against ``max_uses`` and
+    once-per-client. Accepting the order links a row to each service it discounted."""
 
     __tablename__ = "promo_use"
-    __table_args__ = (UniqueConstraint("promo_code_id", "order_id"),)
+    __table_args__ = (UniqueConstraint("promo_code_id", "order_id", "service_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     promo_code_id: Mapped[int] = mapped_column(ForeignKey("promo_code.id"), index=True)

@@ -20,6 +20,7 @@ RUNTIME_KEYS = frozenset(
         "invoice_number_format",
         "invoice_due_days",
         "company",
+        "tax_rates",
     }
 )
 

@@ -92,3 +92,9 @@ class ExerciserGateway(PaymentGateway):
 @hookimpl
 def register_payment_gateways() -> list[PaymentGateway]:
     return [ExerciserGateway()]
+
+
+@hookimpl
+def resolve_tax_rate(context) -> Decimal | None:  # noqa: ANN001
+    """Books are VAT-free in this test plugin; everything else is left to the portal."""
+    return Decimal(0) if context.product_type == "book" else None

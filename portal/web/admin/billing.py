@@ -404,3 +404,34 @@ def company_settings() -> WerkzeugResponse | str:
     return render_template("admin/billing/settings.html", form=form,
                            example=Decimal("48336.00"))  # fmt: skip
 
+
+
+@admin_billing.route("/settings/taxes", methods=["GET", "POST"])
+@requires(Permission.SETTINGS_MANAGE)
+def tax_settings() -> WerkzeugResponse | str:
+    """Tax rates with the dates they apply (one row each; an empty percent removes a row)."""
+    from portal.services import tax
+
+    rows = [
+        {"percent": str(rate.percent), "valid_from": rate.valid_from, "valid_to": rate.valid_to,
+         "name": rate.name}
+        for rate in tax.tax_rates()
+    ]  # fmt: skip
+    if request.method == "POST":
+        form = request.form
+        rows = [
+            {"percent": percent.strip().replace(",", "."), "valid_from": start or None,
+             "valid_to": end or None, "name": name.strip()}
+            for percent, start, end, name in zip(
+                form.getlist("percent"), form.getlist("valid_from"), form.getlist("valid_to"),
+                form.getlist("name"), strict=False)
+            if percent.strip()
+        ]  # fmt: skip
+        try:
+            tax.save_tax_rates(rows)
+        except tax.TaxSettingsError as exc:
+            flash(str(exc), "danger")
+        else:
+            flash(_("Saved."), "success")
+            return redirect(url_for("admin_billing.tax_settings"))
+    return render_template("admin/billing/taxes.html", rows=rows)

@@ -46,6 +46,12 @@ def _overdue_invoices() -> int:
     return overdue_count(_business_today())
 
 
+def _tickets_awaiting() -> int:
+    from portal.services.tickets import awaiting_reply_count
+
+    return awaiting_reply_count()
+
+
 COUNTERS: dict[str, Counter] = {
     counter.key: counter
     for counter in (
@@ -54,7 +60,10 @@ COUNTERS: dict[str, Counter] = {
             "overdue_invoices", _l("Overdue invoices"), "admin_billing.overdue_invoices",
             _overdue_invoices,
         ),
-        Counter("tickets_awaiting_reply", _l("Tickets awaiting reply")),
+        Counter(
+            "tickets_awaiting_reply", _l("Tickets awaiting reply"), "admin_support.index",
+            _tickets_awaiting,
+        ),
         Counter("services_due", _l("Services due to renew")),
         Counter("todo_due", _l("To-do items due"), "admin_work.todos", _todo_due),
     )

@@ -280,6 +280,9 @@ def view(ticket_id: int) -> str:
         .limit(30)
     ).all()
     now = clock().now()
+    merged_into = None
+    if ticket.merged_into_id is not None:
+        merged_into = db.session.get(Ticket, ticket.merged_into_id)
     return render_template(
         "admin/support/ticket.html",
         ticket=ticket,
@@ -294,7 +297,7 @@ def view(ticket_id: int) -> str:
         log=log,
         clocks=sla.clocks(ticket, now),
         format_duration=sla.format_duration,
-        merged_into=db.session.get(Ticket, ticket.merged_into_id or 0),
+        merged_into=merged_into,
     )
 
 

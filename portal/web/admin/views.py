@@ -51,6 +51,7 @@ CORE_MENU = (
         "settings", _l("Company and invoices"), "admin_billing.company_settings", 5,
         "settings.manage",
     ),
+    MenuItem("settings", _l("Taxes"), "admin_billing.tax_settings", 6, "settings.manage"),
     MenuItem(
         "plugins", _l("Installed plugins"), "admin.plugin_list", 10, Permission.PLUGINS_MANAGE
     ),
@@ -66,6 +67,24 @@ CORE_MENU = (
     ),
     MenuItem("settings", _l("Security"), "staff_admin.security", 60, Permission.SETTINGS_MANAGE),
     MenuItem("utilities", _l("Audit log"), "staff_admin.audit_log", 50, Permission.AUDIT_VIEW),
+    MenuItem("support", _l("Tickets"), "admin_support.index", 10, Permission.SUPPORT_VIEW),
+    MenuItem("support", _l("Open ticket"), "admin_support.create", 20, Permission.SUPPORT_REPLY),
+    MenuItem("support", _l("Canned replies"), "admin_support.canned_list", 30, "support.reply"),
+    MenuItem("reports", _l("Support"), "admin_support.report", 20, Permission.REPORTS_VIEW),
+    MenuItem("utilities", _l("E-mail queue"), "admin_support.outbox", 40, "settings.manage"),
+    MenuItem(
+        "settings", _l("Support departments"), "admin_support_settings.departments", 53,
+        "settings.manage",
+    ),
+    MenuItem(
+        "settings", _l("Business hours"), "admin_support_settings.hours_list", 54,
+        "settings.manage",
+    ),
+    MenuItem("settings", _l("SLA policies"), "admin_support_settings.sla_list", 55, "settings.manage"),
+    MenuItem(
+        "settings", _l("Escalation rules"), "admin_support_settings.rule_list", 56,
+        "settings.manage",
+    ),
 )
 
 SEEN_EVERY = timedelta(minutes=1)
