@@ -90,8 +90,76 @@ def staff_create(email: str, first_name: str, last_name: str, role: str, passwor
     click.echo(f"Staff member {staff.id} created: {staff.email} ({role})")
 
 
+@click.group("mail")
+def mail_group() -> None:
+    """E-mail: take in support mail, deliver the outbox."""
+
+
+#: sysexits.h EX_TEMPFAIL: the MTA keeps the message and pipes it again later.
+EX_TEMPFAIL = 75
+
+
+@mail_group.command("pipe")
+@click.argument("message", type=click.File("rb"), default="-")
+def mail_pipe(message: Any) -> None:
+    """Take in one RFC 822 message (for an MTA alias: "|portal mail pipe")."""
+    from portal.services.mail_intake import receive
+
+    raw = message.read()
+    try:
+        result = receive(raw)
+    except Exception as exc:
+        click.echo(f"temporary failure: {exc}", err=True)
+        raise SystemExit(EX_TEMPFAIL) from exc
+    click.echo(str(result))
+
+
+@mail_group.command("send")
+@click.option("--limit", default=100, show_default=True, help="Most messages to send.")
+def mail_send(limit: int) -> None:
+    """Deliver the e-mail outbox (messages that are due, with retries and backoff)."""
+    from portal.mail.outbox import deliver_outbox
+
+    report = deliver_outbox(clock().now(), limit=limit)
+    click.echo(f"sent {report.sent}, to retry {report.retried}, failed {report.failed}")
+    for error in report.errors:
+        click.echo(f"  {error}", err=True)
+
+
+@mail_group.command("poll")
+@click.option("--limit", default=100, show_default=True, help="Most messages to fetch.")
+def mail_poll(limit: int) -> None:
+    """Fetch unseen support mail from the IMAP mailbox (imap_* settings) and take it in."""
+    from portal.mail.imap import ImapError
+    from portal.services.mail_intake import poll_mailbox
+
+    try:
+        report = poll_mailbox(limit=limit)
+    except (ImapError, OSError) as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"fetched {report.fetched}, handled {report.handled}, failed {report.failed}")
+    for line in report.results:
+        click.echo(f"  {line}")
+
+
+@click.group("support")
+def support_group() -> None:
+    """Support desk jobs."""
+
+
+@support_group.command("escalate")
+def support_escalate() -> None:
+    """Apply escalation rules and auto-close silent answered tickets (each exactly once)."""
+    from portal.services.escalation import run_all
+
+    report = run_all(clock().now())
+    click.echo(f"escalated {report.escalated}, closed {report.closed}")
+    for line in report.details:
+        click.echo(f"  {line}")
+
+
 def register_commands(app: Flask, extra: Iterable[Any]) -> None:
-    for command in (demo_command, plugins_group, staff_group, *extra):
+    for command in (demo_command, plugins_group, staff_group, mail_group, support_group, *extra):
         app.cli.add_command(command)
 
 

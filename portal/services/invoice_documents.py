@@ -12,11 +12,13 @@ from flask import current_app, render_template
 from flask_babel import force_locale
 from flask_babel import gettext as _
 
-from portal.documents.data import DocumentLine, InvoiceDocument, Party
-from portal.documents.render import invoice_html, invoice_pdf
+from datetime import date, timedelta
+
+from portal.documents.data import ActDocument, DocumentLine, InvoiceDocument, Party
+from portal.documents.render import act_html, act_pdf, invoice_html, invoice_pdf
 from portal.extensions import db
 from portal.mail.outbox import Attachment, queue_email
-from portal.models import Client, Invoice, InvoiceStatus
+from portal.models import Client, Invoice, InvoiceKind, InvoiceStatus
 from portal.models.payment import CreditEntry, CreditReason
 from portal.services import audit
 from portal.services.company import company_details
@@ -39,15 +41,8 @@ def _seller() -> Party:
         "bank_corr_account", "signatory", "accountant")})  # fmt: skip
 
 
-def invoice_document(invoice: Invoice, language: str = "ru") -> InvoiceDocument:
-    if invoice.status is InvoiceStatus.DRAFT or invoice.number is None:
-        raise ValueError("only issued invoices are documents")
-    credit = -sum(
-        (entry.amount for entry in db.session.query(CreditEntry).filter_by(
-            invoice_id=invoice.id, reason=CreditReason.APPLIED)),
-        Decimal(0),
-    )  # fmt: skip
-    lines = tuple(
+def _document_lines(invoice: Invoice, language: str) -> tuple[DocumentLine, ...]:
+    return tuple(
         DocumentLine(
             description=line.description,
             quantity=line.quantity,
@@ -60,6 +55,17 @@ def invoice_document(invoice: Invoice, language: str = "ru") -> InvoiceDocument:
         )
         for line in invoice.lines
     )
+
+
+def invoice_document(invoice: Invoice, language: str = "ru") -> InvoiceDocument:
+    if invoice.status is InvoiceStatus.DRAFT or invoice.number is None:
+        raise ValueError("only issued invoices are documents")
+    credit = -sum(
+        (entry.amount for entry in db.session.query(CreditEntry).filter_by(
+            invoice_id=invoice.id, reason=CreditReason.APPLIED)),
+        Decimal(0),
+    )  # fmt: skip
+    lines = _document_lines(invoice, language)
     inclusive = any(line.tax_inclusive for line in invoice.lines)
     return InvoiceDocument(
         number=invoice.number,
@@ -79,6 +85,46 @@ def invoice_document(invoice: Invoice, language: str = "ru") -> InvoiceDocument:
         language=language,
         notes=invoice.notes,
     )
+
+
+def has_act(invoice: Invoice) -> bool:
+    """An act is due for a paid invoice for services (not a top-up, not a credit note)."""
+    return invoice.status is InvoiceStatus.PAID and invoice.kind is InvoiceKind.INVOICE
+
+
+def act_document(invoice: Invoice, language: str = "ru") -> ActDocument:
+    """The act of services rendered for a paid invoice: same number, the lines' whole period
+    (first day to last day covered), dated the end of that period or the payment date."""
+    if not has_act(invoice):
+        raise ValueError("acts are made for paid service invoices")
+    starts = [line.period_start for line in invoice.lines if line.period_start]
+    ends = [line.period_end - timedelta(days=1) for line in invoice.lines if line.period_end]
+    start = min(starts, default=invoice.issue_date)
+    end = max(ends, default=invoice.paid_date or invoice.issue_date)
+    act_date: date = max(end, invoice.paid_date or end)
+    return ActDocument(
+        number=invoice.number or "",
+        act_date=act_date,
+        period_start=start,
+        period_end=end,
+        seller=_seller(),
+        buyer=_buyer(invoice),
+        lines=_document_lines(invoice, language),
+        currency=invoice.currency,
+        total=invoice.total,
+        tax_total=invoice.tax,
+        tax_inclusive=any(line.tax_inclusive for line in invoice.lines),
+        language=language,
+        invoice_number=invoice.number or "",
+    )
+
+
+def act_pdf_bytes(invoice: Invoice, language: str = "ru") -> bytes:
+    return act_pdf(act_document(invoice, language))
+
+
+def act_page(invoice: Invoice, language: str = "ru") -> str:
+    return act_html(act_document(invoice, language))
 
 
 def invoice_pdf_bytes(invoice: Invoice, language: str = "ru") -> bytes:

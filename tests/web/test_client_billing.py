@@ -66,6 +66,7 @@ def other_invoice(app: Flask, clock) -> Invoice:
         ("get", "/invoices/{id}/pdf"),
         ("get", "/invoices/{id}/print"),
         ("post", "/invoices/{id}/pay-from-credit"),
+        ("get", "/documents/{id}/act.pdf"),
     ],
 )
 def test_another_clients_invoice_is_404(
@@ -110,3 +111,23 @@ def test_gateways_show_and_a_repeated_callback_pays_once(make_app, client_accoun
         db.session.refresh(invoice)
         assert invoice.status is InvoiceStatus.PAID
         assert web.post("/gateways/nope/callback").status_code == 404
+
+
+def test_acts_of_paid_invoices_are_in_documents(client_web, client_account) -> None:
+    import io
+
+    from pypdf import PdfReader
+
+    period = billing.Period(date(2026, 11, 1), date(2026, 12, 1))
+    draft = invoices.create_draft(client_account, [(billing.charge_line(
+        "Доступ на пользователя «Стандарт»", Decimal("800.00"), "RUB", period=period), None)])
+    db.session.commit()
+    invoice = invoices.issue_invoice(draft, today=TODAY)
+    assert client_web.get(f"/documents/{invoice.id}/act.pdf").status_code == 404  # unpaid
+    payments.record_payment(client_account, amount=Decimal("800.00"), method="bank",
+                            reference="п/п 9", payment_date=TODAY, invoices=[invoice])
+    assert invoice.number in client_web.get("/documents").get_data(as_text=True)
+    pdf = client_web.get(f"/documents/{invoice.id}/act.pdf")
+    text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.data)).pages)
+    assert f"Акт № {invoice.number}" in text and "30.11.2026" in text
+    assert "Доступ на пользователя" in text

@@ -435,3 +435,14 @@ def tax_settings() -> WerkzeugResponse | str:
             flash(_("Saved."), "success")
             return redirect(url_for("admin_billing.tax_settings"))
     return render_template("admin/billing/taxes.html", rows=rows)
+
+
+@admin_billing.route("/invoices/<int:invoice_id>/act.pdf")
+@requires(Permission.BILLING_VIEW)
+def invoice_act_pdf(invoice_id: int) -> Response:
+    invoice = _invoice_or_404(invoice_id)
+    if not invoice_documents.has_act(invoice):
+        abort(404)
+    language = "en" if request.args.get("lang") == "en" else "ru"
+    return Response(invoice_documents.act_pdf_bytes(invoice, language), mimetype="application/pdf",
+                    headers={"Content-Disposition": f'inline; filename="act-{invoice.number}.pdf"'})  # fmt: skip

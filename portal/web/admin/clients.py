@@ -61,8 +61,6 @@ EMPTY_TABS = {
     "services": _l("No services yet."),
     "invoices": _l("No invoices yet."),
     "transactions": _l("No transactions yet."),
-    "tickets": _l("No tickets yet."),
-    "emails": _l("No e-mails have been sent to this client yet."),
 }
 SORTS = {
     "id": Client.id,
@@ -404,10 +402,28 @@ def log(client_id: int) -> str:
     return _card(client, "log", page=page)
 
 
-@admin_clients.route("/<int:client_id>/<any(services, invoices, transactions, tickets, emails):tab>")
+@admin_clients.route("/<int:client_id>/<any(services, invoices, transactions):tab>")
 @requires(Permission.CLIENTS_VIEW)
 def empty_tab(client_id: int, tab: str) -> str:
     return _card(_client_or_404(client_id), "empty_tab", message=EMPTY_TABS[tab], active=tab)
+
+
+@admin_clients.route("/<int:client_id>/tickets")
+@requires(Permission.CLIENTS_VIEW)
+def ticket_tab(client_id: int) -> str:
+    from portal.web.admin.support import client_ticket_rows
+
+    client = _client_or_404(client_id)
+    return _card(client, "tickets", tickets=client_ticket_rows(client_id))
+
+
+@admin_clients.route("/<int:client_id>/emails")
+@requires(Permission.CLIENTS_VIEW)
+def email_tab(client_id: int) -> str:
+    from portal.web.admin.support import client_email_rows
+
+    client = _client_or_404(client_id)
+    return _card(client, "emails", emails=client_email_rows(client_id))
 
 
 @admin_clients.route("/<int:client_id>/close", methods=["POST"])

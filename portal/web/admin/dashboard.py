@@ -61,7 +61,9 @@ COUNTERS: dict[str, Counter] = {
             _overdue_invoices,
         ),
         Counter(
-            "tickets_awaiting_reply", _l("Tickets awaiting reply"), "admin_support.index",
+            "tickets_awaiting_reply",
+            _l("Tickets awaiting reply"),
+            "admin_support.index",
             _tickets_awaiting,
         ),
         Counter("services_due", _l("Services due to renew")),

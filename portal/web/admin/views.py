@@ -69,21 +69,40 @@ CORE_MENU = (
     MenuItem("utilities", _l("Audit log"), "staff_admin.audit_log", 50, Permission.AUDIT_VIEW),
     MenuItem("support", _l("Tickets"), "admin_support.index", 10, Permission.SUPPORT_VIEW),
     MenuItem("support", _l("Open ticket"), "admin_support.create", 20, Permission.SUPPORT_REPLY),
-    MenuItem("support", _l("Canned replies"), "admin_support.canned_list", 30, "support.reply"),
+    MenuItem(
+        "support", _l("Canned replies"), "admin_support.canned_list", 30, Permission.SUPPORT_REPLY
+    ),
     MenuItem("reports", _l("Support"), "admin_support.report", 20, Permission.REPORTS_VIEW),
-    MenuItem("utilities", _l("E-mail queue"), "admin_support.outbox", 40, "settings.manage"),
     MenuItem(
-        "settings", _l("Support departments"), "admin_support_settings.departments", 53,
-        "settings.manage",
+        "utilities", _l("E-mail queue"), "admin_support.outbox", 40, Permission.SETTINGS_MANAGE
     ),
     MenuItem(
-        "settings", _l("Business hours"), "admin_support_settings.hours_list", 54,
-        "settings.manage",
+        "settings",
+        _l("Support departments"),
+        "admin_support_settings.departments",
+        53,
+        Permission.SETTINGS_MANAGE,
     ),
-    MenuItem("settings", _l("SLA policies"), "admin_support_settings.sla_list", 55, "settings.manage"),
     MenuItem(
-        "settings", _l("Escalation rules"), "admin_support_settings.rule_list", 56,
-        "settings.manage",
+        "settings",
+        _l("Business hours"),
+        "admin_support_settings.hours_list",
+        54,
+        Permission.SETTINGS_MANAGE,
+    ),
+    MenuItem(
+        "settings",
+        _l("SLA policies"),
+        "admin_support_settings.sla_list",
+        55,
+        Permission.SETTINGS_MANAGE,
+    ),
+    MenuItem(
+        "settings",
+        _l("Escalation rules"),
+        "admin_support_settings.rule_list",
+        56,
+        Permission.SETTINGS_MANAGE,
     ),
 )
 

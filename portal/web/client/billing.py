@@ -124,3 +124,25 @@ def add_funds() -> WerkzeugResponse | str:
 
 
 __all__ = ["client_billing"]
+
+
+@client_billing.route("/documents")
+def documents() -> str:
+    """Closing documents: an act for every paid service invoice, without having to ask."""
+    paid = db.session.scalars(
+        select(Invoice)
+        .where(Invoice.client_id == current_user.id, Invoice.status == InvoiceStatus.PAID,
+               Invoice.kind == InvoiceKind.INVOICE)
+        .order_by(Invoice.paid_date.desc(), Invoice.id.desc())
+    ).all()  # fmt: skip
+    return render_template("client/billing/documents.html", invoices=paid)
+
+
+@client_billing.route("/documents/<int:invoice_id>/act.pdf")
+def act_pdf(invoice_id: int) -> Response:
+    invoice = _my_invoice(invoice_id)
+    if not invoice_documents.has_act(invoice):
+        abort(404)
+    language = "en" if request.args.get("lang") == "en" else "ru"
+    return Response(invoice_documents.act_pdf_bytes(invoice, language), mimetype="application/pdf",
+                    headers={"Content-Disposition": f'inline; filename="act-{invoice.number}.pdf"'})  # fmt: skip
