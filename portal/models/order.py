@@ -199,7 +199,9 @@ class ServiceChange(TimestampMixin, Base):
     __tablename__ = "service_change"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    service_id: Mapped[int] = mapped_column(ForeignKey("service.id", ondelete="CASCADE"), index=True)
+    service_id: Mapped[int] = mapped_column(
+        ForeignKey("service.id", ondelete="CASCADE"), index=True
+    )
     client_id: Mapped[int] = mapped_column(ForeignKey("client.id"), index=True)
     order_id: Mapped[int] = mapped_column(ForeignKey("sales_order.id", ondelete="CASCADE"))
     invoice_id: Mapped[int | None] = mapped_column(

@@ -46,6 +46,7 @@ from portal.models import (
     Visibility,
 )
 from portal.services import audit, runtime_settings
+from portal.services import tax as taxes
 
 #: The order staff and clients read cycles in, and the words they know (DOMAIN.md).
 CYCLE_LABELS: dict[Cycle, Any] = {
@@ -192,7 +193,9 @@ def option_model(
     return billing.DropdownOption(
         option.name,
         {
-            choice.name: price_list([p for p in option.prices if p.choice_id == choice.id], currency)
+            choice.name: price_list(
+                [p for p in option.prices if p.choice_id == choice.id], currency
+            )
             for choice in option.choices
         },
     )
@@ -274,23 +277,15 @@ def day_count_of(product: Product) -> DayCount:
         return DEFAULT_DAY_COUNT
 
 
-def tax_rates() -> tuple[billing.TaxRate, ...]:
-    """The general tax rates: Russian VAT (20 % to 2025-12-31, 22 % from 2026-01-01)."""
-    return billing.RUSSIAN_VAT
-
-
 def line_tax(client: Client, product: Product, tax_date: date) -> billing.LineTax:
-    """How a line of ``product`` for ``client`` is taxed on ``tax_date``."""
-    context = billing.TaxContext(
+    """How a line of ``product`` for ``client`` is taxed on ``tax_date`` (the rates in Settings,
+    the client's exemption, a plugin's decision; tax-inclusive or not per product)."""
+    return taxes.line_tax(
+        client,
         tax_date=tax_date,
         product_type=product.type.value,
-        tax_exempt=client.tax_exempt,
-        client=client.id,
-        product=product.id,
-        country=client.country,
-    )
-    return billing.LineTax(
-        billing.resolve_tax_rate(context, tax_rates()), inclusive=product.tax_inclusive
+        inclusive=product.tax_inclusive,
+        product_id=product.id,
     )
 
 
@@ -574,8 +569,13 @@ def set_prices(
     db.session.flush()
     for cycle, entry in prices.items():
         rows.append(
-            model(currency=currency, cycle=cycle.value, price=entry.price,
-                  setup_fee=entry.setup_fee, **key)  # fmt: skip
+            model(
+                currency=currency,
+                cycle=cycle.value,
+                price=entry.price,
+                setup_fee=entry.setup_fee,
+                **key,
+            )
         )
     after = {cycle.value: [str(e.price), str(e.setup_fee)] for cycle, e in prices.items()}
     if before != after:
@@ -593,7 +593,9 @@ def currencies_in_use(rows: Iterable[PriceRow], default: str) -> list[str]:
 # --- configurable options -----------------------------------------------------------------------
 
 
-def save_option(product: Product, option: ConfigOption | None, values: Mapping[str, Any]) -> ConfigOption:
+def save_option(
+    product: Product, option: ConfigOption | None, values: Mapping[str, Any]
+) -> ConfigOption:
     name = _name(values.get("name", ""))
     for other in product.options:
         if other.name == name and other is not option:
@@ -657,7 +659,9 @@ def save_choice(option: ConfigOption, choice: ConfigOptionChoice | None, name: s
 def delete_choice(option: ConfigOption, choice: ConfigOptionChoice) -> None:
     if db.session.scalar(select(ServiceOption.id).where(ServiceOption.choice_id == choice.id)):
         raise CatalogError(_("Services hold this choice; it cannot be deleted."))
-    audit.record("catalog.choice.delete", "config_option", option.id, before={"choice": choice.name})
+    audit.record(
+        "catalog.choice.delete", "config_option", option.id, before={"choice": choice.name}
+    )
     option.choices.remove(choice)
     db.session.commit()
 

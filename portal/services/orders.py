@@ -217,7 +217,9 @@ def item_lines(
     currency = client.currency
     tax = catalog.line_tax(client, product, tax_date)
     day_count = catalog.day_count_of(product)
-    component = billing.Component.ONE_TIME if cycle is Cycle.ONE_TIME else billing.Component.RECURRING
+    component = (
+        billing.Component.ONE_TIME if cycle is Cycle.ONE_TIME else billing.Component.RECURRING
+    )
     lines: list[billing.InvoiceLine] = []
     applied = False
 
@@ -355,11 +357,8 @@ def quote_cart(
     covered: set[int] = set()
     if promo is not None:
         try:
-            model, covered = _check_promo(
-                promo, client,
-                [(p, c) for _i, p, c, e in prepared if p is not None and c is not None and e is None],
-                today,
-            )  # fmt: skip
+            valid = [(p, c) for _i, p, c, e in prepared if p and c and e is None]
+            model, covered = _check_promo(promo, client, valid, today)
         except billing.BillingError as exc:
             promo_error = catalog.billing_message(exc)
     quoted = [
@@ -396,11 +395,27 @@ def _quote_item(
                     "ordering it again.", product=product.name),
         )  # fmt: skip
     if _pending_order_for(client.id, product.id) is not None:
-        return QuotedItem(item, product, cycle, options, zero, zero, error=_(
-            "%(product)s is already ordered and waiting for confirmation.", product=product.name))
+        return QuotedItem(
+            item,
+            product,
+            cycle,
+            options,
+            zero,
+            zero,
+            error=_(
+                "%(product)s is already ordered and waiting for confirmation.", product=product.name
+            ),
+        )
     if product.stock is not None and product.stock < 1:
-        return QuotedItem(item, product, cycle, options, zero, zero,
-                          error=_("%(product)s is out of stock.", product=product.name))
+        return QuotedItem(
+            item,
+            product,
+            cycle,
+            options,
+            zero,
+            zero,
+            error=_("%(product)s is out of stock.", product=product.name),
+        )
     addon_ids = set(item.addon_ids)
     addons = tuple(a for a in catalog.addons_for(product) if a.id in addon_ids)
     try:
@@ -666,9 +681,10 @@ def cancel_order(order: Order, *, reason: str = "", fraud: bool = False) -> Orde
 
 
 def pending_count() -> int:
-    return db.session.scalar(
-        select(func.count(Order.id)).where(Order.status == OrderStatus.PENDING)
-    ) or 0
+    return (
+        db.session.scalar(select(func.count(Order.id)).where(Order.status == OrderStatus.PENDING))
+        or 0
+    )
 
 
 def client_orders(client_id: int) -> list[Order]:
@@ -692,7 +708,9 @@ def products_for_sale(*, staff: bool = False) -> list[Product]:
 
 
 def _has_orders(client_id: int) -> bool:
-    return db.session.scalar(select(Order.id).where(Order.client_id == client_id).limit(1)) is not None
+    return (
+        db.session.scalar(select(Order.id).where(Order.client_id == client_id).limit(1)) is not None
+    )
 
 
 def _move_orders(source_id: int, target_id: int) -> None:

@@ -73,8 +73,15 @@ def add_credit(
 def _settle(invoice: Invoice, today: date) -> None:
     """The invoice's status from what has been paid against it."""
     if invoice.amount_paid >= invoice.total:
+        became_paid = invoice.status is not InvoiceStatus.PAID
         invoice.status = InvoiceStatus.PAID
         invoice.paid_date = invoice.paid_date or today
+        if became_paid:
+            # Selling: an upgrade/downgrade waiting for this invoice applies now, in this
+            # transaction (imported here: service_changes uses this module's add_credit).
+            from portal.services.service_changes import apply_paid_upgrades
+
+            apply_paid_upgrades(invoice)
     elif invoice.amount_paid > 0:
         invoice.status = InvoiceStatus.PARTIALLY_PAID
         invoice.paid_date = None

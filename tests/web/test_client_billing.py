@@ -131,3 +131,10 @@ def test_acts_of_paid_invoices_are_in_documents(client_web, client_account) -> N
     text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.data)).pages)
     assert f"Акт № {invoice.number}" in text and "30.11.2026" in text
     assert "Доступ на пользователя" in text
+
+
+def test_dashboard_shows_what_to_pay_and_the_credit(client_web, client_account) -> None:
+    invoice = _issued(client_account)
+    page = client_web.get("/").get_data(as_text=True)
+    box = page.split('id="unpaid-invoices"')[1].split("</ul>")[0]
+    assert invoice.number in box and "860.00" in box.replace(",", ".")

@@ -23,8 +23,19 @@ client.portal_area = Area.CLIENT  # type: ignore[attr-defined]
 
 @client.route("/")
 def dashboard() -> str:
+    from portal.models import Invoice
+    from portal.services.payments import PAYABLE, credit_balance
+
     panels = sorted(plugins().collect("register_client_area_panels"), key=lambda p: p.order)
-    return render_template("client/dashboard.html", panels=panels)
+    unpaid = db.session.scalars(
+        select(Invoice)
+        .where(Invoice.client_id == current_user.id, Invoice.status.in_(PAYABLE))
+        .order_by(Invoice.due_date)
+    ).all()
+    return render_template(
+        "client/dashboard.html", panels=panels, unpaid=unpaid,
+        credit=credit_balance(current_user.id, current_user.currency),
+    )  # fmt: skip
 
 
 @client.route("/profile", methods=["GET", "POST"])

@@ -1,0 +1,502 @@
+"""Upgrades and downgrades of a service, and the staff edits of a service.
+
+A change is a product (along the catalogue's upgrade paths), a billing cycle, or option values
+(the client chooses the FINAL quantity: 6 users, not "+1"). :func:`preview` asks
+``billing.quote_change`` for the credit of the unused part of the old price, the charge of the
+new price over the same remaining days, the days used/remaining/total and the convention; it
+never crashes on bad input, every problem is a :class:`ChangeError` with a message to show.
+
+:func:`confirm` records a change order and a :class:`ServiceChange`. When money is due, it issues
+an invoice co-terminated with the service (from the change date to the end of the current
+period) for exactly the previewed difference, and the change applies when that invoice is paid
+(:func:`apply_paid_upgrades`, called by ``portal.services.payments``). When nothing is due it
+applies at once; a downgrade's credit (with the tax the client paid on it) goes to the client's
+credit balance.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from flask_babel import gettext as _
+from sqlalchemy import func, select, update
+
+from portal import billing
+from portal.app_state import clock
+from portal.billing import Cycle
+from portal.extensions import db
+from portal.models import (
+    Client,
+    CreditReason,
+    Invoice,
+    Order,
+    OrderItem,
+    OrderKind,
+    OrderSource,
+    OrderStatus,
+    Product,
+    Service,
+    ServiceChange,
+    ServiceStatus,
+    Visibility,
+)
+from portal.models.order import ChangeStatus
+from portal.services import audit, catalog, invoices, payments
+from portal.services.orders import client_locale
+
+
+class ChangeError(ValueError):
+    """A change that cannot be quoted or made; the message is fit to show."""
+
+
+@dataclass(frozen=True)
+class ChangeRequest:
+    """What the service should become. ``None`` keeps the current product/cycle/options.
+
+    ``options`` are final values ({option id: quantity or choice id}); for another product,
+    options it shares by name with the current one keep their values unless given.
+    """
+
+    product_id: int | None = None
+    cycle: str | None = None
+    options: Mapping[int, int] | None = None
+    #: Staff only: the new price per period instead of the catalogue's.
+    price_override: Decimal | None = None
+
+
+@dataclass(frozen=True)
+class ChangePreview:
+    """Everything the preview shows and the confirmation records."""
+
+    service: Service
+    old_product: Product
+    new_product: Product
+    old_cycle: Cycle
+    new_cycle: Cycle
+    old_options: dict[int, int]
+    new_options: dict[int, int]
+    old_details: tuple[str, ...]
+    new_details: tuple[str, ...]
+    quote: billing.ChangeQuote
+    period: billing.Period | None
+    line_tax: billing.LineTax
+    #: ``quote.difference`` with tax, split (negative for a downgrade).
+    taxed: billing.TaxedAmount
+    price_override: Decimal | None
+
+    @property
+    def currency(self) -> str:
+        return self.service.currency
+
+    @property
+    def day_count(self) -> billing.DayCount:
+        return self.quote.day_count
+
+    @property
+    def amount_due(self) -> Decimal:
+        """What the client pays now, tax included."""
+        return max(self.taxed.total, Decimal(0))
+
+    @property
+    def to_credit(self) -> Decimal:
+        """What goes to the credit balance, tax included."""
+        return max(-self.taxed.total, Decimal(0))
+
+    @property
+    def is_downgrade(self) -> bool:
+        return self.quote.difference < 0
+
+    @property
+    def changes_nothing(self) -> bool:
+        """Same product, cycle and options (and no new price from staff)."""
+        return (
+            self.old_product.id == self.new_product.id
+            and self.old_cycle is self.new_cycle
+            and self.old_options == self.new_options
+            and (self.price_override is None or self.price_override == self.quote.old.price)
+        )
+
+
+def _current_period(service: Service) -> billing.Period | None:
+    cycle = Cycle.parse(service.cycle)
+    if not cycle.is_recurring or service.next_due_date is None:
+        return None
+    start = service.period_start or billing.next_due(
+        service.next_due_date, cycle, -1, anchor_day=service.anchor_day
+    )
+    return billing.Period(start, service.next_due_date)
+
+
+def pending_change(service: Service) -> ServiceChange | None:
+    return db.session.scalar(
+        select(ServiceChange).where(
+            ServiceChange.service_id == service.id, ServiceChange.status == ChangeStatus.PENDING
+        )
+    )
+
+
+def change_targets(service: Service, *, staff: bool = False) -> list[Product]:
+    """The service's own product first, then its upgrade/downgrade paths."""
+    targets = [service.product]
+    for product in catalog.upgrade_targets(service.product):
+        if staff or product.visibility is not Visibility.STAFF_ONLY:
+            targets.append(product)
+    return targets
+
+
+def _carry_options(old: Product, new: Product, values: Mapping[int, int]) -> dict[int, int]:
+    """Quantities of options the new product shares by name with the old one."""
+    by_name = {option.name: values.get(option.id) for option in old.options}
+    carried = {}
+    for option in new.options:
+        value = by_name.get(option.name)
+        if value is not None and option.kind.value == "quantity":
+            carried[option.id] = value
+    return carried
+
+
+def preview(
+    service: Service, request: ChangeRequest, *, today: date, staff: bool = False
+) -> ChangePreview:
+    """Quote the change on ``today`` (see the module docstring). Raises :class:`ChangeError`."""
+    try:
+        return _preview(service, request, today=today, staff=staff)
+    except billing.BillingError as error:
+        raise ChangeError(catalog.billing_message(error)) from None
+
+
+def _preview(
+    service: Service, request: ChangeRequest, *, today: date, staff: bool
+) -> ChangePreview:
+    if service.status is not ServiceStatus.ACTIVE:
+        raise ChangeError(_("Only an active service can be changed."))
+    waiting = pending_change(service)
+    if waiting is not None:
+        raise ChangeError(_(
+            "A change of this service is waiting for payment of its invoice; pay or cancel it "
+            "first."))  # fmt: skip
+    if not staff and service.price_override is not None:
+        raise ChangeError(
+            _("This service has a special price. Please ask us to change it for you.")
+        )
+    old_product = service.product
+    targets = {product.id: product for product in change_targets(service, staff=staff)}
+    new_product = targets.get(request.product_id or old_product.id)
+    if new_product is None:
+        raise ChangeError(_("Choose one of the products offered for this service."))
+    if new_product.id != old_product.id:
+        other = db.session.scalar(
+            select(Service.id).where(
+                Service.client_id == service.client_id, Service.product_id == new_product.id
+            )
+        )
+        if other is not None:
+            raise ChangeError(_("The client already has %(product)s.", product=new_product.name))
+    old_cycle = Cycle.parse(service.cycle)
+    new_cycle = Cycle.parse(request.cycle) if request.cycle else old_cycle
+    old_options = catalog.service_options(service)
+    if new_product.id == old_product.id:
+        base = old_options
+    else:
+        base = {**catalog.default_options(new_product),
+                **_carry_options(old_product, new_product, old_options)}  # fmt: skip
+    wanted = {**base, **(request.options or {})}
+    for value in wanted.values():
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise ChangeError(_("Enter whole numbers for the quantities."))
+    new_options = catalog.clean_options(new_product, wanted)
+    if set(request.options or {}) - set(new_options):
+        raise ChangeError(_("An option chosen does not belong to %(product)s.",
+                            product=new_product.name))  # fmt: skip
+    currency = service.currency
+    configured = catalog.configure(new_product, currency, new_options)
+    override = request.price_override if staff else None
+    if override is not None:
+        new_price = billing.check_price(override, _("Price override"))
+    elif new_cycle is Cycle.FREE:
+        configured.price(new_cycle)  # refuses a product that is not free
+        new_price = Decimal(0)
+    else:
+        new_price = catalog.recurring_amount(service, product=new_product, cycle=new_cycle.value,
+                                             values=new_options)  # fmt: skip
+    old_price = Decimal(0) if old_cycle is Cycle.FREE else service.recurring_amount
+    old_details = catalog.option_details(old_product, currency, old_options)
+    period = _current_period(service)
+    quote = billing.quote_change(
+        billing.Terms(old_cycle, old_price),
+        billing.Terms(new_cycle, new_price),
+        today,
+        period,
+        catalog.day_count_of(old_product),
+        currency,
+    )
+    client = db.session.get(Client, service.client_id)
+    tax = catalog.line_tax(client, new_product, today)
+    difference = quote.difference
+    taxed = billing.apply_tax(abs(difference), tax, currency)
+    if difference < 0:
+        taxed = billing.TaxedAmount(-taxed.net, -taxed.tax, -taxed.total)
+    return ChangePreview(
+        service=service, old_product=old_product, new_product=new_product, old_cycle=old_cycle,
+        new_cycle=new_cycle, old_options=old_options, new_options=new_options,
+        old_details=tuple(old_details), new_details=configured.details(), quote=quote,
+        period=period, line_tax=tax, taxed=taxed, price_override=override,
+    )  # fmt: skip
+
+
+def _days_text(quote: billing.ChangeQuote) -> str:
+    return _("Days to the end of the current cycle: %(remaining)s / %(total)s",
+             remaining=quote.days_remaining, total=quote.days_total)  # fmt: skip
+
+
+def _invoice_line(client: Client, change: ChangePreview) -> billing.InvoiceLine:
+    """One line for the difference, co-terminated with the service (the charge period)."""
+    quote = change.quote
+    with client_locale(client):
+        if change.new_product.id != change.old_product.id:
+            name = _("Change of package: %(old)s → %(new)s", old=change.old_product.name,
+                     new=change.new_product.name)  # fmt: skip
+        else:
+            name = _("Change of package: %(product)s", product=change.new_product.name)
+        details = [
+            *change.new_details,
+            _("Credit for the unused part of the current terms: %(amount)s",
+              amount=billing.round_money(quote.credit, change.currency)),
+            _("Charge for the new terms: %(amount)s",
+              amount=billing.round_money(quote.charge, change.currency)),
+            _days_text(quote),
+        ]  # fmt: skip
+    return billing.charge_line(name, quote.difference, change.currency,
+                               period=quote.charge_period, line_tax=change.line_tax,
+                               details=details)  # fmt: skip
+
+
+def confirm(
+    service: Service,
+    request: ChangeRequest,
+    *,
+    today: date,
+    staff_id: int | None = None,
+    source: OrderSource = OrderSource.CLIENT_AREA,
+) -> ServiceChange:
+    """Make the change order and its invoice, or apply the change at once. Commits."""
+    staff = source is OrderSource.STAFF
+    change = preview(service, request, today=today, staff=staff)
+    if change.changes_nothing:
+        raise ChangeError(_("Nothing changes: choose another product, cycle or quantity."))
+    quote = change.quote
+    client = db.session.get(Client, service.client_id)
+    now = clock().now()
+    order = Order(
+        client_id=client.id, kind=OrderKind.CHANGE, status=OrderStatus.PENDING, source=source,
+        currency=service.currency, staff_id=staff_id, created_at=now,
+        subtotal=change.taxed.net, tax=change.taxed.tax, total=change.taxed.total,
+    )  # fmt: skip
+    order.items.append(OrderItem(
+        position=1, product_id=change.new_product.id, service_id=service.id,
+        cycle=change.new_cycle.value, options={str(k): v for k, v in change.new_options.items()},
+        description=change.new_product.name, details=list(change.new_details),
+        price=quote.new.price, price_override=change.price_override,
+    ))  # fmt: skip
+    db.session.add(order)
+    db.session.flush()
+    record = ServiceChange(
+        service_id=service.id, client_id=client.id, order_id=order.id, created_at=now,
+        status=ChangeStatus.PENDING, change_date=today,
+        old_product_id=change.old_product.id, new_product_id=change.new_product.id,
+        old_cycle=change.old_cycle.value, new_cycle=change.new_cycle.value,
+        old_options={str(k): v for k, v in change.old_options.items()},
+        new_options={str(k): v for k, v in change.new_options.items()},
+        old_price=quote.old.price, new_price=quote.new.price,
+        new_price_override=change.price_override, day_count=quote.day_count.value,
+        days_used=quote.days_used, days_remaining=quote.days_remaining,
+        days_total=quote.days_total, credit=quote.credit, charge=quote.charge,
+        difference=quote.difference, total=change.taxed.total,
+        period_start=quote.charge_period.start if quote.charge_period else None,
+        period_end=quote.charge_period.end if quote.charge_period else None,
+        next_due=quote.next_due,
+    )  # fmt: skip
+    db.session.add(record)
+    db.session.flush()
+    audit.record("service.change_ordered", "service", service.id, client_id=client.id,
+                 before={"product": change.old_product.name, "cycle": change.old_cycle.value,
+                         "options": record.old_options, "price": quote.old.price},
+                 after={"product": change.new_product.name, "cycle": change.new_cycle.value,
+                        "options": record.new_options, "price": quote.new.price,
+                        "credit": quote.credit, "charge": quote.charge,
+                        "difference": quote.difference, "order": order.id})  # fmt: skip
+    if quote.difference > 0:
+        draft = invoices.create_draft(client, [(_invoice_line(client, change), service.id)],
+                                      notes=f"#{order.id}")  # fmt: skip
+        order.invoice_id = record.invoice_id = draft.id
+        invoices.issue_invoice(draft, today=today)  # commits
+        return record
+    _apply(record, service)
+    order.status = OrderStatus.ACTIVE
+    order.accepted_at = now
+    if change.to_credit > 0:
+        with client_locale(client):
+            description = _("Downgrade of %(product)s, order #%(order)s",
+                            product=change.old_product.name, order=order.id)  # fmt: skip
+        payments.add_credit(client, change.to_credit, CreditReason.DOWNGRADE,
+                            description=description, currency=service.currency)  # fmt: skip
+    db.session.commit()
+    return record
+
+
+def _apply(change: ServiceChange, service: Service) -> None:
+    """Put the change on the service (joins the caller's transaction)."""
+    before = audit.snapshot(service, SERVICE_FIELDS)
+    product = db.session.get(Product, change.new_product_id)
+    old_cycle, new_cycle = Cycle.parse(change.old_cycle), Cycle.parse(change.new_cycle)
+    service.product_id = product.id
+    service.product = product
+    service.cycle = new_cycle.value
+    values = {int(k): int(v) for k, v in (change.new_options or {}).items()}
+    catalog.set_service_options(service, product, values)
+    service.recurring_amount = change.new_price
+    service.price_override = change.new_price_override
+    if not new_cycle.is_recurring:
+        service.next_due_date = service.period_start = None
+    elif old_cycle is Cycle.FREE:
+        service.period_start = change.change_date
+        service.next_due_date = change.next_due
+        service.anchor_day = change.change_date.day
+    elif change.next_due is not None and change.next_due != service.next_due_date:
+        # a longer cycle: the new period starts where the current one started
+        service.next_due_date = change.next_due
+    change.status = ChangeStatus.APPLIED
+    change.applied_at = clock().now()
+    old, new = audit.diff(before, audit.snapshot(service, SERVICE_FIELDS))
+    audit.record("service.change_applied", "service", service.id, client_id=service.client_id,
+                 before=old, after=new, note=f"change #{change.id}")  # fmt: skip
+
+
+def apply_paid_upgrades(invoice: Invoice) -> list[ServiceChange]:
+    """Apply the changes waiting for ``invoice``, which has just become paid.
+
+    Called by ``portal.services.payments`` inside the payment's transaction (no commit here).
+    """
+    changes = list(db.session.scalars(
+        select(ServiceChange).where(ServiceChange.invoice_id == invoice.id,
+                                    ServiceChange.status == ChangeStatus.PENDING)
+    ))  # fmt: skip
+    for change in changes:
+        service = db.session.get(Service, change.service_id)
+        if service is None:
+            continue
+        _apply(change, service)
+        order = db.session.get(Order, change.order_id)
+        if order is not None and order.status is OrderStatus.PENDING:
+            order.status = OrderStatus.ACTIVE
+            order.accepted_at = clock().now()
+    return changes
+
+
+# --- staff edits of a service -------------------------------------------------------------------
+
+SERVICE_FIELDS = (
+    "status", "product_id", "cycle", "next_due_date", "period_start", "recurring_amount",
+    "price_override", "username", "admin_notes", "no_suspend_until", "terminate_at_period_end",
+    "termination_reason",
+)  # fmt: skip
+
+
+def update_service(service: Service, values: Mapping[str, Any]) -> dict[str, Any]:
+    """Staff's edit of the service page; returns what changed. Audited, committed.
+
+    Setting a price override (or clearing it) recomputes the recurring amount.
+    """
+    before = audit.snapshot(service, SERVICE_FIELDS)
+    if "status" in values:
+        status = ServiceStatus(values["status"])
+        if status is ServiceStatus.TERMINATED and service.status is not ServiceStatus.TERMINATED:
+            service.terminated_at = clock().now()
+        service.status = status
+    for name in ("username", "admin_notes"):
+        if name in values:
+            setattr(service, name, (values[name] or "").strip())
+    if "no_suspend_until" in values:
+        service.no_suspend_until = values["no_suspend_until"]
+    if "next_due_date" in values and Cycle.parse(service.cycle).is_recurring:
+        due = values["next_due_date"]
+        if due is None:
+            raise ChangeError(_("A recurring service needs its next due date."))
+        if service.period_start is not None and due <= service.period_start:
+            raise ChangeError(_("The next due date must be after the start of the current period."))
+        service.next_due_date = due
+    if "terminate_at_period_end" in values:
+        terminate = bool(values["terminate_at_period_end"])
+        reason = (values.get("termination_reason") or "").strip()
+        if terminate and not reason:
+            raise ChangeError(_("Give the reason for terminating the service."))
+        service.terminate_at_period_end = terminate
+        service.termination_reason = reason if terminate else ""
+    if "price_override" in values:
+        override = values["price_override"]
+        if override is not None:
+            try:
+                override = billing.check_price(override, _("Price override"))
+            except billing.BillingError as error:
+                raise ChangeError(catalog.billing_message(error)) from None
+        service.price_override = override
+        try:
+            service.recurring_amount = override if override is not None else (
+                catalog.recurring_amount(service)
+            )  # fmt: skip
+        except billing.BillingError as error:
+            db.session.rollback()
+            raise ChangeError(catalog.billing_message(error)) from None
+    old, new = audit.diff(before, audit.snapshot(service, SERVICE_FIELDS))
+    if new:
+        audit.record("service.update", "service", service.id, client_id=service.client_id,
+                     before=old, after=new)  # fmt: skip
+    db.session.commit()
+    return new
+
+
+def move_service(service: Service, target: Client) -> None:
+    """Move a service to another client (its invoices stay). Refused if the other client has
+    the product: a client never holds a product twice. Audited on both clients; committed."""
+    if target.id == service.client_id:
+        raise ChangeError(_("The service already belongs to this client."))
+    if not target.is_active:
+        raise ChangeError(_("A closed client cannot receive a service."))
+    clash = db.session.scalar(
+        select(Service.id).where(
+            Service.client_id == target.id, Service.product_id == service.product_id
+        )
+    )
+    if clash is not None:
+        raise ChangeError(_("%(client)s already has %(product)s.", client=target.display_name,
+                            product=service.product.name))  # fmt: skip
+    if pending_change(service) is not None:
+        raise ChangeError(_("A change of this service is waiting for payment; finish it first."))
+    source_id = service.client_id
+    service.client_id = target.id
+    db.session.execute(update(ServiceChange).where(ServiceChange.service_id == service.id)
+                       .values(client_id=target.id))  # fmt: skip
+    for client_id in (source_id, target.id):
+        audit.record("service.move", "service", service.id, client_id=client_id,
+                     before={"client_id": source_id}, after={"client_id": target.id})  # fmt: skip
+    db.session.commit()
+
+
+def services_due_count(today: date, days: int = 7) -> int:
+    """Active services whose next due date is within ``days`` days from ``today``."""
+    from datetime import timedelta
+
+    return (
+        db.session.scalar(
+            select(func.count(Service.id)).where(
+                Service.status == ServiceStatus.ACTIVE,
+                Service.next_due_date >= today,
+                Service.next_due_date <= today + timedelta(days=days),
+            )
+        )
+        or 0
+    )
