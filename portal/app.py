@@ -16,6 +16,7 @@ from portal.clock import Clock, SystemClock
 from portal.extensions import babel, bootstrap, csrf, db, limiter, migrate
 from portal.hooks.manager import build_plugin_manager
 from portal.settings import PROJECT_ROOT, flask_config, load_settings
+from portal.web.query_args import RowIdConverter
 
 
 @event.listens_for(Engine, "connect")
@@ -51,6 +52,7 @@ def create_app(
     """
     instance = instance_path or os.environ.get("PORTAL_INSTANCE_PATH") or PROJECT_ROOT / "instance"
     app = Flask(__name__, instance_path=str(Path(instance).resolve()))
+    app.url_map.converters["int"] = RowIdConverter
     settings = load_settings(Path(app.instance_path), overrides=overrides)
     app.config.update(flask_config(settings))
     app.extensions["portal.clock"] = clock or SystemClock()

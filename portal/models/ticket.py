@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -42,6 +43,23 @@ class TicketPriority(enum.StrEnum):
     MEDIUM = "medium"
     HIGH = "high"
     URGENT = "urgent"
+
+
+#: Names staff and clients see (pages and e-mails), as staff in Russia call them.
+STATUS_LABELS: dict[TicketStatus, Any] = {
+    TicketStatus.OPEN: _l("Open"),
+    TicketStatus.ANSWERED: _l("Answered"),
+    TicketStatus.CUSTOMER_REPLY: _l("Customer reply"),
+    TicketStatus.ON_HOLD: _l("On hold"),
+    TicketStatus.IN_PROGRESS: _l("In progress"),
+    TicketStatus.CLOSED: _l("Closed"),
+}
+PRIORITY_LABELS: dict[TicketPriority, Any] = {
+    TicketPriority.LOW: _l("Low"),
+    TicketPriority.MEDIUM: _l("Medium"),
+    TicketPriority.HIGH: _l("High"),
+    TicketPriority.URGENT: _l("Urgent"),
+}
 
 
 class MessageKind(enum.StrEnum):

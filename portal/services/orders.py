@@ -507,7 +507,7 @@ def place_order(
 # --- accepting, cancelling ----------------------------------------------------------------------
 
 
-def _service_for(client: Client, product: Product) -> Service:
+def _service_for(client: Client, product: Product, cycle: Cycle, today: date) -> Service:
     """A new service row, or the client's terminated/cancelled one of the product, reopened
     (a client has one service per product, ever: the unique key (client, product))."""
     existing = db.session.scalar(
@@ -525,7 +525,10 @@ def _service_for(client: Client, product: Product) -> Service:
         existing.termination_reason = ""
         existing.price_override = None
         return existing
-    service = Service(client_id=client.id, product_id=product.id, created_at=clock().now())
+    service = Service(
+        client_id=client.id, product_id=product.id, cycle=cycle.value, currency=client.currency,
+        registration_date=today, status=ServiceStatus.PENDING, created_at=clock().now(),
+    )  # fmt: skip
     db.session.add(service)
     return service
 
@@ -556,8 +559,8 @@ def accept_order(
             cycle = Cycle.parse(item.cycle)
             options = item.option_values()
             price = item.price_override if item.price_override is not None else item.price
-            service = _service_for(client, product)
             schedule = schedule_for(client, product, cycle, today)
+            service = _service_for(client, product, cycle, today)
             addons = [a for a in catalog.addons_for(product) if a.id in set(item.addon_ids)]
             item_promo = promo_model if item.price_override is None else None
             lines, applied = item_lines(client, product, cycle, price, item.setup_fee,

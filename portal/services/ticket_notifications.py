@@ -27,7 +27,14 @@ from portal.mail.outbox import Attachment, new_message_id, queue_email
 from portal.models.contact import Contact, MailKind
 from portal.models.staff import Staff
 from portal.models.support import DepartmentSupport
-from portal.models.ticket import Ticket, TicketMailId, TicketMessage, TicketStatus
+from portal.models.ticket import (
+    PRIORITY_LABELS,
+    STATUS_LABELS,
+    Ticket,
+    TicketMailId,
+    TicketMessage,
+    TicketStatus,
+)
 from portal.services import attachments as files
 
 #: Staff reply attachments are mailed along when they add up to no more than this.
@@ -154,6 +161,8 @@ def _queue(
             ticket=ticket,
             marker=REPLY_MARKER,
             link=_client_link(ticket),
+            status_labels=STATUS_LABELS,
+            priority_labels=PRIORITY_LABELS,
             **context,
         )
         subject_text = subject if subject else subject_for(ticket)
@@ -236,6 +245,8 @@ def escalated(ticket: Ticket, rule_name: str, addresses: list[str], dedupe_key: 
             ticket=ticket,
             rule_name=rule_name,
             link=external_url("admin_support.view", ticket_id=ticket.id),
+            status_labels=STATUS_LABELS,
+            priority_labels=PRIORITY_LABELS,
         )
         subject = _("Escalated: %(subject)s", subject=subject_for(ticket))
     queue_email(

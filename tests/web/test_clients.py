@@ -301,3 +301,10 @@ def test_list_filters_sort_and_csv(staff_web, clock) -> None:
     export = staff_web.get("/admin/clients?legal_type=legal_entity&format=csv")
     rows = list(csv.reader(io.StringIO(export.data.decode("utf-8-sig")), delimiter=";"))
     assert [row[2] for row in rows[1:]] == ["Альфа"] and rows[1][5] == "7707083893"
+
+
+def test_huge_ids_are_404_not_500(staff_web, client_web) -> None:
+    assert staff_web.get("/admin/clients/99999999999").status_code == 404
+    assert staff_web.get("/admin/billing/invoices/99999999999").status_code == 404
+    assert client_web.get("/invoices/99999999999").status_code == 404
+    assert staff_web.get("/admin/clients?q=99999999999&group=99999999999").status_code == 200

@@ -36,6 +36,7 @@ from portal.web.admin.client_forms import INVOICE_STATUS_LABELS
 from portal.web.csv_export import csv_response
 from portal.web.identity import Area
 from portal.web.permissions import requires
+from portal.web.query_args import db_id
 
 admin_billing = Blueprint("admin_billing", __name__, url_prefix="/admin/billing")
 admin_billing.portal_area = Area.ADMIN  # type: ignore[attr-defined]
@@ -75,8 +76,8 @@ def invoice_list(overdue: bool = False) -> WerkzeugResponse | str:
     query = request.args.get("q", "").strip()
     if query:
         conditions = [Invoice.number.like(f"%{query}%")]
-        if query.isdigit():
-            conditions.append(Invoice.client_id == int(query))
+        if (client_id := db_id(query)) is not None:
+            conditions.append(Invoice.client_id == client_id)
         stmt = stmt.where(or_(*conditions))
     if request.args.get("format") == "csv":
         return csv_response(

@@ -38,6 +38,7 @@ from portal.web.admin.client_forms import (
 from portal.web.csv_export import csv_response
 from portal.web.identity import Area, sign_in
 from portal.web.permissions import requires
+from portal.web.query_args import db_id
 
 admin_clients = Blueprint("admin_clients", __name__, url_prefix="/admin/clients")
 admin_clients.portal_area = Area.ADMIN  # type: ignore[attr-defined]
@@ -117,22 +118,22 @@ def filtered_clients(args: Any) -> Select[tuple[Client]]:
             Client.phone.like(like),
             Client.inn.like(f"{query}%"),
         ]
-        if query.isdigit():
-            conditions.append(Client.id == int(query))
+        if (client_id := db_id(query)) is not None:
+            conditions.append(Client.id == client_id)
         stmt = stmt.where(or_(*conditions))
     if args.get("status") in {s.value for s in ClientStatus}:
         stmt = stmt.where(Client.status == ClientStatus(args["status"]))
     if args.get("legal_type") in {t.value for t in LegalType}:
         stmt = stmt.where(Client.legal_type == LegalType(args["legal_type"]))
     for key, column in (("group", Client.group_id), ("manager", Client.manager_id)):
-        if args.get(key, "").isdigit():
-            stmt = stmt.where(column == int(args[key]))
-    field_id, field_value = args.get("field", ""), args.get("value", "").strip()
-    if field_id.isdigit() and field_value:
+        if (wanted := db_id(args.get(key))) is not None:
+            stmt = stmt.where(column == wanted)
+    field_id, field_value = db_id(args.get("field")), args.get("value", "").strip()
+    if field_id is not None and field_value:
         stmt = stmt.where(
             Client.id.in_(
                 select(CustomFieldValue.client_id).where(
-                    CustomFieldValue.field_id == int(field_id),
+                    CustomFieldValue.field_id == field_id,
                     CustomFieldValue.value.ilike(f"%{field_value}%"),
                 )
             )

@@ -16,16 +16,8 @@ from wtforms import (
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from portal.models.ticket import TicketPriority, TicketStatus
+from portal.models.ticket import PRIORITY_LABELS, STATUS_LABELS, TicketStatus
 
-STATUS_LABELS = {
-    TicketStatus.OPEN: _l("Open"),
-    TicketStatus.ANSWERED: _l("Answered"),
-    TicketStatus.CUSTOMER_REPLY: _l("Customer reply"),
-    TicketStatus.ON_HOLD: _l("On hold"),
-    TicketStatus.IN_PROGRESS: _l("In progress"),
-    TicketStatus.CLOSED: _l("Closed"),
-}
 STATUS_BADGES = {
     TicketStatus.OPEN: "text-bg-danger",
     TicketStatus.ANSWERED: "text-bg-success",
@@ -33,12 +25,6 @@ STATUS_BADGES = {
     TicketStatus.ON_HOLD: "text-bg-secondary",
     TicketStatus.IN_PROGRESS: "text-bg-info",
     TicketStatus.CLOSED: "text-bg-dark",
-}
-PRIORITY_LABELS = {
-    TicketPriority.LOW: _l("Low"),
-    TicketPriority.MEDIUM: _l("Medium"),
-    TicketPriority.HIGH: _l("High"),
-    TicketPriority.URGENT: _l("Urgent"),
 }
 QUEUE_LABELS = {
     "awaiting": _l("Awaiting reply"),

@@ -37,13 +37,21 @@ SECTION_TITLES = {
 }
 
 CORE_MENU = (
-    MenuItem("clients", _l("Client list"), "admin_clients.index", order=10),
-    MenuItem("clients", _l("Add client"), "admin_clients.create", order=20),
-    MenuItem("clients", _l("To-do list"), "admin_work.todos", order=30),
-    MenuItem("clients", _l("My notes"), "admin_work.my_notes", order=40),
-    MenuItem("settings", _l("Custom client fields"), "admin_client_settings.custom_fields", order=30),
-    MenuItem("settings", _l("Client groups"), "admin_client_settings.client_groups", order=40),
-    MenuItem("settings", _l("Client area"), "admin_client_settings.client_area", order=50),
+    MenuItem("clients", _l("Client list"), "admin_clients.index", 10, "clients.view"),
+    MenuItem("clients", _l("Add client"), "admin_clients.create", 20, "clients.edit"),
+    MenuItem("clients", _l("To-do list"), "admin_work.todos", 30),
+    MenuItem("clients", _l("My notes"), "admin_work.my_notes", 40),
+    MenuItem(
+        "settings", _l("Custom client fields"), "admin_client_settings.custom_fields", 30,
+        "settings.manage",
+    ),
+    MenuItem(
+        "settings", _l("Client groups"), "admin_client_settings.client_groups", 40,
+        "settings.manage",
+    ),
+    MenuItem(
+        "settings", _l("Client area"), "admin_client_settings.client_area", 50, "settings.manage"
+    ),
     MenuItem("billing", _l("Invoices"), "admin_billing.invoice_list", 10, "billing.view"),
     MenuItem("billing", _l("New invoice"), "admin_billing.invoice_new", 20, "billing.manage"),
     MenuItem("billing", _l("Payments"), "admin_billing.payment_list", 30, "billing.view"),
