@@ -246,6 +246,15 @@ def clean_options(product: Product, values: Mapping[int, int] | None) -> dict[in
     return chosen
 
 
+def cycle_price(configured: billing.ProductPrice, cycle: Cycle) -> billing.CyclePrice:
+    """Price and setup fee of one period of ``cycle``; a free cycle only needs the product to be
+    offered free (options cost nothing then). Raises ``PriceNotAvailable`` if not sold."""
+    if cycle is Cycle.FREE:
+        configured.base.entry(cycle)
+        return billing.CyclePrice(Decimal(0))
+    return billing.CyclePrice(configured.price(cycle), configured.setup_fee(cycle))
+
+
 def sellable_cycles(
     product: Product, currency: str, values: Mapping[int, int] | None = None
 ) -> list[Cycle]:
@@ -257,7 +266,7 @@ def sellable_cycles(
     cycles = []
     for cycle in Cycle:
         try:
-            configured.price(cycle)
+            cycle_price(configured, cycle)
         except billing.BillingError:
             continue
         cycles.append(cycle)

@@ -420,7 +420,8 @@ def _quote_item(
     addons = tuple(a for a in catalog.addons_for(product) if a.id in addon_ids)
     try:
         configured = catalog.configure(product, client.currency, options)
-        price, setup_fee = configured.price(cycle), configured.setup_fee(cycle)
+        entry = catalog.cycle_price(configured, cycle)
+        price, setup_fee = entry.price, entry.setup_fee
         if item.price_override is not None and staff:
             price = billing.check_price(item.price_override, _("Price override"))
             promo = None

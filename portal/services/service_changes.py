@@ -198,6 +198,8 @@ def _preview(
             raise ChangeError(_("The client already has %(product)s.", product=new_product.name))
     old_cycle = Cycle.parse(service.cycle)
     new_cycle = Cycle.parse(request.cycle) if request.cycle else old_cycle
+    if Cycle.ONE_TIME in (old_cycle, new_cycle):
+        raise billing.OneTimeNotChangeable()
     old_options = catalog.service_options(service)
     if new_product.id == old_product.id:
         base = old_options
@@ -218,8 +220,7 @@ def _preview(
     if override is not None:
         new_price = billing.check_price(override, _("Price override"))
     elif new_cycle is Cycle.FREE:
-        configured.price(new_cycle)  # refuses a product that is not free
-        new_price = Decimal(0)
+        new_price = catalog.cycle_price(configured, new_cycle).price  # refused if not free
     else:
         new_price = catalog.recurring_amount(service, product=new_product, cycle=new_cycle.value,
                                              values=new_options)  # fmt: skip
