@@ -21,6 +21,7 @@ RUNTIME_KEYS = frozenset(
         "invoice_due_days",
         "company",
         "tax_rates",
+        "currencies",
     }
 )
 

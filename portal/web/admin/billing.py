@@ -447,3 +447,28 @@ def invoice_act_pdf(invoice_id: int) -> Response:
     language = "en" if request.args.get("lang") == "en" else "ru"
     return Response(invoice_documents.act_pdf_bytes(invoice, language), mimetype="application/pdf",
                     headers={"Content-Disposition": f'inline; filename="act-{invoice.number}.pdf"'})  # fmt: skip
+
+
+@admin_billing.route("/settings/currencies", methods=["GET", "POST"])
+@requires(Permission.SETTINGS_MANAGE)
+def currency_settings() -> WerkzeugResponse | str:
+    """Other currencies and their rates to the default one, each from a date."""
+    from portal.services import currencies
+
+    rows = runtime_settings.get("currencies", []) or []
+    if request.method == "POST":
+        form = request.form
+        rows = [
+            {"code": code, "rate": rate, "since": since}
+            for code, rate, since in zip(
+                form.getlist("code"), form.getlist("rate"), form.getlist("since"), strict=False)
+        ]  # fmt: skip
+        try:
+            currencies.save_rates(rows)
+        except currencies.CurrencyError as exc:
+            flash(str(exc), "danger")
+        else:
+            flash(_("Saved."), "success")
+            return redirect(url_for("admin_billing.currency_settings"))
+    return render_template("admin/billing/currencies.html", rows=rows,
+                           default=currencies.default_currency())  # fmt: skip

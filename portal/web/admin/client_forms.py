@@ -92,7 +92,7 @@ class ClientForm(FlaskForm):
     postcode = StringField(_l("Postcode"), validators=[Optional(), Length(max=20)])
     country = StringField(_l("Country (ISO code)"), default="RU", validators=[Length(min=2, max=2)])
     language = SelectField(_l("Language"), choices=[("ru", "Русский"), ("en", "English")])
-    currency = StringField(_l("Currency"), default="RUB", validators=[Length(min=3, max=3)])
+    currency = SelectField(_l("Currency"), default="RUB", choices=[])
     status = SelectField(_l("Status"), choices=_choices(STATUS_LABELS), default="active")
     group_id = SelectField(_l("Client group"), coerce=_optional_id, choices=[])
     manager_id = SelectField(_l("Personal manager"), coerce=_optional_id, choices=[])

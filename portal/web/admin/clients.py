@@ -92,6 +92,12 @@ def _group_choices() -> list[tuple[int | None, str]]:
 
 
 def _prepare(form: ClientForm, client: Client | None) -> None:
+    from portal.services.currencies import enabled_currencies
+
+    offered = enabled_currencies()
+    if client is not None and client.currency not in offered:
+        offered.append(client.currency)  # keep a currency whose rates were removed
+    form.currency.choices = [(code, code) for code in offered]
     form.group_id.choices = _group_choices()
     form.manager_id.choices = form.sales_manager_id.choices = _staff_choices()
     contact_rows = [] if client is None else db.session.scalars(

@@ -60,6 +60,7 @@ CORE_MENU = (
         "settings.manage",
     ),
     MenuItem("settings", _l("Taxes"), "admin_billing.tax_settings", 6, "settings.manage"),
+    MenuItem("settings", _l("Currencies"), "admin_billing.currency_settings", 7, "settings.manage"),
     MenuItem(
         "plugins", _l("Installed plugins"), "admin.plugin_list", 10, Permission.PLUGINS_MANAGE
     ),
