@@ -80,8 +80,11 @@ def _init_extensions(app: Flask) -> None:
 def _init_blueprints(app: Flask) -> None:
     from portal.web.admin import admin
     from portal.web.admin.billing import admin_billing
+    from portal.web.admin.catalog import admin_catalog
     from portal.web.admin.client_settings import admin_client_settings
     from portal.web.admin.clients import admin_clients
+    from portal.web.admin.orders import admin_orders
+    from portal.web.admin.services import admin_services
     from portal.web.admin.staff_views import staff_admin
     from portal.web.admin.support import admin_support
     from portal.web.admin.support_settings import admin_support_settings
@@ -89,6 +92,7 @@ def _init_blueprints(app: Flask) -> None:
     from portal.web.auth import admin_auth, client_auth
     from portal.web.client import client
     from portal.web.client.billing import client_billing
+    from portal.web.client.shop import shop
     from portal.web.client.tickets import client_tickets, ticket_feedback
     from portal.web.gateway_callbacks import gateway_callbacks
     from portal.web.language import language
@@ -98,6 +102,9 @@ def _init_blueprints(app: Flask) -> None:
         admin,
         admin_clients,
         admin_billing,
+        admin_catalog,
+        admin_orders,
+        admin_services,
         admin_work,
         admin_client_settings,
         staff_admin,
@@ -106,6 +113,7 @@ def _init_blueprints(app: Flask) -> None:
         client_auth,
         client,
         client_billing,
+        shop,
         client_tickets,
         ticket_feedback,
         language,
@@ -117,7 +125,6 @@ def _init_blueprints(app: Flask) -> None:
 
 def _init_plugins(app: Flask, enabled: list[str], extra: Iterable[object]) -> None:
     from portal.cli import register_commands
-
     from portal.gateways import bank_transfer
 
     plugins = build_plugin_manager(enabled, builtins=(bank_transfer,), extra=extra)

@@ -2,7 +2,7 @@
 
 Revision ID: 0006_orders
 Revises: 0005_money
-Create Date: 2026-11-23 12:02:37.439393
+Create Date: 2026-11-23 12:21:27.973013
 
 """
 from alembic import op
@@ -43,7 +43,7 @@ def upgrade() -> None:
     op.create_table('sales_order',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('client_id', sa.Integer(), nullable=False),
-    sa.Column('kind', sa.Enum('new', 'change', name='orderkind', native_enum=False, length=20), nullable=False),
+    sa.Column('kind', sa.Enum('new', 'change', 'addon', name='orderkind', native_enum=False, length=20), nullable=False),
     sa.Column('status', sa.Enum('pending', 'active', 'cancelled', 'fraud', name='orderstatus', native_enum=False, length=20), nullable=False),
     sa.Column('source', sa.Enum('client_area', 'staff', name='ordersource', native_enum=False, length=20), nullable=False),
     sa.Column('currency', sa.String(length=3), nullable=False),
@@ -84,7 +84,7 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['promo_code_id'], ['promo_code.id'], name=op.f('fk_promo_use_promo_code_id_promo_code')),
     sa.ForeignKeyConstraint(['service_id'], ['service.id'], name=op.f('fk_promo_use_service_id_service'), ondelete='SET NULL'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_promo_use')),
-    sa.UniqueConstraint('promo_code_id', 'order_id', name=op.f('uq_promo_use_promo_code_id_order_id'))
+    sa.UniqueConstraint('promo_code_id', 'order_id', 'service_id', name=op.f('uq_promo_use_promo_code_id_order_id_service_id'))
     )
     with op.batch_alter_table('promo_use', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_promo_use_client_id'), ['client_id'], unique=False)

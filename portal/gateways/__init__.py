@@ -44,7 +44,9 @@ class PaymentGateway:
         """The URL to send the client to, or None when the gateway needs no redirect."""
         return None
 
-    def handle_callback(self, form: Mapping[str, Any], headers: Mapping[str, str]) -> CallbackResult:
+    def handle_callback(
+        self, form: Mapping[str, Any], headers: Mapping[str, str]
+    ) -> CallbackResult:
         """Verify a notification from the gateway and record the payment it reports."""
         return CallbackResult("not supported", 404)
 

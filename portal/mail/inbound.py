@@ -29,10 +29,41 @@ import nh3
 REPLY_MARKER = "##- Please type your reply above this line / Пишите ответ выше этой строки -##"
 
 ALLOWED_TAGS = {
-    "a", "abbr", "b", "blockquote", "br", "code", "div", "em", "h1", "h2", "h3", "h4", "h5",
-    "h6", "hr", "i", "li", "ol", "p", "pre", "s", "span", "strong", "sub", "sup", "table",
-    "tbody", "td", "tfoot", "th", "thead", "tr", "u", "ul",
-}  # fmt: skip
+    "a",
+    "abbr",
+    "b",
+    "blockquote",
+    "br",
+    "code",
+    "div",
+    "em",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "hr",
+    "i",
+    "li",
+    "ol",
+    "p",
+    "pre",
+    "s",
+    "span",
+    "strong",
+    "sub",
+    "sup",
+    "table",
+    "tbody",
+    "td",
+    "tfoot",
+    "th",
+    "thead",
+    "tr",
+    "u",
+    "ul",
+}
 ALLOWED_ATTRIBUTES = {
     "a": {"href", "title"},
     "td": {"colspan", "rowspan"},
@@ -316,9 +347,9 @@ def parse_message(raw: bytes) -> InboundMail:
     msg: EmailMessage = BytesParser(policy=policy.default).parsebytes(raw)  # type: ignore[assignment]
     from_name, from_addr = parseaddr(_header(msg, "From"))
     message_ids = _message_ids(_header(msg, "Message-ID"))
-    message_id = message_ids[0] if message_ids else (
-        f"<{hashlib.sha256(raw).hexdigest()}@inbound.invalid>"
-    )  # fmt: skip
+    message_id = (
+        message_ids[0] if message_ids else (f"<{hashlib.sha256(raw).hexdigest()}@inbound.invalid>")
+    )
     text: str | None = None
     html: str | None = None
     attachments: list[InboundAttachment] = []

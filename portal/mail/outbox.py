@@ -275,8 +275,11 @@ def deliver_outbox(now: datetime | None = None, limit: int = 100) -> DeliveryRep
             else:
                 try:
                     smtp.send_message(build_message(row, now))
-                except (smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused,
-                        smtplib.SMTPDataError) as exc:  # fmt: skip
+                except (
+                    smtplib.SMTPRecipientsRefused,
+                    smtplib.SMTPSenderRefused,
+                    smtplib.SMTPDataError,
+                ) as exc:
                     _failed(row, now, exc, report)  # this message; the connection is fine
                 except (OSError, smtplib.SMTPException) as exc:
                     _failed(row, now, exc, report)

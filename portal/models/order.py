@@ -44,6 +44,7 @@ class OrderStatus(enum.StrEnum):
 class OrderKind(enum.StrEnum):
     NEW = "new"
     CHANGE = "change"
+    ADDON = "addon"
 
 
 class OrderSource(enum.StrEnum):

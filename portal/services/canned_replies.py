@@ -87,14 +87,23 @@ def save(
     else:
         changed_before, changed_after = audit.diff(before, after)
         if changed_after:
-            audit.record("canned_reply.update", "canned_reply", reply.id,
-                         before=changed_before, after=changed_after)  # fmt: skip
+            audit.record(
+                "canned_reply.update",
+                "canned_reply",
+                reply.id,
+                before=changed_before,
+                after=changed_after,
+            )
     db.session.commit()
     return reply
 
 
 def delete(reply: CannedReply) -> None:
-    audit.record("canned_reply.delete", "canned_reply", reply.id,
-                 before={"title": reply.title, "body": reply.body})  # fmt: skip
+    audit.record(
+        "canned_reply.delete",
+        "canned_reply",
+        reply.id,
+        before={"title": reply.title, "body": reply.body},
+    )
     db.session.delete(reply)
     db.session.commit()

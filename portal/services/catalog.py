@@ -273,6 +273,18 @@ def sellable_cycles(
     return cycles
 
 
+def starting_prices(product: Product, currency: str) -> list[tuple[Cycle, Decimal]]:
+    """What the product costs per cycle with its default options (the catalogue's "from")."""
+    try:
+        configured = configure(product, currency)
+    except billing.BillingError:
+        return []
+    result = []
+    for cycle in sellable_cycles(product, currency):
+        result.append((cycle, cycle_price(configured, cycle).price))
+    return result
+
+
 def addon_price(addon: Addon, currency: str, cycle: Cycle) -> billing.CyclePrice:
     return price_list(addon.prices, currency).entry(cycle)
 
@@ -407,8 +419,12 @@ def save_group(group: ProductGroup | None, name: str, sort_order: int = 0) -> Pr
         db.session.add(group)
     group.name, group.sort_order = name, sort_order
     db.session.flush()
-    audit.record("catalog.group.create" if created else "catalog.group.update", "product_group",
-                 group.id, after={"name": name})  # fmt: skip
+    audit.record(
+        "catalog.group.create" if created else "catalog.group.update",
+        "product_group",
+        group.id,
+        after={"name": name},
+    )
     _commit("name", _("A product group named %(name)s already exists.", name=name))
     return group
 
@@ -422,9 +438,18 @@ def delete_group(group: ProductGroup) -> None:
 
 
 PRODUCT_FIELDS = (
-    "group_id", "name", "description", "type", "visibility", "module", "tax_inclusive",
-    "day_count", "stock", "welcome_email", "sort_order",
-)  # fmt: skip
+    "group_id",
+    "name",
+    "description",
+    "type",
+    "visibility",
+    "module",
+    "tax_inclusive",
+    "day_count",
+    "stock",
+    "welcome_email",
+    "sort_order",
+)
 
 
 def save_product(product: Product | None, values: Mapping[str, Any]) -> Product:
@@ -570,8 +595,11 @@ def set_prices(
     else:
         rows, model = owner.prices, ConfigOptionPrice
         key = {"choice_id": choice.id if choice is not None else None}
-    chosen = [r for r in rows if r.currency == currency and getattr(r, "choice_id", None)
-              == key.get("choice_id")]  # fmt: skip
+    chosen = [
+        r
+        for r in rows
+        if r.currency == currency and getattr(r, "choice_id", None) == key.get("choice_id")
+    ]
     before = {row.cycle: [str(row.price), str(row.setup_fee)] for row in chosen}
     for row in chosen:
         rows.remove(row)
@@ -588,9 +616,14 @@ def set_prices(
         )
     after = {cycle.value: [str(e.price), str(e.setup_fee)] for cycle, e in prices.items()}
     if before != after:
-        audit.record("catalog.prices.update", type(owner).__tablename__, owner.id,
-                     before={currency: before}, after={currency: after},
-                     note="" if choice is None else choice.name)  # fmt: skip
+        audit.record(
+            "catalog.prices.update",
+            type(owner).__tablename__,
+            owner.id,
+            before={currency: before},
+            after={currency: after},
+            note="" if choice is None else choice.name,
+        )
     db.session.commit()
 
 
@@ -623,9 +656,11 @@ def save_option(
         raise CatalogError(_("The step is at least 1."), "step")
     if option is not None and option.kind is not kind and option.prices:
         raise CatalogError(_("Remove the option's prices before changing its kind."), "kind")
-    before = None if option is None else audit.snapshot(
-        option, ("name", "kind", "unit", "minimum", "maximum", "step")
-    )  # fmt: skip
+    before = (
+        None
+        if option is None
+        else audit.snapshot(option, ("name", "kind", "unit", "minimum", "maximum", "step"))
+    )
     if option is None:
         option = ConfigOption(product_id=product.id, name=name, kind=kind)
         product.options.append(option)
@@ -648,13 +683,15 @@ def delete_option(option: ConfigOption) -> None:
     db.session.commit()
 
 
-def save_choice(option: ConfigOption, choice: ConfigOptionChoice | None, name: str,
-                sort_order: int = 0) -> ConfigOptionChoice:  # fmt: skip
+def save_choice(
+    option: ConfigOption, choice: ConfigOptionChoice | None, name: str, sort_order: int = 0
+) -> ConfigOptionChoice:
     name = _name(name)
     for other in option.choices:
         if other.name == name and other is not choice:
-            raise CatalogError(_("The option already has a choice named %(name)s.", name=name),
-                               "name")  # fmt: skip
+            raise CatalogError(
+                _("The option already has a choice named %(name)s.", name=name), "name"
+            )
     if choice is None:
         choice = ConfigOptionChoice(option_id=option.id, name=name, sort_order=sort_order)
         option.choices.append(choice)
@@ -683,9 +720,9 @@ def save_addon(addon: Addon | None, values: Mapping[str, Any]) -> Addon:
     clash = db.session.scalar(select(Addon.id).where(Addon.name == name))
     if clash is not None and (addon is None or clash != addon.id):
         raise CatalogError(_("An add-on named %(name)s already exists.", name=name), "name")
-    products = list(db.session.scalars(
-        select(Product).where(Product.id.in_(values.get("product_ids") or []))
-    ))  # fmt: skip
+    products = list(
+        db.session.scalars(select(Product).where(Product.id.in_(values.get("product_ids") or [])))
+    )
     if addon is None:
         addon = Addon(name=name)
         db.session.add(addon)
@@ -694,8 +731,12 @@ def save_addon(addon: Addon | None, values: Mapping[str, Any]) -> Addon:
     addon.activate_with_parent = bool(values.get("activate_with_parent", True))
     addon.products = products
     db.session.flush()
-    audit.record("catalog.addon.save", "addon", addon.id,
-                 after={"name": name, "products": [p.id for p in products]})  # fmt: skip
+    audit.record(
+        "catalog.addon.save",
+        "addon",
+        addon.id,
+        after={"name": name, "products": [p.id for p in products]},
+    )
     _commit("name", _("An add-on named %(name)s already exists.", name=name))
     return addon
 
@@ -703,25 +744,35 @@ def save_addon(addon: Addon | None, values: Mapping[str, Any]) -> Addon:
 def addons_for(product: Product) -> list[Addon]:
     from portal.models.catalog import addon_product
 
-    return list(db.session.scalars(
-        select(Addon).join(addon_product, addon_product.c.addon_id == Addon.id)
-        .where(addon_product.c.product_id == product.id).order_by(Addon.name)
-    ))  # fmt: skip
+    return list(
+        db.session.scalars(
+            select(Addon)
+            .join(addon_product, addon_product.c.addon_id == Addon.id)
+            .where(addon_product.c.product_id == product.id)
+            .order_by(Addon.name)
+        )
+    )
 
 
 def upgrade_targets(product: Product) -> list[Product]:
     """Products a service of ``product`` may change to (its upgrade/downgrade paths)."""
-    return list(db.session.scalars(
-        select(Product).join(UpgradePath, UpgradePath.to_product_id == Product.id)
-        .where(UpgradePath.from_product_id == product.id).order_by(Product.sort_order, Product.name)
-    ))  # fmt: skip
+    return list(
+        db.session.scalars(
+            select(Product)
+            .join(UpgradePath, UpgradePath.to_product_id == Product.id)
+            .where(UpgradePath.from_product_id == product.id)
+            .order_by(Product.sort_order, Product.name)
+        )
+    )
 
 
 def set_upgrade_paths(product: Product, target_ids: Sequence[int]) -> None:
     wanted = {pid for pid in target_ids if pid != product.id}
-    existing = set(db.session.scalars(
-        select(UpgradePath.to_product_id).where(UpgradePath.from_product_id == product.id)
-    ))  # fmt: skip
+    existing = set(
+        db.session.scalars(
+            select(UpgradePath.to_product_id).where(UpgradePath.from_product_id == product.id)
+        )
+    )
     valid = set(db.session.scalars(select(Product.id).where(Product.id.in_(wanted))))
     db.session.execute(
         delete(UpgradePath).where(
@@ -731,8 +782,13 @@ def set_upgrade_paths(product: Product, target_ids: Sequence[int]) -> None:
     for target in sorted(valid - existing):
         db.session.add(UpgradePath(from_product_id=product.id, to_product_id=target))
     if valid != existing:
-        audit.record("catalog.upgrade_paths.update", "product", product.id,
-                     before={"to": sorted(existing)}, after={"to": sorted(valid)})  # fmt: skip
+        audit.record(
+            "catalog.upgrade_paths.update",
+            "product",
+            product.id,
+            before={"to": sorted(existing)},
+            after={"to": sorted(valid)},
+        )
     db.session.commit()
 
 
@@ -759,9 +815,20 @@ def promo_model(promo: PromoCode) -> billing.PromoCode:
 
 
 PROMO_FIELDS = (
-    "code", "kind", "value", "description", "currency", "product_ids", "cycles", "recurring",
-    "valid_from", "valid_to", "max_uses", "once_per_client", "active",
-)  # fmt: skip
+    "code",
+    "kind",
+    "value",
+    "description",
+    "currency",
+    "product_ids",
+    "cycles",
+    "recurring",
+    "valid_from",
+    "valid_to",
+    "max_uses",
+    "once_per_client",
+    "active",
+)
 
 
 def save_promo(promo: PromoCode | None, values: Mapping[str, Any], *, now: Any) -> PromoCode:

@@ -24,8 +24,15 @@ from portal.services.clients import ClientError, email_in_use
 
 #: What a client may edit unless staff choose otherwise.
 DEFAULT_EDITABLE = (
-    "first_name", "last_name", "company", "phone", "address", "city", "region", "postcode",
-)  # fmt: skip
+    "first_name",
+    "last_name",
+    "company",
+    "phone",
+    "address",
+    "city",
+    "region",
+    "postcode",
+)
 #: What staff can allow at all (legal details stay with staff: they appear on documents).
 EDITABLE_CHOICES = (*DEFAULT_EDITABLE, "country", "bank_name", "bank_bic", "bank_account")
 _EMAIL_SALT = "client-email-change"
@@ -46,9 +53,13 @@ def update_own_profile(client: Client, values: Mapping[str, Any]) -> None:
     changed_before, changed_after = audit.diff(before, audit.snapshot(client, allowed))
     if changed_after:
         audit.record(
-            "client.update", "client", client.id,
-            before=changed_before, after=changed_after, client_id=client.id,
-        )  # fmt: skip
+            "client.update",
+            "client",
+            client.id,
+            before=changed_before,
+            after=changed_after,
+            client_id=client.id,
+        )
     db.session.commit()
 
 
@@ -96,8 +107,12 @@ def confirm_email_change(client: Client, token: str) -> bool:
     before = {"email": client.email}
     client.email, client.pending_email = data["email"], ""
     audit.record(
-        "client.email", "client", client.id,
-        before=before, after={"email": client.email}, client_id=client.id,
-    )  # fmt: skip
+        "client.email",
+        "client",
+        client.id,
+        before=before,
+        after={"email": client.email},
+        client_id=client.id,
+    )
     db.session.commit()
     return True

@@ -46,13 +46,41 @@ from portal.services import audit
 
 #: Fields staff edit on the Profile tab, in the order of the form; audited by name.
 PROFILE_FIELDS = (
-    "first_name", "last_name", "company", "email", "phone", "address", "city", "region",
-    "postcode", "country", "language", "currency", "status", "group_id", "manager_id",
-    "sales_manager_id", "referred_by_id", "rating", "label", "legal_type", "inn", "kpp",
-    "bank_name", "bank_bic", "bank_account", "bank_corr_account", "no_late_fees",
-    "no_overdue_notices", "tax_exempt", "separate_invoices", "never_suspend", "no_suspend_until",
-    "billing_contact_id", "admin_notes",
-)  # fmt: skip
+    "first_name",
+    "last_name",
+    "company",
+    "email",
+    "phone",
+    "address",
+    "city",
+    "region",
+    "postcode",
+    "country",
+    "language",
+    "currency",
+    "status",
+    "group_id",
+    "manager_id",
+    "sales_manager_id",
+    "referred_by_id",
+    "rating",
+    "label",
+    "legal_type",
+    "inn",
+    "kpp",
+    "bank_name",
+    "bank_bic",
+    "bank_account",
+    "bank_corr_account",
+    "no_late_fees",
+    "no_overdue_notices",
+    "tax_exempt",
+    "separate_invoices",
+    "never_suspend",
+    "no_suspend_until",
+    "billing_contact_id",
+    "admin_notes",
+)
 
 REQUISITE_MESSAGES = {
     "inn_digits": _l("The INN must consist of digits only."),
@@ -64,7 +92,6 @@ REQUISITE_MESSAGES = {
     "account_format": _l("The account number has 20 digits."),
     "account_checksum": _l("The account number does not match the bank's BIC: check both."),
 }
-
 
 
 def _has_invoices_or_payments(client_id: int) -> bool:
@@ -199,9 +226,12 @@ def create_client(values: Mapping[str, Any], *, password: str) -> Client:
     db.session.add(client)
     db.session.flush()
     audit.record(
-        "client.create", "client", client.id,
-        after=audit.snapshot(client, PROFILE_FIELDS), client_id=client.id,
-    )  # fmt: skip
+        "client.create",
+        "client",
+        client.id,
+        after=audit.snapshot(client, PROFILE_FIELDS),
+        client_id=client.id,
+    )
     db.session.commit()
     return client
 
@@ -235,9 +265,13 @@ def update_client(client: Client, values: Mapping[str, Any]) -> dict[str, tuple[
     changed_before, changed_after = audit.diff(before, audit.snapshot(client, PROFILE_FIELDS))
     if changed_after:
         audit.record(
-            "client.update", "client", client.id,
-            before=changed_before, after=changed_after, client_id=client.id,
-        )  # fmt: skip
+            "client.update",
+            "client",
+            client.id,
+            before=changed_before,
+            after=changed_after,
+            client_id=client.id,
+        )
     db.session.commit()
     return {key: (changed_before[key], changed_after[key]) for key in changed_after}
 
@@ -251,9 +285,13 @@ def close_client(client: Client) -> None:
     client.closed_at = clock().now()
     client.rotate_sessions()
     audit.record(
-        "client.close", "client", client.id,
-        before=before, after={"status": client.status.value}, client_id=client.id,
-    )  # fmt: skip
+        "client.close",
+        "client",
+        client.id,
+        before=before,
+        after={"status": client.status.value},
+        client_id=client.id,
+    )
     db.session.commit()
 
 
@@ -265,8 +303,9 @@ def delete_client(client: Client) -> None:
         )
     snapshot = audit.snapshot(client, PROFILE_FIELDS)
     client_id = client.id
-    db.session.execute(update(Client).where(Client.referred_by_id == client_id).values(
-        referred_by_id=None))  # fmt: skip
+    db.session.execute(
+        update(Client).where(Client.referred_by_id == client_id).values(referred_by_id=None)
+    )
     client.billing_contact_id = None
     db.session.flush()
     db.session.delete(client)
@@ -302,8 +341,9 @@ def merge_clients(target: Client, source: Client, *, staff_id: int | None) -> No
         .values(client_id=target_id)
     )
     db.session.execute(delete(CustomFieldValue).where(CustomFieldValue.client_id == source_id))
-    db.session.execute(update(Client).where(Client.referred_by_id == source_id).values(
-        referred_by_id=target_id))  # fmt: skip
+    db.session.execute(
+        update(Client).where(Client.referred_by_id == source_id).values(referred_by_id=target_id)
+    )
     source.billing_contact_id = None
     db.session.flush()
     db.session.expire_all()
@@ -313,20 +353,24 @@ def merge_clients(target: Client, source: Client, *, staff_id: int | None) -> No
             client_id=target_id,
             body=_(
                 "Client #%(source)s (%(name)s, %(email)s) was merged into this client.",
-                source=source_id, name=summary["company"] or summary["first_name"],
+                source=source_id,
+                name=summary["company"] or summary["first_name"],
                 email=summary["email"],
             ),
             important=True,
             created_at=clock().now(),
             author_id=staff_id,
         )
-    )  # fmt: skip
+    )
     audit.record(
-        "client.merge", "client", target_id,
+        "client.merge",
+        "client",
+        target_id,
         before={"merged_client_id": source_id, **summary},
-        after={"client_id": target_id}, client_id=target_id,
+        after={"client_id": target_id},
+        client_id=target_id,
         note=f"#{source_id} -> #{target_id}",
-    )  # fmt: skip
+    )
     db.session.commit()
 
 
@@ -414,7 +458,11 @@ def set_custom_values(client: Client, values: Mapping[int, str], fields: Iterabl
             db.session.add(CustomFieldValue(client_id=client.id, field_id=field_id, value=value))
     if after:
         audit.record(
-            "client.custom_fields", "client", client.id,
-            before=before, after=after, client_id=client.id,
-        )  # fmt: skip
+            "client.custom_fields",
+            "client",
+            client.id,
+            before=before,
+            after=after,
+            client_id=client.id,
+        )
     db.session.commit()

@@ -7,14 +7,31 @@ from typing import Any
 
 from flask import current_app
 
-from portal.requisites import LegalType, RequisiteError, clean_account, clean_bic, clean_inn, clean_kpp
+from portal.requisites import (
+    LegalType,
+    RequisiteError,
+    clean_account,
+    clean_bic,
+    clean_inn,
+    clean_kpp,
+)
 from portal.services import runtime_settings
 from portal.services.clients import REQUISITE_MESSAGES, ClientError
 
 COMPANY_FIELDS = (
-    "name", "inn", "kpp", "address", "bank_name", "bank_bic", "bank_account",
-    "bank_corr_account", "signatory", "accountant", "phone", "email",
-)  # fmt: skip
+    "name",
+    "inn",
+    "kpp",
+    "address",
+    "bank_name",
+    "bank_bic",
+    "bank_account",
+    "bank_corr_account",
+    "signatory",
+    "accountant",
+    "phone",
+    "email",
+)
 
 
 def company_details() -> dict[str, str]:

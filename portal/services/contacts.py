@@ -57,9 +57,13 @@ def update_contact(contact: Contact, values: Mapping[str, Any]) -> None:
     changed_before, changed_after = audit.diff(before, audit.snapshot(contact, CONTACT_FIELDS))
     if changed_after:
         audit.record(
-            "contact.update", "contact", contact.id,
-            before=changed_before, after=changed_after, client_id=contact.client_id,
-        )  # fmt: skip
+            "contact.update",
+            "contact",
+            contact.id,
+            before=changed_before,
+            after=changed_after,
+            client_id=contact.client_id,
+        )
     db.session.commit()
 
 
@@ -68,9 +72,12 @@ def remove_contact(contact: Contact) -> None:
     if client is not None and client.billing_contact_id == contact.id:
         client.billing_contact_id = None
     audit.record(
-        "contact.delete", "contact", contact.id,
-        before=audit.snapshot(contact, CONTACT_FIELDS), client_id=contact.client_id,
-    )  # fmt: skip
+        "contact.delete",
+        "contact",
+        contact.id,
+        before=audit.snapshot(contact, CONTACT_FIELDS),
+        client_id=contact.client_id,
+    )
     db.session.delete(contact)
     db.session.commit()
 

@@ -64,16 +64,19 @@ def save_rates(rows: Sequence[Mapping[str, str]]) -> None:
         if not code:
             continue
         if not is_currency(code) or code == default_currency():
-            raise CurrencyError(_("%(code)s is not a currency code other than the default one.",
-                                  code=code))  # fmt: skip
+            raise CurrencyError(
+                _("%(code)s is not a currency code other than the default one.", code=code)
+            )
         try:
             rate = Decimal(str(row.get("rate", "")).replace(",", "."))
             since = date.fromisoformat(str(row.get("since", "")))
         except (InvalidOperation, ValueError):
-            raise CurrencyError(_("Check the %(code)s row: a rate like 92.5012 and a date.",
-                                  code=code)) from None  # fmt: skip
+            raise CurrencyError(
+                _("Check the %(code)s row: a rate like 92.5012 and a date.", code=code)
+            ) from None
         if rate <= 0 or rate != rate.quantize(Decimal("0.0001")):
-            raise CurrencyError(_("The %(code)s rate must be above zero with at most 4 decimals.",
-                                  code=code))  # fmt: skip
+            raise CurrencyError(
+                _("The %(code)s rate must be above zero with at most 4 decimals.", code=code)
+            )
         cleaned.append({"code": code, "rate": str(rate), "since": since.isoformat()})
     runtime_settings.put("currencies", cleaned)

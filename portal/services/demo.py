@@ -75,37 +75,61 @@ class DemoProduct:
 DEMO_CATALOGUE: dict[str, list[DemoProduct]] = {
     "1С в облаке": [
         DemoProduct(
-            USERS_PRODUCT, ProductType.SERVICE, None, {"semi_annual": "0", "monthly": "0"},
+            USERS_PRODUCT,
+            ProductType.SERVICE,
+            None,
+            {"semi_annual": "0", "monthly": "0"},
             "Работа в 1С через интернет, цена за пользователя.",
-            DemoOption("Количество пользователей", "Пользователь",
-                       {"semi_annual": "4800.00", "monthly": "800.00"}, maximum=500),
+            DemoOption(
+                "Количество пользователей",
+                "Пользователь",
+                {"semi_annual": "4800.00", "monthly": "800.00"},
+                maximum=500,
+            ),
         ),
         DemoProduct(
-            LICENCES_PRODUCT, ProductType.LICENCE, "onec",
+            LICENCES_PRODUCT,
+            ProductType.LICENCE,
+            "onec",
             {"semi_annual": "12825.00", "annual": "24000.00"},
             "Лицензии 1С:Предприятие в аренду на срок подписки.",
         ),
     ],
     "Хостинг": [
         DemoProduct(
-            DISK_PRODUCT, ProductType.SERVICE, "diskspace", {"semi_annual": "0", "monthly": "0"},
+            DISK_PRODUCT,
+            ProductType.SERVICE,
+            "diskspace",
+            {"semi_annual": "0", "monthly": "0"},
             "Дисковое пространство пакетами по 5 ГБ: 15 ГБ — это 3 пакета.",
-            DemoOption("Пакеты по 5 ГБ", "пакет", {"semi_annual": "360.00", "monthly": "60.00"},
-                       maximum=200),
+            DemoOption(
+                "Пакеты по 5 ГБ",
+                "пакет",
+                {"semi_annual": "360.00", "monthly": "60.00"},
+                maximum=200,
+            ),
         ),
     ],
     "Телефония": [
         DemoProduct(
-            PBX_OFFICE, ProductType.USAGE, "telephony", {"monthly": "4500.00"},
-            "Виртуальная АТС на 12 пользователей.", upgrades_to=(PBX_DEPARTMENT,),
+            PBX_OFFICE,
+            ProductType.USAGE,
+            "telephony",
+            {"monthly": "4500.00"},
+            "Виртуальная АТС на 12 пользователей.",
+            upgrades_to=(PBX_DEPARTMENT,),
         ),
         DemoProduct(
-            PBX_DEPARTMENT, ProductType.USAGE, "telephony", {"monthly": "2000.00"},
-            "Виртуальная АТС на 6 пользователей.", upgrades_to=(PBX_OFFICE,),
+            PBX_DEPARTMENT,
+            ProductType.USAGE,
+            "telephony",
+            {"monthly": "2000.00"},
+            "Виртуальная АТС на 6 пользователей.",
+            upgrades_to=(PBX_OFFICE,),
             setup_fees={"monthly": "500.00"},
         ),
     ],
-}  # fmt: skip
+}
 DEMO_ADDON = ("Резервное копирование базы 1С", {"semi_annual": "1800.00", "monthly": "300.00"})
 DEMO_PROMO = ("REF5", "Скидка для референсных клиентов 5%")
 
@@ -122,20 +146,31 @@ def load_demo_catalogue() -> dict[str, Product]:
         for position, item in enumerate(items):
             product = db.session.scalar(select(Product).where(Product.name == item.name))
             if product is None:
-                product = Product(name=item.name, type=item.type, module=item.module, group=group,
-                                  sort_order=position)  # fmt: skip
+                product = Product(
+                    name=item.name,
+                    type=item.type,
+                    module=item.module,
+                    group=group,
+                    sort_order=position,
+                )
                 db.session.add(product)
             if not product.description:
                 product.description = item.description
             if not product.prices:
                 for cycle, price in item.prices.items():
                     fee = D(item.setup_fees.get(cycle, "0"))
-                    product.prices.append(ProductPrice(currency="RUB", cycle=cycle, price=D(price),
-                                                       setup_fee=fee))  # fmt: skip
+                    product.prices.append(
+                        ProductPrice(currency="RUB", cycle=cycle, price=D(price), setup_fee=fee)
+                    )
             if item.option is not None and not product.options:
-                option = ConfigOption(name=item.option.name, kind=OptionKind.QUANTITY,
-                                      unit=item.option.unit, minimum=item.option.minimum,
-                                      maximum=item.option.maximum, step=1)  # fmt: skip
+                option = ConfigOption(
+                    name=item.option.name,
+                    kind=OptionKind.QUANTITY,
+                    unit=item.option.unit,
+                    minimum=item.option.minimum,
+                    maximum=item.option.maximum,
+                    step=1,
+                )
                 option.prices = [
                     ConfigOptionPrice(currency="RUB", cycle=cycle, price=D(price))
                     for cycle, price in item.option.prices.items()
@@ -156,14 +191,23 @@ def load_demo_catalogue() -> dict[str, Product]:
                     db.session.add(UpgradePath(from_product_id=source.id, to_product_id=to.id))
     if db.session.scalar(select(Addon.id).where(Addon.name == DEMO_ADDON[0])) is None:
         addon = Addon(name=DEMO_ADDON[0], description="Ежедневная копия базы, хранится 30 дней.")
-        addon.prices = [AddonPrice(currency="RUB", cycle=c, price=D(p))
-                        for c, p in DEMO_ADDON[1].items()]  # fmt: skip
+        addon.prices = [
+            AddonPrice(currency="RUB", cycle=c, price=D(p)) for c, p in DEMO_ADDON[1].items()
+        ]
         addon.products = [products[USERS_PRODUCT]]
         db.session.add(addon)
     if db.session.scalar(select(PromoCode.id).where(PromoCode.code == DEMO_PROMO[0])) is None:
-        db.session.add(PromoCode(code=DEMO_PROMO[0], kind=PromoCodeKind.PERCENT, value=D("5"),
-                                 description=DEMO_PROMO[1], product_ids=[], cycles=[],
-                                 created_at=app_clock().now()))  # fmt: skip
+        db.session.add(
+            PromoCode(
+                code=DEMO_PROMO[0],
+                kind=PromoCodeKind.PERCENT,
+                value=D("5"),
+                description=DEMO_PROMO[1],
+                product_ids=[],
+                cycles=[],
+                created_at=app_clock().now(),
+            )
+        )
     db.session.flush()
     return products
 
@@ -177,17 +221,28 @@ def _demo_service(client: Client, product: Product, today: date) -> None:
     option = product.options[0]
     price = billing.ProductPrice(
         billing.PriceList("RUB", {billing.Cycle.SEMI_ANNUAL: 0}),
-        (billing.QuantityOption(option.name, option.unit,
-                                billing.PriceList("RUB", {billing.Cycle.SEMI_ANNUAL: D("4800.00")}),
-                                minimum=1).select(5),),
-    )  # fmt: skip
+        (
+            billing.QuantityOption(
+                option.name,
+                option.unit,
+                billing.PriceList("RUB", {billing.Cycle.SEMI_ANNUAL: D("4800.00")}),
+                minimum=1,
+            ).select(5),
+        ),
+    )
     service = Service(
-        client_id=client.id, product_id=product.id, status=ServiceStatus.ACTIVE,
-        cycle=billing.Cycle.SEMI_ANNUAL.value, currency="RUB", registration_date=start,
-        period_start=start, next_due_date=billing.next_due(start, billing.Cycle.SEMI_ANNUAL),
-        anchor_day=1, recurring_amount=price.price(billing.Cycle.SEMI_ANNUAL),
+        client_id=client.id,
+        product_id=product.id,
+        status=ServiceStatus.ACTIVE,
+        cycle=billing.Cycle.SEMI_ANNUAL.value,
+        currency="RUB",
+        registration_date=start,
+        period_start=start,
+        next_due_date=billing.next_due(start, billing.Cycle.SEMI_ANNUAL),
+        anchor_day=1,
+        recurring_amount=price.price(billing.Cycle.SEMI_ANNUAL),
         created_at=app_clock().now(),
-    )  # fmt: skip
+    )
     service.options.append(ServiceOption(option_id=option.id, quantity=5))
     db.session.add(service)
 

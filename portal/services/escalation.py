@@ -21,7 +21,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from portal.extensions import db
 from portal.models.escalation import EscalationRule, TicketAutomationRun
 from portal.models.staff import Staff
-from portal.models.ticket import MessageKind, MessageSource, Ticket, TicketStatus
+from portal.models.ticket import MessageKind, MessageSource, Ticket, TicketPriority, TicketStatus
 from portal.services import audit, sla
 from portal.services import ticket_notifications as notify
 from portal.services import tickets as ticket_service
@@ -73,7 +73,7 @@ def _candidates(rule: EscalationRule, now: datetime) -> list[int]:
     if rule.statuses:
         stmt = stmt.where(Ticket.status.in_([TicketStatus(s) for s in rule.statuses]))
     if rule.priorities:
-        stmt = stmt.where(Ticket.priority.in_(rule.priorities))
+        stmt = stmt.where(Ticket.priority.in_([TicketPriority(p) for p in rule.priorities]))
     if rule.department_id is not None:
         stmt = stmt.where(Ticket.department_id == rule.department_id)
     return list(db.session.scalars(stmt.order_by(Ticket.id).limit(BATCH)))
@@ -104,9 +104,13 @@ def _escalate(ticket: Ticket, rule: EscalationRule, now: datetime) -> str:
         ticket, MessageKind.NOTE, note, now, [], source=MessageSource.SYSTEM
     )
     audit.record(
-        "ticket.escalate", "ticket", ticket.id, before=changed_before,
-        after={**changed_after, "rule": rule.name}, client_id=ticket.client_id,
-    )  # fmt: skip
+        "ticket.escalate",
+        "ticket",
+        ticket.id,
+        before=changed_before,
+        after={**changed_after, "rule": rule.name},
+        client_id=ticket.client_id,
+    )
     addresses = list(rule.notify_emails or [])
     if rule.notify_assignee and ticket.assigned_staff_id:
         addresses += notify.staff_addresses(db.session.get(Staff, ticket.assigned_staff_id))
@@ -162,8 +166,14 @@ def auto_close(now: datetime, days: int | None = None) -> AutomationReport:
             db.session.rollback()
             continue
         ticket.status, ticket.closed_at, ticket.updated_at = TicketStatus.CLOSED, now, now
-        audit.record("ticket.auto_close", "ticket", ticket.id, before={"status": "answered"},
-                     after={"status": "closed"}, client_id=ticket.client_id)  # fmt: skip
+        audit.record(
+            "ticket.auto_close",
+            "ticket",
+            ticket.id,
+            before={"status": "answered"},
+            after={"status": "closed"},
+            client_id=ticket.client_id,
+        )
         notify.closed(ticket, dedupe_key=f"ticket:{ticket.id}:{key}", automatically=True)
         report.closed += 1
         report.details.append(f"#{ticket.reference}: closed")

@@ -6,13 +6,12 @@ only maps them onto ``portal.documents`` data and never computes an amount itsel
 
 from __future__ import annotations
 
+from datetime import date, timedelta
 from decimal import Decimal
 
 from flask import current_app, render_template
 from flask_babel import force_locale
 from flask_babel import gettext as _
-
-from datetime import date, timedelta
 
 from portal.documents.data import ActDocument, DocumentLine, InvoiceDocument, Party
 from portal.documents.render import act_html, act_pdf, invoice_html, invoice_pdf
@@ -30,15 +29,33 @@ def _buyer(invoice: Invoice) -> Party:
     address = ", ".join(
         part for part in (buyer.get("postcode"), buyer.get("city"), buyer.get("address")) if part
     )
-    return Party(name=name.strip() or "—", inn=buyer.get("inn", ""), kpp=buyer.get("kpp", ""),
-                 address=address)  # fmt: skip
+    return Party(
+        name=name.strip() or "—",
+        inn=buyer.get("inn", ""),
+        kpp=buyer.get("kpp", ""),
+        address=address,
+    )
 
 
 def _seller() -> Party:
     details = company_details()
-    return Party(**{key: details[key] for key in (
-        "name", "inn", "kpp", "address", "bank_name", "bank_bic", "bank_account",
-        "bank_corr_account", "signatory", "accountant")})  # fmt: skip
+    return Party(
+        **{
+            key: details[key]
+            for key in (
+                "name",
+                "inn",
+                "kpp",
+                "address",
+                "bank_name",
+                "bank_bic",
+                "bank_account",
+                "bank_corr_account",
+                "signatory",
+                "accountant",
+            )
+        }
+    )
 
 
 def _document_lines(invoice: Invoice, language: str) -> tuple[DocumentLine, ...]:
@@ -61,10 +78,14 @@ def invoice_document(invoice: Invoice, language: str = "ru") -> InvoiceDocument:
     if invoice.status is InvoiceStatus.DRAFT or invoice.number is None:
         raise ValueError("only issued invoices are documents")
     credit = -sum(
-        (entry.amount for entry in db.session.query(CreditEntry).filter_by(
-            invoice_id=invoice.id, reason=CreditReason.APPLIED)),
+        (
+            entry.amount
+            for entry in db.session.query(CreditEntry).filter_by(
+                invoice_id=invoice.id, reason=CreditReason.APPLIED
+            )
+        ),
         Decimal(0),
-    )  # fmt: skip
+    )
     lines = _document_lines(invoice, language)
     inclusive = any(line.tax_inclusive for line in invoice.lines)
     return InvoiceDocument(
@@ -151,10 +172,16 @@ def send_invoice(invoice: Invoice) -> None:
         cc=cc,
         subject=subject,
         text=text,
-        attachments=[Attachment(f"invoice-{invoice.number}.pdf", "application/pdf",
-                                invoice_pdf_bytes(invoice, language))],
+        attachments=[
+            Attachment(
+                f"invoice-{invoice.number}.pdf",
+                "application/pdf",
+                invoice_pdf_bytes(invoice, language),
+            )
+        ],
         client_id=client.id,
-    )  # fmt: skip
-    audit.record("invoice.send", "invoice", invoice.id, client_id=client.id,
-                 after={"to": [to, *cc]})  # fmt: skip
+    )
+    audit.record(
+        "invoice.send", "invoice", invoice.id, client_id=client.id, after={"to": [to, *cc]}
+    )
     db.session.commit()

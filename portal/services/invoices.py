@@ -33,10 +33,24 @@ from portal.services import audit, runtime_settings
 DEFAULT_NUMBER_FORMAT = "{year}-{number:06d}"
 DEFAULT_DUE_DAYS = 10
 BUYER_FIELDS = (
-    "first_name", "last_name", "company", "email", "phone", "address", "city", "region",
-    "postcode", "country", "legal_type", "inn", "kpp", "bank_name", "bank_bic", "bank_account",
+    "first_name",
+    "last_name",
+    "company",
+    "email",
+    "phone",
+    "address",
+    "city",
+    "region",
+    "postcode",
+    "country",
+    "legal_type",
+    "inn",
+    "kpp",
+    "bank_name",
+    "bank_bic",
+    "bank_account",
     "bank_corr_account",
-)  # fmt: skip
+)
 INVOICE_FIELDS = ("status", "number", "total", "amount_paid", "due_date")
 
 
@@ -116,8 +130,13 @@ def create_draft(
     db.session.add(invoice)
     add_lines(invoice, lines)
     db.session.flush()
-    audit.record("invoice.create", "invoice", invoice.id, client_id=client.id,
-                 after={"total": str(invoice.total), "currency": invoice.currency})  # fmt: skip
+    audit.record(
+        "invoice.create",
+        "invoice",
+        invoice.id,
+        client_id=client.id,
+        after={"total": str(invoice.total), "currency": invoice.currency},
+    )
     return invoice
 
 
@@ -127,9 +146,12 @@ def add_lines(invoice: Invoice, lines: Iterable[tuple[billing.InvoiceLine, int |
     for line, service_id in lines:
         if line.currency != invoice.currency:
             raise InvoiceError(
-                _("The line is in %(line)s but the invoice is in %(invoice)s.",
-                  line=line.currency, invoice=invoice.currency)
-            )  # fmt: skip
+                _(
+                    "The line is in %(line)s but the invoice is in %(invoice)s.",
+                    line=line.currency,
+                    invoice=invoice.currency,
+                )
+            )
         position += 1
         invoice.lines.append(_line_row(position, line, service_id))
     _retotal(invoice)
@@ -144,9 +166,11 @@ def remove_line(invoice: Invoice, line_id: int) -> None:
 def _require_draft(invoice: Invoice) -> None:
     if invoice.status is not InvoiceStatus.DRAFT:
         raise InvoiceError(
-            _("Invoice %(number)s is issued and cannot be edited; issue a credit note instead.",
-              number=invoice.number)
-        )  # fmt: skip
+            _(
+                "Invoice %(number)s is issued and cannot be edited; issue a credit note instead.",
+                number=invoice.number,
+            )
+        )
 
 
 def _next_number(series: str) -> int:
@@ -174,9 +198,11 @@ def issue_invoice(invoice: Invoice, *, today: date, due_days: int | None = None)
     if not invoice.lines:
         raise InvoiceError(_("An invoice needs at least one line."))
     client = db.session.get(Client, invoice.client_id)
-    days = due_days if due_days is not None else int(
-        runtime_settings.get("invoice_due_days", DEFAULT_DUE_DAYS)
-    )  # fmt: skip
+    days = (
+        due_days
+        if due_days is not None
+        else int(runtime_settings.get("invoice_due_days", DEFAULT_DUE_DAYS))
+    )
     series = str(today.year)
     number = _next_number(series)
     pattern = runtime_settings.get("invoice_number_format", DEFAULT_NUMBER_FORMAT)
@@ -189,8 +215,13 @@ def issue_invoice(invoice: Invoice, *, today: date, due_days: int | None = None)
     invoice.status = InvoiceStatus.UNPAID if invoice.total > 0 else InvoiceStatus.PAID
     if invoice.status is InvoiceStatus.PAID:
         invoice.paid_date = today
-    audit.record("invoice.issue", "invoice", invoice.id, client_id=invoice.client_id,
-                 after=audit.snapshot(invoice, INVOICE_FIELDS))  # fmt: skip
+    audit.record(
+        "invoice.issue",
+        "invoice",
+        invoice.id,
+        client_id=invoice.client_id,
+        after=audit.snapshot(invoice, INVOICE_FIELDS),
+    )
     db.session.commit()
     return invoice
 
@@ -201,8 +232,14 @@ def cancel_invoice(invoice: Invoice) -> None:
         raise InvoiceError(_("Only drafts and unpaid invoices can be cancelled."))
     before = audit.snapshot(invoice, INVOICE_FIELDS)
     invoice.status = InvoiceStatus.CANCELLED
-    audit.record("invoice.cancel", "invoice", invoice.id, client_id=invoice.client_id,
-                 before=before, after=audit.snapshot(invoice, INVOICE_FIELDS))  # fmt: skip
+    audit.record(
+        "invoice.cancel",
+        "invoice",
+        invoice.id,
+        client_id=invoice.client_id,
+        before=before,
+        after=audit.snapshot(invoice, INVOICE_FIELDS),
+    )
     db.session.commit()
 
 
@@ -217,18 +254,20 @@ def credit_note(invoice: Invoice, amount: Decimal, reason: str, *, today: date) 
         raise InvoiceError(_("A credit note corrects an issued invoice."))
     amount = billing.check_minor_units(amount, invoice.currency)
     if amount <= 0 or amount > invoice.total:
-        raise InvoiceError(_("The credit note must be more than zero and at most the invoice total."))
+        raise InvoiceError(
+            _("The credit note must be more than zero and at most the invoice total.")
+        )
     client = db.session.get(Client, invoice.client_id)
     line = discount_line(
         _("Correction of invoice %(number)s: %(reason)s", number=invoice.number, reason=reason),
         amount,
         invoice.currency,
     )
-    note = create_draft(client, [(line, None)], currency=invoice.currency,
-                        kind=InvoiceKind.CREDIT_NOTE)  # fmt: skip
+    note = create_draft(
+        client, [(line, None)], currency=invoice.currency, kind=InvoiceKind.CREDIT_NOTE
+    )
     note.corrects_id = invoice.id
-    add_credit(client, amount, CreditReason.CORRECTION, invoice_id=invoice.id,
-               description=reason)  # fmt: skip
+    add_credit(client, amount, CreditReason.CORRECTION, invoice_id=invoice.id, description=reason)
     return issue_invoice(note, today=today, due_days=0)
 
 
@@ -262,9 +301,12 @@ def overdue_count(today: date) -> int:
     """Unpaid or partly paid invoices past their due date (the dashboard counter)."""
     from sqlalchemy import func
 
-    return db.session.scalar(
-        select(func.count(Invoice.id)).where(
-            Invoice.status.in_((InvoiceStatus.UNPAID, InvoiceStatus.PARTIALLY_PAID)),
-            Invoice.due_date < today,
+    return (
+        db.session.scalar(
+            select(func.count(Invoice.id)).where(
+                Invoice.status.in_((InvoiceStatus.UNPAID, InvoiceStatus.PARTIALLY_PAID)),
+                Invoice.due_date < today,
+            )
         )
-    ) or 0
+        or 0
+    )

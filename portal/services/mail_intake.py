@@ -135,10 +135,17 @@ def receive(raw: bytes, now: datetime | None = None) -> IntakeResult:
     ticket = _ticket_for(mail)
     if ticket is not None and _belongs(ticket, mail.from_addr, client):
         tickets.client_reply(
-            ticket, body=body, body_html=mail.html, author_name=author,
-            author_email=mail.from_addr, uploads=accepted, refused_uploads=refused,
-            source=MessageSource.EMAIL, email_message_id=mail.message_id, now=now,
-        )  # fmt: skip
+            ticket,
+            body=body,
+            body_html=mail.html,
+            author_name=author,
+            author_email=mail.from_addr,
+            uploads=accepted,
+            refused_uploads=refused,
+            source=MessageSource.EMAIL,
+            email_message_id=mail.message_id,
+            now=now,
+        )
         return IntakeResult("replied", ticket)
 
     department = _route(mail, departments)

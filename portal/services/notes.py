@@ -32,9 +32,12 @@ def add_note(client_id: int, author_id: int, body: str, *, important: bool = Fal
     db.session.add(note)
     db.session.flush()
     audit.record(
-        "note.create", "note", note.id,
-        after={"body": body, "important": important}, client_id=client_id,
-    )  # fmt: skip
+        "note.create",
+        "note",
+        note.id,
+        after={"body": body, "important": important},
+        client_id=client_id,
+    )
     db.session.commit()
     return note
 
@@ -48,17 +51,24 @@ def edit_note(note: Note, body: str, *, important: bool) -> None:
     changed_before, changed_after = audit.diff(before, {"body": body, "important": important})
     if changed_after:
         audit.record(
-            "note.update", "note", note.id,
-            before=changed_before, after=changed_after, client_id=note.client_id,
-        )  # fmt: skip
+            "note.update",
+            "note",
+            note.id,
+            before=changed_before,
+            after=changed_after,
+            client_id=note.client_id,
+        )
     db.session.commit()
 
 
 def delete_note(note: Note) -> None:
     audit.record(
-        "note.delete", "note", note.id,
-        before={"body": note.body, "important": note.important}, client_id=note.client_id,
-    )  # fmt: skip
+        "note.delete",
+        "note",
+        note.id,
+        before={"body": note.body, "important": note.important},
+        client_id=note.client_id,
+    )
     db.session.delete(note)
     db.session.commit()
 
@@ -95,8 +105,11 @@ def complete_todo(item: TodoItem) -> None:
 
 def todos_due_count(today: date) -> int:
     """Open to-do items due today or earlier: the dashboard counter."""
-    return db.session.scalar(
-        select(func.count(TodoItem.id)).where(
-            TodoItem.done_at.is_(None), TodoItem.due_date <= today
+    return (
+        db.session.scalar(
+            select(func.count(TodoItem.id)).where(
+                TodoItem.done_at.is_(None), TodoItem.due_date <= today
+            )
         )
-    ) or 0
+        or 0
+    )

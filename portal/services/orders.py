@@ -25,6 +25,7 @@ from flask import current_app, render_template
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 
 from portal import billing
 from portal.app_state import clock
@@ -77,9 +78,12 @@ class CartItem:
     price_override: Decimal | None = None
 
     def to_session(self) -> dict[str, Any]:
-        return {"product_id": self.product_id, "cycle": self.cycle,
-                "options": {str(k): v for k, v in self.options.items()},
-                "addon_ids": list(self.addon_ids)}  # fmt: skip
+        return {
+            "product_id": self.product_id,
+            "cycle": self.cycle,
+            "options": {str(k): v for k, v in self.options.items()},
+            "addon_ids": list(self.addon_ids),
+        }
 
     @classmethod
     def from_session(cls, data: Any) -> CartItem | None:
@@ -174,8 +178,14 @@ def schedule_for(client: Client, product: Product, cycle: Cycle, start: date) ->
     main = _main_service(client, cycle, start, product.id)
     if main is not None and main.period_start is not None and main.next_due_date is not None:
         full = billing.Period(main.period_start, main.next_due_date)
-        return Schedule(start, billing.Period(start, full.end), full, full.end,
-                        main.anchor_day or full.anchor_day, co_termed_with=main)  # fmt: skip
+        return Schedule(
+            start,
+            billing.Period(start, full.end),
+            full,
+            full.end,
+            main.anchor_day or full.anchor_day,
+            co_termed_with=main,
+        )
     day = _billing_day()
     if day is not None:
         first = billing.first_period_with_billing_day(
@@ -225,9 +235,17 @@ def item_lines(
 
     def charge(name: str, amount: Decimal, sub: Sequence[str] = ()) -> billing.InvoiceLine:
         full = schedule.full_period if schedule.full_period != schedule.period else None
-        return billing.charge_line(name, amount, currency, period=schedule.period,
-                                   full_period=full, day_count=day_count, line_tax=tax,
-                                   component=component, details=sub)  # fmt: skip
+        return billing.charge_line(
+            name,
+            amount,
+            currency,
+            period=schedule.period,
+            full_period=full,
+            day_count=day_count,
+            line_tax=tax,
+            component=component,
+            details=sub,
+        )
 
     if cycle is not Cycle.FREE:
         main = charge(product.name, price, details)
@@ -237,19 +255,29 @@ def item_lines(
             lines.append(billing.promo_line(discount.promo, main))
             applied = True
     if setup_fee > 0:
-        lines.append(billing.charge_line(
-            f"{product.name}: {_setup_fee_label(client)}", setup_fee, currency,
-            line_tax=tax, component=billing.Component.SETUP,
-        ))  # fmt: skip
+        lines.append(
+            billing.charge_line(
+                f"{product.name}: {_setup_fee_label(client)}",
+                setup_fee,
+                currency,
+                line_tax=tax,
+                component=billing.Component.SETUP,
+            )
+        )
     for addon in addons:
         entry = catalog.addon_price(addon, currency, cycle)
         if cycle is not Cycle.FREE and entry.price > 0:
             lines.append(charge(addon.name, entry.price))
         if entry.setup_fee > 0:
-            lines.append(billing.charge_line(
-                f"{addon.name}: {_setup_fee_label(client)}", entry.setup_fee,
-                currency, line_tax=tax, component=billing.Component.SETUP,
-            ))  # fmt: skip
+            lines.append(
+                billing.charge_line(
+                    f"{addon.name}: {_setup_fee_label(client)}",
+                    entry.setup_fee,
+                    currency,
+                    line_tax=tax,
+                    component=billing.Component.SETUP,
+                )
+            )
     return lines, applied
 
 
@@ -329,9 +357,12 @@ def quote_cart(
 ) -> CartQuote:
     """Price the cart as its first invoice on ``today``; problems are reported per item."""
     currency = client.currency
-    products = {p.id: p for p in db.session.scalars(
-        select(Product).where(Product.id.in_({item.product_id for item in items}))
-    )}  # fmt: skip
+    products = {
+        p.id: p
+        for p in db.session.scalars(
+            select(Product).where(Product.id.in_({item.product_id for item in items}))
+        )
+    }
     promo = find_promo(promo_code)
     promo_error = None
     if promo_code.strip() and promo is None:
@@ -362,14 +393,23 @@ def quote_cart(
         except billing.BillingError as exc:
             promo_error = catalog.billing_message(exc)
     quoted = [
-        _quote_item(client, item, product, cycle, error, today, staff=staff,
-                    promo=model if product is not None and product.id in covered else None)
+        _quote_item(
+            client,
+            item,
+            product,
+            cycle,
+            error,
+            today,
+            staff=staff,
+            promo=model if product is not None and product.id in covered else None,
+        )
         for item, product, cycle, error in prepared
-    ]  # fmt: skip
+    ]
     lines = [line for q in quoted if q.error is None for line in q.lines]
     draft = billing.draft_invoice(lines, currency)
-    return CartQuote(currency, tuple(quoted), draft,
-                     promo if promo_error is None else None, promo_error)  # fmt: skip
+    return CartQuote(
+        currency, tuple(quoted), draft, promo if promo_error is None else None, promo_error
+    )
 
 
 def _quote_item(
@@ -390,10 +430,19 @@ def _quote_item(
     existing = holding_service(client.id, product.id)
     if existing is not None:
         return QuotedItem(
-            item, product, cycle, options, zero, zero, existing_service_id=existing.id,
-            error=_("You already have %(product)s. Change its options or package instead of "
-                    "ordering it again.", product=product.name),
-        )  # fmt: skip
+            item,
+            product,
+            cycle,
+            options,
+            zero,
+            zero,
+            existing_service_id=existing.id,
+            error=_(
+                "You already have %(product)s. Change its options or package instead of "
+                "ordering it again.",
+                product=product.name,
+            ),
+        )
     if _pending_order_for(client.id, product.id) is not None:
         return QuotedItem(
             item,
@@ -428,18 +477,45 @@ def _quote_item(
         if cycle is Cycle.FREE:
             price = zero
         schedule = schedule_for(client, product, cycle, today)
-        lines, applied = item_lines(client, product, cycle, price, setup_fee,
-                                    configured.details(), schedule, tax_date=today,
-                                    promo=promo, addons=addons)  # fmt: skip
+        lines, applied = item_lines(
+            client,
+            product,
+            cycle,
+            price,
+            setup_fee,
+            configured.details(),
+            schedule,
+            tax_date=today,
+            promo=promo,
+            addons=addons,
+        )
     except billing.BillingError as exc:
-        return QuotedItem(item, product, cycle, options, zero, zero,
-                          error=catalog.billing_message(exc))  # fmt: skip
+        return QuotedItem(
+            item, product, cycle, options, zero, zero, error=catalog.billing_message(exc)
+        )
     if len(addons) != len(addon_ids):
-        return QuotedItem(item, product, cycle, options, zero, zero,
-                          error=_("An add-on chosen is not sold with %(product)s.",
-                                  product=product.name))  # fmt: skip
-    return QuotedItem(item, product, cycle, options, price, setup_fee, tuple(lines),
-                      configured.details(), schedule, addons, promo_applied=applied)  # fmt: skip
+        return QuotedItem(
+            item,
+            product,
+            cycle,
+            options,
+            zero,
+            zero,
+            error=_("An add-on chosen is not sold with %(product)s.", product=product.name),
+        )
+    return QuotedItem(
+        item,
+        product,
+        cycle,
+        options,
+        price,
+        setup_fee,
+        tuple(lines),
+        configured.details(),
+        schedule,
+        addons,
+        promo_applied=applied,
+    )
 
 
 # --- placing an order ---------------------------------------------------------------------------
@@ -477,30 +553,61 @@ def place_order(
     if quote.promo_error:
         raise OrderError(quote.promo_error)
     order = Order(
-        client_id=client.id, kind=OrderKind.NEW, status=OrderStatus.PENDING, source=source,
-        currency=client.currency, promo_code_id=quote.promo.id if quote.promo else None,
-        staff_id=staff_id, skip_email=skip_email, generate_invoice=generate_invoice,
-        subtotal=quote.draft.subtotal, tax=quote.draft.tax, total=quote.draft.total,
-        notes=notes, ip=ip[:45], created_at=clock().now(),
-    )  # fmt: skip
+        client_id=client.id,
+        kind=OrderKind.NEW,
+        status=OrderStatus.PENDING,
+        source=source,
+        currency=client.currency,
+        promo_code_id=quote.promo.id if quote.promo else None,
+        staff_id=staff_id,
+        skip_email=skip_email,
+        generate_invoice=generate_invoice,
+        subtotal=quote.draft.subtotal,
+        tax=quote.draft.tax,
+        total=quote.draft.total,
+        notes=notes,
+        ip=ip[:45],
+        created_at=clock().now(),
+    )
     for position, quoted in enumerate(quote.items, start=1):
         assert quoted.product is not None and quoted.cycle is not None
-        order.items.append(OrderItem(
-            position=position, product_id=quoted.product.id, cycle=quoted.cycle.value,
-            options={str(k): v for k, v in quoted.options.items()},
-            addon_ids=[a.id for a in quoted.addons], description=quoted.product.name,
-            details=list(quoted.details), price=quoted.price, setup_fee=quoted.setup_fee,
-            price_override=quoted.item.price_override if staff else None,
-        ))  # fmt: skip
+        order.items.append(
+            OrderItem(
+                position=position,
+                product_id=quoted.product.id,
+                cycle=quoted.cycle.value,
+                options={str(k): v for k, v in quoted.options.items()},
+                addon_ids=[a.id for a in quoted.addons],
+                description=quoted.product.name,
+                details=list(quoted.details),
+                price=quoted.price,
+                setup_fee=quoted.setup_fee,
+                price_override=quoted.item.price_override if staff else None,
+            )
+        )
     db.session.add(order)
     db.session.flush()
     if quote.promo is not None and any(q.promo_applied for q in quote.items):
-        db.session.add(PromoUse(promo_code_id=quote.promo.id, client_id=client.id,
-                                order_id=order.id, created_at=clock().now()))  # fmt: skip
-    audit.record("order.create", "order", order.id, client_id=client.id,
-                 after={"items": [i.description for i in order.items], "total": str(order.total),
-                        "promo": quote.promo.code if quote.promo else None,
-                        "source": source.value})  # fmt: skip
+        db.session.add(
+            PromoUse(
+                promo_code_id=quote.promo.id,
+                client_id=client.id,
+                order_id=order.id,
+                created_at=clock().now(),
+            )
+        )
+    audit.record(
+        "order.create",
+        "order",
+        order.id,
+        client_id=client.id,
+        after={
+            "items": [i.description for i in order.items],
+            "total": str(order.total),
+            "promo": quote.promo.code if quote.promo else None,
+            "source": source.value,
+        },
+    )
     db.session.commit()
     return order
 
@@ -517,9 +624,13 @@ def _service_for(client: Client, product: Product, cycle: Cycle, today: date) ->
     if existing is not None:
         if existing.status in HOLDING:
             raise OrderError(
-                _("%(client)s already has %(product)s.", client=client.display_name,
-                  product=product.name), service_id=existing.id,
-            )  # fmt: skip
+                _(
+                    "%(client)s already has %(product)s.",
+                    client=client.display_name,
+                    product=product.name,
+                ),
+                service_id=existing.id,
+            )
         existing.options.clear()
         existing.terminated_at = None
         existing.terminate_at_period_end = False
@@ -527,9 +638,14 @@ def _service_for(client: Client, product: Product, cycle: Cycle, today: date) ->
         existing.price_override = None
         return existing
     service = Service(
-        client_id=client.id, product_id=product.id, cycle=cycle.value, currency=client.currency,
-        registration_date=today, status=ServiceStatus.PENDING, created_at=clock().now(),
-    )  # fmt: skip
+        client_id=client.id,
+        product_id=product.id,
+        cycle=cycle.value,
+        currency=client.currency,
+        registration_date=today,
+        status=ServiceStatus.PENDING,
+        created_at=clock().now(),
+    )
     db.session.add(service)
     return service
 
@@ -564,9 +680,18 @@ def accept_order(
             service = _service_for(client, product, cycle, today)
             addons = [a for a in catalog.addons_for(product) if a.id in set(item.addon_ids)]
             item_promo = promo_model if item.price_override is None else None
-            lines, applied = item_lines(client, product, cycle, price, item.setup_fee,
-                                        item.details, schedule, tax_date=today,
-                                        promo=item_promo, addons=addons)  # fmt: skip
+            lines, applied = item_lines(
+                client,
+                product,
+                cycle,
+                price,
+                item.setup_fee,
+                item.details,
+                schedule,
+                tax_date=today,
+                promo=item_promo,
+                addons=addons,
+            )
             service.status = ServiceStatus.ACTIVE
             service.cycle, service.currency = cycle.value, client.currency
             service.registration_date = today
@@ -582,11 +707,17 @@ def accept_order(
             service.recurring_amount = recurring
             for addon in addons:
                 entry = catalog.addon_price(addon, client.currency, cycle)
-                db.session.add(ServiceAddon(
-                    service_id=service.id, addon_id=addon.id, status=ServiceStatus.ACTIVE,
-                    recurring_amount=entry.price if cycle is not Cycle.FREE else Decimal(0),
-                    registration_date=today, order_id=order.id, created_at=clock().now(),
-                ))  # fmt: skip
+                db.session.add(
+                    ServiceAddon(
+                        service_id=service.id,
+                        addon_id=addon.id,
+                        status=ServiceStatus.ACTIVE,
+                        recurring_amount=entry.price if cycle is not Cycle.FREE else Decimal(0),
+                        registration_date=today,
+                        order_id=order.id,
+                        created_at=clock().now(),
+                    )
+                )
             if product.stock is not None:
                 product.stock = max(product.stock - 1, 0)
             item.service_id = service.id
@@ -606,9 +737,16 @@ def accept_order(
         order.skip_email = not send_email
     if generate_invoice is not None:
         order.generate_invoice = generate_invoice
-    audit.record("order.accept", "order", order.id, client_id=client.id,
-                 after={"services": [i.service_id for i in order.items],
-                        "generate_invoice": order.generate_invoice})  # fmt: skip
+    audit.record(
+        "order.accept",
+        "order",
+        order.id,
+        client_id=client.id,
+        after={
+            "services": [i.service_id for i in order.items],
+            "generate_invoice": order.generate_invoice,
+        },
+    )
     if not order.skip_email:
         _queue_accepted_email(order)
     if order.generate_invoice and invoice_lines:
@@ -635,9 +773,15 @@ def _link_promo_uses(order: Order, service_ids: Sequence[int]) -> None:
         if n == 0 and first.service_id is None:
             first.service_id = service_id
         else:
-            db.session.add(PromoUse(promo_code_id=order.promo_code_id, client_id=order.client_id,
-                                    order_id=order.id, service_id=service_id,
-                                    created_at=clock().now()))  # fmt: skip
+            db.session.add(
+                PromoUse(
+                    promo_code_id=order.promo_code_id,
+                    client_id=order.client_id,
+                    order_id=order.id,
+                    service_id=service_id,
+                    created_at=clock().now(),
+                )
+            )
 
 
 def _queue_accepted_email(order: Order) -> None:
@@ -647,8 +791,13 @@ def _queue_accepted_email(order: Order) -> None:
     with client_locale(client):
         subject = _("Your order #%(id)s is accepted", id=order.id)
         text = render_template("admin/orders/mail_accepted.txt", client=client, order=order)
-    queue_email(to=client.email, subject=subject, text=text, client_id=client.id,
-                dedupe_key=f"order-accepted-{order.id}")  # fmt: skip
+    queue_email(
+        to=client.email,
+        subject=subject,
+        text=text,
+        client_id=client.id,
+        dedupe_key=f"order-accepted-{order.id}",
+    )
 
 
 def cancel_order(order: Order, *, reason: str = "", fraud: bool = False) -> Order:
@@ -671,9 +820,21 @@ def cancel_order(order: Order, *, reason: str = "", fraud: bool = False) -> Orde
         ):
             if change.status is ChangeStatus.PENDING:
                 change.status = ChangeStatus.CANCELLED
-    audit.record("order.fraud" if fraud else "order.cancel", "order", order.id,
-                 client_id=order.client_id, before=before,
-                 after={"status": order.status.value, "reason": order.status_reason})  # fmt: skip
+    if order.kind is OrderKind.ADDON:  # the add-on was never paid: the service does not hold it
+        for held in db.session.scalars(
+            select(ServiceAddon).where(
+                ServiceAddon.order_id == order.id, ServiceAddon.status == ServiceStatus.PENDING
+            )
+        ):
+            db.session.delete(held)
+    audit.record(
+        "order.fraud" if fraud else "order.cancel",
+        "order",
+        order.id,
+        client_id=order.client_id,
+        before=before,
+        after={"status": order.status.value, "reason": order.status_reason},
+    )
     if invoice is not None and invoice.status in (InvoiceStatus.DRAFT, InvoiceStatus.UNPAID):
         invoices.cancel_invoice(invoice)  # commits
     else:
@@ -692,9 +853,11 @@ def pending_count() -> int:
 
 
 def client_orders(client_id: int) -> list[Order]:
-    return list(db.session.scalars(
-        select(Order).where(Order.client_id == client_id).order_by(Order.id.desc())
-    ))  # fmt: skip
+    return list(
+        db.session.scalars(
+            select(Order).where(Order.client_id == client_id).order_by(Order.id.desc())
+        )
+    )
 
 
 def products_for_sale(*, staff: bool = False) -> list[Product]:
@@ -702,10 +865,15 @@ def products_for_sale(*, staff: bool = False) -> list[Product]:
     from portal.models import ProductGroup
 
     visible = [Visibility.CLIENT_AREA, Visibility.STAFF_ONLY] if staff else [Visibility.CLIENT_AREA]
-    return list(db.session.scalars(
-        select(Product).join(ProductGroup).where(Product.visibility.in_(visible))
-        .order_by(ProductGroup.sort_order, ProductGroup.name, Product.sort_order, Product.name)
-    ))  # fmt: skip
+    return list(
+        db.session.scalars(
+            select(Product)
+            .join(ProductGroup)
+            .options(selectinload(Product.group))
+            .where(Product.visibility.in_(visible))
+            .order_by(ProductGroup.sort_order, ProductGroup.name, Product.sort_order, Product.name)
+        )
+    )
 
 
 # --- clients: history and merge -----------------------------------------------------------------

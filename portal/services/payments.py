@@ -92,14 +92,19 @@ def _settle(invoice: Invoice, today: date) -> None:
 
 def _payable(invoice: Invoice, client_id: int, currency: str) -> None:
     if invoice.client_id != client_id:
-        raise PaymentError(_("Invoice %(number)s belongs to another client.", number=invoice.number))
+        raise PaymentError(
+            _("Invoice %(number)s belongs to another client.", number=invoice.number)
+        )
     if invoice.status not in PAYABLE:
         raise PaymentError(_("Invoice %(number)s is not awaiting payment.", number=invoice.number))
     if invoice.currency != currency:
         raise PaymentError(
-            _("Invoice %(number)s is in %(currency)s.", number=invoice.number,
-              currency=invoice.currency)
-        )  # fmt: skip
+            _(
+                "Invoice %(number)s is in %(currency)s.",
+                number=invoice.number,
+                currency=invoice.currency,
+            )
+        )
 
 
 def record_payment(
@@ -154,19 +159,33 @@ def record_payment(
         invoice.amount_paid += share
         remaining -= share
         if invoice.kind is InvoiceKind.ADD_FUNDS:
-            add_credit(client, share, CreditReason.ADD_FUNDS, invoice_id=invoice.id,
-                       currency=currency)  # fmt: skip
+            add_credit(
+                client, share, CreditReason.ADD_FUNDS, invoice_id=invoice.id, currency=currency
+            )
         _settle(invoice, payment_date)
     db.session.flush()
     if remaining > 0:
-        add_credit(client, remaining, CreditReason.OVERPAYMENT, payment_id=payment.id,
-                   currency=currency, description=reference)  # fmt: skip
+        add_credit(
+            client,
+            remaining,
+            CreditReason.OVERPAYMENT,
+            payment_id=payment.id,
+            currency=currency,
+            description=reference,
+        )
     audit.record(
-        "payment.create", "payment", payment.id, client_id=client.id,
-        after={"amount": str(amount), "method": method, "reference": payment.reference,
-               "invoices": [invoice.number for invoice in invoices],
-               "to_credit": str(remaining)},
-    )  # fmt: skip
+        "payment.create",
+        "payment",
+        payment.id,
+        client_id=client.id,
+        after={
+            "amount": str(amount),
+            "method": method,
+            "reference": payment.reference,
+            "invoices": [invoice.number for invoice in invoices],
+            "to_credit": str(remaining),
+        },
+    )
     db.session.commit()
     return payment
 
@@ -181,20 +200,31 @@ def apply_credit(invoice: Invoice, amount: Decimal | None = None) -> Decimal:
     """Pay ``invoice`` from the client's credit balance (all it can, or ``amount``). Commits."""
     _payable(invoice, invoice.client_id, invoice.currency)
     available = credit_balance(invoice.client_id, invoice.currency)
-    wanted = invoice.balance if amount is None else billing.check_minor_units(
-        amount, invoice.currency
-    )  # fmt: skip
+    wanted = (
+        invoice.balance if amount is None else billing.check_minor_units(amount, invoice.currency)
+    )
     applied = min(wanted, available, invoice.balance)
     if applied <= 0:
         raise PaymentError(_("There is no credit balance to apply."))
     client = db.session.get(Client, invoice.client_id)
-    add_credit(client, -applied, CreditReason.APPLIED, invoice_id=invoice.id,
-               currency=invoice.currency, description=invoice.number or "")  # fmt: skip
+    add_credit(
+        client,
+        -applied,
+        CreditReason.APPLIED,
+        invoice_id=invoice.id,
+        currency=invoice.currency,
+        description=invoice.number or "",
+    )
     invoice.amount_paid += applied
     today = clock().now().date()
     _settle(invoice, today)
-    audit.record("invoice.credit_applied", "invoice", invoice.id, client_id=invoice.client_id,
-                 after={"applied": str(applied), "status": invoice.status.value})  # fmt: skip
+    audit.record(
+        "invoice.credit_applied",
+        "invoice",
+        invoice.id,
+        client_id=invoice.client_id,
+        after={"applied": str(applied), "status": invoice.status.value},
+    )
     db.session.commit()
     return applied
 
@@ -207,7 +237,9 @@ def refund(payment: Payment, amount: Decimal, *, to_credit: bool, reference: str
     if payment.kind is not PaymentKind.PAYMENT:
         raise PaymentError(_("Only a received payment can be refunded."))
     if amount <= 0 or amount > payment.amount - payment.refunded:
-        raise PaymentError(_("The refund must be more than zero and at most what is left of the payment."))
+        raise PaymentError(
+            _("The refund must be more than zero and at most what is left of the payment.")
+        )
     client = db.session.get(Client, payment.client_id)
     payment.refunded += amount
     left = amount
@@ -222,12 +254,14 @@ def refund(payment: Payment, amount: Decimal, *, to_credit: bool, reference: str
         if invoice.amount_paid == 0:
             invoice.status = InvoiceStatus.REFUNDED
     if to_credit:
-        add_credit(client, amount, CreditReason.REFUND, payment_id=payment.id,
-                   currency=payment.currency)  # fmt: skip
+        add_credit(
+            client, amount, CreditReason.REFUND, payment_id=payment.id, currency=payment.currency
+        )
     else:
         if left > 0:  # part of the payment had gone to credit; take it back from there
-            add_credit(client, -left, CreditReason.REFUND, payment_id=payment.id,
-                       currency=payment.currency)  # fmt: skip
+            add_credit(
+                client, -left, CreditReason.REFUND, payment_id=payment.id, currency=payment.currency
+            )
         db.session.add(
             Payment(
                 client_id=client.id,
@@ -241,6 +275,11 @@ def refund(payment: Payment, amount: Decimal, *, to_credit: bool, reference: str
                 created_at=clock().now(),
             )
         )
-    audit.record("payment.refund", "payment", payment.id, client_id=client.id,
-                 after={"amount": str(amount), "to_credit": to_credit})  # fmt: skip
+    audit.record(
+        "payment.refund",
+        "payment",
+        payment.id,
+        client_id=client.id,
+        after={"amount": str(amount), "to_credit": to_credit},
+    )
     db.session.commit()

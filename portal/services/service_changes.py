@@ -30,6 +30,7 @@ from portal.app_state import clock
 from portal.billing import Cycle
 from portal.extensions import db
 from portal.models import (
+    Addon,
     Client,
     CreditReason,
     Invoice,
@@ -40,6 +41,7 @@ from portal.models import (
     OrderStatus,
     Product,
     Service,
+    ServiceAddon,
     ServiceChange,
     ServiceStatus,
     Visibility,
@@ -131,6 +133,11 @@ def _current_period(service: Service) -> billing.Period | None:
     return billing.Period(start, service.next_due_date)
 
 
+def _lock(service: Service) -> None:
+    """One change or add-on order of a service at a time (a row lock on PostgreSQL)."""
+    db.session.execute(select(Service.id).where(Service.id == service.id).with_for_update())
+
+
 def pending_change(service: Service) -> ServiceChange | None:
     return db.session.scalar(
         select(ServiceChange).where(
@@ -176,9 +183,12 @@ def _preview(
         raise ChangeError(_("Only an active service can be changed."))
     waiting = pending_change(service)
     if waiting is not None:
-        raise ChangeError(_(
-            "A change of this service is waiting for payment of its invoice; pay or cancel it "
-            "first."))  # fmt: skip
+        raise ChangeError(
+            _(
+                "A change of this service is waiting for payment of its invoice; pay or cancel it "
+                "first."
+            )
+        )
     if not staff and service.price_override is not None:
         raise ChangeError(
             _("This service has a special price. Please ask us to change it for you.")
@@ -204,16 +214,19 @@ def _preview(
     if new_product.id == old_product.id:
         base = old_options
     else:
-        base = {**catalog.default_options(new_product),
-                **_carry_options(old_product, new_product, old_options)}  # fmt: skip
+        base = {
+            **catalog.default_options(new_product),
+            **_carry_options(old_product, new_product, old_options),
+        }
     wanted = {**base, **(request.options or {})}
     for value in wanted.values():
         if not isinstance(value, int) or isinstance(value, bool):
             raise ChangeError(_("Enter whole numbers for the quantities."))
     new_options = catalog.clean_options(new_product, wanted)
     if set(request.options or {}) - set(new_options):
-        raise ChangeError(_("An option chosen does not belong to %(product)s.",
-                            product=new_product.name))  # fmt: skip
+        raise ChangeError(
+            _("An option chosen does not belong to %(product)s.", product=new_product.name)
+        )
     currency = service.currency
     configured = catalog.configure(new_product, currency, new_options)
     override = request.price_override if staff else None
@@ -222,8 +235,9 @@ def _preview(
     elif new_cycle is Cycle.FREE:
         new_price = catalog.cycle_price(configured, new_cycle).price  # refused if not free
     else:
-        new_price = catalog.recurring_amount(service, product=new_product, cycle=new_cycle.value,
-                                             values=new_options)  # fmt: skip
+        new_price = catalog.recurring_amount(
+            service, product=new_product, cycle=new_cycle.value, values=new_options
+        )
     old_price = Decimal(0) if old_cycle is Cycle.FREE else service.recurring_amount
     old_details = catalog.option_details(old_product, currency, old_options)
     period = _current_period(service)
@@ -242,16 +256,29 @@ def _preview(
     if difference < 0:
         taxed = billing.TaxedAmount(-taxed.net, -taxed.tax, -taxed.total)
     return ChangePreview(
-        service=service, old_product=old_product, new_product=new_product, old_cycle=old_cycle,
-        new_cycle=new_cycle, old_options=old_options, new_options=new_options,
-        old_details=tuple(old_details), new_details=configured.details(), quote=quote,
-        period=period, line_tax=tax, taxed=taxed, price_override=override,
-    )  # fmt: skip
+        service=service,
+        old_product=old_product,
+        new_product=new_product,
+        old_cycle=old_cycle,
+        new_cycle=new_cycle,
+        old_options=old_options,
+        new_options=new_options,
+        old_details=tuple(old_details),
+        new_details=configured.details(),
+        quote=quote,
+        period=period,
+        line_tax=tax,
+        taxed=taxed,
+        price_override=override,
+    )
 
 
 def _days_text(quote: billing.ChangeQuote) -> str:
-    return _("Days to the end of the current cycle: %(remaining)s / %(total)s",
-             remaining=quote.days_remaining, total=quote.days_total)  # fmt: skip
+    return _(
+        "Days to the end of the current cycle: %(remaining)s / %(total)s",
+        remaining=quote.days_remaining,
+        total=quote.days_total,
+    )
 
 
 def _invoice_line(client: Client, change: ChangePreview) -> billing.InvoiceLine:
@@ -259,21 +286,33 @@ def _invoice_line(client: Client, change: ChangePreview) -> billing.InvoiceLine:
     quote = change.quote
     with client_locale(client):
         if change.new_product.id != change.old_product.id:
-            name = _("Change of package: %(old)s → %(new)s", old=change.old_product.name,
-                     new=change.new_product.name)  # fmt: skip
+            name = _(
+                "Change of package: %(old)s → %(new)s",
+                old=change.old_product.name,
+                new=change.new_product.name,
+            )
         else:
             name = _("Change of package: %(product)s", product=change.new_product.name)
         details = [
             *change.new_details,
-            _("Credit for the unused part of the current terms: %(amount)s",
-              amount=billing.round_money(quote.credit, change.currency)),
-            _("Charge for the new terms: %(amount)s",
-              amount=billing.round_money(quote.charge, change.currency)),
+            _(
+                "Credit for the unused part of the current terms: %(amount)s",
+                amount=billing.round_money(quote.credit, change.currency),
+            ),
+            _(
+                "Charge for the new terms: %(amount)s",
+                amount=billing.round_money(quote.charge, change.currency),
+            ),
             _days_text(quote),
-        ]  # fmt: skip
-    return billing.charge_line(name, quote.difference, change.currency,
-                               period=quote.charge_period, line_tax=change.line_tax,
-                               details=details)  # fmt: skip
+        ]
+    return billing.charge_line(
+        name,
+        quote.difference,
+        change.currency,
+        period=quote.charge_period,
+        line_tax=change.line_tax,
+        details=details,
+    )
 
 
 def confirm(
@@ -286,6 +325,7 @@ def confirm(
 ) -> ServiceChange:
     """Make the change order and its invoice, or apply the change at once. Commits."""
     staff = source is OrderSource.STAFF
+    _lock(service)
     change = preview(service, request, today=today, staff=staff)
     if change.changes_nothing:
         raise ChangeError(_("Nothing changes: choose another product, cycle or quantity."))
@@ -293,46 +333,88 @@ def confirm(
     client = db.session.get(Client, service.client_id)
     now = clock().now()
     order = Order(
-        client_id=client.id, kind=OrderKind.CHANGE, status=OrderStatus.PENDING, source=source,
-        currency=service.currency, staff_id=staff_id, created_at=now,
-        subtotal=change.taxed.net, tax=change.taxed.tax, total=change.taxed.total,
-    )  # fmt: skip
-    order.items.append(OrderItem(
-        position=1, product_id=change.new_product.id, service_id=service.id,
-        cycle=change.new_cycle.value, options={str(k): v for k, v in change.new_options.items()},
-        description=change.new_product.name, details=list(change.new_details),
-        price=quote.new.price, price_override=change.price_override,
-    ))  # fmt: skip
+        client_id=client.id,
+        kind=OrderKind.CHANGE,
+        status=OrderStatus.PENDING,
+        source=source,
+        currency=service.currency,
+        staff_id=staff_id,
+        created_at=now,
+        subtotal=change.taxed.net,
+        tax=change.taxed.tax,
+        total=change.taxed.total,
+    )
+    order.items.append(
+        OrderItem(
+            position=1,
+            product_id=change.new_product.id,
+            service_id=service.id,
+            cycle=change.new_cycle.value,
+            options={str(k): v for k, v in change.new_options.items()},
+            description=change.new_product.name,
+            details=list(change.new_details),
+            price=quote.new.price,
+            price_override=change.price_override,
+        )
+    )
     db.session.add(order)
     db.session.flush()
     record = ServiceChange(
-        service_id=service.id, client_id=client.id, order_id=order.id, created_at=now,
-        status=ChangeStatus.PENDING, change_date=today,
-        old_product_id=change.old_product.id, new_product_id=change.new_product.id,
-        old_cycle=change.old_cycle.value, new_cycle=change.new_cycle.value,
+        service_id=service.id,
+        client_id=client.id,
+        order_id=order.id,
+        created_at=now,
+        status=ChangeStatus.PENDING,
+        change_date=today,
+        old_product_id=change.old_product.id,
+        new_product_id=change.new_product.id,
+        old_cycle=change.old_cycle.value,
+        new_cycle=change.new_cycle.value,
         old_options={str(k): v for k, v in change.old_options.items()},
         new_options={str(k): v for k, v in change.new_options.items()},
-        old_price=quote.old.price, new_price=quote.new.price,
-        new_price_override=change.price_override, day_count=quote.day_count.value,
-        days_used=quote.days_used, days_remaining=quote.days_remaining,
-        days_total=quote.days_total, credit=quote.credit, charge=quote.charge,
-        difference=quote.difference, total=change.taxed.total,
+        old_price=quote.old.price,
+        new_price=quote.new.price,
+        new_price_override=change.price_override,
+        day_count=quote.day_count.value,
+        days_used=quote.days_used,
+        days_remaining=quote.days_remaining,
+        days_total=quote.days_total,
+        credit=quote.credit,
+        charge=quote.charge,
+        difference=quote.difference,
+        total=change.taxed.total,
         period_start=quote.charge_period.start if quote.charge_period else None,
         period_end=quote.charge_period.end if quote.charge_period else None,
         next_due=quote.next_due,
-    )  # fmt: skip
+    )
     db.session.add(record)
     db.session.flush()
-    audit.record("service.change_ordered", "service", service.id, client_id=client.id,
-                 before={"product": change.old_product.name, "cycle": change.old_cycle.value,
-                         "options": record.old_options, "price": quote.old.price},
-                 after={"product": change.new_product.name, "cycle": change.new_cycle.value,
-                        "options": record.new_options, "price": quote.new.price,
-                        "credit": quote.credit, "charge": quote.charge,
-                        "difference": quote.difference, "order": order.id})  # fmt: skip
+    audit.record(
+        "service.change_ordered",
+        "service",
+        service.id,
+        client_id=client.id,
+        before={
+            "product": change.old_product.name,
+            "cycle": change.old_cycle.value,
+            "options": record.old_options,
+            "price": quote.old.price,
+        },
+        after={
+            "product": change.new_product.name,
+            "cycle": change.new_cycle.value,
+            "options": record.new_options,
+            "price": quote.new.price,
+            "credit": quote.credit,
+            "charge": quote.charge,
+            "difference": quote.difference,
+            "order": order.id,
+        },
+    )
     if quote.difference > 0:
-        draft = invoices.create_draft(client, [(_invoice_line(client, change), service.id)],
-                                      notes=f"#{order.id}")  # fmt: skip
+        draft = invoices.create_draft(
+            client, [(_invoice_line(client, change), service.id)], notes=f"#{order.id}"
+        )
         order.invoice_id = record.invoice_id = draft.id
         invoices.issue_invoice(draft, today=today)  # commits
         return record
@@ -341,10 +423,18 @@ def confirm(
     order.accepted_at = now
     if change.to_credit > 0:
         with client_locale(client):
-            description = _("Downgrade of %(product)s, order #%(order)s",
-                            product=change.old_product.name, order=order.id)  # fmt: skip
-        payments.add_credit(client, change.to_credit, CreditReason.DOWNGRADE,
-                            description=description, currency=service.currency)  # fmt: skip
+            description = _(
+                "Downgrade of %(product)s, order #%(order)s",
+                product=change.old_product.name,
+                order=order.id,
+            )
+        payments.add_credit(
+            client,
+            change.to_credit,
+            CreditReason.DOWNGRADE,
+            description=description,
+            currency=service.currency,
+        )
     db.session.commit()
     return record
 
@@ -373,8 +463,15 @@ def _apply(change: ServiceChange, service: Service) -> None:
     change.status = ChangeStatus.APPLIED
     change.applied_at = clock().now()
     old, new = audit.diff(before, audit.snapshot(service, SERVICE_FIELDS))
-    audit.record("service.change_applied", "service", service.id, client_id=service.client_id,
-                 before=old, after=new, note=f"change #{change.id}")  # fmt: skip
+    audit.record(
+        "service.change_applied",
+        "service",
+        service.id,
+        client_id=service.client_id,
+        before=old,
+        after=new,
+        note=f"change #{change.id}",
+    )
 
 
 def apply_paid_upgrades(invoice: Invoice) -> list[ServiceChange]:
@@ -382,10 +479,13 @@ def apply_paid_upgrades(invoice: Invoice) -> list[ServiceChange]:
 
     Called by ``portal.services.payments`` inside the payment's transaction (no commit here).
     """
-    changes = list(db.session.scalars(
-        select(ServiceChange).where(ServiceChange.invoice_id == invoice.id,
-                                    ServiceChange.status == ChangeStatus.PENDING)
-    ))  # fmt: skip
+    changes = list(
+        db.session.scalars(
+            select(ServiceChange).where(
+                ServiceChange.invoice_id == invoice.id, ServiceChange.status == ChangeStatus.PENDING
+            )
+        )
+    )
     for change in changes:
         service = db.session.get(Service, change.service_id)
         if service is None:
@@ -395,16 +495,187 @@ def apply_paid_upgrades(invoice: Invoice) -> list[ServiceChange]:
         if order is not None and order.status is OrderStatus.PENDING:
             order.status = OrderStatus.ACTIVE
             order.accepted_at = clock().now()
+    _activate_paid_addons(invoice)
     return changes
+
+
+# --- add-ons bought for a running service -------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AddonQuote:
+    """An add-on bought today for a service: billed to the end of the service's period."""
+
+    addon: Addon
+    lines: tuple[billing.InvoiceLine, ...]
+    draft: billing.InvoiceDraft
+
+
+def addons_available(service: Service) -> list[Addon]:
+    """Add-ons sold with the service's product that it does not hold yet."""
+    held = set(
+        db.session.scalars(
+            select(ServiceAddon.addon_id).where(ServiceAddon.service_id == service.id)
+        )
+    )
+    return [addon for addon in catalog.addons_for(service.product) if addon.id not in held]
+
+
+def quote_addon(service: Service, addon_id: int | None, *, today: date) -> AddonQuote:
+    """The co-termed price of an add-on bought today (``billing.co_terminate`` by way of
+    ``charge_line``'s full period). Raises :class:`ChangeError`."""
+    if service.status is not ServiceStatus.ACTIVE:
+        raise ChangeError(_("Only an active service can be changed."))
+    addon = next((a for a in addons_available(service) if a.id == addon_id), None)
+    if addon is None:
+        raise ChangeError(_("Choose one of the add-ons offered for this service."))
+    client = db.session.get(Client, service.client_id)
+    cycle = Cycle.parse(service.cycle)
+    try:
+        entry = catalog.addon_price(addon, service.currency, cycle)
+        tax = catalog.line_tax(client, service.product, today)
+        period = _current_period(service)
+        lines = []
+        if entry.price > 0 and cycle is not Cycle.FREE:
+            lines.append(
+                billing.charge_line(
+                    addon.name,
+                    entry.price,
+                    service.currency,
+                    period=None if period is None else billing.Period(today, period.end),
+                    full_period=period,
+                    day_count=catalog.day_count_of(service.product),
+                    line_tax=tax,
+                )
+            )
+        if entry.setup_fee > 0:
+            with client_locale(client):
+                label = f"{addon.name}: {_('Setup fee')}"
+            lines.append(
+                billing.charge_line(
+                    label,
+                    entry.setup_fee,
+                    service.currency,
+                    line_tax=tax,
+                    component=billing.Component.SETUP,
+                )
+            )
+        draft = billing.draft_invoice(lines, service.currency)
+    except billing.BillingError as error:
+        raise ChangeError(catalog.billing_message(error)) from None
+    return AddonQuote(addon, tuple(lines), draft)
+
+
+def order_addon(
+    service: Service,
+    addon_id: int | None,
+    *,
+    today: date,
+    staff_id: int | None = None,
+    source: OrderSource = OrderSource.CLIENT_AREA,
+) -> ServiceAddon:
+    """Buy an add-on for a running service: an order and a co-termed invoice; the add-on is
+    active once the invoice is paid (at once if it costs nothing). Commits."""
+    _lock(service)
+    quote = quote_addon(service, addon_id, today=today)
+    client = db.session.get(Client, service.client_id)
+    now = clock().now()
+    order = Order(
+        client_id=client.id,
+        kind=OrderKind.ADDON,
+        status=OrderStatus.PENDING,
+        source=source,
+        currency=service.currency,
+        staff_id=staff_id,
+        created_at=now,
+        subtotal=quote.draft.subtotal,
+        tax=quote.draft.tax,
+        total=quote.draft.total,
+    )
+    order.items.append(
+        OrderItem(
+            position=1,
+            product_id=service.product_id,
+            service_id=service.id,
+            cycle=service.cycle,
+            addon_ids=[quote.addon.id],
+            description=quote.addon.name,
+            price=catalog.addon_price(
+                quote.addon, service.currency, Cycle.parse(service.cycle)
+            ).price,
+        )
+    )
+    db.session.add(order)
+    db.session.flush()
+    held = ServiceAddon(
+        service_id=service.id,
+        addon_id=quote.addon.id,
+        status=ServiceStatus.PENDING,
+        recurring_amount=order.items[0].price,
+        registration_date=today,
+        order_id=order.id,
+        created_at=now,
+    )
+    db.session.add(held)
+    audit.record(
+        "service.addon_ordered",
+        "service",
+        service.id,
+        client_id=client.id,
+        after={"addon": quote.addon.name, "order": order.id, "total": quote.draft.total},
+    )
+    if quote.draft.total > 0:
+        draft = invoices.create_draft(
+            client, [(line, service.id) for line in quote.lines], notes=f"#{order.id}"
+        )
+        order.invoice_id = draft.id
+        invoices.issue_invoice(draft, today=today)  # commits
+        return held
+    held.status = ServiceStatus.ACTIVE
+    order.status, order.accepted_at = OrderStatus.ACTIVE, now
+    db.session.commit()
+    return held
+
+
+def _activate_paid_addons(invoice: Invoice) -> None:
+    rows = db.session.execute(
+        select(ServiceAddon, Order)
+        .join(Order, Order.id == ServiceAddon.order_id)
+        .where(
+            Order.invoice_id == invoice.id,
+            Order.kind == OrderKind.ADDON,
+            ServiceAddon.status == ServiceStatus.PENDING,
+        )
+    ).all()
+    for held, order in rows:
+        held.status = ServiceStatus.ACTIVE
+        if order.status is OrderStatus.PENDING:
+            order.status, order.accepted_at = OrderStatus.ACTIVE, clock().now()
+        audit.record(
+            "service.addon_activated",
+            "service",
+            held.service_id,
+            client_id=order.client_id,
+            after={"addon_id": held.addon_id},
+        )
 
 
 # --- staff edits of a service -------------------------------------------------------------------
 
 SERVICE_FIELDS = (
-    "status", "product_id", "cycle", "next_due_date", "period_start", "recurring_amount",
-    "price_override", "username", "admin_notes", "no_suspend_until", "terminate_at_period_end",
+    "status",
+    "product_id",
+    "cycle",
+    "next_due_date",
+    "period_start",
+    "recurring_amount",
+    "price_override",
+    "username",
+    "admin_notes",
+    "no_suspend_until",
+    "terminate_at_period_end",
     "termination_reason",
-)  # fmt: skip
+)
 
 
 def update_service(service: Service, values: Mapping[str, Any]) -> dict[str, Any]:
@@ -446,16 +717,22 @@ def update_service(service: Service, values: Mapping[str, Any]) -> dict[str, Any
                 raise ChangeError(catalog.billing_message(error)) from None
         service.price_override = override
         try:
-            service.recurring_amount = override if override is not None else (
-                catalog.recurring_amount(service)
-            )  # fmt: skip
+            service.recurring_amount = (
+                override if override is not None else (catalog.recurring_amount(service))
+            )
         except billing.BillingError as error:
             db.session.rollback()
             raise ChangeError(catalog.billing_message(error)) from None
     old, new = audit.diff(before, audit.snapshot(service, SERVICE_FIELDS))
     if new:
-        audit.record("service.update", "service", service.id, client_id=service.client_id,
-                     before=old, after=new)  # fmt: skip
+        audit.record(
+            "service.update",
+            "service",
+            service.id,
+            client_id=service.client_id,
+            before=old,
+            after=new,
+        )
     db.session.commit()
     return new
 
@@ -473,17 +750,31 @@ def move_service(service: Service, target: Client) -> None:
         )
     )
     if clash is not None:
-        raise ChangeError(_("%(client)s already has %(product)s.", client=target.display_name,
-                            product=service.product.name))  # fmt: skip
+        raise ChangeError(
+            _(
+                "%(client)s already has %(product)s.",
+                client=target.display_name,
+                product=service.product.name,
+            )
+        )
     if pending_change(service) is not None:
         raise ChangeError(_("A change of this service is waiting for payment; finish it first."))
     source_id = service.client_id
     service.client_id = target.id
-    db.session.execute(update(ServiceChange).where(ServiceChange.service_id == service.id)
-                       .values(client_id=target.id))  # fmt: skip
+    db.session.execute(
+        update(ServiceChange)
+        .where(ServiceChange.service_id == service.id)
+        .values(client_id=target.id)
+    )
     for client_id in (source_id, target.id):
-        audit.record("service.move", "service", service.id, client_id=client_id,
-                     before={"client_id": source_id}, after={"client_id": target.id})  # fmt: skip
+        audit.record(
+            "service.move",
+            "service",
+            service.id,
+            client_id=client_id,
+            before={"client_id": source_id},
+            after={"client_id": target.id},
+        )
     db.session.commit()
 
 

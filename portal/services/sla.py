@@ -55,9 +55,11 @@ class Schedule:
         result = []
         for start, end in self.weekly.get(day.isoweekday(), ()):
             local_start = datetime.combine(day, start, self.timezone)
-            local_end = datetime.combine(day, end, self.timezone) if end != time(0) else (
-                datetime.combine(day + timedelta(days=1), time(0), self.timezone)
-            )  # fmt: skip
+            local_end = (
+                datetime.combine(day, end, self.timezone)
+                if end != time(0)
+                else (datetime.combine(day + timedelta(days=1), time(0), self.timezone))
+            )
             if local_end > local_start:
                 result.append((local_start.astimezone(UTC), local_end.astimezone(UTC)))
         return result
@@ -243,22 +245,36 @@ def clocks(ticket: Ticket, now: datetime) -> list[Clock]:
     """What the ticket page shows: the next answer and the resolution, with time left."""
     result = []
     if ticket.status in AWAITING_STAFF and ticket.response_due_at is not None:
-        result.append(Clock(_("Reply due"), ticket.response_due_at, ticket.response_due_at - now,
-                            None))  # fmt: skip
+        result.append(
+            Clock(_("Reply due"), ticket.response_due_at, ticket.response_due_at - now, None)
+        )
     elif ticket.first_response_due_at is not None and ticket.first_response_at is not None:
         met = ticket.first_response_at <= ticket.first_response_due_at
         result.append(
-            Clock(_("First response"), ticket.first_response_due_at,
-                  ticket.first_response_due_at - ticket.first_response_at, met)
-        )  # fmt: skip
+            Clock(
+                _("First response"),
+                ticket.first_response_due_at,
+                ticket.first_response_due_at - ticket.first_response_at,
+                met,
+            )
+        )
     if ticket.resolution_due_at is not None:
         if ticket.status == TicketStatus.CLOSED and ticket.closed_at is not None:
             met = ticket.closed_at <= ticket.resolution_due_at
-            result.append(Clock(_("Resolution"), ticket.resolution_due_at,
-                                ticket.resolution_due_at - ticket.closed_at, met))  # fmt: skip
+            result.append(
+                Clock(
+                    _("Resolution"),
+                    ticket.resolution_due_at,
+                    ticket.resolution_due_at - ticket.closed_at,
+                    met,
+                )
+            )
         else:
-            result.append(Clock(_("Resolution"), ticket.resolution_due_at,
-                                ticket.resolution_due_at - now, None))  # fmt: skip
+            result.append(
+                Clock(
+                    _("Resolution"), ticket.resolution_due_at, ticket.resolution_due_at - now, None
+                )
+            )
     return result
 
 

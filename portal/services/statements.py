@@ -15,9 +15,12 @@ from portal.extensions import db
 from portal.models import Client, Invoice, InvoiceKind, InvoiceStatus, Payment, PaymentKind
 
 COUNTED = (
-    InvoiceStatus.UNPAID, InvoiceStatus.PARTIALLY_PAID, InvoiceStatus.PAID,
-    InvoiceStatus.REFUNDED, InvoiceStatus.COLLECTIONS,
-)  # fmt: skip
+    InvoiceStatus.UNPAID,
+    InvoiceStatus.PARTIALLY_PAID,
+    InvoiceStatus.PAID,
+    InvoiceStatus.REFUNDED,
+    InvoiceStatus.COLLECTIONS,
+)
 
 
 @dataclass(frozen=True)
@@ -45,10 +48,12 @@ def _movements(client: Client, until: date) -> list[tuple[date, int, str, Decima
     zero = billing.round_money(Decimal(0), client.currency)
     for invoice in db.session.scalars(
         select(Invoice).where(
-            Invoice.client_id == client.id, Invoice.status.in_(COUNTED),
-            Invoice.currency == client.currency, Invoice.issue_date <= until,
+            Invoice.client_id == client.id,
+            Invoice.status.in_(COUNTED),
+            Invoice.currency == client.currency,
+            Invoice.issue_date <= until,
         )
-    ):  # fmt: skip
+    ):
         label = (
             _("Credit note %(number)s", number=invoice.number)
             if invoice.kind is InvoiceKind.CREDIT_NOTE
@@ -57,10 +62,11 @@ def _movements(client: Client, until: date) -> list[tuple[date, int, str, Decima
         moves.append((invoice.issue_date, invoice.id, label, invoice.total, zero))
     for payment in db.session.scalars(
         select(Payment).where(
-            Payment.client_id == client.id, Payment.currency == client.currency,
+            Payment.client_id == client.id,
+            Payment.currency == client.currency,
             Payment.payment_date <= until,
         )
-    ):  # fmt: skip
+    ):
         label = (
             _("Refund %(reference)s", reference=payment.reference)
             if payment.kind is PaymentKind.REFUND

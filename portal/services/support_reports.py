@@ -113,8 +113,10 @@ def build(since: datetime, until: datetime) -> SupportReport:
         _account(total, ticket)
         responder = first_staff.get(ticket.id) or ticket.assigned_staff_id
         if responder is not None:
-            _account(by_staff.setdefault(responder, Row(responder, staff_names.get(responder, ""))),
-                     ticket)  # fmt: skip
+            _account(
+                by_staff.setdefault(responder, Row(responder, staff_names.get(responder, ""))),
+                ticket,
+            )
     replies = db.session.execute(
         select(TicketMessage.staff_id, func.count(TicketMessage.id))
         .where(
@@ -128,6 +130,19 @@ def build(since: datetime, until: datetime) -> SupportReport:
     for staff_id, count in replies:
         by_staff.setdefault(staff_id, Row(staff_id, staff_names.get(staff_id, ""))).replies = count
         total.replies += count
+    department_replies = db.session.execute(
+        select(Ticket.department_id, func.count(TicketMessage.id))
+        .join(Ticket, Ticket.id == TicketMessage.ticket_id)
+        .where(
+            TicketMessage.kind == MessageKind.STAFF,
+            TicketMessage.created_at >= since,
+            TicketMessage.created_at < until,
+        )
+        .group_by(Ticket.department_id)
+    ).all()
+    for dept_id, count in department_replies:
+        row = by_department.setdefault(dept_id, Row(dept_id, departments.get(dept_id, "")))
+        row.replies = count
     scores: dict[int, int] = defaultdict(int)
     for score in total.scores:
         scores[score] += 1

@@ -25,13 +25,27 @@ from portal.services import audit, sla
 DEPARTMENT_FIELDS = ("accept_guests", "send_acknowledgement", "signature")
 HOURS_FIELDS = ("name", "timezone", "weekly", "holidays")
 POLICY_FIELDS = (
-    "name", "department_id", "client_group_id", "first_response_minutes", "resolution_minutes",
-    "business_hours_id", "priority",
-)  # fmt: skip
+    "name",
+    "department_id",
+    "client_group_id",
+    "first_response_minutes",
+    "resolution_minutes",
+    "business_hours_id",
+    "priority",
+)
 RULE_FIELDS = (
-    "name", "active", "department_id", "statuses", "priorities", "minutes", "set_priority",
-    "set_department_id", "set_staff_id", "notify_assignee", "notify_emails",
-)  # fmt: skip
+    "name",
+    "active",
+    "department_id",
+    "statuses",
+    "priorities",
+    "minutes",
+    "set_priority",
+    "set_department_id",
+    "set_staff_id",
+    "notify_assignee",
+    "notify_emails",
+)
 
 
 class SupportSettingsError(ValueError):
@@ -60,8 +74,9 @@ def _save(
     else:
         changed_before, changed_after = audit.diff(before, after)
         if changed_after:
-            audit.record(f"{entity}.update", entity, entity_id,
-                         before=changed_before, after=changed_after)  # fmt: skip
+            audit.record(
+                f"{entity}.update", entity, entity_id, before=changed_before, after=changed_after
+            )
     db.session.commit()
 
 
@@ -109,8 +124,12 @@ def save_business_hours(
     if not parsed:
         raise SupportSettingsError(_("Enter at least one working interval."), "weekly")
     hours = hours or BusinessHours()
-    values = {"name": name.strip(), "timezone": timezone, "weekly": parsed,
-              "holidays": parse_holidays(holidays)}  # fmt: skip
+    values = {
+        "name": name.strip(),
+        "timezone": timezone,
+        "weekly": parsed,
+        "holidays": parse_holidays(holidays),
+    }
     _save(hours, HOURS_FIELDS, values, "business_hours")
     return hours
 
@@ -140,8 +159,10 @@ def save_policy(policy: SlaPolicy | None, values: Mapping[str, Any]) -> SlaPolic
             _("There already is a policy for this department and client group.")
         )
     policy = policy or SlaPolicy()
-    values = {**values, "priority": TicketPriority(values["priority"]) if values.get("priority")
-              else None}  # fmt: skip
+    values = {
+        **values,
+        "priority": TicketPriority(values["priority"]) if values.get("priority") else None,
+    }
     _save(policy, POLICY_FIELDS, values, "sla_policy")
     return policy
 

@@ -47,36 +47,54 @@ def save_tax_rates(rows: Sequence[Mapping[str, Any]]) -> None:
             parsed.append(_rate(row))
         except (ValueError, ArithmeticError, billing.BillingError):
             raise TaxSettingsError(
-                _("Check the rate %(percent)s: a percent from 0 to 100 and dates YYYY-MM-DD.",
-                  percent=row.get("percent"))
-            ) from None  # fmt: skip
+                _(
+                    "Check the rate %(percent)s: a percent from 0 to 100 and dates YYYY-MM-DD.",
+                    percent=row.get("percent"),
+                )
+            ) from None
     for n, first in enumerate(parsed):
         for second in parsed[n + 1 :]:
             same_scope = first.product_types == second.product_types
             starts_before = (first.valid_from or date.min) <= (second.valid_to or date.max)
             ends_after = (first.valid_to or date.max) >= (second.valid_from or date.min)
             if same_scope and starts_before and ends_after:
-                raise TaxSettingsError(_("Two rates cover the same dates; close one before the other starts."))
-    runtime_settings.put("tax_rates", [
-        {"percent": str(rate.percent),
-         "valid_from": rate.valid_from.isoformat() if rate.valid_from else None,
-         "valid_to": rate.valid_to.isoformat() if rate.valid_to else None,
-         "product_types": sorted(rate.product_types), "name": rate.name}
-        for rate in parsed
-    ])  # fmt: skip
+                raise TaxSettingsError(
+                    _("Two rates cover the same dates; close one before the other starts.")
+                )
+    runtime_settings.put(
+        "tax_rates",
+        [
+            {
+                "percent": str(rate.percent),
+                "valid_from": rate.valid_from.isoformat() if rate.valid_from else None,
+                "valid_to": rate.valid_to.isoformat() if rate.valid_to else None,
+                "product_types": sorted(rate.product_types),
+                "name": rate.name,
+            }
+            for rate in parsed
+        ],
+    )
 
 
 def line_tax(
-    client: Client, *, tax_date: date, product_type: str | None = None, inclusive: bool = False,
+    client: Client,
+    *,
+    tax_date: date,
+    product_type: str | None = None,
+    inclusive: bool = False,
     product_id: int | None = None,
-) -> billing.LineTax:  # fmt: skip
+) -> billing.LineTax:
     """The tax of one line for ``client`` on ``tax_date``; plugins may decide first."""
     from portal.app_state import plugins
 
     context = billing.TaxContext(
-        tax_date=tax_date, product_type=product_type, tax_exempt=client.tax_exempt,
-        client=client.id, product=product_id, country=client.country,
-    )  # fmt: skip
+        tax_date=tax_date,
+        product_type=product_type,
+        tax_exempt=client.tax_exempt,
+        client=client.id,
+        product=product_id,
+        country=client.country,
+    )
 
     def override(ctx: billing.TaxContext) -> Decimal | None:
         return plugins().hook.resolve_tax_rate(context=ctx)

@@ -121,7 +121,8 @@ def thread_headers(ticket: Ticket) -> dict[str, str]:
     rows = db.session.execute(
         select(TicketMailId.message_id, TicketMailId.inbound)
         .where(TicketMailId.ticket_id == ticket.id)
-        .order_by(TicketMailId.created_at, TicketMailId.message_id)
+        # At the same instant a received message precedes our answer to it.
+        .order_by(TicketMailId.created_at, TicketMailId.inbound.desc(), TicketMailId.message_id)
     ).all()
     headers = {"X-Portal-Ticket": ticket.reference}
     if rows:

@@ -275,18 +275,29 @@ def open_ticket(
         targets = sla.start_clock(ticket, now)
         ticket.priority = TicketPriority(priority or targets.priority or TicketPriority.MEDIUM)
         if staff is None:
-            author = contact.full_name if contact else (
-                client.display_name if client else guest_name or guest_email
-            )  # fmt: skip
+            author = (
+                contact.full_name
+                if contact
+                else (client.display_name if client else guest_name or guest_email)
+            )
             email = contact.email if contact else (client.email if client else guest_email)
             kind = MessageKind.CLIENT
         else:
             author, email = "", ""
             kind = MessageKind.NOTE if internal else MessageKind.STAFF
         message = append_message(
-            ticket, kind, body.strip(), now, written, body_html=body_html, staff=staff,
-            author_name=author, author_email=email, source=source, uploads=uploads,
-        )  # fmt: skip
+            ticket,
+            kind,
+            body.strip(),
+            now,
+            written,
+            body_html=body_html,
+            staff=staff,
+            author_name=author,
+            author_email=email,
+            source=source,
+            uploads=uploads,
+        )
         _notes_for_refused(ticket, refused_uploads, now, written)
         if kind == MessageKind.STAFF:
             ticket.status = TicketStatus.ANSWERED
@@ -295,10 +306,12 @@ def open_ticket(
         record_assignment(ticket, staff, now)
         _record_mail_id(ticket, email_message_id, now)
         audit.record(
-            "ticket.create", "ticket", ticket.id,
+            "ticket.create",
+            "ticket",
+            ticket.id,
             after={"reference": ticket.reference, "subject": subject, **_snapshot(ticket)},
             client_id=ticket.client_id,
-        )  # fmt: skip
+        )
         if kind == MessageKind.STAFF:
             notify.staff_reply(ticket, message)
         elif kind == MessageKind.CLIENT:
@@ -329,18 +342,29 @@ def client_reply(
     _check_uploads(uploads)
     with _transaction() as written:
         message = append_message(
-            ticket, MessageKind.CLIENT, body.strip(), now, written, body_html=body_html,
-            author_name=author_name, author_email=author_email, source=source, uploads=uploads,
-        )  # fmt: skip
+            ticket,
+            MessageKind.CLIENT,
+            body.strip(),
+            now,
+            written,
+            body_html=body_html,
+            author_name=author_name,
+            author_email=author_email,
+            source=source,
+            uploads=uploads,
+        )
         _notes_for_refused(ticket, refused_uploads, now, written)
         before = ticket.status
         if before == TicketStatus.CLOSED:
             ticket.closed_at = None
             audit.record(
-                "ticket.reopen", "ticket", ticket.id,
-                before={"status": before.value}, after={"status": "customer_reply"},
+                "ticket.reopen",
+                "ticket",
+                ticket.id,
+                before={"status": before.value},
+                after={"status": "customer_reply"},
                 client_id=ticket.client_id,
-            )  # fmt: skip
+            )
         ticket.status = TicketStatus.CUSTOMER_REPLY
         ticket.last_reply_at = ticket.updated_at = now
         sla.awaiting_staff_since(ticket, now)
@@ -378,8 +402,14 @@ def staff_reply(
         elif before == TicketStatus.CLOSED:
             ticket.closed_at = None
         if before != status:
-            audit.record("ticket.update", "ticket", ticket.id, before={"status": before.value},
-                         after={"status": status.value}, client_id=ticket.client_id)  # fmt: skip
+            audit.record(
+                "ticket.update",
+                "ticket",
+                ticket.id,
+                before={"status": before.value},
+                after={"status": status.value},
+                client_id=ticket.client_id,
+            )
         notify.staff_reply(ticket, message)
         if status == TicketStatus.CLOSED:
             notify.closed(ticket)
@@ -467,8 +497,14 @@ def update_ticket(
         ticket.updated_at = now
         if {"department_id", "assigned_staff_id"} & changed_after.keys():
             record_assignment(ticket, staff, now)
-        audit.record("ticket.update", "ticket", ticket.id, before=changed_before,
-                     after=changed_after, client_id=ticket.client_id)  # fmt: skip
+        audit.record(
+            "ticket.update",
+            "ticket",
+            ticket.id,
+            before=changed_before,
+            after=changed_after,
+            client_id=ticket.client_id,
+        )
         if "status" in changed_after and notify_client:
             if ticket.status == TicketStatus.CLOSED:
                 notify.closed(ticket)
@@ -491,8 +527,14 @@ def close_by_client(ticket: Ticket, now: datetime | None = None) -> None:
         before = ticket.status
         ticket.status, ticket.closed_at, ticket.updated_at = TicketStatus.CLOSED, now, now
         ticket.response_due_at = None
-        audit.record("ticket.close", "ticket", ticket.id, before={"status": before.value},
-                     after={"status": "closed"}, client_id=ticket.client_id)  # fmt: skip
+        audit.record(
+            "ticket.close",
+            "ticket",
+            ticket.id,
+            before={"status": before.value},
+            after={"status": "closed"},
+            client_id=ticket.client_id,
+        )
 
 
 def rate(ticket: Ticket, score: int, comment: str = "", now: datetime | None = None) -> None:
@@ -503,9 +545,14 @@ def rate(ticket: Ticket, score: int, comment: str = "", now: datetime | None = N
         before = {"score": ticket.feedback_score, "comment": ticket.feedback_comment}
         ticket.feedback_score, ticket.feedback_comment = int(score), comment.strip()[:2000]
         ticket.feedback_at = now or clock().now()
-        audit.record("ticket.feedback", "ticket", ticket.id, before=before,
-                     after={"score": ticket.feedback_score, "comment": ticket.feedback_comment},
-                     client_id=ticket.client_id)  # fmt: skip
+        audit.record(
+            "ticket.feedback",
+            "ticket",
+            ticket.id,
+            before=before,
+            after={"score": ticket.feedback_score, "comment": ticket.feedback_comment},
+            client_id=ticket.client_id,
+        )
 
 
 def merge(target: Ticket, sources: Sequence[Ticket], staff: Staff) -> None:
@@ -522,22 +569,35 @@ def merge(target: Ticket, sources: Sequence[Ticket], staff: Staff) -> None:
         ids = [s.id for s in sources]
         for model in (TicketMessage, TicketAttachment, TicketMailId, TicketAssignment):
             db.session.execute(
-                update(model).where(model.ticket_id.in_(ids)).values(ticket_id=target.id)
+                update(model)
+                .where(model.ticket_id.in_(ids))
+                .values(ticket_id=target.id)
                 .execution_options(synchronize_session=False)
-            )  # fmt: skip
+            )
         _set_tags(target, [*target.tags, *(tag for s in sources for tag in s.tags)])
         target.cc = clean_cc([*target.cc, *(a for s in sources for a in s.cc)])
         for source in sources:
             source.status, source.merged_into_id = TicketStatus.CLOSED, target.id
             source.closed_at = source.closed_at or now
             source.response_due_at = None
-            audit.record("ticket.merge", "ticket", source.id, after={"into": target.reference},
-                         client_id=source.client_id)  # fmt: skip
+            audit.record(
+                "ticket.merge",
+                "ticket",
+                source.id,
+                after={"into": target.reference},
+                client_id=source.client_id,
+            )
         references = ", ".join(f"#{s.reference}" for s in sources)
         db.session.flush()
         db.session.expire(target, ["messages"])
-        append_message(target, MessageKind.NOTE, _("Merged tickets %(refs)s into this one.",
-                     refs=references), now, written, staff=staff)  # fmt: skip
+        append_message(
+            target,
+            MessageKind.NOTE,
+            _("Merged tickets %(refs)s into this one.", refs=references),
+            now,
+            written,
+            staff=staff,
+        )
         last = db.session.scalar(
             select(func.max(TicketMessage.created_at)).where(
                 TicketMessage.ticket_id == target.id, TicketMessage.kind == MessageKind.CLIENT
@@ -546,8 +606,13 @@ def merge(target: Ticket, sources: Sequence[Ticket], staff: Staff) -> None:
         if last is not None and (target.last_reply_at is None or last > target.last_reply_at):
             target.last_reply_at = last
         target.updated_at = now
-        audit.record("ticket.merge", "ticket", target.id, after={"merged": references},
-                     client_id=target.client_id)  # fmt: skip
+        audit.record(
+            "ticket.merge",
+            "ticket",
+            target.id,
+            after={"merged": references},
+            client_id=target.client_id,
+        )
 
 
 # --- queries ----------------------------------------------------------------------------------
@@ -589,8 +654,15 @@ def filter_query(stmt: Select[tuple[Ticket]], args: Mapping[str, str]) -> Select
     """Search by number or reference, client name, INN, e-mail or subject; filters by status,
     department, priority, assignee, tag and client."""
     query = (args.get("q") or "").strip()
-    if query:
-        bare = query.lstrip("#").upper()
+    bare = query.lstrip("#").upper()
+    if bare.isdigit():
+        # A number is a ticket id or the start of an INN, never a fragment of a name.
+        by_inn = select(Client.id).where(Client.inn.startswith(bare)) if len(bare) >= 4 else None
+        conditions = [Ticket.id == int(bare), Ticket.reference == bare]
+        if by_inn is not None:
+            conditions.append(Ticket.client_id.in_(by_inn))
+        stmt = stmt.where(or_(*conditions))
+    elif query:
         like = f"%{query}%"
         client_ids = select(Client.id).where(
             or_(
@@ -598,20 +670,18 @@ def filter_query(stmt: Select[tuple[Ticket]], args: Mapping[str, str]) -> Select
                 Client.company.ilike(like),
                 Client.first_name.ilike(like),
                 Client.last_name.ilike(like),
-                Client.inn.like(f"{query}%"),
             )
         )
         contact_clients = select(Contact.client_id).where(Contact.email.ilike(like))
-        conditions = [
-            Ticket.reference == bare,
-            Ticket.subject.ilike(like),
-            Ticket.guest_email.ilike(like),
-            Ticket.client_id.in_(client_ids),
-            Ticket.client_id.in_(contact_clients),
-        ]
-        if bare.isdigit():
-            conditions.append(Ticket.id == int(bare))
-        stmt = stmt.where(or_(*conditions))
+        stmt = stmt.where(
+            or_(
+                Ticket.reference == bare,
+                Ticket.subject.ilike(like),
+                Ticket.guest_email.ilike(like),
+                Ticket.client_id.in_(client_ids),
+                Ticket.client_id.in_(contact_clients),
+            )
+        )
     if args.get("status") in {s.value for s in TicketStatus}:
         stmt = stmt.where(Ticket.status == TicketStatus(args["status"]))
     if args.get("priority") in {p.value for p in TicketPriority}:
@@ -653,9 +723,11 @@ def _move_client_rows(source_id: int, target_id: int) -> None:
     """When staff merge two clients, the tickets and e-mails of one move to the other."""
     for model in (Ticket, OutboundMessage):
         db.session.execute(
-            update(model).where(model.client_id == source_id).values(client_id=target_id)
+            update(model)
+            .where(model.client_id == source_id)
+            .values(client_id=target_id)
             .execution_options(synchronize_session=False)
-        )  # fmt: skip
+        )
 
 
 if _move_client_rows not in clients.MERGE_MOVERS:

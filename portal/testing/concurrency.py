@@ -22,7 +22,9 @@ def _app(database_url: str, instance_path: str):  # type: ignore[no-untyped-def]
     )
 
 
-def issue_drafts(database_url: str, instance_path: str, invoice_ids: Sequence[int], day: str) -> list[str]:
+def issue_drafts(
+    database_url: str, instance_path: str, invoice_ids: Sequence[int], day: str
+) -> list[str]:
     """Issue the given drafts one by one; returns the numbers they got."""
     from portal.extensions import db
     from portal.models import Invoice

@@ -24,6 +24,13 @@ def money(amount: Decimal | None, currency: str = "RUB") -> str:
     return format_currency(round_money(amount, currency), currency, locale=str(get_locale()))
 
 
+def plain_number(value: Decimal | None) -> str:
+    """A stored price, rate or quantity as staff typed it: 4800.0000 -> "4800", 20 not 2E+1."""
+    if value is None:
+        return ""
+    return format(value.normalize(), "f")
+
+
 def short_date(value: date | datetime | None) -> str:
     if value is None:
         return ""
@@ -35,3 +42,4 @@ def short_date(value: date | datetime | None) -> str:
 def init_formatting(app: Flask) -> None:
     app.add_template_filter(money, "money")
     app.add_template_filter(short_date, "short_date")
+    app.add_template_filter(plain_number, "plain_number")

@@ -6,6 +6,7 @@ from portal.testing.factories import PASSWORD
 
 pytestmark = pytest.mark.e2e
 
+
 def test_client_signs_in_and_switches_to_russian(page, client_account) -> None:
     page.goto("/")
     assert page.url.endswith("/login?next=/")

@@ -10,11 +10,13 @@ from portal.services import currencies
 
 
 def test_rates_apply_from_their_date(app: Flask) -> None:
-    currencies.save_rates([
-        {"code": "usd", "rate": "92.5012", "since": "2026-01-01"},
-        {"code": "USD", "rate": "95", "since": "2026-06-01"},
-        {"code": "", "rate": "", "since": ""},
-    ])  # fmt: skip
+    currencies.save_rates(
+        [
+            {"code": "usd", "rate": "92.5012", "since": "2026-01-01"},
+            {"code": "USD", "rate": "95", "since": "2026-06-01"},
+            {"code": "", "rate": "", "since": ""},
+        ]
+    )
     assert currencies.enabled_currencies() == ["RUB", "USD"]
     assert currencies.exchange_rate("USD", date(2026, 5, 31)) == Decimal("92.5012")
     assert currencies.to_default(Decimal("10.00"), "USD", date(2026, 6, 1)) == Decimal("950.00")
@@ -40,8 +42,10 @@ def test_wrong_rows_are_explained(app: Flask, row: dict, message: str) -> None:
 
 
 def test_staff_edit_rates(staff_web) -> None:
-    staff_web.submit("/admin/billing/settings/currencies",
-                     {"code": ["EUR", ""], "rate": ["100.1", ""], "since": ["2026-01-01", ""]})  # fmt: skip
+    staff_web.submit(
+        "/admin/billing/settings/currencies",
+        {"code": ["EUR", ""], "rate": ["100.1", ""], "since": ["2026-01-01", ""]},
+    )
     assert currencies.exchange_rate("EUR", date(2026, 3, 1)) == Decimal("100.1")
     page = staff_web.get("/admin/billing/settings/currencies").get_data(as_text=True)
     assert 'value="EUR"' in page

@@ -27,12 +27,24 @@ def _lines(*amounts: str) -> list[tuple[billing.InvoiceLine, None]]:
 
 def test_draft_totals_equal_the_lines_and_nothing_is_numbered(app: Flask, client_account) -> None:
     lines = [
-        (billing.charge_line("Доступ на пользователя «Стандарт»", D("4560.00"), "RUB",
-                             quantity=5, period=HALF_YEAR,
-                             details=["Количество пользователей: 5 x Пользователь"]), None),
-        (billing.charge_line("Пакет лицензий 1С в аренду", D("12825.00"), "RUB",
-                             period=HALF_YEAR), None),
-    ]  # fmt: skip
+        (
+            billing.charge_line(
+                "Доступ на пользователя «Стандарт»",
+                D("4560.00"),
+                "RUB",
+                quantity=5,
+                period=HALF_YEAR,
+                details=["Количество пользователей: 5 x Пользователь"],
+            ),
+            None,
+        ),
+        (
+            billing.charge_line(
+                "Пакет лицензий 1С в аренду", D("12825.00"), "RUB", period=HALF_YEAR
+            ),
+            None,
+        ),
+    ]
     draft = invoices.create_draft(client_account, lines)
     db.session.commit()
     db.session.expire_all()
@@ -95,7 +107,8 @@ def test_concurrent_issues_get_distinct_consecutive_numbers(
     db.session.commit()
     ids = [draft.id for draft in drafts]
     db.session.remove()
-    batches = [(portal_database_url, str(tmp_path / f"i{n}"), ids[n::3], "2026-11-02")
-               for n in range(3)]  # fmt: skip
+    batches = [
+        (portal_database_url, str(tmp_path / f"i{n}"), ids[n::3], "2026-11-02") for n in range(3)
+    ]
     numbers = [number for batch in run_in_processes(issue_drafts, batches) for number in batch]
     assert sorted(numbers) == [f"2026-{n:06d}" for n in range(1, 13)]

@@ -54,7 +54,10 @@ def test_quote_shows_the_total_with_vat_22(shop, client_account) -> None:
     assert line.description == "Доступ на пользователя «Стандарт» (02.11.2026 - 01.05.2027)"
     assert line.details == ("Количество пользователей: 5 x Пользователь",)
     assert (quote.draft.subtotal, quote.draft.tax, quote.draft.total) == (
-        D("24000.00"), D("5280.00"), D("29280.00"))  # fmt: skip
+        D("24000.00"),
+        D("5280.00"),
+        D("29280.00"),
+    )
     client_account.tax_exempt = True
     exempt = orders.quote_cart(client_account, [users(shop, 5)], today=TODAY)
     assert exempt.draft.total == D("24000.00") and exempt.draft.tax == D("0.00")
@@ -74,11 +77,15 @@ def test_order_accept_creates_the_service_and_the_first_invoice(shop, client_acc
     service = db.session.scalar(select(Service))
     assert service.status is ServiceStatus.ACTIVE and service.client_id == client_account.id
     assert (service.registration_date, service.period_start, service.next_due_date) == (
-        date(2026, 11, 3), date(2026, 11, 3), date(2027, 5, 3))  # fmt: skip
+        date(2026, 11, 3),
+        date(2026, 11, 3),
+        date(2027, 5, 3),
+    )
     assert service.anchor_day == 3 and service.cycle == "semi_annual"
     assert service.recurring_amount == D("24000.00")
     assert [(o.option.name, o.quantity) for o in service.options] == [
-        ("Количество пользователей", 5)]  # fmt: skip
+        ("Количество пользователей", 5)
+    ]
     invoice = db.session.get(Invoice, order.invoice_id)
     assert invoice.status is InvoiceStatus.UNPAID and invoice.number
     assert invoice.total == D("29280.00") and invoice.tax == D("5280.00")
@@ -120,8 +127,9 @@ def test_a_client_never_orders_a_product_twice(shop, client_account) -> None:
 
 
 def test_a_terminated_service_is_reopened_by_a_new_order(shop, client_account) -> None:
-    orders.accept_order(orders.place_order(client_account, [users(shop, 5)], today=TODAY),
-                        today=TODAY)  # fmt: skip
+    orders.accept_order(
+        orders.place_order(client_account, [users(shop, 5)], today=TODAY), today=TODAY
+    )
     service = db.session.scalar(select(Service))
     service.status = ServiceStatus.TERMINATED
     db.session.commit()
@@ -177,18 +185,29 @@ def test_cancelling_gives_the_promo_use_back(shop, client_account) -> None:
 
 def test_recurring_fixed_promo_limited_to_a_product_and_cycle(shop, client_account) -> None:
     disk_product = shop[demo.DISK_PRODUCT]
-    db.session.add(PromoCode(code="DISK100", kind=PromoCodeKind.FIXED, value=D("100.00"),
-                             currency="RUB", product_ids=[disk_product.id], cycles=["semi_annual"],
-                             recurring=True, valid_to=date(2026, 12, 31),
-                             created_at=orders.clock().now()))  # fmt: skip
+    db.session.add(
+        PromoCode(
+            code="DISK100",
+            kind=PromoCodeKind.FIXED,
+            value=D("100.00"),
+            currency="RUB",
+            product_ids=[disk_product.id],
+            cycles=["semi_annual"],
+            recurring=True,
+            valid_to=date(2026, 12, 31),
+            created_at=orders.clock().now(),
+        )
+    )
     db.session.commit()
     wrong = orders.quote_cart(client_account, [users(shop, 1)], today=TODAY, promo_code="DISK100")
     assert "does not apply" in wrong.promo_error
-    expired = orders.quote_cart(client_account, [disk(shop, 3)], today=date(2027, 1, 1),
-                                promo_code="DISK100")  # fmt: skip
+    expired = orders.quote_cart(
+        client_account, [disk(shop, 3)], today=date(2027, 1, 1), promo_code="DISK100"
+    )
     assert "expired on 31.12.2026" in expired.promo_error
-    order = orders.place_order(client_account, [disk(shop, 3), users(shop, 1)], today=TODAY,
-                               promo_code="DISK100")  # fmt: skip
+    order = orders.place_order(
+        client_account, [disk(shop, 3), users(shop, 1)], today=TODAY, promo_code="DISK100"
+    )
     orders.accept_order(order, today=TODAY)
     disk_service = db.session.scalar(select(Service).where(Service.product_id == disk_product.id))
     assert disk_service.recurring_amount == D("980.00")  # 3 x 360.00 - 100.00, every renewal
@@ -198,17 +217,21 @@ def test_recurring_fixed_promo_limited_to_a_product_and_cycle(shop, client_accou
 
 def test_a_second_product_is_co_termed_with_the_running_service(shop, client_account) -> None:
     client_account.tax_exempt = True
-    orders.accept_order(orders.place_order(client_account, [users(shop, 5)],
-                                           today=date(2019, 2, 1)), today=date(2019, 2, 1))
+    orders.accept_order(
+        orders.place_order(client_account, [users(shop, 5)], today=date(2019, 2, 1)),
+        today=date(2019, 2, 1),
+    )
     order = orders.place_order(client_account, [disk(shop, 3)], today=date(2019, 2, 8))
     assert order.total == D("1038.23")  # 3 x 360.00 x 174 / 181, as docs/billing.md
     orders.accept_order(order, today=date(2019, 2, 8))
     invoice = db.session.get(Invoice, order.invoice_id)
     assert invoice.lines[0].description == (
-        "Пакет дискового пространства 5ГБ (08.02.2019 - 31.07.2019)")
+        "Пакет дискового пространства 5ГБ (08.02.2019 - 31.07.2019)"
+    )
     assert invoice.total == D("1038.23")
     disk_service = db.session.scalar(
-        select(Service).where(Service.product_id == shop[demo.DISK_PRODUCT].id))
+        select(Service).where(Service.product_id == shop[demo.DISK_PRODUCT].id)
+    )
     assert disk_service.next_due_date == date(2019, 8, 1) and disk_service.anchor_day == 1
     assert disk_service.recurring_amount == D("1080.00")
 
@@ -222,17 +245,27 @@ def test_billing_day_aligns_the_first_period(shop, client_account) -> None:
     orders.accept_order(order, today=date(2019, 1, 15))
     service = db.session.scalar(select(Service))
     assert (service.period_start, service.next_due_date, service.anchor_day) == (
-        date(2019, 1, 15), date(2019, 2, 1), 1)  # fmt: skip
+        date(2019, 1, 15),
+        date(2019, 2, 1),
+        1,
+    )
     invoice = db.session.get(Invoice, order.invoice_id)
     assert invoice.lines[0].description.endswith("(15.01.2019 - 31.01.2019)")
 
 
-def test_staff_order_with_price_override_setup_fee_and_no_invoice(shop, client_account,
-                                                                  staff_member) -> None:  # fmt: skip
+def test_staff_order_with_price_override_setup_fee_and_no_invoice(
+    shop, client_account, staff_member
+) -> None:
     pbx = shop[demo.PBX_DEPARTMENT]
     item = CartItem(pbx.id, "monthly", price_override=D("1500.00"))
-    order = orders.place_order(client_account, [item], today=TODAY, source=OrderSource.STAFF,
-                               staff_id=staff_member.id, generate_invoice=False)  # fmt: skip
+    order = orders.place_order(
+        client_account,
+        [item],
+        today=TODAY,
+        source=OrderSource.STAFF,
+        staff_id=staff_member.id,
+        generate_invoice=False,
+    )
     assert order.items[0].price_override == D("1500.00")
     assert order.subtotal == D("2000.00")  # 1500.00 + the 500.00 setup fee
     orders.accept_order(order, today=TODAY)

@@ -27,9 +27,13 @@ def _issued(client, amount: str, kind: InvoiceKind = InvoiceKind.INVOICE):
 
 def _pay(client, amount: str, reference: str, *targets):
     return payments.record_payment(
-        client, amount=D(amount), method="bank", reference=reference, payment_date=TODAY,
+        client,
+        amount=D(amount),
+        method="bank",
+        reference=reference,
+        payment_date=TODAY,
         invoices=list(targets),
-    )  # fmt: skip
+    )
 
 
 def test_partial_then_final_payment(app: Flask, client_account) -> None:
@@ -70,8 +74,10 @@ def test_mass_payment_settles_several_invoices_in_order(app: Flask, client_accou
     a, b, c = (_issued(client_account, amount) for amount in ("100.00", "200.00", "300.00"))
     _pay(client_account, "450.00", "п/п 30", a, b, c)
     assert (a.status, b.status, c.status) == (
-        InvoiceStatus.PAID, InvoiceStatus.PAID, InvoiceStatus.PARTIALLY_PAID,
-    )  # fmt: skip
+        InvoiceStatus.PAID,
+        InvoiceStatus.PAID,
+        InvoiceStatus.PARTIALLY_PAID,
+    )
     assert c.balance == D("150.00")
 
 
@@ -109,8 +115,9 @@ def test_wrong_payments_are_refused_with_reasons(app: Flask, client_account, clo
     with pytest.raises(billing.BillingError):
         _pay(client_account, "1.001", "x3", invoice)
     with pytest.raises(billing.FloatNotAllowed):
-        payments.record_payment(client_account, amount=0.1, method="bank", reference="x4",
-                                payment_date=TODAY)  # type: ignore[arg-type]  # fmt: skip
+        payments.record_payment(
+            client_account, amount=0.1, method="bank", reference="x4", payment_date=TODAY
+        )  # type: ignore[arg-type]
     _pay(client_account, "100.00", "x5", invoice)
     with pytest.raises(payments.PaymentError, match="not awaiting payment"):
         _pay(client_account, "100.00", "x6", invoice)

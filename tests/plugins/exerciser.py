@@ -67,13 +67,13 @@ class ExerciserGateway(PaymentGateway):
     name = "exerciser"
     label = "Exerciser pay"
 
-    def instructions(self, invoice) -> Markup:  # noqa: ANN001
+    def instructions(self, invoice) -> Markup:
         return Markup("<p id='exerciser-pay'>Pay %s with the exerciser</p>") % invoice.number
 
-    def start_payment(self, invoice) -> str:  # noqa: ANN001
+    def start_payment(self, invoice) -> str:
         return f"https://pay.example/{invoice.number}"
 
-    def handle_callback(self, form, headers) -> CallbackResult:  # noqa: ANN001
+    def handle_callback(self, form, headers) -> CallbackResult:
         from portal.extensions import db
         from portal.models import Client, Invoice
         from portal.services.payments import record_payment
@@ -83,8 +83,12 @@ class ExerciserGateway(PaymentGateway):
         invoice = db.session.get(Invoice, int(form["invoice"]))
         client = db.session.get(Client, invoice.client_id)
         payment = record_payment(
-            client, amount=Decimal(form["amount"]), method=self.name,
-            reference=form["transaction"], payment_date=invoice.issue_date, invoices=[invoice],
+            client,
+            amount=Decimal(form["amount"]),
+            method=self.name,
+            reference=form["transaction"],
+            payment_date=invoice.issue_date,
+            invoices=[invoice],
         )  # a repeated callback finds the payment by its reference and changes nothing
         return CallbackResult("OK", 200, payment.id)
 
@@ -95,6 +99,6 @@ def register_payment_gateways() -> list[PaymentGateway]:
 
 
 @hookimpl
-def resolve_tax_rate(context) -> Decimal | None:  # noqa: ANN001
+def resolve_tax_rate(context) -> Decimal | None:
     """Books are VAT-free in this test plugin; everything else is left to the portal."""
     return Decimal(0) if context.product_type == "book" else None

@@ -16,13 +16,21 @@ from portal.models import Invoice, InvoiceStatus, Payment
 from portal.services import payments, runtime_settings
 
 COMPANY = {
-    "name": "ООО «Облако»", "inn": "7707083893", "kpp": "773601001",
-    "address": "Москва, ул. Вавилова, 19", "bank_name": "ПАО Сбербанк",
-    "bank_bic": "044525225", "bank_account": "40702810303800006047",
-    "bank_corr_account": "30101810400000000225", "signatory": "Иванов И. И.",
-    "accountant": "Петрова П. П.", "phone": "", "email": "",
-    "invoice_number_format": "{year}-{number:06d}", "invoice_due_days": "10",
-}  # fmt: skip
+    "name": "ООО «Облако»",
+    "inn": "7707083893",
+    "kpp": "773601001",
+    "address": "Москва, ул. Вавилова, 19",
+    "bank_name": "ПАО Сбербанк",
+    "bank_bic": "044525225",
+    "bank_account": "40702810303800006047",
+    "bank_corr_account": "30101810400000000225",
+    "signatory": "Иванов И. И.",
+    "accountant": "Петрова П. П.",
+    "phone": "",
+    "email": "",
+    "invoice_number_format": "{year}-{number:06d}",
+    "invoice_due_days": "10",
+}
 
 
 def _draft(staff_web, client_account) -> int:
@@ -42,8 +50,15 @@ def test_draft_issue_send_pdf_and_pay(app: Flask, staff_web, client_account, mai
     db.session.commit()
     invoice_id = _draft(staff_web, client_account)
     url = f"/admin/billing/invoices/{invoice_id}"
-    _add(staff_web, invoice_id, description="Доступ на пользователя «Стандарт»", quantity="5",
-         unit_price="4560.00", period_start="2019-02-01", period_end="2019-07-31")  # fmt: skip
+    _add(
+        staff_web,
+        invoice_id,
+        description="Доступ на пользователя «Стандарт»",
+        quantity="5",
+        unit_price="4560.00",
+        period_start="2019-02-01",
+        period_end="2019-07-31",
+    )
     _add(staff_web, invoice_id, description="Пакет лицензий 1С в аренду", unit_price="12825.00")
     _add(staff_web, invoice_id, description="БИТ:Отель 8. ПРОФ", unit_price="13380.00")
     _add(staff_web, invoice_id, description="Промо-код: Скидка 5%", unit_price="-669.00")
@@ -60,27 +75,44 @@ def test_draft_issue_send_pdf_and_pay(app: Flask, staff_web, client_account, mai
     assert report.sent == 1
     message = mailbox[0]
     assert message["To"] == client_account.email and "2026-000001" in message["Subject"]
-    pdf = next(part for part in message.iter_attachments()
-               if part.get_content_type() == "application/pdf")  # fmt: skip
+    pdf = next(
+        part for part in message.iter_attachments() if part.get_content_type() == "application/pdf"
+    )
     text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.get_content())).pages)
     assert "ООО «Ромашка»" in text and "2026-000001" in text and "48 336,00" in text
     assert "Сорок восемь тысяч триста тридцать шесть рублей 00 копеек" in text
     assert "ООО «Облако»" in text and "40702810303800006047" in text
 
-    staff_web.submit(f"{url}/payments", {"amount": "40000.00", "payment_date": "2026-11-02",
-                                         "method": "bank", "reference": "п/п 101"},
-                     form_page=url)  # fmt: skip
+    staff_web.submit(
+        f"{url}/payments",
+        {
+            "amount": "40000.00",
+            "payment_date": "2026-11-02",
+            "method": "bank",
+            "reference": "п/п 101",
+        },
+        form_page=url,
+    )
     db.session.refresh(invoice)
     assert invoice.status is InvoiceStatus.PARTIALLY_PAID
-    staff_web.submit(f"{url}/payments", {"amount": "9000.00", "payment_date": "2026-11-03",
-                                         "method": "bank", "reference": "п/п 102"},
-                     form_page=url)  # fmt: skip
+    staff_web.submit(
+        f"{url}/payments",
+        {
+            "amount": "9000.00",
+            "payment_date": "2026-11-03",
+            "method": "bank",
+            "reference": "п/п 102",
+        },
+        form_page=url,
+    )
     db.session.refresh(invoice)
     assert invoice.status is InvoiceStatus.PAID
     assert payments.credit_balance(client_account.id, "RUB") == Decimal("664.00")
 
-    statement = staff_web.get(f"/admin/billing/clients/{client_account.id}/statement"
-                              "?date_from=2026-01-01&date_to=2026-12-31").get_data(as_text=True)  # fmt: skip
+    statement = staff_web.get(
+        f"/admin/billing/clients/{client_account.id}/statement"
+        "?date_from=2026-01-01&date_to=2026-12-31"
+    ).get_data(as_text=True)
     assert "п/п 101" in statement and "2026-000001" in statement
     closing = re.search(r'id="closing">([^<]+)<', statement).group(1)
     assert closing.startswith("-") and closing.endswith("664.00"), closing  # we owe the client
@@ -89,12 +121,16 @@ def test_draft_issue_send_pdf_and_pay(app: Flask, staff_web, client_account, mai
 def test_wrong_line_input_is_explained_and_nothing_changes(staff_web, client_account) -> None:
     invoice_id = _draft(staff_web, client_account)
     url = f"/admin/billing/invoices/{invoice_id}"
-    staff_web.submit(f"{url}/lines", {"description": "X", "quantity": "1", "unit_price": "1.00001"},
-                     form_page=url)  # fmt: skip
+    staff_web.submit(
+        f"{url}/lines",
+        {"description": "X", "quantity": "1", "unit_price": "1.00001"},
+        form_page=url,
+    )
     page = staff_web.get(url).get_data(as_text=True)
     assert "more than 4 decimal places" in page or "decimal places" in page
-    staff_web.submit(f"{url}/lines", {"description": "X", "quantity": "1", "unit_price": "abc"},
-                     form_page=url)  # fmt: skip
+    staff_web.submit(
+        f"{url}/lines", {"description": "X", "quantity": "1", "unit_price": "abc"}, form_page=url
+    )
     assert "Unit price" in staff_web.get(url).get_data(as_text=True)
     assert db.session.get(Invoice, invoice_id).lines == []
     issue = staff_web.submit(f"{url}/issue", {}, form_page=url, follow_redirects=True)
@@ -110,14 +146,25 @@ def test_refund_and_mass_payment(staff_web, client_account, clock) -> None:
         staff_web.submit(f"{url}/issue", {}, form_page=url)
         ids.append(invoice_id)
     mass = f"/admin/billing/clients/{client_account.id}/mass-payment"
-    response = staff_web.submit(mass, {"amount": "350.00", "payment_date": "2026-11-02",
-                                       "method": "bank", "reference": "п/п 7", "invoices": ids})  # fmt: skip
+    response = staff_web.submit(
+        mass,
+        {
+            "amount": "350.00",
+            "payment_date": "2026-11-02",
+            "method": "bank",
+            "reference": "п/п 7",
+            "invoices": ids,
+        },
+    )
     assert response.status_code == 302
     assert [db.session.get(Invoice, i).status for i in ids] == [InvoiceStatus.PAID] * 2
     assert payments.credit_balance(client_account.id, "RUB") == Decimal("50.00")
     payment = db.session.scalar(select(Payment))
-    staff_web.submit(f"/admin/billing/payments/{payment.id}/refund",
-                     {"amount": "200.00", "to_credit": "y"}, form_page="/admin/billing/payments")  # fmt: skip
+    staff_web.submit(
+        f"/admin/billing/payments/{payment.id}/refund",
+        {"amount": "200.00", "to_credit": "y"},
+        form_page="/admin/billing/payments",
+    )
     assert db.session.get(Invoice, ids[1]).status is InvoiceStatus.REFUNDED
     assert payments.credit_balance(client_account.id, "RUB") == Decimal("250.00")
 

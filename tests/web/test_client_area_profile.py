@@ -10,8 +10,13 @@ from portal.models import AuditEntry, Contact
 from portal.services import runtime_settings
 from portal.testing.factories import PASSWORD, make_client
 
-PROFILE = {"first_name": "Иван", "last_name": "Петров", "company": "ООО «Ромашка»",
-           "phone": "+7 912 000-00-00", "city": "Казань"}  # fmt: skip
+PROFILE = {
+    "first_name": "Иван",
+    "last_name": "Петров",
+    "company": "ООО «Ромашка»",
+    "phone": "+7 912 000-00-00",
+    "city": "Казань",
+}
 
 
 def test_client_edits_allowed_fields_only(client_web, client_account) -> None:
@@ -62,29 +67,53 @@ def test_email_link_of_another_client_does_nothing(app: Flask, client_web, clock
 
 def test_email_already_used_is_refused(client_web, clock) -> None:
     other = make_client(clock)
-    page = client_web.submit("/profile/email", {"email": other.email.upper()},
-                             form_page="/profile", follow_redirects=True)  # fmt: skip
+    page = client_web.submit(
+        "/profile/email",
+        {"email": other.email.upper()},
+        form_page="/profile",
+        follow_redirects=True,
+    )
     assert "Another account already uses this e-mail." in page.get_data(as_text=True)
 
 
 def test_password_change(app: Flask, client_web, client_account) -> None:
     elsewhere = app.test_client()
     elsewhere.sign_in_client(client_account.email)
-    wrong = client_web.submit("/profile/password", {"current_password": "nope",
-        "password": "a new long password", "confirm": "a new long password"},
-        form_page="/profile", follow_redirects=True)  # fmt: skip
+    wrong = client_web.submit(
+        "/profile/password",
+        {
+            "current_password": "nope",
+            "password": "a new long password",
+            "confirm": "a new long password",
+        },
+        form_page="/profile",
+        follow_redirects=True,
+    )
     assert "The current password is wrong." in wrong.get_data(as_text=True)
-    client_web.submit("/profile/password", {"current_password": PASSWORD,
-        "password": "a new long password", "confirm": "a new long password"},
-        form_page="/profile")  # fmt: skip
+    client_web.submit(
+        "/profile/password",
+        {
+            "current_password": PASSWORD,
+            "password": "a new long password",
+            "confirm": "a new long password",
+        },
+        form_page="/profile",
+    )
     assert client_web.get("/profile").status_code == 200  # still signed in here
     assert elsewhere.get("/profile").status_code == 302  # signed out elsewhere
     app.test_client().sign_in_client(client_account.email, "a new long password")
 
 
 def test_contacts_are_scoped_to_the_client(app: Flask, client_web, client_account, clock) -> None:
-    client_web.submit("/contacts", {"first_name": "Ольга", "email": "buh@romashka.example",
-                                    "roles": ["billing"], "receives": ["invoices"]})  # fmt: skip
+    client_web.submit(
+        "/contacts",
+        {
+            "first_name": "Ольга",
+            "email": "buh@romashka.example",
+            "roles": ["billing"],
+            "receives": ["invoices"],
+        },
+    )
     contact = db.session.scalar(select(Contact))
     assert contact.client_id == client_account.id and contact.roles == ["billing"]
     db.session.refresh(client_account)
@@ -106,6 +135,7 @@ def test_staff_set_the_editable_fields_in_settings(staff_web) -> None:
     assert runtime_settings.get("client_editable_fields") == ["phone", "city"]
     entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "setting.update"))
     assert entry.after == {"client_editable_fields": ["phone", "city"]}
-    assert "not a valid choice" in staff_web.submit(url, {"editable": ["inn"]}).get_data(
-        as_text=True
-    ).lower()
+    assert (
+        "not a valid choice"
+        in staff_web.submit(url, {"editable": ["inn"]}).get_data(as_text=True).lower()
+    )

@@ -17,14 +17,18 @@ TODAY = date(2026, 11, 2)
 
 
 def _issued(client, amount: str = "860.00") -> Invoice:
-    draft = invoices.create_draft(client, [(billing.charge_line("Диск 5 ГБ", Decimal(amount), "RUB"), None)])
+    draft = invoices.create_draft(
+        client, [(billing.charge_line("Диск 5 ГБ", Decimal(amount), "RUB"), None)]
+    )
     db.session.commit()
     return invoices.issue_invoice(draft, today=TODAY)
 
 
 def test_client_sees_own_invoices_and_pays_from_credit(client_web, client_account) -> None:
     invoice = _issued(client_account)
-    draft = invoices.create_draft(client_account, [(billing.charge_line("Черновик", Decimal("1.00"), "RUB"), None)])
+    draft = invoices.create_draft(
+        client_account, [(billing.charge_line("Черновик", Decimal("1.00"), "RUB"), None)]
+    )
     db.session.commit()
     page = client_web.get("/invoices").get_data(as_text=True)
     assert invoice.number in page and "Черновик" not in page
@@ -36,8 +40,9 @@ def test_client_sees_own_invoices_and_pays_from_credit(client_web, client_accoun
     assert 'id="pay-from-credit"' not in view  # no credit yet
     payments.add_credit(client_account, Decimal("1000.00"), payments.CreditReason.MANUAL)
     db.session.commit()
-    client_web.submit(f"/invoices/{invoice.id}/pay-from-credit", {},
-                      form_page=f"/invoices/{invoice.id}")  # fmt: skip
+    client_web.submit(
+        f"/invoices/{invoice.id}/pay-from-credit", {}, form_page=f"/invoices/{invoice.id}"
+    )
     db.session.refresh(invoice)
     assert invoice.status is InvoiceStatus.PAID
     assert "140.00" in client_web.get("/transactions").get_data(as_text=True).replace(",", ".")
@@ -104,8 +109,9 @@ def test_gateways_show_and_a_repeated_callback_pays_once(make_app, client_accoun
         forged = web.post("/gateways/exerciser/callback", data=data)
         assert forged.status_code == 403
         for _ in range(2):
-            ok = web.post("/gateways/exerciser/callback", data=data,
-                          headers={"X-Exerciser-Secret": "s3cret"})  # fmt: skip
+            ok = web.post(
+                "/gateways/exerciser/callback", data=data, headers={"X-Exerciser-Secret": "s3cret"}
+            )
             assert ok.get_data(as_text=True) == "OK"
         assert db.session.scalar(select(func.count(Payment.id))) == 1
         db.session.refresh(invoice)
@@ -119,13 +125,28 @@ def test_acts_of_paid_invoices_are_in_documents(client_web, client_account) -> N
     from pypdf import PdfReader
 
     period = billing.Period(date(2026, 11, 1), date(2026, 12, 1))
-    draft = invoices.create_draft(client_account, [(billing.charge_line(
-        "Доступ на пользователя «Стандарт»", Decimal("800.00"), "RUB", period=period), None)])
+    draft = invoices.create_draft(
+        client_account,
+        [
+            (
+                billing.charge_line(
+                    "Доступ на пользователя «Стандарт»", Decimal("800.00"), "RUB", period=period
+                ),
+                None,
+            )
+        ],
+    )
     db.session.commit()
     invoice = invoices.issue_invoice(draft, today=TODAY)
     assert client_web.get(f"/documents/{invoice.id}/act.pdf").status_code == 404  # unpaid
-    payments.record_payment(client_account, amount=Decimal("800.00"), method="bank",
-                            reference="п/п 9", payment_date=TODAY, invoices=[invoice])
+    payments.record_payment(
+        client_account,
+        amount=Decimal("800.00"),
+        method="bank",
+        reference="п/п 9",
+        payment_date=TODAY,
+        invoices=[invoice],
+    )
     assert invoice.number in client_web.get("/documents").get_data(as_text=True)
     pdf = client_web.get(f"/documents/{invoice.id}/act.pdf")
     text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.data)).pages)

@@ -14,7 +14,7 @@ from portal.models import Client, ClientGroup, Contact, Note
 def counted():
     statements: list[str] = []
 
-    def before(conn, cursor, statement, parameters, context, executemany):  # noqa: ANN001
+    def before(conn, cursor, statement, parameters, context, executemany):
         statements.append(statement)
 
     event.listen(db.engine, "before_cursor_execute", before)
@@ -28,12 +28,18 @@ def _add_clients(start: int, count: int, staff_id: int, group_id: int) -> None:
     now = datetime(2026, 1, 1, tzinfo=UTC)
     rows = [
         {
-            "email": f"bulk{n}@example.com", "first_name": f"Клиент{n}", "last_name": "",
-            "company": f"ООО Компания {n}", "password_hash": "x", "session_token": f"t{n}",
-            "created_at": now, "manager_id": staff_id, "group_id": group_id,
+            "email": f"bulk{n}@example.com",
+            "first_name": f"Клиент{n}",
+            "last_name": "",
+            "company": f"ООО Компания {n}",
+            "password_hash": "x",
+            "session_token": f"t{n}",
+            "created_at": now,
+            "manager_id": staff_id,
+            "group_id": group_id,
         }
         for n in range(start, start + count)
-    ]  # fmt: skip
+    ]
     db.session.execute(sa.insert(Client), rows)
     db.session.commit()
 
@@ -62,19 +68,39 @@ def test_query_counts_do_not_grow_with_the_data(staff_web, staff_member, clock) 
     _add_clients(0, 10, staff_member.id, group.id)
     first = db.session.scalar(sa.select(Client.id).order_by(Client.id))
     for n in range(3):
-        db.session.add(Contact(client_id=first, first_name=f"К{n}", email=f"c{n}@x.example",
-                               created_at=clock.now()))  # fmt: skip
-        db.session.add(Note(client_id=first, body=f"n{n}", important=True,
-                            author_id=staff_member.id, created_at=clock.now()))  # fmt: skip
+        db.session.add(
+            Contact(
+                client_id=first, first_name=f"К{n}", email=f"c{n}@x.example", created_at=clock.now()
+            )
+        )
+        db.session.add(
+            Note(
+                client_id=first,
+                body=f"n{n}",
+                important=True,
+                author_id=staff_member.id,
+                created_at=clock.now(),
+            )
+        )
     db.session.commit()
     small = _pages(staff_web, first)
 
     _add_clients(10, 9_990, staff_member.id, group.id)
     for n in range(3, 40):
-        db.session.add(Contact(client_id=first, first_name=f"К{n}", email=f"c{n}@x.example",
-                               created_at=clock.now()))  # fmt: skip
-        db.session.add(Note(client_id=first, body=f"n{n}", important=True,
-                            author_id=staff_member.id, created_at=clock.now()))  # fmt: skip
+        db.session.add(
+            Contact(
+                client_id=first, first_name=f"К{n}", email=f"c{n}@x.example", created_at=clock.now()
+            )
+        )
+        db.session.add(
+            Note(
+                client_id=first,
+                body=f"n{n}",
+                important=True,
+                author_id=staff_member.id,
+                created_at=clock.now(),
+            )
+        )
     db.session.commit()
     assert db.session.scalar(sa.select(sa.func.count(Client.id))) == 10_000
     large = _pages(staff_web, first)

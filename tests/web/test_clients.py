@@ -47,7 +47,9 @@ NEW = {
 
 
 def _errors(page: str) -> list[str]:
-    return [html.unescape(e) for e in re.findall(r'class="invalid-feedback d-block">([^<]+)<', page)]
+    return [
+        html.unescape(e) for e in re.findall(r'class="invalid-feedback d-block">([^<]+)<', page)
+    ]
 
 
 def test_staff_create_a_company_client(staff_web, app: Flask) -> None:
@@ -91,7 +93,10 @@ def test_duplicate_warning_then_create_anyway(staff_web, clock) -> None:
     page = staff_web.submit("/admin/clients/new", {**NEW, "email": "other@sber.example"})
     text = page.get_data(as_text=True)
     assert 'id="duplicates"' in text and f"#{existing.id}" in text and "same phone" in text
-    assert db.session.scalar(select(func.count(Client.id)).where(Client.company == NEW["company"])) == 0
+    assert (
+        db.session.scalar(select(func.count(Client.id)).where(Client.company == NEW["company"]))
+        == 0
+    )
     again = staff_web.submit(
         "/admin/clients/new", {**NEW, "email": "other@sber.example", "create_anyway": "y"}
     )
@@ -109,11 +114,24 @@ def test_email_is_unique_case_insensitively(staff_web, client_account) -> None:
 def _profile(client: Client, **changes: object) -> dict:
     data = {
         key: getattr(client, key)
-        for key in ("first_name", "last_name", "company", "email", "phone", "country", "currency",
-                    "inn", "kpp")
+        for key in (
+            "first_name",
+            "last_name",
+            "company",
+            "email",
+            "phone",
+            "country",
+            "currency",
+            "inn",
+            "kpp",
+        )
     }
-    data.update(language="en", status=client.status.value, rating=client.rating.value,
-                legal_type=client.legal_type.value)
+    data.update(
+        language="en",
+        status=client.status.value,
+        rating=client.rating.value,
+        legal_type=client.legal_type.value,
+    )
     data.update(changes)
     return {k: ("" if v is None else v) for k, v in data.items()}
 
@@ -148,13 +166,17 @@ def test_legal_type_cannot_change_once_invoiced(
 def test_close_keeps_history_and_blocks_sign_in(app: Flask, staff_web, client_account) -> None:
     visitor = app.test_client()
     visitor.sign_in_client(client_account.email)
-    staff_web.submit(f"/admin/clients/{client_account.id}/close", {},
-                     form_page=f"/admin/clients/{client_account.id}")  # fmt: skip
+    staff_web.submit(
+        f"/admin/clients/{client_account.id}/close",
+        {},
+        form_page=f"/admin/clients/{client_account.id}",
+    )
     db.session.refresh(client_account)
     assert client_account.status is ClientStatus.CLOSED and client_account.closed_at is not None
     assert visitor.get("/").status_code == 302
-    again = app.test_client().submit("/login", {"email": client_account.email,
-                                                "password": "correct horse battery"})
+    again = app.test_client().submit(
+        "/login", {"email": client_account.email, "password": "correct horse battery"}
+    )
     assert again.status_code == 200
 
 
@@ -187,27 +209,37 @@ def test_merge_moves_everything_and_is_audited(staff_web, clock, staff_member) -
     field = CustomField(name="Код контрагента", type=FieldType.TEXT)
     db.session.add(field)
     db.session.flush()
-    db.session.add_all([
-        Contact(client_id=source_id, first_name="Бухгалтер", email="buh@dubl.example",
-                created_at=clock.now()),
-        Note(client_id=source_id, body="старая заметка", created_at=clock.now()),
-        TodoItem(title="перезвонить", client_id=source_id, created_at=clock.now()),
-        CustomFieldValue(client_id=source_id, field_id=field.id, value="00-123"),
-    ])  # fmt: skip
+    db.session.add_all(
+        [
+            Contact(
+                client_id=source_id,
+                first_name="Бухгалтер",
+                email="buh@dubl.example",
+                created_at=clock.now(),
+            ),
+            Note(client_id=source_id, body="старая заметка", created_at=clock.now()),
+            TodoItem(title="перезвонить", client_id=source_id, created_at=clock.now()),
+            CustomFieldValue(client_id=source_id, field_id=field.id, value="00-123"),
+        ]
+    )
     db.session.commit()
     moved_ids = []
     client_service.MERGE_MOVERS.append(lambda s, t: moved_ids.append((s, t)))
     try:
         url = f"/admin/clients/{target_id}"
-        response = staff_web.submit(f"{url}/merge", {"source_id": source_id, "confirm": "y"},
-                                    form_page=url)  # fmt: skip
+        response = staff_web.submit(
+            f"{url}/merge", {"source_id": source_id, "confirm": "y"}, form_page=url
+        )
     finally:
         client_service.MERGE_MOVERS.pop()
     assert response.status_code == 302
     db.session.expire_all()
     assert db.session.get(Client, source_id) is None
     assert moved_ids == [(source_id, target_id)]
-    assert db.session.scalar(select(Contact.client_id).where(Contact.email == "buh@dubl.example")) == target_id
+    assert (
+        db.session.scalar(select(Contact.client_id).where(Contact.email == "buh@dubl.example"))
+        == target_id
+    )
     assert db.session.scalar(select(TodoItem.client_id)) == target_id
     assert client_service.custom_values(target_id) == {field.id: "00-123"}
     bodies = set(db.session.scalars(select(Note.body).where(Note.client_id == target_id)))
@@ -220,8 +252,12 @@ def test_merge_moves_everything_and_is_audited(staff_web, clock, staff_member) -
 
 def test_merge_into_itself_is_refused(staff_web, client_account) -> None:
     url = f"/admin/clients/{client_account.id}"
-    page = staff_web.submit(f"{url}/merge", {"source_id": client_account.id, "confirm": "y"},
-                            form_page=url, follow_redirects=True)  # fmt: skip
+    page = staff_web.submit(
+        f"{url}/merge",
+        {"source_id": client_account.id, "confirm": "y"},
+        form_page=url,
+        follow_redirects=True,
+    )
     assert "cannot be merged into itself" in page.get_data(as_text=True)
 
 
@@ -240,11 +276,14 @@ def test_login_as_client_is_audited_with_a_banner_back(staff_web, client_account
 
 
 def test_custom_fields_required_and_typed(staff_web, client_account) -> None:
-    db.session.add_all([
-        CustomField(name="ИТС до", type=FieldType.DATE),
-        CustomField(name="Офис", type=FieldType.DROPDOWN, options=["Москва", "Казань"],
-                    required=True),
-    ])  # fmt: skip
+    db.session.add_all(
+        [
+            CustomField(name="ИТС до", type=FieldType.DATE),
+            CustomField(
+                name="Офис", type=FieldType.DROPDOWN, options=["Москва", "Казань"], required=True
+            ),
+        ]
+    )
     db.session.commit()
     fields = {f.name: f.id for f in db.session.scalars(select(CustomField))}
     url = f"/admin/clients/{client_account.id}/profile"
@@ -253,12 +292,15 @@ def test_custom_fields_required_and_typed(staff_web, client_account) -> None:
         as_text=True
     )
     assert "must be a date" in page or "Офис is required." in page
-    ok = staff_web.submit(url, {**base, f"custom_{fields['ИТС до']}": "2027-01-31",
-                                f"custom_{fields['Офис']}": "Казань"})  # fmt: skip
+    ok = staff_web.submit(
+        url,
+        {**base, f"custom_{fields['ИТС до']}": "2027-01-31", f"custom_{fields['Офис']}": "Казань"},
+    )
     assert ok.status_code == 302
     assert client_service.custom_values(client_account.id) == {
-        fields["ИТС до"]: "2027-01-31", fields["Офис"]: "Казань",
-    }  # fmt: skip
+        fields["ИТС до"]: "2027-01-31",
+        fields["Офис"]: "Казань",
+    }
     found = staff_web.get(f"/admin/clients?field={fields['Офис']}&value=каз").get_data(as_text=True)
     assert client_account.email in found
 
@@ -268,17 +310,29 @@ def test_important_notes_are_pinned_to_the_summary(staff_web, client_account, st
     staff_web.submit(f"{url}/notes", {"body": "Старые реквизиты: ИНН 7707083893", "important": "y"})
     staff_web.submit(f"{url}/notes", {"body": "обычная заметка"})
     summary = staff_web.get(url).get_data(as_text=True)
-    pinned = re.findall(r'class="alert alert-warning important-note">(.*?)</div>\s*</div>', summary, re.S)
-    assert len(pinned) == 1 and "Старые реквизиты" in pinned[0] and staff_member.full_name in pinned[0]
+    pinned = re.findall(
+        r'class="alert alert-warning important-note">(.*?)</div>\s*</div>', summary, re.S
+    )
+    assert (
+        len(pinned) == 1 and "Старые реквизиты" in pinned[0] and staff_member.full_name in pinned[0]
+    )
     assert "обычная заметка" not in summary
 
 
 def test_todo_due_is_counted_on_the_dashboard(staff_web, staff_member, clock) -> None:
     today = date(2026, 11, 2)
-    staff_web.submit("/admin/work/todos", {"title": "Выставить счёт", "due_date": today.isoformat(),
-                                           "assignee_id": staff_member.id})  # fmt: skip
-    staff_web.submit("/admin/work/todos", {"title": "Позже", "assignee_id": staff_member.id,
-                                           "due_date": (today + timedelta(days=3)).isoformat()})  # fmt: skip
+    staff_web.submit(
+        "/admin/work/todos",
+        {"title": "Выставить счёт", "due_date": today.isoformat(), "assignee_id": staff_member.id},
+    )
+    staff_web.submit(
+        "/admin/work/todos",
+        {
+            "title": "Позже",
+            "assignee_id": staff_member.id,
+            "due_date": (today + timedelta(days=3)).isoformat(),
+        },
+    )
     dashboard = staff_web.get("/admin/").get_data(as_text=True)
     assert re.search(r'data-counter="todo_due">\s*<a href="/admin/work/todos">1</a>', dashboard)
     clock.advance(timedelta(days=3))

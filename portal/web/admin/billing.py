@@ -82,14 +82,37 @@ def invoice_list(overdue: bool = False) -> WerkzeugResponse | str:
     if request.args.get("format") == "csv":
         return csv_response(
             "invoices.csv",
-            [_("Number"), _("Client ID"), _("Issued"), _("Due"), _("Total"), _("Paid"), _("Status")],
-            ((i.number or "", i.client_id, i.issue_date, i.due_date, i.total, i.amount_paid,
-              INVOICE_STATUS_LABELS[i.status]) for i in db.session.scalars(stmt)),
-        )  # fmt: skip
+            [
+                _("Number"),
+                _("Client ID"),
+                _("Issued"),
+                _("Due"),
+                _("Total"),
+                _("Paid"),
+                _("Status"),
+            ],
+            (
+                (
+                    i.number or "",
+                    i.client_id,
+                    i.issue_date,
+                    i.due_date,
+                    i.total,
+                    i.amount_paid,
+                    INVOICE_STATUS_LABELS[i.status],
+                )
+                for i in db.session.scalars(stmt)
+            ),
+        )
     page = db.paginate(stmt, per_page=50, error_out=False)
     args = {key: value for key, value in request.args.items() if key != "page"}
-    return render_template("admin/billing/invoices.html", page=page, args=args,
-                           labels=INVOICE_STATUS_LABELS, today=_today())  # fmt: skip
+    return render_template(
+        "admin/billing/invoices.html",
+        page=page,
+        args=args,
+        labels=INVOICE_STATUS_LABELS,
+        today=_today(),
+    )
 
 
 @admin_billing.route("/invoices/new", methods=["GET", "POST"])
@@ -141,20 +164,28 @@ def invoice_add_line(invoice_id: int) -> WerkzeugResponse:
     try:
         period = None
         if form.period_start.data and form.period_end.data:
-            period = billing.Period(form.period_start.data, form.period_end.data + timedelta(days=1))
+            period = billing.Period(
+                form.period_start.data, form.period_end.data + timedelta(days=1)
+            )
         tax = billing.NO_TAX
         if form.tax_percent.data is not None:
             tax = billing.LineTax(form.tax_percent.data, inclusive=form.tax_inclusive.data)
         if form.unit_price.data < 0:  # a discount or correction line staff type in by hand
             line = invoices.discount_line(
-                form.description.data, -form.unit_price.data * form.quantity.data,
-                invoice.currency, tax,
-            )  # fmt: skip
+                form.description.data,
+                -form.unit_price.data * form.quantity.data,
+                invoice.currency,
+                tax,
+            )
         else:
             line = billing.charge_line(
-                form.description.data, form.unit_price.data, invoice.currency,
-                quantity=form.quantity.data, period=period, line_tax=tax,
-            )  # fmt: skip
+                form.description.data,
+                form.unit_price.data,
+                invoice.currency,
+                quantity=form.quantity.data,
+                period=period,
+                line_tax=tax,
+            )
         invoices.add_lines(invoice, [(line, None)])
         db.session.commit()
     except (BillingError, invoices.InvoiceError) as exc:
@@ -242,10 +273,15 @@ def invoice_record_payment(invoice_id: int) -> WerkzeugResponse:
     client = db.session.get(Client, invoice.client_id)
     try:
         payments.record_payment(
-            client, amount=form.amount.data, method=form.method.data,
-            reference=form.reference.data, payment_date=form.payment_date.data,
-            invoices=[invoice], currency=invoice.currency, description=form.description.data or "",
-        )  # fmt: skip
+            client,
+            amount=form.amount.data,
+            method=form.method.data,
+            reference=form.reference.data,
+            payment_date=form.payment_date.data,
+            invoices=[invoice],
+            currency=invoice.currency,
+            description=form.description.data or "",
+        )
     except (BillingError, payments.PaymentError) as exc:
         db.session.rollback()
         _problem(exc)
@@ -274,8 +310,11 @@ def invoice_pdf(invoice_id: int) -> Response:
         abort(404)
     language = request.args.get("lang", "ru")
     pdf = invoice_documents.invoice_pdf_bytes(invoice, "en" if language == "en" else "ru")
-    return Response(pdf, mimetype="application/pdf", headers={
-        "Content-Disposition": f'inline; filename="invoice-{invoice.number}.pdf"'})  # fmt: skip
+    return Response(
+        pdf,
+        mimetype="application/pdf",
+        headers={"Content-Disposition": f'inline; filename="invoice-{invoice.number}.pdf"'},
+    )
 
 
 @admin_billing.route("/invoices/<int:invoice_id>/print")
@@ -295,9 +334,11 @@ def payment_list() -> WerkzeugResponse | str:
         return csv_response(
             "payments.csv",
             [_("Date"), _("Client ID"), _("Method"), _("Reference"), _("Amount"), _("Refunded")],
-            ((p.payment_date, p.client_id, p.method, p.reference, p.amount, p.refunded)
-             for p in db.session.scalars(stmt)),
-        )  # fmt: skip
+            (
+                (p.payment_date, p.client_id, p.method, p.reference, p.amount, p.refunded)
+                for p in db.session.scalars(stmt)
+            ),
+        )
     page = db.paginate(stmt, per_page=50, error_out=False)
     return render_template("admin/billing/payments.html", page=page, refund_form=RefundForm())
 
@@ -311,8 +352,12 @@ def payment_refund(payment_id: int) -> WerkzeugResponse:
     form = RefundForm()
     if form.validate():
         try:
-            payments.refund(payment, form.amount.data, to_credit=form.to_credit.data,
-                            reference=form.reference.data or "")  # fmt: skip
+            payments.refund(
+                payment,
+                form.amount.data,
+                to_credit=form.to_credit.data,
+                reference=form.reference.data or "",
+            )
         except (BillingError, payments.PaymentError) as exc:
             db.session.rollback()
             _problem(exc)
@@ -329,19 +374,24 @@ def mass_payment(client_id: int) -> WerkzeugResponse | str:
     if client is None:
         abort(404)
     open_invoices = db.session.scalars(
-        select(Invoice).where(Invoice.client_id == client_id, Invoice.status.in_(payments.PAYABLE))
+        select(Invoice)
+        .where(Invoice.client_id == client_id, Invoice.status.in_(payments.PAYABLE))
         .order_by(Invoice.due_date, Invoice.id)
-    ).all()  # fmt: skip
+    ).all()
     form = MassPaymentForm(payment_date=_today())
     form.invoices.choices = [(i.id, f"{i.number} — {i.balance}") for i in open_invoices]
     if form.validate_on_submit():
         chosen = [i for i in open_invoices if i.id in form.invoices.data]
         try:
             payments.record_payment(
-                client, amount=form.amount.data, method=form.method.data,
-                reference=form.reference.data, payment_date=form.payment_date.data,
-                invoices=chosen, description=form.description.data or "",
-            )  # fmt: skip
+                client,
+                amount=form.amount.data,
+                method=form.method.data,
+                reference=form.reference.data,
+                payment_date=form.payment_date.data,
+                invoices=chosen,
+                description=form.description.data or "",
+            )
         except (BillingError, payments.PaymentError) as exc:
             db.session.rollback()
             _problem(exc)
@@ -368,20 +418,22 @@ def client_statement(client_id: int) -> WerkzeugResponse | str:
             [_("Date"), _("Document"), _("Charged"), _("Paid"), _("Balance")],
             ((row.day, row.label, row.charged, row.paid, row.balance) for row in result.rows),
         )
-    return render_template("admin/billing/statement.html", client=client, form=form,
-                           result=result)  # fmt: skip
+    return render_template("admin/billing/statement.html", client=client, form=form, result=result)
 
 
 @admin_billing.route("/settings", methods=["GET", "POST"])
 @requires(Permission.SETTINGS_MANAGE)
 def company_settings() -> WerkzeugResponse | str:
     details = company_details()
-    form = CompanyForm(data={
-        **details,
-        "invoice_number_format": runtime_settings.get("invoice_number_format",
-                                                      invoices.DEFAULT_NUMBER_FORMAT),
-        "invoice_due_days": runtime_settings.get("invoice_due_days", invoices.DEFAULT_DUE_DAYS),
-    })  # fmt: skip
+    form = CompanyForm(
+        data={
+            **details,
+            "invoice_number_format": runtime_settings.get(
+                "invoice_number_format", invoices.DEFAULT_NUMBER_FORMAT
+            ),
+            "invoice_due_days": runtime_settings.get("invoice_due_days", invoices.DEFAULT_DUE_DAYS),
+        }
+    )
     if form.validate_on_submit():
         pattern = form.invoice_number_format.data
         try:
@@ -402,9 +454,7 @@ def company_settings() -> WerkzeugResponse | str:
                 runtime_settings.put("invoice_due_days", form.invoice_due_days.data)
                 flash(_("Saved."), "success")
                 return redirect(url_for("admin_billing.company_settings"))
-    return render_template("admin/billing/settings.html", form=form,
-                           example=Decimal("48336.00"))  # fmt: skip
-
+    return render_template("admin/billing/settings.html", form=form, example=Decimal("48336.00"))
 
 
 @admin_billing.route("/settings/taxes", methods=["GET", "POST"])
@@ -414,20 +464,32 @@ def tax_settings() -> WerkzeugResponse | str:
     from portal.services import tax
 
     rows = [
-        {"percent": str(rate.percent), "valid_from": rate.valid_from, "valid_to": rate.valid_to,
-         "name": rate.name}
+        {
+            "percent": str(rate.percent),
+            "valid_from": rate.valid_from,
+            "valid_to": rate.valid_to,
+            "name": rate.name,
+        }
         for rate in tax.tax_rates()
-    ]  # fmt: skip
+    ]
     if request.method == "POST":
         form = request.form
         rows = [
-            {"percent": percent.strip().replace(",", "."), "valid_from": start or None,
-             "valid_to": end or None, "name": name.strip()}
+            {
+                "percent": percent.strip().replace(",", "."),
+                "valid_from": start or None,
+                "valid_to": end or None,
+                "name": name.strip(),
+            }
             for percent, start, end, name in zip(
-                form.getlist("percent"), form.getlist("valid_from"), form.getlist("valid_to"),
-                form.getlist("name"), strict=False)
+                form.getlist("percent"),
+                form.getlist("valid_from"),
+                form.getlist("valid_to"),
+                form.getlist("name"),
+                strict=False,
+            )
             if percent.strip()
-        ]  # fmt: skip
+        ]
         try:
             tax.save_tax_rates(rows)
         except tax.TaxSettingsError as exc:
@@ -445,8 +507,11 @@ def invoice_act_pdf(invoice_id: int) -> Response:
     if not invoice_documents.has_act(invoice):
         abort(404)
     language = "en" if request.args.get("lang") == "en" else "ru"
-    return Response(invoice_documents.act_pdf_bytes(invoice, language), mimetype="application/pdf",
-                    headers={"Content-Disposition": f'inline; filename="act-{invoice.number}.pdf"'})  # fmt: skip
+    return Response(
+        invoice_documents.act_pdf_bytes(invoice, language),
+        mimetype="application/pdf",
+        headers={"Content-Disposition": f'inline; filename="act-{invoice.number}.pdf"'},
+    )
 
 
 @admin_billing.route("/settings/currencies", methods=["GET", "POST"])
@@ -461,8 +526,9 @@ def currency_settings() -> WerkzeugResponse | str:
         rows = [
             {"code": code, "rate": rate, "since": since}
             for code, rate, since in zip(
-                form.getlist("code"), form.getlist("rate"), form.getlist("since"), strict=False)
-        ]  # fmt: skip
+                form.getlist("code"), form.getlist("rate"), form.getlist("since"), strict=False
+            )
+        ]
         try:
             currencies.save_rates(rows)
         except currencies.CurrencyError as exc:
@@ -470,5 +536,6 @@ def currency_settings() -> WerkzeugResponse | str:
         else:
             flash(_("Saved."), "success")
             return redirect(url_for("admin_billing.currency_settings"))
-    return render_template("admin/billing/currencies.html", rows=rows,
-                           default=currencies.default_currency())  # fmt: skip
+    return render_template(
+        "admin/billing/currencies.html", rows=rows, default=currencies.default_currency()
+    )

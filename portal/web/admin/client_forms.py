@@ -124,9 +124,23 @@ class ClientForm(FlaskForm):
 
     def values(self) -> dict[str, object]:
         data = {name: field.data for name, field in self._fields.items() if name != "csrf_token"}
-        for key in ("last_name", "company", "phone", "address", "city", "region", "postcode",
-                    "label", "inn", "kpp", "bank_name", "bank_bic", "bank_account",
-                    "bank_corr_account", "admin_notes"):  # fmt: skip
+        for key in (
+            "last_name",
+            "company",
+            "phone",
+            "address",
+            "city",
+            "region",
+            "postcode",
+            "label",
+            "inn",
+            "kpp",
+            "bank_name",
+            "bank_bic",
+            "bank_account",
+            "bank_corr_account",
+            "admin_notes",
+        ):
             data[key] = (data.get(key) or "").strip()
         data["country"] = (data["country"] or "RU").upper()
         data["currency"] = (data["currency"] or "RUB").upper()

@@ -53,8 +53,13 @@ def _save_field(form: CustomFieldForm, field: CustomField | None) -> CustomField
     else:
         changed_before, changed_after = audit.diff(before, after)
         if changed_after:
-            audit.record("custom_field.update", "custom_field", field.id,
-                         before=changed_before, after=changed_after)  # fmt: skip
+            audit.record(
+                "custom_field.update",
+                "custom_field",
+                field.id,
+                before=changed_before,
+                after=changed_after,
+            )
     db.session.commit()
     return field
 
@@ -66,9 +71,15 @@ def custom_fields() -> Response | str:
     if form.validate_on_submit() and _save_field(form, None):
         flash(_("Field added."), "success")
         return redirect(url_for("admin_client_settings.custom_fields"))
-    fields = db.session.scalars(select(CustomField).order_by(CustomField.sort_order, CustomField.name))
-    return render_template("admin/client_settings/fields.html", fields=fields.all(), form=form,
-                           type_labels=FIELD_TYPE_LABELS)  # fmt: skip
+    fields = db.session.scalars(
+        select(CustomField).order_by(CustomField.sort_order, CustomField.name)
+    )
+    return render_template(
+        "admin/client_settings/fields.html",
+        fields=fields.all(),
+        form=form,
+        type_labels=FIELD_TYPE_LABELS,
+    )
 
 
 @admin_client_settings.route("/fields/<int:field_id>", methods=["GET", "POST"])
@@ -99,8 +110,12 @@ def client_groups() -> Response | str:
             db.session.rollback()
             form.name.errors = [_("A group with this name already exists.")]
         else:
-            audit.record("client_group.create", "client_group", group.id,
-                         after={"name": group.name, "colour": group.colour})  # fmt: skip
+            audit.record(
+                "client_group.create",
+                "client_group",
+                group.id,
+                after={"name": group.name, "colour": group.colour},
+            )
             db.session.commit()
             flash(_("Group added."), "success")
             return redirect(url_for("admin_client_settings.client_groups"))

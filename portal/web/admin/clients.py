@@ -59,7 +59,6 @@ TABS = (
 )
 #: Tabs whose data arrives with later parts of the portal; they show an empty state until then.
 EMPTY_TABS = {
-    "services": _l("No services yet."),
     "invoices": _l("No invoices yet."),
     "transactions": _l("No transactions yet."),
 }
@@ -100,9 +99,13 @@ def _prepare(form: ClientForm, client: Client | None) -> None:
     form.currency.choices = [(code, code) for code in offered]
     form.group_id.choices = _group_choices()
     form.manager_id.choices = form.sales_manager_id.choices = _staff_choices()
-    contact_rows = [] if client is None else db.session.scalars(
-        select(Contact).where(Contact.client_id == client.id).order_by(Contact.first_name)
-    )  # fmt: skip
+    contact_rows = (
+        []
+        if client is None
+        else db.session.scalars(
+            select(Contact).where(Contact.client_id == client.id).order_by(Contact.first_name)
+        )
+    )
     form.billing_contact_id.choices = [(None, "—"), *((c.id, c.full_name) for c in contact_rows)]
 
 
@@ -159,15 +162,36 @@ def index() -> Response | str:
         rows = db.session.scalars(stmt)
         return csv_response(
             "clients.csv",
-            [_("ID"), _("Name"), _("Company"), _("E-mail"), _("Phone"), _("INN"), _("KPP"),
-             _("Status"), _("Client group"), _("Personal manager"), _("Registered")],
+            [
+                _("ID"),
+                _("Name"),
+                _("Company"),
+                _("E-mail"),
+                _("Phone"),
+                _("INN"),
+                _("KPP"),
+                _("Status"),
+                _("Client group"),
+                _("Personal manager"),
+                _("Registered"),
+            ],
             (
-                (c.id, c.full_name, c.company, c.email, c.phone, c.inn, c.kpp,
-                 STATUS_LABELS[c.status], c.group.name if c.group else "",
-                 c.manager.full_name if c.manager else "", c.created_at.date().isoformat())
+                (
+                    c.id,
+                    c.full_name,
+                    c.company,
+                    c.email,
+                    c.phone,
+                    c.inn,
+                    c.kpp,
+                    STATUS_LABELS[c.status],
+                    c.group.name if c.group else "",
+                    c.manager.full_name if c.manager else "",
+                    c.created_at.date().isoformat(),
+                )
                 for c in rows
             ),
-        )  # fmt: skip
+        )
     page = db.paginate(stmt, per_page=50, error_out=False, count=True)
     return render_template(
         "admin/clients/list.html",
@@ -195,8 +219,10 @@ def create() -> Response | str:
         )
         if not duplicates or form.create_anyway.data:
             try:
-                custom = {f.id: clients.clean_custom_value(f, v) for f, v in
-                          zip(fields, _custom_input(fields).values(), strict=True)}  # fmt: skip
+                custom = {
+                    f.id: clients.clean_custom_value(f, v)
+                    for f, v in zip(fields, _custom_input(fields).values(), strict=True)
+                }
                 client = clients.create_client(
                     values, password=form.password.data or secrets.token_urlsafe(24)
                 )
@@ -207,9 +233,12 @@ def create() -> Response | str:
                 flash(_("Client #%(id)s created.", id=client.id), "success")
                 return redirect(url_for("admin_clients.summary", client_id=client.id))
     return render_template(
-        "admin/clients/new.html", form=form, fields=fields, values=_custom_input(fields),
+        "admin/clients/new.html",
+        form=form,
+        fields=fields,
+        values=_custom_input(fields),
         duplicates=duplicates,
-    )  # fmt: skip
+    )
 
 
 def _field_error(form: Any, exc: clients.ClientError) -> None:
@@ -400,19 +429,25 @@ def note_delete(client_id: int, note_id: int) -> Response:
 def log(client_id: int) -> str:
     client = _client_or_404(client_id)
     page = db.paginate(
-        select(AuditEntry)
-        .where(AuditEntry.client_id == client_id)
-        .order_by(AuditEntry.id.desc()),
+        select(AuditEntry).where(AuditEntry.client_id == client_id).order_by(AuditEntry.id.desc()),
         per_page=50,
         error_out=False,
     )
     return _card(client, "log", page=page)
 
 
-@admin_clients.route("/<int:client_id>/<any(services, invoices, transactions):tab>")
+@admin_clients.route("/<int:client_id>/<any(invoices, transactions):tab>")
 @requires(Permission.CLIENTS_VIEW)
 def empty_tab(client_id: int, tab: str) -> str:
     return _card(_client_or_404(client_id), "empty_tab", message=EMPTY_TABS[tab], active=tab)
+
+
+@admin_clients.route("/<int:client_id>/services")
+@requires(Permission.CLIENTS_VIEW)
+def services_tab(client_id: int) -> str:
+    from portal.web.admin.services import tab_context
+
+    return _card(_client_or_404(client_id), "services", **tab_context(client_id))
 
 
 @admin_clients.route("/<int:client_id>/tickets")
@@ -490,10 +525,18 @@ def login_as(client_id: int) -> Response:
         flash(_("A closed client cannot be signed in to."), "danger")
         return redirect(url_for("admin_clients.summary", client_id=client_id))
     sign_in(Area.CLIENT, client)
-    session[IMPERSONATOR_KEY] = {"staff_id": current_user.id, "client_id": client.id,
-                                 "name": current_user.full_name}  # fmt: skip
-    audit.record("client.login_as", "client", client.id, client_id=client.id,
-                 note=f"staff #{current_user.id} at {clock().now().isoformat()}")  # fmt: skip
+    session[IMPERSONATOR_KEY] = {
+        "staff_id": current_user.id,
+        "client_id": client.id,
+        "name": current_user.full_name,
+    }
+    audit.record(
+        "client.login_as",
+        "client",
+        client.id,
+        client_id=client.id,
+        note=f"staff #{current_user.id} at {clock().now().isoformat()}",
+    )
     db.session.commit()
     return redirect(url_for("client.dashboard"))
 

@@ -46,6 +46,18 @@ def _overdue_invoices() -> int:
     return overdue_count(_business_today())
 
 
+def _pending_orders() -> int:
+    from portal.services.orders import pending_count
+
+    return pending_count()
+
+
+def _services_due() -> int:
+    from portal.services.service_changes import services_due_count
+
+    return services_due_count(_business_today())
+
+
 def _tickets_awaiting() -> int:
     from portal.services.tickets import awaiting_reply_count
 
@@ -55,9 +67,11 @@ def _tickets_awaiting() -> int:
 COUNTERS: dict[str, Counter] = {
     counter.key: counter
     for counter in (
-        Counter("pending_orders", _l("Pending orders")),
+        Counter("pending_orders", _l("Pending orders"), "admin_orders.pending", _pending_orders),
         Counter(
-            "overdue_invoices", _l("Overdue invoices"), "admin_billing.overdue_invoices",
+            "overdue_invoices",
+            _l("Overdue invoices"),
+            "admin_billing.overdue_invoices",
             _overdue_invoices,
         ),
         Counter(
@@ -66,7 +80,7 @@ COUNTERS: dict[str, Counter] = {
             "admin_support.index",
             _tickets_awaiting,
         ),
-        Counter("services_due", _l("Services due to renew")),
+        Counter("services_due", _l("Services due to renew"), "admin_services.due", _services_due),
         Counter("todo_due", _l("To-do items due"), "admin_work.todos", _todo_due),
     )
 }

@@ -4,8 +4,10 @@ billing engine's own checks (4 decimals, not negative) produce the error message
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -20,7 +22,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from portal.models import OptionKind, OrderStatus, ServiceStatus
+from portal.models import OptionKind, OrderStatus, Product, ServiceStatus
 from portal.models.order import ChangeStatus, OrderKind, PromoCodeKind
 from portal.services.catalog import (
     CYCLE_LABELS,
@@ -28,6 +30,7 @@ from portal.services.catalog import (
     PRODUCT_TYPE_LABELS,
     VISIBILITY_LABELS,
 )
+from portal.web.query_args import MAX_ID, db_id
 
 ORDER_STATUS_LABELS = {
     OrderStatus.PENDING: _l("Pending"),
@@ -35,7 +38,11 @@ ORDER_STATUS_LABELS = {
     OrderStatus.CANCELLED: _l("Cancelled"),
     OrderStatus.FRAUD: _l("Fraud"),
 }
-ORDER_KIND_LABELS = {OrderKind.NEW: _l("New products"), OrderKind.CHANGE: _l("Change of package")}
+ORDER_KIND_LABELS = {
+    OrderKind.NEW: _l("New products"),
+    OrderKind.CHANGE: _l("Change of package"),
+    OrderKind.ADDON: _l("Add-on to a service"),
+}
 SERVICE_STATUS_LABELS = {
     ServiceStatus.PENDING: _l("Pending"),
     ServiceStatus.ACTIVE: _l("Active"),
@@ -150,8 +157,9 @@ class StaffOrderForm(FlaskForm):
 class ServiceForm(FlaskForm):
     status = SelectField(_l("Status"), choices=_choices(SERVICE_STATUS_LABELS))
     next_due_date = DateField(_l("Next due date"), validators=[Optional()])
-    price_override = StringField(_l("Price override (empty: from the catalogue)"),
-                                 validators=[Optional()])  # fmt: skip
+    price_override = StringField(
+        _l("Price override (empty: from the catalogue)"), validators=[Optional()]
+    )
     username = StringField(_l("Username"), validators=[Optional(), Length(max=100)])
     no_suspend_until = DateField(_l("Do not suspend until"), validators=[Optional()])
     terminate_at_period_end = BooleanField(_l("Terminate at the end of the paid period"))
@@ -160,4 +168,36 @@ class ServiceForm(FlaskForm):
 
 
 class MoveServiceForm(FlaskForm):
-    client_id = IntegerField(_l("Move to client ID"), validators=[DataRequired(), NumberRange(min=1)])
+    client_id = IntegerField(
+        _l("Move to client ID"), validators=[DataRequired(), NumberRange(min=1)]
+    )
+
+
+def read_options(product: Product, data: Mapping[str, Any]) -> tuple[dict[int, int], list[str]]:
+    """Option values typed in a form (``option-<id>``: a quantity or a choice id).
+
+    Anything that is not a whole number is reported, not raised; the billing engine then judges
+    the numbers (minimum, maximum, step, existing choice).
+    """
+    values: dict[int, int] = {}
+    errors: list[str] = []
+    for option in product.options:
+        raw = str(data.get(f"option-{option.id}") or "").strip()
+        if not raw:
+            continue
+        try:
+            value = int(raw)
+        except ValueError:
+            errors.append(_("%(option)s: enter a whole number.", option=option.name))
+            continue
+        if abs(value) > MAX_ID:
+            errors.append(_("%(option)s: the number is too large.", option=option.name))
+            continue
+        values[option.id] = value
+    return values, errors
+
+
+def read_addons(data: Any) -> tuple[int, ...]:
+    getter = getattr(data, "getlist", None)
+    raw = getter("addon") if getter else []
+    return tuple(sorted({number for value in raw if (number := db_id(value)) is not None}))

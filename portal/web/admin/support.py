@@ -128,24 +128,43 @@ def index() -> Response | str:
     else:
         stmt = stmt.order_by(Ticket.last_reply_at.desc(), Ticket.id.desc())
     stmt = stmt.options(
-        selectinload(Ticket.client), selectinload(Ticket.department),
+        selectinload(Ticket.client),
+        selectinload(Ticket.department),
         selectinload(Ticket.assigned_staff),
-    )  # fmt: skip
+    )
     if request.args.get("format") == "csv":
         return csv_response(
             "tickets.csv",
-            [_("ID"), _("Reference"), _("Subject"), _("Client"), _("E-mail"), _("Department"),
-             _("Status"), _("Priority"), _("Assigned to"), _("Opened"), _("Last reply")],
+            [
+                _("ID"),
+                _("Reference"),
+                _("Subject"),
+                _("Client"),
+                _("E-mail"),
+                _("Department"),
+                _("Status"),
+                _("Priority"),
+                _("Assigned to"),
+                _("Opened"),
+                _("Last reply"),
+            ],
             (
-                (t.id, t.reference, t.subject, t.requester_name, t.requester_email,
-                 t.department.name if t.department else "", STATUS_LABELS[t.status],
-                 PRIORITY_LABELS[t.priority],
-                 t.assigned_staff.full_name if t.assigned_staff else "",
-                 t.created_at.isoformat(timespec="minutes"),
-                 t.last_reply_at.isoformat(timespec="minutes"))
+                (
+                    t.id,
+                    t.reference,
+                    t.subject,
+                    t.requester_name,
+                    t.requester_email,
+                    t.department.name if t.department else "",
+                    STATUS_LABELS[t.status],
+                    PRIORITY_LABELS[t.priority],
+                    t.assigned_staff.full_name if t.assigned_staff else "",
+                    t.created_at.isoformat(timespec="minutes"),
+                    t.last_reply_at.isoformat(timespec="minutes"),
+                )
                 for t in db.session.scalars(stmt)
             ),
-        )  # fmt: skip
+        )
     page = db.paginate(stmt, per_page=PAGE_SIZE, error_out=False, count=True)
     counts = {
         key: db.session.scalar(
@@ -184,11 +203,16 @@ def create() -> Response | str:
         else:
             try:
                 ticket = tickets.open_ticket(
-                    subject=form.subject.data, body=form.body.data,
-                    department_id=form.department_id.data, client=client,
-                    priority=form.priority.data, cc=form.cc.data or "", uploads=_uploads(),
-                    staff=_me(), internal=form.internal.data,
-                )  # fmt: skip
+                    subject=form.subject.data,
+                    body=form.body.data,
+                    department_id=form.department_id.data,
+                    client=client,
+                    priority=form.priority.data,
+                    cc=form.cc.data or "",
+                    uploads=_uploads(),
+                    staff=_me(),
+                    internal=form.internal.data,
+                )
             except tickets.TicketError as exc:
                 flash(str(exc), "danger")
             else:
@@ -228,7 +252,10 @@ def _update_form(ticket: Ticket) -> TicketUpdateForm:
         cc=", ".join(ticket.cc or []),
     )
     form.department_id.choices = [(None, "—"), *((d.id, d.name) for d in _departments())]
-    form.assigned_staff_id.choices = [(None, "—"), *((s.id, s.full_name) for s in _staff())]
+    staff = _staff()
+    if ticket.assigned_staff is not None and ticket.assigned_staff not in staff:
+        staff.append(ticket.assigned_staff)  # blocked since: still shown, not silently dropped
+    form.assigned_staff_id.choices = [(None, "—"), *((s.id, s.full_name) for s in staff)]
     return form
 
 
@@ -364,8 +391,9 @@ def update(ticket_id: int) -> Response:
     except tickets.TicketError as exc:
         flash(str(exc), "danger")
     else:
-        flash(_("Saved.") if changed else _("Nothing has changed."),
-              "success" if changed else "info")  # fmt: skip
+        flash(
+            _("Saved.") if changed else _("Nothing has changed."), "success" if changed else "info"
+        )
     return _back(ticket)
 
 
@@ -392,9 +420,10 @@ def merge(ticket_id: int) -> Response:
         if not key:
             continue
         found = (
-            db.session.get(Ticket, int(key)) if key.isdigit()
+            db.session.get(Ticket, int(key))
+            if key.isdigit()
             else db.session.scalar(select(Ticket).where(Ticket.reference == key.upper()))
-        )  # fmt: skip
+        )
         if found is None:
             flash(_("There is no ticket %(key)s.", key=item.strip()), "danger")
             return _back(target)
@@ -423,9 +452,12 @@ def send_attachment(row: TicketAttachment) -> Response:
     if not path.is_file():
         abort(404)
     response = send_file(
-        path, mimetype=row.content_type, as_attachment=True, download_name=row.filename,
+        path,
+        mimetype=row.content_type,
+        as_attachment=True,
+        download_name=row.filename,
         max_age=0,
-    )  # fmt: skip
+    )
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
     return response
@@ -436,8 +468,10 @@ def send_attachment(row: TicketAttachment) -> Response:
 
 def _canned_form(reply_row: CannedReply | None) -> CannedReplyForm:
     form = CannedReplyForm(obj=reply_row)
-    form.department_id.choices = [(None, _("All departments")),
-                                  *((d.id, d.name) for d in _departments())]  # fmt: skip
+    form.department_id.choices = [
+        (None, _("All departments")),
+        *((d.id, d.name) for d in _departments()),
+    ]
     return form
 
 
@@ -447,8 +481,12 @@ def canned_list() -> Response | str:
     form = _canned_form(None)
     if form.validate_on_submit():
         try:
-            canned_replies.save(None, title=form.title.data, body=form.body.data,
-                                department_id=form.department_id.data)  # fmt: skip
+            canned_replies.save(
+                None,
+                title=form.title.data,
+                body=form.body.data,
+                department_id=form.department_id.data,
+            )
         except canned_replies.CannedReplyError as exc:
             flash(str(exc), "danger")
         else:
@@ -473,8 +511,12 @@ def canned_edit(reply_id: int) -> Response | str:
     form = _canned_form(row)
     if form.validate_on_submit():
         try:
-            canned_replies.save(row, title=form.title.data, body=form.body.data,
-                                department_id=form.department_id.data)  # fmt: skip
+            canned_replies.save(
+                row,
+                title=form.title.data,
+                body=form.body.data,
+                department_id=form.department_id.data,
+            )
         except canned_replies.CannedReplyError as exc:
             flash(str(exc), "danger")
         else:
@@ -532,29 +574,53 @@ def report() -> Response | str:
     since, until, start, end = _report_window()
     data = support_reports.build(start, end)
     if request.args.get("format") == "csv":
-        header = [_("Section"), _("Name"), _("Tickets"), _("Closed"), _("Replies"),
-                  _("Average first response, h:mm"), _("First response within SLA, %"),
-                  _("Average resolution, h:mm"), _("Resolution within SLA, %"),
-                  _("Average rating"), _("Ratings")]  # fmt: skip
-        sections = [(_("Department"), data.departments), (_("Staff member"), data.staff),
-                    (_("Total"), [data.total])]  # fmt: skip
+        header = [
+            _("Section"),
+            _("Name"),
+            _("Tickets"),
+            _("Closed"),
+            _("Replies"),
+            _("Average first response, h:mm"),
+            _("First responses within SLA, per cent"),
+            _("Average resolution, h:mm"),
+            _("Resolved within SLA, per cent"),
+            _("Average rating"),
+            _("Ratings"),
+        ]
+        sections = [
+            (_("Department"), data.departments),
+            (_("Staff member"), data.staff),
+            (_("Total"), [data.total]),
+        ]
         return csv_response(
             f"support-{since.isoformat()}-{until.isoformat()}.csv",
             header,
             (
-                (section, row.name or (_("No department") if rows is data.departments else ""),
-                 row.opened, row.closed, row.replies, _fmt_minutes(row.first_response_minutes),
-                 _fmt_number(row.first_response_met_percent), _fmt_minutes(row.resolution_minutes),
-                 _fmt_number(row.resolution_met_percent), _fmt_number(row.average_score),
-                 len(row.scores))
+                (
+                    section,
+                    row.name or (_("No department") if rows is data.departments else ""),
+                    row.opened,
+                    row.closed,
+                    row.replies,
+                    _fmt_minutes(row.first_response_minutes),
+                    _fmt_number(row.first_response_met_percent),
+                    _fmt_minutes(row.resolution_minutes),
+                    _fmt_number(row.resolution_met_percent),
+                    _fmt_number(row.average_score),
+                    len(row.scores),
+                )
                 for section, rows in sections
                 for row in rows
             ),
-        )  # fmt: skip
+        )
     return render_template(
-        "admin/support/reports.html", report=data, since=since, until=until,
-        fmt_minutes=_fmt_minutes, fmt_number=_fmt_number,
-    )  # fmt: skip
+        "admin/support/reports.html",
+        report=data,
+        since=since,
+        until=until,
+        fmt_minutes=_fmt_minutes,
+        fmt_number=_fmt_number,
+    )
 
 
 # --- e-mail queue -----------------------------------------------------------------------------

@@ -125,13 +125,15 @@ class SlaPolicyForm(FlaskForm):
     department_id = SelectField(_l("Department"), coerce=optional_id)
     client_group_id = SelectField(_l("Client group"), coerce=optional_id)
     first_response_minutes = IntegerField(
-        _l("First response within, minutes"), validators=[DataRequired(), NumberRange(min=1)],
+        _l("First response within, minutes"),
+        validators=[DataRequired(), NumberRange(min=1)],
         default=120,
-    )  # fmt: skip
+    )
     resolution_minutes = IntegerField(
-        _l("Resolution within, minutes"), validators=[DataRequired(), NumberRange(min=1)],
+        _l("Resolution within, minutes"),
+        validators=[DataRequired(), NumberRange(min=1)],
         default=1440,
-    )  # fmt: skip
+    )
     business_hours_id = SelectField(_l("Business hours"), coerce=optional_id)
     priority = SelectField(_l("Priority of new tickets"))
 

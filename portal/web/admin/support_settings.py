@@ -106,16 +106,23 @@ def _hours_form(hours: BusinessHours | None) -> Response | str:
     if form.validate_on_submit():
         try:
             support_settings.save_business_hours(
-                hours, name=form.name.data, timezone=form.timezone.data.strip(),
-                weekly=form.weekly.data, holidays=form.holidays.data or "",
-            )  # fmt: skip
+                hours,
+                name=form.name.data,
+                timezone=form.timezone.data.strip(),
+                weekly=form.weekly.data,
+                holidays=form.holidays.data or "",
+            )
         except support_settings.SupportSettingsError as exc:
             _refused(form, exc)
         else:
             flash(_("Saved."), "success")
             return redirect(url_for("admin_support_settings.hours_list"))
-    return render_template("admin/support/settings_hours.html", hours=hours, form=form,
-                           rows=support_settings.business_hours())  # fmt: skip
+    return render_template(
+        "admin/support/settings_hours.html",
+        hours=hours,
+        form=form,
+        rows=support_settings.business_hours(),
+    )
 
 
 @admin_support_settings.route("/hours", methods=["GET", "POST"])
@@ -145,23 +152,31 @@ def _policy_form(policy: SlaPolicy | None) -> Response | str:
     form = SlaPolicyForm(obj=policy)
     form.department_id.choices = _department_choices(_("Any department"))
     groups = db.session.scalars(select(ClientGroup).order_by(ClientGroup.name))
-    form.client_group_id.choices = [(None, _("Any client group")),
-                                    *((g.id, g.name) for g in groups)]  # fmt: skip
-    form.business_hours_id.choices = [(None, _("Round the clock")), *(
-        (h.id, h.name) for h in support_settings.business_hours())]  # fmt: skip
+    form.client_group_id.choices = [
+        (None, _("Any client group")),
+        *((g.id, g.name) for g in groups),
+    ]
+    form.business_hours_id.choices = [
+        (None, _("Round the clock")),
+        *((h.id, h.name) for h in support_settings.business_hours()),
+    ]
     form.priority.choices = _priority_choices(_("As the client chooses"))
     if policy is not None and not form.is_submitted():
         form.priority.data = policy.priority.value if policy.priority else ""
     if form.validate_on_submit():
         try:
-            support_settings.save_policy(policy, {
-                "name": form.name.data.strip(), "department_id": form.department_id.data,
-                "client_group_id": form.client_group_id.data,
-                "first_response_minutes": form.first_response_minutes.data,
-                "resolution_minutes": form.resolution_minutes.data,
-                "business_hours_id": form.business_hours_id.data,
-                "priority": form.priority.data or None,
-            })  # fmt: skip
+            support_settings.save_policy(
+                policy,
+                {
+                    "name": form.name.data.strip(),
+                    "department_id": form.department_id.data,
+                    "client_group_id": form.client_group_id.data,
+                    "first_response_minutes": form.first_response_minutes.data,
+                    "resolution_minutes": form.resolution_minutes.data,
+                    "business_hours_id": form.business_hours_id.data,
+                    "priority": form.priority.data or None,
+                },
+            )
         except support_settings.SupportSettingsError as exc:
             _refused(form, exc)
         else:
@@ -169,10 +184,13 @@ def _policy_form(policy: SlaPolicy | None) -> Response | str:
             return redirect(url_for("admin_support_settings.sla_list"))
     rows = db.session.scalars(
         select(SlaPolicy)
-        .options(selectinload(SlaPolicy.department), selectinload(SlaPolicy.client_group),
-                 selectinload(SlaPolicy.business_hours))
+        .options(
+            selectinload(SlaPolicy.department),
+            selectinload(SlaPolicy.client_group),
+            selectinload(SlaPolicy.business_hours),
+        )
         .order_by(SlaPolicy.name)
-    ).all()  # fmt: skip
+    ).all()
     return render_template("admin/support/settings_sla.html", policy=policy, form=form, rows=rows)
 
 
@@ -218,24 +236,33 @@ def _rule_form(rule: EscalationRule | None) -> Response | str:
             form.notify_emails.errors = [str(exc)]
         else:
             try:
-                support_settings.save_rule(rule, {
-                    "name": form.name.data.strip(), "active": form.active.data,
-                    "department_id": form.department_id.data, "statuses": form.statuses.data,
-                    "priorities": form.priorities.data, "minutes": form.minutes.data,
-                    "set_priority": form.set_priority.data or None,
-                    "set_department_id": form.set_department_id.data,
-                    "set_staff_id": form.set_staff_id.data,
-                    "notify_assignee": form.notify_assignee.data, "notify_emails": emails,
-                })  # fmt: skip
+                support_settings.save_rule(
+                    rule,
+                    {
+                        "name": form.name.data.strip(),
+                        "active": form.active.data,
+                        "department_id": form.department_id.data,
+                        "statuses": form.statuses.data,
+                        "priorities": form.priorities.data,
+                        "minutes": form.minutes.data,
+                        "set_priority": form.set_priority.data or None,
+                        "set_department_id": form.set_department_id.data,
+                        "set_staff_id": form.set_staff_id.data,
+                        "notify_assignee": form.notify_assignee.data,
+                        "notify_emails": emails,
+                    },
+                )
             except support_settings.SupportSettingsError as exc:
                 _refused(form, exc)
             else:
                 flash(_("Saved."), "success")
                 return redirect(url_for("admin_support_settings.rule_list"))
     return render_template(
-        "admin/support/settings_escalation.html", rule=rule, form=form,
+        "admin/support/settings_escalation.html",
+        rule=rule,
+        form=form,
         rows=support_settings.rules(),
-    )  # fmt: skip
+    )
 
 
 @admin_support_settings.route("/escalation", methods=["GET", "POST"])

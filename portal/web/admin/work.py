@@ -26,7 +26,9 @@ admin_work.portal_area = Area.ADMIN  # type: ignore[attr-defined]
 @requires()
 def todos() -> Response | str:
     form = TodoForm()
-    staff = db.session.scalars(select(Staff).where(Staff.is_active.is_(True)).order_by(Staff.first_name))
+    staff = db.session.scalars(
+        select(Staff).where(Staff.is_active.is_(True)).order_by(Staff.first_name)
+    )
     form.assignee_id.choices = [(None, "—"), *((s.id, s.full_name) for s in staff)]
     if request.method == "GET":
         form.assignee_id.data = current_user.id
@@ -50,8 +52,9 @@ def todos() -> Response | str:
     )
     if show == "mine":
         stmt = stmt.where(TodoItem.assignee_id == current_user.id)
-    return render_template("admin/work/todos.html", items=db.session.scalars(stmt).all(),
-                           form=form, show=show)  # fmt: skip
+    return render_template(
+        "admin/work/todos.html", items=db.session.scalars(stmt).all(), form=form, show=show
+    )
 
 
 @admin_work.route("/todos/<int:item_id>/done", methods=["POST"])

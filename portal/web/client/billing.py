@@ -14,9 +14,9 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 from portal import billing
 from portal.billing import BillingError
 from portal.extensions import db
+from portal.gateways import gateways
 from portal.models import CreditEntry, Invoice, InvoiceKind, InvoiceStatus, Payment
 from portal.services import invoice_documents, invoices, payments
-from portal.gateways import gateways
 from portal.web.admin.client_forms import INVOICE_STATUS_LABELS
 from portal.web.identity import Area
 
@@ -28,7 +28,11 @@ MIN_TOP_UP = Decimal("100")
 
 def _my_invoice(invoice_id: int) -> Invoice:
     invoice = db.session.get(Invoice, invoice_id)
-    if invoice is None or invoice.client_id != current_user.id or invoice.status is InvoiceStatus.DRAFT:
+    if (
+        invoice is None
+        or invoice.client_id != current_user.id
+        or invoice.status is InvoiceStatus.DRAFT
+    ):
         abort(404)  # drafts are not the client's business until issued
     return invoice
 
@@ -40,8 +44,9 @@ def invoice_list() -> str:
         .where(Invoice.client_id == current_user.id, Invoice.status != InvoiceStatus.DRAFT)
         .order_by(Invoice.issue_date.desc(), Invoice.id.desc())
     ).all()
-    return render_template("client/billing/invoices.html", invoices=rows,
-                           labels=INVOICE_STATUS_LABELS)  # fmt: skip
+    return render_template(
+        "client/billing/invoices.html", invoices=rows, labels=INVOICE_STATUS_LABELS
+    )
 
 
 @client_billing.route("/invoices/<int:invoice_id>")
@@ -95,9 +100,11 @@ def transactions() -> str:
         select(CreditEntry).where(CreditEntry.client_id == mine).order_by(CreditEntry.id.desc())
     ).all()
     return render_template(
-        "client/billing/transactions.html", payments=rows, credit_entries=credit_rows,
+        "client/billing/transactions.html",
+        payments=rows,
+        credit_entries=credit_rows,
         credit=payments.credit_balance(mine, current_user.currency),
-    )  # fmt: skip
+    )
 
 
 @client_billing.route("/add-funds", methods=["GET", "POST"])
@@ -131,10 +138,13 @@ def documents() -> str:
     """Closing documents: an act for every paid service invoice, without having to ask."""
     paid = db.session.scalars(
         select(Invoice)
-        .where(Invoice.client_id == current_user.id, Invoice.status == InvoiceStatus.PAID,
-               Invoice.kind == InvoiceKind.INVOICE)
+        .where(
+            Invoice.client_id == current_user.id,
+            Invoice.status == InvoiceStatus.PAID,
+            Invoice.kind == InvoiceKind.INVOICE,
+        )
         .order_by(Invoice.paid_date.desc(), Invoice.id.desc())
-    ).all()  # fmt: skip
+    ).all()
     return render_template("client/billing/documents.html", invoices=paid)
 
 
@@ -144,5 +154,8 @@ def act_pdf(invoice_id: int) -> Response:
     if not invoice_documents.has_act(invoice):
         abort(404)
     language = "en" if request.args.get("lang") == "en" else "ru"
-    return Response(invoice_documents.act_pdf_bytes(invoice, language), mimetype="application/pdf",
-                    headers={"Content-Disposition": f'inline; filename="act-{invoice.number}.pdf"'})  # fmt: skip
+    return Response(
+        invoice_documents.act_pdf_bytes(invoice, language),
+        mimetype="application/pdf",
+        headers={"Content-Disposition": f'inline; filename="act-{invoice.number}.pdf"'},
+    )

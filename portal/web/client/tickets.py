@@ -98,8 +98,11 @@ def _own(reference: str) -> Ticket:
 
 @client_tickets.app_context_processor
 def _labels() -> dict[str, object]:
-    return {"ticket_status_labels": STATUS_LABELS, "ticket_status_badges": STATUS_BADGES,
-            "ticket_priority_labels": PRIORITY_LABELS}  # fmt: skip
+    return {
+        "ticket_status_labels": STATUS_LABELS,
+        "ticket_status_badges": STATUS_BADGES,
+        "ticket_priority_labels": PRIORITY_LABELS,
+    }
 
 
 @client_tickets.route("")
@@ -126,16 +129,20 @@ def create() -> Response | str:
     elif form.validate_on_submit():
         try:
             ticket = tickets.open_ticket(
-                subject=form.subject.data, body=form.body.data,
-                department_id=form.department_id.data, client=current_user,
-                priority=form.priority.data, service_id=form.service_id.data,
+                subject=form.subject.data,
+                body=form.body.data,
+                department_id=form.department_id.data,
+                client=current_user,
+                priority=form.priority.data,
+                service_id=form.service_id.data,
                 uploads=_uploads(),
-            )  # fmt: skip
+            )
         except tickets.TicketError as exc:
             flash(str(exc), "danger")
         else:
-            flash(_("Ticket #%(ref)s opened. We will answer soon.", ref=ticket.reference),
-                  "success")  # fmt: skip
+            flash(
+                _("Ticket #%(ref)s opened. We will answer soon.", ref=ticket.reference), "success"
+            )
             return redirect(url_for("client_tickets.view", reference=ticket.reference))
     return render_template("client/tickets/new.html", form=form)
 
@@ -151,9 +158,12 @@ def view(reference: str) -> str:
     ).all()
     rating = RatingForm(score=str(ticket.feedback_score or 5), comment=ticket.feedback_comment)
     return render_template(
-        "client/tickets/view.html", ticket=ticket, messages=messages,
-        form=ClientReplyForm(), rating_form=rating,
-    )  # fmt: skip
+        "client/tickets/view.html",
+        ticket=ticket,
+        messages=messages,
+        form=ClientReplyForm(),
+        rating_form=rating,
+    )
 
 
 @client_tickets.route("/<reference>/reply", methods=["POST"])
@@ -163,9 +173,12 @@ def reply(reference: str) -> Response:
     if form.validate_on_submit():
         try:
             tickets.client_reply(
-                ticket, body=form.body.data, author_name=current_user.display_name,
-                author_email=current_user.email, uploads=_uploads(),
-            )  # fmt: skip
+                ticket,
+                body=form.body.data,
+                author_name=current_user.display_name,
+                author_email=current_user.email,
+                uploads=_uploads(),
+            )
         except tickets.TicketError as exc:
             flash(str(exc), "danger")
         else:

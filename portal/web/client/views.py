@@ -33,9 +33,11 @@ def dashboard() -> str:
         .order_by(Invoice.due_date)
     ).all()
     return render_template(
-        "client/dashboard.html", panels=panels, unpaid=unpaid,
+        "client/dashboard.html",
+        panels=panels,
+        unpaid=unpaid,
         credit=credit_balance(current_user.id, current_user.currency),
-    )  # fmt: skip
+    )
 
 
 @client.route("/profile", methods=["GET", "POST"])
@@ -60,9 +62,13 @@ def profile() -> Response | str:
                 flash(_("Saved."), "success")
                 return redirect(url_for("client.profile"))
     return render_template(
-        "client/profile.html", form=form, fields=fields, values=values,
-        email_form=EmailChangeForm(), password_form=PasswordChangeForm(),
-    )  # fmt: skip
+        "client/profile.html",
+        form=form,
+        fields=fields,
+        values=values,
+        email_form=EmailChangeForm(),
+        password_form=PasswordChangeForm(),
+    )
 
 
 @client.route("/profile/email", methods=["POST"])
@@ -77,10 +83,13 @@ def change_email() -> Response | str:
             flash(_("The e-mail could not be sent right now. Please try again later."), "danger")
         else:
             flash(
-                _("We have sent a confirmation link to %(email)s. The e-mail changes when you "
-                  "open it.", email=form.email.data),
+                _(
+                    "We have sent a confirmation link to %(email)s. The e-mail changes when you "
+                    "open it.",
+                    email=form.email.data,
+                ),
                 "info",
-            )  # fmt: skip
+            )
     else:
         flash(_("Enter a valid e-mail address."), "danger")
     return redirect(url_for("client.profile"))
