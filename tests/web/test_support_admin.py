@@ -198,7 +198,7 @@ def test_change_department_priority_status_is_audited_and_mailed(
     assert entry.before["status"] == "open" and entry.after["status"] == "on_hold"
     status_mail = db.session.scalar(select(OutboundMessage).order_by(OutboundMessage.id.desc()))
     assert db.session.scalar(select(func.count(OutboundMessage.id))) == before + 1
-    assert ticket.reference in status_mail.subject and "Отложен" in status_mail.text  # in his language
+    assert ticket.reference in status_mail.subject and "Отложен" in status_mail.text  # Russian
 
     staff_web.submit(
         f"{url}/update",

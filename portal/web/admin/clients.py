@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import secrets
-from typing import Any
+from typing import Any, TypeVar
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
@@ -69,6 +69,9 @@ SORTS = {
     "email": Client.email,
     "created": Client.created_at,
 }
+
+
+Owned = TypeVar("Owned", Contact, Note)
 
 
 def _client_or_404(client_id: int) -> Client:
@@ -346,18 +349,19 @@ def contact_list(client_id: int) -> Response | str:
     return _card(client, "contacts", contacts=rows, form=form)
 
 
-def _contact_or_404(client_id: int, contact_id: int) -> Contact:
-    contact = db.session.get(Contact, contact_id)
-    if contact is None or contact.client_id != client_id:
+def _owned_or_404(model: type[Owned], client_id: int, row_id: int) -> Owned:
+    """A contact or note of this client; another client's id in the URL is a 404."""
+    row = db.session.get(model, row_id)
+    if row is None or row.client_id != client_id:
         abort(404)
-    return contact
+    return row
 
 
 @admin_clients.route("/<int:client_id>/contacts/<int:contact_id>", methods=["GET", "POST"])
 @requires(Permission.CLIENTS_EDIT)
 def contact_edit(client_id: int, contact_id: int) -> Response | str:
     client = _client_or_404(client_id)
-    contact = _contact_or_404(client_id, contact_id)
+    contact = _owned_or_404(Contact, client_id, contact_id)
     form = ContactForm(obj=contact)
     if form.validate_on_submit():
         try:
@@ -373,7 +377,7 @@ def contact_edit(client_id: int, contact_id: int) -> Response | str:
 @admin_clients.route("/<int:client_id>/contacts/<int:contact_id>/delete", methods=["POST"])
 @requires(Permission.CLIENTS_EDIT)
 def contact_delete(client_id: int, contact_id: int) -> Response:
-    contacts.remove_contact(_contact_or_404(client_id, contact_id))
+    contacts.remove_contact(_owned_or_404(Contact, client_id, contact_id))
     flash(_("Contact removed."), "success")
     return redirect(url_for("admin_clients.contact_list", client_id=client_id))
 
@@ -396,18 +400,11 @@ def note_list(client_id: int) -> Response | str:
     return _card(client, "notes", notes=rows, form=form)
 
 
-def _note_or_404(client_id: int, note_id: int) -> Note:
-    note = db.session.get(Note, note_id)
-    if note is None or note.client_id != client_id:
-        abort(404)
-    return note
-
-
 @admin_clients.route("/<int:client_id>/notes/<int:note_id>", methods=["GET", "POST"])
 @requires(Permission.CLIENTS_VIEW)
 def note_edit(client_id: int, note_id: int) -> Response | str:
     client = _client_or_404(client_id)
-    note = _note_or_404(client_id, note_id)
+    note = _owned_or_404(Note, client_id, note_id)
     form = NoteForm(obj=note)
     if form.validate_on_submit():
         notes.edit_note(note, form.body.data, important=form.important.data)
@@ -419,7 +416,7 @@ def note_edit(client_id: int, note_id: int) -> Response | str:
 @admin_clients.route("/<int:client_id>/notes/<int:note_id>/delete", methods=["POST"])
 @requires(Permission.CLIENTS_EDIT)
 def note_delete(client_id: int, note_id: int) -> Response:
-    notes.delete_note(_note_or_404(client_id, note_id))
+    notes.delete_note(_owned_or_404(Note, client_id, note_id))
     flash(_("Note deleted."), "success")
     return redirect(url_for("admin_clients.note_list", client_id=client_id))
 
