@@ -190,7 +190,7 @@ class CustomFieldForm(FlaskForm):
     required = BooleanField(_l("Required"))
     client_visible = BooleanField(_l("Shown in the client area"))
     options = TextAreaField(_l("Options (one per line, for dropdowns)"))
-    sort_order = IntegerField(_l("Order"), default=0, validators=[Optional()])
+    sort_order = IntegerField(_l("Sort order"), default=0, validators=[Optional()])
 
 
 class ClientAreaForm(FlaskForm):
