@@ -24,7 +24,7 @@ from typing import Any
 from flask import current_app, render_template
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import selectinload
 
 from portal import billing
@@ -55,6 +55,18 @@ from portal.services import audit, catalog, clients, invoices, runtime_settings
 
 #: Services in these states hold their product: ordering it again is an upgrade.
 HOLDING = (ServiceStatus.PENDING, ServiceStatus.ACTIVE, ServiceStatus.SUSPENDED)
+
+
+def _take_one_from_stock(product: Product) -> bool:
+    """Decrement stock atomically: two acceptances at once cannot both take the last unit."""
+    taken = db.session.execute(
+        update(Product)
+        .where(Product.id == product.id, Product.stock > 0)
+        .values(stock=Product.stock - 1)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    db.session.refresh(product, ["stock"])
+    return taken == 1
 
 
 class OrderError(ValueError):
@@ -718,8 +730,8 @@ def accept_order(
                         created_at=clock().now(),
                     )
                 )
-            if product.stock is not None:
-                product.stock = max(product.stock - 1, 0)
+            if product.stock is not None and not _take_one_from_stock(product):
+                raise OrderError(_("%(product)s is out of stock.", product=product.name))
             item.service_id = service.id
             if applied:
                 discounted.append(service.id)

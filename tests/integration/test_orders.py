@@ -303,3 +303,20 @@ def test_order_history_blocks_deleting_the_client(shop, client_account) -> None:
     orders.place_order(client_account, [users(shop, 1)], today=TODAY)
     with pytest.raises(clients.ClientError, match="cannot be deleted"):
         clients.delete_client(client_account)
+
+
+def test_the_last_unit_in_stock_is_sold_once(shop, client_account, clock) -> None:
+    product = shop[demo.USERS_PRODUCT]
+    product.stock = 1
+    db.session.commit()
+    other = make_client(clock)
+    first = orders.place_order(client_account, [users(shop, 5)], today=TODAY)
+    second = orders.place_order(other, [users(shop, 5)], today=TODAY)
+    orders.accept_order(first, today=TODAY)
+    db.session.refresh(product)
+    assert product.stock == 0
+    with pytest.raises(OrderError, match="out of stock"):
+        orders.accept_order(second, today=TODAY)
+    db.session.refresh(second)
+    assert second.status is OrderStatus.PENDING
+    assert db.session.scalar(select(func.count(Service.id))) == 1
