@@ -20,6 +20,7 @@ from portal.models import (
     Client,
     ConfigOption,
     ConfigOptionPrice,
+    Department,
     OptionKind,
     Product,
     ProductGroup,
@@ -254,6 +255,9 @@ def _counts() -> tuple[int, ...]:
     )
 
 
+DEMO_DEPARTMENT = "Техническая поддержка"
+
+
 def load_demo_data(clock: Clock) -> bool:
     """Create what is missing; returns True if anything was created (idempotent)."""
     created = False
@@ -279,6 +283,9 @@ def load_demo_data(clock: Clock) -> bool:
             language="ru",
             clock=clock,
         )
+        created = True
+    if db.session.scalar(select(Department.id).where(Department.name == DEMO_DEPARTMENT)) is None:
+        db.session.add(Department(name=DEMO_DEPARTMENT, email="support@example.com"))
         created = True
     before = _counts()
     products = load_demo_catalogue()

@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import re
 import secrets
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -50,10 +50,6 @@ SUBJECT_REFERENCE = re.compile(r"\[[^\[\]#]{0,40}#([A-HJ-NP-Z2-9]{8})\]")
 AUDITED = ("department_id", "priority", "status", "assigned_staff_id", "tags", "cc", "service_id")
 QUEUES = ("awaiting", "mine", "department", "done_by_me", "all")
 
-#: ``choices(client_id) -> [(service_id, label)]``: the services area offers related services.
-SERVICE_CHOICES: list[Callable[[int], list[tuple[int, str]]]] = []
-
-
 class TicketError(ValueError):
     """A problem the user can fix; ``field`` names the form field it belongs to."""
 
@@ -89,7 +85,19 @@ def by_reference(reference: str) -> Ticket | None:
 
 
 def service_choices(client_id: int) -> list[tuple[int, str]]:
-    return [choice for provider in SERVICE_CHOICES for choice in provider(client_id)]
+    """The client's services a ticket can be about (not the terminated or cancelled ones)."""
+    from portal.models import Product, Service, ServiceStatus
+
+    rows = db.session.execute(
+        select(Service.id, Product.name)
+        .join(Product, Product.id == Service.product_id)
+        .where(
+            Service.client_id == client_id,
+            Service.status.not_in((ServiceStatus.TERMINATED, ServiceStatus.CANCELLED)),
+        )
+        .order_by(Product.name)
+    )
+    return [(service_id, name) for service_id, name in rows]
 
 
 def clean_cc(addresses: Iterable[str] | str) -> list[str]:

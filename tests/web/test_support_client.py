@@ -219,3 +219,27 @@ def test_feedback_link_from_the_closure_mail(app, desk, staff_member) -> None:
     assert guest.feedback_score == 5
     assert web.get(link[:-3] + "xyz").status_code == 404  # a forged token
     assert MessageKind.STAFF in {m.kind for m in guest.messages}
+
+
+def test_a_ticket_can_be_about_one_of_the_clients_own_services(app, desk, ivan, clock) -> None:
+    from portal.models import Service
+    from portal.services import demo
+
+    products = demo.load_demo_catalogue()
+    db.session.flush()
+    product = products[demo.DISK_PRODUCT]
+    other = make_client(clock)
+    mine, theirs = (
+        Service(client_id=owner.id, product_id=product.id, cycle="monthly", currency="RUB",
+                registration_date=clock.now().date(), created_at=clock.now())
+        for owner in (desk.client, other)
+    )  # fmt: skip
+    db.session.add_all([mine, theirs])
+    db.session.commit()
+    form = ivan.get("/tickets/new").get_data(as_text=True)
+    offered = form.split('name="service_id"')[1].split("</select>")[0]
+    assert f'value="{mine.id}"' in offered and f'value="{theirs.id}"' not in offered
+    refused = _new(ivan, desk, service_id=str(theirs.id))
+    assert refused.status_code == 200 and db.session.scalar(select(Ticket)) is None
+    assert _new(ivan, desk, service_id=str(mine.id)).status_code == 302
+    assert db.session.scalar(select(Ticket)).service_id == mine.id
