@@ -475,23 +475,30 @@ def _canned_form(reply_row: CannedReply | None) -> CannedReplyForm:
     return form
 
 
+def _save_canned(form: CannedReplyForm, row: CannedReply | None, done: str) -> bool:
+    """Validate and store a canned reply (new when ``row`` is None); True when saved."""
+    if not form.validate_on_submit():
+        return False
+    try:
+        canned_replies.save(
+            row,
+            title=form.title.data,
+            body=form.body.data,
+            department_id=form.department_id.data,
+        )
+    except canned_replies.CannedReplyError as exc:
+        flash(str(exc), "danger")
+        return False
+    flash(done, "success")
+    return True
+
+
 @admin_support.route("/canned", methods=["GET", "POST"])
 @requires(Permission.SUPPORT_REPLY)
 def canned_list() -> Response | str:
     form = _canned_form(None)
-    if form.validate_on_submit():
-        try:
-            canned_replies.save(
-                None,
-                title=form.title.data,
-                body=form.body.data,
-                department_id=form.department_id.data,
-            )
-        except canned_replies.CannedReplyError as exc:
-            flash(str(exc), "danger")
-        else:
-            flash(_("Canned reply added."), "success")
-            return redirect(url_for("admin_support.canned_list"))
+    if _save_canned(form, None, _("Canned reply added.")):
+        return redirect(url_for("admin_support.canned_list"))
     rows = db.session.scalars(
         select(CannedReply)
         .options(selectinload(CannedReply.department))
@@ -509,19 +516,8 @@ def canned_edit(reply_id: int) -> Response | str:
     if row is None:
         abort(404)
     form = _canned_form(row)
-    if form.validate_on_submit():
-        try:
-            canned_replies.save(
-                row,
-                title=form.title.data,
-                body=form.body.data,
-                department_id=form.department_id.data,
-            )
-        except canned_replies.CannedReplyError as exc:
-            flash(str(exc), "danger")
-        else:
-            flash(_("Saved."), "success")
-            return redirect(url_for("admin_support.canned_list"))
+    if _save_canned(form, row, _("Saved.")):
+        return redirect(url_for("admin_support.canned_list"))
     return render_template(
         "admin/support/canned_edit.html", reply=row, form=form, variables=canned_replies.VARIABLES
     )
