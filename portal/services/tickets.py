@@ -50,6 +50,7 @@ SUBJECT_REFERENCE = re.compile(r"\[[^\[\]#]{0,40}#([A-HJ-NP-Z2-9]{8})\]")
 AUDITED = ("department_id", "priority", "status", "assigned_staff_id", "tags", "cc", "service_id")
 QUEUES = ("awaiting", "mine", "department", "done_by_me", "all")
 
+
 class TicketError(ValueError):
     """A problem the user can fix; ``field`` names the form field it belongs to."""
 
