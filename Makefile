@@ -32,7 +32,7 @@ run: install
 	PORTAL_SESSION_COOKIE_SECURE=0 $(BIN)/portal db upgrade
 	PORTAL_SESSION_COOKIE_SECURE=0 $(BIN)/portal demo
 	@echo "Portal: http://$(HOST):$(PORT)/  (admin area: http://$(HOST):$(PORT)/admin/)"
-	PORTAL_SESSION_COOKIE_SECURE=0 $(BIN)/gunicorn --bind $(HOST):$(PORT) --workers 2 \
+	PORTAL_SESSION_COOKIE_SECURE=0 PORTAL_EMBEDDED_SCHEDULER=1 $(BIN)/gunicorn --bind $(HOST):$(PORT) --workers 2 \
 		--access-logfile - wsgi:app
 
 # Whole suite on SQLite, then on PostgreSQL when one answers (required when PORTAL_REQUIRE_POSTGRES=1).

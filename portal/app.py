@@ -61,6 +61,11 @@ def create_app(
     _init_blueprints(app)
     _init_plugins(app, settings["plugins"], extra_plugins)
     _init_shell(app)
+    if settings["embedded_scheduler"] and not app.config.get("TESTING"):
+        from portal.jobs.scheduler import build_scheduler
+
+        app.extensions["portal.scheduler"] = scheduler = build_scheduler(app, blocking=False)
+        scheduler.start()
     return app
 
 
@@ -83,6 +88,7 @@ def _init_blueprints(app: Flask) -> None:
     from portal.web.admin.catalog import admin_catalog
     from portal.web.admin.client_settings import admin_client_settings
     from portal.web.admin.clients import admin_clients
+    from portal.web.admin.jobs import admin_jobs
     from portal.web.admin.orders import admin_orders
     from portal.web.admin.services import admin_services
     from portal.web.admin.staff_views import staff_admin
@@ -102,6 +108,7 @@ def _init_blueprints(app: Flask) -> None:
         admin,
         admin_clients,
         admin_billing,
+        admin_jobs,
         admin_catalog,
         admin_orders,
         admin_services,

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from typing import Any
 
 import click
-from flask import Flask
+from flask import Flask, current_app
 from flask.cli import FlaskGroup
 
 from portal.app_state import clock, plugins
@@ -158,8 +158,68 @@ def support_escalate() -> None:
         click.echo(f"  {line}")
 
 
+@click.command("scheduler")
+def scheduler_command() -> None:
+    """Run the job scheduler in the foreground (production: its own process or several)."""
+    from portal.jobs.scheduler import build_scheduler
+
+    scheduler = build_scheduler(current_app._get_current_object(), blocking=True)
+    for job in scheduler.get_jobs():
+        click.echo(f"{job.id:<22} {job.trigger}")
+    scheduler.start()
+
+
+@click.group("jobs")
+def jobs_group() -> None:
+    """Scheduled jobs: list them or run one now."""
+
+
+@jobs_group.command("list")
+def jobs_list() -> None:
+    """Each job with its schedule and its last run."""
+    from portal.jobs.registry import jobs
+    from portal.services.job_runs import last_runs
+
+    latest = last_runs()
+    for job in jobs().values():
+        run = latest.get(job.id)
+        last = f"{run.status.value} {run.started_at:%Y-%m-%d %H:%M}" if run else "never run"
+        click.echo(f"{job.id:<22} {job.schedule or 'off':<14} {last}")
+
+
+@jobs_group.command("run")
+@click.argument("job_id")
+@click.option("--as-of", type=click.DateTime(formats=["%Y-%m-%d"]), help="Default: today.")
+def jobs_run(job_id: str, as_of: Any) -> None:
+    """Run JOB_ID now (under its lease, recorded in the job history)."""
+    from portal.clock import local_today
+    from portal.jobs.registry import jobs
+    from portal.services.job_runs import run_job
+
+    job = jobs().get(job_id)
+    if job is None:
+        raise click.ClickException(f"Unknown job {job_id}; see `portal jobs list`.")
+    timezone = current_app.config["PORTAL"]["default_timezone"]
+    day = as_of.date() if as_of else local_today(clock(), timezone)
+    run = run_job(job.id, job.run, day)
+    if run is None:
+        raise click.ClickException(f"{job_id} is running elsewhere right now; try again later.")
+    click.echo(f"{job_id} {run.status.value}: {run.counts}")
+    if run.error:
+        raise click.ClickException(run.error.strip().splitlines()[-1])
+
+
 def register_commands(app: Flask, extra: Iterable[Any]) -> None:
-    for command in (demo_command, plugins_group, staff_group, mail_group, support_group, *extra):
+    for command in (
+        demo_command,
+        plugins_group,
+        staff_group,
+        mail_group,
+        support_group,
+        scheduler_command,
+        jobs_group,
+        *extra,
+    ):
         app.cli.add_command(command)
 
 

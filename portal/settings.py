@@ -9,6 +9,7 @@ documented example files.
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import tomllib
@@ -59,6 +60,8 @@ DEFAULTS: dict[str, Any] = {
     "support_attachment_extensions": [],  # empty: the built-in list (docs/support.md)
     "base_url": "http://127.0.0.1:5000",
     "company_name": "Billing Portal",
+    "embedded_scheduler": False,  # host the scheduler in the web process (make run)
+    "job_schedules": {},  # {"mail.send": "*/2 * * * *"}; "" turns a job off
 }
 
 _TRUE = {"1", "true", "yes", "on"}
@@ -87,6 +90,14 @@ def _coerce(key: str, raw: str, default: Any) -> Any:
             ) from None
     if isinstance(default, list):
         return [part.strip() for part in raw.split(",") if part.strip()]
+    if isinstance(default, dict):
+        try:
+            value = json.loads(raw)
+        except ValueError:
+            value = None
+        if not isinstance(value, dict):
+            raise SettingsError(f"PORTAL_{key.upper()} must be a JSON object, not {raw!r}")
+        return value
     return raw
 
 

@@ -22,6 +22,7 @@ from portal.models.custom_field import CustomField, CustomFieldValue, FieldType
 from portal.models.department import Department
 from portal.models.escalation import EscalationRule, TicketAutomationRun
 from portal.models.invoice import Invoice, InvoiceCounter, InvoiceKind, InvoiceLine, InvoiceStatus
+from portal.models.job import JobLease, JobRun, RunStatus
 from portal.models.note import Note
 from portal.models.order import (
     ChangeStatus,
@@ -89,6 +90,8 @@ __all__ = [
     "InvoiceKind",
     "InvoiceLine",
     "InvoiceStatus",
+    "JobLease",
+    "JobRun",
     "MailKind",
     "MessageKind",
     "MessageSource",
@@ -115,6 +118,7 @@ __all__ = [
     "PromoUse",
     "Rating",
     "Role",
+    "RunStatus",
     "Service",
     "ServiceAddon",
     "ServiceChange",

@@ -59,6 +59,7 @@ CORE_MENU = (
         "settings", _l("Client area"), "admin_client_settings.client_area", 50, "settings.manage"
     ),
     MenuItem("billing", _l("Invoices"), "admin_billing.invoice_list", 10, "billing.view"),
+    MenuItem("utilities", _l("Scheduled jobs"), "admin_jobs.index", 10, "settings.manage"),
     MenuItem("billing", _l("New invoice"), "admin_billing.invoice_new", 20, "billing.manage"),
     MenuItem("billing", _l("Payments"), "admin_billing.payment_list", 30, "billing.view"),
     MenuItem("orders", _l("List all orders"), "admin_orders.index", 10, "orders.manage"),
@@ -165,7 +166,10 @@ def dashboard() -> str:
         .where(Staff.last_seen_at >= window, Staff.is_active.is_(True))
         .order_by(Staff.first_name)
     ).all()
-    return render_template("admin/dashboard.html", online=online)
+    from portal.services.job_runs import recent_failures
+
+    failed_jobs = recent_failures(clock().now() - timedelta(hours=24))
+    return render_template("admin/dashboard.html", online=online, failed_jobs=failed_jobs)
 
 
 @admin.route("/section/<name>")

@@ -1,0 +1,1 @@
+"""Scheduled jobs: the registry of job definitions and the APScheduler wiring."""

@@ -1,0 +1,66 @@
+"""Job definitions: a stable id, a default schedule (crontab) and the service call it makes.
+
+A job is an importable function of the as-of date; it runs inside an app context pushed by the
+scheduler (or the ``portal jobs run`` command, or the admin's "Run now"). Schedules are the
+``job_schedules`` setting: ``{"mail.send": "*/2 * * * *"}`` overrides a default, and an empty
+string turns a job off.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+
+
+@dataclass(frozen=True)
+class JobDefinition:
+    id: str
+    label: Any  # a lazy translatable string
+    schedule: str  # crontab: minute hour day month weekday
+    run: Callable[[date], Any]
+
+
+def _now_for(as_of: date) -> datetime:
+    """The moment a job acts at: now when as-of is today, else the end of the as-of day."""
+    from portal.app_state import clock
+
+    tz = ZoneInfo(current_app.config["PORTAL"]["default_timezone"])
+    now = clock().now()
+    if now.astimezone(tz).date() == as_of:
+        return now
+    return datetime.combine(as_of, time(23, 59), tz)
+
+
+def send_mail(as_of: date) -> Any:
+    from portal.mail.outbox import deliver_outbox
+
+    return deliver_outbox(_now_for(as_of), limit=500)
+
+
+def support_automation(as_of: date) -> Any:
+    from portal.services.escalation import run_all
+
+    report = run_all(_now_for(as_of))
+    return {"escalated": report.escalated, "closed": report.closed}
+
+
+CORE_JOBS: tuple[JobDefinition, ...] = (
+    JobDefinition("mail.send", _l("Deliver queued e-mail"), "* * * * *", send_mail),
+    JobDefinition("support.automation", _l("Ticket escalation and auto-close"), "*/5 * * * *",
+                  support_automation),
+)  # fmt: skip
+
+
+def jobs() -> dict[str, JobDefinition]:
+    """Every job with its effective schedule (the setting wins over the default)."""
+    overrides: dict[str, str] = current_app.config["PORTAL"].get("job_schedules", {}) or {}
+    return {
+        job.id: JobDefinition(job.id, job.label, overrides.get(job.id, job.schedule), job.run)
+        for job in CORE_JOBS
+    }
