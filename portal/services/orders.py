@@ -439,44 +439,27 @@ def _quote_item(
     if error is not None or product is None or cycle is None:
         return QuotedItem(item, product, cycle, dict(item.options), zero, zero, error=error)
     options = catalog.clean_options(product, item.options)
+
+    def refused(message: str, existing_service_id: int | None = None) -> QuotedItem:
+        return QuotedItem(item, product, cycle, options, zero, zero,
+                          existing_service_id=existing_service_id, error=message)  # fmt: skip
+
     existing = holding_service(client.id, product.id)
     if existing is not None:
-        return QuotedItem(
-            item,
-            product,
-            cycle,
-            options,
-            zero,
-            zero,
-            existing_service_id=existing.id,
-            error=_(
+        return refused(
+            _(
                 "You already have %(product)s. Change its options or package instead of "
                 "ordering it again.",
                 product=product.name,
             ),
+            existing.id,
         )
     if _pending_order_for(client.id, product.id) is not None:
-        return QuotedItem(
-            item,
-            product,
-            cycle,
-            options,
-            zero,
-            zero,
-            error=_(
-                "%(product)s is already ordered and waiting for confirmation.", product=product.name
-            ),
+        return refused(
+            _("%(product)s is already ordered and waiting for confirmation.", product=product.name)
         )
     if product.stock is not None and product.stock < 1:
-        return QuotedItem(
-            item,
-            product,
-            cycle,
-            options,
-            zero,
-            zero,
-            error=_("%(product)s is out of stock.", product=product.name),
-        )
+        return refused(_("%(product)s is out of stock.", product=product.name))
     addon_ids = set(item.addon_ids)
     addons = tuple(a for a in catalog.addons_for(product) if a.id in addon_ids)
     try:
@@ -502,19 +485,9 @@ def _quote_item(
             addons=addons,
         )
     except billing.BillingError as exc:
-        return QuotedItem(
-            item, product, cycle, options, zero, zero, error=catalog.billing_message(exc)
-        )
+        return refused(catalog.billing_message(exc))
     if len(addons) != len(addon_ids):
-        return QuotedItem(
-            item,
-            product,
-            cycle,
-            options,
-            zero,
-            zero,
-            error=_("An add-on chosen is not sold with %(product)s.", product=product.name),
-        )
+        return refused(_("An add-on chosen is not sold with %(product)s.", product=product.name))
     return QuotedItem(
         item,
         product,

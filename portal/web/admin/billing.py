@@ -3,6 +3,7 @@ payments (record, mass pay, refund), statements of account, and the provider's d
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -53,6 +54,16 @@ def _invoice_or_404(invoice_id: int) -> Invoice:
     if invoice is None:
         abort(404)
     return invoice
+
+
+def _invoice_action(invoice_id: int, action: Callable[[Invoice], object]) -> WerkzeugResponse:
+    """Apply a state change to an invoice; a refusal is shown, then back to the invoice."""
+    try:
+        action(_invoice_or_404(invoice_id))
+    except (BillingError, invoices.InvoiceError, payments.PaymentError) as exc:
+        db.session.rollback()
+        _problem(exc)
+    return redirect(url_for("admin_billing.invoice_view", invoice_id=invoice_id))
 
 
 def _problem(exc: Exception) -> None:
@@ -197,12 +208,11 @@ def invoice_add_line(invoice_id: int) -> WerkzeugResponse:
 @admin_billing.route("/invoices/<int:invoice_id>/lines/<int:line_id>/delete", methods=["POST"])
 @requires(Permission.BILLING_MANAGE)
 def invoice_remove_line(invoice_id: int, line_id: int) -> WerkzeugResponse:
-    try:
-        invoices.remove_line(_invoice_or_404(invoice_id), line_id)
+    def remove(invoice: Invoice) -> None:
+        invoices.remove_line(invoice, line_id)
         db.session.commit()
-    except invoices.InvoiceError as exc:
-        _problem(exc)
-    return redirect(url_for("admin_billing.invoice_view", invoice_id=invoice_id))
+
+    return _invoice_action(invoice_id, remove)
 
 
 @admin_billing.route("/invoices/<int:invoice_id>/issue", methods=["POST"])
@@ -237,11 +247,7 @@ def invoice_send(invoice_id: int) -> WerkzeugResponse:
 @admin_billing.route("/invoices/<int:invoice_id>/cancel", methods=["POST"])
 @requires(Permission.BILLING_MANAGE)
 def invoice_cancel(invoice_id: int) -> WerkzeugResponse:
-    try:
-        invoices.cancel_invoice(_invoice_or_404(invoice_id))
-    except invoices.InvoiceError as exc:
-        _problem(exc)
-    return redirect(url_for("admin_billing.invoice_view", invoice_id=invoice_id))
+    return _invoice_action(invoice_id, invoices.cancel_invoice)
 
 
 @admin_billing.route("/invoices/<int:invoice_id>/credit-note", methods=["POST"])
@@ -293,13 +299,11 @@ def invoice_record_payment(invoice_id: int) -> WerkzeugResponse:
 @admin_billing.route("/invoices/<int:invoice_id>/apply-credit", methods=["POST"])
 @requires(Permission.BILLING_MANAGE)
 def invoice_apply_credit(invoice_id: int) -> WerkzeugResponse:
-    try:
-        applied = payments.apply_credit(_invoice_or_404(invoice_id))
-    except payments.PaymentError as exc:
-        _problem(exc)
-    else:
+    def apply(invoice: Invoice) -> None:
+        applied = payments.apply_credit(invoice)
         flash(_("%(amount)s of credit applied.", amount=applied), "success")
-    return redirect(url_for("admin_billing.invoice_view", invoice_id=invoice_id))
+
+    return _invoice_action(invoice_id, apply)
 
 
 @admin_billing.route("/invoices/<int:invoice_id>/pdf")
