@@ -133,6 +133,30 @@ def _current_period(service: Service) -> billing.Period | None:
     return billing.Period(start, service.next_due_date)
 
 
+def _service_order(
+    service: Service,
+    kind: OrderKind,
+    source: OrderSource,
+    staff_id: int | None,
+    subtotal: Decimal,
+    tax: Decimal,
+    total: Decimal,
+) -> Order:
+    """A pending order about an existing service (a change or an add-on)."""
+    return Order(
+        client_id=service.client_id,
+        kind=kind,
+        status=OrderStatus.PENDING,
+        source=source,
+        currency=service.currency,
+        staff_id=staff_id,
+        created_at=clock().now(),
+        subtotal=subtotal,
+        tax=tax,
+        total=total,
+    )
+
+
 def _lock(service: Service) -> None:
     """One change or add-on order of a service at a time (a row lock on PostgreSQL)."""
     db.session.execute(select(Service.id).where(Service.id == service.id).with_for_update())
@@ -332,17 +356,14 @@ def confirm(
     quote = change.quote
     client = db.session.get(Client, service.client_id)
     now = clock().now()
-    order = Order(
-        client_id=client.id,
-        kind=OrderKind.CHANGE,
-        status=OrderStatus.PENDING,
-        source=source,
-        currency=service.currency,
-        staff_id=staff_id,
-        created_at=now,
-        subtotal=change.taxed.net,
-        tax=change.taxed.tax,
-        total=change.taxed.total,
+    order = _service_order(
+        service,
+        OrderKind.CHANGE,
+        source,
+        staff_id,
+        change.taxed.net,
+        change.taxed.tax,
+        change.taxed.total,
     )
     order.items.append(
         OrderItem(
@@ -580,17 +601,14 @@ def order_addon(
     quote = quote_addon(service, addon_id, today=today)
     client = db.session.get(Client, service.client_id)
     now = clock().now()
-    order = Order(
-        client_id=client.id,
-        kind=OrderKind.ADDON,
-        status=OrderStatus.PENDING,
-        source=source,
-        currency=service.currency,
-        staff_id=staff_id,
-        created_at=now,
-        subtotal=quote.draft.subtotal,
-        tax=quote.draft.tax,
-        total=quote.draft.total,
+    order = _service_order(
+        service,
+        OrderKind.ADDON,
+        source,
+        staff_id,
+        quote.draft.subtotal,
+        quote.draft.tax,
+        quote.draft.total,
     )
     order.items.append(
         OrderItem(
