@@ -116,6 +116,7 @@ from portal.billing.tax import (
     check_tax_percent,
     resolve_tax_rate,
 )
+from portal.billing.usage import UsageCharge
 
 __all__ = [
     "MONEY_CONTEXT",
@@ -190,6 +191,7 @@ __all__ = [
     "UnknownCurrency",
     "UnknownCycle",
     "UnknownDayCount",
+    "UsageCharge",
     "add_months",
     "allocate",
     "anchor_of",

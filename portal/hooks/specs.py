@@ -47,3 +47,94 @@ def register_payment_gateways() -> list[Any]:
 def resolve_tax_rate(context: Any) -> Any:
     """Decide the tax percent (a ``Decimal``) for a :class:`portal.billing.TaxContext`, or return
     None to let the next plugin and then the portal's own rules decide."""
+
+
+@hookspec
+def register_provisioners() -> list[Any]:
+    """Return :class:`portal.provisioning.Provisioner` instances. A product whose ``module`` is a
+    provisioner's ``name`` has its create/suspend/unsuspend/terminate/change-package commands run
+    by it (through the provisioning queue; never broadcast to every plugin)."""
+
+
+@hookspec
+def register_scheduled_jobs() -> list[Any]:
+    """Return :class:`portal.jobs.JobDefinition` objects: jobs run by the scheduler like the
+    core ones (lease, history, "Run now"); an id already taken is ignored."""
+
+
+@hookspec
+def collect_usage(service: Any, period: Any) -> list[Any]:
+    """Return :class:`portal.billing.UsageCharge` items used by ``service`` during ``period``
+    (a :class:`portal.billing.Period` that has ended). Called by the billing run for services of
+    usage-billed products (in arrears); return an empty list or None when you have nothing."""
+
+
+# --- event hooks: every plugin is told; a plugin's error is logged and never undoes the event.
+# They are called inside the transaction that makes the change, after it is flushed, each in a
+# savepoint: what a plugin writes commits with the change, and a plugin that raises is rolled
+# back alone.
+
+
+@hookspec
+def client_created(client: Any) -> None:
+    """A client signed up or was added by staff."""
+
+
+@hookspec
+def order_placed(order: Any) -> None:
+    """An order was placed (client area or staff); it is pending until accepted."""
+
+
+@hookspec
+def order_accepted(order: Any) -> None:
+    """An order was accepted: its services exist (active) and its first invoice, if any."""
+
+
+@hookspec
+def invoice_created(invoice: Any) -> None:
+    """An invoice (draft, renewal, change, late fee, credit note) was created."""
+
+
+@hookspec
+def invoice_issued(invoice: Any) -> None:
+    """An invoice got its number and became payable."""
+
+
+@hookspec
+def invoice_paid(invoice: Any) -> None:
+    """An invoice became fully paid (by a payment or by credit)."""
+
+
+@hookspec
+def payment_received(payment: Any) -> None:
+    """Money from a client was recorded (bank statement, gateway, staff)."""
+
+
+@hookspec
+def service_suspended(service: Any, reason: str) -> None:
+    """A service was suspended (``reason`` is "overdue" or what staff wrote)."""
+
+
+@hookspec
+def service_unsuspended(service: Any) -> None:
+    """A suspended service is active again."""
+
+
+@hookspec
+def service_terminated(service: Any) -> None:
+    """A service was terminated (overdue, at the end of its period, or by staff)."""
+
+
+@hookspec
+def service_renewed(service: Any, period: Any, invoice: Any) -> None:
+    """The billing run put ``period`` of ``service`` on ``invoice``."""
+
+
+@hookspec
+def ticket_opened(ticket: Any) -> None:
+    """A support ticket was opened (client area, e-mail or staff)."""
+
+
+@hookspec
+def ticket_replied(ticket: Any, message: Any) -> None:
+    """A reply or a note was added to a ticket."""

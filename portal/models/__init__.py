@@ -1,6 +1,16 @@
 """SQLAlchemy models, one module per aggregate. Importing this package registers them all."""
 
 from portal.models.audit import ActorType, AuditEntry
+from portal.models.automation import (
+    BilledPeriod,
+    BillingRun,
+    BillingRunStatus,
+    InvoiceReminder,
+    LateFee,
+    OverdueAction,
+    OverdueActionKind,
+    ReminderKind,
+)
 from portal.models.base import Base
 from portal.models.catalog import (
     Addon,
@@ -23,6 +33,7 @@ from portal.models.department import Department
 from portal.models.escalation import EscalationRule, TicketAutomationRun
 from portal.models.invoice import Invoice, InvoiceCounter, InvoiceKind, InvoiceLine, InvoiceStatus
 from portal.models.job import JobLease, JobRun, RunStatus
+from portal.models.mail_template import MailTemplate
 from portal.models.note import Note
 from portal.models.order import (
     ChangeStatus,
@@ -40,6 +51,7 @@ from portal.models.order import (
 from portal.models.outbox import OutboundAttachment, OutboundMessage, OutboundStatus
 from portal.models.payment import CreditEntry, CreditReason, Payment, PaymentAllocation, PaymentKind
 from portal.models.permissions import BuiltinRole, Permission, Role
+from portal.models.provisioning import ProvisioningAction, ProvisioningTask, TaskStatus
 from portal.models.service import Service, ServiceOption, ServiceStatus
 from portal.models.setting import Setting
 from portal.models.sla import BusinessHours, SlaPolicy
@@ -65,6 +77,9 @@ __all__ = [
     "AddonPrice",
     "AuditEntry",
     "Base",
+    "BilledPeriod",
+    "BillingRun",
+    "BillingRunStatus",
     "BuiltinRole",
     "BusinessHours",
     "CannedReply",
@@ -89,10 +104,13 @@ __all__ = [
     "InvoiceCounter",
     "InvoiceKind",
     "InvoiceLine",
+    "InvoiceReminder",
     "InvoiceStatus",
     "JobLease",
     "JobRun",
+    "LateFee",
     "MailKind",
+    "MailTemplate",
     "MessageKind",
     "MessageSource",
     "Note",
@@ -105,6 +123,8 @@ __all__ = [
     "OutboundAttachment",
     "OutboundMessage",
     "OutboundStatus",
+    "OverdueAction",
+    "OverdueActionKind",
     "Payment",
     "PaymentAllocation",
     "PaymentKind",
@@ -116,7 +136,10 @@ __all__ = [
     "PromoCode",
     "PromoCodeKind",
     "PromoUse",
+    "ProvisioningAction",
+    "ProvisioningTask",
     "Rating",
+    "ReminderKind",
     "Role",
     "RunStatus",
     "Service",
@@ -127,6 +150,7 @@ __all__ = [
     "Setting",
     "SlaPolicy",
     "Staff",
+    "TaskStatus",
     "Ticket",
     "TicketAssignment",
     "TicketAttachment",

@@ -83,6 +83,13 @@ class Product(Base):
     stock: Mapped[int | None] = mapped_column(Integer)
     welcome_email: Mapped[str] = mapped_column(String(100), default="", server_default="")
     sort_order: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # Automation overrides; None means the global setting.
+    #: Renewal invoices are made this many days before the service's next due date.
+    invoice_days_before_due: Mapped[int | None] = mapped_column(Integer)
+    #: Suspend services overdue this many days (0: never suspend).
+    suspend_after_days: Mapped[int | None] = mapped_column(Integer)
+    #: Terminate services overdue this many days (0: never terminate).
+    terminate_after_days: Mapped[int | None] = mapped_column(Integer)
 
     group: Mapped[ProductGroup] = relationship(back_populates="products")
     prices: Mapped[list[ProductPrice]] = relationship(

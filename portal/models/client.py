@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import enum
 from datetime import date, datetime
+from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Boolean, Date, ForeignKey, Index, String, Text
+from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.models.account import AccountMixin
 from portal.models.base import Base, TimestampMixin, UTCDateTime, enum_column
+from portal.models.types import MoneyType
 from portal.requisites import LegalType
 
 if TYPE_CHECKING:
@@ -89,6 +91,13 @@ class Client(AccountMixin, TimestampMixin, Base):
     separate_invoices: Mapped[bool] = mapped_column(Boolean, default=False)
     never_suspend: Mapped[bool] = mapped_column(Boolean, default=False)
     no_suspend_until: Mapped[date | None] = mapped_column(Date)
+    # Accounts that may run into debt (постоплата, отсрочка платежа)
+    #: The most the client may owe in unpaid invoices before new orders and changes are blocked.
+    credit_limit: Mapped[Decimal | None] = mapped_column(MoneyType())
+    #: Deferral: the client's invoices are due this many days after issue (None: the setting).
+    payment_terms_days: Mapped[int | None] = mapped_column(Integer)
+    #: New orders and changes are blocked while an invoice is this many days overdue.
+    block_orders_after_days: Mapped[int | None] = mapped_column(Integer)
 
     billing_contact_id: Mapped[int | None] = mapped_column(
         ForeignKey("contact.id", use_alter=True, ondelete="SET NULL")

@@ -57,6 +57,12 @@ class Service(TimestampMixin, Base):
     terminate_at_period_end: Mapped[bool] = mapped_column(default=False)
     termination_reason: Mapped[str] = mapped_column(Text, default="")
     terminated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    suspended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    #: "overdue" (automation; lifted when paid) or what staff wrote when suspending by hand.
+    suspension_reason: Mapped[str] = mapped_column(Text, default="", server_default="")
+    #: "" or "failed": the last module command failed after its retries (see the task's error).
+    provisioning_status: Mapped[str] = mapped_column(String(20), default="", server_default="")
+    provisioning_error: Mapped[str] = mapped_column(Text, default="", server_default="")
 
     client: Mapped[Client] = relationship()
     product: Mapped[Product] = relationship()
