@@ -209,6 +209,65 @@ def jobs_run(job_id: str, as_of: Any) -> None:
         raise click.ClickException(run.error.strip().splitlines()[-1])
 
 
+@click.group("billing")
+def billing_group() -> None:
+    """The billing run and its forecast."""
+
+
+def _day(as_of: Any) -> Any:
+    from portal.clock import local_today
+
+    if as_of:
+        return as_of.date()
+    return local_today(clock(), current_app.config["PORTAL"]["default_timezone"])
+
+
+@billing_group.command("run")
+@click.option("--as-of", type=click.DateTime(formats=["%Y-%m-%d"]), help="Default: today.")
+@click.option("--batch-size", default=500, show_default=True, help="Clients per transaction.")
+def billing_run(as_of: Any, batch_size: int) -> None:
+    """Invoice every service due by the as-of date (safe to repeat; run several at once on
+    PostgreSQL to share a large run)."""
+    from portal.services.billing_run import bill_due, start_run
+
+    day = _day(as_of)
+    run = start_run(day, "cli")
+    with click.progressbar(length=run.clients_total, label=f"Billing run {day}") as bar:
+        report = bill_due(
+            day, run=run, batch_size=batch_size, progress=lambda batch: bar.update(batch.clients)
+        )
+    totals = ", ".join(f"{amount} {currency}" for currency, amount in report.totals.items())
+    click.echo(
+        f"clients {report.clients}, services {report.services}, invoices {report.invoices}, "
+        f"lines {report.lines}" + (f"; total {totals}" if totals else "")
+    )
+
+
+@billing_group.command("forecast")
+@click.option("--months", default=3, show_default=True, type=click.IntRange(1, 36))
+@click.option("--as-of", type=click.DateTime(formats=["%Y-%m-%d"]), help="Default: today.")
+@click.option("--details", is_flag=True, help="Every line, not only the monthly totals.")
+def billing_forecast(months: int, as_of: Any, details: bool) -> None:
+    """What the billing runs of the next MONTHS months would invoice (writes nothing)."""
+    from portal.services.billing_forecast import forecast
+
+    result = forecast(_day(as_of), months)
+    click.echo(
+        f"{'month':<8} {'currency':<8} {'invoices':>8} {'net':>14} {'tax':>12} {'total':>14}"
+    )
+    for month in result.months():
+        click.echo(
+            f"{month.month:<8} {month.currency:<8} {month.invoices:>8} {month.net:>14} "
+            f"{month.tax:>12} {month.total:>14}"
+        )
+    if details:
+        for line in result.lines:
+            click.echo(
+                f"{line.invoice_date} #{line.client_id} {line.client_name}: "
+                f"{line.description} {line.total} {line.currency}"
+            )
+
+
 def register_commands(app: Flask, extra: Iterable[Any]) -> None:
     for command in (
         demo_command,
@@ -218,6 +277,7 @@ def register_commands(app: Flask, extra: Iterable[Any]) -> None:
         support_group,
         scheduler_command,
         jobs_group,
+        billing_group,
         *extra,
     ):
         app.cli.add_command(command)

@@ -30,6 +30,15 @@ def fire(event: str, **kwargs: Any) -> list[str]:
             with db.session.begin_nested():
                 impl.function(**arguments)
         except Exception:  # a plugin's bug is its own; the caller's change goes on
-            log.exception("plugin %s failed in event %s", impl.plugin_name, event)
-            failed.append(impl.plugin_name)
+            name = plugin_label(impl.plugin_name, impl.plugin)
+            log.exception("plugin %s failed in event %s", name, event)
+            failed.append(name)
     return failed
+
+
+def plugin_label(registered_name: str, plugin: object) -> str:
+    """The entry point name, or for a plugin registered without one (tests, built-ins) its
+    module or class name rather than pluggy's numeric id."""
+    if not registered_name.isdigit():
+        return registered_name
+    return getattr(plugin, "__name__", None) or type(plugin).__qualname__

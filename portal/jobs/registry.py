@@ -50,17 +50,35 @@ def support_automation(as_of: date) -> Any:
     return {"escalated": report.escalated, "closed": report.closed}
 
 
+def billing_run(as_of: date) -> Any:
+    from portal.services.billing_run import bill_due
+
+    report = bill_due(as_of, started_by="scheduler")
+    return {"clients": report.clients, "invoices": report.invoices, "lines": report.lines}
+
+
 CORE_JOBS: tuple[JobDefinition, ...] = (
+    JobDefinition("billing.run", _l("Billing run: renewal invoices"), "0 3 * * *", billing_run),
     JobDefinition("mail.send", _l("Deliver queued e-mail"), "* * * * *", send_mail),
-    JobDefinition("support.automation", _l("Ticket escalation and auto-close"), "*/5 * * * *",
-                  support_automation),
-)  # fmt: skip
+    JobDefinition(
+        "support.automation",
+        _l("Ticket escalation and auto-close"),
+        "*/5 * * * *",
+        support_automation,
+    ),
+)
 
 
 def jobs() -> dict[str, JobDefinition]:
-    """Every job with its effective schedule (the setting wins over the default)."""
+    """Every job, core and plugins' (an id already taken is ignored), with its effective
+    schedule (the ``job_schedules`` setting wins over the default)."""
+    from portal.app_state import plugins
+
     overrides: dict[str, str] = current_app.config["PORTAL"].get("job_schedules", {}) or {}
-    return {
-        job.id: JobDefinition(job.id, job.label, overrides.get(job.id, job.schedule), job.run)
-        for job in CORE_JOBS
-    }
+    found: dict[str, JobDefinition] = {}
+    for job in (*CORE_JOBS, *plugins().collect("register_scheduled_jobs")):
+        if job.id not in found:
+            found[job.id] = JobDefinition(
+                job.id, job.label, overrides.get(job.id, job.schedule), job.run
+            )
+    return found

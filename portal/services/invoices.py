@@ -20,6 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from portal import billing
 from portal.app_state import clock
 from portal.extensions import db
+from portal.hooks import events
 from portal.models import Client
 from portal.models.invoice import (
     Invoice,
@@ -137,6 +138,7 @@ def create_draft(
         client_id=client.id,
         after={"total": str(invoice.total), "currency": invoice.currency},
     )
+    events.fire("invoice_created", invoice=invoice)
     return invoice
 
 
@@ -173,12 +175,16 @@ def _require_draft(invoice: Invoice) -> None:
         )
 
 
-def _next_number(series: str) -> int:
-    """Take the next number of ``series`` atomically (row-locked until the transaction ends)."""
+def take_numbers(series: str, count: int = 1) -> int:
+    """Take ``count`` consecutive numbers of ``series`` atomically and return the first.
+
+    The counter row stays locked until the transaction ends, so the numbers are gapless: a
+    rollback gives them back, and the next issuer waits for the commit.
+    """
     take = (
         update(InvoiceCounter)
         .where(InvoiceCounter.series == series)
-        .values(next_number=InvoiceCounter.next_number + 1)
+        .values(next_number=InvoiceCounter.next_number + count)
         .returning(InvoiceCounter.next_number)
     )
     taken = db.session.execute(take).scalar_one_or_none()
@@ -189,7 +195,18 @@ def _next_number(series: str) -> int:
         except IntegrityError:
             pass  # another transaction created the series first; its row is locked now
         taken = db.session.execute(take).scalar_one()
-    return taken - 1
+    return taken - count
+
+
+def number_format() -> str:
+    return runtime_settings.get("invoice_number_format", DEFAULT_NUMBER_FORMAT)
+
+
+def due_days_for(client: Client) -> int:
+    """Days to pay: the client's deferral (payment terms) or the ``invoice_due_days`` setting."""
+    if client.payment_terms_days is not None:
+        return client.payment_terms_days
+    return int(runtime_settings.get("invoice_due_days", DEFAULT_DUE_DAYS))
 
 
 def issue_invoice(invoice: Invoice, *, today: date, due_days: int | None = None) -> Invoice:
@@ -198,16 +215,11 @@ def issue_invoice(invoice: Invoice, *, today: date, due_days: int | None = None)
     if not invoice.lines:
         raise InvoiceError(_("An invoice needs at least one line."))
     client = db.session.get(Client, invoice.client_id)
-    days = (
-        due_days
-        if due_days is not None
-        else int(runtime_settings.get("invoice_due_days", DEFAULT_DUE_DAYS))
-    )
+    days = due_days if due_days is not None else due_days_for(client)
     series = str(today.year)
-    number = _next_number(series)
-    pattern = runtime_settings.get("invoice_number_format", DEFAULT_NUMBER_FORMAT)
+    number = take_numbers(series)
     invoice.series, invoice.sequence = series, number
-    invoice.number = pattern.format(year=today.year, number=number)
+    invoice.number = number_format().format(year=today.year, number=number)
     invoice.issue_date = invoice.tax_date = today
     invoice.due_date = today + timedelta(days=days)
     invoice.issued_at = clock().now()
@@ -222,6 +234,7 @@ def issue_invoice(invoice: Invoice, *, today: date, due_days: int | None = None)
         client_id=invoice.client_id,
         after=audit.snapshot(invoice, INVOICE_FIELDS),
     )
+    events.fire("invoice_issued", invoice=invoice)
     db.session.commit()
     return invoice
 

@@ -22,6 +22,8 @@ RUNTIME_KEYS = frozenset(
         "company",
         "tax_rates",
         "currencies",
+        "invoice_days_before_due",
+        "renewal_invoices_as_drafts",
     }
 )
 

@@ -21,6 +21,7 @@ from sqlalchemy import Select, exists, func, or_, select, update
 
 from portal.app_state import clock
 from portal.extensions import db
+from portal.hooks import events
 from portal.models.client import Client
 from portal.models.contact import Contact
 from portal.models.department import Department
@@ -156,6 +157,7 @@ def append_message(
     source: MessageSource = MessageSource.WEB,
     uploads: Sequence[files.Upload] = (),
 ) -> TicketMessage:
+    opening = not ticket.messages
     message = TicketMessage(
         ticket_id=ticket.id,
         kind=kind,
@@ -171,6 +173,8 @@ def append_message(
     db.session.flush()
     if uploads:
         files.store(message, uploads, now, written=written)
+    if not opening:
+        events.fire("ticket_replied", ticket=ticket, message=message)
     return message
 
 
@@ -325,6 +329,7 @@ def open_ticket(
             notify.staff_reply(ticket, message)
         elif kind == MessageKind.CLIENT:
             notify.acknowledge(ticket, message)
+        events.fire("ticket_opened", ticket=ticket)
     return ticket
 
 

@@ -8,18 +8,58 @@ database connections.
 from __future__ import annotations
 
 import multiprocessing
+import os
 from collections.abc import Callable, Sequence
 from datetime import date
 from typing import Any
 
+from portal.hooks.markers import hookimpl
 
-def _app(database_url: str, instance_path: str):  # type: ignore[no-untyped-def]
+
+def _app(database_url: str, instance_path: str, extra_plugins: Sequence[object] = ()):  # type: ignore[no-untyped-def]
     from portal.app import create_app
 
     return create_app(
         {"database_url": database_url, "secret_key": "concurrency", "plugins": []},
         instance_path=instance_path,
+        extra_plugins=extra_plugins,
     )
+
+
+class DieAtInvoice:
+    """A plugin that kills its process (no cleanup, like a power cut) when the billing run
+    creates its ``n``-th invoice, in the middle of a batch's transaction."""
+
+    def __init__(self, n: int) -> None:
+        self.left = n
+
+    @hookimpl
+    def invoice_created(self, invoice: Any) -> None:
+        self.left -= 1
+        if self.left == 0:
+            os._exit(3)
+
+
+def billing_run(
+    database_url: str, instance_path: str, day: str, batch_size: int = 2, die_at: int = 0
+) -> dict[str, int]:
+    """Run the billing run for ``day``; with ``die_at`` the process dies at that invoice."""
+    from portal.services.billing_run import bill_due
+
+    extra = (DieAtInvoice(die_at),) if die_at else ()
+    app = _app(database_url, instance_path, extra)
+    with app.app_context():
+        report = bill_due(date.fromisoformat(day), batch_size=batch_size, started_by="test")
+    return {"invoices": report.invoices, "services": report.services}
+
+
+def run_in_process(function: Callable[..., Any], *args: Any) -> int:
+    """Run ``function(*args)`` in one spawned process and return its exit code."""
+    context = multiprocessing.get_context("spawn")
+    process = context.Process(target=function, args=args)
+    process.start()
+    process.join()
+    return process.exitcode or 0
 
 
 def issue_drafts(

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from flask import Flask
 
+from portal import hookimpl
 from portal.hooks import specs
 from portal.hooks.manager import build_plugin_manager
 from portal.settings import PROJECT_ROOT
@@ -147,3 +148,82 @@ def test_plugin_blueprint_must_declare_its_area(make_app) -> None:
 
     with pytest.raises(ValueError, match="must set portal_area"):
         make_app(extra_plugins=(Careless(),))
+
+
+def test_register_scheduled_jobs(exercised: Flask) -> None:
+    from datetime import date
+
+    from portal.jobs.registry import jobs
+    from portal.services.job_runs import run_job
+
+    job = jobs()["exerciser.tick"]
+    assert job.schedule == "*/10 * * * *"
+    run = run_job(job.id, job.run, date(2026, 11, 2))
+    assert run.counts["ticks"] >= 1 and exerciser.TICKS[-1] == date(2026, 11, 2)
+    listed = exercised.test_cli_runner().invoke(args=["jobs", "list"]).output
+    assert "exerciser.tick" in listed
+
+
+class Broken:
+    """Raises in every event it hears about, after writing something."""
+
+    @hookimpl
+    def invoice_created(self, invoice):
+        from portal.extensions import db
+        from portal.models import Note
+
+        from portal.app_state import clock
+
+        note = Note(client_id=invoice.client_id, body="broken plugin was here")
+        note.created_at = clock().now()
+        db.session.add(note)
+        db.session.flush()
+        raise RuntimeError("plugin bug")
+
+
+def test_event_hooks_tell_every_plugin_and_a_failing_one_breaks_nothing(
+    make_app, clock, caplog
+) -> None:
+    from datetime import date
+    from decimal import Decimal
+
+    from portal import billing
+    from portal.extensions import db
+    from portal.models import Department, Invoice, InvoiceStatus, Note
+    from portal.services import invoices, payments, tickets
+    from portal.testing.factories import make_client
+
+    app = make_app(extra_plugins=(Broken(), exerciser))
+    with app.app_context():
+        exerciser.EVENTS.clear()
+        client = make_client(clock)
+        line = billing.charge_line("Услуга", Decimal("100.00"), "RUB")
+        draft = invoices.create_draft(client, [(line, None)])
+        invoices.issue_invoice(draft, today=date(2026, 11, 2))
+        payments.record_payment(
+            client,
+            amount=Decimal("100.00"),
+            method="bank",
+            reference="п/п 1",
+            payment_date=date(2026, 11, 2),
+            invoices=[draft],
+        )
+        invoice = db.session.get(Invoice, draft.id)
+        assert invoice.status is InvoiceStatus.PAID  # the operation went on
+        assert db.session.query(Note).count() == 0  # the broken plugin's write was rolled back
+        assert "plugin" in caplog.text and "invoice_created" in caplog.text
+        names = [name for name, _value in exerciser.EVENTS]
+        for event in ("invoice_created", "invoice_issued", "invoice_paid", "payment_received"):
+            assert event in names
+        department = Department(name="Техподдержка", email="support@portal.test")
+        db.session.add(department)
+        db.session.commit()
+        ticket = tickets.open_ticket(
+            subject="Не работает 1С", body="Помогите", department_id=department.id, client=client
+        )
+        tickets.client_reply(
+            ticket, body="Ещё вопрос", author_name=client.full_name, author_email=client.email
+        )
+        assert ("ticket_opened", ticket.reference) in exerciser.EVENTS
+        assert ("ticket_replied", (ticket.reference, "client")) in exerciser.EVENTS
+        assert exerciser.EVENTS.count(("ticket_opened", ticket.reference)) == 1

@@ -1,0 +1,63 @@
+"""Billing → Billing runs and Forecast in the admin area, and the `portal billing` commands."""
+
+from datetime import date
+
+from flask import Flask
+
+from portal.extensions import db
+from portal.models import Invoice
+from portal.services import demo
+from portal.testing.factories import make_staff
+from tests.integration.test_billing_run import buy, customer
+
+
+def test_staff_run_billing_for_a_date_and_see_its_progress(staff_web, clock) -> None:
+    shop = demo.load_demo_catalogue()
+    db.session.commit()
+    buy(shop, customer(clock), demo.DISK_PRODUCT, "monthly", 2)
+
+    bad = staff_web.submit("/admin/billing/runs", {"as_of": "31.02.2026"})
+    assert bad.status_code == 302
+    assert "YYYY-MM-DD" in staff_web.get("/admin/billing/runs").get_data(as_text=True)
+
+    staff_web.submit("/admin/billing/runs", {"as_of": "2026-03-01"})
+    page = staff_web.get("/admin/billing/runs").get_data(as_text=True)
+    assert 'id="billing-runs"' in page and "1 / 1" in page
+    assert db.session.query(Invoice).count() == 2  # the first invoice and the renewal
+
+
+def test_the_forecast_page_and_its_csv(staff_web, clock) -> None:
+    shop = demo.load_demo_catalogue()
+    db.session.commit()
+    client = customer(clock, company="ООО Прогноз")
+    buy(shop, client, demo.USERS_PRODUCT, "semi_annual", 1, on=date(2026, 6, 1))
+
+    page = staff_web.get("/admin/billing/forecast?months=1").get_data(as_text=True)
+    assert "2026-11" in page and "ООО Прогноз" in page  # due 01.12, invoiced 24.11
+    csv = staff_web.get("/admin/billing/forecast?months=1&format=csv")
+    assert csv.mimetype == "text/csv" and "4800,00" in csv.get_data(as_text=True)
+
+
+def test_billing_pages_need_billing_permissions(app: Flask, clock) -> None:
+    support = make_staff(clock, role="support", email="agent@example.com")
+    web = app.test_client()
+    web.sign_in_staff(support.email)
+    assert web.get("/admin/billing/runs").status_code == 403
+    assert web.get("/admin/billing/forecast").status_code == 403
+
+
+def test_cli_billing_run_and_forecast(app: Flask, clock) -> None:
+    shop = demo.load_demo_catalogue()
+    db.session.commit()
+    buy(shop, customer(clock), demo.DISK_PRODUCT, "monthly", 2)
+    runner = app.test_cli_runner()
+
+    forecast = runner.invoke(args=["billing", "forecast", "--months", "2", "--as-of", "2026-03-01"])
+    assert forecast.exit_code == 0, forecast.output
+    assert "2026-03  RUB" in forecast.output and "120.00" in forecast.output
+
+    result = runner.invoke(args=["billing", "run", "--as-of", "2026-03-01"])
+    assert result.exit_code == 0, result.output
+    assert "invoices 1" in result.output
+    again = runner.invoke(args=["billing", "run", "--as-of", "2026-03-01"])
+    assert "invoices 0" in again.output
