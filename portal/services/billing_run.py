@@ -418,14 +418,32 @@ def _write_invoices(
                 buyer=audit.jsonable(audit.snapshot(client, invoices.BUYER_FIELDS)),
             )
         rows.append(row)
-    stmt = Invoice.__table__.insert().returning(Invoice.id, sort_by_parameter_order=True)
-    ids = list(db.session.execute(stmt, rows).scalars())
+    ids = _insert_invoices(rows, by_number=first is not None)
     line_rows = []
     for invoice_id, (_client, lines) in zip(ids, groups, strict=True):
         for position, due in enumerate(lines, start=1):
             line_rows.append(_line_values(invoice_id, position, due))
     db.session.execute(InvoiceLine.__table__.insert(), line_rows)
     return ids
+
+
+def _insert_invoices(rows: list[dict[str, Any]], *, by_number: bool) -> list[int]:
+    """Insert the invoice rows; their ids in the order of ``rows``.
+
+    Asking for RETURNING in parameter order makes SQLite insert row by row, so the ids are
+    matched to the rows by a value unique within the batch instead: the sequence number of an
+    issued invoice, or the client of a draft (ordered RETURNING only when a client with separate
+    invoices gets several drafts in one batch).
+    """
+    table = Invoice.__table__
+    key = "sequence" if by_number else "client_id"
+    keys = [row[key] for row in rows]
+    if len(set(keys)) < len(keys):
+        stmt = table.insert().returning(table.c.id, sort_by_parameter_order=True)
+        return list(db.session.execute(stmt, rows).scalars())
+    returned = db.session.execute(table.insert().returning(table.c.id, table.c[key]), rows)
+    ids = {value: invoice_id for invoice_id, value in returned}
+    return [ids[value] for value in keys]
 
 
 def _line_values(invoice_id: int, position: int, due: DueLine) -> dict[str, Any]:
