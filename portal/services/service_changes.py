@@ -47,7 +47,7 @@ from portal.models import (
     Visibility,
 )
 from portal.models.order import ChangeStatus
-from portal.services import audit, catalog, invoices, payments
+from portal.services import audit, catalog, credit_terms, invoices, payments, provisioning
 from portal.services.orders import client_locale
 
 
@@ -265,10 +265,13 @@ def _preview(
     old_price = Decimal(0) if old_cycle is Cycle.FREE else service.recurring_amount
     old_details = catalog.option_details(old_product, currency, old_options)
     period = _current_period(service)
+    # The billing run invoices the next period a few days ahead and moves the service into it;
+    # a change in those days counts from the start of that (already invoiced) period.
+    change_day = max(today, period.start) if period is not None else today
     quote = billing.quote_change(
         billing.Terms(old_cycle, old_price),
         billing.Terms(new_cycle, new_price),
-        today,
+        change_day,
         period,
         catalog.day_count_of(old_product),
         currency,
@@ -339,6 +342,13 @@ def _invoice_line(client: Client, change: ChangePreview) -> billing.InvoiceLine:
     )
 
 
+def _refuse_when_blocked(service: Service, today: date) -> None:
+    """Credit terms: no changes while the client owes too much or pays too late."""
+    blocked = credit_terms.order_block_reason(db.session.get(Client, service.client_id), today)
+    if blocked:
+        raise ChangeError(blocked)
+
+
 def confirm(
     service: Service,
     request: ChangeRequest,
@@ -349,6 +359,7 @@ def confirm(
 ) -> ServiceChange:
     """Make the change order and its invoice, or apply the change at once. Commits."""
     staff = source is OrderSource.STAFF
+    _refuse_when_blocked(service, today)
     _lock(service)
     change = preview(service, request, today=today, staff=staff)
     if change.changes_nothing:
@@ -483,6 +494,7 @@ def _apply(change: ServiceChange, service: Service) -> None:
         service.next_due_date = change.next_due
     change.status = ChangeStatus.APPLIED
     change.applied_at = clock().now()
+    provisioning.queue_change(change, service)
     old, new = audit.diff(before, audit.snapshot(service, SERVICE_FIELDS))
     audit.record(
         "service.change_applied",
@@ -597,6 +609,7 @@ def order_addon(
 ) -> ServiceAddon:
     """Buy an add-on for a running service: an order and a co-termed invoice; the add-on is
     active once the invoice is paid (at once if it costs nothing). Commits."""
+    _refuse_when_blocked(service, today)
     _lock(service)
     quote = quote_addon(service, addon_id, today=today)
     client = db.session.get(Client, service.client_id)
@@ -651,6 +664,7 @@ def order_addon(
         return held
     held.status = ServiceStatus.ACTIVE
     order.status, order.accepted_at = OrderStatus.ACTIVE, now
+    provisioning.queue_addon(service, held)
     db.session.commit()
     return held
 
@@ -704,6 +718,7 @@ def update_service(service: Service, values: Mapping[str, Any]) -> dict[str, Any
     before = audit.snapshot(service, SERVICE_FIELDS)
     if "status" in values:
         status = ServiceStatus(values["status"])
+        provisioning.queue_status_change(service, service.status, status)
         if status is ServiceStatus.TERMINATED and service.status is not ServiceStatus.TERMINATED:
             service.terminated_at = clock().now()
         service.status = status

@@ -295,3 +295,24 @@ def test_the_run_is_a_scheduled_job_with_history(app, shop, clock) -> None:
     run = run_job(job.id, job.run, date(2026, 3, 1))
     assert run.counts == {"clients": 1, "invoices": 1, "lines": 1}
     assert db.session.get(Setting, "renewal_invoices_as_drafts") is None
+
+
+def test_a_change_between_the_renewal_invoice_and_the_due_date_counts_from_the_new_period(
+    shop, clock
+) -> None:
+    from portal.services import service_changes
+    from portal.services.service_changes import ChangeRequest
+
+    client = customer(clock)
+    service = buy(shop, client, demo.USERS_PRODUCT, "semi_annual", 5)
+    bill_due(date(2026, 7, 28))  # 01.08.2026 - 31.01.2027 invoiced, the service moved into it
+
+    option = service.product.options[0].id
+    preview = service_changes.preview(
+        service, ChangeRequest(options={option: 6}), today=date(2026, 7, 29)
+    )
+
+    quote = preview.quote
+    assert (quote.days_used, quote.days_remaining) == (0, 184)
+    assert quote.difference == D("4800.00")  # one more user for the whole new period
+    assert preview.period == billing.Period(RENEWAL, date(2027, 2, 1))
