@@ -23,6 +23,23 @@ config.set_main_option(
 )
 
 
+def _plugin_names() -> set[str]:
+    plugins = current_app.extensions.get("portal.plugins")
+    return set(plugins.infos) if plugins is not None else set()
+
+
+def include_object(obj, name, type_, reflected, compare_to):
+    """Autogenerate: the core's tables by default, or with ``-x plugin=NAME`` only the tables of
+    that plugin (named ``NAME_...``), so that neither writes the other's tables into its branch
+    (docs/plugins.md, "Models and migrations")."""
+    table = obj if type_ == "table" else getattr(obj, "table", None)
+    if table is None:
+        return True
+    wanted = context.get_x_argument(as_dictionary=True).get("plugin")
+    owner = next((p for p in sorted(_plugin_names()) if table.name.startswith(f"{p}_")), None)
+    return owner == wanted
+
+
 def run_migrations_offline() -> None:
     context.configure(
         url=config.get_main_option("sqlalchemy.url"),
@@ -42,6 +59,7 @@ def run_migrations_online() -> None:
 
     conf_args = dict(current_app.extensions["migrate"].configure_args)
     conf_args.setdefault("process_revision_directives", skip_empty)
+    conf_args.setdefault("include_object", include_object)
     with _engine().connect() as connection:
         context.configure(connection=connection, target_metadata=target_db.metadata, **conf_args)
         with context.begin_transaction():

@@ -14,7 +14,8 @@ from sqlalchemy.engine import Engine
 
 from portal.clock import Clock, SystemClock
 from portal.extensions import babel, bootstrap, csrf, db, limiter, migrate
-from portal.hooks.manager import build_plugin_manager
+from portal.hooks.manager import PluginLoader
+from portal.plugin_migrations import configure_alembic
 from portal.settings import PROJECT_ROOT, flask_config, load_settings
 from portal.web.query_args import RowIdConverter
 
@@ -75,6 +76,8 @@ def _init_extensions(app: Flask) -> None:
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
+    if configure_alembic not in migrate.configure_callbacks:  # core and plugin branches
+        migrate.configure(configure_alembic)
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
     bootstrap.init_app(app)
@@ -84,12 +87,18 @@ def _init_extensions(app: Flask) -> None:
 
 def _init_blueprints(app: Flask) -> None:
     from portal.web.admin import admin
+    from portal.web.admin.automation import admin_automation
     from portal.web.admin.billing import admin_billing
+    from portal.web.admin.billing_runs import admin_billing_runs
     from portal.web.admin.catalog import admin_catalog
     from portal.web.admin.client_settings import admin_client_settings
     from portal.web.admin.clients import admin_clients
     from portal.web.admin.jobs import admin_jobs
+    from portal.web.admin.mail_templates import admin_mail_templates
     from portal.web.admin.orders import admin_orders
+    from portal.web.admin.plugins import admin_plugins
+    from portal.web.admin.provisioning import admin_provisioning
+    from portal.web.admin.reports import admin_reports
     from portal.web.admin.services import admin_services
     from portal.web.admin.staff_views import staff_admin
     from portal.web.admin.support import admin_support
@@ -108,9 +117,15 @@ def _init_blueprints(app: Flask) -> None:
         admin,
         admin_clients,
         admin_billing,
+        admin_billing_runs,
+        admin_automation,
         admin_jobs,
+        admin_mail_templates,
         admin_catalog,
         admin_orders,
+        admin_plugins,
+        admin_provisioning,
+        admin_reports,
         admin_services,
         admin_work,
         admin_client_settings,
@@ -131,11 +146,19 @@ def _init_blueprints(app: Flask) -> None:
 
 
 def _init_plugins(app: Flask, enabled: list[str], extra: Iterable[object]) -> None:
+    from portal import bank_statements
     from portal.cli import register_commands
     from portal.gateways import bank_transfer
+    from portal.services import plugins as plugin_state
+    from portal.web.admin import reports
 
-    plugins = build_plugin_manager(enabled, builtins=(bank_transfer,), extra=extra)
+    loader = PluginLoader(
+        tuple(enabled), builtins=(bank_transfer, bank_statements, reports), extra=tuple(extra)
+    )
+    plugins = loader.build(plugin_state.stored_choices(app))
     app.extensions["portal.plugins"] = plugins
+    plugin_state.remember_mounted(app, plugins)
+    app.before_request(plugin_state.refresh)  # staff enabled or disabled a plugin meanwhile
     for blueprint in plugins.collect("register_blueprints"):
         if getattr(blueprint, "portal_area", None) not in ("admin", "client"):
             raise ValueError(

@@ -54,6 +54,80 @@ def plugins_list() -> None:
             click.echo(f"    error: {info.error}")
 
 
+@plugins_group.command("enable")
+@click.argument("name")
+def plugins_enable(name: str) -> None:
+    """Enable NAME (staff's choice, wins over the plugins setting); run `portal db upgrade` next
+    if it owns tables."""
+    _set_plugin(name, True)
+
+
+@plugins_group.command("disable")
+@click.argument("name")
+def plugins_disable(name: str) -> None:
+    """Disable NAME even if the plugins setting lists it."""
+    _set_plugin(name, False)
+
+
+def _set_plugin(name: str, enabled: bool) -> None:
+    from portal.services.plugins import PluginError, set_enabled
+
+    try:
+        set_enabled(name, enabled)
+    except PluginError as exc:
+        raise click.ClickException(str(exc)) from exc
+    info = plugins().infos[name]
+    click.echo(f"{name} {info.state}" + (f": {info.error}" if info.error else ""))
+
+
+@plugins_group.command("reencrypt")
+def plugins_reencrypt() -> None:
+    """Encrypt every stored plugin secret with the current secret key (after a rotation)."""
+    from portal.services.plugin_settings import reencrypt_secrets
+
+    done, unreadable = reencrypt_secrets()
+    click.echo(f"re-encrypted {done}, unreadable {unreadable}")
+    if unreadable:
+        raise click.ClickException("some secrets are unreadable: enter them again in the admin")
+
+
+def _database_group() -> click.Group:
+    """Flask-Migrate's `db` commands, with `upgrade` bringing the core and every enabled plugin's
+    branch up to date (portal.plugin_migrations) unless a revision is given."""
+    from flask import g
+    from flask.cli import with_appcontext
+    from flask_migrate import cli as migrate_cli
+    from flask_migrate import upgrade
+
+    @click.command("upgrade")
+    @click.option("-d", "--directory", default=None, help="Migration script directory.")
+    @click.option("--sql", is_flag=True, help="Print the SQL instead of running it.")
+    @click.option("--tag", default=None, help="Arbitrary tag for custom env.py scripts.")
+    @click.option("-x", "--x-arg", multiple=True, help="Arguments for custom env.py scripts.")
+    @click.argument("revision", required=False)
+    @with_appcontext
+    def db_upgrade(
+        directory: str | None, sql: bool, tag: str | None, x_arg: Any, revision: str | None
+    ) -> None:
+        """Upgrade the core and every enabled plugin (or to REVISION, e.g. diskspace@head)."""
+        from portal.plugin_migrations import upgrade_all
+
+        directory, x_arg = directory or g.directory, x_arg or g.x_arg
+        if revision is None and directory is None and not x_arg:
+            upgrade_all(sql=sql, tag=tag)
+        else:
+            upgrade(directory, revision or "heads", sql, tag, x_arg)
+
+    group = migrate_cli.db
+    return click.Group(
+        "db",
+        commands={**group.commands, "upgrade": db_upgrade},
+        callback=group.callback,
+        params=group.params,
+        help=group.help,
+    )
+
+
 @click.group("staff")
 def staff_group() -> None:
     """Manage staff accounts."""
@@ -268,8 +342,28 @@ def billing_forecast(months: int, as_of: Any, details: bool) -> None:
             )
 
 
+@billing_group.command("import-statement")
+@click.argument("statement", type=click.File("rb"))
+def billing_import_statement(statement: Any) -> None:
+    """Record the incoming payments of a bank statement (1CClientBankExchange or a format a
+    plugin reads); safe to repeat."""
+    from portal.services.bank_statements import StatementError, import_statement
+
+    try:
+        report = import_statement(statement.read())
+    except StatementError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(
+        f"recorded {len(report.recorded)}, already recorded {len(report.already)}, "
+        f"to link by hand {len(report.unmatched)}"
+    )
+    for entry, reason in report.unmatched:
+        click.echo(f"  {entry.reference}: {entry.amount} {entry.payer} — {reason}")
+
+
 def register_commands(app: Flask, extra: Iterable[Any]) -> None:
     for command in (
+        _database_group(),
         demo_command,
         plugins_group,
         staff_group,

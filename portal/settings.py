@@ -24,6 +24,7 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULTS: dict[str, Any] = {
     "database_url": "",  # empty: sqlite file in the instance folder
     "secret_key": "",  # empty: generated once and kept in instance/secret_key
+    "secret_key_fallbacks": [],  # earlier secret keys, still accepted while rotating
     "default_locale": "ru",
     "locales": ["ru", "en"],
     "default_timezone": "Europe/Moscow",
@@ -162,6 +163,7 @@ def flask_config(settings: Mapping[str, Any]) -> dict[str, Any]:
     return {
         "PORTAL": dict(settings),
         "SECRET_KEY": settings["secret_key"],
+        "SECRET_KEY_FALLBACKS": list(settings["secret_key_fallbacks"]),
         "SQLALCHEMY_DATABASE_URI": settings["database_url"],
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         "BABEL_DEFAULT_LOCALE": settings["default_locale"],

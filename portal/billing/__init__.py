@@ -116,7 +116,7 @@ from portal.billing.tax import (
     check_tax_percent,
     resolve_tax_rate,
 )
-from portal.billing.usage import UsageCharge
+from portal.billing.usage import UsageCharge, UsageCollector
 
 __all__ = [
     "MONEY_CONTEXT",
@@ -192,6 +192,7 @@ __all__ = [
     "UnknownCycle",
     "UnknownDayCount",
     "UsageCharge",
+    "UsageCollector",
     "add_months",
     "allocate",
     "anchor_of",

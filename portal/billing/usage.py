@@ -17,3 +17,15 @@ class UsageCharge:
     unit_price: Decimal
     unit: str = ""
     details: tuple[str, ...] = field(default=())
+
+
+class UsageCollector:
+    """Base class of what a plugin returns from ``register_usage_collectors``: the billing run
+    asks the collector whose ``name`` is a usage-billed product's Module for the usage of each
+    period that has ended, and bills it in arrears on the renewal invoice."""
+
+    name: str = ""
+
+    def collect(self, service: object, period: object) -> list[UsageCharge]:
+        """The charges for what ``service`` used in ``period`` (a ``portal.billing.Period``)."""
+        return []

@@ -1,8 +1,11 @@
 """Plugin manager: discovery by entry point, explicit enabling, failure isolation.
 
 Installed is not enabled: every entry point in group ``portal.plugins`` is *discovered*, but only
-the names listed in the ``plugins`` setting are imported and registered. A plugin that fails to
-import or register is recorded with its error and the portal starts without it.
+enabled names are imported and registered. Enabled means: listed in the ``plugins`` setting
+(file or ``PORTAL_PLUGINS``) unless staff disabled it, or enabled by staff on the Plugins page
+(the runtime setting ``plugins_enabled``, ``{name: true|false}``): the staff's choice wins. A
+plugin that fails to import or register is recorded with its error and the portal starts without
+it. :class:`PluginLoader` rebuilds the manager when staff change their choice.
 """
 
 from __future__ import annotations
@@ -10,7 +13,7 @@ from __future__ import annotations
 import importlib.metadata
 import logging
 import traceback
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -37,10 +40,13 @@ class PluginInfo:
 
 @dataclass
 class PortalPlugins:
-    """The pluggy manager plus what discovery found."""
+    """The pluggy manager plus what discovery found, and how it was built."""
 
     pm: pluggy.PluginManager
     infos: dict[str, PluginInfo] = field(default_factory=dict)
+    loader: PluginLoader | None = None
+    #: The staff's choices it was built with (the ``plugins_enabled`` runtime setting).
+    choices: dict[str, bool] = field(default_factory=dict)
 
     @property
     def hook(self) -> Any:
@@ -51,9 +57,46 @@ class PortalPlugins:
         results = getattr(self.pm.hook, hook_name)(**kwargs)
         return [item for result in results if result for item in result]
 
+    def by_name(self, hook_name: str, attribute: str = "name") -> dict[str, Any]:
+        """Call a registry hook and index the items by ``attribute``: the first registered
+        under a name wins (plugins come before built-ins); an item without one is refused."""
+        found: dict[str, Any] = {}
+        for item in self.collect(hook_name):
+            key = getattr(item, attribute, "")
+            if not key:
+                raise ValueError(f"{item!r} from {hook_name} has no {attribute}")
+            found.setdefault(key, item)
+        return found
+
     @property
     def failed(self) -> list[PluginInfo]:
         return [info for info in self.infos.values() if info.state == "failed"]
+
+    def implementers(self, hook_name: str) -> set[str]:
+        """Names of the entry-point plugins that implement ``hook_name``."""
+        hook = getattr(self.pm.hook, hook_name)
+        return {impl.plugin_name for impl in hook.get_hookimpls() if impl.plugin_name in self.infos}
+
+
+@dataclass(frozen=True)
+class PluginLoader:
+    """Everything needed to build the manager again when staff enable or disable a plugin: the
+    configured names, the built-ins and the extra objects stay; only the choices change."""
+
+    configured: tuple[str, ...] = ()
+    builtins: tuple[object, ...] = ()
+    extra: tuple[object, ...] = ()
+
+    def enabled(self, choices: Mapping[str, bool]) -> list[str]:
+        """The configured names plus those staff enabled, minus those staff disabled."""
+        names = set(self.configured) | {name for name, on in choices.items() if on}
+        return sorted(names - {name for name, on in choices.items() if not on})
+
+    def build(self, choices: Mapping[str, bool] | None = None) -> PortalPlugins:
+        choices = dict(choices or {})
+        plugins = build_plugin_manager(self.enabled(choices), self.builtins, self.extra)
+        plugins.loader, plugins.choices = self, choices
+        return plugins
 
 
 def discover() -> list[importlib.metadata.EntryPoint]:

@@ -69,6 +69,38 @@ def collect_usage(service: Any, period: Any) -> list[Any]:
     usage-billed products (in arrears); return an empty list or None when you have nothing."""
 
 
+@hookspec
+def register_usage_collectors() -> list[Any]:
+    """Return usage collectors: objects with a ``name`` and ``collect(service, period)`` returning
+    :class:`portal.billing.UsageCharge` items. The billing run asks the collector whose ``name``
+    is the usage-billed product's ``module`` (never broadcast); the first registered wins."""
+
+
+@hookspec
+def register_statement_parsers() -> list[Any]:
+    """Return :class:`portal.bank_statements.StatementParser` objects. A statement import asks
+    them in order and the first whose ``recognises(data)`` is true reads the file; the built-in
+    1CClientBankExchange parser is registered ``trylast``."""
+
+
+@hookspec
+def register_reports() -> list[Any]:
+    """Return :class:`portal.reports.Report` objects, listed in the admin Reports menu, each with
+    filters, a table, an optional chart and CSV export. The first registered under a name wins."""
+
+
+@hookspec
+def register_settings() -> list[Any]:
+    """Return :class:`portal.plugin_settings.PluginSettings`: a form shown on the admin Plugins
+    page; the values are read with ``portal.services.plugin_settings.get(plugin)``."""
+
+
+@hookspec
+def register_product_fields() -> list[Any]:
+    """Return :class:`portal.plugin_settings.ProductFields`: extra fields on the admin product
+    page, stored per product; read with ``portal.services.plugin_settings.product_values``."""
+
+
 # --- event hooks: every plugin is told; a plugin's error is logged and never undoes the event.
 # They are called inside the transaction that makes the change, after it is flushed, each in a
 # savepoint: what a plugin writes commits with the change, and a plugin that raises is rolled
@@ -138,3 +170,12 @@ def ticket_opened(ticket: Any) -> None:
 @hookspec
 def ticket_replied(ticket: Any, message: Any) -> None:
     """A reply or a note was added to a ticket."""
+
+
+# --- decision hooks: firstresult, the first non-None answer decides (resolve_tax_rate is above).
+
+
+@hookspec(firstresult=True)
+def validate_order(client: Any, items: Any) -> str | None:
+    """Refuse an order before it is placed: return the message the client (or staff) sees, or
+    None to let it through. ``items`` are the quoted cart items (product, cycle, options, price)."""

@@ -57,9 +57,44 @@ def billing_run(as_of: date) -> Any:
     return {"clients": report.clients, "invoices": report.invoices, "lines": report.lines}
 
 
+def billing_reminders(as_of: date) -> Any:
+    from portal.services.dunning import send_reminders
+
+    return send_reminders(as_of)
+
+
+def billing_late_fees(as_of: date) -> Any:
+    from portal.services.dunning import charge_late_fees
+
+    return charge_late_fees(as_of)
+
+
+def services_overdue(as_of: date) -> Any:
+    from portal.services.overdue import process_overdue
+
+    return process_overdue(as_of)
+
+
+def provisioning_run(as_of: date) -> Any:
+    from portal.services.provisioning import run_due
+
+    return run_due(_now_for(as_of))
+
+
 CORE_JOBS: tuple[JobDefinition, ...] = (
     JobDefinition("billing.run", _l("Billing run: renewal invoices"), "0 3 * * *", billing_run),
+    JobDefinition(
+        "services.overdue",
+        _l("Overdue services: warn, suspend, terminate"),
+        "0 4 * * *",
+        services_overdue,
+    ),
+    JobDefinition("billing.late_fees", _l("Late fees"), "15 4 * * *", billing_late_fees),
+    JobDefinition("billing.reminders", _l("Payment reminders"), "0 6 * * *", billing_reminders),
     JobDefinition("mail.send", _l("Deliver queued e-mail"), "* * * * *", send_mail),
+    JobDefinition(
+        "provisioning.run", _l("Provisioning queue: module commands"), "* * * * *", provisioning_run
+    ),
     JobDefinition(
         "support.automation",
         _l("Ticket escalation and auto-close"),

@@ -22,9 +22,10 @@ from email.utils import format_datetime, formataddr, make_msgid
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 
+from portal import work_queue
 from portal.app_state import clock
 from portal.extensions import db
 from portal.models.outbox import OutboundAttachment, OutboundMessage, OutboundStatus
@@ -41,7 +42,10 @@ CLAIM_LEASE = timedelta(minutes=10)
 class Attachment:
     filename: str
     content_type: str
-    data: bytes
+    data: bytes = b""
+    #: The invoice whose PDF this is, rendered when the message is delivered (``data`` empty):
+    #: a billing run queues thousands of invoice mails without rendering a PDF for each.
+    invoice_id: int | None = None
 
 
 @dataclass
@@ -152,7 +156,10 @@ def queue_email(
     for item in attachments:
         message.attachments.append(
             OutboundAttachment(
-                filename=item.filename, content_type=item.content_type, data=item.data
+                filename=item.filename,
+                content_type=item.content_type,
+                data=item.data,
+                invoice_id=item.invoice_id,
             )
         )
     db.session.flush()
@@ -187,6 +194,22 @@ def build_message(row: OutboundMessage, now: datetime) -> EmailMessage:
     return msg
 
 
+def render_pending_attachments(row: OutboundMessage) -> None:
+    """Fill in the attachments rendered at delivery (invoice PDFs), in the client's language.
+
+    The PDF comes from the service layer, imported here lazily: services import this module to
+    queue mail, and the mail layer never imports web code. The bytes are kept on the row, so a
+    retry sends the same document without rendering it again.
+    """
+    pending = [item for item in row.attachments if item.invoice_id is not None and not item.data]
+    if not pending:
+        return
+    from portal.services.invoice_documents import invoice_pdf_for_mail
+
+    for item in pending:
+        item.data = invoice_pdf_for_mail(item.invoice_id)  # type: ignore[arg-type]
+
+
 def connect_smtp() -> smtplib.SMTP:
     """An SMTP connection with the ``smtp_*`` settings (as ``portal.mail.smtp`` uses them)."""
     cfg = _config()
@@ -205,39 +228,15 @@ def connect_smtp() -> smtplib.SMTP:
 
 def backoff(attempts: int) -> timedelta:
     """1, 2, 4, 8 ... minutes after the n-th failed attempt, at most ``BACKOFF_MAX``."""
-    return min(BACKOFF_BASE * (2 ** max(attempts - 1, 0)), BACKOFF_MAX)
+    return work_queue.backoff(attempts, BACKOFF_BASE, BACKOFF_MAX)
 
 
 def _claim(now: datetime, limit: int) -> list[int]:
     """Ids of due messages this worker won; each claim is committed before anything is sent."""
-    stmt = (
-        select(OutboundMessage.id, OutboundMessage.attempts)
-        .where(
-            OutboundMessage.status == OutboundStatus.QUEUED,
-            OutboundMessage.next_attempt_at <= now,
-        )
-        .order_by(OutboundMessage.next_attempt_at, OutboundMessage.id)
-        .limit(limit)
+    due = (OutboundMessage.status == OutboundStatus.QUEUED) & (
+        OutboundMessage.next_attempt_at <= now
     )
-    if db.engine.dialect.name == "postgresql":
-        stmt = stmt.with_for_update(skip_locked=True)
-    candidates = db.session.execute(stmt).all()
-    won = []
-    for message_id, attempts in candidates:
-        result = db.session.execute(
-            update(OutboundMessage)
-            .where(
-                OutboundMessage.id == message_id,
-                OutboundMessage.attempts == attempts,
-                OutboundMessage.status == OutboundStatus.QUEUED,
-            )
-            .values(attempts=attempts + 1, next_attempt_at=now + CLAIM_LEASE)
-            .execution_options(synchronize_session=False)
-        )
-        if result.rowcount == 1:  # type: ignore[attr-defined]
-            won.append(message_id)
-    db.session.commit()
-    return won
+    return work_queue.claim_due(OutboundMessage, due, now=now, limit=limit, lease=CLAIM_LEASE)
 
 
 def _failed(
@@ -251,6 +250,16 @@ def _failed(
         row.next_attempt_at = now + backoff(row.attempts)
         report.retried += 1
     report.errors.append(f"#{row.id}: {row.last_error}")
+
+
+def _attachments_ready(row: OutboundMessage, now: datetime, report: DeliveryReport) -> bool:
+    try:
+        render_pending_attachments(row)
+    except Exception as exc:  # a document that cannot be rendered delays this message only
+        current_app.logger.exception("attachment of outbound message #%s not rendered", row.id)
+        _failed(row, now, exc, report)
+        return False
+    return True
 
 
 def deliver_outbox(now: datetime | None = None, limit: int = 100) -> DeliveryReport:
@@ -272,7 +281,7 @@ def deliver_outbox(now: datetime | None = None, limit: int = 100) -> DeliveryRep
                     down = exc
             if down is not None or smtp is None:
                 _failed(row, now, down or RuntimeError("no connection"), report)
-            else:
+            elif _attachments_ready(row, now, report):
                 try:
                     smtp.send_message(build_message(row, now))
                 except (

@@ -51,6 +51,7 @@ from portal.models.order import (
 from portal.models.outbox import OutboundAttachment, OutboundMessage, OutboundStatus
 from portal.models.payment import CreditEntry, CreditReason, Payment, PaymentAllocation, PaymentKind
 from portal.models.permissions import BuiltinRole, Permission, Role
+from portal.models.plugin_setting import PluginSetting
 from portal.models.provisioning import ProvisioningAction, ProvisioningTask, TaskStatus
 from portal.models.service import Service, ServiceOption, ServiceStatus
 from portal.models.setting import Setting
@@ -129,6 +130,7 @@ __all__ = [
     "PaymentAllocation",
     "PaymentKind",
     "Permission",
+    "PluginSetting",
     "Product",
     "ProductGroup",
     "ProductPrice",

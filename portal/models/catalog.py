@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import enum
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import (
+    JSON,
     Boolean,
     Column,
     ForeignKey,
@@ -90,6 +92,8 @@ class Product(Base):
     suspend_after_days: Mapped[int | None] = mapped_column(Integer)
     #: Terminate services overdue this many days (0: never terminate).
     terminate_after_days: Mapped[int | None] = mapped_column(Integer)
+    #: Values of the fields plugins add to the product form, by plugin: {"diskspace": {...}}.
+    plugin_fields: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict, server_default="{}")
 
     group: Mapped[ProductGroup] = relationship(back_populates="products")
     prices: Mapped[list[ProductPrice]] = relationship(

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from flask import current_app, render_template, url_for
+from flask import current_app, url_for
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import select
 
 from portal.clock import Clock
 from portal.extensions import db
+from portal.hooks import events
 from portal.mail import send_email
+from portal.mail import templates as mail_templates
 from portal.models import Client, Staff
 from portal.models.account import burn_password_check, normalise_email
 
@@ -52,7 +54,9 @@ def register_client(
     language: str | None = None,
     ip: str = "",
     clock: Clock,
+    send_welcome: bool = False,
 ) -> Client:
+    """A client account as self-registered; ``send_welcome`` queues the welcome mail with it."""
     from flask_babel import gettext as _
 
     if email_taken(Client, email):
@@ -69,8 +73,24 @@ def register_client(
     )
     client.set_password(password)
     db.session.add(client)
+    db.session.flush()
+    if send_welcome:
+        queue_welcome_email(client)
+    events.fire("client_created", client=client)
     db.session.commit()
     return client
+
+
+def queue_welcome_email(client: Client) -> None:
+    """Queue the ``welcome`` mail once per client (where to sign in and to set a password).
+    Joins the caller's transaction."""
+    mail_templates.send(
+        "welcome",
+        client,
+        dedupe_key=f"welcome:{client.id}",
+        login_link=mail_templates.external_url("client_auth.login"),
+        reset_link=mail_templates.external_url("client_auth.forgot_password"),
+    )
 
 
 def create_staff(
@@ -105,15 +125,11 @@ def send_password_reset(email: str) -> None:
     if client is None or not client.is_active:
         return
     link = url_for("client_auth.reset_password", token=password_reset_token(client), _external=True)
-    from flask_babel import force_locale
-    from flask_babel import gettext as _
-
-    with force_locale(client.language or current_app.config["BABEL_DEFAULT_LOCALE"]):
-        send_email(
-            to=client.email,
-            subject=_("Password reset"),
-            text=render_template("mail/password_reset.txt", client=client, link=link),
-        )
+    # Sent now, not queued: the client is waiting for it, and the view reports a failure.
+    subject, text = mail_templates.render(
+        "password_reset", mail_templates.locale_of(client), {"client": client, "link": link}
+    )
+    send_email(to=client.email, subject=subject, text=text)
 
 
 def client_for_reset_token(token: str) -> Client | None:

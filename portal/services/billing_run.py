@@ -57,7 +57,13 @@ from portal.models import (
     ServiceOption,
     ServiceStatus,
 )
-from portal.services import audit, catalog, invoices, runtime_settings, tax
+from portal.services import catalog, invoices, runtime_settings, tax
+
+#: A ``Service`` (client, add-on) model or a row of its columns: the run reads rows, the
+#: forecast models; both only read the columns.
+ServiceData = Any
+ClientData = Any
+AddonData = Any
 
 DEFAULT_DAYS_BEFORE_DUE = 7
 BATCH_SIZE = 500
@@ -129,6 +135,11 @@ def _due_services(horizon: date) -> Any:
 # --- pricing a service's renewal ----------------------------------------------------------------
 
 
+def usage_collectors() -> dict[str, billing.UsageCollector]:
+    """Usage collectors by name (``register_usage_collectors``); the first registered wins."""
+    return plugins().by_name("register_usage_collectors")
+
+
 class RenewalPricing:
     """What a batch needs to price renewals, loaded once per run (products, add-ons, rates)."""
 
@@ -140,6 +151,7 @@ class RenewalPricing:
         self.rates = tax.tax_rates()
         self.tax_hook = bool(plugins().hook.resolve_tax_rate.get_hookimpls())
         self.usage_hook = usage and bool(plugins().hook.collect_usage.get_hookimpls())
+        self.collectors = usage_collectors() if usage else {}
         self._details: dict[tuple[int, str, frozenset[tuple[int, int]]], tuple[str, ...]] = {}
         self._taxes: dict[tuple[Any, ...], billing.LineTax] = {}
 
@@ -158,7 +170,7 @@ class RenewalPricing:
             self._details[key] = tuple(catalog.option_details(product, currency, values))
         return self._details[key]
 
-    def line_tax(self, client: Client, product: Product, tax_date: date) -> billing.LineTax:
+    def line_tax(self, client: ClientData, product: Product, tax_date: date) -> billing.LineTax:
         if self.tax_hook:  # a plugin decides per client: no sharing between clients
             return catalog.line_tax(client, product, tax_date)
         key = (client.tax_exempt, client.country, product.type, product.tax_inclusive, tax_date)
@@ -192,7 +204,7 @@ class UpcomingPeriod:
         return self.period.end
 
 
-def upcoming_periods(service: Service) -> Iterator[UpcomingPeriod]:
+def upcoming_periods(service: ServiceData) -> Iterator[UpcomingPeriod]:
     """The service's coming periods, in order, without end."""
     cycle = Cycle.parse(service.cycle)
     due = service.next_due_date
@@ -210,20 +222,22 @@ def invoice_window(product: Product, default_days: int) -> int:
 
 
 def _periods_due(
-    service: Service, product: Product, pricing: RenewalPricing
+    service: ServiceData, product: Product, pricing: RenewalPricing
 ) -> list[UpcomingPeriod]:
     last = pricing.as_of + timedelta(days=invoice_window(product, pricing.default_days))
+    if service.next_due_date > last:
+        return []
     due = takewhile(lambda upcoming: upcoming.due <= last, upcoming_periods(service))
     return list(islice(due, MAX_PERIODS_PER_RUN))
 
 
 def renewal_lines(
-    service: Service,
-    client: Client,
+    service: ServiceData,
+    client: ClientData,
     product: Product,
     upcoming: UpcomingPeriod,
     options: Mapping[int, int],
-    addons: Sequence[ServiceAddon],
+    addons: Sequence[AddonData],
     pricing: RenewalPricing,
 ) -> list[billing.InvoiceLine]:
     """The lines renewing ``service`` for ``upcoming.period``: the product with its options,
@@ -253,8 +267,12 @@ def renewal_lines(
                     addon.name, held.recurring_amount, currency, period=period, line_tax=line_tax
                 )
             )
-    if product.type is ProductType.USAGE and pricing.usage_hook:
-        for charges in plugins().hook.collect_usage(service=service, period=upcoming.used):
+    if product.type is ProductType.USAGE and (pricing.usage_hook or pricing.collectors):
+        model = db.session.get(Service, service.id)  # plugins get the model, not a row
+        collector = pricing.collectors.get(product.module or "")  # the product's own, first
+        collected = [collector.collect(model, upcoming.used)] if collector else []
+        collected += plugins().hook.collect_usage(service=model, period=upcoming.used)
+        for charges in collected:
             for charge in charges or ():
                 lines.append(
                     billing.charge_line(
@@ -300,29 +318,46 @@ def _claim(horizon: date, after: int, size: int) -> list[int]:
     return list(db.session.scalars(query))
 
 
-def _load_batch(
-    client_ids: Sequence[int], horizon: date
-) -> tuple[
-    dict[int, Client], list[Service], dict[int, dict[int, int]], dict[int, list[ServiceAddon]]
-]:
-    clients = {c.id: c for c in db.session.scalars(select(Client).where(Client.id.in_(client_ids)))}
-    services = list(
-        db.session.scalars(
-            select(Service)
-            .where(Service.client_id.in_(client_ids), _due_services(horizon))
-            .order_by(Service.client_id, Service.id)
-        )
-    )
+_CLIENT_COLUMNS = (
+    "id", "currency", "language", "tax_exempt", "country", "separate_invoices",
+    "payment_terms_days", *invoices.BUYER_FIELDS,
+)  # fmt: skip
+_SERVICE_COLUMNS = (
+    "id", "client_id", "product_id", "cycle", "currency", "period_start", "next_due_date",
+    "anchor_day", "recurring_amount", "price_override",
+)  # fmt: skip
+
+
+def _load_batch(client_ids: Sequence[int], horizon: date) -> tuple[
+    dict[int, Any], list[Any], dict[int, dict[int, int]], dict[int, list[Any]]
+]:  # fmt: skip
+    """The claimed clients and their due services, options and add-ons, as plain rows (a batch
+    reads thousands of them; ORM objects would cost more than the rest of the run)."""
+    client_columns = [getattr(Client, name) for name in dict.fromkeys(_CLIENT_COLUMNS)]
+    clients = {
+        row.id: row
+        for row in db.session.execute(select(*client_columns).where(Client.id.in_(client_ids)))
+    }
+    services = db.session.execute(
+        select(*(getattr(Service, name) for name in _SERVICE_COLUMNS))
+        .where(Service.client_id.in_(client_ids), _due_services(horizon))
+        .order_by(Service.client_id, Service.id)
+    ).all()
     ids = [s.id for s in services]
     options: dict[int, dict[int, int]] = defaultdict(dict)
-    for row in db.session.scalars(select(ServiceOption).where(ServiceOption.service_id.in_(ids))):
-        value = row.choice_id if row.choice_id is not None else row.quantity
-        options[row.service_id][row.option_id] = value
-    addons: dict[int, list[ServiceAddon]] = defaultdict(list)
-    held = select(ServiceAddon).where(
-        ServiceAddon.service_id.in_(ids), ServiceAddon.status == ServiceStatus.ACTIVE
+    held_options = select(
+        ServiceOption.service_id, ServiceOption.option_id, ServiceOption.quantity,
+        ServiceOption.choice_id,
+    ).where(ServiceOption.service_id.in_(ids))  # fmt: skip
+    for service_id, option_id, quantity, choice_id in db.session.execute(held_options):
+        options[service_id][option_id] = choice_id if choice_id is not None else quantity
+    addons: dict[int, list[Any]] = defaultdict(list)
+    held = (
+        select(ServiceAddon.service_id, ServiceAddon.addon_id, ServiceAddon.recurring_amount)
+        .where(ServiceAddon.service_id.in_(ids), ServiceAddon.status == ServiceStatus.ACTIVE)
+        .order_by(ServiceAddon.id)
     )
-    for row in db.session.scalars(held.order_by(ServiceAddon.id)):
+    for row in db.session.execute(held):
         addons[row.service_id].append(row)
     return clients, services, options, addons
 
@@ -352,7 +387,7 @@ def _claim_periods(
     return {(service_id, start) for service_id, start in db.session.execute(stmt, rows)}
 
 
-def _invoice_groups(client: Client, lines: list[DueLine]) -> list[list[DueLine]]:
+def _invoice_groups(client: ClientData, lines: list[DueLine]) -> list[list[DueLine]]:
     if not client.separate_invoices:
         return [lines]
     by_service: dict[int, list[DueLine]] = defaultdict(list)
@@ -361,7 +396,7 @@ def _invoice_groups(client: Client, lines: list[DueLine]) -> list[list[DueLine]]
     return list(by_service.values())
 
 
-def _due_date(client: Client, lines: Sequence[DueLine], as_of: date) -> date:
+def _due_date(client: ClientData, lines: Sequence[DueLine], as_of: date) -> date:
     """Renewals are due when their period starts (never before the invoice); with payment
     terms (deferral), N days after the invoice."""
     if client.payment_terms_days is not None:
@@ -370,7 +405,7 @@ def _due_date(client: Client, lines: Sequence[DueLine], as_of: date) -> date:
 
 
 def _write_invoices(
-    groups: Sequence[tuple[Client, list[DueLine]]], as_of: date, now: datetime, drafts: bool
+    groups: Sequence[tuple[ClientData, list[DueLine]]], as_of: date, now: datetime, drafts: bool
 ) -> list[int]:
     """Bulk-insert the invoices and their lines; numbers for the batch are taken in one block."""
     if not groups:
@@ -415,7 +450,7 @@ def _write_invoices(
                 due_date=_due_date(client, lines, as_of),
                 paid_date=None if total > 0 else as_of,
                 issued_at=now,
-                buyer=audit.jsonable(audit.snapshot(client, invoices.BUYER_FIELDS)),
+                buyer={name: getattr(client, name) for name in invoices.BUYER_FIELDS},
             )
         rows.append(row)
     ids = _insert_invoices(rows, by_number=first is not None)
@@ -430,20 +465,23 @@ def _write_invoices(
 def _insert_invoices(rows: list[dict[str, Any]], *, by_number: bool) -> list[int]:
     """Insert the invoice rows; their ids in the order of ``rows``.
 
-    Asking for RETURNING in parameter order makes SQLite insert row by row, so the ids are
-    matched to the rows by a value unique within the batch instead: the sequence number of an
-    issued invoice, or the client of a draft (ordered RETURNING only when a client with separate
-    invoices gets several drafts in one batch).
+    Issued invoices are inserted with a plain executemany and found again by their numbers
+    (unique in the series): RETURNING in parameter order would make SQLite insert row by row, and
+    it is slower on PostgreSQL too. Drafts have no number, so they ask for the ids back.
     """
     table = Invoice.__table__
-    key = "sequence" if by_number else "client_id"
-    keys = [row[key] for row in rows]
-    if len(set(keys)) < len(keys):
+    if not by_number:
         stmt = table.insert().returning(table.c.id, sort_by_parameter_order=True)
         return list(db.session.execute(stmt, rows).scalars())
-    returned = db.session.execute(table.insert().returning(table.c.id, table.c[key]), rows)
-    ids = {value: invoice_id for invoice_id, value in returned}
-    return [ids[value] for value in keys]
+    db.session.execute(table.insert(), rows)
+    series, numbers = rows[0]["series"], [row["sequence"] for row in rows]
+    found = db.session.execute(
+        select(table.c.sequence, table.c.id).where(
+            table.c.series == series, table.c.sequence.between(min(numbers), max(numbers))
+        )
+    )
+    ids = {sequence: invoice_id for sequence, invoice_id in found}
+    return [ids[number] for number in numbers]
 
 
 def _line_values(invoice_id: int, position: int, due: DueLine) -> dict[str, Any]:
@@ -539,7 +577,7 @@ def _bill_batch(
 
 
 def _link_periods(
-    groups: Sequence[tuple[Client, list[DueLine]]], invoice_ids: Sequence[int]
+    groups: Sequence[tuple[ClientData, list[DueLine]]], invoice_ids: Sequence[int]
 ) -> None:
     """Point each billed period at the invoice that bills it."""
     rows = {

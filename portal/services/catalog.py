@@ -449,6 +449,9 @@ PRODUCT_FIELDS = (
     "stock",
     "welcome_email",
     "sort_order",
+    "invoice_days_before_due",
+    "suspend_after_days",
+    "terminate_after_days",
 )
 
 
@@ -484,6 +487,9 @@ def save_product(product: Product | None, values: Mapping[str, Any]) -> Product:
     product.stock = stock
     product.welcome_email = (values.get("welcome_email") or "").strip()
     product.sort_order = values.get("sort_order") or 0
+    for key in ("invoice_days_before_due", "suspend_after_days", "terminate_after_days"):
+        if key in values:
+            setattr(product, key, values[key])  # None: the global setting
     db.session.flush()
     after = audit.snapshot(product, PRODUCT_FIELDS)
     if before is None:

@@ -20,6 +20,7 @@ from sqlalchemy import delete, func, or_, select, update
 
 from portal.app_state import clock
 from portal.extensions import db
+from portal.hooks import events
 from portal.models import (
     Client,
     ClientStatus,
@@ -43,6 +44,7 @@ from portal.requisites import (
     clean_kpp,
 )
 from portal.services import audit
+from portal.services.accounts import queue_welcome_email
 
 #: Fields staff edit on the Profile tab, in the order of the form; audited by name.
 PROFILE_FIELDS = (
@@ -78,6 +80,9 @@ PROFILE_FIELDS = (
     "separate_invoices",
     "never_suspend",
     "no_suspend_until",
+    "credit_limit",
+    "payment_terms_days",
+    "block_orders_after_days",
     "billing_contact_id",
     "admin_notes",
 )
@@ -215,8 +220,11 @@ def _check_email(email: str, exclude_id: int | None) -> str:
     return normalise_email(email)
 
 
-def create_client(values: Mapping[str, Any], *, password: str) -> Client:
-    """Create a client from the staff form (duplicates are warned about by the view, not here)."""
+def create_client(
+    values: Mapping[str, Any], *, password: str, send_welcome: bool = False
+) -> Client:
+    """Create a client from the staff form (duplicates are warned about by the view, not here);
+    ``send_welcome`` queues the welcome mail with it."""
     data = {key: values[key] for key in PROFILE_FIELDS if key in values}
     data.setdefault("legal_type", LegalType.INDIVIDUAL)
     data["email"] = _check_email(data["email"], None)
@@ -232,6 +240,9 @@ def create_client(values: Mapping[str, Any], *, password: str) -> Client:
         after=audit.snapshot(client, PROFILE_FIELDS),
         client_id=client.id,
     )
+    if send_welcome:
+        queue_welcome_email(client)
+    events.fire("client_created", client=client)
     db.session.commit()
     return client
 

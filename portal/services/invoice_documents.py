@@ -9,15 +9,13 @@ from __future__ import annotations
 from datetime import date, timedelta
 from decimal import Decimal
 
-from flask import current_app, render_template
-from flask_babel import force_locale
-from flask_babel import gettext as _
-
 from portal.documents.data import ActDocument, DocumentLine, InvoiceDocument, Party
 from portal.documents.render import act_html, act_pdf, invoice_html, invoice_pdf
 from portal.extensions import db
-from portal.mail.outbox import Attachment, queue_email
+from portal.mail import templates as mail_templates
+from portal.mail.outbox import Attachment
 from portal.models import Client, Invoice, InvoiceKind, InvoiceStatus
+from portal.models.outbox import OutboundMessage
 from portal.models.payment import CreditEntry, CreditReason
 from portal.services import audit
 from portal.services.company import company_details
@@ -156,32 +154,46 @@ def invoice_page(invoice: Invoice, language: str = "ru") -> str:
     return invoice_html(invoice_document(invoice, language))
 
 
-def send_invoice(invoice: Invoice) -> None:
-    """Queue the invoice e-mail with its PDF to the client (and billing contacts). Commits."""
-    from portal.models.contact import MailKind
-    from portal.services.contacts import recipients
-
+def invoice_pdf_for_mail(invoice_id: int) -> bytes:
+    """The PDF of an invoice in its client's language, rendered when its e-mail is delivered."""
+    invoice = db.session.get(Invoice, invoice_id)
+    if invoice is None:
+        raise LookupError(f"invoice #{invoice_id} does not exist")
     client = db.session.get(Client, invoice.client_id)
-    language = client.language or current_app.config["BABEL_DEFAULT_LOCALE"]
-    with force_locale(language):
-        subject = _("Invoice %(number)s", number=invoice.number)
-        text = render_template("mail/invoice.txt", invoice=invoice, client=client)
-    to, *cc = recipients(client, MailKind.INVOICES)
-    queue_email(
-        to=to,
-        cc=cc,
-        subject=subject,
-        text=text,
+    return invoice_pdf_bytes(invoice, mail_templates.locale_of(client))
+
+
+def _queue_invoice_mail(invoice: Invoice, dedupe_key: str | None) -> OutboundMessage:
+    client = db.session.get(Client, invoice.client_id)
+    return mail_templates.send(
+        "invoice_issued",
+        client,
+        dedupe_key=dedupe_key,
         attachments=[
-            Attachment(
-                f"invoice-{invoice.number}.pdf",
-                "application/pdf",
-                invoice_pdf_bytes(invoice, language),
-            )
+            Attachment(f"invoice-{invoice.number}.pdf", "application/pdf", invoice_id=invoice.id)
         ],
-        client_id=client.id,
+        invoice=invoice,
     )
+
+
+def queue_invoice_email(invoice: Invoice) -> None:
+    """Queue the ``invoice_issued`` mail, PDF attached, in the caller's transaction (no commit).
+
+    The PDF is rendered when the outbox delivers the message, not now (a billing run issuing
+    100 000 invoices renders no PDF). Once per invoice: a run that runs twice sends it once.
+    """
+    _queue_invoice_mail(invoice, f"invoice-issued:{invoice.id}")
+
+
+def send_invoice(invoice: Invoice) -> None:
+    """Staff send the invoice e-mail with its PDF to the client (and billing contacts), again
+    each time they ask. Commits."""
+    message = _queue_invoice_mail(invoice, None)
     audit.record(
-        "invoice.send", "invoice", invoice.id, client_id=client.id, after={"to": [to, *cc]}
+        "invoice.send",
+        "invoice",
+        invoice.id,
+        client_id=invoice.client_id,
+        after={"to": message.recipients},
     )
     db.session.commit()

@@ -209,8 +209,12 @@ def due_days_for(client: Client) -> int:
     return int(runtime_settings.get("invoice_due_days", DEFAULT_DUE_DAYS))
 
 
-def issue_invoice(invoice: Invoice, *, today: date, due_days: int | None = None) -> Invoice:
-    """Give the draft its number, freeze the buyer's details, make it payable. Commits."""
+def issue_invoice(
+    invoice: Invoice, *, today: date, due_days: int | None = None, commit: bool = True
+) -> Invoice:
+    """Give the draft its number, freeze the buyer's details, make it payable. Commits, unless
+    ``commit=False`` (it then joins the caller's transaction, e.g. a late fee that queues its
+    mail in the same transaction)."""
     _require_draft(invoice)
     if not invoice.lines:
         raise InvoiceError(_("An invoice needs at least one line."))
@@ -235,7 +239,8 @@ def issue_invoice(invoice: Invoice, *, today: date, due_days: int | None = None)
         after=audit.snapshot(invoice, INVOICE_FIELDS),
     )
     events.fire("invoice_issued", invoice=invoice)
-    db.session.commit()
+    if commit:
+        db.session.commit()
     return invoice
 
 

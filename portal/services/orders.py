@@ -21,16 +21,17 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from flask import current_app, render_template
+from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import selectinload
 
 from portal import billing
-from portal.app_state import clock
+from portal.app_state import clock, plugins
 from portal.billing import Cycle
 from portal.extensions import db
+from portal.hooks import events
 from portal.models import (
     Addon,
     Client,
@@ -51,7 +52,15 @@ from portal.models import (
     Visibility,
 )
 from portal.models.order import ChangeStatus
-from portal.services import audit, catalog, clients, invoices, runtime_settings
+from portal.services import (
+    audit,
+    catalog,
+    clients,
+    credit_terms,
+    invoices,
+    provisioning,
+    runtime_settings,
+)
 
 #: Services in these states hold their product: ordering it again is an upgrade.
 HOLDING = (ServiceStatus.PENDING, ServiceStatus.ACTIVE, ServiceStatus.SUSPENDED)
@@ -527,6 +536,9 @@ def place_order(
         raise OrderError(_("A closed client cannot order."))
     if not items:
         raise OrderError(_("The cart is empty."))
+    blocked = credit_terms.order_block_reason(client, today)
+    if blocked:
+        raise OrderError(blocked)
     staff = source is OrderSource.STAFF
     promo = find_promo(promo_code)
     if promo is not None:  # serialise redemptions of one code (max uses) on PostgreSQL
@@ -537,6 +549,9 @@ def place_order(
             raise OrderError(quoted.error, service_id=quoted.existing_service_id)
     if quote.promo_error:
         raise OrderError(quote.promo_error)
+    refusal = plugins().hook.validate_order(client=client, items=quote.items)
+    if refusal:  # a plugin's decision hook (e.g. a licence limit) refuses with its own message
+        raise OrderError(str(refusal))
     order = Order(
         client_id=client.id,
         kind=OrderKind.NEW,
@@ -593,6 +608,7 @@ def place_order(
             "source": source.value,
         },
     )
+    events.fire("order_placed", order=order)
     db.session.commit()
     return order
 
@@ -737,8 +753,13 @@ def accept_order(
     if order.generate_invoice and invoice_lines:
         draft = invoices.create_draft(client, invoice_lines, notes=_order_note(order))
         order.invoice_id = draft.id
+        if draft.total <= 0:  # nothing to pay: provisioned now, not when paid
+            provisioning.queue_order(order)
+        events.fire("order_accepted", order=order)
         invoices.issue_invoice(draft, today=today)  # commits the whole acceptance
     else:
+        provisioning.queue_order(order)
+        events.fire("order_accepted", order=order)
         db.session.commit()
     return order
 
@@ -770,18 +791,10 @@ def _link_promo_uses(order: Order, service_ids: Sequence[int]) -> None:
 
 
 def _queue_accepted_email(order: Order) -> None:
-    from portal.mail.outbox import queue_email
+    from portal.mail import templates as mail_templates
 
-    client = order.client
-    with client_locale(client):
-        subject = _("Your order #%(id)s is accepted", id=order.id)
-        text = render_template("admin/orders/mail_accepted.txt", client=client, order=order)
-    queue_email(
-        to=client.email,
-        subject=subject,
-        text=text,
-        client_id=client.id,
-        dedupe_key=f"order-accepted-{order.id}",
+    mail_templates.send(
+        "order_accepted", order.client, dedupe_key=f"order-accepted-{order.id}", order=order
     )
 
 

@@ -18,6 +18,8 @@ from sqlalchemy.exc import IntegrityError
 from portal import billing
 from portal.app_state import clock
 from portal.extensions import db
+from portal.hooks import events
+from portal.mail import templates as mail_templates
 from portal.models import Client
 from portal.models.invoice import Invoice, InvoiceKind, InvoiceStatus
 from portal.models.payment import (
@@ -27,7 +29,7 @@ from portal.models.payment import (
     PaymentAllocation,
     PaymentKind,
 )
-from portal.services import audit
+from portal.services import audit, provisioning
 
 PAYABLE = (InvoiceStatus.UNPAID, InvoiceStatus.PARTIALLY_PAID, InvoiceStatus.COLLECTIONS)
 
@@ -79,9 +81,13 @@ def _settle(invoice: Invoice, today: date) -> None:
         if became_paid:
             # Selling: an upgrade/downgrade waiting for this invoice applies now, in this
             # transaction (imported here: service_changes uses this module's add_credit).
+            from portal.services.overdue import unsuspend_paid
             from portal.services.service_changes import apply_paid_upgrades
 
             apply_paid_upgrades(invoice)
+            provisioning.queue_paid(invoice)  # never undone by a module's failure
+            unsuspend_paid(invoice)  # services suspended for non-payment come back
+            events.fire("invoice_paid", invoice=invoice)
     elif invoice.amount_paid > 0:
         invoice.status = InvoiceStatus.PARTIALLY_PAID
         invoice.paid_date = None
@@ -173,6 +179,8 @@ def record_payment(
             currency=currency,
             description=reference,
         )
+    if client.email:
+        _queue_received_email(client, payment, invoices, remaining)
     audit.record(
         "payment.create",
         "payment",
@@ -186,8 +194,24 @@ def record_payment(
             "to_credit": str(remaining),
         },
     )
+    events.fire("payment_received", payment=payment)
     db.session.commit()
     return payment
+
+
+def _queue_received_email(
+    client: Client, payment: Payment, invoices: Sequence[Invoice], to_credit: Decimal
+) -> None:
+    """The ``payment_received`` mail, once per payment; joins the transaction."""
+    allocated = {allocation.invoice_id for allocation in payment.allocations}
+    mail_templates.send(
+        "payment_received",
+        client,
+        dedupe_key=f"payment-received:{payment.id}",
+        payment=payment,
+        invoices=[invoice for invoice in invoices if invoice.id in allocated],
+        to_credit=to_credit,
+    )
 
 
 def _existing(method: str, reference: str) -> Payment | None:

@@ -15,6 +15,7 @@ from portal.services import audit
 RUNTIME_KEYS = frozenset(
     {
         "theme",
+        "plugins_enabled",  # staff's choices, portal.services.plugins
         "require_two_factor",
         "client_editable_fields",
         "invoice_number_format",
@@ -24,6 +25,14 @@ RUNTIME_KEYS = frozenset(
         "currencies",
         "invoice_days_before_due",
         "renewal_invoices_as_drafts",
+        # reminders, late fees, suspension (portal.services.dunning and .overdue)
+        "reminder_days_before_due",
+        "reminder_on_due",
+        "overdue_reminder_days",
+        "late_fee",
+        "suspend_after_days",
+        "suspension_warning_days",
+        "terminate_after_days",
     }
 )
 

@@ -29,6 +29,7 @@ from portal import billing
 from portal.app_state import clock
 from portal.billing import Cycle
 from portal.extensions import db
+from portal.hooks import events
 from portal.models import (
     Addon,
     Client,
@@ -49,6 +50,9 @@ from portal.models import (
 from portal.models.order import ChangeStatus
 from portal.services import audit, catalog, credit_terms, invoices, payments, provisioning
 from portal.services.orders import client_locale
+
+#: The suspension reason of a service staff suspended by hand ("overdue" is the automation's).
+STAFF_SUSPENSION = "staff"
 
 
 class ChangeError(ValueError):
@@ -710,6 +714,22 @@ SERVICE_FIELDS = (
 )
 
 
+def _staff_status(service: Service, status: ServiceStatus) -> None:
+    """Staff set the status by hand: record a suspension as theirs (payment does not lift it)
+    and tell plugins."""
+    old, service.status = service.status, status
+    if status is old:
+        return
+    if status is ServiceStatus.SUSPENDED:
+        service.suspended_at, service.suspension_reason = clock().now(), STAFF_SUSPENSION
+        events.fire("service_suspended", service=service, reason=STAFF_SUSPENSION)
+    elif old is ServiceStatus.SUSPENDED and status is ServiceStatus.ACTIVE:
+        service.suspended_at, service.suspension_reason = None, ""
+        events.fire("service_unsuspended", service=service)
+    if status is ServiceStatus.TERMINATED:
+        events.fire("service_terminated", service=service)
+
+
 def update_service(service: Service, values: Mapping[str, Any]) -> dict[str, Any]:
     """Staff's edit of the service page; returns what changed. Audited, committed.
 
@@ -721,7 +741,7 @@ def update_service(service: Service, values: Mapping[str, Any]) -> dict[str, Any
         provisioning.queue_status_change(service, service.status, status)
         if status is ServiceStatus.TERMINATED and service.status is not ServiceStatus.TERMINATED:
             service.terminated_at = clock().now()
-        service.status = status
+        _staff_status(service, status)
     for name in ("username", "admin_notes"):
         if name in values:
             setattr(service, name, (values[name] or "").strip())

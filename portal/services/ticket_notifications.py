@@ -12,7 +12,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 from email.utils import formataddr
 from typing import Any
-from urllib.parse import urlsplit
 
 from flask import current_app, render_template
 from flask_babel import force_locale
@@ -24,6 +23,7 @@ from portal.app_state import clock
 from portal.extensions import db
 from portal.mail.inbound import REPLY_MARKER
 from portal.mail.outbox import Attachment, new_message_id, queue_email
+from portal.mail.templates import external_url
 from portal.models.contact import Contact, MailKind
 from portal.models.staff import Staff
 from portal.models.support import DepartmentSupport
@@ -46,15 +46,6 @@ THREAD_DEPTH = 20
 
 def subject_for(ticket: Ticket) -> str:
     return f"[#{ticket.reference}] {ticket.subject}"
-
-
-def external_url(endpoint: str, **values: Any) -> str:
-    """An absolute link built on ``base_url`` (mail is also sent from jobs, outside requests)."""
-    base = urlsplit(current_app.config["PORTAL"]["base_url"])
-    adapter = current_app.url_map.bind(
-        base.netloc, script_name=base.path or "/", url_scheme=base.scheme or "https"
-    )
-    return adapter.build(endpoint, values, force_external=True)
 
 
 def _serializer() -> URLSafeTimedSerializer:

@@ -4,6 +4,7 @@ Fixtures (all documented in docs/plugins.md):
 
 ``app``            the portal, inside an app context; every table is emptied after the test
 ``make_app``       build another app on the same database with extra settings or plugins
+``portal_test_plugins``  plugins every test app loads and migrates (override it in a plugin)
 ``clock``          the app's :class:`~portal.clock.FrozenClock`, reset to ``DEFAULT_NOW``
 ``web``            an anonymous :class:`~portal.testing.web.WebClient`
 ``staff_member`` / ``client_account``    accounts with the password ``factories.PASSWORD``;
@@ -140,16 +141,26 @@ def _build_app(
 
 
 @pytest.fixture(scope="session")
+def portal_test_plugins() -> tuple[object, ...]:
+    """Plugins every test app loads (none for the core). A plugin's own ``conftest.py``
+    overrides it, e.g. ``return (portal_diskspace,)``: the plugin's migrations then run with
+    the core's when the test database is built, and ``app`` and ``make_app`` load it."""
+    return ()
+
+
+@pytest.fixture(scope="session")
 def _session_app(
     portal_settings: dict[str, Any],
     _portal_clock: FrozenClock,
     tmp_path_factory: pytest.TempPathFactory,
+    portal_test_plugins: tuple[object, ...],
 ) -> Flask:
-    from flask_migrate import upgrade
+    from portal.plugin_migrations import upgrade_all
 
-    app = _build_app(portal_settings, _portal_clock, tmp_path_factory.mktemp("instance"))
+    instance = tmp_path_factory.mktemp("instance")
+    app = _build_app(portal_settings, _portal_clock, instance, portal_test_plugins)
     with app.app_context():
-        upgrade()  # the schema comes from the migrations, exactly as in production
+        upgrade_all()  # the schema comes from the migrations, exactly as in production
     return app
 
 
@@ -181,14 +192,19 @@ def app(_session_app: Flask, clock: FrozenClock) -> Iterator[Flask]:
 
 @pytest.fixture
 def make_app(
-    app: Flask, portal_settings: dict[str, Any], clock: FrozenClock, tmp_path: Path
+    app: Flask,
+    portal_settings: dict[str, Any],
+    clock: FrozenClock,
+    tmp_path: Path,
+    portal_test_plugins: tuple[object, ...],
 ) -> Iterator[Callable[..., Flask]]:
     """``make_app(extra_plugins=(obj,), theme="x")``: another app on the same (cleaned) database."""
     built: list[Flask] = []
 
     def factory(*, extra_plugins: tuple = (), **overrides: Any) -> Flask:
         instance = tmp_path / f"instance{len(built)}"
-        new = _build_app({**portal_settings, **overrides}, clock, instance, extra_plugins)
+        loaded = (*portal_test_plugins, *(p for p in extra_plugins if p not in portal_test_plugins))
+        new = _build_app({**portal_settings, **overrides}, clock, instance, loaded)
         built.append(new)
         return new
 

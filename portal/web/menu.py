@@ -28,6 +28,12 @@ class MenuItem:
     endpoint: str
     order: int = 100
     permission: str | None = None
+    #: Arguments of the endpoint, e.g. ``(("name", "disk_usage"),)`` for a report's page.
+    values: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def url_values(self) -> dict[str, str]:
+        return dict(self.values)
 
     def __post_init__(self) -> None:
         if self.section not in ADMIN_SECTIONS:

@@ -58,8 +58,11 @@ def test_a_job_whose_lease_is_held_does_not_run(app: Flask, clock) -> None:
 def test_schedules_come_from_the_setting(make_app) -> None:
     other = make_app(job_schedules={"mail.send": "*/2 * * * *", "support.automation": ""})
     scheduler = build_scheduler(other, blocking=False)
-    assert [job.id for job in scheduler.get_jobs()] == ["mail.send"]
+    scheduled = {job.id for job in scheduler.get_jobs()}
+    assert "support.automation" not in scheduled  # "" turns it off
+    assert {"mail.send", "billing.run", "billing.reminders", "provisioning.run"} <= scheduled
     assert "*/2" in str(scheduler.get_job("mail.send").trigger)
+    assert "hour='3'" in str(scheduler.get_job("billing.run").trigger)
 
 
 def test_staff_run_a_job_and_see_the_history(staff_web) -> None:

@@ -5,18 +5,25 @@ tests/web/test_plugins.py checks that this module implements all hooks in portal
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
 import click
 from flask import Blueprint
+from flask_wtf import FlaskForm
 from markupsafe import Markup
+from wtforms import Form, IntegerField, PasswordField, SelectField, StringField
+from wtforms.validators import DataRequired, NumberRange
 
 from portal import hookimpl
-from portal.billing import UsageCharge
+from portal.bank_statements import BankStatement, StatementEntry, StatementParser
+from portal.billing import UsageCharge, UsageCollector, round_money
 from portal.gateways import CallbackResult, PaymentGateway
 from portal.jobs import JobDefinition
+from portal.plugin_settings import PluginSettings, ProductFields
+from portal.provisioning import Provisioner
+from portal.reports import Chart, Report, ReportResult
 from portal.web.menu import MenuItem, Panel
 
 pages = Blueprint("exerciser", __name__, url_prefix="/admin/exerciser")
@@ -131,6 +138,34 @@ def collect_usage(service, period) -> list[UsageCharge]:
     return [UsageCharge("Calls", Decimal("100"), Decimal("1.50"), unit="min")]
 
 
+# --- provisioning: commands recorded (tests/integration/test_provisioning.py) ---------------------
+
+COMMANDS: list[tuple[str, int]] = []
+
+
+class ExerciserProvisioner(Provisioner):
+    """Records every command; it has no ``terminate``, so termination is done by default."""
+
+    name, label = "exerciser", "Exerciser"
+
+    def create(self, service, context) -> None:
+        COMMANDS.append(("create", service.id))
+
+    def suspend(self, service, context) -> None:
+        COMMANDS.append(("suspend", service.id))
+
+    def unsuspend(self, service, context) -> None:
+        COMMANDS.append(("unsuspend", service.id))
+
+    def change_package(self, service, context) -> None:
+        COMMANDS.append(("change_package", service.id))
+
+
+@hookimpl
+def register_provisioners() -> list[Provisioner]:
+    return [ExerciserProvisioner()]
+
+
 # --- event hooks: recorded so tests can see that each is fired ----------------------------------
 
 EVENTS: list[tuple[str, Any]] = []
@@ -199,3 +234,135 @@ def ticket_opened(ticket) -> None:
 @hookimpl
 def ticket_replied(ticket, message) -> None:
     EVENTS.append(("ticket_replied", (ticket.reference, message.kind.value)))
+
+
+# --- registries of the plugin platform: usage, statements, reports, settings, product fields ------
+
+
+class Meter(UsageCollector):
+    """Usage of products whose Module is "exerciser-meter": 3 GB at 10.00 per period."""
+
+    name = "exerciser-meter"
+
+    def __init__(self) -> None:
+        self.asked: list[tuple[int, Any]] = []
+
+    def collect(self, service, period) -> list[UsageCharge]:
+        self.asked.append((service.id, period))
+        return [UsageCharge("Traffic above the plan", Decimal("3"), Decimal("10.00"), unit="GB")]
+
+
+METER = Meter()
+
+
+@hookimpl
+def register_usage_collectors() -> list[UsageCollector]:
+    return [METER]
+
+
+class SemicolonStatement(StatementParser):
+    """A toy bank format: the line "EXERCISER-BANK", then "number;dd.mm.yyyy;amount;inn;purpose"."""
+
+    name, label = "exerciser-bank", "Exerciser bank CSV"
+
+    def recognises(self, data: bytes) -> bool:
+        return data.startswith(b"EXERCISER-BANK")
+
+    def parse(self, data: bytes) -> BankStatement:
+        entries = []
+        for line in data.decode().splitlines()[1:]:
+            number, day, amount, inn, purpose = line.split(";")
+            entries.append(
+                StatementEntry(
+                    number=number,
+                    day=datetime.strptime(day, "%d.%m.%Y").date(),
+                    amount=Decimal(amount),
+                    purpose=purpose,
+                    payer_inn=inn,
+                )
+            )
+        return BankStatement(parser=self.name, entries=tuple(entries))
+
+
+@hookimpl
+def register_statement_parsers() -> list[StatementParser]:
+    return [SemicolonStatement()]
+
+
+class InvoiceFilters(Form):
+    status = SelectField("Status", choices=[("", "any"), ("paid", "paid"), ("unpaid", "unpaid")])
+
+
+class InvoicesByMonth(Report):
+    """Invoices issued per month with their total: a table and a bar chart."""
+
+    name, label = "exerciser_invoices", "Invoices by month"
+    filters = InvoiceFilters
+
+    def run(self, filters) -> ReportResult:
+        from sqlalchemy import select
+
+        from portal.extensions import db
+        from portal.models import Invoice
+
+        query = select(Invoice).where(Invoice.number.is_not(None)).order_by(Invoice.issue_date)
+        if filters.get("status"):
+            query = query.where(Invoice.status == filters["status"])
+        months: dict[str, tuple[int, Decimal]] = {}
+        for invoice in db.session.scalars(query):
+            month = f"{invoice.issue_date:%Y-%m}"
+            count, total = months.get(month, (0, Decimal("0.00")))
+            months[month] = (count + 1, total + invoice.total)
+        rows = [(m, count, round_money(total, "RUB")) for m, (count, total) in months.items()]
+        chart = Chart("bar", [r[0] for r in rows], [("Total", [r[2] for r in rows])], "Invoices")
+        return ReportResult(["Month", "Invoices", "Total"], rows, chart)
+
+
+@hookimpl
+def register_reports() -> list[Report]:
+    return [InvoicesByMonth()]
+
+
+class ExerciserSettingsForm(FlaskForm):
+    endpoint = StringField("PBX address", validators=[DataRequired()])
+    api_token = PasswordField("API token")
+    limit = IntegerField("Calls per minute", validators=[NumberRange(min=1)])
+
+
+@hookimpl
+def register_settings() -> list[PluginSettings]:
+    return [
+        PluginSettings(
+            "exerciser",
+            ExerciserSettingsForm,
+            defaults={"endpoint": "https://pbx.example", "limit": 10},
+            label="Exerciser PBX",
+        )
+    ]
+
+
+class ExerciserProductForm(FlaskForm):
+    package_gb = IntegerField("GB in a package", validators=[NumberRange(min=1, max=1000)])
+    backend = SelectField("Backend", choices=[("ticket", "ticket"), ("command", "command")])
+
+
+@hookimpl
+def register_product_fields() -> list[ProductFields]:
+    return [
+        ProductFields(
+            "exerciser",
+            ExerciserProductForm,
+            defaults={"package_gb": 5, "backend": "ticket"},
+            modules=("exerciser",),
+            label="Exerciser package",
+        )
+    ]
+
+
+@hookimpl
+def validate_order(client, items) -> str | None:
+    """Products named "Forbidden ..." cannot be ordered; the rest is left to others."""
+    for item in items:
+        if item.product is not None and item.product.name.startswith("Forbidden"):
+            return f"{item.product.name} is not sold to {client.email}"
+    return None

@@ -169,10 +169,9 @@ class Broken:
 
     @hookimpl
     def invoice_created(self, invoice):
+        from portal.app_state import clock
         from portal.extensions import db
         from portal.models import Note
-
-        from portal.app_state import clock
 
         note = Note(client_id=invoice.client_id, body="broken plugin was here")
         note.created_at = clock().now()

@@ -19,7 +19,7 @@ from portal.clock import local_today
 from portal.extensions import db
 from portal.models import Client, Invoice, InvoiceStatus, Payment, PaymentAllocation
 from portal.models.permissions import Permission
-from portal.services import invoice_documents, invoices, payments, runtime_settings
+from portal.services import dunning, invoice_documents, invoices, payments, runtime_settings
 from portal.services.clients import ClientError
 from portal.services.company import company_details, save_company_details
 from portal.services.statements import statement
@@ -160,6 +160,7 @@ def invoice_view(invoice_id: int) -> str:
         payments_made=allocations,
         credit=payments.credit_balance(invoice.client_id, invoice.currency),
         overdue=invoice.is_overdue(_today()),
+        dunning=dunning.invoice_dunning(invoice),
     )
 
 

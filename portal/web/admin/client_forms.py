@@ -7,6 +7,7 @@ from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
+    DecimalField,
     EmailField,
     IntegerField,
     SelectField,
@@ -14,9 +15,10 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from portal import billing
 from portal.models import ClientStatus, InvoiceStatus
 from portal.models.client import Rating
 from portal.models.contact import ContactRole, MailKind
@@ -119,8 +121,27 @@ class ClientForm(FlaskForm):
     separate_invoices = BooleanField(_l("Separate invoices per service"))
     never_suspend = BooleanField(_l("Never suspend automatically"))
     no_suspend_until = DateField(_l("Do not suspend until"), validators=[Optional()])
+    credit_limit = DecimalField(
+        _l("Credit limit (empty: none)"), places=None, validators=[Optional(), NumberRange(min=0)]
+    )
+    payment_terms_days = IntegerField(
+        _l("Days to pay (empty: the setting)"), validators=[Optional(), NumberRange(0, 365)]
+    )
+    block_orders_after_days = IntegerField(
+        _l("Block orders when an invoice is overdue more than N days (empty: never)"),
+        validators=[Optional(), NumberRange(0, 3650)],
+    )
     billing_contact_id = SelectField(_l("Billing contact"), coerce=_optional_id, choices=[])
     admin_notes = TextAreaField(_l("Admin notes"), validators=[Optional(), Length(max=10000)])
+
+    def validate_credit_limit(self, field: DecimalField) -> None:
+        if field.data is not None:
+            try:
+                billing.check_minor_units(field.data, self.currency.data or "RUB")
+            except billing.BillingError:
+                raise ValidationError(
+                    _l("Enter the credit limit in whole kopecks (cents), e.g. 50000.00.")
+                ) from None
 
     def values(self) -> dict[str, object]:
         data = {name: field.data for name, field in self._fields.items() if name != "csrf_token"}
@@ -152,6 +173,7 @@ class NewClientForm(ClientForm):
         _l("Password (empty: the client sets one by the reset link)"),
         validators=[Optional(), Length(min=10, max=200)],
     )
+    send_welcome = BooleanField(_l("Send the welcome e-mail"), default=True)
     create_anyway = BooleanField(_l("Create anyway"))
 
 

@@ -5,7 +5,17 @@ from __future__ import annotations
 import secrets
 from typing import Any, TypeVar
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -14,6 +24,7 @@ from sqlalchemy.orm import selectinload
 from werkzeug.wrappers import Response
 
 from portal.app_state import clock
+from portal.clock import local_today
 from portal.extensions import db
 from portal.models import Client, ClientStatus, Staff
 from portal.models.audit import AuditEntry
@@ -23,7 +34,7 @@ from portal.models.custom_field import CustomField, CustomFieldValue
 from portal.models.note import Note
 from portal.models.permissions import Permission
 from portal.requisites import LegalType
-from portal.services import audit, clients, contacts, invoices, notes
+from portal.services import audit, clients, contacts, credit_terms, invoices, notes
 from portal.web.admin.client_forms import (
     INVOICE_STATUS_LABELS,
     LEGAL_TYPE_LABELS,
@@ -227,7 +238,9 @@ def create() -> Response | str:
                     for f, v in zip(fields, _custom_input(fields).values(), strict=True)
                 }
                 client = clients.create_client(
-                    values, password=form.password.data or secrets.token_urlsafe(24)
+                    values,
+                    password=form.password.data or secrets.token_urlsafe(24),
+                    send_welcome=form.send_welcome.data,
                 )
                 clients.set_custom_values(client, custom, fields)
             except clients.ClientError as exc:
@@ -294,6 +307,9 @@ def summary(client_id: int) -> str:
         merge_form=MergeForm(),
         financial=clients.has_financial_history(client_id),
         money=invoices.client_invoice_summary(client_id, client.currency),
+        order_block=credit_terms.order_block_reason(
+            client, local_today(clock(), current_app.config["PORTAL"]["default_timezone"])
+        ),
     )
 
 

@@ -88,6 +88,18 @@ class ProductForm(FlaskForm):
     welcome_email = StringField(_l("Welcome e-mail"), validators=[Optional(), Length(max=100)])
     sort_order = IntegerField(_l("Sort order"), default=0, validators=[Optional()])
     description = TextAreaField(_l("Description"), validators=[Optional()])
+    invoice_days_before_due = IntegerField(
+        _l("Renewal invoice days before due (empty: the setting)"),
+        validators=[Optional(), NumberRange(0, 365)],
+    )
+    suspend_after_days = IntegerField(
+        _l("Suspend when overdue, days (empty: the setting; 0: never)"),
+        validators=[Optional(), NumberRange(0, 3650)],
+    )
+    terminate_after_days = IntegerField(
+        _l("Terminate when overdue, days (empty: the setting; 0: never)"),
+        validators=[Optional(), NumberRange(0, 3650)],
+    )
 
 
 class OptionForm(FlaskForm):

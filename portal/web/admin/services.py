@@ -20,7 +20,7 @@ from portal.extensions import db
 from portal.models import Client, Order, OrderSource, Product, Service, ServiceAddon, ServiceStatus
 from portal.models.order import ServiceChange
 from portal.models.permissions import Permission
-from portal.services import catalog, service_changes
+from portal.services import catalog, provisioning, service_changes
 from portal.services.catalog import CatalogError
 from portal.services.service_changes import ChangeError, ChangeRequest
 from portal.web.admin.orders import today
@@ -174,6 +174,7 @@ def _page(service: Service, form: ServiceForm | None = None, **context: Any) -> 
         cycle_labels=catalog.CYCLE_LABELS,
         can_edit=current_staff_can(Permission.ORDERS_MANAGE),
         pending=service_changes.pending_change(service),
+        provisioning_tasks=provisioning.recent_tasks(service.id),
         offers=addon_offers(service) if service.status is ServiceStatus.ACTIVE else [],
         **context,
     )

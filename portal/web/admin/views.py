@@ -60,8 +60,17 @@ CORE_MENU = (
     ),
     MenuItem("billing", _l("Invoices"), "admin_billing.invoice_list", 10, "billing.view"),
     MenuItem("utilities", _l("Scheduled jobs"), "admin_jobs.index", 10, "settings.manage"),
+    MenuItem(
+        "utilities",
+        _l("Provisioning queue"),
+        "admin_provisioning.index",
+        20,
+        Permission.CLIENTS_VIEW,
+    ),
     MenuItem("billing", _l("New invoice"), "admin_billing.invoice_new", 20, "billing.manage"),
     MenuItem("billing", _l("Payments"), "admin_billing.payment_list", 30, "billing.view"),
+    MenuItem("billing", _l("Billing runs"), "admin_billing_runs.runs", 40, "billing.view"),
+    MenuItem("billing", _l("Forecast"), "admin_billing_runs.forecast_page", 45, "billing.view"),
     MenuItem("orders", _l("List all orders"), "admin_orders.index", 10, "orders.manage"),
     MenuItem("orders", _l("Pending orders"), "admin_orders.pending", 20, "orders.manage"),
     MenuItem("orders", _l("Add order"), "admin_orders.new", 30, "orders.manage"),
@@ -76,9 +85,17 @@ CORE_MENU = (
         "settings.manage",
     ),
     MenuItem("settings", _l("Taxes"), "admin_billing.tax_settings", 6, "settings.manage"),
+    MenuItem("settings", _l("Automation"), "admin_automation.automation", 8, "settings.manage"),
+    MenuItem(
+        "settings",
+        _l("E-mail templates"),
+        "admin_mail_templates.index",
+        8,
+        Permission.SETTINGS_MANAGE,
+    ),
     MenuItem("settings", _l("Currencies"), "admin_billing.currency_settings", 7, "settings.manage"),
     MenuItem(
-        "plugins", _l("Installed plugins"), "admin.plugin_list", 10, Permission.PLUGINS_MANAGE
+        "plugins", _l("Installed plugins"), "admin_plugins.index", 10, Permission.PLUGINS_MANAGE
     ),
     MenuItem(
         "settings", _l("Appearance"), "admin.settings_appearance", 10, Permission.SETTINGS_MANAGE
@@ -167,9 +184,15 @@ def dashboard() -> str:
         .order_by(Staff.first_name)
     ).all()
     from portal.services.job_runs import recent_failures
+    from portal.services.provisioning import failed_count
 
     failed_jobs = recent_failures(clock().now() - timedelta(hours=24))
-    return render_template("admin/dashboard.html", online=online, failed_jobs=failed_jobs)
+    return render_template(
+        "admin/dashboard.html",
+        online=online,
+        failed_jobs=failed_jobs,
+        failed_provisioning=failed_count(),
+    )
 
 
 @admin.route("/section/<name>")
@@ -178,12 +201,6 @@ def section(name: str) -> str:
     if name not in ADMIN_SECTIONS:
         abort(404)
     return render_template("admin/section.html", name=name, items=menu()[name])
-
-
-@admin.route("/plugins")
-@requires(Permission.PLUGINS_MANAGE)
-def plugin_list() -> str:
-    return render_template("admin/plugins.html", infos=sorted(plugins().infos.values(), key=str))
 
 
 @admin.route("/settings/appearance", methods=["GET", "POST"])

@@ -191,6 +191,7 @@ def register() -> Response | str:
                 language=str(_current_locale()),
                 ip=request.remote_addr or "",
                 clock=clock(),
+                send_welcome=True,
             )
         except accounts.AccountError as exc:
             getattr(form, exc.field or "email").errors.append(str(exc))

@@ -1,0 +1,249 @@
+"""E-mail templates: built-ins in both languages, staff versions per language in the sandbox,
+preview and reset; the mails sent on events (payment received, welcome, invoice issued with its
+PDF rendered only when the outbox delivers it)."""
+
+import io
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from flask import Flask
+from pypdf import PdfReader
+from sqlalchemy import func, select
+
+from portal import billing
+from portal.extensions import db
+from portal.mail import templates as mail_templates
+from portal.mail.outbox import deliver_outbox
+from portal.mail.templates import TEMPLATES, MailTemplateError
+from portal.models import AuditEntry, Client, Invoice, InvoiceStatus, OutboundMessage, Payment
+from portal.models.mail_template import MailTemplate
+from portal.models.order import Order
+from portal.models.outbox import OutboundAttachment
+from portal.services import invoice_documents, invoices, payments
+from portal.services import mail_templates as editing
+from portal.services.accounts import queue_welcome_email
+
+D = Decimal
+TODAY = date(2026, 11, 2)
+
+
+def pdf_text(data: bytes) -> str:
+    """The text of every page, whitespace collapsed (pypdf splits table cells with newlines)."""
+    reader = PdfReader(io.BytesIO(data))
+    return " ".join(" ".join(page.extract_text().split()) for page in reader.pages)
+
+
+def _issued(client, amount: str = "860.00") -> Invoice:
+    draft = invoices.create_draft(client, [(billing.charge_line("Услуга", D(amount), "RUB"), None)])
+    db.session.commit()
+    return invoices.issue_invoice(draft, today=TODAY)
+
+
+def _sent(**where) -> list[OutboundMessage]:
+    stmt = select(OutboundMessage).order_by(OutboundMessage.id)
+    for key, value in where.items():
+        stmt = stmt.where(getattr(OutboundMessage, key) == value)
+    return list(db.session.scalars(stmt))
+
+
+@pytest.mark.parametrize("name", sorted(TEMPLATES))
+def test_every_built_in_renders_in_russian_and_english(app: Flask, name: str) -> None:
+    for locale, hello in (("ru", "Здравствуйте"), ("en", "Hello")):
+        variables = editing.sample_variables(name, locale)
+        subject, body = mail_templates.render(name, locale, variables)
+        assert subject and "\n" not in subject
+        assert hello in body
+        # The built-in text passes the strict sandbox check unchanged: staff may start from it.
+        source = editing.draft(name, locale)
+        assert not source.edited
+        assert editing.preview(name, locale, source.subject, source.body) == (subject, body)
+
+
+def test_built_in_subjects_follow_the_language(app: Flask) -> None:
+    ru = editing.sample_variables("invoice_issued", "ru")
+    en = editing.sample_variables("invoice_issued", "en")
+    assert mail_templates.render("invoice_issued", "ru", ru)[0] == "Счёт 2026-000123"
+    assert mail_templates.render("invoice_issued", "en", en)[0] == "Invoice 2026-000123"
+    subject, body = mail_templates.render(
+        "payment_received", "en", editing.sample_variables("payment_received", "en")
+    )
+    assert "15,500.00" in subject
+    assert "Invoice 2026-000123 is paid in full." in body
+    assert "250.00 has been added to your credit balance." in body
+
+
+def test_a_staff_edit_replaces_only_its_language(app: Flask, client_account) -> None:
+    editing.save(
+        "invoice_issued",
+        "ru",
+        "Ваш счёт № {{ invoice.number }} от {{ company }}",
+        "Добрый день, {{ client.first_name }}! Сумма: {{ invoice.total|money(invoice.currency) }}",
+    )
+    invoice = _issued(client_account)
+    client_account.language = "ru"
+    invoice_documents.queue_invoice_email(invoice)
+    db.session.commit()
+    [message] = _sent(client_id=client_account.id)
+    assert message.subject == f"Ваш счёт № {invoice.number} от Billing Portal"
+    assert message.text == "Добрый день, Иван! Сумма: 860,00\xa0₽"
+
+    english = mail_templates.render(
+        "invoice_issued", "en", {"client": client_account, "invoice": invoice}
+    )
+    assert english[0] == f"Invoice {invoice.number}"  # the built-in text
+    entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "mail_template.save"))
+    assert entry.before is None and entry.after["subject"].startswith("Ваш счёт")
+
+
+@pytest.mark.parametrize(
+    ("subject", "body", "field", "message"),
+    [
+        ("{{ client.__class__ }}", "ok", "subject", "unsafe"),
+        ("ok", "{{ client.set_password('x') }}", "body", "unsafe"),
+        ("ok", "{{ client.metadata.clear() }}", "body", "unsafe"),
+        ("ok", "{{ invoce.number }}", "body", "'invoce' is undefined"),
+        ("ok", "line one\n{% if invoice %}never closed", "body", "line 2"),
+        ("ok", "{{ 'x' * 1000000000 }}", "body", "too long"),
+        ("ok", "{{ 10 ** 100000 }}", "body", "power"),
+        ("ok", "{{ invoice.total|money(1, 2, 3) }}", "body", "TypeError"),
+    ],
+)
+def test_a_broken_or_unsafe_template_is_refused_and_nothing_changes(
+    app: Flask, subject: str, body: str, field: str, message: str
+) -> None:
+    editing.save("invoice_issued", "en", "Kept {{ invoice.number }}", "Kept body")
+    with pytest.raises(MailTemplateError) as refused:
+        editing.save("invoice_issued", "en", subject, body)
+    assert refused.value.field == field
+    assert message in str(refused.value)
+    row = db.session.scalar(select(MailTemplate))
+    assert (row.subject, row.body) == ("Kept {{ invoice.number }}", "Kept body")
+
+
+def test_a_staff_version_that_fails_on_real_data_sends_the_built_in_text(
+    app: Flask, client_account
+) -> None:
+    # Renders on the sample invoice (15 250.00) but divides by zero on a real one of 860.00.
+    editing.save(
+        "invoice_issued", "en", "Invoice {{ invoice.number }}", "{{ 1 / (invoice.total - 860) }}"
+    )
+    invoice = _issued(client_account, "860.00")
+    invoice_documents.queue_invoice_email(invoice)
+    db.session.commit()
+    [message] = _sent()
+    assert message.text.startswith("Hello, Иван Петров!")  # the built-in body went out
+
+
+def test_preview_uses_samples_in_memory_and_writes_nothing(app: Flask, client_account) -> None:
+    counts = [
+        db.session.scalar(select(func.count(m.id))) for m in (Client, Invoice, Order, Payment)
+    ]
+    subject, body = editing.preview(
+        "order_accepted",
+        "ru",
+        "Заказ {{ order.id }}",
+        "{% for item in order.items %}{{ item.description }}{% endfor %} {{ client.full_name }}",
+    )
+    db.session.commit()
+    assert subject == "Заказ 1234"
+    assert body == "Виртуальный сервер «Старт» Иван Петров"
+    after = [db.session.scalar(select(func.count(m.id))) for m in (Client, Invoice, Order, Payment)]
+    assert after == counts
+    assert db.session.scalar(select(func.count(MailTemplate.id))) == 0
+
+
+def test_reset_brings_the_built_in_text_back(app: Flask) -> None:
+    editing.save("welcome", "ru", "Привет", "Текст {{ login_link }}")
+    assert editing.draft("welcome", "ru").edited
+    assert editing.reset("welcome", "ru") is True
+    assert editing.reset("welcome", "ru") is False
+    restored = editing.draft("welcome", "ru")
+    assert not restored.edited and restored.body.startswith("{{ _('Hello, %(name)s!'")
+    actions = db.session.scalars(select(AuditEntry.action).order_by(AuditEntry.id)).all()
+    assert actions == ["mail_template.save", "mail_template.reset"]
+
+
+def test_payment_received_is_queued_once_per_payment(app: Flask, client_account) -> None:
+    invoice = _issued(client_account, "860.00")
+    pay = dict(amount=D("1000.00"), method="bank", payment_date=TODAY, invoices=[invoice])
+    first = payments.record_payment(client_account, reference="п/п 17", **pay)
+    again = payments.record_payment(client_account, reference="п/п 17", **pay)
+    assert again.id == first.id
+    [message] = _sent(dedupe_key=f"payment-received:{first.id}")
+    assert message.client_id == client_account.id and message.to_addrs == [client_account.email]
+    assert f"Invoice {invoice.number} is paid in full." in message.text
+    assert "140.00 has been added to your credit balance." in message.text
+
+    second = payments.record_payment(
+        client_account, amount=D("50.00"), method="bank", reference="п/п 18", payment_date=TODAY
+    )
+    assert len(_sent(dedupe_key=f"payment-received:{second.id}")) == 1
+    assert len(_sent()) == 2
+
+
+def test_welcome_is_queued_once_per_client(app: Flask, client_account) -> None:
+    queue_welcome_email(client_account)
+    queue_welcome_email(client_account)
+    db.session.commit()
+    [message] = _sent()
+    assert message.dedupe_key == f"welcome:{client_account.id}"
+    assert "http://localhost/login" in message.text
+    assert "http://localhost/password/reset" in message.text
+
+
+def test_invoice_pdf_is_rendered_when_the_outbox_delivers_it(
+    app: Flask, client_account, mailbox
+) -> None:
+    client_account.language = "ru"
+    invoice = _issued(client_account, "48336.00")
+    invoice_documents.queue_invoice_email(invoice)
+    invoice_documents.queue_invoice_email(invoice)  # the automatic path sends it once
+    db.session.commit()
+    [message] = _sent()
+    assert message.dedupe_key == f"invoice-issued:{invoice.id}"
+    [attachment] = message.attachments
+    assert attachment.invoice_id == invoice.id and attachment.data == b""  # not rendered yet
+
+    assert deliver_outbox(limit=10).sent == 1
+    [mail] = mailbox
+    assert mail["Subject"] == f"Счёт {invoice.number}"
+    [pdf] = [p for p in mail.iter_attachments() if p.get_content_type() == "application/pdf"]
+    assert pdf.get_filename() == f"invoice-{invoice.number}.pdf"
+    data = pdf.get_content()
+    assert data.startswith(b"%PDF")
+    text = pdf_text(data)
+    assert invoice.number in text and "Счёт на оплату" in text  # the client's language
+    assert "Сорок восемь тысяч триста тридцать шесть рублей 00 копеек" in text
+    db.session.expire_all()
+    assert db.session.get(OutboundAttachment, attachment.id).data == data  # kept for a retry
+
+
+def test_staff_send_again_sends_again(app: Flask, client_account) -> None:
+    invoice = _issued(client_account)
+    invoice_documents.queue_invoice_email(invoice)
+    invoice_documents.send_invoice(invoice)
+    invoice_documents.send_invoice(invoice)
+    messages = _sent()
+    assert len(messages) == 3
+    assert [m.dedupe_key for m in messages] == [f"invoice-issued:{invoice.id}", None, None]
+
+
+def test_an_attachment_that_cannot_be_rendered_delays_only_its_message(
+    app: Flask, client_account, mailbox
+) -> None:
+    invoice = _issued(client_account)
+    invoice_documents.queue_invoice_email(invoice)
+    queue_welcome_email(client_account)
+    db.session.commit()
+    invoice_message, welcome = _sent()
+    invoice.status = InvoiceStatus.DRAFT  # a draft is no document: its PDF cannot be rendered
+    db.session.commit()
+    report = deliver_outbox(limit=10)
+    assert (report.sent, report.retried) == (1, 1)
+    assert [m["Subject"] for m in mailbox] == [welcome.subject]
+    db.session.refresh(invoice_message)
+    assert (
+        invoice_message.status.value == "queued"
+        and "only issued invoices" in invoice_message.last_error
+    )

@@ -1,0 +1,327 @@
+"""The platform's registry and decision hooks, each wired end to end through the exerciser:
+usage collectors in the billing run, statement parsers in the statement import (and the built-in
+1C format), reports with filters, chart and CSV, plugin settings (secrets encrypted at rest),
+product fields, and validate_order refusing an order."""
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from flask import Flask
+from sqlalchemy import func, select
+
+from portal import billing
+from portal.extensions import db
+from portal.models import (
+    AuditEntry,
+    Invoice,
+    InvoiceStatus,
+    Order,
+    Payment,
+    PluginSetting,
+    Product,
+    Service,
+)
+from portal.services import bank_statements, demo, invoices, orders, payments, plugin_settings
+from portal.services.billing_run import bill_due
+from portal.services.orders import CartItem, OrderError
+from portal.testing.factories import make_client
+from tests.plugins import exerciser
+
+D = Decimal
+TODAY = date(2026, 11, 2)
+
+
+@pytest.fixture
+def exercised(make_app):
+    app: Flask = make_app(extra_plugins=(exerciser,))
+    with app.app_context():
+        yield app
+
+
+@pytest.fixture
+def shop(exercised: Flask) -> dict[str, Product]:
+    products = demo.load_demo_catalogue()
+    db.session.commit()
+    return products
+
+
+def _issued(client, amount: str) -> Invoice:
+    client.tax_exempt = True  # the invoice's total is the amount
+    line = billing.charge_line("Услуга", D(amount), "RUB")
+    draft = invoices.create_draft(client, [(line, None)])
+    db.session.commit()
+    return invoices.issue_invoice(draft, today=TODAY)
+
+
+# --- register_usage_collectors ------------------------------------------------------------------
+
+
+def test_register_usage_collectors_the_products_module_collector_is_billed(shop, clock) -> None:
+    product = shop[demo.PBX_OFFICE]  # usage-billed
+    product.module = "exerciser-meter"
+    db.session.commit()
+    client = make_client(clock)
+    client.tax_exempt = True
+    order = orders.place_order(client, [CartItem(product.id, "monthly")], today=date(2026, 3, 10))
+    orders.accept_order(order, today=date(2026, 3, 10), send_email=False)
+    service = db.session.get(Service, order.items[0].service_id)
+    exerciser.METER.asked.clear()
+
+    bill_due(date(2026, 4, 10))
+
+    invoice = db.session.scalars(
+        select(Invoice).where(Invoice.issue_date == date(2026, 4, 10))
+    ).one()
+    lines = [(line.description, line.total) for line in invoice.lines]
+    assert ("Traffic above the plan (10.03.2026 - 09.04.2026)", D("30.00")) in lines
+    assert exerciser.METER.asked == [
+        (service.id, billing.Period(date(2026, 3, 10), date(2026, 4, 10)))
+    ]
+    bill_due(date(2026, 4, 10))  # the same period is never asked for twice
+    assert len(exerciser.METER.asked) == 1
+
+
+# --- register_statement_parsers -----------------------------------------------------------------
+
+
+def onec_statement(*documents: dict[str, str]) -> bytes:
+    """A 1CClientBankExchange file as a bank exports it (windows-1251)."""
+    lines = [
+        "1CClientBankExchange",
+        "ВерсияФормата=1.03",
+        "Кодировка=Windows",
+        "ДатаНачала=02.11.2026",
+        "ДатаКонца=02.11.2026",
+        "РасчСчет=40702810900000000001",
+    ]
+    for document in documents:
+        lines.append("СекцияДокумент=Платежное поручение")
+        lines += [f"{key}={value}" for key, value in document.items()]
+        lines.append("КонецДокумента")
+    lines.append("КонецФайла")
+    return "\r\n".join(lines).encode("cp1251")
+
+
+def test_the_built_in_1c_parser_records_payments_once(exercised, client_account) -> None:
+    client_account.inn = "7701234567"
+    invoice = _issued(client_account, "860.00")
+    data = onec_statement(
+        {
+            "Номер": "72815",
+            "Дата": "02.11.2026",
+            "Сумма": "860.00",
+            "ПлательщикИНН": "7701234567",
+            "Плательщик": "ООО «Ромашка»",
+            "ПлательщикСчет": "40702810100000000099",
+            "ПолучательСчет": "40702810900000000001",
+            "НазначениеПлатежа": f"Оплата по счету {invoice.number} от 02.11.2026. НДС нет",
+            "ДатаПоступило": "02.11.2026",
+        },
+        {
+            "Номер": "15",
+            "Дата": "02.11.2026",
+            "Сумма": "100.00",
+            "ПлательщикСчет": "40702810900000000001",  # our own outgoing payment
+            "НазначениеПлатежа": "Аренда",
+        },
+        {
+            "Номер": "16",
+            "Дата": "02.11.2026",
+            "Сумма": "50.00",
+            "ПлательщикИНН": "7709999999",
+            "НазначениеПлатежа": "Без счёта",
+        },
+    )
+    statement = bank_statements.parse(data)
+    assert statement.parser == "1c" and len(statement.entries) == 2
+
+    report = bank_statements.import_statement(data)
+
+    assert [p.reference for p in report.recorded] == ["п/п 72815 от 02.11.2026 ИНН 7701234567"]
+    assert [entry.number for entry, _reason in report.unmatched] == ["16"]
+    assert db.session.get(Invoice, invoice.id).status is InvoiceStatus.PAID
+    again = bank_statements.import_statement(data)
+    assert again.recorded == [] and [e.number for e in again.already] == ["72815"]
+    assert db.session.scalar(select(func.count(Payment.id))) == 1
+
+
+def test_register_statement_parsers_a_plugin_format_is_read_first(exercised, client_account):
+    invoice = _issued(client_account, "500.00")
+    data = f"EXERCISER-BANK\n7;02.11.2026;500.00;;Счёт {invoice.number}".encode()
+
+    report = bank_statements.import_statement(data)
+
+    assert report.statement.parser == "exerciser-bank"
+    assert [p.amount for p in report.recorded] == [D("500.00")]
+    with pytest.raises(bank_statements.StatementError, match="Exerciser bank CSV"):
+        bank_statements.parse(b"%PDF-1.4 not a statement")
+
+
+# --- register_reports ---------------------------------------------------------------------------
+
+
+def test_register_reports_menu_page_filters_chart_and_csv(
+    exercised, client_account, staff_member
+) -> None:
+    paid = _issued(client_account, "860.00")
+    _issued(client_account, "100.00")
+    payments.record_payment(
+        client_account,
+        amount=D("860.00"),
+        method="bank",
+        reference="п/п 1",
+        payment_date=TODAY,
+        invoices=[paid],
+    )
+    web = exercised.test_client()
+    web.sign_in_staff(staff_member.email)
+
+    menu = web.get("/admin/section/reports").get_data(as_text=True)
+    assert 'href="/admin/reports/exerciser_invoices"' in menu and "Invoices by month" in menu
+    page = web.get("/admin/reports/exerciser_invoices").get_data(as_text=True)
+    assert "<svg" in page and 'role="img"' in page and "<td>2026-11</td>" in page
+    assert "<td>960.00</td>" in page
+    filtered = web.get("/admin/reports/exerciser_invoices?status=paid").get_data(as_text=True)
+    assert "<td>860.00</td>" in filtered and "960.00" not in filtered
+    csv = web.get("/admin/reports/exerciser_invoices?status=paid&format=csv")
+    assert csv.mimetype == "text/csv"
+    assert csv.get_data().decode("utf-8-sig").splitlines() == [
+        "Month;Invoices;Total",
+        "2026-11;1;860,00",
+    ]
+    assert web.get("/admin/reports/nothing-here").status_code == 404
+
+
+def test_a_report_needs_the_reports_permission(exercised, clock) -> None:
+    from portal.testing.factories import make_staff
+
+    support = make_staff(clock, role="support", email="support@example.com")
+    web = exercised.test_client()
+    web.sign_in_staff(support.email)
+    assert web.get("/admin/reports/exerciser_invoices").status_code == 403
+
+
+# --- register_settings --------------------------------------------------------------------------
+
+
+def test_register_settings_form_saves_values_and_encrypts_the_secret(
+    exercised, staff_member
+) -> None:
+    assert plugin_settings.get("exerciser") == {"endpoint": "https://pbx.example", "limit": 10}
+    web = exercised.test_client()
+    web.sign_in_staff(staff_member.email)
+    page = web.get("/admin/plugins").get_data(as_text=True)
+    assert "Settings: Exerciser PBX" in page and 'value="https://pbx.example"' in page
+
+    response = web.submit(
+        "/admin/plugins/exerciser/settings",
+        {
+            "exerciser-endpoint": "https://pbx.office.example",
+            "exerciser-api_token": "tok-Секрет-42",
+            "exerciser-limit": "25",
+        },
+        form_page="/admin/plugins",
+    )
+    assert response.status_code == 302
+
+    assert plugin_settings.get("exerciser") == {
+        "endpoint": "https://pbx.office.example",
+        "api_token": "tok-Секрет-42",
+        "limit": 25,
+    }
+    stored = db.session.scalars(select(PluginSetting).where(PluginSetting.key == "api_token")).one()
+    assert stored.encrypted and "Секрет" not in str(stored.value)
+    entry = db.session.scalars(
+        select(AuditEntry).where(AuditEntry.action == "plugin.settings")
+    ).one()
+    assert entry.after["api_token"] == "********" and entry.after["limit"] == 25
+    page = web.get("/admin/plugins").get_data(as_text=True)
+    assert "tok-Секрет-42" not in page and "stored; leave empty to keep" in page
+
+    # an empty password keeps the secret; a wrong value is refused and nothing typed is lost
+    web.submit(
+        "/admin/plugins/exerciser/settings",
+        {"exerciser-endpoint": "https://pbx.office.example", "exerciser-limit": "30"},
+        form_page="/admin/plugins",
+    )
+    assert plugin_settings.get("exerciser")["api_token"] == "tok-Секрет-42"
+    refused = web.submit(
+        "/admin/plugins/exerciser/settings",
+        {"exerciser-endpoint": "https://typed.example", "exerciser-limit": "0"},
+        form_page="/admin/plugins",
+    )
+    assert refused.status_code == 200
+    assert 'value="https://typed.example"' in refused.get_data(as_text=True)
+    assert plugin_settings.get("exerciser")["limit"] == 30
+
+
+def test_a_secret_from_another_secret_key_reads_as_not_set(exercised, make_app) -> None:
+    plugin_settings.save("exerciser", {"api_token": "abc"})
+    rotated = make_app(extra_plugins=(exerciser,), secret_key="a-new-key")
+    with rotated.app_context():
+        assert plugin_settings.get("exerciser")["api_token"] is None
+    kept = make_app(
+        extra_plugins=(exerciser,),
+        secret_key="a-new-key",
+        secret_key_fallbacks=["tests-only-secret"],
+    )
+    with kept.app_context():
+        assert plugin_settings.get("exerciser")["api_token"] == "abc"
+        assert plugin_settings.reencrypt_secrets() == (1, 0)
+    with rotated.app_context():
+        assert plugin_settings.get("exerciser")["api_token"] == "abc"
+
+
+# --- register_product_fields --------------------------------------------------------------------
+
+
+def test_register_product_fields_on_the_product_page(exercised, shop, staff_member) -> None:
+    disk = shop[demo.DISK_PRODUCT]
+    users = shop[demo.USERS_PRODUCT]
+    disk.module = "exerciser"
+    db.session.commit()
+    web = exercised.test_client()
+    web.sign_in_staff(staff_member.email)
+    page = web.get(f"/admin/catalog/products/{disk.id}").get_data(as_text=True)
+    assert 'data-plugin-fields="exerciser"' in page and "GB in a package" in page
+    assert "data-plugin-fields" not in web.get(f"/admin/catalog/products/{users.id}").get_data(
+        as_text=True
+    )
+    url = f"/admin/plugins/products/{disk.id}/exerciser"
+    form_page = f"/admin/catalog/products/{disk.id}"
+    response = web.submit(
+        url, {"exerciser-package_gb": "10", "exerciser-backend": "command"}, form_page=form_page
+    )
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert plugin_settings.product_values(disk, "exerciser") == {
+        "package_gb": 10,
+        "backend": "command",
+    }
+    assert db.session.get(Product, disk.id).plugin_fields == {
+        "exerciser": {"package_gb": 10, "backend": "command"}
+    }
+    refused = web.submit(url, {"exerciser-package_gb": "5000"}, form_page=form_page)
+    page = web.get(refused.headers["Location"]).get_data(as_text=True)
+    assert 'value="5000"' in page and "invalid-feedback" in page
+    assert plugin_settings.product_values(disk, "exerciser")["package_gb"] == 10
+
+
+# --- validate_order -----------------------------------------------------------------------------
+
+
+def test_validate_order_refuses_with_the_plugins_message(shop, clock) -> None:
+    client = make_client(clock, email="buyer@example.com")
+    forbidden = shop[demo.DISK_PRODUCT]
+    forbidden.name = "Forbidden disk"
+    db.session.commit()
+    item = CartItem(forbidden.id, "monthly", {forbidden.options[0].id: 1})
+    with pytest.raises(OrderError, match=r"Forbidden disk is not sold to buyer@example\.com"):
+        orders.place_order(client, [item], today=TODAY)
+    assert db.session.scalar(select(func.count(Order.id))) == 0
+    allowed = shop[demo.USERS_PRODUCT]
+    order = orders.place_order(
+        client, [CartItem(allowed.id, "monthly", {allowed.options[0].id: 1})], today=TODAY
+    )
+    assert order.id is not None
