@@ -88,6 +88,74 @@ def _addresses(value: str | Iterable[str]) -> list[str]:
     return seen
 
 
+@dataclass(frozen=True)
+class OutgoingMail:
+    """A message to queue with :func:`queue_many` (the fields of :func:`queue_email`)."""
+
+    to: str | Iterable[str]
+    subject: str
+    text: str
+    cc: Iterable[str] = ()
+    client_id: int | None = None
+    dedupe_key: str | None = None
+    attachments: Sequence[Attachment] = ()
+
+
+def _row(
+    *,
+    to: str | Iterable[str],
+    subject: str,
+    text: str,
+    html: str | None,
+    cc: Iterable[str],
+    reply_to: str,
+    from_addr: str | None,
+    headers: Mapping[str, str] | None,
+    client_id: int | None,
+    dedupe_key: str | None,
+    message_id: str | None,
+    now: datetime,
+) -> dict[str, Any]:
+    """The outbox row's values: addresses cleaned, header values on one line."""
+    recipients = _addresses(to)
+    copies = [a for a in _addresses(cc) if a.lower() not in {r.lower() for r in recipients}]
+    if not recipients:
+        raise ValueError("an e-mail needs at least one recipient")
+    return {
+        "from_addr": _one_line(from_addr or default_sender()),
+        "to_addrs": recipients,
+        "cc_addrs": copies,
+        "reply_to": _one_line(reply_to),
+        "subject": _one_line(subject)[:500],
+        "text": text,
+        "html": html,
+        "headers": {_one_line(k): _one_line(v) for k, v in (headers or {}).items()},
+        "message_id": message_id or new_message_id(),
+        "client_id": client_id,
+        "status": OutboundStatus.QUEUED,
+        "attempts": 0,
+        "next_attempt_at": now,
+        "last_error": "",
+        "created_at": now,
+        "dedupe_key": dedupe_key,
+    }
+
+
+def _attachment_row(message_id: int, item: Attachment) -> dict[str, Any]:
+    return {
+        "message_id": message_id,
+        "filename": item.filename,
+        "content_type": item.content_type,
+        "data": item.data,
+        "invoice_id": item.invoice_id,
+    }
+
+
+def _insert_ignoring_repeats() -> Any:
+    insert = postgresql.insert if db.engine.dialect.name == "postgresql" else sqlite.insert
+    return insert(OutboundMessage).on_conflict_do_nothing(index_elements=["dedupe_key"])
+
+
 def queue_email(
     *,
     to: str | Iterable[str],
@@ -109,42 +177,18 @@ def queue_email(
     With a ``dedupe_key`` already used, nothing is added and the existing message is returned:
     that is how a job that runs twice sends its mail once.
     """
-    now = now or clock().now()
-    recipients = _addresses(to)
-    copies = [a for a in _addresses(cc) if a.lower() not in {r.lower() for r in recipients}]
-    if not recipients:
-        raise ValueError("an e-mail needs at least one recipient")
-    values: dict[str, Any] = {
-        "from_addr": _one_line(from_addr or default_sender()),
-        "to_addrs": recipients,
-        "cc_addrs": copies,
-        "reply_to": _one_line(reply_to),
-        "subject": _one_line(subject)[:500],
-        "text": text,
-        "html": html,
-        "headers": {_one_line(k): _one_line(v) for k, v in (headers or {}).items()},
-        "message_id": message_id or new_message_id(),
-        "client_id": client_id,
-        "status": OutboundStatus.QUEUED,
-        "attempts": 0,
-        "next_attempt_at": now,
-        "last_error": "",
-        "created_at": now,
-        "dedupe_key": dedupe_key,
-    }
+    values = _row(
+        to=to, subject=subject, text=text, html=html, cc=cc, reply_to=reply_to,
+        from_addr=from_addr, headers=headers, client_id=client_id, dedupe_key=dedupe_key,
+        message_id=message_id, now=now or clock().now(),
+    )  # fmt: skip
     if dedupe_key is None:
         message = OutboundMessage(**values)
         db.session.add(message)
         db.session.flush()
     else:
         db.session.flush()
-        insert = postgresql.insert if db.engine.dialect.name == "postgresql" else sqlite.insert
-        stmt = (
-            insert(OutboundMessage)
-            .values(**values)
-            .on_conflict_do_nothing(index_elements=["dedupe_key"])
-            .returning(OutboundMessage.id)
-        )
+        stmt = _insert_ignoring_repeats().values(**values).returning(OutboundMessage.id)
         new_id = db.session.execute(stmt).scalar()
         found = db.session.scalar(
             select(OutboundMessage).where(OutboundMessage.dedupe_key == dedupe_key)
@@ -154,16 +198,38 @@ def queue_email(
             return found
         message = found
     for item in attachments:
-        message.attachments.append(
-            OutboundAttachment(
-                filename=item.filename,
-                content_type=item.content_type,
-                data=item.data,
-                invoice_id=item.invoice_id,
-            )
-        )
+        message.attachments.append(OutboundAttachment(**_attachment_row(message.id, item)))
     db.session.flush()
     return message
+
+
+def queue_many(mails: Sequence[OutgoingMail], now: datetime | None = None) -> int:
+    """Queue many messages in one statement (the billing run's invoices); a dedupe key used
+    before adds nothing. Returns how many were added. Joins the caller's transaction."""
+    if not mails:
+        return 0
+    now = now or clock().now()
+    rows = [
+        _row(to=m.to, subject=m.subject, text=m.text, html=None, cc=m.cc, reply_to="",
+             from_addr=None, headers=None, client_id=m.client_id, dedupe_key=m.dedupe_key,
+             message_id=None, now=now)
+        for m in mails
+    ]  # fmt: skip
+    db.session.flush()
+    added = db.session.execute(
+        _insert_ignoring_repeats().returning(OutboundMessage.id, OutboundMessage.message_id),
+        rows,
+    ).all()
+    by_message_id = {message_id: row_id for row_id, message_id in added}
+    attachments = [
+        _attachment_row(by_message_id[row["message_id"]], item)
+        for row, mail in zip(rows, mails, strict=True)
+        if row["message_id"] in by_message_id
+        for item in mail.attachments
+    ]
+    if attachments:
+        db.session.execute(OutboundAttachment.__table__.insert(), attachments)
+    return len(added)
 
 
 def build_message(row: OutboundMessage, now: datetime) -> EmailMessage:

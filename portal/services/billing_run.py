@@ -602,7 +602,7 @@ def _link_periods(
 
 
 def _after_write(invoice_ids: Sequence[int], as_of: date, *, drafts: bool) -> None:
-    """Mail issued invoices and tell plugins; ORM objects are loaded only for that."""
+    """Mail the issued invoices (in bulk) and tell plugins; ORM objects are loaded for that."""
     hooks = plugins().hook
     listening = any(
         getattr(hooks, name).get_hookimpls()
@@ -610,21 +610,32 @@ def _after_write(invoice_ids: Sequence[int], as_of: date, *, drafts: bool) -> No
     )
     if not invoice_ids or (drafts and not listening):
         return
-    from portal.services.invoice_documents import queue_invoice_email
+    from portal.services.invoice_documents import queue_invoice_emails
 
-    loaded = db.session.scalars(select(Invoice).where(Invoice.id.in_(invoice_ids)))
-    for invoice in loaded:
-        events.fire("invoice_created", invoice=invoice)
-        if not drafts:
-            events.fire("invoice_issued", invoice=invoice)
-            if invoice.status is InvoiceStatus.UNPAID:
-                queue_invoice_email(invoice)
-        if hooks.service_renewed.get_hookimpls():
-            for line in invoice.lines:
-                if line.service_id is not None and line.period_start is not None:
-                    service = db.session.get(Service, line.service_id)
-                    period = billing.Period(line.period_start, line.period_end)
-                    events.fire("service_renewed", service=service, period=period, invoice=invoice)
+    loaded = list(db.session.scalars(select(Invoice).where(Invoice.id.in_(invoice_ids))))
+    if not drafts:
+        queue_invoice_emails([i for i in loaded if i.status is InvoiceStatus.UNPAID])
+    if listening:
+        for invoice in loaded:
+            _tell_plugins(invoice, drafts=drafts)
+
+
+def _tell_plugins(invoice: Invoice, *, drafts: bool) -> None:
+    events.fire("invoice_created", invoice=invoice)
+    if not drafts:
+        events.fire("invoice_issued", invoice=invoice)
+    if not plugins().hook.service_renewed.get_hookimpls():
+        return
+    renewed = {
+        (key.service_id, key.period_start, key.period_end)
+        for key in db.session.scalars(
+            select(BilledPeriod).where(BilledPeriod.invoice_id == invoice.id)
+        )
+    }
+    for service_id, start, end in sorted(renewed):
+        service = db.session.get(Service, service_id)
+        period = billing.Period(start, end)
+        events.fire("service_renewed", service=service, period=period, invoice=invoice)
 
 
 # --- the run ------------------------------------------------------------------------------------

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from flask_babel import gettext as _
@@ -84,8 +84,19 @@ def remove_contact(contact: Contact) -> None:
 
 def recipients(client: Client, kind: MailKind) -> list[str]:
     """The client's e-mail plus every active contact who opted into this kind of letter."""
+    return recipients_of([client], kind)[client.id]
+
+
+def recipients_of(clients: Sequence[Client], kind: MailKind) -> dict[int, list[str]]:
+    """:func:`recipients` of many clients in one query (the billing run's invoice mails)."""
+    found = {client.id: [client.email] for client in clients}
     contacts = db.session.scalars(
-        select(Contact).where(Contact.client_id == client.id, Contact.is_active.is_(True))
+        select(Contact)
+        .where(Contact.client_id.in_(list(found)), Contact.is_active.is_(True))
+        .order_by(Contact.id)
     )
-    extra = [c.email for c in contacts if kind.value in c.receives and c.email != client.email]
-    return [client.email, *extra]
+    for contact in contacts:
+        addresses = found[contact.client_id]
+        if kind.value in contact.receives and contact.email not in addresses:
+            addresses.append(contact.email)
+    return found

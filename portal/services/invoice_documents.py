@@ -6,8 +6,11 @@ only maps them onto ``portal.documents`` data and never computes an amount itsel
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, timedelta
 from decimal import Decimal
+
+from sqlalchemy import select
 
 from portal.documents.data import ActDocument, DocumentLine, InvoiceDocument, Party
 from portal.documents.render import act_html, act_pdf, invoice_html, invoice_pdf
@@ -169,11 +172,13 @@ def _queue_invoice_mail(invoice: Invoice, dedupe_key: str | None) -> OutboundMes
         "invoice_issued",
         client,
         dedupe_key=dedupe_key,
-        attachments=[
-            Attachment(f"invoice-{invoice.number}.pdf", "application/pdf", invoice_id=invoice.id)
-        ],
+        attachments=[_pdf(invoice)],
         invoice=invoice,
     )
+
+
+def _pdf(invoice: Invoice) -> Attachment:
+    return Attachment(f"invoice-{invoice.number}.pdf", "application/pdf", invoice_id=invoice.id)
 
 
 def queue_invoice_email(invoice: Invoice) -> None:
@@ -182,7 +187,27 @@ def queue_invoice_email(invoice: Invoice) -> None:
     The PDF is rendered when the outbox delivers the message, not now (a billing run issuing
     100 000 invoices renders no PDF). Once per invoice: a run that runs twice sends it once.
     """
-    _queue_invoice_mail(invoice, f"invoice-issued:{invoice.id}")
+    queue_invoice_emails([invoice])
+
+
+def queue_invoice_emails(issued: Sequence[Invoice]) -> int:
+    """:func:`queue_invoice_email` for many invoices at once (the billing run's batches)."""
+    clients = {
+        client.id: client
+        for client in db.session.scalars(
+            select(Client).where(Client.id.in_({invoice.client_id for invoice in issued}))
+        )
+    }
+    letters = [
+        mail_templates.Letter(
+            clients[invoice.client_id],
+            {"invoice": invoice},
+            dedupe_key=f"invoice-issued:{invoice.id}",
+            attachments=[_pdf(invoice)],
+        )
+        for invoice in issued
+    ]
+    return mail_templates.send_many("invoice_issued", letters)
 
 
 def send_invoice(invoice: Invoice) -> None:

@@ -316,3 +316,20 @@ def test_a_change_between_the_renewal_invoice_and_the_due_date_counts_from_the_n
     assert (quote.days_used, quote.days_remaining) == (0, 184)
     assert quote.difference == D("4800.00")  # one more user for the whole new period
     assert preview.period == billing.Period(RENEWAL, date(2027, 2, 1))
+
+
+def test_plugins_hear_of_each_renewal_once(make_app, shop, clock) -> None:
+    from tests.plugins import exerciser
+
+    app = make_app(extra_plugins=(exerciser,))
+    with app.app_context():
+        client = customer(clock)
+        service = buy(shop, client, demo.USERS_PRODUCT, "semi_annual", 2)
+        exerciser.EVENTS.clear()
+        bill_due(date(2026, 7, 30))
+        (invoice,) = renewal_invoices()
+        assert [e for e in exerciser.EVENTS if e[0] != "order_placed"] == [
+            ("invoice_created", invoice.id),
+            ("invoice_issued", invoice.number),
+            ("service_renewed", (service.id, RENEWAL, invoice.id)),
+        ]
