@@ -106,11 +106,10 @@ def main() -> None:
     import os
 
     os.environ["PORTAL_TEST_DATABASE"] = "postgres" if args.postgres else "sqlite"
-    from flask_migrate import upgrade
-
     from portal.app import create_app
     from portal.clock import FrozenClock
     from portal.extensions import db
+    from portal.plugin_migrations import upgrade_all
     from portal.services.billing_run import bill_due
     from portal.testing.databases import fresh_database
 
@@ -121,7 +120,7 @@ def main() -> None:
         settings = {"database_url": url, "secret_key": "bench"}
         app = create_app(settings, clock=clock, instance_path=str(tmp))
         stack.enter_context(app.app_context())
-        upgrade()
+        upgrade_all()
         db.session.remove()
         seed(args.n)
         started = time.perf_counter()

@@ -13,10 +13,9 @@ from pathlib import Path
 
 
 def main(n: int) -> None:
-    from flask_migrate import upgrade
-
     from portal.app import create_app
     from portal.clock import SystemClock
+    from portal.plugin_migrations import upgrade_all
     from portal.testing.factories import make_staff
     from portal.testing.web import WebClient
 
@@ -31,7 +30,7 @@ def main(n: int) -> None:
         app = create_app(settings, instance_path=tmp)
         app.test_client_class = WebClient
         with app.app_context():
-            upgrade()
+            upgrade_all()
             staff = make_staff(SystemClock())
             web = app.test_client()
             web.sign_in_staff(staff.email)

@@ -322,14 +322,26 @@ Renderer = Callable[[Mapping[str, Any]], tuple[str, str]]
 
 def _builtin_renderer(name: str) -> Renderer:
     """The built-in subject and body of ``name``, compiled once, rendered per letter with the
-    same context ``render_template`` gives (filters, ``_``, context processors)."""
+    context ``render_template`` gives (filters, context processors) and ``_`` bound to the
+    current locale's catalogue once rather than looked up for every string of every letter.
+    The caller holds ``force_locale``."""
+    from flask_babel import get_translations
+
     spec = TEMPLATES[name]
     env = current_app.jinja_env
     subject, body = env.from_string(spec.subject), env.get_template(spec.body)
+    catalogue = get_translations()
+
+    def gettext(string: str, **variables: Any) -> str:
+        text = catalogue.ugettext(string)
+        return text % variables if variables else text
+
+    shared: dict[str, Any] = {}
+    current_app.update_template_context(shared)
+    shared.update(gettext=gettext, _=gettext)
 
     def rendered(variables: Mapping[str, Any]) -> tuple[str, str]:
-        context = _context(variables)
-        current_app.update_template_context(context)
+        context = {**shared, **_context(variables)}
         return _one_line(subject.render(context)), body.render(context)
 
     return rendered

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
+from functools import lru_cache
 
 from babel.numbers import format_currency
 from flask import Flask
@@ -21,7 +22,14 @@ def money(amount: Decimal | None, currency: str = "RUB") -> str:
         return ""
     if not isinstance(amount, Decimal):
         raise TypeError(f"money() takes Decimal, not {type(amount).__name__}")
-    return format_currency(round_money(amount, currency), currency, locale=str(get_locale()))
+    return _formatted(round_money(amount, currency), currency, str(get_locale()))
+
+
+@lru_cache(maxsize=4096)
+def _formatted(amount: Decimal, currency: str, locale: str) -> str:
+    """Babel's formatting is slow (it looks the currency up every time) and tariffs repeat: a
+    billing run mails thousands of invoices for the same few totals."""
+    return format_currency(amount, currency, locale=locale)
 
 
 def plain_number(value: Decimal | None) -> str:
