@@ -12,9 +12,14 @@ provisioner later, with retries (``portal.services.provisioning``). So a provisi
 * reports failure by raising — :class:`ProvisioningError` with a message for staff, or any
   exception; the attempt is retried with backoff and, after the last one, the service is marked
   "provisioning failed" with the message. A payment or an invoice is never undone by it;
-* may write to the database (e.g. open a ticket): the writes commit with the task's success and
-  are rolled back when the method raises;
-* should be idempotent: after a crash a command may be run again (the claim lease ends).
+* may write to the database: the writes commit with the task's success and are rolled back
+  when the method raises — except what a service it calls commits itself (``open_ticket``
+  does), which stays;
+* should be idempotent: after a crash a command may be run again (the claim lease ends);
+* may hand the work to people or a slow system and say so by raising
+  :class:`ProvisioningPending` (e.g. "ticket #K7QM4ZP2 is open"): that is not a failure. What it
+  wrote is kept, the task stays queued and is run again after ``recheck_after`` — the command
+  checks whether the work is done and returns normally once it is.
 
 A command the provisioner does not override counts as done (a module with nothing to do on
 suspension simply does not define ``suspend``).
@@ -28,6 +33,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from flask_babel import gettext as _
@@ -43,12 +49,23 @@ __all__ = [
     "ProvisioningAction",
     "ProvisioningContext",
     "ProvisioningError",
+    "ProvisioningPending",
     "provisioners",
 ]
 
 
 class ProvisioningError(Exception):
     """A command failed for a reason staff can act on; the message is shown to them as is."""
+
+
+class ProvisioningPending(Exception):
+    """The command is under way elsewhere (a ticket for the admins, a job on a panel) and is
+    not done yet. The queue keeps what the module wrote, shows the message on the task, and runs
+    the command again after ``recheck_after``, without using up its retries."""
+
+    def __init__(self, message: str, recheck_after: timedelta = timedelta(minutes=10)) -> None:
+        super().__init__(message)
+        self.recheck_after = recheck_after
 
 
 @dataclass(frozen=True)

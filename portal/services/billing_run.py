@@ -306,10 +306,12 @@ def _claim(horizon: date, after: int, size: int) -> list[int]:
     On PostgreSQL the lock is ``FOR UPDATE SKIP LOCKED``: a client another worker is billing is
     skipped, not waited for. SQLite has one writer at a time anyway.
     """
-    due = select(Service.client_id).where(_due_services(horizon))
+    # EXISTS per client, walked in id order from the cursor: each batch reads only as far as it
+    # needs (an IN over all due services would rescan them for every batch of a large run).
+    due = select(Service.id).where(Service.client_id == Client.id, _due_services(horizon))
     query = (
         select(Client.id)
-        .where(Client.id.in_(due), Client.id > after)
+        .where(Client.id > after, due.exists())
         .order_by(Client.id)
         .limit(size)
     )

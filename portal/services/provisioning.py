@@ -14,6 +14,8 @@ one service run in the order they were queued: a task waits while an earlier one
 is queued, running or failed (an add-on is never created before its parent). A failure is
 retried with exponential backoff; after ``MAX_ATTEMPTS`` the task is failed and the service
 marked "provisioning failed" with the message, for staff to :func:`retry` or :func:`mark_done`.
+A module that handed the work to someone else raises ``ProvisioningPending``: the task waits
+(queued, its message shown, re-checked later) without using up its retries.
 Nothing here touches invoices or payments.
 """
 
@@ -45,7 +47,12 @@ from portal.models import (
     Staff,
 )
 from portal.models.provisioning import ProvisioningAction, ProvisioningTask, TaskStatus
-from portal.provisioning import ProvisioningContext, ProvisioningError, provisioners
+from portal.provisioning import (
+    ProvisioningContext,
+    ProvisioningError,
+    ProvisioningPending,
+    provisioners,
+)
 from portal.services import audit
 from portal.services.once import record_once
 
@@ -64,6 +71,8 @@ FAILED = "failed"
 UNFINISHED = (TaskStatus.QUEUED, TaskStatus.RUNNING, TaskStatus.FAILED)
 #: Staff may retry or mark done a task in these states.
 ACTIONABLE = (TaskStatus.QUEUED, TaskStatus.FAILED)
+#: The payload key counting the runs of a task that ended "pending".
+WAITS_KEY = "pending_checks"
 
 #: (status before, status after) of a staff edit -> the command it means.
 STATUS_COMMANDS: dict[tuple[ServiceStatus, ServiceStatus], ProvisioningAction] = {
@@ -85,6 +94,8 @@ class RunReport:
     done: int = 0
     retried: int = 0
     failed: int = 0
+    #: Checked and still waiting for staff or another system (``ProvisioningPending``).
+    waiting: int = 0
     errors: list[str] = field(default_factory=list)
 
 
@@ -282,16 +293,20 @@ def run_due(now: datetime | None = None, limit: int = 100) -> RunReport:
 
 
 def _run_one(task_id: int, now: datetime, report: RunReport) -> None:
-    """One task in its own transaction: the module's writes commit with its success only."""
+    """One task in its own transaction: the module's writes commit with its success (or its
+    "pending") only. No savepoint: a module may call a service that commits (opening a ticket);
+    the claim was committed before, so a rollback loses only the module's uncommitted writes."""
     task = db.session.get(ProvisioningTask, task_id)
     service = db.session.get(Service, task.service_id) if task is not None else None
     if task is None or service is None:
         db.session.rollback()
         return
     try:
-        with db.session.begin_nested():
-            _perform(task, service)
+        _perform(task, service)
+    except ProvisioningPending as pending:
+        _waiting(task, now, pending, report)
     except Exception as error:  # a module's failure is the task's, never the caller's
+        db.session.rollback()
         _failed(task, service, now, error, report)
     else:
         _finish(task, service, now)
@@ -356,7 +371,7 @@ def _failed(
     else:
         log.exception("provisioning task #%s (%s) failed", task.id, task.module)
     task.last_error = message
-    if task.attempts >= MAX_ATTEMPTS:
+    if task.attempts - _waits(task) >= MAX_ATTEMPTS:
         task.status = TaskStatus.FAILED
         service.provisioning_status = FAILED
         service.provisioning_error = message
@@ -366,6 +381,22 @@ def _failed(
         task.next_attempt_at = now + backoff(task.attempts)
         report.retried += 1
     report.errors.append(f"#{task.id}: {message}")
+
+
+def _waits(task: ProvisioningTask) -> int:
+    """Runs of ``task`` that ended "pending": they do not count against its retries."""
+    return int((task.payload or {}).get(WAITS_KEY, 0))
+
+
+def _waiting(
+    task: ProvisioningTask, now: datetime, pending: ProvisioningPending, report: RunReport
+) -> None:
+    """The module handed the work on: keep what it wrote, check again later."""
+    task.status = TaskStatus.QUEUED
+    task.next_attempt_at = now + pending.recheck_after
+    task.last_error = (str(pending) or type(pending).__name__)[:2000]
+    task.payload = {**(task.payload or {}), WAITS_KEY: _waits(task) + 1}  # a new dict for JSON
+    report.waiting += 1
 
 
 def _finish(task: ProvisioningTask, service: Service, now: datetime, by: str = "") -> None:
@@ -411,6 +442,7 @@ def retry(task: ProvisioningTask, staff: Staff) -> ProvisioningTask:
     before = _snapshot(task)
     task.status = TaskStatus.QUEUED
     task.attempts = 0
+    task.payload = {k: v for k, v in (task.payload or {}).items() if k != WAITS_KEY}
     task.next_attempt_at = clock().now()
     _audit("provisioning.retry", task, service, before, staff)
     db.session.commit()

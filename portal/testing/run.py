@@ -4,6 +4,11 @@ PostgreSQL runs when ``PORTAL_TEST_POSTGRES_URL`` is set or a local server answe
 127.0.0.1:5432. With ``PORTAL_REQUIRE_POSTGRES=1`` (CI) a missing server is a failure, never a
 silent skip. The pure unit tests (``tests/unit``) touch no database and run only once.
 
+The plugins shipped in ``plugins/`` are separate distributions with their own suites
+(``plugins/<name>/tests``): each runs after the core's, on the same backend, in a pytest
+session of its own — its ``conftest.py`` enables the plugin for every test app and migrates its
+Alembic branch, which must not leak into the core's tests.
+
 Usage: python -m portal.testing.run [--only sqlite|postgres] [extra pytest arguments]
 """
 
@@ -13,19 +18,28 @@ import argparse
 import os
 import subprocess
 import sys
+from pathlib import Path
 
+from portal.settings import PROJECT_ROOT
 from portal.testing.databases import postgres_answers, postgres_server_url
 
 NO_TESTS_COLLECTED = 5
 
 
-def _pytest(backend: str, extra: list[str]) -> int:
+def plugin_suites() -> list[str]:
+    """The test directories of the plugins shipped in ``plugins/``."""
+    return sorted(str(path) for path in PROJECT_ROOT.glob("plugins/*/tests") if path.is_dir())
+
+
+def _pytest(backend: str, extra: list[str], suite: str | None = None) -> int:
     env = {**os.environ, "PORTAL_TEST_DATABASE": backend}
     workers = os.environ.get("PORTAL_TEST_WORKERS", "auto")
     args = [sys.executable, "-m", "pytest", "-n", workers, "--dist", "loadfile", *extra]
-    if backend == "postgres":
+    if suite is not None:
+        args.append(suite)
+    elif backend == "postgres":
         args.append("--ignore=tests/unit")
-    print(f"\n=== test suite on {backend} ===", flush=True)
+    print(f"\n=== {suite or 'test suite'} on {backend} ===", flush=True)
     code = subprocess.call(args, env=env)  # noqa: S603 (our own interpreter and pytest)
     if code == NO_TESTS_COLLECTED:
         print(f"no tests were collected on {backend}", flush=True)
@@ -41,9 +55,15 @@ def main(argv: list[str] | None = None) -> int:
     results: dict[str, int] = {}
     if options.only in (None, "sqlite"):
         results["sqlite"] = _pytest("sqlite", extra)
+        for suite in plugin_suites():
+            results[f"sqlite plugin {Path(suite).parent.name}"] = _pytest("sqlite", extra, suite)
     if options.only in (None, "postgres"):
         if os.environ.get("PORTAL_TEST_POSTGRES_URL") or postgres_answers():
             results["postgres"] = _pytest("postgres", extra)
+            for suite in plugin_suites():
+                results[f"postgres plugin {Path(suite).parent.name}"] = _pytest(
+                    "postgres", extra, suite
+                )
         elif required:
             print(f"PostgreSQL is required but does not answer at {postgres_server_url()}")
             results["postgres"] = 1

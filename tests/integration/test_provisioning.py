@@ -30,7 +30,12 @@ from portal.models import (
     ServiceStatus,
 )
 from portal.models.provisioning import ProvisioningAction, ProvisioningTask, TaskStatus
-from portal.provisioning import Provisioner, ProvisioningError, provisioners
+from portal.provisioning import (
+    Provisioner,
+    ProvisioningError,
+    ProvisioningPending,
+    provisioners,
+)
 from portal.services import demo, orders, payments, provisioning, service_changes
 from portal.services.orders import CartItem
 from portal.services.service_changes import ChangeRequest
@@ -298,6 +303,63 @@ def test_an_upgrade_paid_changes_the_package(box, clock) -> None:
     assert (dict(context.old_options), dict(context.new_options)) == ({option: 5}, {option: 6})
 
 
+class Handover(Provisioner):
+    """A module that hands the work to people: it notes the request on the service (a write
+    followed by a commit, as opening a ticket does) and is pending until ``done`` is set; with
+    ``failure`` it writes and then raises."""
+
+    name = "testbox"
+
+    def __init__(self) -> None:
+        self.done = False
+        self.failure: Exception | None = None
+
+    def create(self, service, context) -> None:
+        if self.failure is not None:
+            service.admin_notes = "half-done"
+            raise self.failure
+        if not service.admin_notes:
+            service.admin_notes = "asked the admins"
+            db.session.commit()  # a service that owns its transaction, e.g. open_ticket
+        if not self.done:
+            raise ProvisioningPending("waiting for the admins", timedelta(minutes=10))
+
+
+def test_a_pending_module_waits_without_using_up_its_retries(make_app, clock) -> None:
+    module = Handover()
+    other: Flask = make_app(extra_plugins=(BoxPlugin(module),))
+    with other.app_context():
+        products = demo.load_demo_catalogue()
+        products[demo.USERS_PRODUCT].module = "testbox"
+        db.session.commit()
+        box = Box()
+        box.products = products
+        service = paid_service(box, clock)
+        [task] = tasks()
+        for _check in range(provisioning.MAX_ATTEMPTS + 2):
+            report = provisioning.run_due(clock.now())
+            assert (report.done, report.waiting, report.retried, report.failed) == (0, 1, 0, 0)
+            db.session.expire_all()
+            assert (task.status, task.last_error) == (TaskStatus.QUEUED, "waiting for the admins")
+            assert task.next_attempt_at == clock.now() + timedelta(minutes=10)
+            assert provisioning.run_due(clock.now() + timedelta(minutes=9)).waiting == 0
+            clock.advance(timedelta(minutes=10))
+        assert service.admin_notes == "asked the admins"  # the module's writes are kept
+        assert service.provisioning_status == ""
+
+        module.failure = ProvisioningError("panel down")  # a failure after waiting is retried
+        assert provisioning.run_due(clock.now()).retried == 1
+        db.session.expire_all()
+        assert task.status is TaskStatus.QUEUED and service.admin_notes == "asked the admins"
+
+        module.failure = None
+        module.done = True
+        clock.advance(provisioning.BACKOFF_MAX)
+        assert provisioning.run_due(clock.now()).done == 1
+        db.session.expire_all()
+        assert task.status is TaskStatus.DONE and service.status is ServiceStatus.ACTIVE
+
+
 @pytest.fixture
 def addons(box) -> tuple[Addon, Addon]:
     """The demo backup add-on (activated with its parent) and a manual one."""
@@ -381,7 +443,7 @@ def test_the_queue_is_a_scheduled_job(box, clock) -> None:
     job = jobs()["provisioning.run"]
     assert job.schedule == "* * * * *"
     run = run_job(job.id, job.run, TODAY)
-    assert run.counts == {"done": 1, "retried": 0, "failed": 0}
+    assert run.counts == {"done": 1, "retried": 0, "failed": 0, "waiting": 0}
 
 
 def test_a_claimed_task_is_not_taken_by_a_second_worker(box, clock) -> None:

@@ -3,6 +3,7 @@ and Mark done (also on the service page)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
@@ -76,27 +77,27 @@ def _back() -> Response:
     return redirect(target if is_safe_next(target) else url_for("admin_provisioning.index"))
 
 
-@admin_provisioning.route("/<int:task_id>/retry", methods=["POST"])
-@requires(Permission.ORDERS_MANAGE)
-def retry(task_id: int) -> Response:
+def _staff_action(task_id: int, action: Callable[..., object], done: str) -> Response:
+    """Retry or mark done: the service refuses with a message when the task's state forbids."""
     try:
-        provisioning.retry(_task_or_404(task_id), current_user)
+        action(_task_or_404(task_id), current_user)
     except ProvisioningQueueError as exc:
         db.session.rollback()
         flash(str(exc), "danger")
     else:
-        flash(_("The command is queued again; it runs within a minute."), "success")
+        flash(done, "success")
     return _back()
+
+
+@admin_provisioning.route("/<int:task_id>/retry", methods=["POST"])
+@requires(Permission.ORDERS_MANAGE)
+def retry(task_id: int) -> Response:
+    return _staff_action(
+        task_id, provisioning.retry, _("The command is queued again; it runs within a minute.")
+    )
 
 
 @admin_provisioning.route("/<int:task_id>/done", methods=["POST"])
 @requires(Permission.ORDERS_MANAGE)
 def mark_done(task_id: int) -> Response:
-    try:
-        provisioning.mark_done(_task_or_404(task_id), current_user)
-    except ProvisioningQueueError as exc:
-        db.session.rollback()
-        flash(str(exc), "danger")
-    else:
-        flash(_("The command is marked done."), "success")
-    return _back()
+    return _staff_action(task_id, provisioning.mark_done, _("The command is marked done."))
