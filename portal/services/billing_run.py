@@ -309,12 +309,7 @@ def _claim(horizon: date, after: int, size: int) -> list[int]:
     # EXISTS per client, walked in id order from the cursor: each batch reads only as far as it
     # needs (an IN over all due services would rescan them for every batch of a large run).
     due = select(Service.id).where(Service.client_id == Client.id, _due_services(horizon))
-    query = (
-        select(Client.id)
-        .where(Client.id > after, due.exists())
-        .order_by(Client.id)
-        .limit(size)
-    )
+    query = select(Client.id).where(Client.id > after, due.exists()).order_by(Client.id).limit(size)
     if _on_postgres():
         query = query.with_for_update(skip_locked=True, of=Client)
     return list(db.session.scalars(query))

@@ -13,7 +13,7 @@ import click
 from flask import Blueprint
 from flask_wtf import FlaskForm
 from markupsafe import Markup
-from wtforms import Form, IntegerField, PasswordField, SelectField, StringField
+from wtforms import DecimalField, Form, IntegerField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, NumberRange
 
 from portal import hookimpl
@@ -22,7 +22,7 @@ from portal.billing import UsageCharge, UsageCollector, round_money
 from portal.gateways import CallbackResult, PaymentGateway
 from portal.jobs import JobDefinition
 from portal.plugin_settings import PluginSettings, ProductFields
-from portal.provisioning import Provisioner
+from portal.provisioning import Provisioner, ProvisioningError
 from portal.reports import Chart, Report, ReportResult
 from portal.web.menu import MenuItem, Panel
 
@@ -159,6 +159,11 @@ class ExerciserProvisioner(Provisioner):
 
     def change_package(self, service, context) -> None:
         COMMANDS.append(("change_package", service.id))
+
+    def test_connection(self, settings) -> str:
+        if "unreachable" in settings.get("endpoint", ""):
+            raise ProvisioningError(f"cannot reach {settings['endpoint']}")
+        return f"Connected to {settings['endpoint']}"
 
 
 @hookimpl
@@ -327,6 +332,7 @@ class ExerciserSettingsForm(FlaskForm):
     endpoint = StringField("PBX address", validators=[DataRequired()])
     api_token = PasswordField("API token")
     limit = IntegerField("Calls per minute", validators=[NumberRange(min=1)])
+    minute_price = DecimalField("Price of a minute", places=2, default=Decimal("1.20"))
 
 
 @hookimpl
@@ -335,7 +341,7 @@ def register_settings() -> list[PluginSettings]:
         PluginSettings(
             "exerciser",
             ExerciserSettingsForm,
-            defaults={"endpoint": "https://pbx.example", "limit": 10},
+            defaults={"endpoint": "https://pbx.example", "limit": 10, "minute_price": "1.20"},
             label="Exerciser PBX",
         )
     ]

@@ -208,7 +208,9 @@ def test_a_report_needs_the_reports_permission(exercised, clock) -> None:
 def test_register_settings_form_saves_values_and_encrypts_the_secret(
     exercised, staff_member
 ) -> None:
-    assert plugin_settings.get("exerciser") == {"endpoint": "https://pbx.example", "limit": 10}
+    assert plugin_settings.get("exerciser") == {
+        "endpoint": "https://pbx.example", "limit": 10, "minute_price": "1.20",
+    }  # fmt: skip
     web = exercised.test_client()
     web.sign_in_staff(staff_member.email)
     page = web.get("/admin/plugins").get_data(as_text=True)
@@ -220,6 +222,7 @@ def test_register_settings_form_saves_values_and_encrypts_the_secret(
             "exerciser-endpoint": "https://pbx.office.example",
             "exerciser-api_token": "tok-Секрет-42",
             "exerciser-limit": "25",
+            "exerciser-minute_price": "1.35",
         },
         form_page="/admin/plugins",
     )
@@ -229,6 +232,7 @@ def test_register_settings_form_saves_values_and_encrypts_the_secret(
         "endpoint": "https://pbx.office.example",
         "api_token": "tok-Секрет-42",
         "limit": 25,
+        "minute_price": "1.35",  # JSON keeps a decimal exact, as text
     }
     stored = db.session.scalars(select(PluginSetting).where(PluginSetting.key == "api_token")).one()
     assert stored.encrypted and "Секрет" not in str(stored.value)
@@ -238,6 +242,7 @@ def test_register_settings_form_saves_values_and_encrypts_the_secret(
     assert entry.after["api_token"] == "********" and entry.after["limit"] == 25
     page = web.get("/admin/plugins").get_data(as_text=True)
     assert "tok-Секрет-42" not in page and "stored; leave empty to keep" in page
+    assert 'value="1.35"' in page  # a stored decimal is shown in its field
 
     # an empty password keeps the secret; a wrong value is refused and nothing typed is lost
     web.submit(
@@ -325,3 +330,20 @@ def test_validate_order_refuses_with_the_plugins_message(shop, clock) -> None:
         client, [CartItem(allowed.id, "monthly", {allowed.options[0].id: 1})], today=TODAY
     )
     assert order.id is not None
+
+
+def test_staff_test_a_provisioning_modules_connection(exercised, staff_member) -> None:
+    web = exercised.test_client()
+    web.sign_in_staff(staff_member.email)
+    page = web.get("/admin/plugins").get_data(as_text=True)
+    assert 'data-module="exerciser"' in page and "Test connection" in page
+
+    web.submit("/admin/plugins/modules/exerciser/test", {}, form_page="/admin/plugins")
+    assert "Connected to https://pbx.example" in web.get("/admin/plugins").get_data(as_text=True)
+
+    plugin_settings.save("exerciser", {"endpoint": "https://unreachable.example"})
+    web.submit("/admin/plugins/modules/exerciser/test", {}, form_page="/admin/plugins")
+    page = web.get("/admin/plugins").get_data(as_text=True)
+    assert "cannot reach https://unreachable.example" in page
+    missing = web.submit("/admin/plugins/modules/nope/test", {}, form_page="/admin/plugins")
+    assert missing.status_code == 404

@@ -7,12 +7,15 @@ Views are thin: ``portal.services.plugins`` stores the staff's choices (and rebu
 
 from __future__ import annotations
 
+import contextlib
+from decimal import Decimal
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
+from wtforms import DecimalField
 
 from portal import plugin_migrations
 from portal.app_state import plugins
@@ -20,6 +23,7 @@ from portal.extensions import db
 from portal.models import Product
 from portal.models.permissions import Permission
 from portal.plugin_settings import PluginSettings, ProductFields
+from portal.provisioning import ProvisioningError, provisioners
 from portal.services import plugin_settings
 from portal.services import plugins as plugin_state
 from portal.web.identity import Area
@@ -36,7 +40,18 @@ def _settings_form(registration: PluginSettings, submitted: bool = False) -> Any
         return registration.form(prefix=prefix)
     values = plugin_settings.get(registration.plugin)
     shown = {k: v for k, v in values.items() if k not in registration.secret_names}
-    return registration.form(prefix=prefix, formdata=None, data=shown)
+    return _filled(registration.form, prefix, shown)
+
+
+def _filled(form_class: Any, prefix: str, values: dict[str, Any]) -> Any:
+    """A plugin's form showing stored values. JSON keeps decimals as text; a DecimalField
+    with ``places`` cannot show text, so they are turned back into ``Decimal`` here."""
+    form = form_class(prefix=prefix, formdata=None, data=values)
+    for field in form:
+        if isinstance(field, DecimalField) and isinstance(field.data, str):
+            with contextlib.suppress(ArithmeticError):
+                field.data = Decimal(field.data)
+    return form
 
 
 def _page(forms: dict[str, Any] | None = None) -> str:
@@ -55,6 +70,7 @@ def _page(forms: dict[str, Any] | None = None) -> str:
         choices=current.choices,
         restart={name for name in current.infos if plugin_state.needs_restart(name)},
         pending=plugin_migrations.pending(),
+        modules=sorted(provisioners().values(), key=lambda module: module.name),
     )
 
 
@@ -82,6 +98,25 @@ def switch(name: str, action: str) -> Response:
     if plugin_state.needs_restart(name):
         flash(_("Restart the portal to add or remove the pages of %(name)s.", name=name), "warning")
     return redirect(url_for("admin_plugins.index", _anchor=f"plugin-{name}"))
+
+
+@admin_plugins.route("/modules/<name>/test", methods=["POST"])
+@requires(Permission.PLUGINS_MANAGE)
+def test_connection(name: str) -> Response:
+    """Ask a provisioning module to check its system with the settings of the plugin of the
+    same name; what it says (or what is wrong) is shown to staff."""
+    module = provisioners().get(name)
+    if module is None:
+        abort(404)
+    try:
+        message = module.test_connection(plugin_settings.get(name))
+    except ProvisioningError as exc:
+        flash(_("%(module)s: %(error)s", module=module.label or name, error=exc), "danger")
+    except Exception as exc:  # a module's bug is shown, not a 500 page
+        flash(_("%(module)s failed: %(error)s", module=module.label or name, error=exc), "danger")
+    else:
+        flash(message, "success")
+    return redirect(url_for("admin_plugins.index", _anchor="provisioning-modules"))
 
 
 @admin_plugins.route("/<name>/settings", methods=["POST"])
@@ -129,7 +164,7 @@ def _product_form(item: ProductFields, product: Product, submitted: bool = False
     if submitted:
         return item.form(prefix=prefix)
     values = plugin_settings.product_values(product, item.plugin)
-    return item.form(prefix=prefix, formdata=None, data=values)
+    return _filled(item.form, prefix, values)
 
 
 @admin_plugins.app_context_processor
