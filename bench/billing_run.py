@@ -44,7 +44,6 @@ def seed(n: int) -> None:
     now = datetime.now(UTC)
     step = 5000
     for first in range(0, n, step):
-        count = min(step, n - first)
         clients = [
             {
                 "email": f"client{first + i}@bench.example",
@@ -53,11 +52,12 @@ def seed(n: int) -> None:
                 "first_name": f"Клиент {first + i}",
                 "created_at": now,
             }
-            for i in range(count)
+            for i in range(min(step, n - first))
         ]
-        ids = db.session.execute(
-            insert(Client).returning(Client.id, sort_by_parameter_order=True), clients
-        ).scalars()
+        db.session.execute(insert(Client), clients)  # no RETURNING: SQLite would go row by row
+    db.session.commit()
+    ids = list(db.session.scalars(select(Client.id).order_by(Client.id)))
+    for first in range(0, n, step):
         db.session.execute(
             insert(Service),
             [
@@ -74,10 +74,10 @@ def seed(n: int) -> None:
                     "recurring_amount": Decimal("990.00"),
                     "created_at": now,
                 }
-                for client_id in ids
+                for client_id in ids[first : first + step]
             ],
         )
-        db.session.commit()
+    db.session.commit()
 
 
 def floor(rows: dict[str, list[dict]]) -> float:

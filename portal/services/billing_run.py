@@ -335,11 +335,22 @@ def _load_batch(client_ids: Sequence[int], horizon: date) -> tuple[
         row.id: row
         for row in db.session.execute(select(*client_columns).where(Client.id.in_(client_ids)))
     }
-    services = db.session.execute(
-        select(*(getattr(Service, name) for name in _SERVICE_COLUMNS))
-        .where(Service.client_id.in_(client_ids), _due_services(horizon))
+    # Read by client (its index) and filter here: with the due-date condition in SQL the
+    # planner may walk the due-date index over every due service of the run, for each batch.
+    columns = [getattr(Service, name) for name in _SERVICE_COLUMNS]
+    held = db.session.execute(
+        select(*columns, Service.status, Service.terminate_at_period_end)
+        .where(Service.client_id.in_(client_ids))
         .order_by(Service.client_id, Service.id)
     ).all()
+    services = [
+        row
+        for row in held
+        if row.status in RENEWED
+        and not row.terminate_at_period_end
+        and row.next_due_date is not None
+        and row.next_due_date <= horizon
+    ]
     ids = [s.id for s in services]
     options: dict[int, dict[int, int]] = defaultdict(dict)
     held_options = select(
