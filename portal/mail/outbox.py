@@ -153,7 +153,7 @@ def _attachment_row(message_id: int, item: Attachment) -> dict[str, Any]:
 
 def _insert_ignoring_repeats() -> Any:
     insert = postgresql.insert if db.engine.dialect.name == "postgresql" else sqlite.insert
-    return insert(OutboundMessage).on_conflict_do_nothing(index_elements=["dedupe_key"])
+    return insert(OutboundMessage.__table__).on_conflict_do_nothing(index_elements=["dedupe_key"])
 
 
 def queue_email(
@@ -204,10 +204,8 @@ def queue_email(
 
 
 def queue_many(mails: Sequence[OutgoingMail], now: datetime | None = None) -> int:
-    """Queue many messages in one statement (the billing run's invoices); a dedupe key used
-    before adds nothing. Returns how many were added. Joins the caller's transaction."""
-    if not mails:
-        return 0
+    """Queue many messages in one statement; a dedupe key used before adds nothing. Returns
+    how many were added. Joins the caller's transaction."""
     now = now or clock().now()
     rows = [
         _row(to=m.to, subject=m.subject, text=m.text, html=None, cc=m.cc, reply_to="",
@@ -215,21 +213,87 @@ def queue_many(mails: Sequence[OutgoingMail], now: datetime | None = None) -> in
              message_id=None, now=now)
         for m in mails
     ]  # fmt: skip
-    db.session.flush()
-    added = db.session.execute(
-        _insert_ignoring_repeats().returning(OutboundMessage.id, OutboundMessage.message_id),
-        rows,
-    ).all()
-    by_message_id = {message_id: row_id for row_id, message_id in added}
-    attachments = [
-        _attachment_row(by_message_id[row["message_id"]], item)
-        for row, mail in zip(rows, mails, strict=True)
-        if row["message_id"] in by_message_id
-        for item in mail.attachments
+    return _insert_many(rows, [m.attachments for m in mails])
+
+
+@dataclass(frozen=True)
+class LetterToCompose:
+    """A template letter to a client, composed when it is delivered (:func:`queue_to_compose`)."""
+
+    client_id: int
+    #: The template's variables as row ids, e.g. ``{"invoice": 71475}``.
+    args: Mapping[str, int]
+    dedupe_key: str | None = None
+    attachments: Sequence[Attachment] = ()
+
+
+def queue_to_compose(
+    template: str, letters: Sequence[LetterToCompose], now: datetime | None = None
+) -> int:
+    """Queue letters that get their recipients, subject and text when the outbox delivers
+    them (``portal.mail.templates.compose_letter``): the billing run's invoice mails, written
+    in one statement and rendered at the pace they are sent. Returns how many were added."""
+    now = now or clock().now()
+    sender = _one_line(default_sender())
+    rows = [
+        {
+            "from_addr": sender,
+            "to_addrs": [],
+            "cc_addrs": [],
+            "reply_to": "",
+            "subject": "",
+            "text": "",
+            "html": None,
+            "headers": {},
+            "message_id": new_message_id(),
+            "client_id": letter.client_id,
+            "status": OutboundStatus.QUEUED,
+            "attempts": 0,
+            "next_attempt_at": now,
+            "last_error": "",
+            "created_at": now,
+            "dedupe_key": letter.dedupe_key,
+            "template": template,
+            "compose_args": dict(letter.args),
+        }
+        for letter in letters
     ]
-    if attachments:
-        db.session.execute(OutboundAttachment.__table__.insert(), attachments)
-    return len(added)
+    return _insert_many(rows, [letter.attachments for letter in letters])
+
+
+def _insert_many(rows: list[dict[str, Any]], attachments: Sequence[Sequence[Attachment]]) -> int:
+    if not rows:
+        return 0
+    db.session.flush()
+    db.session.execute(_insert_ignoring_repeats(), rows)  # no RETURNING: SQLite goes faster
+    table = OutboundMessage.__table__
+    ours = [row["message_id"] for row in rows]  # unique: they find exactly the rows added
+    found = select(table.c.message_id, table.c.id).where(table.c.message_id.in_(ours))
+    by_message_id = {message_id: row_id for message_id, row_id in db.session.execute(found)}
+    attachment_rows = [
+        _attachment_row(by_message_id[row["message_id"]], item)
+        for row, items in zip(rows, attachments, strict=True)
+        if row["message_id"] in by_message_id
+        for item in items
+    ]
+    if attachment_rows:
+        db.session.execute(OutboundAttachment.__table__.insert(), attachment_rows)
+    return len(by_message_id)
+
+
+def fill_composed(
+    row: OutboundMessage, to: str, cc: Iterable[str], subject: str, text: str
+) -> None:
+    """Complete a letter queued by :func:`queue_to_compose` (addresses and subject cleaned as
+    :func:`queue_email` cleans them); it is then an ordinary message."""
+    values = _row(
+        to=to, subject=subject, text=text, html=None, cc=cc, reply_to="", from_addr=row.from_addr,
+        headers=None, client_id=row.client_id, dedupe_key=row.dedupe_key,
+        message_id=row.message_id, now=row.next_attempt_at,
+    )  # fmt: skip
+    row.to_addrs, row.cc_addrs = values["to_addrs"], values["cc_addrs"]
+    row.subject, row.text = values["subject"], values["text"]
+    row.compose_args = None
 
 
 def build_message(row: OutboundMessage, now: datetime) -> EmailMessage:
@@ -318,11 +382,21 @@ def _failed(
     report.errors.append(f"#{row.id}: {row.last_error}")
 
 
-def _attachments_ready(row: OutboundMessage, now: datetime, report: DeliveryReport) -> bool:
+def _ready(row: OutboundMessage, now: datetime, report: DeliveryReport) -> bool:
+    """Compose the letter and render its documents if that waited for delivery."""
     try:
+        if not row.composed:
+            from portal.mail.templates import compose_letter
+
+            compose_letter(row)
         render_pending_attachments(row)
-    except Exception as exc:  # a document that cannot be rendered delays this message only
-        current_app.logger.exception("attachment of outbound message #%s not rendered", row.id)
+    except LookupError as exc:  # what the letter is about is gone: no retry can send it
+        row.status, row.last_error = OutboundStatus.FAILED, f"{exc}"[:2000]
+        report.failed += 1
+        report.errors.append(f"#{row.id}: {row.last_error}")
+        return False
+    except Exception as exc:  # a letter or document that cannot be rendered delays this one only
+        current_app.logger.exception("outbound message #%s not composed", row.id)
         _failed(row, now, exc, report)
         return False
     return True
@@ -347,7 +421,7 @@ def deliver_outbox(now: datetime | None = None, limit: int = 100) -> DeliveryRep
                     down = exc
             if down is not None or smtp is None:
                 _failed(row, now, down or RuntimeError("no connection"), report)
-            elif _attachments_ready(row, now, report):
+            elif _ready(row, now, report):
                 try:
                     smtp.send_message(build_message(row, now))
                 except (

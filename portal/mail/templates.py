@@ -22,10 +22,19 @@ from sqlalchemy import inspect as sa_inspect
 from sqlalchemy import select
 
 from portal.extensions import db
-from portal.mail.outbox import Attachment, OutgoingMail, queue_email, queue_many
+from portal.mail.outbox import (
+    Attachment,
+    LetterToCompose,
+    OutgoingMail,
+    fill_composed,
+    queue_email,
+    queue_many,
+    queue_to_compose,
+)
 from portal.models.base import Base
 from portal.models.client import Client
 from portal.models.contact import MailKind
+from portal.models.invoice import Invoice
 from portal.models.mail_template import MailTemplate
 from portal.models.outbox import OutboundMessage
 
@@ -470,3 +479,41 @@ def send_many(name: str, letters: Sequence[Letter]) -> int:
                                  dedupe_key=letter.dedupe_key, attachments=letter.attachments)
                 )  # fmt: skip
     return queue_many(outgoing)
+
+
+#: The variables a letter composed at delivery may name, and the model of each row id.
+COMPOSABLE: dict[str, type[Base]] = {"invoice": Invoice}
+
+
+def send_composed_at_delivery(name: str, letters: Sequence[LetterToCompose]) -> int:
+    """Queue letters of template ``name`` that are composed when the outbox delivers them
+    (:func:`compose_letter`): the caller needs no client or invoice loaded and nothing is
+    rendered now — the billing run's invoice mails. Returns how many were new."""
+    TEMPLATES[name]  # an unknown template fails here, not at delivery
+    for letter in letters:
+        unknown = set(letter.args) - set(COMPOSABLE)
+        if unknown:
+            raise ValueError(f"variables not composable at delivery: {sorted(unknown)}")
+    return queue_to_compose(name, letters)
+
+
+def compose_letter(row: OutboundMessage) -> None:
+    """Give a letter queued by :func:`send_composed_at_delivery` its recipients, subject and
+    text, from the template and the data as they are now, in the client's language.
+
+    Raises ``LookupError`` when the client or a variable's row no longer exists.
+    """
+    from portal.services.contacts import recipients
+
+    assert row.template is not None and row.compose_args is not None
+    client = db.session.get(Client, row.client_id) if row.client_id is not None else None
+    if client is None:
+        raise LookupError(f"the client of this {row.template} letter no longer exists")
+    variables: dict[str, Any] = {"client": client}
+    for variable, row_id in row.compose_args.items():
+        variables[variable] = db.session.get(COMPOSABLE[variable], row_id)
+        if variables[variable] is None:
+            raise LookupError(f"{variable} #{row_id} of this letter no longer exists")
+    subject, text = render(row.template, locale_of(client), variables)
+    to, *cc = recipients(client, TEMPLATES[row.template].kind)
+    fill_composed(row, to, cc, subject, text)

@@ -54,6 +54,12 @@ class OutboundMessage(TimestampMixin, Base):
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     #: A caller's key for "this mail once" (e.g. "invoice-reminder:71475:first"); NULLs repeat.
     dedupe_key: Mapped[str | None] = mapped_column(String(200), unique=True)
+    #: The mail template this message was written from, if any (``portal.mail.templates``).
+    template: Mapped[str | None] = mapped_column(String(64))
+    #: A letter composed when it is delivered: the template's variables as row ids
+    #: (``{"invoice": 71475}``); recipients, subject and text are filled in then and this is
+    #: cleared. A billing run queues 100 000 invoice mails without rendering one.
+    compose_args: Mapped[dict[str, int] | None] = mapped_column(JSON)
 
     attachments: Mapped[list[OutboundAttachment]] = relationship(
         cascade="all, delete-orphan", order_by="OutboundAttachment.id"
@@ -62,6 +68,11 @@ class OutboundMessage(TimestampMixin, Base):
     @property
     def recipients(self) -> list[str]:
         return [*self.to_addrs, *self.cc_addrs]
+
+    @property
+    def composed(self) -> bool:
+        """False while the letter waits to be composed at delivery (no subject or text yet)."""
+        return self.compose_args is None
 
 
 class OutboundAttachment(Base):

@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from itertools import islice, takewhile
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import Insert, and_, bindparam, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -105,6 +105,15 @@ class _Renewal:
     lines: list[DueLine] = field(default_factory=list)
 
 
+class WrittenInvoice(NamedTuple):
+    """An invoice a batch wrote, as its e-mail needs it (no ORM object is loaded for that)."""
+
+    id: int
+    client_id: int
+    number: str | None
+    status: InvoiceStatus
+
+
 def days_before_due() -> int:
     value = runtime_settings.get("invoice_days_before_due", DEFAULT_DAYS_BEFORE_DUE)
     try:
@@ -154,6 +163,10 @@ class RenewalPricing:
         self.collectors = usage_collectors() if usage else {}
         self._details: dict[tuple[int, str, frozenset[tuple[int, int]]], tuple[str, ...]] = {}
         self._taxes: dict[tuple[Any, ...], billing.LineTax] = {}
+        # Most services of a run share a due date, a cycle and a price: their periods and
+        # lines are computed once (both are immutable values).
+        self._periods: dict[tuple[Any, ...], list[UpcomingPeriod]] = {}
+        self._charges: dict[tuple[Any, ...], billing.InvoiceLine] = {}
 
     @property
     def horizon(self) -> date:
@@ -169,6 +182,35 @@ class RenewalPricing:
         if key not in self._details:
             self._details[key] = tuple(catalog.option_details(product, currency, values))
         return self._details[key]
+
+    def periods_due(self, service: ServiceData, product: Product) -> list[UpcomingPeriod]:
+        """The periods of ``service`` this run bills (none when it is not due yet)."""
+        key = (
+            service.cycle, service.next_due_date, service.period_start, service.anchor_day,
+            invoice_window(product, self.default_days),
+        )  # fmt: skip
+        if key not in self._periods:
+            last = self.as_of + timedelta(days=key[-1])
+            due = takewhile(lambda upcoming: upcoming.due <= last, upcoming_periods(service))
+            self._periods[key] = list(islice(due, MAX_PERIODS_PER_RUN))
+        return self._periods[key]
+
+    def charge(
+        self,
+        description: str,
+        price: Decimal,
+        currency: str,
+        period: billing.Period,
+        line_tax: billing.LineTax,
+        details: tuple[str, ...] = (),
+    ) -> billing.InvoiceLine:
+        """``billing.charge_line`` for a renewal, computed once per distinct line."""
+        key = (description, price, currency, period, line_tax, details)
+        if key not in self._charges:
+            self._charges[key] = billing.charge_line(
+                description, price, currency, period=period, line_tax=line_tax, details=details
+            )
+        return self._charges[key]
 
     def line_tax(self, client: ClientData, product: Product, tax_date: date) -> billing.LineTax:
         if self.tax_hook:  # a plugin decides per client: no sharing between clients
@@ -221,16 +263,6 @@ def invoice_window(product: Product, default_days: int) -> int:
     return 0 if product.type is ProductType.USAGE else window_days(product, default_days)
 
 
-def _periods_due(
-    service: ServiceData, product: Product, pricing: RenewalPricing
-) -> list[UpcomingPeriod]:
-    last = pricing.as_of + timedelta(days=invoice_window(product, pricing.default_days))
-    if service.next_due_date > last:
-        return []
-    due = takewhile(lambda upcoming: upcoming.due <= last, upcoming_periods(service))
-    return list(islice(due, MAX_PERIODS_PER_RUN))
-
-
 def renewal_lines(
     service: ServiceData,
     client: ClientData,
@@ -249,24 +281,12 @@ def renewal_lines(
     )
     lines = []
     if price > 0:
-        lines.append(
-            billing.charge_line(
-                product.name,
-                price,
-                currency,
-                period=period,
-                line_tax=line_tax,
-                details=pricing.details(product, currency, options),
-            )
-        )
+        details = pricing.details(product, currency, options)
+        lines.append(pricing.charge(product.name, price, currency, period, line_tax, details))
     for held in addons:
         if held.recurring_amount > 0:
-            addon = pricing.addons[held.addon_id]
-            lines.append(
-                billing.charge_line(
-                    addon.name, held.recurring_amount, currency, period=period, line_tax=line_tax
-                )
-            )
+            name = pricing.addons[held.addon_id].name
+            lines.append(pricing.charge(name, held.recurring_amount, currency, period, line_tax))
     if product.type is ProductType.USAGE and (pricing.usage_hook or pricing.collectors):
         model = db.session.get(Service, service.id)  # plugins get the model, not a row
         collector = pricing.collectors.get(product.module or "")  # the product's own, first
@@ -387,10 +407,11 @@ def _claim_periods(
     ]
     if not rows:
         return set()
+    table = BilledPeriod.__table__
     stmt = (
-        _insert(BilledPeriod)
+        _insert(table)
         .on_conflict_do_nothing(index_elements=["service_id", "period_start"])
-        .returning(BilledPeriod.service_id, BilledPeriod.period_start)
+        .returning(table.c.service_id, table.c.period_start)
     )
     return {(service_id, start) for service_id, start in db.session.execute(stmt, rows)}
 
@@ -414,7 +435,7 @@ def _due_date(client: ClientData, lines: Sequence[DueLine], as_of: date) -> date
 
 def _write_invoices(
     groups: Sequence[tuple[ClientData, list[DueLine]]], as_of: date, now: datetime, drafts: bool
-) -> list[int]:
+) -> list[WrittenInvoice]:
     """Bulk-insert the invoices and their lines; numbers for the batch are taken in one block."""
     if not groups:
         return []
@@ -467,7 +488,10 @@ def _write_invoices(
         for position, due in enumerate(lines, start=1):
             line_rows.append(_line_values(invoice_id, position, due))
     db.session.execute(InvoiceLine.__table__.insert(), line_rows)
-    return ids
+    return [
+        WrittenInvoice(invoice_id, row["client_id"], row["number"], row["status"])
+        for invoice_id, row in zip(ids, rows, strict=True)
+    ]
 
 
 def _insert_invoices(rows: list[dict[str, Any]], *, by_number: bool) -> list[int]:
@@ -526,7 +550,7 @@ def _bill_batch(
     renewals: list[_Renewal] = []
     for service in services:
         product = pricing.products[service.product_id]
-        upcoming = _periods_due(service, product, pricing)
+        upcoming = pricing.periods_due(service, product)
         if not upcoming:
             continue
         renewal = _Renewal(
@@ -556,23 +580,26 @@ def _bill_batch(
         if not all((renewal.service_id, p.start) in won for p in renewal.periods):
             continue  # another worker billed it first; its transaction moved the dates
         moved.append(
-            {
-                "id": renewal.service_id,
-                "period_start": renewal.period_start,
-                "next_due_date": renewal.next_due,
-            }
+            {"s_id": renewal.service_id, "s_start": renewal.period_start, "s_due": renewal.next_due}
         )
         by_client[renewal.client_id].extend(renewal.lines)
         report.services += 1
     if moved:
-        db.session.execute(update(Service), moved)
+        table = Service.__table__
+        db.session.execute(
+            table.update()
+            .where(table.c.id == bindparam("s_id"))
+            .values(period_start=bindparam("s_start"), next_due_date=bindparam("s_due")),
+            moved,
+        )
     groups = [
         (clients[client_id], group)
         for client_id, lines in by_client.items()
         for group in _invoice_groups(clients[client_id], lines)
         if group
     ]
-    invoice_ids = _write_invoices(groups, pricing.as_of, now, as_drafts())
+    written = _write_invoices(groups, pricing.as_of, now, as_drafts())
+    invoice_ids = [invoice.id for invoice in written]
     _link_periods(groups, invoice_ids)
     report.clients = len(client_ids)
     report.invoices = len(invoice_ids)
@@ -580,7 +607,7 @@ def _bill_batch(
     for client, lines in groups:
         amount = sum((due.line.total for due in lines), Decimal(0))
         report.totals[client.currency] = report.totals.get(client.currency, Decimal(0)) + amount
-    _after_write(invoice_ids, pricing.as_of, drafts=as_drafts())
+    _after_write(written, drafts=as_drafts())
     return report
 
 
@@ -609,23 +636,21 @@ def _link_periods(
     db.session.execute(stmt, list(rows.values()))
 
 
-def _after_write(invoice_ids: Sequence[int], as_of: date, *, drafts: bool) -> None:
-    """Mail the issued invoices (in bulk) and tell plugins; ORM objects are loaded for that."""
-    hooks = plugins().hook
-    listening = any(
-        getattr(hooks, name).get_hookimpls()
-        for name in ("invoice_created", "invoice_issued", "service_renewed")
-    )
-    if not invoice_ids or (drafts and not listening):
-        return
+def _after_write(written: Sequence[WrittenInvoice], *, drafts: bool) -> None:
+    """Queue the issued invoices' e-mails (composed when they are sent) and tell plugins, who
+    get ORM objects (loaded only when some plugin listens)."""
     from portal.services.invoice_documents import queue_invoice_emails
 
-    loaded = list(db.session.scalars(select(Invoice).where(Invoice.id.in_(invoice_ids))))
-    if not drafts:
-        queue_invoice_emails([i for i in loaded if i.status is InvoiceStatus.UNPAID])
-    if listening:
-        for invoice in loaded:
-            _tell_plugins(invoice, drafts=drafts)
+    queue_invoice_emails([invoice for invoice in written if invoice.status is InvoiceStatus.UNPAID])
+    hooks = plugins().hook
+    if not written or not any(
+        getattr(hooks, name).get_hookimpls()
+        for name in ("invoice_created", "invoice_issued", "service_renewed")
+    ):
+        return
+    ids = [invoice.id for invoice in written]
+    for invoice in db.session.scalars(select(Invoice).where(Invoice.id.in_(ids))):
+        _tell_plugins(invoice, drafts=drafts)
 
 
 def _tell_plugins(invoice: Invoice, *, drafts: bool) -> None:

@@ -9,14 +9,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date, timedelta
 from decimal import Decimal
-
-from sqlalchemy import select
+from typing import Protocol
 
 from portal.documents.data import ActDocument, DocumentLine, InvoiceDocument, Party
 from portal.documents.render import act_html, act_pdf, invoice_html, invoice_pdf
 from portal.extensions import db
 from portal.mail import templates as mail_templates
-from portal.mail.outbox import Attachment
+from portal.mail.outbox import Attachment, LetterToCompose
 from portal.models import Client, Invoice, InvoiceKind, InvoiceStatus
 from portal.models.outbox import OutboundMessage
 from portal.models.payment import CreditEntry, CreditReason
@@ -177,37 +176,44 @@ def _queue_invoice_mail(invoice: Invoice, dedupe_key: str | None) -> OutboundMes
     )
 
 
-def _pdf(invoice: Invoice) -> Attachment:
+class IssuedInvoice(Protocol):
+    """What the invoice mail needs to be queued: an ``Invoice``, or a row the billing run wrote."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def client_id(self) -> int: ...
+    @property
+    def number(self) -> str | None: ...
+
+
+def _pdf(invoice: IssuedInvoice) -> Attachment:
     return Attachment(f"invoice-{invoice.number}.pdf", "application/pdf", invoice_id=invoice.id)
 
 
-def queue_invoice_email(invoice: Invoice) -> None:
+def queue_invoice_email(invoice: IssuedInvoice) -> None:
     """Queue the ``invoice_issued`` mail, PDF attached, in the caller's transaction (no commit).
 
-    The PDF is rendered when the outbox delivers the message, not now (a billing run issuing
-    100 000 invoices renders no PDF). Once per invoice: a run that runs twice sends it once.
+    The letter is composed and the PDF rendered when the outbox delivers it, in the client's
+    language then (a billing run issuing 100 000 invoices renders nothing). Once per invoice: a
+    run that runs twice sends it once.
     """
     queue_invoice_emails([invoice])
 
 
-def queue_invoice_emails(issued: Sequence[Invoice]) -> int:
-    """:func:`queue_invoice_email` for many invoices at once (the billing run's batches)."""
-    clients = {
-        client.id: client
-        for client in db.session.scalars(
-            select(Client).where(Client.id.in_({invoice.client_id for invoice in issued}))
-        )
-    }
+def queue_invoice_emails(issued: Sequence[IssuedInvoice]) -> int:
+    """:func:`queue_invoice_email` for many invoices in one statement (the billing run's
+    batches); returns how many were new."""
     letters = [
-        mail_templates.Letter(
-            clients[invoice.client_id],
-            {"invoice": invoice},
+        LetterToCompose(
+            invoice.client_id,
+            {"invoice": invoice.id},
             dedupe_key=f"invoice-issued:{invoice.id}",
             attachments=[_pdf(invoice)],
         )
         for invoice in issued
     ]
-    return mail_templates.send_many("invoice_issued", letters)
+    return mail_templates.send_composed_at_delivery("invoice_issued", letters)
 
 
 def send_invoice(invoice: Invoice) -> None:

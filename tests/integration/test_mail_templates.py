@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from portal import billing
 from portal.extensions import db
 from portal.mail import templates as mail_templates
-from portal.mail.outbox import deliver_outbox
+from portal.mail.outbox import LetterToCompose, deliver_outbox
 from portal.mail.templates import TEMPLATES, MailTemplateError
 from portal.models import AuditEntry, Client, Invoice, InvoiceStatus, OutboundMessage, Payment
 from portal.models.mail_template import MailTemplate
@@ -73,7 +73,7 @@ def test_built_in_subjects_follow_the_language(app: Flask) -> None:
     assert "250.00 has been added to your credit balance." in body
 
 
-def test_a_staff_edit_replaces_only_its_language(app: Flask, client_account) -> None:
+def test_a_staff_edit_replaces_only_its_language(app: Flask, client_account, mailbox) -> None:
     editing.save(
         "invoice_issued",
         "ru",
@@ -84,9 +84,11 @@ def test_a_staff_edit_replaces_only_its_language(app: Flask, client_account) -> 
     client_account.language = "ru"
     invoice_documents.queue_invoice_email(invoice)
     db.session.commit()
+    assert deliver_outbox(limit=10).sent == 1
     [message] = _sent(client_id=client_account.id)
     assert message.subject == f"Ваш счёт № {invoice.number} от Billing Portal"
     assert message.text == "Добрый день, Иван! Сумма: 860,00\xa0₽"
+    assert mailbox[0]["Subject"] == message.subject
 
     english = mail_templates.render(
         "invoice_issued", "en", {"client": client_account, "invoice": invoice}
@@ -122,7 +124,7 @@ def test_a_broken_or_unsafe_template_is_refused_and_nothing_changes(
 
 
 def test_a_staff_version_that_fails_on_real_data_sends_the_built_in_text(
-    app: Flask, client_account
+    app: Flask, client_account, mailbox
 ) -> None:
     # Renders on the sample invoice (15 250.00) but divides by zero on a real one of 860.00.
     editing.save(
@@ -131,6 +133,7 @@ def test_a_staff_version_that_fails_on_real_data_sends_the_built_in_text(
     invoice = _issued(client_account, "860.00")
     invoice_documents.queue_invoice_email(invoice)
     db.session.commit()
+    assert deliver_outbox(limit=10).sent == 1
     [message] = _sent()
     assert message.text.startswith("Hello, Иван Петров!")  # the built-in body went out
 
@@ -217,6 +220,50 @@ def test_invoice_pdf_is_rendered_when_the_outbox_delivers_it(
     assert "Сорок восемь тысяч триста тридцать шесть рублей 00 копеек" in text
     db.session.expire_all()
     assert db.session.get(OutboundAttachment, attachment.id).data == data  # kept for a retry
+
+
+def test_the_invoice_mail_is_written_when_it_is_sent(
+    app: Flask, client_account, staff_web, mailbox
+) -> None:
+    """The billing run queues invoice mails without rendering them: recipients, subject and
+    text come at delivery, from the data and the client's language as they are then."""
+    client_account.language = "en"
+    invoice = _issued(client_account, "860.00")
+    invoice_documents.queue_invoice_email(invoice)
+    db.session.commit()
+    [queued] = _sent()
+    assert (queued.template, queued.compose_args) == ("invoice_issued", {"invoice": invoice.id})
+    assert (queued.to_addrs, queued.subject, queued.text) == ([], "", "")
+    page = staff_web.get(f"/admin/clients/{client_account.id}/emails").get_data(as_text=True)
+    assert "Invoice issued (PDF attached) (written when it is sent)" in page
+
+    client_account.language = "ru"  # changed before the sender's next minute
+    db.session.commit()
+    assert deliver_outbox(limit=10).sent == 1
+    [mail] = mailbox
+    db.session.refresh(queued)
+    assert queued.composed and queued.to_addrs == [client_account.email]
+    assert mail["Subject"] == queued.subject == f"Счёт {invoice.number}"
+    assert mail["To"] == client_account.email
+    assert f"Во вложении счёт {invoice.number} на сумму 860,00" in queued.text
+    page = staff_web.get(f"/admin/clients/{client_account.id}/emails").get_data(as_text=True)
+    assert f"Счёт {invoice.number}" in page and "written when it is sent" not in page
+
+
+def test_a_letter_about_something_gone_fails_at_once(app: Flask, client_account, mailbox) -> None:
+    letter = LetterToCompose(client_account.id, {"invoice": 987654}, dedupe_key="gone")
+    assert mail_templates.send_composed_at_delivery("invoice_issued", [letter, letter]) == 1
+    queue_welcome_email(client_account)
+    db.session.commit()
+    report = deliver_outbox(limit=10)
+    assert (report.sent, report.failed, report.retried) == (1, 1, 0)
+    gone = db.session.scalar(select(OutboundMessage).where(OutboundMessage.dedupe_key == "gone"))
+    assert gone.status.value == "failed" and "invoice #987654" in gone.last_error
+    assert not gone.composed  # staff see what it was about; nothing half-written
+    with pytest.raises(ValueError, match="payment"):
+        mail_templates.send_composed_at_delivery(
+            "payment_received", [LetterToCompose(client_account.id, {"payment": 1})]
+        )
 
 
 def test_staff_send_again_sends_again(app: Flask, client_account) -> None:

@@ -26,6 +26,7 @@ from werkzeug.wrappers import Response
 from portal.app_state import clock
 from portal.extensions import db
 from portal.mail.outbox import requeue
+from portal.mail.templates import TEMPLATES
 from portal.models.audit import AuditEntry
 from portal.models.client import Client
 from portal.models.department import Department
@@ -76,6 +77,7 @@ def _support_labels() -> dict[str, object]:
         "ticket_status_badges": STATUS_BADGES,
         "ticket_priority_labels": PRIORITY_LABELS,
         "outbox_labels": OUTBOX_LABELS,
+        "mail_template_labels": {name: spec.label for name, spec in TEMPLATES.items()},
     }
 
 
