@@ -206,6 +206,8 @@ def queue_email(
 def queue_many(mails: Sequence[OutgoingMail], now: datetime | None = None) -> int:
     """Queue many messages in one statement; a dedupe key used before adds nothing. Returns
     how many were added. Joins the caller's transaction."""
+    if not mails:
+        return 0
     now = now or clock().now()
     rows = [
         _row(to=m.to, subject=m.subject, text=m.text, html=None, cc=m.cc, reply_to="",
@@ -213,7 +215,21 @@ def queue_many(mails: Sequence[OutgoingMail], now: datetime | None = None) -> in
              message_id=None, now=now)
         for m in mails
     ]  # fmt: skip
-    return _insert_many(rows, [m.attachments for m in mails])
+    db.session.flush()
+    table = OutboundMessage.__table__
+    added = db.session.execute(
+        _insert_ignoring_repeats().returning(table.c.id, table.c.message_id), rows
+    ).all()
+    by_message_id = {message_id: row_id for row_id, message_id in added}
+    attachments = [
+        _attachment_row(by_message_id[row["message_id"]], item)
+        for row, mail in zip(rows, mails, strict=True)
+        if row["message_id"] in by_message_id
+        for item in mail.attachments
+    ]
+    if attachments:
+        db.session.execute(OutboundAttachment.__table__.insert(), attachments)
+    return len(added)
 
 
 @dataclass(frozen=True)
@@ -222,17 +238,21 @@ class LetterToCompose:
 
     client_id: int
     #: The template's variables as row ids, e.g. ``{"invoice": 71475}``.
-    args: Mapping[str, int]
+    variables: Mapping[str, int]
     dedupe_key: str | None = None
+    #: Documents rendered at delivery only (``Attachment.invoice_id``, no data).
     attachments: Sequence[Attachment] = ()
 
 
 def queue_to_compose(
     template: str, letters: Sequence[LetterToCompose], now: datetime | None = None
-) -> int:
-    """Queue letters that get their recipients, subject and text when the outbox delivers
-    them (``portal.mail.templates.compose_letter``): the billing run's invoice mails, written
-    in one statement and rendered at the pace they are sent. Returns how many were added."""
+) -> None:
+    """Queue letters that get their recipients, subject, text and attachment rows when the
+    outbox delivers them (``portal.mail.templates.compose_letter``): the billing run's invoice
+    mails, one plain insert for a batch, rendered at the pace they are sent. A dedupe key used
+    before adds nothing."""
+    if any(item.invoice_id is None or item.data for x in letters for item in x.attachments):
+        raise ValueError("a letter composed at delivery attaches only documents rendered then")
     now = now or clock().now()
     sender = _one_line(default_sender())
     rows = [
@@ -254,38 +274,27 @@ def queue_to_compose(
             "created_at": now,
             "dedupe_key": letter.dedupe_key,
             "template": template,
-            "compose_args": dict(letter.args),
+            "compose_args": {
+                "variables": dict(letter.variables),
+                "attachments": [
+                    [item.filename, item.content_type, item.invoice_id]
+                    for item in letter.attachments
+                ],
+            },
         }
         for letter in letters
     ]
-    return _insert_many(rows, [letter.attachments for letter in letters])
-
-
-def _insert_many(rows: list[dict[str, Any]], attachments: Sequence[Sequence[Attachment]]) -> int:
-    if not rows:
-        return 0
-    db.session.flush()
-    db.session.execute(_insert_ignoring_repeats(), rows)  # no RETURNING: SQLite goes faster
-    table = OutboundMessage.__table__
-    ours = [row["message_id"] for row in rows]  # unique: they find exactly the rows added
-    found = select(table.c.message_id, table.c.id).where(table.c.message_id.in_(ours))
-    by_message_id = {message_id: row_id for message_id, row_id in db.session.execute(found)}
-    attachment_rows = [
-        _attachment_row(by_message_id[row["message_id"]], item)
-        for row, items in zip(rows, attachments, strict=True)
-        if row["message_id"] in by_message_id
-        for item in items
-    ]
-    if attachment_rows:
-        db.session.execute(OutboundAttachment.__table__.insert(), attachment_rows)
-    return len(by_message_id)
+    if rows:
+        # No RETURNING: the attachment rows are written when the letter is composed.
+        db.session.execute(_insert_ignoring_repeats(), rows)
 
 
 def fill_composed(
     row: OutboundMessage, to: str, cc: Iterable[str], subject: str, text: str
 ) -> None:
     """Complete a letter queued by :func:`queue_to_compose` (addresses and subject cleaned as
-    :func:`queue_email` cleans them); it is then an ordinary message."""
+    :func:`queue_email` cleans them, its documents attached); it is then an ordinary message."""
+    assert row.compose_args is not None
     values = _row(
         to=to, subject=subject, text=text, html=None, cc=cc, reply_to="", from_addr=row.from_addr,
         headers=None, client_id=row.client_id, dedupe_key=row.dedupe_key,
@@ -293,6 +302,9 @@ def fill_composed(
     )  # fmt: skip
     row.to_addrs, row.cc_addrs = values["to_addrs"], values["cc_addrs"]
     row.subject, row.text = values["subject"], values["text"]
+    for filename, content_type, invoice_id in row.compose_args["attachments"]:
+        item = Attachment(filename, content_type, invoice_id=invoice_id)
+        row.attachments.append(OutboundAttachment(**_attachment_row(row.id, item)))
     row.compose_args = None
 
 

@@ -485,21 +485,21 @@ def send_many(name: str, letters: Sequence[Letter]) -> int:
 COMPOSABLE: dict[str, type[Base]] = {"invoice": Invoice}
 
 
-def send_composed_at_delivery(name: str, letters: Sequence[LetterToCompose]) -> int:
+def send_composed_at_delivery(name: str, letters: Sequence[LetterToCompose]) -> None:
     """Queue letters of template ``name`` that are composed when the outbox delivers them
     (:func:`compose_letter`): the caller needs no client or invoice loaded and nothing is
-    rendered now — the billing run's invoice mails. Returns how many were new."""
+    rendered now — the billing run's invoice mails. A dedupe key used before adds nothing."""
     TEMPLATES[name]  # an unknown template fails here, not at delivery
     for letter in letters:
-        unknown = set(letter.args) - set(COMPOSABLE)
+        unknown = set(letter.variables) - set(COMPOSABLE)
         if unknown:
             raise ValueError(f"variables not composable at delivery: {sorted(unknown)}")
-    return queue_to_compose(name, letters)
+    queue_to_compose(name, letters)
 
 
 def compose_letter(row: OutboundMessage) -> None:
-    """Give a letter queued by :func:`send_composed_at_delivery` its recipients, subject and
-    text, from the template and the data as they are now, in the client's language.
+    """Give a letter queued by :func:`send_composed_at_delivery` its recipients, subject, text
+    and attachments, from the template and the data as they are now, in the client's language.
 
     Raises ``LookupError`` when the client or a variable's row no longer exists.
     """
@@ -510,7 +510,7 @@ def compose_letter(row: OutboundMessage) -> None:
     if client is None:
         raise LookupError(f"the client of this {row.template} letter no longer exists")
     variables: dict[str, Any] = {"client": client}
-    for variable, row_id in row.compose_args.items():
+    for variable, row_id in row.compose_args["variables"].items():
         variables[variable] = db.session.get(COMPOSABLE[variable], row_id)
         if variables[variable] is None:
             raise LookupError(f"{variable} #{row_id} of this letter no longer exists")

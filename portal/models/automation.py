@@ -102,7 +102,7 @@ class LateFee(Base):
     amount: Mapped[Decimal] = mapped_column(MoneyType())
     #: The invoice the fee was charged on.
     fee_invoice_id: Mapped[int | None] = mapped_column(
-        ForeignKey("invoice.id", ondelete="SET NULL")
+        ForeignKey("invoice.id", ondelete="SET NULL"), index=True
     )
     charged_on: Mapped[date] = mapped_column(Date)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())

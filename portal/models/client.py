@@ -68,7 +68,7 @@ class Client(AccountMixin, TimestampMixin, Base):
     group_id: Mapped[int | None] = mapped_column(ForeignKey("client_group.id"))
     manager_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
     sales_manager_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
-    referred_by_id: Mapped[int | None] = mapped_column(ForeignKey("client.id"))
+    referred_by_id: Mapped[int | None] = mapped_column(ForeignKey("client.id"), index=True)
     rating: Mapped[Rating] = mapped_column(enum_column(Rating), default=Rating.NORMAL)
     label: Mapped[str] = mapped_column(String(50), default="")
     admin_notes: Mapped[str] = mapped_column(Text, default="")

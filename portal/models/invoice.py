@@ -71,7 +71,7 @@ class Invoice(TimestampMixin, Base):
     #: The client's details as they were when issued (name, INN, KPP, address, bank).
     buyer: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     #: For a credit note: the invoice it corrects.
-    corrects_id: Mapped[int | None] = mapped_column(ForeignKey("invoice.id"))
+    corrects_id: Mapped[int | None] = mapped_column(ForeignKey("invoice.id"), index=True)
     notes: Mapped[str] = mapped_column(Text, default="")
     issued_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
@@ -103,7 +103,9 @@ class InvoiceLine(Base):
     kind: Mapped[str] = mapped_column(String(20), default="charge")
     description: Mapped[str] = mapped_column(Text)
     details: Mapped[list[str]] = mapped_column(JSON, default=list)
-    service_id: Mapped[int | None] = mapped_column(ForeignKey("service.id", ondelete="SET NULL"))
+    service_id: Mapped[int | None] = mapped_column(
+        ForeignKey("service.id", ondelete="SET NULL"), index=True
+    )
     period_start: Mapped[date | None] = mapped_column(Date)
     period_end: Mapped[date | None] = mapped_column(Date)
     quantity: Mapped[Decimal] = mapped_column(MoneyType(), default=Decimal(1))

@@ -98,7 +98,9 @@ class Order(TimestampMixin, Base):
     currency: Mapped[str] = mapped_column(String(3))
     promo_code_id: Mapped[int | None] = mapped_column(ForeignKey("promo_code.id"))
     #: The first invoice (new orders) or the change's invoice.
-    invoice_id: Mapped[int | None] = mapped_column(ForeignKey("invoice.id", ondelete="SET NULL"))
+    invoice_id: Mapped[int | None] = mapped_column(
+        ForeignKey("invoice.id", ondelete="SET NULL"), index=True
+    )
     #: Who placed it for the client, when staff did.
     staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id", ondelete="SET NULL"))
     skip_email: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -127,11 +129,15 @@ class OrderItem(Base):
     __tablename__ = "sales_order_item"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    order_id: Mapped[int] = mapped_column(ForeignKey("sales_order.id", ondelete="CASCADE"))
+    order_id: Mapped[int] = mapped_column(
+        ForeignKey("sales_order.id", ondelete="CASCADE"), index=True
+    )
     position: Mapped[int] = mapped_column(Integer, default=0)
     product_id: Mapped[int] = mapped_column(ForeignKey("product.id"))
     #: The service it created (new orders) or changes (change orders).
-    service_id: Mapped[int | None] = mapped_column(ForeignKey("service.id", ondelete="SET NULL"))
+    service_id: Mapped[int | None] = mapped_column(
+        ForeignKey("service.id", ondelete="SET NULL"), index=True
+    )
     cycle: Mapped[str] = mapped_column(String(20))
     #: ``{"<option id>": quantity or choice id}``.
     options: Mapped[dict[str, int]] = mapped_column(JSON, default=dict)
@@ -160,9 +166,13 @@ class PromoUse(TimestampMixin, Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     promo_code_id: Mapped[int] = mapped_column(ForeignKey("promo_code.id"), index=True)
     client_id: Mapped[int] = mapped_column(ForeignKey("client.id"), index=True)
-    order_id: Mapped[int] = mapped_column(ForeignKey("sales_order.id", ondelete="CASCADE"))
+    order_id: Mapped[int] = mapped_column(
+        ForeignKey("sales_order.id", ondelete="CASCADE"), index=True
+    )
     #: The service whose renewals a recurring code keeps discounting.
-    service_id: Mapped[int | None] = mapped_column(ForeignKey("service.id", ondelete="SET NULL"))
+    service_id: Mapped[int | None] = mapped_column(
+        ForeignKey("service.id", ondelete="SET NULL"), index=True
+    )
 
 
 class ServiceAddon(TimestampMixin, Base):
@@ -179,7 +189,9 @@ class ServiceAddon(TimestampMixin, Base):
     )
     recurring_amount: Mapped[Decimal] = mapped_column(MoneyType(), default=Decimal(0))
     registration_date: Mapped[date] = mapped_column(Date)
-    order_id: Mapped[int | None] = mapped_column(ForeignKey("sales_order.id", ondelete="SET NULL"))
+    order_id: Mapped[int | None] = mapped_column(
+        ForeignKey("sales_order.id", ondelete="SET NULL"), index=True
+    )
 
     addon: Mapped[Addon] = relationship()
 
@@ -204,7 +216,9 @@ class ServiceChange(TimestampMixin, Base):
         ForeignKey("service.id", ondelete="CASCADE"), index=True
     )
     client_id: Mapped[int] = mapped_column(ForeignKey("client.id"), index=True)
-    order_id: Mapped[int] = mapped_column(ForeignKey("sales_order.id", ondelete="CASCADE"))
+    order_id: Mapped[int] = mapped_column(
+        ForeignKey("sales_order.id", ondelete="CASCADE"), index=True
+    )
     invoice_id: Mapped[int | None] = mapped_column(
         ForeignKey("invoice.id", ondelete="SET NULL"), index=True
     )

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import JSON, ForeignKey, Index, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -56,10 +57,11 @@ class OutboundMessage(TimestampMixin, Base):
     dedupe_key: Mapped[str | None] = mapped_column(String(200), unique=True)
     #: The mail template this message was written from, if any (``portal.mail.templates``).
     template: Mapped[str | None] = mapped_column(String(64))
-    #: A letter composed when it is delivered: the template's variables as row ids
-    #: (``{"invoice": 71475}``); recipients, subject and text are filled in then and this is
-    #: cleared. A billing run queues 100 000 invoice mails without rendering one.
-    compose_args: Mapped[dict[str, int] | None] = mapped_column(JSON)
+    #: A letter composed when it is delivered: the template's variables as row ids and the
+    #: documents to attach, ``{"variables": {"invoice": 71475}, "attachments": [[filename,
+    #: content type, invoice id]]}``. Recipients, subject, text and attachment rows are filled
+    #: in then and this is cleared: a billing run queues 100 000 invoice mails rendering none.
+    compose_args: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
     attachments: Mapped[list[OutboundAttachment]] = relationship(
         cascade="all, delete-orphan", order_by="OutboundAttachment.id"
@@ -88,4 +90,6 @@ class OutboundAttachment(Base):
     content_type: Mapped[str] = mapped_column(String(100))
     data: Mapped[bytes] = mapped_column(LargeBinary)
     #: An invoice PDF rendered when the message is delivered; ``data`` stays empty until then.
-    invoice_id: Mapped[int | None] = mapped_column(ForeignKey("invoice.id", ondelete="CASCADE"))
+    invoice_id: Mapped[int | None] = mapped_column(
+        ForeignKey("invoice.id", ondelete="CASCADE"), index=True
+    )

@@ -39,7 +39,7 @@ class Payment(TimestampMixin, Base):
     description: Mapped[str] = mapped_column(Text, default="")
     #: How much of this payment has been given back (to credit or paid out).
     refunded: Mapped[Decimal] = mapped_column(MoneyType(), default=Decimal(0))
-    refund_of_id: Mapped[int | None] = mapped_column(ForeignKey("payment.id"))
+    refund_of_id: Mapped[int | None] = mapped_column(ForeignKey("payment.id"), index=True)
 
     allocations: Mapped[list[PaymentAllocation]] = relationship(cascade="all, delete-orphan")
 
@@ -50,7 +50,9 @@ class PaymentAllocation(Base):
     __tablename__ = "payment_allocation"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    payment_id: Mapped[int] = mapped_column(ForeignKey("payment.id", ondelete="CASCADE"))
+    payment_id: Mapped[int] = mapped_column(
+        ForeignKey("payment.id", ondelete="CASCADE"), index=True
+    )
     invoice_id: Mapped[int] = mapped_column(ForeignKey("invoice.id"), index=True)
     amount: Mapped[Decimal] = mapped_column(MoneyType())
 
@@ -75,8 +77,8 @@ class CreditEntry(TimestampMixin, Base):
     currency: Mapped[str] = mapped_column(String(3))
     amount: Mapped[Decimal] = mapped_column(MoneyType())
     reason: Mapped[CreditReason] = mapped_column(enum_column(CreditReason))
-    payment_id: Mapped[int | None] = mapped_column(ForeignKey("payment.id"))
-    invoice_id: Mapped[int | None] = mapped_column(ForeignKey("invoice.id"))
+    payment_id: Mapped[int | None] = mapped_column(ForeignKey("payment.id"), index=True)
+    invoice_id: Mapped[int | None] = mapped_column(ForeignKey("invoice.id"), index=True)
     description: Mapped[str] = mapped_column(Text, default="")
 
     payment: Mapped[Payment | None] = relationship()

@@ -44,7 +44,7 @@ class ProvisioningTask(TimestampMixin, Base):
     )
     #: The add-on it is for, when the command is about an add-on of the service.
     service_addon_id: Mapped[int | None] = mapped_column(
-        ForeignKey("service_addon.id", ondelete="CASCADE")
+        ForeignKey("service_addon.id", ondelete="CASCADE"), index=True
     )
     action: Mapped[ProvisioningAction] = mapped_column(enum_column(ProvisioningAction))
     #: The provisioner (product module) it was queued for.

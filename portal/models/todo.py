@@ -24,7 +24,9 @@ class TodoItem(TimestampMixin, Base):
     due_date: Mapped[date | None] = mapped_column(Date, index=True)
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id", ondelete="SET NULL"))
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id", ondelete="SET NULL"))
-    client_id: Mapped[int | None] = mapped_column(ForeignKey("client.id", ondelete="CASCADE"))
+    client_id: Mapped[int | None] = mapped_column(
+        ForeignKey("client.id", ondelete="CASCADE"), index=True
+    )
     done_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     assignee: Mapped[Staff | None] = relationship(foreign_keys=[assignee_id])

@@ -201,9 +201,9 @@ def queue_invoice_email(invoice: IssuedInvoice) -> None:
     queue_invoice_emails([invoice])
 
 
-def queue_invoice_emails(issued: Sequence[IssuedInvoice]) -> int:
+def queue_invoice_emails(issued: Sequence[IssuedInvoice]) -> None:
     """:func:`queue_invoice_email` for many invoices in one statement (the billing run's
-    batches); returns how many were new."""
+    batches)."""
     letters = [
         LetterToCompose(
             invoice.client_id,
@@ -213,7 +213,7 @@ def queue_invoice_emails(issued: Sequence[IssuedInvoice]) -> int:
         )
         for invoice in issued
     ]
-    return mail_templates.send_composed_at_delivery("invoice_issued", letters)
+    mail_templates.send_composed_at_delivery("invoice_issued", letters)
 
 
 def send_invoice(invoice: Invoice) -> None:

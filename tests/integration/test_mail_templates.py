@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from portal import billing
 from portal.extensions import db
 from portal.mail import templates as mail_templates
-from portal.mail.outbox import LetterToCompose, deliver_outbox
+from portal.mail.outbox import Attachment, LetterToCompose, deliver_outbox
 from portal.mail.templates import TEMPLATES, MailTemplateError
 from portal.models import AuditEntry, Client, Invoice, InvoiceStatus, OutboundMessage, Payment
 from portal.models.mail_template import MailTemplate
@@ -205,10 +205,11 @@ def test_invoice_pdf_is_rendered_when_the_outbox_delivers_it(
     db.session.commit()
     [message] = _sent()
     assert message.dedupe_key == f"invoice-issued:{invoice.id}"
-    [attachment] = message.attachments
-    assert attachment.invoice_id == invoice.id and attachment.data == b""  # not rendered yet
+    assert message.attachments == []  # attached and rendered when it is sent
 
     assert deliver_outbox(limit=10).sent == 1
+    [attachment] = message.attachments
+    assert attachment.invoice_id == invoice.id
     [mail] = mailbox
     assert mail["Subject"] == f"Счёт {invoice.number}"
     [pdf] = [p for p in mail.iter_attachments() if p.get_content_type() == "application/pdf"]
@@ -232,8 +233,14 @@ def test_the_invoice_mail_is_written_when_it_is_sent(
     invoice_documents.queue_invoice_email(invoice)
     db.session.commit()
     [queued] = _sent()
-    assert (queued.template, queued.compose_args) == ("invoice_issued", {"invoice": invoice.id})
-    assert (queued.to_addrs, queued.subject, queued.text) == ([], "", "")
+    assert (queued.template, queued.compose_args) == (
+        "invoice_issued",
+        {
+            "variables": {"invoice": invoice.id},
+            "attachments": [[f"invoice-{invoice.number}.pdf", "application/pdf", invoice.id]],
+        },
+    )
+    assert (queued.to_addrs, queued.subject, queued.text, queued.attachments) == ([], "", "", [])
     page = staff_web.get(f"/admin/clients/{client_account.id}/emails").get_data(as_text=True)
     assert "Invoice issued (PDF attached) (written when it is sent)" in page
 
@@ -252,7 +259,8 @@ def test_the_invoice_mail_is_written_when_it_is_sent(
 
 def test_a_letter_about_something_gone_fails_at_once(app: Flask, client_account, mailbox) -> None:
     letter = LetterToCompose(client_account.id, {"invoice": 987654}, dedupe_key="gone")
-    assert mail_templates.send_composed_at_delivery("invoice_issued", [letter, letter]) == 1
+    mail_templates.send_composed_at_delivery("invoice_issued", [letter])
+    mail_templates.send_composed_at_delivery("invoice_issued", [letter])  # the key: once
     queue_welcome_email(client_account)
     db.session.commit()
     report = deliver_outbox(limit=10)
@@ -263,6 +271,11 @@ def test_a_letter_about_something_gone_fails_at_once(app: Flask, client_account,
     with pytest.raises(ValueError, match="payment"):
         mail_templates.send_composed_at_delivery(
             "payment_received", [LetterToCompose(client_account.id, {"payment": 1})]
+        )
+    with pytest.raises(ValueError, match="rendered then"):
+        log = Attachment("log.txt", "text/plain", b"data")
+        mail_templates.send_composed_at_delivery(
+            "invoice_issued", [LetterToCompose(client_account.id, {}, attachments=[log])]
         )
 
 
