@@ -115,12 +115,15 @@ def _row(
     dedupe_key: str | None,
     message_id: str | None,
     now: datetime,
+    compose: tuple[str, dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
-    """The outbox row's values: addresses cleaned, header values on one line."""
+    """The outbox row's values: addresses cleaned, header values on one line. A letter to
+    ``compose`` (template, arguments) at delivery has no recipients or text yet."""
     recipients = _addresses(to)
     copies = [a for a in _addresses(cc) if a.lower() not in {r.lower() for r in recipients}]
-    if not recipients:
+    if not recipients and compose is None:
         raise ValueError("an e-mail needs at least one recipient")
+    template, compose_args = compose or (None, None)
     return {
         "from_addr": _one_line(from_addr or default_sender()),
         "to_addrs": recipients,
@@ -138,6 +141,8 @@ def _row(
         "last_error": "",
         "created_at": now,
         "dedupe_key": dedupe_key,
+        "template": template,
+        "compose_args": compose_args,
     }
 
 
@@ -254,39 +259,25 @@ def queue_to_compose(
     if any(item.invoice_id is None or item.data for x in letters for item in x.attachments):
         raise ValueError("a letter composed at delivery attaches only documents rendered then")
     now = now or clock().now()
-    sender = _one_line(default_sender())
+    sender = default_sender()
     rows = [
-        {
-            "from_addr": sender,
-            "to_addrs": [],
-            "cc_addrs": [],
-            "reply_to": "",
-            "subject": "",
-            "text": "",
-            "html": None,
-            "headers": {},
-            "message_id": new_message_id(),
-            "client_id": letter.client_id,
-            "status": OutboundStatus.QUEUED,
-            "attempts": 0,
-            "next_attempt_at": now,
-            "last_error": "",
-            "created_at": now,
-            "dedupe_key": letter.dedupe_key,
-            "template": template,
-            "compose_args": {
-                "variables": dict(letter.variables),
-                "attachments": [
-                    [item.filename, item.content_type, item.invoice_id]
-                    for item in letter.attachments
-                ],
-            },
-        }
+        _row(to=(), subject="", text="", html=None, cc=(), reply_to="", from_addr=sender,
+             headers=None, client_id=letter.client_id, dedupe_key=letter.dedupe_key,
+             message_id=None, now=now, compose=(template, _compose_args(letter)))
         for letter in letters
-    ]
+    ]  # fmt: skip
     if rows:
         # No RETURNING: the attachment rows are written when the letter is composed.
         db.session.execute(_insert_ignoring_repeats(), rows)
+
+
+def _compose_args(letter: LetterToCompose) -> dict[str, Any]:
+    return {
+        "variables": dict(letter.variables),
+        "attachments": [
+            [item.filename, item.content_type, item.invoice_id] for item in letter.attachments
+        ],
+    }
 
 
 def fill_composed(
