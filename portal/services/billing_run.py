@@ -33,7 +33,7 @@ from decimal import Decimal
 from itertools import islice, takewhile
 from typing import Any, NamedTuple
 
-from sqlalchemy import Insert, and_, bindparam, func, select, update
+from sqlalchemy import ARRAY, Insert, and_, any_, bindparam, cast, column, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from portal import billing
@@ -320,6 +320,29 @@ def _insert(table: Any) -> Insert:
     return (postgresql.insert if _on_postgres() else sqlite.insert)(table)
 
 
+def _rows_table(table: Any, names: Sequence[str], rows: Sequence[tuple[Any, ...]]) -> Any:
+    """PostgreSQL: ``rows`` as a table ``new`` with ``table``'s columns ``names``, sent as one
+    array per column and joined with ``unnest``. psycopg runs an executemany as a statement per
+    row and parses a statement with a placeholder per value on every batch; both cost the run
+    more than the database's work."""
+    arrays = [
+        cast(bindparam(f"new_{name}", [row[i] for row in rows]), ARRAY(table.c[name].type))
+        for i, name in enumerate(names)
+    ]
+    return (
+        func.unnest(*arrays)
+        .table_valued(*(column(name, table.c[name].type) for name in names))
+        .render_derived(name="new")
+    )
+
+
+def _among(column_: Any, values: Sequence[Any]) -> Any:
+    """``column IN values``; on PostgreSQL ``= ANY(array)``, one parameter (see above)."""
+    if _on_postgres():
+        return column_ == any_(cast(bindparam(None, list(values)), ARRAY(column_.type)))
+    return column_.in_(values)
+
+
 def _claim(horizon: date, after: int, size: int) -> list[int]:
     """Lock the next ``size`` clients (by id, after ``after``) with services due by ``horizon``.
 
@@ -353,14 +376,14 @@ def _load_batch(client_ids: Sequence[int], horizon: date) -> tuple[
     client_columns = [getattr(Client, name) for name in dict.fromkeys(_CLIENT_COLUMNS)]
     clients = {
         row.id: row
-        for row in db.session.execute(select(*client_columns).where(Client.id.in_(client_ids)))
+        for row in db.session.execute(select(*client_columns).where(_among(Client.id, client_ids)))
     }
     # Read by client (its index) and filter here: with the due-date condition in SQL the
     # planner may walk the due-date index over every due service of the run, for each batch.
     columns = [getattr(Service, name) for name in _SERVICE_COLUMNS]
     held = db.session.execute(
         select(*columns, Service.status, Service.terminate_at_period_end)
-        .where(Service.client_id.in_(client_ids))
+        .where(_among(Service.client_id, client_ids))
         .order_by(Service.client_id, Service.id)
     ).all()
     services = [
@@ -376,13 +399,13 @@ def _load_batch(client_ids: Sequence[int], horizon: date) -> tuple[
     held_options = select(
         ServiceOption.service_id, ServiceOption.option_id, ServiceOption.quantity,
         ServiceOption.choice_id,
-    ).where(ServiceOption.service_id.in_(ids))  # fmt: skip
+    ).where(_among(ServiceOption.service_id, ids))  # fmt: skip
     for service_id, option_id, quantity, choice_id in db.session.execute(held_options):
         options[service_id][option_id] = choice_id if choice_id is not None else quantity
     addons: dict[int, list[Any]] = defaultdict(list)
     held = (
         select(ServiceAddon.service_id, ServiceAddon.addon_id, ServiceAddon.recurring_amount)
-        .where(ServiceAddon.service_id.in_(ids), ServiceAddon.status == ServiceStatus.ACTIVE)
+        .where(_among(ServiceAddon.service_id, ids), ServiceAddon.status == ServiceStatus.ACTIVE)
         .order_by(ServiceAddon.id)
     )
     for row in db.session.execute(held):
@@ -408,12 +431,16 @@ def _claim_periods(
     if not rows:
         return set()
     table = BilledPeriod.__table__
-    stmt = (
-        _insert(table)
-        .on_conflict_do_nothing(index_elements=["service_id", "period_start"])
-        .returning(table.c.service_id, table.c.period_start)
+    stmt = _insert(table)
+    params: Any = rows
+    if _on_postgres():
+        names = list(rows[0])
+        source = _rows_table(table, names, [tuple(row.values()) for row in rows])
+        stmt, params = stmt.from_select(names, select(*source.c)), None
+    stmt = stmt.on_conflict_do_nothing(index_elements=["service_id", "period_start"]).returning(
+        table.c.service_id, table.c.period_start
     )
-    return {(service_id, start) for service_id, start in db.session.execute(stmt, rows)}
+    return {(service_id, start) for service_id, start in db.session.execute(stmt, params)}
 
 
 def _invoice_groups(client: ClientData, lines: list[DueLine]) -> list[list[DueLine]]:
@@ -579,19 +606,10 @@ def _bill_batch(
     for renewal in renewals:
         if not all((renewal.service_id, p.start) in won for p in renewal.periods):
             continue  # another worker billed it first; its transaction moved the dates
-        moved.append(
-            {"s_id": renewal.service_id, "s_start": renewal.period_start, "s_due": renewal.next_due}
-        )
+        moved.append((renewal.service_id, renewal.period_start, renewal.next_due))
         by_client[renewal.client_id].extend(renewal.lines)
         report.services += 1
-    if moved:
-        table = Service.__table__
-        db.session.execute(
-            table.update()
-            .where(table.c.id == bindparam("s_id"))
-            .values(period_start=bindparam("s_start"), next_due_date=bindparam("s_due")),
-            moved,
-        )
+    _update_rows(Service.__table__, ("id",), ("period_start", "next_due_date"), moved)
     groups = [
         (clients[client_id], group)
         for client_id, lines in by_client.items()
@@ -616,24 +634,36 @@ def _link_periods(
 ) -> None:
     """Point each billed period at the invoice that bills it."""
     rows = {
-        (due.service_id, due.period.start): {
-            "b_service": due.service_id,
-            "b_start": due.period.start,
-            "b_invoice": invoice_id,
-        }
+        (due.service_id, due.period.start): (due.service_id, due.period.start, invoice_id)
         for invoice_id, (_client, lines) in zip(invoice_ids, groups, strict=True)
         for due in lines
     }
+    table = BilledPeriod.__table__
+    _update_rows(table, ("service_id", "period_start"), ("invoice_id",), list(rows.values()))
+
+
+def _update_rows(
+    table: Any, keys: Sequence[str], columns: Sequence[str], rows: Sequence[tuple[Any, ...]]
+) -> None:
+    """Update many rows found by ``keys`` (each row: the keys' values, then the ``columns``'):
+    an executemany on SQLite, one statement over :func:`_rows_table` on PostgreSQL."""
     if not rows:
         return
-    table = BilledPeriod.__table__
+    names = (*keys, *columns)
+    if _on_postgres():
+        new: Any = _rows_table(table, names, rows).c
+        params: Any = None
+    else:
+        new = {name: bindparam(f"new_{name}") for name in names}
+        params = [
+            {f"new_{name}": value for name, value in zip(names, row, strict=True)} for row in rows
+        ]
     stmt = (
         table.update()
-        .where(table.c.service_id == bindparam("b_service"))
-        .where(table.c.period_start == bindparam("b_start"))
-        .values(invoice_id=bindparam("b_invoice"))
+        .where(and_(*(table.c[key] == new[key] for key in keys)))
+        .values({name: new[name] for name in columns})
     )
-    db.session.execute(stmt, list(rows.values()))
+    db.session.execute(stmt, params)
 
 
 def _after_write(written: Sequence[WrittenInvoice], *, drafts: bool) -> None:
