@@ -12,7 +12,7 @@ from typing import Any
 
 from flask import current_app
 
-from portal.extensions import db
+from portal.transactions import savepoint
 
 log = logging.getLogger(__name__)
 
@@ -27,7 +27,7 @@ def fire(event: str, **kwargs: Any) -> list[str]:
     for impl in caller.get_hookimpls():
         arguments = {name: kwargs[name] for name in impl.argnames if name in kwargs}
         try:
-            with db.session.begin_nested():
+            with savepoint():
                 impl.function(**arguments)
         except Exception:  # a plugin's bug is its own; the caller's change goes on
             name = plugin_label(impl.plugin_name, impl.plugin)

@@ -36,6 +36,7 @@ from portal.models import Client, Invoice, InvoiceKind, InvoiceStatus
 from portal.models.automation import InvoiceReminder, LateFee, ReminderKind
 from portal.services import invoices, runtime_settings
 from portal.services.once import record_once
+from portal.transactions import savepoint
 
 log = logging.getLogger(__name__)
 
@@ -215,7 +216,7 @@ def _each_in_savepoint(
     Commits every ``commit_every`` rows and at the end."""
     for done, row in enumerate(rows, start=1):
         try:
-            with db.session.begin_nested():
+            with savepoint():
                 did = work(row)
         except Exception:  # one bad invoice must not stop the run
             log.exception("dunning failed for %r", row)
@@ -391,7 +392,7 @@ def _charge(invoice: Invoice, fees: Sequence[tuple[int, Decimal]], as_of: date) 
     nothing is written if any of them was charged before."""
     now = clock().now()
     try:
-        with db.session.begin_nested():
+        with savepoint():
             for sequence, amount in fees:
                 if not record_once(
                     LateFee,

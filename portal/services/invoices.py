@@ -30,6 +30,7 @@ from portal.models.invoice import (
     InvoiceStatus,
 )
 from portal.services import audit, runtime_settings
+from portal.transactions import savepoint
 
 DEFAULT_NUMBER_FORMAT = "{year}-{number:06d}"
 DEFAULT_DUE_DAYS = 10
@@ -190,7 +191,7 @@ def take_numbers(series: str, count: int = 1) -> int:
     taken = db.session.execute(take).scalar_one_or_none()
     if taken is None:
         try:
-            with db.session.begin_nested():
+            with savepoint():
                 db.session.execute(insert(InvoiceCounter).values(series=series, next_number=1))
         except IntegrityError:
             pass  # another transaction created the series first; its row is locked now

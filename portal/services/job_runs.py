@@ -22,6 +22,7 @@ from sqlalchemy.exc import IntegrityError
 from portal.app_state import clock
 from portal.extensions import db
 from portal.models.job import JobLease, JobRun, RunStatus
+from portal.transactions import savepoint
 
 LEASE_TTL = timedelta(minutes=30)
 
@@ -44,7 +45,7 @@ def acquire_lease(job_id: str, holder: str, now: datetime, ttl: timedelta = LEAS
     ).rowcount
     if not taken:
         try:
-            with db.session.begin_nested():
+            with savepoint():
                 db.session.execute(
                     insert(JobLease).values(job_id=job_id, holder=holder, expires_at=expires)
                 )

@@ -30,6 +30,7 @@ from portal.models.payment import (
     PaymentKind,
 )
 from portal.services import audit, provisioning
+from portal.transactions import savepoint
 
 PAYABLE = (InvoiceStatus.UNPAID, InvoiceStatus.PARTIALLY_PAID, InvoiceStatus.COLLECTIONS)
 
@@ -151,7 +152,7 @@ def record_payment(
         created_at=clock().now(),
     )
     try:
-        with db.session.begin_nested():
+        with savepoint():
             db.session.add(payment)
     except IntegrityError:
         db.session.rollback()

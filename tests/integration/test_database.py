@@ -91,3 +91,24 @@ def test_sqlite_runs_with_foreign_keys_on(app: Flask) -> None:
     with db.engine.connect() as connection:
         assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
         assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+
+
+def test_a_savepoint_is_undone_with_the_transaction_around_it(app: Flask) -> None:
+    """Python's sqlite3 starts no transaction before a SAVEPOINT; one opened before any write
+    used to be committed by its release, out of reach of the caller's rollback."""
+    from portal.models.setting import Setting
+    from portal.transactions import savepoint
+
+    db.session.scalar(sa.select(sa.func.count()).select_from(Setting))  # a service reads first
+    with savepoint():
+        db.session.add(Setting(key="probe", value=1))
+    db.session.rollback()
+    assert db.session.get(Setting, "probe") is None
+
+    with pytest.raises(ZeroDivisionError), savepoint():
+        db.session.add(Setting(key="undone", value=1))
+        db.session.flush()
+        _ = 1 / 0
+    db.session.add(Setting(key="kept", value=2))
+    db.session.commit()
+    assert [s.key for s in db.session.scalars(sa.select(Setting))] == ["kept"]
