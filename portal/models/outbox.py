@@ -61,7 +61,7 @@ class OutboundMessage(TimestampMixin, Base):
     #: documents to attach, ``{"variables": {"invoice": 71475}, "attachments": [[filename,
     #: content type, invoice id]]}``. Recipients, subject, text and attachment rows are filled
     #: in then and this is cleared: a billing run queues 100 000 invoice mails rendering none.
-    compose_args: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    compose_args: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
 
     attachments: Mapped[list[OutboundAttachment]] = relationship(
         cascade="all, delete-orphan", order_by="OutboundAttachment.id"

@@ -250,6 +250,8 @@ def test_the_invoice_mail_is_written_when_it_is_sent(
     [mail] = mailbox
     db.session.refresh(queued)
     assert queued.composed and queued.to_addrs == [client_account.email]
+    waiting = select(func.count()).where(OutboundMessage.compose_args.is_not(None))
+    assert db.session.scalar(waiting) == 0  # SQL NULL once composed, not JSON null
     assert mail["Subject"] == queued.subject == f"Счёт {invoice.number}"
     assert mail["To"] == client_account.email
     assert f"Во вложении счёт {invoice.number} на сумму 860,00" in queued.text
