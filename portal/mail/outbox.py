@@ -88,19 +88,6 @@ def _addresses(value: str | Iterable[str]) -> list[str]:
     return seen
 
 
-@dataclass(frozen=True)
-class OutgoingMail:
-    """A message to queue with :func:`queue_many` (the fields of :func:`queue_email`)."""
-
-    to: str | Iterable[str]
-    subject: str
-    text: str
-    cc: Iterable[str] = ()
-    client_id: int | None = None
-    dedupe_key: str | None = None
-    attachments: Sequence[Attachment] = ()
-
-
 def _row(
     *,
     to: str | Iterable[str],
@@ -206,35 +193,6 @@ def queue_email(
         message.attachments.append(OutboundAttachment(**_attachment_row(message.id, item)))
     db.session.flush()
     return message
-
-
-def queue_many(mails: Sequence[OutgoingMail], now: datetime | None = None) -> int:
-    """Queue many messages in one statement; a dedupe key used before adds nothing. Returns
-    how many were added. Joins the caller's transaction."""
-    if not mails:
-        return 0
-    now = now or clock().now()
-    rows = [
-        _row(to=m.to, subject=m.subject, text=m.text, html=None, cc=m.cc, reply_to="",
-             from_addr=None, headers=None, client_id=m.client_id, dedupe_key=m.dedupe_key,
-             message_id=None, now=now)
-        for m in mails
-    ]  # fmt: skip
-    db.session.flush()
-    table = OutboundMessage.__table__
-    added = db.session.execute(
-        _insert_ignoring_repeats().returning(table.c.id, table.c.message_id), rows
-    ).all()
-    by_message_id = {message_id: row_id for row_id, message_id in added}
-    attachments = [
-        _attachment_row(by_message_id[row["message_id"]], item)
-        for row, mail in zip(rows, mails, strict=True)
-        if row["message_id"] in by_message_id
-        for item in mail.attachments
-    ]
-    if attachments:
-        db.session.execute(OutboundAttachment.__table__.insert(), attachments)
-    return len(added)
 
 
 @dataclass(frozen=True)

@@ -25,10 +25,8 @@ from portal.extensions import db
 from portal.mail.outbox import (
     Attachment,
     LetterToCompose,
-    OutgoingMail,
     fill_composed,
     queue_email,
-    queue_many,
     queue_to_compose,
 )
 from portal.models.base import Base
@@ -269,8 +267,8 @@ def locale_of(client: Client) -> str:
 
 
 def edited(name: str, locale: str) -> MailTemplate | None:
-    """Staff's version of ``name`` in ``locale``, looked up once per transaction: a billing run
-    queuing thousands of mails in one transaction does not ask for it thousands of times."""
+    """Staff's version of ``name`` in ``locale``, looked up once per transaction: a job queuing
+    many mails in one transaction (reminders, notices) does not ask for it for each."""
     session = db.session()
     key = (name, locale)
     cache = session.info.get("mail_templates")
@@ -420,16 +418,6 @@ def external_url(endpoint: str, **values: Any) -> str:
     return adapter.build(endpoint, values, force_external=True)
 
 
-@dataclass(frozen=True)
-class Letter:
-    """One letter of a template to one client, for :func:`send_many`."""
-
-    client: Client
-    variables: Mapping[str, Any]
-    dedupe_key: str | None = None
-    attachments: Sequence[Attachment] = ()
-
-
 def send(
     name: str,
     client: Client,
@@ -456,31 +444,6 @@ def send(
     )
 
 
-def send_many(name: str, letters: Sequence[Letter]) -> int:
-    """Queue many letters of template ``name`` in the caller's transaction, the way the billing
-    run needs it: each language's texts compiled once, the contacts read in one query, the
-    messages written in one statement. Returns how many were new (dedupe keys repeat nothing)."""
-    from portal.services.contacts import recipients_of
-
-    spec = TEMPLATES[name]
-    by_locale: dict[str, list[Letter]] = {}
-    for letter in letters:
-        by_locale.setdefault(locale_of(letter.client), []).append(letter)
-    copies = recipients_of([letter.client for letter in letters], spec.kind)
-    outgoing: list[OutgoingMail] = []
-    for locale, group in by_locale.items():
-        with force_locale(locale):
-            rendered = _renderer(name, locale)
-            for letter in group:
-                subject, text = rendered({"client": letter.client, **letter.variables})
-                to, *cc = copies[letter.client.id]
-                outgoing.append(
-                    OutgoingMail(to, subject, text, cc=cc, client_id=letter.client.id,
-                                 dedupe_key=letter.dedupe_key, attachments=letter.attachments)
-                )  # fmt: skip
-    return queue_many(outgoing)
-
-
 #: The variables a letter composed at delivery may name, and the model of each row id.
 COMPOSABLE: dict[str, type[Base]] = {"invoice": Invoice}
 
@@ -489,7 +452,8 @@ def send_composed_at_delivery(name: str, letters: Sequence[LetterToCompose]) -> 
     """Queue letters of template ``name`` that are composed when the outbox delivers them
     (:func:`compose_letter`): the caller needs no client or invoice loaded and nothing is
     rendered now — the billing run's invoice mails. A dedupe key used before adds nothing."""
-    TEMPLATES[name]  # an unknown template fails here, not at delivery
+    if name not in TEMPLATES:  # here, not at delivery
+        raise KeyError(f"no mail template {name!r}")
     for letter in letters:
         unknown = set(letter.variables) - set(COMPOSABLE)
         if unknown:

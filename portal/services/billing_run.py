@@ -616,7 +616,8 @@ def _bill_batch(
         for group in _invoice_groups(clients[client_id], lines)
         if group
     ]
-    written = _write_invoices(groups, pricing.as_of, now, as_drafts())
+    drafts = as_drafts()
+    written = _write_invoices(groups, pricing.as_of, now, drafts)
     invoice_ids = [invoice.id for invoice in written]
     _link_periods(groups, invoice_ids)
     report.clients = len(client_ids)
@@ -625,7 +626,7 @@ def _bill_batch(
     for client, lines in groups:
         amount = sum((due.line.total for due in lines), Decimal(0))
         report.totals[client.currency] = report.totals.get(client.currency, Decimal(0)) + amount
-    _after_write(written, drafts=as_drafts())
+    _after_write(written, drafts=drafts)
     return report
 
 

@@ -191,19 +191,14 @@ def _pdf(invoice: IssuedInvoice) -> Attachment:
     return Attachment(f"invoice-{invoice.number}.pdf", "application/pdf", invoice_id=invoice.id)
 
 
-def queue_invoice_email(invoice: IssuedInvoice) -> None:
-    """Queue the ``invoice_issued`` mail, PDF attached, in the caller's transaction (no commit).
+def queue_invoice_emails(issued: Sequence[IssuedInvoice]) -> None:
+    """Queue the ``invoice_issued`` mail of each invoice, PDF attached, in one statement in the
+    caller's transaction (no commit).
 
-    The letter is composed and the PDF rendered when the outbox delivers it, in the client's
+    Each letter is composed and its PDF rendered when the outbox delivers it, in the client's
     language then (a billing run issuing 100 000 invoices renders nothing). Once per invoice: a
     run that runs twice sends it once.
     """
-    queue_invoice_emails([invoice])
-
-
-def queue_invoice_emails(issued: Sequence[IssuedInvoice]) -> None:
-    """:func:`queue_invoice_email` for many invoices in one statement (the billing run's
-    batches)."""
     letters = [
         LetterToCompose(
             invoice.client_id,

@@ -82,7 +82,7 @@ def test_a_staff_edit_replaces_only_its_language(app: Flask, client_account, mai
     )
     invoice = _issued(client_account)
     client_account.language = "ru"
-    invoice_documents.queue_invoice_email(invoice)
+    invoice_documents.queue_invoice_emails([invoice])
     db.session.commit()
     assert deliver_outbox(limit=10).sent == 1
     [message] = _sent(client_id=client_account.id)
@@ -131,7 +131,7 @@ def test_a_staff_version_that_fails_on_real_data_sends_the_built_in_text(
         "invoice_issued", "en", "Invoice {{ invoice.number }}", "{{ 1 / (invoice.total - 860) }}"
     )
     invoice = _issued(client_account, "860.00")
-    invoice_documents.queue_invoice_email(invoice)
+    invoice_documents.queue_invoice_emails([invoice])
     db.session.commit()
     assert deliver_outbox(limit=10).sent == 1
     [message] = _sent()
@@ -200,8 +200,8 @@ def test_invoice_pdf_is_rendered_when_the_outbox_delivers_it(
 ) -> None:
     client_account.language = "ru"
     invoice = _issued(client_account, "48336.00")
-    invoice_documents.queue_invoice_email(invoice)
-    invoice_documents.queue_invoice_email(invoice)  # the automatic path sends it once
+    invoice_documents.queue_invoice_emails([invoice])
+    invoice_documents.queue_invoice_emails([invoice])  # the automatic path sends it once
     db.session.commit()
     [message] = _sent()
     assert message.dedupe_key == f"invoice-issued:{invoice.id}"
@@ -230,7 +230,7 @@ def test_the_invoice_mail_is_written_when_it_is_sent(
     text come at delivery, from the data and the client's language as they are then."""
     client_account.language = "en"
     invoice = _issued(client_account, "860.00")
-    invoice_documents.queue_invoice_email(invoice)
+    invoice_documents.queue_invoice_emails([invoice])
     db.session.commit()
     [queued] = _sent()
     assert (queued.template, queued.compose_args) == (
@@ -283,7 +283,7 @@ def test_a_letter_about_something_gone_fails_at_once(app: Flask, client_account,
 
 def test_staff_send_again_sends_again(app: Flask, client_account) -> None:
     invoice = _issued(client_account)
-    invoice_documents.queue_invoice_email(invoice)
+    invoice_documents.queue_invoice_emails([invoice])
     invoice_documents.send_invoice(invoice)
     invoice_documents.send_invoice(invoice)
     messages = _sent()
@@ -295,7 +295,7 @@ def test_an_attachment_that_cannot_be_rendered_delays_only_its_message(
     app: Flask, client_account, mailbox
 ) -> None:
     invoice = _issued(client_account)
-    invoice_documents.queue_invoice_email(invoice)
+    invoice_documents.queue_invoice_emails([invoice])
     queue_welcome_email(client_account)
     db.session.commit()
     invoice_message, welcome = _sent()
