@@ -14,15 +14,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from portal.billing import (
-    Cycle,
-    DayCount,
-    Period,
-    Terms,
-    next_due,
-    prorate,
-    quote_change,
-)
+from portal.billing import Cycle, DayCount, Period, Terms, next_due, prorate, quote_change
 
 CASES = 4096
 

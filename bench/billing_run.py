@@ -33,8 +33,10 @@ TABLES = ("invoice", "invoice_line", "billed_period", "outbound_message", "outbo
 
 def seed(n: int) -> None:
     """N clients with one monthly service each, by bulk insert (seeding is not measured)."""
-    from portal.extensions import db
-    from portal.models import Client, Product, ProductGroup, ProductPrice, Service
+    from portal.accounts.models import Client
+    from portal.catalog.models import Product, ProductGroup, ProductPrice
+    from portal.core.extensions import db
+    from portal.orders.models import Service
 
     group = ProductGroup(name="Хостинг")
     product = Product(group=group, name="Виртуальный сервер «Старт»", tax_inclusive=False)
@@ -87,7 +89,7 @@ def seed(n: int) -> None:
 
 def floor(rows: dict[str, list[dict]]) -> float:
     """Seconds to delete nothing and insert ``rows`` back with plain executemany."""
-    from portal.extensions import db
+    from portal.core.extensions import db
 
     metadata = db.metadata
     for name in reversed(TABLES):
@@ -111,11 +113,11 @@ def main() -> None:
     import os
 
     os.environ["PORTAL_TEST_DATABASE"] = "postgres" if args.postgres else "sqlite"
-    from portal.app import create_app
-    from portal.clock import FrozenClock
-    from portal.extensions import db
-    from portal.plugin_migrations import upgrade_all
-    from portal.services.billing_run import bill_due
+    from portal.core.app import create_app
+    from portal.core.clock import FrozenClock
+    from portal.core.extensions import db
+    from portal.invoicing.billing_run import bill_due
+    from portal.platform.plugin_migrations import upgrade_all
     from portal.testing.databases import fresh_database
 
     with ExitStack() as stack:

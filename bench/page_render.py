@@ -13,9 +13,9 @@ from pathlib import Path
 
 
 def main(n: int) -> None:
-    from portal.app import create_app
-    from portal.clock import SystemClock
-    from portal.plugin_migrations import upgrade_all
+    from portal.core.app import create_app
+    from portal.core.clock import SystemClock
+    from portal.platform.plugin_migrations import upgrade_all
     from portal.testing.factories import make_staff
     from portal.testing.web import WebClient
 

@@ -8,8 +8,8 @@ Create Date: ${create_date}
 from alembic import op
 import sqlalchemy as sa
 
-import portal.models.base
-import portal.models.types
+import portal.core.model_base
+import portal.core.column_types
 ${imports if imports else ""}
 
 # revision identifiers, used by Alembic.

@@ -9,15 +9,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from portal.hooks.markers import hookimpl
+from portal.platform.hooks.markers import hookimpl
 
 if TYPE_CHECKING:
     from flask import Flask
 
 
 def create_app(*args: Any, **kwargs: Any) -> Flask:
-    """Build the application; see :func:`portal.app.create_app` for the arguments."""
-    from portal.app import create_app as _create_app
+    """Build the application; see :func:`portal.core.app.create_app` for the arguments."""
+    from portal.core.app import create_app as _create_app
 
     return _create_app(*args, **kwargs)
 

@@ -8,8 +8,8 @@ Create Date: 2026-11-23 11:25:17.183539
 from alembic import op
 import sqlalchemy as sa
 
-import portal.models.base
-import portal.models.types
+import portal.core.model_base
+import portal.core.column_types
 
 
 # revision identifiers, used by Alembic.
@@ -34,8 +34,8 @@ def upgrade() -> None:
     sa.Column('password_hash', sa.String(length=255), nullable=False),
     sa.Column('session_token', sa.String(length=64), nullable=False),
     sa.Column('language', sa.String(length=8), nullable=True),
-    sa.Column('last_login_at', portal.models.base.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('created_at', portal.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('last_login_at', portal.core.model_base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', portal.core.model_base.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_client')),
     sa.UniqueConstraint('email', name=op.f('uq_client_email'))
     )
@@ -56,13 +56,13 @@ def upgrade() -> None:
     sa.Column('first_name', sa.String(length=100), nullable=False),
     sa.Column('last_name', sa.String(length=100), nullable=False),
     sa.Column('is_active', sa.Boolean(), nullable=False),
-    sa.Column('last_seen_at', portal.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('last_seen_at', portal.core.model_base.UTCDateTime(timezone=True), nullable=True),
     sa.Column('email', sa.String(length=254), nullable=False),
     sa.Column('password_hash', sa.String(length=255), nullable=False),
     sa.Column('session_token', sa.String(length=64), nullable=False),
     sa.Column('language', sa.String(length=8), nullable=True),
-    sa.Column('last_login_at', portal.models.base.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('created_at', portal.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('last_login_at', portal.core.model_base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', portal.core.model_base.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_staff')),
     sa.UniqueConstraint('email', name=op.f('uq_staff_email'))
     )

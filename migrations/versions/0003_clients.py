@@ -8,8 +8,8 @@ Create Date: 2026-11-23 11:42:56.670968
 from alembic import op
 import sqlalchemy as sa
 
-import portal.models.base
-import portal.models.types
+import portal.core.model_base
+import portal.core.column_types
 
 
 # revision identifiers, used by Alembic.
@@ -50,7 +50,7 @@ def upgrade() -> None:
     sa.Column('roles', sa.JSON(), nullable=False),
     sa.Column('receives', sa.JSON(), nullable=False),
     sa.Column('is_active', sa.Boolean(), nullable=False),
-    sa.Column('created_at', portal.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', portal.core.model_base.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['client_id'], ['client.id'], name=op.f('fk_contact_client_id_client'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_contact'))
     )
@@ -73,8 +73,8 @@ def upgrade() -> None:
     sa.Column('author_id', sa.Integer(), nullable=True),
     sa.Column('body', sa.Text(), nullable=False),
     sa.Column('important', sa.Boolean(), nullable=False),
-    sa.Column('updated_at', portal.models.base.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('created_at', portal.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', portal.core.model_base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', portal.core.model_base.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['author_id'], ['staff.id'], name=op.f('fk_note_author_id_staff'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['client_id'], ['client.id'], name=op.f('fk_note_client_id_client'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_note'))
@@ -90,8 +90,8 @@ def upgrade() -> None:
     sa.Column('assignee_id', sa.Integer(), nullable=True),
     sa.Column('created_by_id', sa.Integer(), nullable=True),
     sa.Column('client_id', sa.Integer(), nullable=True),
-    sa.Column('done_at', portal.models.base.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('created_at', portal.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('done_at', portal.core.model_base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', portal.core.model_base.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['assignee_id'], ['staff.id'], name=op.f('fk_todo_item_assignee_id_staff'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['client_id'], ['client.id'], name=op.f('fk_todo_item_client_id_client'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['created_by_id'], ['staff.id'], name=op.f('fk_todo_item_created_by_id_staff'), ondelete='SET NULL'),
@@ -127,7 +127,7 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('never_suspend', sa.Boolean(), nullable=False, server_default=sa.false()))
         batch_op.add_column(sa.Column('no_suspend_until', sa.Date(), nullable=True))
         batch_op.add_column(sa.Column('billing_contact_id', sa.Integer(), nullable=True))
-        batch_op.add_column(sa.Column('closed_at', portal.models.base.UTCDateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column('closed_at', portal.core.model_base.UTCDateTime(timezone=True), nullable=True))
         batch_op.add_column(sa.Column('pending_email', sa.String(length=254), nullable=False, server_default=''))
         batch_op.create_index('ix_client_inn', ['inn'], unique=False)
         batch_op.create_index('ix_client_phone', ['phone'], unique=False)

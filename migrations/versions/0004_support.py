@@ -8,8 +8,8 @@ Create Date: 2026-11-23 11:53:21.769602
 from alembic import op
 import sqlalchemy as sa
 
-import portal.models.base
-import portal.models.types
+import portal.core.model_base
+import portal.core.column_types
 
 
 # revision identifiers, used by Alembic.
@@ -35,7 +35,7 @@ def upgrade() -> None:
     sa.Column('title', sa.String(length=200), nullable=False),
     sa.Column('body', sa.Text(), nullable=False),
     sa.Column('department_id', sa.Integer(), nullable=True),
-    sa.Column('created_at', portal.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', portal.core.model_base.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['department_id'], ['department.id'], name=op.f('fk_canned_reply_department_id_department'), ondelete='SET NULL'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_canned_reply'))
     )
@@ -74,7 +74,7 @@ def upgrade() -> None:
     sa.Column('set_staff_id', sa.Integer(), nullable=True),
     sa.Column('notify_assignee', sa.Boolean(), nullable=False),
     sa.Column('notify_emails', sa.JSON(), nullable=False),
-    sa.Column('created_at', portal.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', portal.core.model_base.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['department_id'], ['department.id'], name=op.f('fk_escalation_rule_department_id_department'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['set_department_id'], ['department.id'], name=op.f('fk_escalation_rule_set_department_id_department'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['set_staff_id'], ['staff.id'], name=op.f('fk_escalation_rule_set_staff_id_staff'), ondelete='SET NULL'),
@@ -94,11 +94,11 @@ def upgrade() -> None:
     sa.Column('client_id', sa.Integer(), nullable=True),
     sa.Column('status', sa.Enum('queued', 'sent', 'failed', name='outboundstatus', native_enum=False, length=20), nullable=False),
     sa.Column('attempts', sa.Integer(), nullable=False),
-    sa.Column('next_attempt_at', portal.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('next_attempt_at', portal.core.model_base.UTCDateTime(timezone=True), nullable=False),
     sa.Column('last_error', sa.Text(), nullable=False),
-    sa.Column('sent_at', portal.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('sent_at', portal.core.model_base.UTCDateTime(timezone=True), nullable=True),
     sa.Column('dedupe_key', sa.String(length=200), nullable=True),
-    sa.Column('created_at', portal.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', portal.core.model_base.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['client_id'], ['client.id'], name=op.f('fk_outbound_message_client_id_client'), ondelete='SET NULL'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_outbound_message')),
     sa.UniqueConstraint('dedupe_key', name=op.f('uq_outbound_message_dedupe_key')),
@@ -135,19 +135,19 @@ def upgrade() -> None:
     sa.Column('opened_by_staff_id', sa.Integer(), nullable=True),
     sa.Column('subject', sa.String(length=255), nullable=False),
     sa.Column('cc', sa.JSON(), nullable=False),
-    sa.Column('updated_at', portal.models.base.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('last_reply_at', portal.models.base.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('last_staff_reply_at', portal.models.base.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('first_response_at', portal.models.base.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('first_response_due_at', portal.models.base.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('resolution_due_at', portal.models.base.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('response_due_at', portal.models.base.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('closed_at', portal.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('updated_at', portal.core.model_base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('last_reply_at', portal.core.model_base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('last_staff_reply_at', portal.core.model_base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('first_response_at', portal.core.model_base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('first_response_due_at', portal.core.model_base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('resolution_due_at', portal.core.model_base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('response_due_at', portal.core.model_base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('closed_at', portal.core.model_base.UTCDateTime(timezone=True), nullable=True),
     sa.Column('merged_into_id', sa.Integer(), nullable=True),
     sa.Column('feedback_score', sa.Integer(), nullable=True),
     sa.Column('feedback_comment', sa.Text(), nullable=False),
-    sa.Column('feedback_at', portal.models.base.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('created_at', portal.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('feedback_at', portal.core.model_base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', portal.core.model_base.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['assigned_staff_id'], ['staff.id'], name=op.f('fk_ticket_assigned_staff_id_staff'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['client_id'], ['client.id'], name=op.f('fk_ticket_client_id_client'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['contact_id'], ['contact.id'], name=op.f('fk_ticket_contact_id_contact'), ondelete='SET NULL'),
@@ -171,7 +171,7 @@ def upgrade() -> None:
     sa.Column('staff_id', sa.Integer(), nullable=True),
     sa.Column('department_id', sa.Integer(), nullable=True),
     sa.Column('assigned_by_id', sa.Integer(), nullable=True),
-    sa.Column('created_at', portal.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', portal.core.model_base.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['assigned_by_id'], ['staff.id'], name=op.f('fk_ticket_assignment_assigned_by_id_staff'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['department_id'], ['department.id'], name=op.f('fk_ticket_assignment_department_id_department'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['staff_id'], ['staff.id'], name=op.f('fk_ticket_assignment_staff_id_staff'), ondelete='SET NULL'),
@@ -187,7 +187,7 @@ def upgrade() -> None:
     sa.Column('ticket_id', sa.Integer(), nullable=False),
     sa.Column('key', sa.String(length=100), nullable=False),
     sa.Column('rule_id', sa.Integer(), nullable=True),
-    sa.Column('created_at', portal.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', portal.core.model_base.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['rule_id'], ['escalation_rule.id'], name=op.f('fk_ticket_automation_run_rule_id_escalation_rule'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['ticket_id'], ['ticket.id'], name=op.f('fk_ticket_automation_run_ticket_id_ticket'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_ticket_automation_run')),
@@ -197,7 +197,7 @@ def upgrade() -> None:
     sa.Column('message_id', sa.String(length=255), nullable=False),
     sa.Column('ticket_id', sa.Integer(), nullable=False),
     sa.Column('inbound', sa.Boolean(), nullable=False),
-    sa.Column('created_at', portal.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', portal.core.model_base.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['ticket_id'], ['ticket.id'], name=op.f('fk_ticket_mail_id_ticket_id_ticket'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('message_id', name=op.f('pk_ticket_mail_id'))
     )
@@ -214,7 +214,7 @@ def upgrade() -> None:
     sa.Column('author_email', sa.String(length=254), nullable=False),
     sa.Column('body', sa.Text(), nullable=False),
     sa.Column('body_html', sa.Text(), nullable=True),
-    sa.Column('created_at', portal.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', portal.core.model_base.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['staff_id'], ['staff.id'], name=op.f('fk_ticket_message_staff_id_staff'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['ticket_id'], ['ticket.id'], name=op.f('fk_ticket_message_ticket_id_ticket'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_ticket_message'))
@@ -241,7 +241,7 @@ def upgrade() -> None:
     sa.Column('size', sa.Integer(), nullable=False),
     sa.Column('storage_key', sa.String(length=255), nullable=False),
     sa.Column('sha256', sa.String(length=64), nullable=False),
-    sa.Column('created_at', portal.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', portal.core.model_base.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['message_id'], ['ticket_message.id'], name=op.f('fk_ticket_attachment_message_id_ticket_message'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['ticket_id'], ['ticket.id'], name=op.f('fk_ticket_attachment_ticket_id_ticket'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_ticket_attachment')),

@@ -8,8 +8,8 @@ Create Date: 2026-11-23 13:16:34.224201
 from alembic import op
 import sqlalchemy as sa
 
-import portal.models.base
-import portal.models.types
+import portal.core.model_base
+import portal.core.column_types
 
 
 # revision identifiers, used by Alembic.
@@ -24,15 +24,15 @@ def upgrade() -> None:
     op.create_table('job_lease',
     sa.Column('job_id', sa.String(length=100), nullable=False),
     sa.Column('holder', sa.String(length=200), nullable=False),
-    sa.Column('expires_at', portal.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('expires_at', portal.core.model_base.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('job_id', name=op.f('pk_job_lease'))
     )
     op.create_table('job_run',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('job_id', sa.String(length=100), nullable=False),
     sa.Column('as_of', sa.Date(), nullable=True),
-    sa.Column('started_at', portal.models.base.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('finished_at', portal.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('started_at', portal.core.model_base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('finished_at', portal.core.model_base.UTCDateTime(timezone=True), nullable=True),
     sa.Column('status', sa.Enum('running', 'succeeded', 'failed', name='runstatus', native_enum=False, length=20), nullable=False),
     sa.Column('counts', sa.JSON(), nullable=False),
     sa.Column('error', sa.Text(), nullable=False),

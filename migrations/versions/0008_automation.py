@@ -8,8 +8,8 @@ Create Date: 2026-11-23 13:46:10.960615
 from alembic import op
 import sqlalchemy as sa
 
-import portal.models.base
-import portal.models.types
+import portal.core.model_base
+import portal.core.column_types
 
 
 # revision identifiers, used by Alembic.
@@ -25,8 +25,8 @@ def upgrade() -> None:
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('as_of', sa.Date(), nullable=False),
     sa.Column('status', sa.Enum('running', 'finished', 'failed', name='billingrunstatus', native_enum=False, length=20), nullable=False),
-    sa.Column('started_at', portal.models.base.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('finished_at', portal.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('started_at', portal.core.model_base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('finished_at', portal.core.model_base.UTCDateTime(timezone=True), nullable=True),
     sa.Column('clients_total', sa.Integer(), nullable=False),
     sa.Column('clients_done', sa.Integer(), nullable=False),
     sa.Column('invoices', sa.Integer(), nullable=False),
@@ -45,7 +45,7 @@ def upgrade() -> None:
     sa.Column('locale', sa.String(length=10), nullable=False),
     sa.Column('subject', sa.String(length=500), nullable=False),
     sa.Column('body', sa.Text(), nullable=False),
-    sa.Column('created_at', portal.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', portal.core.model_base.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_mail_template')),
     sa.UniqueConstraint('name', 'locale', name=op.f('uq_mail_template_name_locale'))
     )
@@ -56,7 +56,7 @@ def upgrade() -> None:
     sa.Column('period_end', sa.Date(), nullable=False),
     sa.Column('invoice_id', sa.Integer(), nullable=True),
     sa.Column('billing_run_id', sa.Integer(), nullable=True),
-    sa.Column('created_at', portal.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', portal.core.model_base.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['billing_run_id'], ['billing_run.id'], name=op.f('fk_billed_period_billing_run_id_billing_run'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['invoice_id'], ['invoice.id'], name=op.f('fk_billed_period_invoice_id_invoice'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['service_id'], ['service.id'], name=op.f('fk_billed_period_service_id_service'), ondelete='CASCADE'),
@@ -71,7 +71,7 @@ def upgrade() -> None:
     sa.Column('invoice_id', sa.Integer(), nullable=False),
     sa.Column('kind', sa.Enum('before_due', 'on_due', 'first_overdue', 'second_overdue', 'third_overdue', name='reminderkind', native_enum=False, length=20), nullable=False),
     sa.Column('sent_on', sa.Date(), nullable=False),
-    sa.Column('created_at', portal.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', portal.core.model_base.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['invoice_id'], ['invoice.id'], name=op.f('fk_invoice_reminder_invoice_id_invoice'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_invoice_reminder')),
     sa.UniqueConstraint('invoice_id', 'kind', name=op.f('uq_invoice_reminder_invoice_id_kind'))
@@ -80,10 +80,10 @@ def upgrade() -> None:
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('invoice_id', sa.Integer(), nullable=False),
     sa.Column('sequence', sa.Integer(), nullable=False),
-    sa.Column('amount', portal.models.types.MoneyType(precision=18, scale=4), nullable=False),
+    sa.Column('amount', portal.core.column_types.MoneyType(precision=18, scale=4), nullable=False),
     sa.Column('fee_invoice_id', sa.Integer(), nullable=True),
     sa.Column('charged_on', sa.Date(), nullable=False),
-    sa.Column('created_at', portal.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', portal.core.model_base.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['fee_invoice_id'], ['invoice.id'], name=op.f('fk_late_fee_fee_invoice_id_invoice'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['invoice_id'], ['invoice.id'], name=op.f('fk_late_fee_invoice_id_invoice'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_late_fee')),
@@ -94,7 +94,7 @@ def upgrade() -> None:
     sa.Column('service_id', sa.Integer(), nullable=False),
     sa.Column('action', sa.Enum('suspension_warning', 'suspend', 'unsuspend', 'terminate', name='overdueactionkind', native_enum=False, length=20), nullable=False),
     sa.Column('action_date', sa.Date(), nullable=False),
-    sa.Column('created_at', portal.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', portal.core.model_base.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['service_id'], ['service.id'], name=op.f('fk_overdue_action_service_id_service'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_overdue_action')),
     sa.UniqueConstraint('service_id', 'action', 'action_date', name=op.f('uq_overdue_action_service_id_action_action_date'))
@@ -111,12 +111,12 @@ def upgrade() -> None:
     sa.Column('payload', sa.JSON(), nullable=False),
     sa.Column('status', sa.Enum('queued', 'running', 'done', 'failed', 'cancelled', name='taskstatus', native_enum=False, length=20), nullable=False),
     sa.Column('attempts', sa.Integer(), nullable=False),
-    sa.Column('next_attempt_at', portal.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('next_attempt_at', portal.core.model_base.UTCDateTime(timezone=True), nullable=False),
     sa.Column('last_error', sa.Text(), nullable=False),
-    sa.Column('finished_at', portal.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('finished_at', portal.core.model_base.UTCDateTime(timezone=True), nullable=True),
     sa.Column('finished_by', sa.String(length=100), nullable=False),
     sa.Column('dedupe_key', sa.String(length=200), nullable=True),
-    sa.Column('created_at', portal.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', portal.core.model_base.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['service_addon_id'], ['service_addon.id'], name=op.f('fk_provisioning_task_service_addon_id_service_addon'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['service_id'], ['service.id'], name=op.f('fk_provisioning_task_service_id_service'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_provisioning_task')),
@@ -127,7 +127,7 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_provisioning_task_service_id'), ['service_id'], unique=False)
 
     with op.batch_alter_table('client', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('credit_limit', portal.models.types.MoneyType(precision=18, scale=4), nullable=True))
+        batch_op.add_column(sa.Column('credit_limit', portal.core.column_types.MoneyType(precision=18, scale=4), nullable=True))
         batch_op.add_column(sa.Column('payment_terms_days', sa.Integer(), nullable=True))
         batch_op.add_column(sa.Column('block_orders_after_days', sa.Integer(), nullable=True))
 
@@ -137,7 +137,7 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('terminate_after_days', sa.Integer(), nullable=True))
 
     with op.batch_alter_table('service', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('suspended_at', portal.models.base.UTCDateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column('suspended_at', portal.core.model_base.UTCDateTime(timezone=True), nullable=True))
         batch_op.add_column(sa.Column('suspension_reason', sa.Text(), server_default='', nullable=False))
         batch_op.add_column(sa.Column('provisioning_status', sa.String(length=20), server_default='', nullable=False))
         batch_op.add_column(sa.Column('provisioning_error', sa.Text(), server_default='', nullable=False))

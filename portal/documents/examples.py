@@ -3,7 +3,7 @@
 Used by the tests, by ``bench/documents.py`` and to preview a restyled template
 (``docs/documents.md``): three half-year services and a 5 % promo code, 48 336,00 roubles,
 without VAT. The parties and the bank are made up; the INNs and the settlement account have
-valid check digits, so the example also passes ``portal.requisites``.
+valid check digits, so the example also passes ``portal.accounts.requisites``.
 """
 
 from __future__ import annotations

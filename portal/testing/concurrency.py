@@ -13,11 +13,11 @@ from collections.abc import Callable, Sequence
 from datetime import date
 from typing import Any
 
-from portal.hooks.markers import hookimpl
+from portal.platform.hooks.markers import hookimpl
 
 
 def _app(database_url: str, instance_path: str, extra_plugins: Sequence[object] = ()):  # type: ignore[no-untyped-def]
-    from portal.app import create_app
+    from portal.core.app import create_app
 
     return create_app(
         {"database_url": database_url, "secret_key": "concurrency", "plugins": []},
@@ -44,7 +44,7 @@ def billing_run(
     database_url: str, instance_path: str, day: str, batch_size: int = 2, die_at: int = 0
 ) -> dict[str, int]:
     """Run the billing run for ``day``; with ``die_at`` the process dies at that invoice."""
-    from portal.services.billing_run import bill_due
+    from portal.invoicing.billing_run import bill_due
 
     extra = (DieAtInvoice(die_at),) if die_at else ()
     app = _app(database_url, instance_path, extra)
@@ -66,9 +66,9 @@ def issue_drafts(
     database_url: str, instance_path: str, invoice_ids: Sequence[int], day: str
 ) -> list[str]:
     """Issue the given drafts one by one; returns the numbers they got."""
-    from portal.extensions import db
-    from portal.models import Invoice
-    from portal.services.invoices import issue_invoice
+    from portal.core.extensions import db
+    from portal.invoicing.invoices import issue_invoice
+    from portal.invoicing.models import Invoice
 
     app = _app(database_url, instance_path)
     numbers = []

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import itertools
 
-from portal.clock import Clock
-from portal.extensions import db
-from portal.models import Client, Role, Staff
-from portal.services.accounts import create_staff, register_client
-from portal.services.staff import give_builtin_role
+from portal.accounts.models import Client, Role, Staff
+from portal.accounts.sign_in import create_staff, register_client
+from portal.accounts.staff import give_builtin_role
+from portal.core.clock import Clock
+from portal.core.extensions import db
 
 PASSWORD = "correct horse battery"  # noqa: S105 (test accounts only)
 _numbers = itertools.count(1)

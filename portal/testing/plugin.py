@@ -5,7 +5,7 @@ Fixtures (all documented in docs/plugins.md):
 ``app``            the portal, inside an app context; every table is emptied after the test
 ``make_app``       build another app on the same database with extra settings or plugins
 ``portal_test_plugins``  plugins every test app loads and migrates (override it in a plugin)
-``clock``          the app's :class:`~portal.clock.FrozenClock`, reset to ``DEFAULT_NOW``
+``clock``          the app's :class:`~portal.core.clock.FrozenClock`, reset to ``DEFAULT_NOW``
 ``web``            an anonymous :class:`~portal.testing.web.WebClient`
 ``staff_member`` / ``client_account``    accounts with the password ``factories.PASSWORD``;
                    the staff member is an administrator (``make_staff(role=...)`` for others)
@@ -33,7 +33,7 @@ from typing import Any
 import pytest
 from flask import Flask
 
-from portal.clock import FrozenClock
+from portal.core.clock import FrozenClock
 from portal.testing import databases
 from portal.testing.factories import make_client, make_staff
 from portal.testing.web import WebClient
@@ -132,7 +132,7 @@ def _portal_clock() -> FrozenClock:
 def _build_app(
     settings: dict[str, Any], clock: FrozenClock, instance: Path, plugins: tuple = ()
 ) -> Flask:
-    from portal.app import create_app
+    from portal.core.app import create_app
 
     app = create_app(settings, clock=clock, extra_plugins=plugins, instance_path=instance)
     app.test_client_class = WebClient
@@ -155,7 +155,7 @@ def _session_app(
     tmp_path_factory: pytest.TempPathFactory,
     portal_test_plugins: tuple[object, ...],
 ) -> Flask:
-    from portal.plugin_migrations import upgrade_all
+    from portal.platform.plugin_migrations import upgrade_all
 
     instance = tmp_path_factory.mktemp("instance")
     app = _build_app(portal_settings, _portal_clock, instance, portal_test_plugins)
@@ -166,7 +166,7 @@ def _session_app(
 
 def wipe_database() -> None:
     """Empty every table (children first); cheaper than rebuilding the schema per test."""
-    from portal.extensions import db, limiter
+    from portal.core.extensions import db, limiter
 
     db.session.remove()
     with db.engine.begin() as connection:
@@ -211,7 +211,7 @@ def make_app(
     yield factory
     for other in built:
         with other.app_context():
-            from portal.extensions import db
+            from portal.core.extensions import db
 
             db.session.remove()
             db.engine.dispose()

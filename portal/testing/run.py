@@ -20,7 +20,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from portal.settings import PROJECT_ROOT
+from portal.core.settings import PROJECT_ROOT
 from portal.testing.databases import postgres_answers, postgres_server_url
 
 NO_TESTS_COLLECTED = 5

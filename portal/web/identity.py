@@ -15,8 +15,8 @@ from flask import Flask, Request, current_app, redirect, request, session, url_f
 from flask_login import AnonymousUserMixin
 from werkzeug.wrappers import Response
 
-from portal.extensions import db, login_manager
-from portal.models import Client, Staff
+from portal.accounts.models import Client, Staff
+from portal.core.extensions import db, login_manager
 from portal.web.safe_redirect import is_safe_next
 
 

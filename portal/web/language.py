@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, redirect, request, session
 from werkzeug.wrappers import Response
 
-from portal.extensions import db
+from portal.core.extensions import db
 from portal.web.i18n import LOCALE_SESSION_KEY, available_locales
 from portal.web.identity import Area, identity_for
 from portal.web.safe_redirect import is_safe_next

@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 from flask import abort
 from flask_login import current_user
 
-from portal.models import Permission, Staff
+from portal.accounts.models import Permission, Staff
 
 F = TypeVar("F", bound=Callable[..., Any])
 

@@ -11,10 +11,11 @@ import pytest
 from flask import Flask
 from sqlalchemy import delete, func, select, update
 
-from portal.extensions import db
-from portal.models import ActorType, AuditEntry
-from portal.models.audit import AuditLogImmutableError
-from portal.services import audit, runtime_settings
+from portal.accounts import audit
+from portal.accounts.models import ActorType, AuditEntry
+from portal.accounts.models.audit import AuditLogImmutableError
+from portal.core.extensions import db
+from portal.platform import runtime_settings
 from portal.testing.factories import make_staff
 
 

@@ -8,9 +8,9 @@ import sqlalchemy as sa
 from flask import Flask
 from flask_migrate import downgrade, upgrade
 
-from portal.extensions import db
-from portal.models import BuiltinRole, Permission
-from portal.models.permissions import BUILTIN_ROLES
+from portal.accounts.models import BuiltinRole, Permission
+from portal.accounts.models.permissions import BUILTIN_ROLES
+from portal.core.extensions import db
 from portal.testing.databases import fresh_database
 
 

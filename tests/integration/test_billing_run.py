@@ -10,21 +10,23 @@ from flask import Flask
 from sqlalchemy import func, select
 
 from portal import billing, hookimpl
-from portal.extensions import db
-from portal.models import (
+from portal.catalog.models import Product
+from portal.core.extensions import db
+from portal.invoicing import billing_forecast
+from portal.invoicing.billing_run import bill_due
+from portal.invoicing.models import (
     BilledPeriod,
     BillingRun,
     BillingRunStatus,
     Invoice,
     InvoiceLine,
     InvoiceStatus,
-    Product,
-    Service,
-    Setting,
 )
-from portal.services import billing_forecast, demo, orders, runtime_settings
-from portal.services.billing_run import bill_due
-from portal.services.orders import CartItem
+from portal.orders import orders
+from portal.orders.models import Service
+from portal.orders.orders import CartItem
+from portal.platform import demo, runtime_settings
+from portal.platform.models import Setting
 from portal.testing.concurrency import billing_run, run_in_process, run_in_processes
 from portal.testing.factories import make_client
 
@@ -287,8 +289,8 @@ def test_four_workers_at_once_equal_one_run(shop, clock, portal_database_url, tm
 
 
 def test_the_run_is_a_scheduled_job_with_history(app, shop, clock) -> None:
-    from portal.jobs.registry import jobs
-    from portal.services.job_runs import run_job
+    from portal.platform.jobs.registry import jobs
+    from portal.platform.jobs.runs import run_job
 
     buy(shop, customer(clock), demo.DISK_PRODUCT, "monthly", 1)
     job = jobs()["billing.run"]
@@ -300,8 +302,8 @@ def test_the_run_is_a_scheduled_job_with_history(app, shop, clock) -> None:
 def test_a_change_between_the_renewal_invoice_and_the_due_date_counts_from_the_new_period(
     shop, clock
 ) -> None:
-    from portal.services import service_changes
-    from portal.services.service_changes import ChangeRequest
+    from portal.orders import service_changes
+    from portal.orders.service_changes import ChangeRequest
 
     client = customer(clock)
     service = buy(shop, client, demo.USERS_PRODUCT, "semi_annual", 5)

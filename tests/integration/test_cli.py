@@ -3,8 +3,9 @@
 from flask import Flask
 from sqlalchemy import func, select
 
-from portal.extensions import db
-from portal.models import Client, Product, Staff
+from portal.accounts.models import Client, Staff
+from portal.catalog.models import Product
+from portal.core.extensions import db
 
 
 def test_demo_is_idempotent_and_prints_the_logins(app: Flask) -> None:

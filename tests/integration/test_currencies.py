@@ -6,7 +6,7 @@ from decimal import Decimal
 import pytest
 from flask import Flask
 
-from portal.services import currencies
+from portal.catalog import currencies
 
 
 def test_rates_apply_from_their_date(app: Flask) -> None:

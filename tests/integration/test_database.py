@@ -10,9 +10,9 @@ from alembic.migration import MigrationContext
 from flask import Flask
 from flask_migrate import downgrade
 
-from portal.extensions import db
-from portal.models.types import MoneyType
-from portal.plugin_migrations import upgrade_all
+from portal.core.column_types import MoneyType
+from portal.core.extensions import db
+from portal.platform.plugin_migrations import upgrade_all
 from portal.testing.databases import fresh_database
 
 
@@ -96,8 +96,8 @@ def test_sqlite_runs_with_foreign_keys_on(app: Flask) -> None:
 def test_a_savepoint_is_undone_with_the_transaction_around_it(app: Flask) -> None:
     """Python's sqlite3 starts no transaction before a SAVEPOINT; one opened before any write
     used to be committed by its release, out of reach of the caller's rollback."""
-    from portal.models.setting import Setting
-    from portal.transactions import savepoint
+    from portal.core.transactions import savepoint
+    from portal.platform.models.setting import Setting
 
     db.session.scalar(sa.select(sa.func.count()).select_from(Setting))  # a service reads first
     with savepoint():

@@ -10,19 +10,14 @@ from flask import Flask
 from sqlalchemy import func, select
 
 from portal import billing
-from portal.extensions import db
-from portal.jobs.registry import jobs
-from portal.mail.outbox import deliver_outbox
-from portal.models import (
-    Invoice,
-    InvoiceReminder,
-    InvoiceStatus,
-    LateFee,
-    OutboundMessage,
-    ReminderKind,
-)
-from portal.services import dunning, invoices, payments, runtime_settings
-from portal.services.job_runs import run_job
+from portal.core.extensions import db
+from portal.invoicing import dunning, invoices, payments
+from portal.invoicing.models import Invoice, InvoiceReminder, InvoiceStatus, LateFee, ReminderKind
+from portal.messaging.models import OutboundMessage
+from portal.messaging.outbox import deliver_outbox
+from portal.platform import runtime_settings
+from portal.platform.jobs.registry import jobs
+from portal.platform.jobs.runs import run_job
 from portal.testing.factories import make_client
 
 D = Decimal
@@ -264,7 +259,7 @@ def test_the_invoice_page_lists_reminders_and_fees(app: Flask, staff_web, client
 
 def run_job_in_process(database_url: str, instance_path: str, job: str, day: str) -> dict:
     """A job's service call in its own process and app (no lease: the unique keys alone)."""
-    from portal.app import create_app
+    from portal.core.app import create_app
 
     app = create_app(
         {"database_url": database_url, "secret_key": "concurrency", "plugins": []},

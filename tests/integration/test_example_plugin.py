@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from portal.settings import PROJECT_ROOT
+from portal.core.settings import PROJECT_ROOT
 from portal.testing.databases import fresh_database
 
 EXAMPLE = PROJECT_ROOT / "tests" / "example_plugin"
@@ -50,7 +50,7 @@ def plugin_python(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def portal(python: Path, env: dict[str, str], *args: str) -> str:
     """Run the ``portal`` command with the virtualenv's interpreter."""
     result = subprocess.run(
-        [python, "-c", "import sys; from portal.cli import main; sys.exit(main())", *args],
+        [python, "-c", "import sys; from portal.core.cli import main; sys.exit(main())", *args],
         env=env,
         capture_output=True,
         text=True,

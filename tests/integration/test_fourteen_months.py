@@ -16,25 +16,18 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
-from portal.extensions import db
-from portal.jobs.registry import jobs
-from portal.models import (
-    Invoice,
-    InvoiceStatus,
-    JobRun,
-    Order,
-    Product,
-    ProductGroup,
-    ProductPrice,
-    RunStatus,
-    Service,
-    ServiceStatus,
-    UpgradePath,
-)
-from portal.services import orders, payments, runtime_settings, service_changes
-from portal.services.job_runs import run_job
-from portal.services.orders import CartItem
-from portal.services.service_changes import ChangeRequest
+from portal.catalog.models import Product, ProductGroup, ProductPrice, UpgradePath
+from portal.core.extensions import db
+from portal.invoicing import payments
+from portal.invoicing.models import Invoice, InvoiceStatus
+from portal.orders import orders, service_changes
+from portal.orders.models import Order, Service, ServiceStatus
+from portal.orders.orders import CartItem
+from portal.orders.service_changes import ChangeRequest
+from portal.platform import runtime_settings
+from portal.platform.jobs.registry import jobs
+from portal.platform.jobs.runs import run_job
+from portal.platform.models import JobRun, RunStatus
 from portal.testing.factories import make_client
 
 D = Decimal

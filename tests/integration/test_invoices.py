@@ -8,9 +8,10 @@ from flask import Flask
 from sqlalchemy import select
 
 from portal import billing
-from portal.extensions import db
-from portal.models import AuditEntry, Invoice, InvoiceKind, InvoiceStatus
-from portal.services import invoices, payments
+from portal.accounts.models import AuditEntry
+from portal.core.extensions import db
+from portal.invoicing import invoices, payments
+from portal.invoicing.models import Invoice, InvoiceKind, InvoiceStatus
 from portal.testing.concurrency import issue_drafts, run_in_processes
 
 D = Decimal

@@ -7,12 +7,12 @@ import pytest
 from flask import Flask
 from sqlalchemy import func, select
 
-from portal.extensions import db
-from portal.jobs.registry import jobs
-from portal.jobs.scheduler import build_scheduler
-from portal.mail.outbox import queue_email
-from portal.models import JobRun, RunStatus
-from portal.services.job_runs import acquire_lease, release_lease, run_job
+from portal.core.extensions import db
+from portal.messaging.outbox import queue_email
+from portal.platform.jobs.registry import jobs
+from portal.platform.jobs.runs import acquire_lease, release_lease, run_job
+from portal.platform.jobs.scheduler import build_scheduler
+from portal.platform.models import JobRun, RunStatus
 
 TODAY = date(2026, 11, 2)
 
@@ -91,7 +91,7 @@ def test_cli_runs_a_job(app: Flask) -> None:
 
 @pytest.mark.parametrize("raw", ["{not json", "[1, 2]"])
 def test_job_schedules_from_the_environment_must_be_an_object(tmp_path, raw: str) -> None:
-    from portal.settings import SettingsError, load_settings
+    from portal.core.settings import SettingsError, load_settings
 
     with pytest.raises(SettingsError, match="must be a JSON object"):
         load_settings(tmp_path, environ={"PORTAL_JOB_SCHEDULES": raw})

@@ -13,8 +13,8 @@ import pytest
 from flask import Flask
 from sqlalchemy import func, select
 
-from portal.extensions import db
-from portal.models import Ticket, TicketAttachment, TicketMessage, TicketStatus
+from portal.core.extensions import db
+from portal.support.models import Ticket, TicketAttachment, TicketMessage, TicketStatus
 from tests.fixtures.mail.desk import eml, make_desk
 
 USER, PASSWORD = "support@portal.test", "imap-secret"
@@ -156,7 +156,7 @@ def test_poll_files_messages_once_and_threads_replies(poller, mailbox_client) ->
 def test_a_message_that_fails_stays_unseen_for_the_next_poll(
     poller, mailbox_client, monkeypatch
 ) -> None:
-    from portal.services import mail_intake
+    from portal.support import mail_intake
 
     real = mail_intake.receive
     calls = []

@@ -13,8 +13,9 @@ import pytest
 from flask import Flask
 from sqlalchemy import func, select
 
-from portal.extensions import db
-from portal.mail.outbox import (
+from portal.core.extensions import db
+from portal.messaging.models import OutboundMessage, OutboundStatus
+from portal.messaging.outbox import (
     BACKOFF_BASE,
     CLAIM_LEASE,
     MAX_ATTEMPTS,
@@ -23,7 +24,6 @@ from portal.mail.outbox import (
     queue_email,
     requeue,
 )
-from portal.models import OutboundMessage, OutboundStatus
 from portal.testing import databases
 
 
@@ -140,7 +140,7 @@ def test_after_the_last_attempt_the_message_fails_and_can_be_requeued(
 
 
 def test_a_claimed_message_is_not_taken_by_a_second_sender(app: Flask, mailbox, clock) -> None:
-    from portal.mail.outbox import _claim
+    from portal.messaging.outbox import _claim
 
     row = _queue()
     assert _claim(clock.now(), 10) == [row.id]  # a sender claimed it and is busy sending
@@ -153,9 +153,9 @@ WORKER = textwrap.dedent(
     """
     import json, sys
     from datetime import datetime
-    from portal.app import create_app
-    from portal.clock import FrozenClock
-    from portal.mail.outbox import deliver_outbox
+    from portal.core.app import create_app
+    from portal.core.clock import FrozenClock
+    from portal.messaging.outbox import deliver_outbox
 
     settings, now, instance = json.loads(sys.argv[1]), sys.argv[2], sys.argv[3]
     clock = FrozenClock(datetime.fromisoformat(now))

@@ -8,20 +8,20 @@ import pytest
 from flask import Flask
 from sqlalchemy import func, select
 
-from portal.extensions import db
-from portal.mail.outbox import build_message
-from portal.models import (
-    AuditEntry,
+from portal.accounts.models import AuditEntry
+from portal.core.extensions import db
+from portal.messaging.models import OutboundMessage
+from portal.messaging.outbox import build_message
+from portal.support import attachments as files
+from portal.support.models import (
     DepartmentSupport,
     MessageKind,
     MessageSource,
-    OutboundMessage,
     Ticket,
     TicketAttachment,
     TicketMessage,
     TicketStatus,
 )
-from portal.services import attachments as files
 from tests.fixtures.mail.desk import FIXTURE_REFERENCE, eml, make_desk, pipe
 
 
@@ -214,7 +214,7 @@ def test_our_own_mail_coming_back_is_ignored(app, desk, clock) -> None:
 
 
 def test_a_failure_asks_the_mta_to_try_again(app, desk, monkeypatch) -> None:
-    from portal.services import mail_intake
+    from portal.support import mail_intake
 
     def broken(raw, now=None):
         raise RuntimeError("database is down")

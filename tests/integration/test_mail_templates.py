@@ -12,17 +12,19 @@ from pypdf import PdfReader
 from sqlalchemy import func, select
 
 from portal import billing
-from portal.extensions import db
-from portal.mail import templates as mail_templates
-from portal.mail.outbox import Attachment, LetterToCompose, deliver_outbox
-from portal.mail.templates import TEMPLATES, MailTemplateError
-from portal.models import AuditEntry, Client, Invoice, InvoiceStatus, OutboundMessage, Payment
-from portal.models.mail_template import MailTemplate
-from portal.models.order import Order
-from portal.models.outbox import OutboundAttachment
-from portal.services import invoice_documents, invoices, payments
-from portal.services import mail_templates as editing
-from portal.services.accounts import queue_welcome_email
+from portal.accounts.models import AuditEntry, Client
+from portal.accounts.sign_in import queue_welcome_email
+from portal.core.extensions import db
+from portal.invoicing import invoice_documents, invoices, payments
+from portal.invoicing.models import Invoice, InvoiceStatus, Payment
+from portal.messaging import mail_templates as editing
+from portal.messaging import templates as mail_templates
+from portal.messaging.models import OutboundMessage
+from portal.messaging.models.mail_template import MailTemplate
+from portal.messaging.models.outbox import OutboundAttachment
+from portal.messaging.outbox import Attachment, LetterToCompose, deliver_outbox
+from portal.messaging.templates import TEMPLATES, MailTemplateError
+from portal.orders.models.order import Order
 
 D = Decimal
 TODAY = date(2026, 11, 2)

@@ -8,11 +8,11 @@ import pytest
 from flask import Flask
 from sqlalchemy import func, select
 
-from portal.extensions import db
-from portal.models import (
-    AuditEntry,
-    Invoice,
-    InvoiceStatus,
+from portal.accounts.models import AuditEntry
+from portal.core.extensions import db
+from portal.invoicing.models import Invoice, InvoiceStatus
+from portal.orders import orders
+from portal.orders.models import (
     OrderSource,
     OrderStatus,
     PromoCode,
@@ -20,10 +20,10 @@ from portal.models import (
     PromoUse,
     Service,
     ServiceStatus,
-    Setting,
 )
-from portal.services import demo, orders
-from portal.services.orders import CartItem, OrderError
+from portal.orders.orders import CartItem, OrderError
+from portal.platform import demo
+from portal.platform.models import Setting
 from portal.testing.factories import make_client
 
 D = Decimal
@@ -99,7 +99,7 @@ def test_order_accept_creates_the_service_and_the_first_invoice(shop, client_acc
 
 
 def test_accept_sends_the_e_mail_unless_skipped(shop, client_account) -> None:
-    from portal.models import OutboundMessage
+    from portal.messaging.models import OutboundMessage
 
     first = orders.place_order(client_account, [users(shop, 1)], today=TODAY)
     orders.accept_order(first, today=TODAY)
@@ -298,7 +298,7 @@ def test_junk_in_the_cart_is_reported_not_raised(shop, client_account) -> None:
 
 
 def test_order_history_blocks_deleting_the_client(shop, client_account) -> None:
-    from portal.services import clients
+    from portal.accounts import clients
 
     orders.place_order(client_account, [users(shop, 1)], today=TODAY)
     with pytest.raises(clients.ClientError, match="cannot be deleted"):

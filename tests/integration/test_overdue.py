@@ -11,19 +11,16 @@ from flask import Flask
 from sqlalchemy import func, select
 
 from portal import hookimpl
-from portal.extensions import db
-from portal.jobs.registry import jobs
-from portal.models import (
-    Invoice,
-    OutboundMessage,
-    OverdueAction,
-    ProvisioningTask,
-    Service,
-    ServiceStatus,
-)
-from portal.services import demo, orders, payments, runtime_settings
-from portal.services.job_runs import run_job
-from portal.services.orders import CartItem
+from portal.core.extensions import db
+from portal.invoicing import payments
+from portal.invoicing.models import Invoice, OverdueAction
+from portal.messaging.models import OutboundMessage
+from portal.orders import orders
+from portal.orders.models import ProvisioningTask, Service, ServiceStatus
+from portal.orders.orders import CartItem
+from portal.platform import demo, runtime_settings
+from portal.platform.jobs.registry import jobs
+from portal.platform.jobs.runs import run_job
 from portal.testing.factories import make_client
 
 D = Decimal
@@ -230,7 +227,7 @@ def test_paying_unsuspends_unless_another_invoice_is_overdue(shop, clock) -> Non
     first = first_invoice(service)
     # a second invoice for the same service, due a week later
     from portal import billing
-    from portal.services import invoices
+    from portal.invoicing import invoices
 
     draft = invoices.create_draft(
         client, [(billing.charge_line("Дополнительный пакет", D("60.00"), "RUB"), service.id)]
@@ -293,7 +290,7 @@ def test_termination_at_the_end_of_the_paid_period(shop, clock) -> None:
 
 
 def run_job_in_process(database_url: str, instance_path: str, day: str) -> dict:
-    from portal.app import create_app
+    from portal.core.app import create_app
 
     app = create_app(
         {"database_url": database_url, "secret_key": "concurrency", "plugins": []},

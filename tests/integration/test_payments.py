@@ -9,9 +9,9 @@ from flask import Flask
 from sqlalchemy import func, select
 
 from portal import billing
-from portal.extensions import db
-from portal.models import InvoiceKind, InvoiceStatus, Payment, PaymentKind
-from portal.services import invoices, payments
+from portal.core.extensions import db
+from portal.invoicing import invoices, payments
+from portal.invoicing.models import InvoiceKind, InvoiceStatus, Payment, PaymentKind
 
 D = Decimal
 TODAY = date(2026, 11, 2)

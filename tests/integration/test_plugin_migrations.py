@@ -9,8 +9,8 @@ import pytest
 import sqlalchemy as sa
 from flask import Flask
 
-from portal.extensions import db
-from portal.plugin_migrations import pending, upgrade_targets
+from portal.core.extensions import db
+from portal.platform.plugin_migrations import pending, upgrade_targets
 from portal.testing.databases import fresh_database
 
 REVISION = """

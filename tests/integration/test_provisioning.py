@@ -17,28 +17,23 @@ from flask import Flask
 from sqlalchemy import func, select
 
 from portal import hookimpl
-from portal.extensions import db
-from portal.models import (
-    Addon,
-    AddonPrice,
-    AuditEntry,
-    Invoice,
-    Order,
-    Payment,
-    Service,
-    ServiceAddon,
-    ServiceStatus,
-)
-from portal.models.provisioning import ProvisioningAction, ProvisioningTask, TaskStatus
-from portal.provisioning import (
+from portal.accounts.models import AuditEntry
+from portal.catalog.models import Addon, AddonPrice
+from portal.core.extensions import db
+from portal.invoicing import payments
+from portal.invoicing.models import Invoice, Payment
+from portal.orders import orders, provisioning, service_changes
+from portal.orders.models import Order, Service, ServiceAddon, ServiceStatus
+from portal.orders.models.provisioning import ProvisioningAction, ProvisioningTask, TaskStatus
+from portal.orders.orders import CartItem
+from portal.orders.provisioners import (
     Provisioner,
     ProvisioningError,
     ProvisioningPending,
     provisioners,
 )
-from portal.services import demo, orders, payments, provisioning, service_changes
-from portal.services.orders import CartItem
-from portal.services.service_changes import ChangeRequest
+from portal.orders.service_changes import ChangeRequest
+from portal.platform import demo
 from portal.testing.factories import make_client, make_staff
 from tests.plugins import exerciser
 
@@ -122,7 +117,7 @@ def pay(invoice: Invoice, reference: str) -> Payment:
 
 
 def invoice_client(invoice: Invoice) -> Any:
-    from portal.models import Client
+    from portal.accounts.models import Client
 
     return db.session.get(Client, invoice.client_id)
 
@@ -436,8 +431,8 @@ def test_staff_status_changes_reach_the_module(make_app, clock) -> None:
 
 
 def test_the_queue_is_a_scheduled_job(box, clock) -> None:
-    from portal.jobs.registry import jobs
-    from portal.services.job_runs import run_job
+    from portal.platform.jobs.registry import jobs
+    from portal.platform.jobs.runs import run_job
 
     paid_service(box, clock)
     job = jobs()["provisioning.run"]
@@ -447,7 +442,7 @@ def test_the_queue_is_a_scheduled_job(box, clock) -> None:
 
 
 def test_a_claimed_task_is_not_taken_by_a_second_worker(box, clock) -> None:
-    from portal.services.provisioning import CLAIM_LEASE, _claim
+    from portal.orders.provisioning import CLAIM_LEASE, _claim
 
     paid_service(box, clock)
     [task] = tasks()
@@ -505,7 +500,7 @@ class SlowLog(Provisioner):
 
 def run_worker(database_url: str, instance_path: str, log_path: str, now: str, n: int) -> int:
     """One worker process: its own app and connections; starts when all four are ready."""
-    from portal.app import create_app
+    from portal.core.app import create_app
 
     app = create_app(
         {"database_url": database_url, "secret_key": "workers", "plugins": []},

@@ -9,13 +9,12 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
-from portal.extensions import db
-from portal.models import (
+from portal.core.extensions import db
+from portal.invoicing import payments
+from portal.invoicing.models import CreditEntry, CreditReason, Invoice, InvoiceStatus
+from portal.orders import orders, service_changes
+from portal.orders.models import (
     ChangeStatus,
-    CreditEntry,
-    CreditReason,
-    Invoice,
-    InvoiceStatus,
     Order,
     OrderKind,
     OrderSource,
@@ -23,9 +22,9 @@ from portal.models import (
     Service,
     ServiceChange,
 )
-from portal.services import demo, orders, payments, service_changes
-from portal.services.orders import CartItem
-from portal.services.service_changes import ChangeError, ChangeRequest
+from portal.orders.orders import CartItem
+from portal.orders.service_changes import ChangeError, ChangeRequest
+from portal.platform import demo
 from portal.testing.factories import make_client
 
 D = Decimal
@@ -283,7 +282,7 @@ def test_preview_outside_the_period_and_of_inactive_services(five_users) -> None
 def test_free_to_paid_starts_a_full_period(shop, client_account) -> None:
     client_account.tax_exempt = True
     users = shop[demo.USERS_PRODUCT]
-    from portal.models import ProductPrice
+    from portal.catalog.models import ProductPrice
 
     users.prices.append(ProductPrice(currency="RUB", cycle="free", price=D(0)))
     db.session.commit()
@@ -385,7 +384,7 @@ def test_update_service_and_the_due_counter(five_users) -> None:
 def test_an_add_on_bought_mid_period_is_co_termed_and_active_on_payment(
     five_users, client_account
 ) -> None:
-    from portal.models import ServiceAddon, ServiceStatus
+    from portal.orders.models import ServiceAddon, ServiceStatus
 
     [addon] = service_changes.addons_available(five_users)
     quote = service_changes.quote_addon(five_users, addon.id, today=CHANGE_DAY)
@@ -415,7 +414,7 @@ def test_an_add_on_bought_mid_period_is_co_termed_and_active_on_payment(
 
 
 def test_cancelling_an_add_on_order_frees_the_add_on(five_users) -> None:
-    from portal.models import ServiceAddon
+    from portal.orders.models import ServiceAddon
 
     [addon] = service_changes.addons_available(five_users)
     held = service_changes.order_addon(five_users, addon.id, today=CHANGE_DAY)

@@ -5,18 +5,18 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from portal.extensions import db
-from portal.models import (
+from portal.core.extensions import db
+from portal.messaging.models import OutboundMessage
+from portal.support import escalation, tickets
+from portal.support.models import (
     EscalationRule,
     MessageKind,
-    OutboundMessage,
     Ticket,
     TicketAssignment,
     TicketAutomationRun,
     TicketPriority,
     TicketStatus,
 )
-from portal.services import escalation, tickets
 from portal.testing.factories import make_staff
 from tests.fixtures.mail.desk import make_desk
 

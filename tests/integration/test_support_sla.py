@@ -6,9 +6,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from portal.extensions import db
-from portal.models import BusinessHours, ClientGroup, SlaPolicy, Ticket, TicketPriority
-from portal.services import sla, tickets
+from portal.accounts.models import ClientGroup
+from portal.core.extensions import db
+from portal.support import sla, tickets
+from portal.support.models import BusinessHours, SlaPolicy, Ticket, TicketPriority
 from tests.fixtures.mail.desk import make_desk
 
 MSK = timedelta(hours=3)

@@ -6,8 +6,8 @@ from decimal import Decimal
 import pytest
 from flask import Flask
 
-from portal.extensions import db
-from portal.services import tax
+from portal.catalog import tax
+from portal.core.extensions import db
 from tests.plugins import exerciser
 
 

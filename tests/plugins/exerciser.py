@@ -1,6 +1,7 @@
 """A throwaway plugin that implements every hookspec, so tests prove each hook is wired.
 
-tests/web/test_plugins.py checks that this module implements all hooks in portal.hooks.specs.
+tests/web/test_plugins.py checks that this module implements all hooks in
+portal.platform.hooks.specs.
 """
 
 from __future__ import annotations
@@ -17,13 +18,13 @@ from wtforms import DecimalField, Form, IntegerField, PasswordField, SelectField
 from wtforms.validators import DataRequired, NumberRange
 
 from portal import hookimpl
-from portal.bank_statements import BankStatement, StatementEntry, StatementParser
 from portal.billing import UsageCharge, UsageCollector, round_money
-from portal.gateways import CallbackResult, PaymentGateway
-from portal.jobs import JobDefinition
-from portal.plugin_settings import PluginSettings, ProductFields
-from portal.provisioning import Provisioner, ProvisioningError
-from portal.reports import Chart, Report, ReportResult
+from portal.invoicing.gateways import CallbackResult, PaymentGateway
+from portal.invoicing.statement_formats import BankStatement, StatementEntry, StatementParser
+from portal.orders.provisioners import Provisioner, ProvisioningError
+from portal.platform.jobs import JobDefinition
+from portal.platform.plugin_forms import PluginSettings, ProductFields
+from portal.platform.reports import Chart, Report, ReportResult
 from portal.web.menu import MenuItem, Panel
 
 pages = Blueprint("exerciser", __name__, url_prefix="/admin/exerciser")
@@ -85,9 +86,10 @@ class ExerciserGateway(PaymentGateway):
         return f"https://pay.example/{invoice.number}"
 
     def handle_callback(self, form, headers) -> CallbackResult:
-        from portal.extensions import db
-        from portal.models import Client, Invoice
-        from portal.services.payments import record_payment
+        from portal.accounts.models import Client
+        from portal.core.extensions import db
+        from portal.invoicing.models import Invoice
+        from portal.invoicing.payments import record_payment
 
         if headers.get("X-Exerciser-Secret") != "s3cret":
             return CallbackResult("bad signature", 403)
@@ -307,8 +309,8 @@ class InvoicesByMonth(Report):
     def run(self, filters) -> ReportResult:
         from sqlalchemy import select
 
-        from portal.extensions import db
-        from portal.models import Invoice
+        from portal.core.extensions import db
+        from portal.invoicing.models import Invoice
 
         query = select(Invoice).where(Invoice.number.is_not(None)).order_by(Invoice.issue_date)
         if filters.get("status"):

@@ -5,8 +5,8 @@ from decimal import Decimal
 
 import pytest
 
-from portal.bank_statements import OneCClientBankExchange, StatementFormatError
-from portal.reports import Chart, nice_ceiling
+from portal.invoicing.statement_formats import OneCClientBankExchange, StatementFormatError
+from portal.platform.reports import Chart, nice_ceiling
 
 STATEMENT = "\r\n".join(
     [

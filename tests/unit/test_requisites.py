@@ -2,7 +2,7 @@
 
 import pytest
 
-from portal.requisites import (
+from portal.accounts.requisites import (
     LegalType,
     RequisiteError,
     clean_account,

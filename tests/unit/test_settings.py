@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from portal.settings import SettingsError, flask_config, load_settings
+from portal.core.settings import SettingsError, flask_config, load_settings
 
 
 def test_defaults_use_sqlite_in_instance_and_keep_a_generated_secret(tmp_path: Path) -> None:

@@ -7,17 +7,12 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
-from portal.extensions import db
-from portal.models import (
-    Addon,
-    AuditEntry,
-    ConfigOption,
-    Product,
-    ProductGroup,
-    PromoCode,
-    UpgradePath,
-)
-from portal.services import catalog, demo
+from portal.accounts.models import AuditEntry
+from portal.catalog import catalog
+from portal.catalog.models import Addon, ConfigOption, Product, ProductGroup, UpgradePath
+from portal.core.extensions import db
+from portal.orders.models import PromoCode
+from portal.platform import demo
 from portal.testing.factories import make_staff
 
 D = Decimal

@@ -9,18 +9,13 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
-from portal.extensions import db
-from portal.models import (
-    AuditEntry,
-    Invoice,
-    Order,
-    OrderKind,
-    OrderStatus,
-    Service,
-    ServiceStatus,
-)
-from portal.services import demo, orders
-from portal.services.orders import CartItem
+from portal.accounts.models import AuditEntry
+from portal.core.extensions import db
+from portal.invoicing.models import Invoice
+from portal.orders import orders
+from portal.orders.models import Order, OrderKind, OrderStatus, Service, ServiceStatus
+from portal.orders.orders import CartItem
+from portal.platform import demo
 from portal.testing.factories import make_client, make_staff
 
 D = Decimal

@@ -11,10 +11,15 @@ from flask import Flask
 from sqlalchemy import select
 
 from portal import billing
-from portal.extensions import db
-from portal.models import AuditEntry, Order, Product, Setting
-from portal.services import demo, invoices, orders, runtime_settings
-from portal.services.orders import CartItem
+from portal.accounts.models import AuditEntry
+from portal.catalog.models import Product
+from portal.core.extensions import db
+from portal.invoicing import invoices
+from portal.orders import orders
+from portal.orders.models import Order
+from portal.orders.orders import CartItem
+from portal.platform import demo, runtime_settings
+from portal.platform.models import Setting
 from portal.testing.factories import make_staff
 
 D = Decimal

@@ -10,10 +10,11 @@ from flask import Flask
 from pypdf import PdfReader
 from sqlalchemy import select
 
-from portal.extensions import db
-from portal.mail.outbox import deliver_outbox
-from portal.models import Invoice, InvoiceStatus, Payment
-from portal.services import payments, runtime_settings
+from portal.core.extensions import db
+from portal.invoicing import payments
+from portal.invoicing.models import Invoice, InvoiceStatus, Payment
+from portal.messaging.outbox import deliver_outbox
+from portal.platform import runtime_settings
 
 COMPANY = {
     "name": "ООО «Облако»",

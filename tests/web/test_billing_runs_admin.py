@@ -4,9 +4,9 @@ from datetime import date
 
 from flask import Flask
 
-from portal.extensions import db
-from portal.models import Invoice
-from portal.services import demo
+from portal.core.extensions import db
+from portal.invoicing.models import Invoice
+from portal.platform import demo
 from portal.testing.factories import make_staff
 from tests.integration.test_billing_run import buy, customer
 

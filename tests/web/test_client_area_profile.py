@@ -5,9 +5,9 @@ import re
 from flask import Flask
 from sqlalchemy import select
 
-from portal.extensions import db
-from portal.models import AuditEntry, Contact
-from portal.services import runtime_settings
+from portal.accounts.models import AuditEntry, Contact
+from portal.core.extensions import db
+from portal.platform import runtime_settings
 from portal.testing.factories import PASSWORD, make_client
 
 PROFILE = {

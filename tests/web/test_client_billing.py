@@ -8,9 +8,9 @@ import pytest
 from flask import Flask
 
 from portal import billing
-from portal.extensions import db
-from portal.models import Invoice, InvoiceKind, InvoiceStatus
-from portal.services import invoices, payments
+from portal.core.extensions import db
+from portal.invoicing import invoices, payments
+from portal.invoicing.models import Invoice, InvoiceKind, InvoiceStatus
 from portal.testing.factories import make_client
 
 TODAY = date(2026, 11, 2)
@@ -93,7 +93,7 @@ def test_another_clients_invoice_is_404(
 def test_gateways_show_and_a_repeated_callback_pays_once(make_app, client_account) -> None:
     from sqlalchemy import func, select
 
-    from portal.models import Payment
+    from portal.invoicing.models import Payment
     from tests.plugins import exerciser
 
     app = make_app(extra_plugins=(exerciser,))

@@ -6,8 +6,8 @@ from datetime import UTC, datetime
 import sqlalchemy as sa
 from sqlalchemy import event
 
-from portal.extensions import db
-from portal.models import Client, ClientGroup, Contact, Note
+from portal.accounts.models import Client, ClientGroup, Contact, Note
+from portal.core.extensions import db
 
 
 @contextmanager

@@ -11,8 +11,8 @@ import pytest
 from flask import Flask
 from sqlalchemy import func, select
 
-from portal.extensions import db
-from portal.models import (
+from portal.accounts import clients as client_service
+from portal.accounts.models import (
     AuditEntry,
     Client,
     ClientStatus,
@@ -23,8 +23,8 @@ from portal.models import (
     Note,
     TodoItem,
 )
-from portal.requisites import LegalType
-from portal.services import clients as client_service
+from portal.accounts.requisites import LegalType
+from portal.core.extensions import db
 from portal.testing.factories import make_client
 
 NEW = {

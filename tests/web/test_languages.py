@@ -9,8 +9,8 @@ import pytest
 from babel.messages.pofile import read_po
 from flask import Flask
 
-from portal.extensions import db
-from portal.settings import PROJECT_ROOT
+from portal.core.extensions import db
+from portal.core.settings import PROJECT_ROOT
 from portal.web.formatting import money, short_date
 
 

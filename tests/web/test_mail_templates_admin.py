@@ -8,9 +8,10 @@ import re
 from flask import Flask
 from sqlalchemy import select
 
-from portal.extensions import db
-from portal.models import AuditEntry, Client, OutboundMessage
-from portal.models.mail_template import MailTemplate
+from portal.accounts.models import AuditEntry, Client
+from portal.core.extensions import db
+from portal.messaging.models import OutboundMessage
+from portal.messaging.models.mail_template import MailTemplate
 from portal.testing.factories import make_staff
 from portal.testing.web import WebClient
 

@@ -12,8 +12,9 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
-from portal.extensions import db
-from portal.models import AuditEntry, Setting
+from portal.accounts.models import AuditEntry
+from portal.core.extensions import db
+from portal.platform.models import Setting
 from portal.testing.factories import make_staff
 
 PLUGINS = {

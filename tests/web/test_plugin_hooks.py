@@ -11,20 +11,17 @@ from flask import Flask
 from sqlalchemy import func, select
 
 from portal import billing
-from portal.extensions import db
-from portal.models import (
-    AuditEntry,
-    Invoice,
-    InvoiceStatus,
-    Order,
-    Payment,
-    PluginSetting,
-    Product,
-    Service,
-)
-from portal.services import bank_statements, demo, invoices, orders, payments, plugin_settings
-from portal.services.billing_run import bill_due
-from portal.services.orders import CartItem, OrderError
+from portal.accounts.models import AuditEntry
+from portal.catalog.models import Product
+from portal.core.extensions import db
+from portal.invoicing import bank_statements, invoices, payments
+from portal.invoicing.billing_run import bill_due
+from portal.invoicing.models import Invoice, InvoiceStatus, Payment
+from portal.orders import orders
+from portal.orders.models import Order, Service
+from portal.orders.orders import CartItem, OrderError
+from portal.platform import demo, plugin_settings
+from portal.platform.models import PluginSetting
 from portal.testing.factories import make_client
 from tests.plugins import exerciser
 

@@ -9,9 +9,9 @@ import pytest
 from flask import Flask
 
 from portal import hookimpl
-from portal.hooks import specs
-from portal.hooks.manager import build_plugin_manager
-from portal.settings import PROJECT_ROOT
+from portal.core.settings import PROJECT_ROOT
+from portal.platform.hooks import specs
+from portal.platform.hooks.manager import build_plugin_manager
 from tests.plugins import exerciser
 
 HOOKSPECS = sorted(
@@ -90,7 +90,7 @@ def test_portal_starts_with_a_broken_plugin_and_shows_it(
 
 
 def test_tests_never_autoload_installed_plugins(installed: Path, app: Flask) -> None:
-    from portal.app_state import plugins
+    from portal.core.app_state import plugins
 
     assert all(info.state == "disabled" for info in plugins().infos.values())
 
@@ -154,8 +154,8 @@ def test_plugin_blueprint_must_declare_its_area(make_app) -> None:
 def test_register_scheduled_jobs(exercised: Flask) -> None:
     from datetime import date
 
-    from portal.jobs.registry import jobs
-    from portal.services.job_runs import run_job
+    from portal.platform.jobs.registry import jobs
+    from portal.platform.jobs.runs import run_job
 
     job = jobs()["exerciser.tick"]
     assert job.schedule == "*/10 * * * *"
@@ -170,9 +170,9 @@ class Broken:
 
     @hookimpl
     def invoice_created(self, invoice):
-        from portal.app_state import clock
-        from portal.extensions import db
-        from portal.models import Note
+        from portal.accounts.models import Note
+        from portal.core.app_state import clock
+        from portal.core.extensions import db
 
         note = Note(client_id=invoice.client_id, body="broken plugin was here")
         note.created_at = clock().now()
@@ -188,9 +188,11 @@ def test_event_hooks_tell_every_plugin_and_a_failing_one_breaks_nothing(
     from decimal import Decimal
 
     from portal import billing
-    from portal.extensions import db
-    from portal.models import Department, Invoice, InvoiceStatus, Note
-    from portal.services import invoices, payments, tickets
+    from portal.accounts.models import Department, Note
+    from portal.core.extensions import db
+    from portal.invoicing import invoices, payments
+    from portal.invoicing.models import Invoice, InvoiceStatus
+    from portal.support import tickets
     from portal.testing.factories import make_client
 
     app = make_app(extra_plugins=(Broken(), exerciser))

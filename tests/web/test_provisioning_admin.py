@@ -11,11 +11,15 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
-from portal.extensions import db
-from portal.models import Invoice, Role, Service
-from portal.models.provisioning import ProvisioningAction, ProvisioningTask, TaskStatus
-from portal.services import demo, orders, payments, provisioning
-from portal.services.orders import CartItem
+from portal.accounts.models import Role
+from portal.core.extensions import db
+from portal.invoicing import payments
+from portal.invoicing.models import Invoice
+from portal.orders import orders, provisioning
+from portal.orders.models import Service
+from portal.orders.models.provisioning import ProvisioningAction, ProvisioningTask, TaskStatus
+from portal.orders.orders import CartItem
+from portal.platform import demo
 from portal.testing.factories import make_client, make_staff
 
 TODAY = date(2026, 11, 2)

@@ -5,8 +5,8 @@ import re
 from flask import Flask
 from sqlalchemy import select
 
-from portal.extensions import db
-from portal.models import Client
+from portal.accounts.models import Client
+from portal.core.extensions import db
 from portal.testing.factories import PASSWORD
 from portal.testing.web import WebClient
 

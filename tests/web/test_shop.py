@@ -8,10 +8,12 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
-from portal.extensions import db
-from portal.models import Invoice, Order, OrderStatus, Service
-from portal.services import demo, orders
-from portal.services.orders import CartItem
+from portal.core.extensions import db
+from portal.invoicing.models import Invoice
+from portal.orders import orders
+from portal.orders.models import Order, OrderStatus, Service
+from portal.orders.orders import CartItem
+from portal.platform import demo
 from portal.testing.factories import make_client
 from portal.testing.web import csrf_token_from
 
@@ -159,7 +161,7 @@ def test_upgrade_preview_never_crashes(shop, client_web, client_account, query) 
 
 
 def test_downgrade_in_the_client_area_credits_the_balance(shop, client_web, client_account) -> None:
-    from portal.services import payments
+    from portal.invoicing import payments
 
     client_account.tax_exempt = True
     db.session.commit()
@@ -240,6 +242,6 @@ def test_client_orders_an_add_on_for_a_service(shop, client_web, client_account,
 
 
 def service_changes_addons(service: Service) -> list[int]:
-    from portal.services import catalog
+    from portal.catalog import catalog
 
     return [addon.id for addon in catalog.addons_for(service.product)]

@@ -4,7 +4,7 @@ of the two identities, safe ``next`` redirects, blocked staff, sign-out."""
 import pytest
 from flask import Flask
 
-from portal.extensions import db
+from portal.core.extensions import db
 from portal.testing.factories import PASSWORD
 from portal.testing.web import WebClient
 

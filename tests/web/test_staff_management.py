@@ -8,10 +8,10 @@ import pytest
 from flask import Flask
 from sqlalchemy import event, func, select
 
-from portal.extensions import db
-from portal.models import AuditEntry, Department, Permission, Role, Staff
-from portal.services import staff as staff_service
-from portal.services.staff import StaffError
+from portal.accounts import staff as staff_service
+from portal.accounts.models import AuditEntry, Department, Permission, Role, Staff
+from portal.accounts.staff import StaffError
+from portal.core.extensions import db
 from portal.testing.factories import PASSWORD, make_staff
 from portal.testing.web import WebClient
 

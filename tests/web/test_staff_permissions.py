@@ -5,8 +5,8 @@ import pytest
 from flask import Flask, render_template_string
 
 from portal import hookimpl
-from portal.models import BuiltinRole, Permission
-from portal.services.staff import builtin_role
+from portal.accounts.models import BuiltinRole, Permission
+from portal.accounts.staff import builtin_role
 from portal.testing.factories import make_staff
 from portal.testing.web import WebClient
 from portal.web.menu import MenuItem
@@ -25,7 +25,7 @@ ADMIN_ONLY_PAGES = [
 
 
 def staff_roles(app: Flask) -> list[str]:
-    from portal.services.staff import roles
+    from portal.accounts.staff import roles
 
     return [role.name for role in roles()]
 

@@ -13,9 +13,9 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
-from portal.extensions import db
-from portal.models import AuditEntry, Staff
-from portal.services import two_factor
+from portal.accounts import two_factor
+from portal.accounts.models import AuditEntry, Staff
+from portal.core.extensions import db
 from portal.testing.factories import PASSWORD, make_staff
 from portal.testing.web import WebClient, csrf_token_from
 
@@ -257,7 +257,7 @@ def test_reset_is_refused_for_oneself_and_for_a_higher_staff_member(
     )
     assert "Turn off your own two-factor authentication" in text(staff_web.get(own.location))
 
-    from portal.models import Permission, Role
+    from portal.accounts.models import Permission, Role
 
     hr_role = Role(name="HR", permission_names=[Permission.STAFF_MANAGE])
     db.session.add(hr_role)

@@ -10,21 +10,19 @@ import pytest
 from flask import Flask
 from sqlalchemy import func, select
 
-from portal.extensions import db
-from portal.mail.outbox import deliver_outbox
-from portal.models import (
-    AuditEntry,
+from portal.accounts.models import AuditEntry, Note, Rating
+from portal.core.extensions import db
+from portal.messaging.models import OutboundMessage
+from portal.messaging.outbox import deliver_outbox
+from portal.support import tickets
+from portal.support.models import (
     CannedReply,
     MessageKind,
-    Note,
-    OutboundMessage,
-    Rating,
     Ticket,
     TicketMessage,
     TicketPriority,
     TicketStatus,
 )
-from portal.services import tickets
 from portal.testing.factories import make_client, make_staff
 from tests.fixtures.mail.desk import eml, make_desk, pipe
 
@@ -226,7 +224,7 @@ def test_merge_moves_the_conversation(app, desk, staff_web) -> None:
     bodies = [m.body for m in db.session.get(Ticket, first.id).messages]
     assert "Дубль вопроса" in bodies and any(second.reference in b for b in bodies)
     assert tickets.by_reference(second.reference).id == first.id  # mail to the old one arrives here
-    other = _open(desk, client=make_client(app.extensions["portal.clock"]), subject="Чужой")
+    other = _open(desk, client=make_client(app.extensions["portal.core.clock"]), subject="Чужой")
     staff_web.submit(f"{url}/merge", {"references": str(other.id)}, form_page=url)
     db.session.refresh(other)
     assert other.merged_into_id is None  # another client's ticket is never merged in
@@ -288,7 +286,7 @@ def test_client_card_tabs_list_tickets_and_emails(app, desk, staff_web) -> None:
     assert f"#{ticket.reference}" in page and 'id="client-tickets"' in page
     emails = staff_web.get(f"{card}/emails").get_data(as_text=True)
     assert f"[#{ticket.reference}]" in emails  # the acknowledgement queued for this client
-    other = make_client(app.extensions["portal.clock"])
+    other = make_client(app.extensions["portal.core.clock"])
     others = staff_web.get(f"/admin/clients/{other.id}/tickets").get_data(as_text=True)
     assert f"#{ticket.reference}" not in others
 

@@ -9,18 +9,18 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
-from portal.extensions import db
-from portal.models import (
-    AuditEntry,
+from portal.accounts.models import AuditEntry
+from portal.core.extensions import db
+from portal.messaging.models import OutboundMessage
+from portal.support import attachments as files
+from portal.support import tickets
+from portal.support.models import (
     MessageKind,
-    OutboundMessage,
     Ticket,
     TicketAttachment,
     TicketPriority,
     TicketStatus,
 )
-from portal.services import attachments as files
-from portal.services import tickets
 from portal.testing.factories import make_client
 from tests.fixtures.mail.desk import make_desk
 
@@ -222,8 +222,8 @@ def test_feedback_link_from_the_closure_mail(app, desk, staff_member) -> None:
 
 
 def test_a_ticket_can_be_about_one_of_the_clients_own_services(app, desk, ivan, clock) -> None:
-    from portal.models import Service
-    from portal.services import demo
+    from portal.orders.models import Service
+    from portal.platform import demo
 
     products = demo.load_demo_catalogue()
     db.session.flush()

@@ -4,10 +4,10 @@ from contextlib import contextmanager
 
 from sqlalchemy import event
 
-from portal.extensions import db
-from portal.models import Ticket
-from portal.services import attachments as files
-from portal.services import tickets
+from portal.core.extensions import db
+from portal.support import attachments as files
+from portal.support import tickets
+from portal.support.models import Ticket
 from portal.testing.factories import make_client, make_staff
 from tests.fixtures.mail.desk import make_desk
 

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from flask import Flask
 
-from portal.services import tickets
+from portal.support import tickets
 from portal.testing.factories import make_staff
 from tests.fixtures.mail.desk import make_desk
 

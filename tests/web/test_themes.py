@@ -4,7 +4,7 @@ from pathlib import Path
 
 from flask import Flask
 
-from portal.settings import PROJECT_ROOT
+from portal.core.settings import PROJECT_ROOT
 
 TEST_THEMES = str(Path(__file__).resolve().parent.parent / "themes")
 THEME_PATHS = [TEST_THEMES, str(PROJECT_ROOT / "themes")]

@@ -17,10 +17,10 @@ from flask_babel import lazy_gettext as _l
 
 from portal import hookimpl
 from portal.billing import UsageCollector
-from portal.jobs import JobDefinition
-from portal.plugin_settings import PluginSettings, ProductFields
-from portal.provisioning import Provisioner
-from portal.reports import Report
+from portal.orders.provisioners import Provisioner
+from portal.platform.jobs import JobDefinition
+from portal.platform.plugin_forms import PluginSettings, ProductFields
+from portal.platform.reports import Report
 
 __version__ = "0.1.0"
 

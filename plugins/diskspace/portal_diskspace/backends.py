@@ -22,12 +22,14 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from portal.app_state import clock
-from portal.extensions import db
-from portal.models import Department, ServiceStatus, Ticket, TicketStatus
-from portal.models.ticket import MessageSource
-from portal.provisioning import ProvisioningAction, ProvisioningError, ProvisioningPending
-from portal.services import tickets
+from portal.accounts.models import Department
+from portal.core.app_state import clock
+from portal.core.extensions import db
+from portal.orders.models import ServiceStatus
+from portal.orders.provisioners import ProvisioningAction, ProvisioningError, ProvisioningPending
+from portal.support import tickets
+from portal.support.models import Ticket, TicketStatus
+from portal.support.models.ticket import MessageSource
 from portal_diskspace.models import DiskRequest
 from portal_diskspace.quota import BLOCKED_KB, GB, KB
 from portal_diskspace.settings import COMMAND

@@ -7,8 +7,7 @@ from datetime import date, datetime
 from sqlalchemy import BigInteger, Date, ForeignKey, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from portal.models import Base
-from portal.models.base import UTCDateTime
+from portal.core.model_base import Base, UTCDateTime
 
 
 class DiskUsage(Base):

@@ -9,14 +9,12 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
+from portal.accounts.models import Department
 from portal.billing import Period, UsageCharge
-from portal.extensions import db
-from portal.models import Department, Product, ProductType, Service, ServiceStatus
-from portal.provisioning import (
-    Provisioner,
-    ProvisioningContext,
-    ProvisioningError,
-)
+from portal.catalog.models import Product, ProductType
+from portal.core.extensions import db
+from portal.orders.models import Service, ServiceStatus
+from portal.orders.provisioners import Provisioner, ProvisioningContext, ProvisioningError
 from portal_diskspace import backends, quota, usage
 from portal_diskspace.settings import COMMAND, PLUGIN
 from portal_diskspace.usage import OVER_QUOTA

@@ -9,10 +9,11 @@ from typing import Any
 
 from flask import current_app
 
-from portal.app_state import clock
-from portal.clock import local_today
-from portal.models import OptionKind, Product, Service
-from portal.services import plugin_settings
+from portal.catalog.models import OptionKind, Product
+from portal.core.app_state import clock
+from portal.core.clock import local_today
+from portal.orders.models import Service
+from portal.platform import plugin_settings
 from portal_diskspace.settings import DEFAULTS, PLUGIN
 
 #: A GB here is what quota tools mean by it: 1024³ bytes (setquota counts 1 KB blocks).

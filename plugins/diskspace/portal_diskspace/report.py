@@ -14,9 +14,11 @@ from sqlalchemy import case, func, select
 from wtforms import BooleanField, DateField, Form, StringField, ValidationError
 from wtforms.validators import Optional
 
-from portal.extensions import db
-from portal.models import Client, Product, Service
-from portal.reports import Chart, Report, ReportResult
+from portal.accounts.models import Client
+from portal.catalog.models import Product
+from portal.core.extensions import db
+from portal.orders.models import Service
+from portal.platform.reports import Chart, Report, ReportResult
 from portal_diskspace import quota
 from portal_diskspace.models import DiskUsage
 from portal_diskspace.settings import PLUGIN

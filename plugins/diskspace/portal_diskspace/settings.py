@@ -19,7 +19,7 @@ from sqlalchemy import select
 from wtforms import DecimalField, IntegerField, SelectField, StringField, ValidationError
 from wtforms.validators import DataRequired, InputRequired, NumberRange
 
-from portal.plugin_settings import PluginSettings, ProductFields
+from portal.platform.plugin_forms import PluginSettings, ProductFields
 
 PLUGIN = "diskspace"
 TICKET, COMMAND = "ticket", "command"
@@ -139,8 +139,8 @@ class DiskSpaceSettings(FlaskForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        from portal.extensions import db
-        from portal.models import Department
+        from portal.accounts.models import Department
+        from portal.core.extensions import db
 
         names = db.session.scalars(select(Department.name).order_by(Department.name))
         self.department.choices = [("", _l("— choose —")), *((n, n) for n in names)]

@@ -21,10 +21,11 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from portal.billing import Cycle, Period, UsageCharge, UsageCollector
-from portal.extensions import db
-from portal.models import Product, Service, ServiceStatus
-from portal.provisioning import ProvisioningAction
-from portal.services import provisioning
+from portal.catalog.models import Product
+from portal.core.extensions import db
+from portal.orders import provisioning
+from portal.orders.models import Service, ServiceStatus
+from portal.orders.provisioners import ProvisioningAction
 from portal_diskspace import backends, quota
 from portal_diskspace.models import DiskUsage
 from portal_diskspace.settings import PLUGIN

@@ -20,34 +20,21 @@ from portal_diskspace.usage import OVER_QUOTA, collect_daily
 from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
-from portal.extensions import db
-from portal.models import (
-    Client,
-    Department,
-    Invoice,
-    Product,
-    ProductType,
-    ProvisioningTask,
-    Service,
-    ServiceStatus,
-    Ticket,
-    TicketStatus,
-)
-from portal.models.provisioning import ProvisioningAction, TaskStatus
-from portal.provisioning import ProvisioningError, provisioners
-from portal.services import (
-    demo,
-    orders,
-    overdue,
-    payments,
-    plugin_settings,
-    provisioning,
-    service_changes,
-    tickets,
-)
-from portal.services.billing_run import bill_due
-from portal.services.orders import CartItem
-from portal.services.service_changes import ChangeRequest
+from portal.accounts.models import Client, Department
+from portal.catalog.models import Product, ProductType
+from portal.core.extensions import db
+from portal.invoicing import overdue, payments
+from portal.invoicing.billing_run import bill_due
+from portal.invoicing.models import Invoice
+from portal.orders import orders, provisioning, service_changes
+from portal.orders.models import ProvisioningTask, Service, ServiceStatus
+from portal.orders.models.provisioning import ProvisioningAction, TaskStatus
+from portal.orders.orders import CartItem
+from portal.orders.provisioners import ProvisioningError, provisioners
+from portal.orders.service_changes import ChangeRequest
+from portal.platform import demo, plugin_settings
+from portal.support import tickets
+from portal.support.models import Ticket, TicketStatus
 from portal.testing.factories import make_client, make_staff
 
 D = Decimal
@@ -168,7 +155,7 @@ def upgrade(service: Service, packages: int) -> Invoice:
 
 
 def test_the_plugin_is_enabled_by_its_entry_point_name(app) -> None:
-    from portal.app_state import plugins
+    from portal.core.app_state import plugins
 
     info = plugins().infos["diskspace"]
     assert (info.state, info.module) == ("enabled", "portal_diskspace")

@@ -11,7 +11,7 @@ from portal import hookimpl
 @click.argument("name")
 def greet(name: str) -> None:
     """Store a greeting for NAME and say how many there are."""
-    from portal.extensions import db
+    from portal.core.extensions import db
     from portal_example.models import Greeting
 
     db.session.add(Greeting(name=name))

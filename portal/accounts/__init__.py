@@ -1,0 +1,31 @@
+"""Who uses the portal: clients and their contacts, staff, roles and departments, sign-in, two-
+factor, notes, to-dos and the audit log.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from flask import Flask
+
+
+def register(app: Flask) -> None:
+    """Mount this area's blueprints (called by ``create_app``; views are imported only here)."""
+    from portal.accounts.admin.client_settings import admin_client_settings
+    from portal.accounts.admin.clients import admin_clients
+    from portal.accounts.admin.staff import staff_admin
+    from portal.accounts.admin.work import admin_work
+    from portal.accounts.auth.views import admin_auth, client_auth
+    from portal.accounts.client.views import client
+
+    for blueprint in (
+        admin_auth,
+        client_auth,
+        client,
+        admin_clients,
+        admin_client_settings,
+        staff_admin,
+        admin_work,
+    ):
+        app.register_blueprint(blueprint)

@@ -1,0 +1,243 @@
+"""Sign-in views. Each area has its own blueprint, so ``current_user`` here is that area's.
+
+Sign-in POSTs are rate-limited per address and per account; only failed attempts count
+(a successful sign-in redirects, and redirects are not deducted).
+
+Staff with two-factor authentication sign in in two steps: the right password only remembers
+*who* is signing in (in the session, for a few minutes); they are signed in once the code from
+their authenticator app is accepted. The code step is rate-limited per address and per account
+like the password step.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_limiter.util import get_remote_address
+from werkzeug.wrappers import Response
+
+from portal.accounts import sign_in as accounts
+from portal.accounts import (
+    staff_forms,  # a module: staff_forms itself imports auth.forms
+    two_factor,
+)
+from portal.accounts.auth.forms import LoginForm, RegisterForm, ResetPasswordForm, ResetRequestForm
+from portal.accounts.models import Client, Staff
+from portal.accounts.models.account import normalise_email
+from portal.core.app_state import clock
+from portal.core.extensions import db, limiter
+from portal.web.identity import Area, sign_in, sign_out
+from portal.web.safe_redirect import is_safe_next
+
+admin_auth = Blueprint("admin_auth", __name__, url_prefix="/admin")
+admin_auth.portal_area = Area.ADMIN  # type: ignore[attr-defined]
+admin_auth.portal_public = True  # type: ignore[attr-defined]
+client_auth = Blueprint("client_auth", __name__)
+client_auth.portal_area = Area.CLIENT  # type: ignore[attr-defined]
+client_auth.portal_public = True  # type: ignore[attr-defined]
+
+HOME = {Area.ADMIN: "admin.dashboard", Area.CLIENT: "client.dashboard"}
+#: Session key of a staff member who gave the right password and still owes the 2FA code.
+PENDING_KEY = "_staff_pending_2fa"
+PENDING_FOR = timedelta(minutes=5)
+
+
+def _failed(response: Response) -> bool:
+    return response.status_code != 302
+
+
+def _account_key() -> str:
+    return "account:" + normalise_email(request.form.get("email", ""))
+
+
+def _limits(view):  # type: ignore[no-untyped-def]
+    """Apply the per-address and per-account sign-in limits from the settings."""
+    by_address = limiter.limit(
+        lambda: current_app.config["PORTAL"]["login_rate_limit_address"],
+        key_func=get_remote_address,
+        methods=["POST"],
+        deduct_when=_failed,
+        scope=lambda endpoint: f"login-address:{endpoint}",
+    )
+    by_account = limiter.limit(
+        lambda: current_app.config["PORTAL"]["login_rate_limit_account"],
+        key_func=_account_key,
+        methods=["POST"],
+        deduct_when=_failed,
+        scope=lambda endpoint: f"login-account:{endpoint}",
+    )
+    return by_address(by_account(view))
+
+
+def _login(area: Area, model: type[Staff] | type[Client], template: str) -> Response | str:
+    form = LoginForm()
+    if request.method == "GET":
+        form.next.data = request.args.get("next", "")
+    if form.validate_on_submit():
+        account = accounts.authenticate(model, form.email.data, form.password.data, clock())
+        if account is not None:
+            target = form.next.data
+            target = target if is_safe_next(target) else url_for(HOME[area])
+            if isinstance(account, Staff) and account.two_factor_enabled:
+                session[PENDING_KEY] = {
+                    "id": account.id,
+                    "token": account.session_token,
+                    "until": (clock().now() + PENDING_FOR).timestamp(),
+                    "next": target,
+                }
+                return redirect(url_for("admin_auth.two_factor_code"))
+            sign_in(area, account)
+            return redirect(target)
+        flash(_("Wrong e-mail or password."), "danger")
+    return render_template(template, form=form)
+
+
+@admin_auth.route("/login", methods=["GET", "POST"])
+@_limits
+def login() -> Response | str:
+    return _login(Area.ADMIN, Staff, "admin/login.html")
+
+
+def _pending_staff() -> Staff | None:
+    """The staff member between the password and the code step, if still in time."""
+    data = session.get(PENDING_KEY)
+    if not isinstance(data, dict) or clock().now().timestamp() > data.get("until", 0):
+        return None
+    staff = db.session.get(Staff, data.get("id"))
+    if staff is None or staff.session_token != data.get("token") or not staff.is_active:
+        return None
+    return staff
+
+
+def _pending_key() -> str:
+    data = session.get(PENDING_KEY)
+    return f"2fa:{data.get('id') if isinstance(data, dict) else None}"
+
+
+def _code_limits(view):  # type: ignore[no-untyped-def]
+    """The sign-in limits, applied to the code step per address and per pending account."""
+    by_address = limiter.limit(
+        lambda: current_app.config["PORTAL"]["login_rate_limit_address"],
+        key_func=get_remote_address,
+        methods=["POST"],
+        deduct_when=_failed,
+        scope=lambda endpoint: f"login-address:{endpoint}",
+    )
+    by_account = limiter.limit(
+        lambda: current_app.config["PORTAL"]["login_rate_limit_account"],
+        key_func=_pending_key,
+        methods=["POST"],
+        deduct_when=_failed,
+        scope=lambda endpoint: f"login-account:{endpoint}",
+    )
+    return by_address(by_account(view))
+
+
+@admin_auth.route("/login/code", methods=["GET", "POST"])
+@_code_limits
+def two_factor_code() -> Response | str:
+    staff = _pending_staff()
+    if staff is None:
+        session.pop(PENDING_KEY, None)
+        flash(_("Please sign in again."), "warning")
+        return redirect(url_for("admin_auth.login"))
+    form = staff_forms.TwoFactorCodeForm()
+    if form.validate_on_submit():
+        if two_factor.verify(staff, form.code.data):
+            target = session.pop(PENDING_KEY)["next"]
+            sign_in(Area.ADMIN, staff)
+            return redirect(target if is_safe_next(target) else url_for(HOME[Area.ADMIN]))
+        flash(_("Wrong or already used code."), "danger")
+    return render_template("admin/two_factor_code.html", form=form)
+
+
+@admin_auth.route("/logout", methods=["POST"])
+def logout() -> Response:
+    sign_out(Area.ADMIN)
+    return redirect(url_for("admin_auth.login"))
+
+
+@client_auth.route("/login", methods=["GET", "POST"], endpoint="login")
+@_limits
+def client_login() -> Response | str:
+    return _login(Area.CLIENT, Client, "client/login.html")
+
+
+@client_auth.route("/logout", methods=["POST"], endpoint="logout")
+def client_logout() -> Response:
+    sign_out(Area.CLIENT)
+    return redirect(url_for("client_auth.login"))
+
+
+@client_auth.route("/register", methods=["GET", "POST"])
+def register() -> Response | str:
+    form = RegisterForm()
+    if form.validate_on_submit():
+        try:
+            client = accounts.register_client(
+                email=form.email.data,
+                password=form.password.data,
+                first_name=form.first_name.data,
+                last_name=form.last_name.data or "",
+                company=form.company.data or "",
+                language=str(_current_locale()),
+                ip=request.remote_addr or "",
+                clock=clock(),
+                send_welcome=True,
+            )
+        except accounts.AccountError as exc:
+            getattr(form, exc.field or "email").errors.append(str(exc))
+        else:
+            sign_in(Area.CLIENT, client)
+            flash(_("Welcome! Your account has been created."), "success")
+            return redirect(url_for("client.dashboard"))
+    return render_template("client/register.html", form=form)
+
+
+def _current_locale() -> str:
+    from flask_babel import get_locale
+
+    return str(get_locale())
+
+
+@client_auth.route("/password/reset", methods=["GET", "POST"])
+def forgot_password() -> Response | str:
+    form = ResetRequestForm()
+    if form.validate_on_submit():
+        try:
+            accounts.send_password_reset(form.email.data)
+        except OSError:
+            current_app.logger.exception("password reset mail could not be sent")
+            flash(_("The e-mail could not be sent right now. Please try again later."), "danger")
+            return render_template("client/forgot_password.html", form=form)
+        flash(
+            _("If an account with this e-mail exists, we have sent a link to reset the password."),
+            "info",
+        )
+        return redirect(url_for("client_auth.login"))
+    return render_template("client/forgot_password.html", form=form)
+
+
+@client_auth.route("/password/reset/<token>", methods=["GET", "POST"])
+def reset_password(token: str) -> Response | str:
+    client = accounts.client_for_reset_token(token)
+    if client is None:
+        flash(_("This password reset link is invalid or has expired."), "danger")
+        return redirect(url_for("client_auth.forgot_password"))
+    form = ResetPasswordForm()
+    if form.validate_on_submit():
+        accounts.reset_password(client, form.password.data)
+        flash(_("Your password has been changed. Please sign in."), "success")
+        return redirect(url_for("client_auth.login"))
+    return render_template("client/reset_password.html", form=form)

@@ -1,0 +1,170 @@
+"""Client-area views. Sign-in is required for all of them (portal.web.identity); every query
+here is scoped to ``current_user``, the signed-in client."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+from werkzeug.wrappers import Response
+
+from portal.accounts import client_profile, clients, contacts
+from portal.accounts.client.forms import EmailChangeForm, PasswordChangeForm, ProfileForm
+from portal.accounts.forms import ContactForm
+from portal.accounts.models.contact import Contact
+from portal.core.app_state import plugins
+from portal.core.extensions import db
+from portal.web.identity import Area
+
+client = Blueprint("client", __name__)
+client.portal_area = Area.CLIENT  # type: ignore[attr-defined]
+
+
+@client.route("/")
+def dashboard() -> str:
+    from portal.invoicing.models import Invoice
+    from portal.invoicing.payments import PAYABLE, credit_balance
+
+    panels = sorted(plugins().collect("register_client_area_panels"), key=lambda p: p.order)
+    unpaid = db.session.scalars(
+        select(Invoice)
+        .where(Invoice.client_id == current_user.id, Invoice.status.in_(PAYABLE))
+        .order_by(Invoice.due_date)
+    ).all()
+    return render_template(
+        "client/dashboard.html",
+        panels=panels,
+        unpaid=unpaid,
+        credit=credit_balance(current_user.id, current_user.currency),
+    )
+
+
+@client.route("/profile", methods=["GET", "POST"])
+def profile() -> Response | str:
+    editable = client_profile.editable_fields()
+    form = ProfileForm(obj=current_user)
+    for name in list(form._fields):
+        if name not in (*editable, "csrf_token"):
+            delattr(form, name)
+    fields = clients.custom_fields(client_visible_only=True)
+    values = clients.custom_values(current_user.id)
+    if request.method == "POST":
+        values = {f.id: request.form.get(f"custom_{f.id}", "") for f in fields}
+        if form.validate():
+            try:
+                client_profile.update_own_profile(current_user, form.data)
+                clients.set_custom_values(current_user, values, fields)
+            except clients.ClientError as exc:
+                db.session.rollback()
+                flash(str(exc), "danger")
+            else:
+                flash(_("Saved."), "success")
+                return redirect(url_for("client.profile"))
+    return render_template(
+        "client/profile.html",
+        form=form,
+        fields=fields,
+        values=values,
+        email_form=EmailChangeForm(),
+        password_form=PasswordChangeForm(),
+    )
+
+
+@client.route("/profile/email", methods=["POST"])
+def change_email() -> Response | str:
+    form = EmailChangeForm()
+    if form.validate_on_submit():
+        try:
+            client_profile.request_email_change(current_user, form.email.data)
+        except clients.ClientError as exc:
+            flash(str(exc), "danger")
+        except OSError:
+            flash(_("The e-mail could not be sent right now. Please try again later."), "danger")
+        else:
+            flash(
+                _(
+                    "We have sent a confirmation link to %(email)s. The e-mail changes when you "
+                    "open it.",
+                    email=form.email.data,
+                ),
+                "info",
+            )
+    else:
+        flash(_("Enter a valid e-mail address."), "danger")
+    return redirect(url_for("client.profile"))
+
+
+@client.route("/profile/email/<token>")
+def confirm_email(token: str) -> Response:
+    if client_profile.confirm_email_change(current_user, token):
+        flash(_("Your e-mail is now %(email)s.", email=current_user.email), "success")
+    else:
+        flash(_("This confirmation link is invalid or has expired."), "danger")
+    return redirect(url_for("client.profile"))
+
+
+@client.route("/profile/password", methods=["POST"])
+def change_password() -> Response:
+    form = PasswordChangeForm()
+    if not form.validate_on_submit():
+        for errors in form.errors.values():
+            for error in errors:
+                flash(str(error), "danger")
+        return redirect(url_for("client.profile"))
+    try:
+        client_profile.change_password(current_user, form.current_password.data, form.password.data)
+    except clients.ClientError as exc:
+        flash(str(exc), "danger")
+        return redirect(url_for("client.profile"))
+    from portal.web.identity import sign_in
+
+    sign_in(Area.CLIENT, current_user)  # stay signed in here; other sessions end
+    flash(_("Your password has been changed."), "success")
+    return redirect(url_for("client.profile"))
+
+
+@client.route("/contacts", methods=["GET", "POST"])
+def contact_list() -> Response | str:
+    form = ContactForm()
+    if form.validate_on_submit():
+        try:
+            contacts.add_contact(current_user, form.data)
+        except contacts.ContactError as exc:
+            flash(str(exc), "danger")
+        else:
+            flash(_("Contact added."), "success")
+            return redirect(url_for("client.contact_list"))
+    rows = db.session.scalars(
+        select(Contact).where(Contact.client_id == current_user.id).order_by(Contact.first_name)
+    ).all()
+    return render_template("client/contacts.html", contacts=rows, form=form)
+
+
+def _own_contact(contact_id: int) -> Contact:
+    contact = db.session.get(Contact, contact_id)
+    if contact is None or contact.client_id != current_user.id:
+        abort(404)
+    return contact
+
+
+@client.route("/contacts/<int:contact_id>", methods=["GET", "POST"])
+def contact_edit(contact_id: int) -> Response | str:
+    contact = _own_contact(contact_id)
+    form = ContactForm(obj=contact)
+    if form.validate_on_submit():
+        try:
+            contacts.update_contact(contact, form.data)
+        except contacts.ContactError as exc:
+            flash(str(exc), "danger")
+        else:
+            flash(_("Saved."), "success")
+            return redirect(url_for("client.contact_list"))
+    return render_template("client/contact_edit.html", contact=contact, form=form)
+
+
+@client.route("/contacts/<int:contact_id>/delete", methods=["POST"])
+def contact_delete(contact_id: int) -> Response:
+    contacts.remove_contact(_own_contact(contact_id))
+    flash(_("Contact removed."), "success")
+    return redirect(url_for("client.contact_list"))

@@ -1,0 +1,67 @@
+"""What staff and clients share as sign-in identities: e-mail, argon2 password, session token."""
+
+from __future__ import annotations
+
+import contextlib
+import secrets
+from datetime import datetime
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from portal.core.model_base import UTCDateTime
+
+_hasher = PasswordHasher()
+#: Verified against when the account does not exist, so both answers take the same time.
+_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+
+
+def new_session_token() -> str:
+    return secrets.token_urlsafe(24)
+
+
+def normalise_email(email: str) -> str:
+    """E-mail is the login: compare and store it trimmed and lower-case."""
+    return email.strip().lower()
+
+
+class AccountMixin:
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    #: Part of the session identity; rotating it signs the account out everywhere.
+    session_token: Mapped[str] = mapped_column(String(64), default=new_session_token)
+    language: Mapped[str | None] = mapped_column(String(8))
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    def set_password(self, password: str) -> None:
+        self.password_hash = _hasher.hash(password)
+        self.session_token = new_session_token()
+
+    def rotate_sessions(self) -> None:
+        """Sign the account out of every session."""
+        self.session_token = new_session_token()
+
+    def check_password(self, password: str) -> bool:
+        try:
+            return _hasher.verify(self.password_hash, password)
+        except (VerificationError, InvalidHashError):
+            return False
+
+    @property
+    def session_identity(self) -> str:
+        return f"{self.id}:{self.session_token}"  # type: ignore[attr-defined]
+
+    # Flask-Login protocol
+    is_authenticated = True
+    is_anonymous = False
+
+    def get_id(self) -> str:
+        return self.session_identity
+
+
+def burn_password_check(password: str) -> None:
+    """Spend the same effort as a real check when the e-mail is unknown (no user enumeration)."""
+    with contextlib.suppress(VerificationError):
+        _hasher.verify(_DUMMY_HASH, password)

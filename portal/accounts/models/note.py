@@ -1,0 +1,30 @@
+"""Staff notes on a client. Staff talk to each other here, never in ticket replies."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from sqlalchemy import Boolean, ForeignKey, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from portal.core.model_base import Base, TimestampMixin, UTCDateTime
+
+if TYPE_CHECKING:
+    from portal.accounts.models.client import Client
+    from portal.accounts.models.staff import Staff
+
+
+class Note(TimestampMixin, Base):
+    __tablename__ = "note"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("client.id", ondelete="CASCADE"), index=True)
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id", ondelete="SET NULL"))
+    body: Mapped[str] = mapped_column(Text)
+    #: Important notes are pinned to the top of the client summary.
+    important: Mapped[bool] = mapped_column(Boolean, default=False)
+    updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    author: Mapped[Staff | None] = relationship()
+    client: Mapped[Client] = relationship()

@@ -1,0 +1,1 @@
+"""Admin-area views of the catalog area."""

@@ -1,0 +1,152 @@
+"""Application factory: extensions -> blueprints -> plugins -> themes."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from collections.abc import Iterable, Mapping
+from importlib import import_module
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+from jinja2 import ChoiceLoader, FileSystemLoader
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from portal.core.clock import Clock, SystemClock
+from portal.core.extensions import babel, bootstrap, csrf, db, limiter, migrate
+from portal.core.settings import PROJECT_ROOT, flask_config, load_settings
+from portal.platform.hooks.manager import PluginLoader
+from portal.platform.plugin_migrations import configure_alembic
+from portal.web.language import language
+from portal.web.query_args import RowIdConverter
+
+PACKAGE_DIR = Path(__file__).resolve().parents[1]
+
+#: The domain areas: each is a package ``portal.<area>`` with a ``register(app)``
+#: (docs/architecture.md).
+AREAS = ("accounts", "platform", "catalog", "orders", "invoicing", "support", "messaging")
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    """SQLite: enforce foreign keys, use WAL so readers do not block the writer."""
+    if isinstance(dbapi_connection, sqlite3.Connection):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA busy_timeout=5000")
+        cursor.close()
+        # SQLite's lower() folds ASCII only; searching "ромашка" must find "Ромашка" as on
+        # PostgreSQL, and ILIKE compiles to lower() here.
+        dbapi_connection.create_function("lower", 1, _unicode_lower, deterministic=True)
+
+
+def _unicode_lower(value: object) -> object:
+    return value.lower() if isinstance(value, str) else value
+
+
+def create_app(
+    overrides: Mapping[str, Any] | None = None,
+    *,
+    clock: Clock | None = None,
+    extra_plugins: Iterable[object] = (),
+    instance_path: str | os.PathLike[str] | None = None,
+) -> Flask:
+    """Build the portal.
+
+    ``overrides`` take precedence over the settings file and environment (tests use them);
+    ``clock`` replaces the system clock; ``extra_plugins`` are registered like enabled plugins
+    without being installed (how tests load a plugin).
+    """
+    instance = instance_path or os.environ.get("PORTAL_INSTANCE_PATH") or PROJECT_ROOT / "instance"
+    app = Flask(__name__, instance_path=str(Path(instance).resolve()))
+    app.url_map.converters["int"] = RowIdConverter
+    settings = load_settings(Path(app.instance_path), overrides=overrides)
+    app.config.update(flask_config(settings))
+    app.extensions["portal.core.clock"] = clock or SystemClock()
+
+    _init_extensions(app)
+    _init_areas(app)
+    _init_plugins(app, settings["plugins"], extra_plugins)
+    _init_shell(app)
+    if settings["embedded_scheduler"] and not app.config.get("TESTING"):
+        from portal.platform.jobs.scheduler import build_scheduler
+
+        app.extensions["portal.scheduler"] = scheduler = build_scheduler(app, blocking=False)
+        scheduler.start()
+    return app
+
+
+def _init_extensions(app: Flask) -> None:
+    from portal.web.i18n import select_locale
+    from portal.web.identity import init_identity
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
+    if configure_alembic not in migrate.configure_callbacks:  # core and plugin branches
+        migrate.configure(configure_alembic)
+    csrf.init_app(app)
+    babel.init_app(
+        app,
+        locale_selector=select_locale,
+        default_translation_directories=str(PACKAGE_DIR / "translations"),
+    )
+    bootstrap.init_app(app)
+    limiter.init_app(app)
+    init_identity(app)
+
+
+def _init_areas(app: Flask) -> None:
+    """Each area mounts its own blueprints; their templates are found beside them."""
+    loaders = [FileSystemLoader(PACKAGE_DIR / "web" / "templates")]
+    for area in AREAS:
+        templates = PACKAGE_DIR / area / "templates"
+        if templates.is_dir():
+            loaders.append(FileSystemLoader(templates))
+        import_module(f"portal.{area}").register(app)
+    app.jinja_loader = ChoiceLoader(loaders)
+    app.register_blueprint(language)
+
+
+def _init_plugins(app: Flask, enabled: list[str], extra: Iterable[object]) -> None:
+    from portal.core.cli import register_commands
+    from portal.invoicing import statement_formats as bank_statements
+    from portal.invoicing.gateways import bank_transfer
+    from portal.platform import plugins as plugin_state
+    from portal.platform.admin import reports
+
+    loader = PluginLoader(
+        tuple(enabled), builtins=(bank_transfer, bank_statements, reports), extra=tuple(extra)
+    )
+    plugins = loader.build(plugin_state.stored_choices(app))
+    app.extensions["portal.plugins"] = plugins
+    plugin_state.remember_mounted(app, plugins)
+    app.before_request(plugin_state.refresh)  # staff enabled or disabled a plugin meanwhile
+    for blueprint in plugins.collect("register_blueprints"):
+        if getattr(blueprint, "portal_area", None) not in ("admin", "client"):
+            raise ValueError(
+                f"plugin blueprint {blueprint.name!r} must set portal_area to 'admin' or 'client'"
+            )
+        app.register_blueprint(blueprint)
+    register_commands(app, plugins.collect("register_cli_commands"))
+
+
+def _init_shell(app: Flask) -> None:
+    from flask_babel import get_locale
+
+    from portal.platform.themes import init_theming
+    from portal.web.errors import init_errors
+    from portal.web.formatting import init_formatting
+    from portal.web.i18n import available_locales
+
+    init_theming(app)
+    init_formatting(app)
+    init_errors(app)
+
+    app.jinja_env.globals.update(
+        get_locale=get_locale,
+        available_locales=available_locales,
+        company_name=app.config["PORTAL"]["company_name"],
+    )

@@ -1,0 +1,181 @@
+"""Settings: defaults in code, then an optional TOML file, then ``PORTAL_*`` environment variables.
+
+Why three layers: a fresh clone must run with no configuration at all (SQLite in ``instance/``,
+a generated secret key kept there), an operator edits one file (see ``config/*.example.toml``),
+and containers or CI override single values through the environment. The loader lives in the
+package rather than in ``config/`` so that an installed portal finds it; ``config/`` holds the
+documented example files.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+#: Every setting the core knows, with its default. Keys are the lower-case names used in the
+#: TOML file; the environment variable is ``PORTAL_`` + the upper-case key.
+DEFAULTS: dict[str, Any] = {
+    "database_url": "",  # empty: sqlite file in the instance folder
+    "secret_key": "",  # empty: generated once and kept in instance/secret_key
+    "secret_key_fallbacks": [],  # earlier secret keys, still accepted while rotating
+    "default_locale": "ru",
+    "locales": ["ru", "en"],
+    "default_timezone": "Europe/Moscow",
+    "default_currency": "RUB",
+    "plugins": [],  # names of entry points in group portal.plugins that may load
+    "theme": "default",
+    "theme_paths": [str(PROJECT_ROOT / "themes")],
+    "session_cookie_secure": True,
+    "session_lifetime_hours": 12,
+    "login_rate_limit_account": "5 per 5 minutes",
+    "login_rate_limit_address": "30 per 5 minutes",
+    "ratelimit_storage_uri": "memory://",
+    "password_reset_max_age": 3600,
+    "max_upload_mb": 16,
+    "staff_online_minutes": 5,
+    "smtp_host": "localhost",
+    "smtp_port": 25,
+    "smtp_user": "",
+    "smtp_password": "",
+    "smtp_starttls": False,
+    "smtp_ssl": False,
+    "smtp_timeout": 10,
+    "mail_from": "billing@localhost",
+    "imap_host": "",  # empty: no IMAP polling (pipe mail with `portal mail pipe` instead)
+    "imap_port": 993,
+    "imap_user": "",
+    "imap_password": "",
+    "imap_ssl": True,
+    "imap_folder": "INBOX",
+    "support_first_response_minutes": 120,
+    "support_resolution_minutes": 1440,
+    "support_auto_close_days": 7,  # 0: never close answered tickets automatically
+    "support_attachment_max_mb": 10,
+    "support_attachment_extensions": [],  # empty: the built-in list (docs/support.md)
+    "base_url": "http://127.0.0.1:5000",
+    "company_name": "Billing Portal",
+    "embedded_scheduler": False,  # host the scheduler in the web process (make run)
+    "job_schedules": {},  # {"mail.send": "*/2 * * * *"}; "" turns a job off
+}
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
+
+
+class SettingsError(ValueError):
+    """A setting has a value of the wrong type; the message names the setting."""
+
+
+def _coerce(key: str, raw: str, default: Any) -> Any:
+    """Turn an environment string into the type of the default."""
+    if isinstance(default, bool):
+        value = raw.strip().lower()
+        if value in _TRUE:
+            return True
+        if value in _FALSE:
+            return False
+        raise SettingsError(f"PORTAL_{key.upper()} must be true or false, not {raw!r}")
+    if isinstance(default, int):
+        try:
+            return int(raw)
+        except ValueError:
+            raise SettingsError(
+                f"PORTAL_{key.upper()} must be a whole number, not {raw!r}"
+            ) from None
+    if isinstance(default, list):
+        return [part.strip() for part in raw.split(",") if part.strip()]
+    if isinstance(default, dict):
+        try:
+            value = json.loads(raw)
+        except ValueError:
+            value = None
+        if not isinstance(value, dict):
+            raise SettingsError(f"PORTAL_{key.upper()} must be a JSON object, not {raw!r}")
+        return value
+    return raw
+
+
+def settings_file(instance_path: Path, environ: Mapping[str, str]) -> Path | None:
+    """The TOML file to read: ``PORTAL_SETTINGS_FILE`` or ``instance/portal.toml`` if present."""
+    explicit = environ.get("PORTAL_SETTINGS_FILE")
+    if explicit:
+        path = Path(explicit)
+        if not path.is_file():
+            raise SettingsError(f"PORTAL_SETTINGS_FILE points to {path}, which does not exist")
+        return path
+    candidate = instance_path / "portal.toml"
+    return candidate if candidate.is_file() else None
+
+
+def load_settings(
+    instance_path: Path,
+    environ: Mapping[str, str] | None = None,
+    overrides: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Merge defaults, the settings file, the environment and explicit overrides (tests)."""
+    environ = os.environ if environ is None else environ
+    settings = dict(DEFAULTS)
+    path = settings_file(instance_path, environ)
+    if path is not None:
+        with path.open("rb") as fh:
+            data = tomllib.load(fh)
+        unknown = sorted(set(data) - set(DEFAULTS))
+        if unknown:
+            raise SettingsError(f"Unknown settings in {path}: {', '.join(unknown)}")
+        settings.update(data)
+    for key, default in DEFAULTS.items():
+        raw = environ.get(f"PORTAL_{key.upper()}")
+        if raw is not None:
+            settings[key] = _coerce(key, raw, default)
+    if overrides:
+        settings.update(overrides)
+    if not settings["database_url"]:
+        settings["database_url"] = f"sqlite:///{instance_path / 'portal.db'}"
+    if not settings["secret_key"]:
+        settings["secret_key"] = _instance_secret_key(instance_path)
+    return settings
+
+
+def _instance_secret_key(instance_path: Path) -> str:
+    """Generate the secret key on first start and keep it, so sessions survive restarts."""
+    path = instance_path / "secret_key"
+    if path.is_file():
+        return path.read_text().strip()
+    instance_path.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(key)
+    return key
+
+
+def flask_config(settings: Mapping[str, Any]) -> dict[str, Any]:
+    """Translate portal settings into the names Flask and its extensions read."""
+    from datetime import timedelta
+
+    return {
+        "PORTAL": dict(settings),
+        "SECRET_KEY": settings["secret_key"],
+        "SECRET_KEY_FALLBACKS": list(settings["secret_key_fallbacks"]),
+        "SQLALCHEMY_DATABASE_URI": settings["database_url"],
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "BABEL_DEFAULT_LOCALE": settings["default_locale"],
+        "BABEL_DEFAULT_TIMEZONE": settings["default_timezone"],
+        "SESSION_COOKIE_SECURE": settings["session_cookie_secure"],
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_NAME": "portal_session",
+        "PERMANENT_SESSION_LIFETIME": timedelta(hours=settings["session_lifetime_hours"]),
+        "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session
+        "RATELIMIT_STORAGE_URI": settings["ratelimit_storage_uri"],
+        "RATELIMIT_HEADERS_ENABLED": True,
+        "MAX_CONTENT_LENGTH": settings["max_upload_mb"] * 1024 * 1024,
+        "BOOTSTRAP_SERVE_LOCAL": True,
+    }

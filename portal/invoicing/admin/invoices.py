@@ -1,0 +1,548 @@
+"""Billing in the admin area: invoices (drafts, issue, cancel, credit notes, PDF, e-mail),
+payments (record, mass pay, refund), statements of account, and the provider's details."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, timedelta
+from decimal import Decimal
+
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from sqlalchemy import or_, select
+from werkzeug.wrappers import Response as WerkzeugResponse
+
+from portal import billing
+from portal.accounts.clients import ClientError
+from portal.accounts.forms import INVOICE_STATUS_LABELS
+from portal.accounts.models import Client
+from portal.accounts.models.permissions import Permission
+from portal.billing import BillingError
+from portal.core.app_state import clock
+from portal.core.clock import local_today
+from portal.core.extensions import db
+from portal.invoicing import dunning, invoice_documents, invoices, payments
+from portal.invoicing.account_statements import statement
+from portal.invoicing.company import company_details, save_company_details
+from portal.invoicing.forms import (
+    CompanyForm,
+    CreditNoteForm,
+    DraftLineForm,
+    MassPaymentForm,
+    NewInvoiceForm,
+    PaymentForm,
+    RefundForm,
+    StatementForm,
+)
+from portal.invoicing.models import Invoice, InvoiceStatus, Payment, PaymentAllocation
+from portal.platform import runtime_settings
+from portal.web.csv_export import csv_response
+from portal.web.identity import Area
+from portal.web.permissions import requires
+from portal.web.query_args import db_id
+
+admin_billing = Blueprint("admin_billing", __name__, url_prefix="/admin/billing")
+admin_billing.portal_area = Area.ADMIN  # type: ignore[attr-defined]
+
+
+def _today() -> date:
+    from flask import current_app
+
+    return local_today(clock(), current_app.config["PORTAL"]["default_timezone"])
+
+
+def _invoice_or_404(invoice_id: int) -> Invoice:
+    invoice = db.session.get(Invoice, invoice_id)
+    if invoice is None:
+        abort(404)
+    return invoice
+
+
+def _invoice_action(invoice_id: int, action: Callable[[Invoice], object]) -> WerkzeugResponse:
+    """Apply a state change to an invoice; a refusal is shown, then back to the invoice."""
+    try:
+        action(_invoice_or_404(invoice_id))
+    except (BillingError, invoices.InvoiceError, payments.PaymentError) as exc:
+        db.session.rollback()
+        _problem(exc)
+    return redirect(url_for("admin_billing.invoice_view", invoice_id=invoice_id))
+
+
+def _problem(exc: Exception) -> None:
+    message = exc.message if isinstance(exc, BillingError) else str(exc)
+    flash(message, "danger")
+
+
+@admin_billing.route("/invoices")
+@admin_billing.route("/invoices/overdue", endpoint="overdue_invoices", defaults={"overdue": True})
+@requires(Permission.BILLING_VIEW)
+def invoice_list(overdue: bool = False) -> WerkzeugResponse | str:
+    stmt = select(Invoice).order_by(Invoice.id.desc())
+    status = "overdue" if overdue else request.args.get("status", "")
+    if status == "overdue":
+        stmt = stmt.where(
+            Invoice.status.in_((InvoiceStatus.UNPAID, InvoiceStatus.PARTIALLY_PAID)),
+            Invoice.due_date < _today(),
+        )
+    elif status in {s.value for s in InvoiceStatus}:
+        stmt = stmt.where(Invoice.status == InvoiceStatus(status))
+    query = request.args.get("q", "").strip()
+    if query:
+        conditions = [Invoice.number.like(f"%{query}%")]
+        if (client_id := db_id(query)) is not None:
+            conditions.append(Invoice.client_id == client_id)
+        stmt = stmt.where(or_(*conditions))
+    if request.args.get("format") == "csv":
+        return csv_response(
+            "invoices.csv",
+            [
+                _("Number"),
+                _("Client ID"),
+                _("Issued"),
+                _("Due"),
+                _("Total"),
+                _("Paid"),
+                _("Status"),
+            ],
+            (
+                (
+                    i.number or "",
+                    i.client_id,
+                    i.issue_date,
+                    i.due_date,
+                    i.total,
+                    i.amount_paid,
+                    INVOICE_STATUS_LABELS[i.status],
+                )
+                for i in db.session.scalars(stmt)
+            ),
+        )
+    page = db.paginate(stmt, per_page=50, error_out=False)
+    args = {key: value for key, value in request.args.items() if key != "page"}
+    return render_template(
+        "admin/billing/invoices.html",
+        page=page,
+        args=args,
+        labels=INVOICE_STATUS_LABELS,
+        today=_today(),
+    )
+
+
+@admin_billing.route("/invoices/new", methods=["GET", "POST"])
+@requires(Permission.BILLING_MANAGE)
+def invoice_new() -> WerkzeugResponse | str:
+    form = NewInvoiceForm(client_id=request.args.get("client_id", type=int))
+    if form.validate_on_submit():
+        client = db.session.get(Client, form.client_id.data)
+        if client is None:
+            form.client_id.errors = [_("There is no client #%(id)s.", id=form.client_id.data)]
+        else:
+            draft = invoices.create_draft(client)
+            db.session.commit()
+            return redirect(url_for("admin_billing.invoice_view", invoice_id=draft.id))
+    return render_template("admin/billing/invoice_new.html", form=form)
+
+
+@admin_billing.route("/invoices/<int:invoice_id>")
+@requires(Permission.BILLING_VIEW)
+def invoice_view(invoice_id: int) -> str:
+    invoice = _invoice_or_404(invoice_id)
+    client = db.session.get(Client, invoice.client_id)
+    allocations = db.session.scalars(
+        select(Payment).where(Payment.allocations.any(PaymentAllocation.invoice_id == invoice.id))
+    ).all()
+    return render_template(
+        "admin/billing/invoice.html",
+        invoice=invoice,
+        client=client,
+        labels=INVOICE_STATUS_LABELS,
+        line_form=DraftLineForm(),
+        payment_form=PaymentForm(payment_date=_today()),
+        credit_note_form=CreditNoteForm(),
+        payments_made=allocations,
+        credit=payments.credit_balance(invoice.client_id, invoice.currency),
+        overdue=invoice.is_overdue(_today()),
+        dunning=dunning.invoice_dunning(invoice),
+    )
+
+
+@admin_billing.route("/invoices/<int:invoice_id>/lines", methods=["POST"])
+@requires(Permission.BILLING_MANAGE)
+def invoice_add_line(invoice_id: int) -> WerkzeugResponse:
+    invoice = _invoice_or_404(invoice_id)
+    form = DraftLineForm()
+    if not form.validate():
+        for field, errors in form.errors.items():
+            flash(f"{getattr(form, field).label.text}: {'; '.join(map(str, errors))}", "danger")
+        return redirect(url_for("admin_billing.invoice_view", invoice_id=invoice_id))
+    try:
+        period = None
+        if form.period_start.data and form.period_end.data:
+            period = billing.Period(
+                form.period_start.data, form.period_end.data + timedelta(days=1)
+            )
+        tax = billing.NO_TAX
+        if form.tax_percent.data is not None:
+            tax = billing.LineTax(form.tax_percent.data, inclusive=form.tax_inclusive.data)
+        if form.unit_price.data < 0:  # a discount or correction line staff type in by hand
+            line = invoices.discount_line(
+                form.description.data,
+                -form.unit_price.data * form.quantity.data,
+                invoice.currency,
+                tax,
+            )
+        else:
+            line = billing.charge_line(
+                form.description.data,
+                form.unit_price.data,
+                invoice.currency,
+                quantity=form.quantity.data,
+                period=period,
+                line_tax=tax,
+            )
+        invoices.add_lines(invoice, [(line, None)])
+        db.session.commit()
+    except (BillingError, invoices.InvoiceError) as exc:
+        db.session.rollback()
+        _problem(exc)
+    return redirect(url_for("admin_billing.invoice_view", invoice_id=invoice_id))
+
+
+@admin_billing.route("/invoices/<int:invoice_id>/lines/<int:line_id>/delete", methods=["POST"])
+@requires(Permission.BILLING_MANAGE)
+def invoice_remove_line(invoice_id: int, line_id: int) -> WerkzeugResponse:
+    def remove(invoice: Invoice) -> None:
+        invoices.remove_line(invoice, line_id)
+        db.session.commit()
+
+    return _invoice_action(invoice_id, remove)
+
+
+@admin_billing.route("/invoices/<int:invoice_id>/issue", methods=["POST"])
+@requires(Permission.BILLING_MANAGE)
+def invoice_issue(invoice_id: int) -> WerkzeugResponse:
+    invoice = _invoice_or_404(invoice_id)
+    try:
+        invoices.issue_invoice(invoice, today=_today())
+    except invoices.InvoiceError as exc:
+        db.session.rollback()
+        _problem(exc)
+    else:
+        flash(_("Invoice %(number)s issued.", number=invoice.number), "success")
+        if request.form.get("send"):
+            invoice_documents.send_invoice(invoice)
+            flash(_("The invoice has been queued for sending by e-mail."), "info")
+    return redirect(url_for("admin_billing.invoice_view", invoice_id=invoice_id))
+
+
+@admin_billing.route("/invoices/<int:invoice_id>/send", methods=["POST"])
+@requires(Permission.BILLING_MANAGE)
+def invoice_send(invoice_id: int) -> WerkzeugResponse:
+    invoice = _invoice_or_404(invoice_id)
+    if invoice.status is InvoiceStatus.DRAFT:
+        flash(_("A draft is never sent: issue it first."), "danger")
+    else:
+        invoice_documents.send_invoice(invoice)
+        flash(_("The invoice has been queued for sending by e-mail."), "info")
+    return redirect(url_for("admin_billing.invoice_view", invoice_id=invoice_id))
+
+
+@admin_billing.route("/invoices/<int:invoice_id>/cancel", methods=["POST"])
+@requires(Permission.BILLING_MANAGE)
+def invoice_cancel(invoice_id: int) -> WerkzeugResponse:
+    return _invoice_action(invoice_id, invoices.cancel_invoice)
+
+
+@admin_billing.route("/invoices/<int:invoice_id>/credit-note", methods=["POST"])
+@requires(Permission.BILLING_MANAGE)
+def invoice_credit_note(invoice_id: int) -> WerkzeugResponse:
+    invoice = _invoice_or_404(invoice_id)
+    form = CreditNoteForm()
+    if form.validate():
+        try:
+            note = invoices.credit_note(invoice, form.amount.data, form.reason.data, today=_today())
+        except (BillingError, invoices.InvoiceError) as exc:
+            db.session.rollback()
+            _problem(exc)
+        else:
+            flash(_("Credit note %(number)s issued.", number=note.number), "success")
+    else:
+        flash(_("Enter the amount and the reason of the credit note."), "danger")
+    return redirect(url_for("admin_billing.invoice_view", invoice_id=invoice_id))
+
+
+@admin_billing.route("/invoices/<int:invoice_id>/payments", methods=["POST"])
+@requires(Permission.BILLING_MANAGE)
+def invoice_record_payment(invoice_id: int) -> WerkzeugResponse:
+    invoice = _invoice_or_404(invoice_id)
+    form = PaymentForm()
+    if not form.validate():
+        flash(_("Enter the amount, the date and the payment order number."), "danger")
+        return redirect(url_for("admin_billing.invoice_view", invoice_id=invoice_id))
+    client = db.session.get(Client, invoice.client_id)
+    try:
+        payments.record_payment(
+            client,
+            amount=form.amount.data,
+            method=form.method.data,
+            reference=form.reference.data,
+            payment_date=form.payment_date.data,
+            invoices=[invoice],
+            currency=invoice.currency,
+            description=form.description.data or "",
+        )
+    except (BillingError, payments.PaymentError) as exc:
+        db.session.rollback()
+        _problem(exc)
+    else:
+        flash(_("Payment recorded."), "success")
+    return redirect(url_for("admin_billing.invoice_view", invoice_id=invoice_id))
+
+
+@admin_billing.route("/invoices/<int:invoice_id>/apply-credit", methods=["POST"])
+@requires(Permission.BILLING_MANAGE)
+def invoice_apply_credit(invoice_id: int) -> WerkzeugResponse:
+    def apply(invoice: Invoice) -> None:
+        applied = payments.apply_credit(invoice)
+        flash(_("%(amount)s of credit applied.", amount=applied), "success")
+
+    return _invoice_action(invoice_id, apply)
+
+
+@admin_billing.route("/invoices/<int:invoice_id>/pdf")
+@requires(Permission.BILLING_VIEW)
+def invoice_pdf(invoice_id: int) -> Response:
+    invoice = _invoice_or_404(invoice_id)
+    if invoice.status is InvoiceStatus.DRAFT:
+        abort(404)
+    language = request.args.get("lang", "ru")
+    pdf = invoice_documents.invoice_pdf_bytes(invoice, "en" if language == "en" else "ru")
+    return Response(
+        pdf,
+        mimetype="application/pdf",
+        headers={"Content-Disposition": f'inline; filename="invoice-{invoice.number}.pdf"'},
+    )
+
+
+@admin_billing.route("/invoices/<int:invoice_id>/print")
+@requires(Permission.BILLING_VIEW)
+def invoice_print(invoice_id: int) -> str:
+    invoice = _invoice_or_404(invoice_id)
+    if invoice.status is InvoiceStatus.DRAFT:
+        abort(404)
+    return invoice_documents.invoice_page(invoice, request.args.get("lang", "ru"))
+
+
+@admin_billing.route("/payments")
+@requires(Permission.BILLING_VIEW)
+def payment_list() -> WerkzeugResponse | str:
+    stmt = select(Payment).order_by(Payment.payment_date.desc(), Payment.id.desc())
+    if request.args.get("format") == "csv":
+        return csv_response(
+            "payments.csv",
+            [_("Date"), _("Client ID"), _("Method"), _("Reference"), _("Amount"), _("Refunded")],
+            (
+                (p.payment_date, p.client_id, p.method, p.reference, p.amount, p.refunded)
+                for p in db.session.scalars(stmt)
+            ),
+        )
+    page = db.paginate(stmt, per_page=50, error_out=False)
+    return render_template("admin/billing/payments.html", page=page, refund_form=RefundForm())
+
+
+@admin_billing.route("/payments/<int:payment_id>/refund", methods=["POST"])
+@requires(Permission.BILLING_MANAGE)
+def payment_refund(payment_id: int) -> WerkzeugResponse:
+    payment = db.session.get(Payment, payment_id)
+    if payment is None:
+        abort(404)
+    form = RefundForm()
+    if form.validate():
+        try:
+            payments.refund(
+                payment,
+                form.amount.data,
+                to_credit=form.to_credit.data,
+                reference=form.reference.data or "",
+            )
+        except (BillingError, payments.PaymentError) as exc:
+            db.session.rollback()
+            _problem(exc)
+        else:
+            flash(_("Refund recorded."), "success")
+    return redirect(url_for("admin_billing.payment_list"))
+
+
+@admin_billing.route("/clients/<int:client_id>/mass-payment", methods=["GET", "POST"])
+@requires(Permission.BILLING_MANAGE)
+def mass_payment(client_id: int) -> WerkzeugResponse | str:
+    """One payment order that pays several invoices (oldest first, as ticked)."""
+    client = db.session.get(Client, client_id)
+    if client is None:
+        abort(404)
+    open_invoices = db.session.scalars(
+        select(Invoice)
+        .where(Invoice.client_id == client_id, Invoice.status.in_(payments.PAYABLE))
+        .order_by(Invoice.due_date, Invoice.id)
+    ).all()
+    form = MassPaymentForm(payment_date=_today())
+    form.invoices.choices = [(i.id, f"{i.number} — {i.balance}") for i in open_invoices]
+    if form.validate_on_submit():
+        chosen = [i for i in open_invoices if i.id in form.invoices.data]
+        try:
+            payments.record_payment(
+                client,
+                amount=form.amount.data,
+                method=form.method.data,
+                reference=form.reference.data,
+                payment_date=form.payment_date.data,
+                invoices=chosen,
+                description=form.description.data or "",
+            )
+        except (BillingError, payments.PaymentError) as exc:
+            db.session.rollback()
+            _problem(exc)
+        else:
+            flash(_("Payment recorded."), "success")
+            return redirect(url_for("admin_clients.summary", client_id=client_id))
+    return render_template("admin/billing/mass_payment.html", form=form, client=client)
+
+
+@admin_billing.route("/clients/<int:client_id>/statement")
+@requires(Permission.BILLING_VIEW)
+def client_statement(client_id: int) -> WerkzeugResponse | str:
+    client = db.session.get(Client, client_id)
+    if client is None:
+        abort(404)
+    form = StatementForm(request.args)
+    today = _today()
+    start = form.date_from.data or today.replace(month=1, day=1)
+    end = form.date_to.data or today
+    result = statement(client, start, end)
+    if request.args.get("format") == "csv":
+        return csv_response(
+            f"statement-{client_id}.csv",
+            [_("Date"), _("Document"), _("Charged"), _("Paid"), _("Balance")],
+            ((row.day, row.label, row.charged, row.paid, row.balance) for row in result.rows),
+        )
+    return render_template("admin/billing/statement.html", client=client, form=form, result=result)
+
+
+@admin_billing.route("/settings", methods=["GET", "POST"])
+@requires(Permission.SETTINGS_MANAGE)
+def company_settings() -> WerkzeugResponse | str:
+    details = company_details()
+    form = CompanyForm(
+        data={
+            **details,
+            "invoice_number_format": runtime_settings.get(
+                "invoice_number_format", invoices.DEFAULT_NUMBER_FORMAT
+            ),
+            "invoice_due_days": runtime_settings.get("invoice_due_days", invoices.DEFAULT_DUE_DAYS),
+        }
+    )
+    if form.validate_on_submit():
+        pattern = form.invoice_number_format.data
+        try:
+            pattern.format(year=2026, number=1)
+            if "{number" not in pattern:
+                raise KeyError("number")
+        except (KeyError, ValueError, IndexError):
+            form.invoice_number_format.errors = [
+                _("Use {year} and {number}, e.g. {year}-{number:06d}.")
+            ]
+        else:
+            try:
+                save_company_details(form.data)
+            except ClientError as exc:
+                getattr(form, exc.field or "inn").errors = [str(exc)]
+            else:
+                runtime_settings.put("invoice_number_format", pattern)
+                runtime_settings.put("invoice_due_days", form.invoice_due_days.data)
+                flash(_("Saved."), "success")
+                return redirect(url_for("admin_billing.company_settings"))
+    return render_template("admin/billing/settings.html", form=form, example=Decimal("48336.00"))
+
+
+@admin_billing.route("/settings/taxes", methods=["GET", "POST"])
+@requires(Permission.SETTINGS_MANAGE)
+def tax_settings() -> WerkzeugResponse | str:
+    """Tax rates with the dates they apply (one row each; an empty percent removes a row)."""
+    from portal.catalog import tax
+
+    rows = [
+        {
+            "percent": str(rate.percent),
+            "valid_from": rate.valid_from,
+            "valid_to": rate.valid_to,
+            "name": rate.name,
+        }
+        for rate in tax.tax_rates()
+    ]
+    if request.method == "POST":
+        form = request.form
+        rows = [
+            {
+                "percent": percent.strip().replace(",", "."),
+                "valid_from": start or None,
+                "valid_to": end or None,
+                "name": name.strip(),
+            }
+            for percent, start, end, name in zip(
+                form.getlist("percent"),
+                form.getlist("valid_from"),
+                form.getlist("valid_to"),
+                form.getlist("name"),
+                strict=False,
+            )
+            if percent.strip()
+        ]
+        try:
+            tax.save_tax_rates(rows)
+        except tax.TaxSettingsError as exc:
+            flash(str(exc), "danger")
+        else:
+            flash(_("Saved."), "success")
+            return redirect(url_for("admin_billing.tax_settings"))
+    return render_template("admin/billing/taxes.html", rows=rows)
+
+
+@admin_billing.route("/invoices/<int:invoice_id>/act.pdf")
+@requires(Permission.BILLING_VIEW)
+def invoice_act_pdf(invoice_id: int) -> Response:
+    invoice = _invoice_or_404(invoice_id)
+    if not invoice_documents.has_act(invoice):
+        abort(404)
+    language = "en" if request.args.get("lang") == "en" else "ru"
+    return Response(
+        invoice_documents.act_pdf_bytes(invoice, language),
+        mimetype="application/pdf",
+        headers={"Content-Disposition": f'inline; filename="act-{invoice.number}.pdf"'},
+    )
+
+
+@admin_billing.route("/settings/currencies", methods=["GET", "POST"])
+@requires(Permission.SETTINGS_MANAGE)
+def currency_settings() -> WerkzeugResponse | str:
+    """Other currencies and their rates to the default one, each from a date."""
+    from portal.catalog import currencies
+
+    rows = runtime_settings.get("currencies", []) or []
+    if request.method == "POST":
+        form = request.form
+        rows = [
+            {"code": code, "rate": rate, "since": since}
+            for code, rate, since in zip(
+                form.getlist("code"), form.getlist("rate"), form.getlist("since"), strict=False
+            )
+        ]
+        try:
+            currencies.save_rates(rows)
+        except currencies.CurrencyError as exc:
+            flash(str(exc), "danger")
+        else:
+            flash(_("Saved."), "success")
+            return redirect(url_for("admin_billing.currency_settings"))
+    return render_template(
+        "admin/billing/currencies.html", rows=rows, default=currencies.default_currency()
+    )

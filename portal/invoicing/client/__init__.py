@@ -1,0 +1,1 @@
+"""Client-area views of the invoicing area."""

@@ -1,0 +1,226 @@
+"""Invoices as documents: the PDF and printable page of an issued invoice, and its e-mail.
+
+The invoice rows already hold every figure (rounded once by ``portal.billing``); this module
+only maps them onto ``portal.documents`` data and never computes an amount itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Protocol
+
+from portal.accounts import audit
+from portal.accounts.models import Client
+from portal.core.extensions import db
+from portal.documents.data import ActDocument, DocumentLine, InvoiceDocument, Party
+from portal.documents.render import act_html, act_pdf, invoice_html, invoice_pdf
+from portal.invoicing.company import company_details
+from portal.invoicing.models import Invoice, InvoiceKind, InvoiceStatus
+from portal.invoicing.models.payment import CreditEntry, CreditReason
+from portal.messaging import templates as mail_templates
+from portal.messaging.models.outbox import OutboundMessage
+from portal.messaging.outbox import Attachment, LetterToCompose
+
+
+def _buyer(invoice: Invoice) -> Party:
+    buyer = invoice.buyer
+    name = buyer.get("company") or f"{buyer.get('first_name', '')} {buyer.get('last_name', '')}"
+    address = ", ".join(
+        part for part in (buyer.get("postcode"), buyer.get("city"), buyer.get("address")) if part
+    )
+    return Party(
+        name=name.strip() or "—",
+        inn=buyer.get("inn", ""),
+        kpp=buyer.get("kpp", ""),
+        address=address,
+    )
+
+
+def _seller() -> Party:
+    details = company_details()
+    return Party(
+        **{
+            key: details[key]
+            for key in (
+                "name",
+                "inn",
+                "kpp",
+                "address",
+                "bank_name",
+                "bank_bic",
+                "bank_account",
+                "bank_corr_account",
+                "signatory",
+                "accountant",
+            )
+        }
+    )
+
+
+def _document_lines(invoice: Invoice, language: str) -> tuple[DocumentLine, ...]:
+    return tuple(
+        DocumentLine(
+            description=line.description,
+            quantity=line.quantity,
+            unit=line.unit or ("шт." if language == "ru" else "pcs"),
+            unit_price=line.unit_price,
+            amount=line.amount,
+            tax_percent=line.tax_percent,
+            tax_amount=line.tax,
+            details=tuple(line.details),
+        )
+        for line in invoice.lines
+    )
+
+
+def invoice_document(invoice: Invoice, language: str = "ru") -> InvoiceDocument:
+    if invoice.status is InvoiceStatus.DRAFT or invoice.number is None:
+        raise ValueError("only issued invoices are documents")
+    credit = -sum(
+        (
+            entry.amount
+            for entry in db.session.query(CreditEntry).filter_by(
+                invoice_id=invoice.id, reason=CreditReason.APPLIED
+            )
+        ),
+        Decimal(0),
+    )
+    lines = _document_lines(invoice, language)
+    inclusive = any(line.tax_inclusive for line in invoice.lines)
+    return InvoiceDocument(
+        number=invoice.number,
+        issue_date=invoice.issue_date,
+        due_date=invoice.due_date,
+        seller=_seller(),
+        buyer=_buyer(invoice),
+        lines=lines,
+        currency=invoice.currency,
+        subtotal=invoice.subtotal,
+        discount=invoice.discount,
+        tax_total=invoice.tax,
+        total=invoice.total,
+        credit_applied=credit,
+        amount_due=invoice.total - credit,
+        tax_inclusive=inclusive,
+        language=language,
+        notes=invoice.notes,
+    )
+
+
+def has_act(invoice: Invoice) -> bool:
+    """An act is due for a paid invoice for services (not a top-up, not a credit note)."""
+    return invoice.status is InvoiceStatus.PAID and invoice.kind is InvoiceKind.INVOICE
+
+
+def act_document(invoice: Invoice, language: str = "ru") -> ActDocument:
+    """The act of services rendered for a paid invoice: same number, the lines' whole period
+    (first day to last day covered), dated the end of that period or the payment date."""
+    if not has_act(invoice):
+        raise ValueError("acts are made for paid service invoices")
+    starts = [line.period_start for line in invoice.lines if line.period_start]
+    ends = [line.period_end - timedelta(days=1) for line in invoice.lines if line.period_end]
+    start = min(starts, default=invoice.issue_date)
+    end = max(ends, default=invoice.paid_date or invoice.issue_date)
+    act_date: date = max(end, invoice.paid_date or end)
+    return ActDocument(
+        number=invoice.number or "",
+        act_date=act_date,
+        period_start=start,
+        period_end=end,
+        seller=_seller(),
+        buyer=_buyer(invoice),
+        lines=_document_lines(invoice, language),
+        currency=invoice.currency,
+        total=invoice.total,
+        tax_total=invoice.tax,
+        tax_inclusive=any(line.tax_inclusive for line in invoice.lines),
+        language=language,
+        invoice_number=invoice.number or "",
+    )
+
+
+def act_pdf_bytes(invoice: Invoice, language: str = "ru") -> bytes:
+    return act_pdf(act_document(invoice, language))
+
+
+def act_page(invoice: Invoice, language: str = "ru") -> str:
+    return act_html(act_document(invoice, language))
+
+
+def invoice_pdf_bytes(invoice: Invoice, language: str = "ru") -> bytes:
+    return invoice_pdf(invoice_document(invoice, language))
+
+
+def invoice_page(invoice: Invoice, language: str = "ru") -> str:
+    return invoice_html(invoice_document(invoice, language))
+
+
+def invoice_pdf_for_mail(invoice_id: int) -> bytes:
+    """The PDF of an invoice in its client's language, rendered when its e-mail is delivered."""
+    invoice = db.session.get(Invoice, invoice_id)
+    if invoice is None:
+        raise LookupError(f"invoice #{invoice_id} does not exist")
+    client = db.session.get(Client, invoice.client_id)
+    return invoice_pdf_bytes(invoice, mail_templates.locale_of(client))
+
+
+def _queue_invoice_mail(invoice: Invoice, dedupe_key: str | None) -> OutboundMessage:
+    client = db.session.get(Client, invoice.client_id)
+    return mail_templates.send(
+        "invoice_issued",
+        client,
+        dedupe_key=dedupe_key,
+        attachments=[_pdf(invoice)],
+        invoice=invoice,
+    )
+
+
+class IssuedInvoice(Protocol):
+    """What the invoice mail needs to be queued: an ``Invoice``, or a row the billing run wrote."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def client_id(self) -> int: ...
+    @property
+    def number(self) -> str | None: ...
+
+
+def _pdf(invoice: IssuedInvoice) -> Attachment:
+    return Attachment(f"invoice-{invoice.number}.pdf", "application/pdf", invoice_id=invoice.id)
+
+
+def queue_invoice_emails(issued: Sequence[IssuedInvoice]) -> None:
+    """Queue the ``invoice_issued`` mail of each invoice, PDF attached, in one statement in the
+    caller's transaction (no commit).
+
+    Each letter is composed and its PDF rendered when the outbox delivers it, in the client's
+    language then (a billing run issuing 100 000 invoices renders nothing). Once per invoice: a
+    run that runs twice sends it once.
+    """
+    letters = [
+        LetterToCompose(
+            invoice.client_id,
+            {"invoice": invoice.id},
+            dedupe_key=f"invoice-issued:{invoice.id}",
+            attachments=[_pdf(invoice)],
+        )
+        for invoice in issued
+    ]
+    mail_templates.send_composed_at_delivery("invoice_issued", letters)
+
+
+def send_invoice(invoice: Invoice) -> None:
+    """Staff send the invoice e-mail with its PDF to the client (and billing contacts), again
+    each time they ask. Commits."""
+    message = _queue_invoice_mail(invoice, None)
+    audit.record(
+        "invoice.send",
+        "invoice",
+        invoice.id,
+        client_id=invoice.client_id,
+        after={"to": message.recipients},
+    )
+    db.session.commit()

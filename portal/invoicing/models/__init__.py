@@ -1,0 +1,47 @@
+"""Models of the invoicing area. Importing this package registers them with SQLAlchemy."""
+
+from portal.invoicing.models.automation import (
+    BilledPeriod,
+    BillingRun,
+    BillingRunStatus,
+    InvoiceReminder,
+    LateFee,
+    OverdueAction,
+    OverdueActionKind,
+    ReminderKind,
+)
+from portal.invoicing.models.invoice import (
+    Invoice,
+    InvoiceCounter,
+    InvoiceKind,
+    InvoiceLine,
+    InvoiceStatus,
+)
+from portal.invoicing.models.payment import (
+    CreditEntry,
+    CreditReason,
+    Payment,
+    PaymentAllocation,
+    PaymentKind,
+)
+
+__all__ = [
+    "BilledPeriod",
+    "BillingRun",
+    "BillingRunStatus",
+    "CreditEntry",
+    "CreditReason",
+    "Invoice",
+    "InvoiceCounter",
+    "InvoiceKind",
+    "InvoiceLine",
+    "InvoiceReminder",
+    "InvoiceStatus",
+    "LateFee",
+    "OverdueAction",
+    "OverdueActionKind",
+    "Payment",
+    "PaymentAllocation",
+    "PaymentKind",
+    "ReminderKind",
+]

@@ -1,0 +1,120 @@
+"""Invoices, their lines, and the gapless number counters.
+
+A draft has no number and sends nothing; issuing takes the next number of its series from a
+counter row locked in the same transaction (a unique constraint backs it up) and freezes the
+client's details in ``buyer``. An issued invoice is never edited: corrections are credit notes.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import JSON, Date, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from portal.core.column_types import MoneyType
+from portal.core.model_base import Base, TimestampMixin, UTCDateTime, enum_column
+
+
+class InvoiceStatus(enum.StrEnum):
+    DRAFT = "draft"
+    UNPAID = "unpaid"
+    PARTIALLY_PAID = "partially_paid"
+    PAID = "paid"
+    CANCELLED = "cancelled"
+    REFUNDED = "refunded"
+    COLLECTIONS = "collections"
+
+
+class InvoiceKind(enum.StrEnum):
+    INVOICE = "invoice"
+    CREDIT_NOTE = "credit_note"
+    ADD_FUNDS = "add_funds"
+
+
+class InvoiceCounter(Base):
+    """The next number of a series (e.g. "2026"); incremented under a row lock when issuing."""
+
+    __tablename__ = "invoice_counter"
+
+    series: Mapped[str] = mapped_column(String(20), primary_key=True)
+    next_number: Mapped[int] = mapped_column(Integer, default=1)
+
+
+class Invoice(TimestampMixin, Base):
+    __tablename__ = "invoice"
+    __table_args__ = (UniqueConstraint("series", "sequence"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("client.id"), index=True)
+    kind: Mapped[InvoiceKind] = mapped_column(enum_column(InvoiceKind), default=InvoiceKind.INVOICE)
+    status: Mapped[InvoiceStatus] = mapped_column(
+        enum_column(InvoiceStatus), default=InvoiceStatus.DRAFT, index=True
+    )
+    series: Mapped[str | None] = mapped_column(String(20))
+    sequence: Mapped[int | None] = mapped_column(Integer)
+    number: Mapped[str | None] = mapped_column(String(40), unique=True)
+    currency: Mapped[str] = mapped_column(String(3))
+    issue_date: Mapped[date | None] = mapped_column(Date)
+    due_date: Mapped[date | None] = mapped_column(Date, index=True)
+    tax_date: Mapped[date | None] = mapped_column(Date)
+    paid_date: Mapped[date | None] = mapped_column(Date)
+    subtotal: Mapped[Decimal] = mapped_column(MoneyType(), default=Decimal(0))
+    discount: Mapped[Decimal] = mapped_column(MoneyType(), default=Decimal(0))
+    tax: Mapped[Decimal] = mapped_column(MoneyType(), default=Decimal(0))
+    total: Mapped[Decimal] = mapped_column(MoneyType(), default=Decimal(0))
+    #: Money received against it (payments and credit applied, less refunds).
+    amount_paid: Mapped[Decimal] = mapped_column(MoneyType(), default=Decimal(0))
+    #: The client's details as they were when issued (name, INN, KPP, address, bank).
+    buyer: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    #: For a credit note: the invoice it corrects.
+    corrects_id: Mapped[int | None] = mapped_column(ForeignKey("invoice.id"), index=True)
+    notes: Mapped[str] = mapped_column(Text, default="")
+    issued_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    lines: Mapped[list[InvoiceLine]] = relationship(
+        cascade="all, delete-orphan", order_by="InvoiceLine.position"
+    )
+
+    @property
+    def balance(self) -> Decimal:
+        return self.total - self.amount_paid
+
+    def is_overdue(self, today: date) -> bool:
+        """Overdue is derived, never stored: unpaid (or partly) past the due date."""
+        return (
+            self.status in (InvoiceStatus.UNPAID, InvoiceStatus.PARTIALLY_PAID)
+            and self.due_date is not None
+            and self.due_date < today
+        )
+
+
+class InvoiceLine(Base):
+    __tablename__ = "invoice_line"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    invoice_id: Mapped[int] = mapped_column(
+        ForeignKey("invoice.id", ondelete="CASCADE"), index=True
+    )
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    kind: Mapped[str] = mapped_column(String(20), default="charge")
+    description: Mapped[str] = mapped_column(Text)
+    details: Mapped[list[str]] = mapped_column(JSON, default=list)
+    service_id: Mapped[int | None] = mapped_column(
+        ForeignKey("service.id", ondelete="SET NULL"), index=True
+    )
+    period_start: Mapped[date | None] = mapped_column(Date)
+    period_end: Mapped[date | None] = mapped_column(Date)
+    quantity: Mapped[Decimal] = mapped_column(MoneyType(), default=Decimal(1))
+    unit: Mapped[str] = mapped_column(String(30), default="")
+    unit_price: Mapped[Decimal] = mapped_column(MoneyType())
+    discount: Mapped[Decimal] = mapped_column(MoneyType(), default=Decimal(0))
+    amount: Mapped[Decimal] = mapped_column(MoneyType())
+    tax_percent: Mapped[Decimal | None] = mapped_column(MoneyType())
+    tax_inclusive: Mapped[bool] = mapped_column(default=False)
+    net: Mapped[Decimal] = mapped_column(MoneyType())
+    tax: Mapped[Decimal] = mapped_column(MoneyType(), default=Decimal(0))
+    total: Mapped[Decimal] = mapped_column(MoneyType())

@@ -1,0 +1,84 @@
+"""Payments, their allocation to invoices, and the client's credit balance ledger.
+
+Each payment carries the external reference of its method (the bank's payment order number, the
+gateway's transaction id); the pair is unique, so importing the same payment twice records it
+once. The credit balance is the sum of the ledger, never a number edited in place.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import date
+from decimal import Decimal
+
+from sqlalchemy import Date, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from portal.core.column_types import MoneyType
+from portal.core.model_base import Base, TimestampMixin, enum_column
+
+
+class PaymentKind(enum.StrEnum):
+    PAYMENT = "payment"
+    REFUND = "refund"
+
+
+class Payment(TimestampMixin, Base):
+    __tablename__ = "payment"
+    __table_args__ = (UniqueConstraint("method", "reference"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("client.id"), index=True)
+    kind: Mapped[PaymentKind] = mapped_column(enum_column(PaymentKind), default=PaymentKind.PAYMENT)
+    method: Mapped[str] = mapped_column(String(50))
+    reference: Mapped[str] = mapped_column(String(100))
+    payment_date: Mapped[date] = mapped_column(Date)
+    currency: Mapped[str] = mapped_column(String(3))
+    #: Positive for money received, negative for money paid back.
+    amount: Mapped[Decimal] = mapped_column(MoneyType())
+    description: Mapped[str] = mapped_column(Text, default="")
+    #: How much of this payment has been given back (to credit or paid out).
+    refunded: Mapped[Decimal] = mapped_column(MoneyType(), default=Decimal(0))
+    refund_of_id: Mapped[int | None] = mapped_column(ForeignKey("payment.id"), index=True)
+
+    allocations: Mapped[list[PaymentAllocation]] = relationship(cascade="all, delete-orphan")
+
+
+class PaymentAllocation(Base):
+    """How much of a payment went to which invoice."""
+
+    __tablename__ = "payment_allocation"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    payment_id: Mapped[int] = mapped_column(
+        ForeignKey("payment.id", ondelete="CASCADE"), index=True
+    )
+    invoice_id: Mapped[int] = mapped_column(ForeignKey("invoice.id"), index=True)
+    amount: Mapped[Decimal] = mapped_column(MoneyType())
+
+
+class CreditReason(enum.StrEnum):
+    OVERPAYMENT = "overpayment"
+    APPLIED = "applied"
+    DOWNGRADE = "downgrade"
+    REFUND = "refund"
+    ADD_FUNDS = "add_funds"
+    CORRECTION = "correction"
+    MANUAL = "manual"
+
+
+class CreditEntry(TimestampMixin, Base):
+    """One movement of the credit balance: positive adds credit, negative uses it."""
+
+    __tablename__ = "credit_entry"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("client.id"), index=True)
+    currency: Mapped[str] = mapped_column(String(3))
+    amount: Mapped[Decimal] = mapped_column(MoneyType())
+    reason: Mapped[CreditReason] = mapped_column(enum_column(CreditReason))
+    payment_id: Mapped[int | None] = mapped_column(ForeignKey("payment.id"), index=True)
+    invoice_id: Mapped[int | None] = mapped_column(ForeignKey("invoice.id"), index=True)
+    description: Mapped[str] = mapped_column(Text, default="")
+
+    payment: Mapped[Payment | None] = relationship()

@@ -1,0 +1,311 @@
+"""Payments: recording money received, settling invoices, the credit balance, refunds.
+
+A payment is idempotent by (method, reference): the bank statement imported twice, or a
+gateway callback delivered twice, records one payment. Money beyond what the chosen invoices
+owe goes to the client's credit balance, which is a ledger (``credit_entry``) summed on read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+from decimal import Decimal
+
+from flask_babel import gettext as _
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+
+from portal import billing
+from portal.accounts import audit
+from portal.accounts.models import Client
+from portal.core.app_state import clock
+from portal.core.extensions import db
+from portal.core.transactions import savepoint
+from portal.invoicing.models.invoice import Invoice, InvoiceKind, InvoiceStatus
+from portal.invoicing.models.payment import (
+    CreditEntry,
+    CreditReason,
+    Payment,
+    PaymentAllocation,
+    PaymentKind,
+)
+from portal.messaging import templates as mail_templates
+from portal.orders import provisioning
+from portal.platform.hooks import events
+
+PAYABLE = (InvoiceStatus.UNPAID, InvoiceStatus.PARTIALLY_PAID, InvoiceStatus.COLLECTIONS)
+
+
+class PaymentError(ValueError):
+    """A payment that cannot be taken as asked; the message says why."""
+
+
+def credit_balance(client_id: int, currency: str) -> Decimal:
+    total = db.session.scalar(
+        select(func.sum(CreditEntry.amount)).where(
+            CreditEntry.client_id == client_id, CreditEntry.currency == currency
+        )
+    )
+    return billing.round_money(total or Decimal(0), currency)
+
+
+def add_credit(
+    client: Client,
+    amount: Decimal,
+    reason: CreditReason,
+    *,
+    payment_id: int | None = None,
+    invoice_id: int | None = None,
+    description: str = "",
+    currency: str | None = None,
+) -> CreditEntry:
+    """Move the credit balance by ``amount`` (negative uses credit); joins the transaction."""
+    entry = CreditEntry(
+        client_id=client.id,
+        currency=currency or client.currency,
+        amount=amount,
+        reason=reason,
+        payment_id=payment_id,
+        invoice_id=invoice_id,
+        description=description,
+        created_at=clock().now(),
+    )
+    db.session.add(entry)
+    return entry
+
+
+def _settle(invoice: Invoice, today: date) -> None:
+    """The invoice's status from what has been paid against it."""
+    if invoice.amount_paid >= invoice.total:
+        became_paid = invoice.status is not InvoiceStatus.PAID
+        invoice.status = InvoiceStatus.PAID
+        invoice.paid_date = invoice.paid_date or today
+        if became_paid:
+            # Selling: an upgrade/downgrade waiting for this invoice applies now, in this
+            # transaction (imported here: service_changes uses this module's add_credit).
+            from portal.invoicing.overdue import unsuspend_paid
+            from portal.orders.service_changes import apply_paid_upgrades
+
+            apply_paid_upgrades(invoice)
+            provisioning.queue_paid(invoice)  # never undone by a module's failure
+            unsuspend_paid(invoice)  # services suspended for non-payment come back
+            events.fire("invoice_paid", invoice=invoice)
+    elif invoice.amount_paid > 0:
+        invoice.status = InvoiceStatus.PARTIALLY_PAID
+        invoice.paid_date = None
+    elif invoice.status is InvoiceStatus.PAID or invoice.status is InvoiceStatus.PARTIALLY_PAID:
+        invoice.status = InvoiceStatus.UNPAID
+        invoice.paid_date = None
+
+
+def _payable(invoice: Invoice, client_id: int, currency: str) -> None:
+    if invoice.client_id != client_id:
+        raise PaymentError(
+            _("Invoice %(number)s belongs to another client.", number=invoice.number)
+        )
+    if invoice.status not in PAYABLE:
+        raise PaymentError(_("Invoice %(number)s is not awaiting payment.", number=invoice.number))
+    if invoice.currency != currency:
+        raise PaymentError(
+            _(
+                "Invoice %(number)s is in %(currency)s.",
+                number=invoice.number,
+                currency=invoice.currency,
+            )
+        )
+
+
+def record_payment(
+    client: Client,
+    *,
+    amount: Decimal,
+    method: str,
+    reference: str,
+    payment_date: date,
+    invoices: Sequence[Invoice] = (),
+    currency: str | None = None,
+    description: str = "",
+) -> Payment:
+    """Record money received and settle ``invoices`` in the order given; the rest is credit.
+
+    Returns the existing payment, changing nothing, if (method, reference) was recorded before.
+    Commits.
+    """
+    currency = currency or client.currency
+    amount = billing.check_minor_units(amount, currency)
+    if amount <= 0:
+        raise PaymentError(_("A payment must be more than zero."))
+    if not reference.strip():
+        raise PaymentError(_("A payment needs the reference of its payment order or transaction."))
+    existing = _existing(method, reference)
+    if existing is not None:
+        return existing
+    for invoice in invoices:
+        _payable(invoice, client.id, currency)
+    payment = Payment(
+        client_id=client.id,
+        method=method,
+        reference=reference.strip(),
+        payment_date=payment_date,
+        currency=currency,
+        amount=amount,
+        description=description,
+        created_at=clock().now(),
+    )
+    try:
+        with savepoint():
+            db.session.add(payment)
+    except IntegrityError:
+        db.session.rollback()
+        return _existing(method, reference)  # recorded concurrently by another worker
+    remaining = amount
+    for invoice in invoices:
+        share = min(remaining, invoice.balance)
+        if share <= 0:
+            continue
+        payment.allocations.append(PaymentAllocation(invoice_id=invoice.id, amount=share))
+        invoice.amount_paid += share
+        remaining -= share
+        if invoice.kind is InvoiceKind.ADD_FUNDS:
+            add_credit(
+                client, share, CreditReason.ADD_FUNDS, invoice_id=invoice.id, currency=currency
+            )
+        _settle(invoice, payment_date)
+    db.session.flush()
+    if remaining > 0:
+        add_credit(
+            client,
+            remaining,
+            CreditReason.OVERPAYMENT,
+            payment_id=payment.id,
+            currency=currency,
+            description=reference,
+        )
+    if client.email:
+        _queue_received_email(client, payment, invoices, remaining)
+    audit.record(
+        "payment.create",
+        "payment",
+        payment.id,
+        client_id=client.id,
+        after={
+            "amount": str(amount),
+            "method": method,
+            "reference": payment.reference,
+            "invoices": [invoice.number for invoice in invoices],
+            "to_credit": str(remaining),
+        },
+    )
+    events.fire("payment_received", payment=payment)
+    db.session.commit()
+    return payment
+
+
+def _queue_received_email(
+    client: Client, payment: Payment, invoices: Sequence[Invoice], to_credit: Decimal
+) -> None:
+    """The ``payment_received`` mail, once per payment; joins the transaction."""
+    allocated = {allocation.invoice_id for allocation in payment.allocations}
+    mail_templates.send(
+        "payment_received",
+        client,
+        dedupe_key=f"payment-received:{payment.id}",
+        payment=payment,
+        invoices=[invoice for invoice in invoices if invoice.id in allocated],
+        to_credit=to_credit,
+    )
+
+
+def _existing(method: str, reference: str) -> Payment | None:
+    return db.session.scalar(
+        select(Payment).where(Payment.method == method, Payment.reference == reference.strip())
+    )
+
+
+def apply_credit(invoice: Invoice, amount: Decimal | None = None) -> Decimal:
+    """Pay ``invoice`` from the client's credit balance (all it can, or ``amount``). Commits."""
+    _payable(invoice, invoice.client_id, invoice.currency)
+    available = credit_balance(invoice.client_id, invoice.currency)
+    wanted = (
+        invoice.balance if amount is None else billing.check_minor_units(amount, invoice.currency)
+    )
+    applied = min(wanted, available, invoice.balance)
+    if applied <= 0:
+        raise PaymentError(_("There is no credit balance to apply."))
+    client = db.session.get(Client, invoice.client_id)
+    add_credit(
+        client,
+        -applied,
+        CreditReason.APPLIED,
+        invoice_id=invoice.id,
+        currency=invoice.currency,
+        description=invoice.number or "",
+    )
+    invoice.amount_paid += applied
+    today = clock().now().date()
+    _settle(invoice, today)
+    audit.record(
+        "invoice.credit_applied",
+        "invoice",
+        invoice.id,
+        client_id=invoice.client_id,
+        after={"applied": str(applied), "status": invoice.status.value},
+    )
+    db.session.commit()
+    return applied
+
+
+def refund(payment: Payment, amount: Decimal, *, to_credit: bool, reference: str = "") -> None:
+    """Give back part or all of a payment: to the credit balance, or paid out (recorded as a
+    negative payment). Invoices it paid go back to unpaid/partly paid, or "refunded" when
+    nothing is left on them. Commits."""
+    amount = billing.check_minor_units(amount, payment.currency)
+    if payment.kind is not PaymentKind.PAYMENT:
+        raise PaymentError(_("Only a received payment can be refunded."))
+    if amount <= 0 or amount > payment.amount - payment.refunded:
+        raise PaymentError(
+            _("The refund must be more than zero and at most what is left of the payment.")
+        )
+    client = db.session.get(Client, payment.client_id)
+    payment.refunded += amount
+    left = amount
+    for allocation in sorted(payment.allocations, key=lambda a: -a.id):
+        invoice = db.session.get(Invoice, allocation.invoice_id)
+        take = min(left, allocation.amount)
+        if take <= 0:
+            continue
+        invoice.amount_paid -= take
+        left -= take
+        _settle(invoice, payment.payment_date)
+        if invoice.amount_paid == 0:
+            invoice.status = InvoiceStatus.REFUNDED
+    if to_credit:
+        add_credit(
+            client, amount, CreditReason.REFUND, payment_id=payment.id, currency=payment.currency
+        )
+    else:
+        if left > 0:  # part of the payment had gone to credit; take it back from there
+            add_credit(
+                client, -left, CreditReason.REFUND, payment_id=payment.id, currency=payment.currency
+            )
+        db.session.add(
+            Payment(
+                client_id=client.id,
+                kind=PaymentKind.REFUND,
+                method=payment.method,
+                reference=reference or f"refund-{payment.id}-{clock().now():%Y%m%d%H%M%S%f}",
+                payment_date=clock().now().date(),
+                currency=payment.currency,
+                amount=-amount,
+                refund_of_id=payment.id,
+                created_at=clock().now(),
+            )
+        )
+    audit.record(
+        "payment.refund",
+        "payment",
+        payment.id,
+        client_id=client.id,
+        after={"amount": str(amount), "to_credit": to_credit},
+    )
+    db.session.commit()

@@ -1,0 +1,162 @@
+"""Bank statements: what a parser reads from a bank's file, and the built-in 1C format.
+
+Plugins add formats (a bank's own CSV, MT940, a JSON API dump) through the
+``register_statement_parsers`` hook: an object with a ``name``, a ``label``,
+``recognises(data) -> bool`` and ``parse(data) -> BankStatement``. The import asks the parsers in
+order and the first that recognises the file reads it; the built-in ``1CClientBankExchange``
+parser is registered ``trylast``, so a plugin can take over a file it would also read.
+
+This module imports no Flask or database code: a parser is a pure function of the file's bytes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+
+from portal.platform.hooks.markers import hookimpl
+
+
+class StatementFormatError(ValueError):
+    """The file is in a parser's format but broken; the message says where."""
+
+
+@dataclass(frozen=True)
+class StatementEntry:
+    """One incoming payment order as the bank reports it."""
+
+    number: str
+    day: date
+    amount: Decimal
+    purpose: str
+    payer: str = ""
+    payer_inn: str = ""
+    payer_account: str = ""
+    recipient_account: str = ""
+    #: When the money reached the account (ДатаПоступило), if the bank says so.
+    received: date | None = None
+
+    @property
+    def reference(self) -> str:
+        """What identifies the payment order: the same order imported twice is one payment."""
+        inn = f" ИНН {self.payer_inn}" if self.payer_inn else ""
+        return f"п/п {self.number[:40]} от {self.day:%d.%m.%Y}{inn}"
+
+
+@dataclass(frozen=True)
+class BankStatement:
+    """A parsed statement: the account, the period and the entries, in the file's order."""
+
+    parser: str
+    account: str = ""
+    start: date | None = None
+    end: date | None = None
+    entries: tuple[StatementEntry, ...] = field(default=())
+
+
+class StatementParser:
+    """Base class of a statement format. Override ``recognises`` (cheap: look at the first
+    bytes) and ``parse`` (raise :class:`StatementFormatError` for a broken file)."""
+
+    name: str = ""
+    label: str = ""
+
+    def recognises(self, data: bytes) -> bool:
+        raise NotImplementedError
+
+    def parse(self, data: bytes) -> BankStatement:
+        raise NotImplementedError
+
+
+# --- 1CClientBankExchange ------------------------------------------------------------------------
+
+ONEC_MARKER = "1CClientBankExchange"
+
+
+def _onec_text(data: bytes) -> str:
+    """Banks send windows-1251 (Кодировка=Windows); a file re-saved as UTF-8 is read too (Cyrillic
+    in windows-1251 is never valid UTF-8)."""
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return data.decode("cp1251")
+
+
+def _onec_date(value: str, where: str) -> date:
+    try:
+        return datetime.strptime(value.strip(), "%d.%m.%Y").date()
+    except ValueError:
+        raise StatementFormatError(f"{where}: {value!r} is not a date (ДД.ММ.ГГГГ)") from None
+
+
+def _onec_amount(value: str, where: str) -> Decimal:
+    try:
+        amount = Decimal(value.strip().replace(",", ".").replace(" ", ""))
+    except InvalidOperation:
+        raise StatementFormatError(f"{where}: {value!r} is not an amount") from None
+    if not amount.is_finite() or amount <= 0:
+        raise StatementFormatError(f"{where}: {value!r} is not an amount")
+    return amount
+
+
+class OneCClientBankExchange(StatementParser):
+    """The ``1CClientBankExchange`` text format Russian banks export (windows-1251): a header
+    of ``key=value`` lines, then one ``СекцияДокумент=…`` … ``КонецДокумента`` block per payment
+    order. Orders paid *from* the statement's account (outgoing) are left out."""
+
+    name = "1c"
+    label = "1CClientBankExchange"
+
+    def recognises(self, data: bytes) -> bool:
+        return data.lstrip(b"\xef\xbb\xbf \r\n\t")[:40].startswith(ONEC_MARKER.encode())
+
+    def parse(self, data: bytes) -> BankStatement:
+        header: dict[str, str] = {}
+        documents: list[tuple[int, dict[str, str]]] = []
+        current: dict[str, str] | None = None
+        for number, raw in enumerate(_onec_text(data).splitlines(), start=1):
+            line = raw.strip()
+            key, _sep, value = line.partition("=")
+            if key == "СекцияДокумент":
+                current = {"СекцияДокумент": value}
+                documents.append((number, current))
+            elif key == "КонецДокумента":
+                current = None
+            elif key == "КонецФайла":
+                break
+            elif _sep:
+                (current if current is not None else header)[key] = value
+        account = header.get("РасчСчет", "")
+        entries = []
+        for line_number, doc in documents:
+            if account and doc.get("ПлательщикСчет") == account:
+                continue  # our own outgoing payment
+            where = f"line {line_number}"
+            received = doc.get("ДатаПоступило", "").strip()
+            entries.append(
+                StatementEntry(
+                    number=doc.get("Номер", "").strip(),
+                    day=_onec_date(doc.get("Дата", ""), where),
+                    amount=_onec_amount(doc.get("Сумма", ""), where),
+                    purpose=doc.get("НазначениеПлатежа", "").strip(),
+                    payer=(doc.get("Плательщик1") or doc.get("Плательщик", "")).strip(),
+                    payer_inn=doc.get("ПлательщикИНН", "").strip(),
+                    payer_account=doc.get("ПлательщикСчет", "").strip(),
+                    recipient_account=doc.get("ПолучательСчет", "").strip(),
+                    received=_onec_date(received, where) if received else None,
+                )
+            )
+        start, end = header.get("ДатаНачала"), header.get("ДатаКонца")
+        return BankStatement(
+            parser=self.name,
+            account=account,
+            start=_onec_date(start, "ДатаНачала") if start else None,
+            end=_onec_date(end, "ДатаКонца") if end else None,
+            entries=tuple(entries),
+        )
+
+
+@hookimpl(trylast=True)
+def register_statement_parsers() -> list[StatementParser]:
+    return [OneCClientBankExchange()]

@@ -1,0 +1,86 @@
+"""Dashboard counters: the numbers staff glance at on every admin page.
+
+Each counter is a name, a label, the list it links to and a function that counts. The areas that
+own the data (orders, invoices, tickets, services, to-dos) set ``count`` and ``endpoint`` when
+they arrive; until then the counter shows a dash rather than a made-up zero.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+
+from flask_babel import lazy_gettext as _l
+
+
+@dataclass
+class Counter:
+    key: str
+    label: str
+    endpoint: str | None = None
+    count: Callable[[], int] | None = None
+
+    def value(self) -> int | None:
+        return self.count() if self.count else None
+
+
+def _business_today() -> date:
+    from flask import current_app
+
+    from portal.core.app_state import clock
+    from portal.core.clock import local_today
+
+    return local_today(clock(), current_app.config["PORTAL"]["default_timezone"])
+
+
+def _todo_due() -> int:
+    from portal.accounts.notes import todos_due_count
+
+    return todos_due_count(_business_today())
+
+
+def _overdue_invoices() -> int:
+    from portal.invoicing.invoices import overdue_count
+
+    return overdue_count(_business_today())
+
+
+def _pending_orders() -> int:
+    from portal.orders.orders import pending_count
+
+    return pending_count()
+
+
+def _services_due() -> int:
+    from portal.orders.service_changes import services_due_count
+
+    return services_due_count(_business_today())
+
+
+def _tickets_awaiting() -> int:
+    from portal.support.tickets import awaiting_reply_count
+
+    return awaiting_reply_count()
+
+
+COUNTERS: dict[str, Counter] = {
+    counter.key: counter
+    for counter in (
+        Counter("pending_orders", _l("Pending orders"), "admin_orders.pending", _pending_orders),
+        Counter(
+            "overdue_invoices",
+            _l("Overdue invoices"),
+            "admin_billing.overdue_invoices",
+            _overdue_invoices,
+        ),
+        Counter(
+            "tickets_awaiting_reply",
+            _l("Tickets awaiting reply"),
+            "admin_support.index",
+            _tickets_awaiting,
+        ),
+        Counter("services_due", _l("Services due to renew"), "admin_services.due", _services_due),
+        Counter("todo_due", _l("To-do items due"), "admin_work.todos", _todo_due),
+    )
+}

@@ -1,0 +1,291 @@
+"""Demo data for a first look: a staff administrator, a client, a priced catalogue, and a
+service of the client's to try the upgrade preview on."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+
+from flask import current_app
+from sqlalchemy import select
+
+from portal import billing
+from portal.accounts.models import Client, Department, Staff
+from portal.accounts.sign_in import create_staff, register_client
+from portal.accounts.staff import ensure_builtin_roles, give_builtin_role
+from portal.catalog.models import (
+    Addon,
+    AddonPrice,
+    ConfigOption,
+    ConfigOptionPrice,
+    OptionKind,
+    Product,
+    ProductGroup,
+    ProductPrice,
+    ProductType,
+    UpgradePath,
+)
+from portal.core.app_state import clock as app_clock
+from portal.core.clock import Clock, local_today
+from portal.core.extensions import db
+from portal.orders.models import PromoCode, PromoCodeKind, Service, ServiceOption, ServiceStatus
+
+DEMO_STAFF = ("admin@example.com", "demo-admin-password")
+DEMO_CLIENT = ("client@example.com", "demo-client-password")
+DEMO_LOGINS = (
+    ("admin area", *DEMO_STAFF),
+    ("client area", *DEMO_CLIENT),
+)
+
+D = Decimal
+USERS_PRODUCT = "Доступ на пользователя «Стандарт»"
+DISK_PRODUCT = "Пакет дискового пространства 5ГБ"
+LICENCES_PRODUCT = "Пакет лицензий 1С в аренду"
+PBX_OFFICE = "Виртуальная АТС «Офис»"
+PBX_DEPARTMENT = "Виртуальная АТС «Отдел»"
+
+
+@dataclass(frozen=True)
+class DemoOption:
+    name: str
+    unit: str
+    prices: dict[str, str]
+    minimum: int = 1
+    maximum: int | None = None
+
+
+@dataclass(frozen=True)
+class DemoProduct:
+    name: str
+    type: ProductType
+    module: str | None
+    prices: dict[str, str]
+    description: str = ""
+    option: DemoOption | None = None
+    upgrades_to: tuple[str, ...] = ()
+    setup_fees: dict[str, str] = field(default_factory=dict)
+
+
+DEMO_CATALOGUE: dict[str, list[DemoProduct]] = {
+    "1С в облаке": [
+        DemoProduct(
+            USERS_PRODUCT,
+            ProductType.SERVICE,
+            None,
+            {"semi_annual": "0", "monthly": "0"},
+            "Работа в 1С через интернет, цена за пользователя.",
+            DemoOption(
+                "Количество пользователей",
+                "Пользователь",
+                {"semi_annual": "4800.00", "monthly": "800.00"},
+                maximum=500,
+            ),
+        ),
+        DemoProduct(
+            LICENCES_PRODUCT,
+            ProductType.LICENCE,
+            "onec",
+            {"semi_annual": "12825.00", "annual": "24000.00"},
+            "Лицензии 1С:Предприятие в аренду на срок подписки.",
+        ),
+    ],
+    "Хостинг": [
+        DemoProduct(
+            DISK_PRODUCT,
+            ProductType.SERVICE,
+            "diskspace",
+            {"semi_annual": "0", "monthly": "0"},
+            "Дисковое пространство пакетами по 5 ГБ: 15 ГБ — это 3 пакета.",
+            DemoOption(
+                "Пакеты по 5 ГБ",
+                "пакет",
+                {"semi_annual": "360.00", "monthly": "60.00"},
+                maximum=200,
+            ),
+        ),
+    ],
+    "Телефония": [
+        DemoProduct(
+            PBX_OFFICE,
+            ProductType.USAGE,
+            "telephony",
+            {"monthly": "4500.00"},
+            "Виртуальная АТС на 12 пользователей.",
+            upgrades_to=(PBX_DEPARTMENT,),
+        ),
+        DemoProduct(
+            PBX_DEPARTMENT,
+            ProductType.USAGE,
+            "telephony",
+            {"monthly": "2000.00"},
+            "Виртуальная АТС на 6 пользователей.",
+            upgrades_to=(PBX_OFFICE,),
+            setup_fees={"monthly": "500.00"},
+        ),
+    ],
+}
+DEMO_ADDON = ("Резервное копирование базы 1С", {"semi_annual": "1800.00", "monthly": "300.00"})
+DEMO_PROMO = ("REF5", "Скидка для референсных клиентов 5%")
+
+
+def load_demo_catalogue() -> dict[str, Product]:
+    """Create the demo products with prices, options, an add-on, upgrade paths and a promo
+    code; products already there keep what staff set. Returns the products by name."""
+    products: dict[str, Product] = {}
+    for n, (group_name, items) in enumerate(DEMO_CATALOGUE.items()):
+        group = db.session.scalar(select(ProductGroup).where(ProductGroup.name == group_name))
+        if group is None:
+            group = ProductGroup(name=group_name, sort_order=n)
+            db.session.add(group)
+        for position, item in enumerate(items):
+            product = db.session.scalar(select(Product).where(Product.name == item.name))
+            if product is None:
+                product = Product(
+                    name=item.name,
+                    type=item.type,
+                    module=item.module,
+                    group=group,
+                    sort_order=position,
+                )
+                db.session.add(product)
+            if not product.description:
+                product.description = item.description
+            if not product.prices:
+                for cycle, price in item.prices.items():
+                    fee = D(item.setup_fees.get(cycle, "0"))
+                    product.prices.append(
+                        ProductPrice(currency="RUB", cycle=cycle, price=D(price), setup_fee=fee)
+                    )
+            if item.option is not None and not product.options:
+                option = ConfigOption(
+                    name=item.option.name,
+                    kind=OptionKind.QUANTITY,
+                    unit=item.option.unit,
+                    minimum=item.option.minimum,
+                    maximum=item.option.maximum,
+                    step=1,
+                )
+                option.prices = [
+                    ConfigOptionPrice(currency="RUB", cycle=cycle, price=D(price))
+                    for cycle, price in item.option.prices.items()
+                ]
+                product.options.append(option)
+            products[item.name] = product
+    db.session.flush()
+    for items in DEMO_CATALOGUE.values():
+        for item in items:
+            for target in item.upgrades_to:
+                source, to = products[item.name], products[target]
+                exists = db.session.scalar(
+                    select(UpgradePath.id).where(
+                        UpgradePath.from_product_id == source.id, UpgradePath.to_product_id == to.id
+                    )
+                )
+                if exists is None:
+                    db.session.add(UpgradePath(from_product_id=source.id, to_product_id=to.id))
+    if db.session.scalar(select(Addon.id).where(Addon.name == DEMO_ADDON[0])) is None:
+        addon = Addon(name=DEMO_ADDON[0], description="Ежедневная копия базы, хранится 30 дней.")
+        addon.prices = [
+            AddonPrice(currency="RUB", cycle=c, price=D(p)) for c, p in DEMO_ADDON[1].items()
+        ]
+        addon.products = [products[USERS_PRODUCT]]
+        db.session.add(addon)
+    if db.session.scalar(select(PromoCode.id).where(PromoCode.code == DEMO_PROMO[0])) is None:
+        db.session.add(
+            PromoCode(
+                code=DEMO_PROMO[0],
+                kind=PromoCodeKind.PERCENT,
+                value=D("5"),
+                description=DEMO_PROMO[1],
+                product_ids=[],
+                cycles=[],
+                created_at=app_clock().now(),
+            )
+        )
+    db.session.flush()
+    return products
+
+
+def _demo_service(client: Client, product: Product, today: date) -> None:
+    """Five users on a half-year that started on the 1st of this month, so the upgrade
+    preview ("Дней до конца текущего цикла") can be tried on any day."""
+    if db.session.scalar(select(Service.id).where(Service.client_id == client.id)) is not None:
+        return
+    start = today.replace(day=1)
+    option = product.options[0]
+    price = billing.ProductPrice(
+        billing.PriceList("RUB", {billing.Cycle.SEMI_ANNUAL: 0}),
+        (
+            billing.QuantityOption(
+                option.name,
+                option.unit,
+                billing.PriceList("RUB", {billing.Cycle.SEMI_ANNUAL: D("4800.00")}),
+                minimum=1,
+            ).select(5),
+        ),
+    )
+    service = Service(
+        client_id=client.id,
+        product_id=product.id,
+        status=ServiceStatus.ACTIVE,
+        cycle=billing.Cycle.SEMI_ANNUAL.value,
+        currency="RUB",
+        registration_date=start,
+        period_start=start,
+        next_due_date=billing.next_due(start, billing.Cycle.SEMI_ANNUAL),
+        anchor_day=1,
+        recurring_amount=price.price(billing.Cycle.SEMI_ANNUAL),
+        created_at=app_clock().now(),
+    )
+    service.options.append(ServiceOption(option_id=option.id, quantity=5))
+    db.session.add(service)
+
+
+def _counts() -> tuple[int, ...]:
+    return tuple(
+        db.session.scalar(select(db.func.count()).select_from(model)) or 0
+        for model in (Product, ProductPrice, PromoCode, Addon, UpgradePath, Service)
+    )
+
+
+DEMO_DEPARTMENT = "Техническая поддержка"
+
+
+def load_demo_data(clock: Clock) -> bool:
+    """Create what is missing; returns True if anything was created (idempotent)."""
+    created = False
+    ensure_builtin_roles()
+    if db.session.scalar(select(Staff.id).where(Staff.email == DEMO_STAFF[0])) is None:
+        staff = create_staff(
+            email=DEMO_STAFF[0],
+            password=DEMO_STAFF[1],
+            first_name="Анна",
+            last_name="Администратор",
+            clock=clock,
+        )
+        give_builtin_role(staff, "administrator")
+        created = True
+    client = db.session.scalar(select(Client).where(Client.email == DEMO_CLIENT[0]))
+    if client is None:
+        client = register_client(
+            email=DEMO_CLIENT[0],
+            password=DEMO_CLIENT[1],
+            first_name="Иван",
+            last_name="Петров",
+            company="ООО «Ромашка»",
+            language="ru",
+            clock=clock,
+        )
+        created = True
+    if db.session.scalar(select(Department.id).where(Department.name == DEMO_DEPARTMENT)) is None:
+        db.session.add(Department(name=DEMO_DEPARTMENT, email="support@example.com"))
+        created = True
+    before = _counts()
+    products = load_demo_catalogue()
+    today = local_today(clock, current_app.config["PORTAL"]["default_timezone"])
+    _demo_service(client, products[USERS_PRODUCT], today)
+    db.session.flush()
+    created = created or _counts() != before
+    db.session.commit()
+    return created

@@ -1,0 +1,7 @@
+"""Models of the platform area. Importing this package registers them with SQLAlchemy."""
+
+from portal.platform.models.job import JobLease, JobRun, RunStatus
+from portal.platform.models.plugin_setting import PluginSetting
+from portal.platform.models.setting import Setting
+
+__all__ = ["JobLease", "JobRun", "PluginSetting", "RunStatus", "Setting"]

@@ -1,0 +1,46 @@
+"""Scheduled jobs: the lease that lets one runner at a time do a job, and the history of runs."""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import JSON, Date, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from portal.core.model_base import Base, UTCDateTime, enum_column
+
+
+class JobLease(Base):
+    """Who runs a job now and until when. Taken with one conditional UPDATE, so two schedulers
+    or two web nodes never run the same job at once; an expired lease (a crashed runner) is
+    taken over."""
+
+    __tablename__ = "job_lease"
+
+    job_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(200))
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class RunStatus(enum.StrEnum):
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+
+
+class JobRun(Base):
+    __tablename__ = "job_run"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    job_id: Mapped[str] = mapped_column(String(100), index=True)
+    as_of: Mapped[date | None] = mapped_column(Date)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    status: Mapped[RunStatus] = mapped_column(enum_column(RunStatus), default=RunStatus.RUNNING)
+    #: What the run did, e.g. {"sent": 3, "retried": 1}.
+    counts: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    error: Mapped[str] = mapped_column(Text, default="")
+    #: host:pid of the process that ran it, or "staff #3" for "Run now".
+    worker: Mapped[str] = mapped_column(String(200), default="")

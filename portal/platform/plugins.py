@@ -1,0 +1,105 @@
+"""Enabling and disabling plugins at run time (admin Plugins page, ``portal plugins enable``).
+
+The staff's choices are the runtime setting ``plugins_enabled``: ``{name: true|false}``. A name
+set to true is enabled even if the ``plugins`` setting (file, ``PORTAL_PLUGINS``) does not list
+it; a name set to false is disabled even if it does; names staff never touched follow the
+``plugins`` setting. So the file stays the default for a fresh installation and staff decide
+from then on.
+
+Hooks follow a change without a restart: each process compares the stored choices with those
+its plugin manager was built with at the start of every request (one primary-key lookup) and
+rebuilds the manager when they differ. Blueprints and CLI commands cannot be removed from or
+added to a running Flask application, so a plugin that has them needs a restart
+(:func:`needs_restart`), and so does the scheduler for a plugin's scheduled jobs.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask, current_app
+from flask_babel import gettext as _
+from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
+
+from portal.core.app_state import plugins
+from portal.core.extensions import db
+from portal.platform import runtime_settings
+from portal.platform.hooks.manager import PortalPlugins
+from portal.platform.models import Setting
+
+SETTING = "plugins_enabled"
+#: Hooks whose results are fixed when the app is built: a change needs a restart.
+STARTUP_HOOKS = ("register_blueprints", "register_cli_commands")
+MOUNTED = "portal.plugins.mounted"
+
+log = logging.getLogger(__name__)
+
+
+class PluginError(ValueError):
+    """A plugin cannot be enabled or disabled as asked; the message says why."""
+
+
+def _clean(value: Any) -> dict[str, bool]:
+    if not isinstance(value, Mapping):
+        return {}
+    return {str(name): bool(on) for name, on in value.items()}
+
+
+def choices() -> dict[str, bool]:
+    """The staff's choices as stored (``{}`` when they made none)."""
+    return _clean(runtime_settings.get(SETTING))
+
+
+def stored_choices(app: Flask) -> dict[str, bool]:
+    """The choices read while the app is being built, before any request. A database without
+    the ``setting`` table yet (before ``portal db upgrade``) has none."""
+    try:
+        with app.app_context(), db.engine.connect() as connection:
+            value = connection.scalar(select(Setting.value).where(Setting.key == SETTING))
+    except SQLAlchemyError:
+        log.info("no stored plugin choices (database not migrated yet?)")
+        return {}
+    return _clean(value)
+
+
+def remember_mounted(app: Flask, built: PortalPlugins) -> None:
+    """Note which plugins' blueprints and commands were mounted when the app was built."""
+    app.extensions[MOUNTED] = {name for hook in STARTUP_HOOKS for name in built.implementers(hook)}
+
+
+def needs_restart(name: str) -> bool:
+    """True when what the process runs differs from the plugin's state for a part that only a
+    restart changes: its pages or commands are mounted but it is disabled now, or the other way
+    round."""
+    current = plugins()
+    mounted = name in current_app.extensions.get(MOUNTED, set())
+    enabled = current.infos.get(name) is not None and current.infos[name].state == "enabled"
+    wants_mounting = enabled and any(name in current.implementers(h) for h in STARTUP_HOOKS)
+    return mounted != wants_mounting
+
+
+def refresh() -> None:
+    """Rebuild this process's plugin manager if the stored choices changed (another process or
+    this one saved them). Runs before every request."""
+    current = plugins()
+    if current.loader is None:
+        return
+    stored = choices()
+    if stored != current.choices:
+        current_app.extensions["portal.plugins"] = current.loader.build(stored)
+        log.info("plugins rebuilt: %s", sorted(current_app.extensions["portal.plugins"].infos))
+
+
+def set_enabled(name: str, enabled: bool) -> None:
+    """Enable or disable an installed plugin (audited as a setting change); commits, and this
+    process uses the new set of plugins straight away."""
+    current = plugins()
+    info = current.infos.get(name)
+    if enabled and (info is None or info.error == "not installed"):
+        raise PluginError(_("The plugin %(name)s is not installed.", name=name))
+    wanted = {**choices(), name: enabled}
+    runtime_settings.put(SETTING, wanted)
+    refresh()

@@ -1,1 +1,0 @@
-"""Use cases. Services own the transaction, call ``portal.billing`` and fire hooks."""

@@ -1,0 +1,668 @@
+"""The support desk in the admin area: queues, the ticket page, canned replies, reports."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
+from werkzeug.wrappers import Response
+
+from portal.accounts.models.audit import AuditEntry
+from portal.accounts.models.client import Client
+from portal.accounts.models.department import Department
+from portal.accounts.models.note import Note
+from portal.accounts.models.permissions import Permission
+from portal.accounts.models.staff import Staff
+from portal.core.app_state import clock
+from portal.core.extensions import db
+from portal.messaging.models.outbox import OutboundMessage, OutboundStatus
+from portal.messaging.outbox import requeue
+from portal.messaging.templates import TEMPLATES
+from portal.support import attachments as files
+from portal.support import canned_replies, sla, tickets
+from portal.support import reports as support_reports
+from portal.support.forms import (
+    PRIORITY_LABELS,
+    QUEUE_LABELS,
+    STATUS_BADGES,
+    STATUS_LABELS,
+    CannedReplyForm,
+    MergeForm,
+    NewTicketForm,
+    NoteForm,
+    ReplyForm,
+    TicketUpdateForm,
+)
+from portal.support.models.support import CannedReply
+from portal.support.models.ticket import Ticket, TicketAssignment, TicketAttachment, TicketMessage
+from portal.web.csv_export import csv_response
+from portal.web.identity import Area
+from portal.web.permissions import requires
+
+admin_support = Blueprint("admin_support", __name__, url_prefix="/admin/support")
+admin_support.portal_area = Area.ADMIN  # type: ignore[attr-defined]
+
+PAGE_SIZE = 50
+OUTBOX_LABELS = {
+    OutboundStatus.QUEUED: _l("Queued"),
+    OutboundStatus.SENT: _l("Sent"),
+    OutboundStatus.FAILED: _l("Failed"),
+}
+
+
+@admin_support.app_context_processor
+def _support_labels() -> dict[str, object]:
+    return {
+        "ticket_status_labels": STATUS_LABELS,
+        "ticket_status_badges": STATUS_BADGES,
+        "ticket_priority_labels": PRIORITY_LABELS,
+        "outbox_labels": OUTBOX_LABELS,
+        "mail_template_labels": {name: spec.label for name, spec in TEMPLATES.items()},
+    }
+
+
+def _me() -> Staff:
+    staff = current_user._get_current_object()
+    assert isinstance(staff, Staff)
+    return staff
+
+
+def _uploads() -> list[files.Upload]:
+    return [
+        files.Upload(item.filename or "", item.read())
+        for item in request.files.getlist("attachments")
+        if item and item.filename
+    ]
+
+
+def _ticket_or_404(ticket_id: int) -> Ticket:
+    ticket = db.session.get(Ticket, ticket_id)
+    if ticket is None:
+        abort(404)
+    return ticket
+
+
+def _departments() -> list[Department]:
+    return list(db.session.scalars(select(Department).order_by(Department.name)))
+
+
+def _staff() -> list[Staff]:
+    return list(
+        db.session.scalars(
+            select(Staff).where(Staff.is_active.is_(True)).order_by(Staff.first_name)
+        )
+    )
+
+
+# --- queues -----------------------------------------------------------------------------------
+
+
+@admin_support.route("")
+@requires(Permission.SUPPORT_VIEW)
+def index() -> Response | str:
+    queue = request.args.get("queue", "awaiting")
+    if queue not in tickets.QUEUES:
+        queue = "awaiting"
+    me = _me()
+    stmt = tickets.filter_query(tickets.queue_query(queue, me), request.args)
+    if queue == "awaiting":
+        stmt = stmt.order_by(Ticket.response_due_at.is_(None), Ticket.response_due_at, Ticket.id)
+    else:
+        stmt = stmt.order_by(Ticket.last_reply_at.desc(), Ticket.id.desc())
+    stmt = stmt.options(
+        selectinload(Ticket.client),
+        selectinload(Ticket.department),
+        selectinload(Ticket.assigned_staff),
+    )
+    if request.args.get("format") == "csv":
+        return csv_response(
+            "tickets.csv",
+            [
+                _("ID"),
+                _("Reference"),
+                _("Subject"),
+                _("Client"),
+                _("E-mail"),
+                _("Department"),
+                _("Status"),
+                _("Priority"),
+                _("Assigned to"),
+                _("Opened"),
+                _("Last reply"),
+            ],
+            (
+                (
+                    t.id,
+                    t.reference,
+                    t.subject,
+                    t.requester_name,
+                    t.requester_email,
+                    t.department.name if t.department else "",
+                    STATUS_LABELS[t.status],
+                    PRIORITY_LABELS[t.priority],
+                    t.assigned_staff.full_name if t.assigned_staff else "",
+                    t.created_at.isoformat(timespec="minutes"),
+                    t.last_reply_at.isoformat(timespec="minutes"),
+                )
+                for t in db.session.scalars(stmt)
+            ),
+        )
+    page = db.paginate(stmt, per_page=PAGE_SIZE, error_out=False, count=True)
+    counts = {
+        key: db.session.scalar(
+            select(func.count()).select_from(tickets.queue_query(key, me).subquery())
+        )
+        for key in ("awaiting", "mine", "department")
+    }
+    args = {key: value for key, value in request.args.items() if key not in ("page", "format")}
+    return render_template(
+        "admin/support/list.html",
+        page=page,
+        queue=queue,
+        queues=QUEUE_LABELS,
+        counts=counts,
+        args=args,
+        departments=_departments(),
+        staff=_staff(),
+        now=clock().now(),
+    )
+
+
+# --- opening ----------------------------------------------------------------------------------
+
+
+@admin_support.route("/new", methods=["GET", "POST"])
+@requires(Permission.SUPPORT_REPLY)
+def create() -> Response | str:
+    form = NewTicketForm()
+    form.department_id.choices = [(d.id, d.name) for d in _departments()]
+    if request.method == "GET" and request.args.get("client", "").isdigit():
+        form.client_id.data = int(request.args["client"])
+    if form.validate_on_submit():
+        client = db.session.get(Client, form.client_id.data)
+        if client is None:
+            form.client_id.errors = [_("There is no client #%(id)s.", id=form.client_id.data)]
+        else:
+            try:
+                ticket = tickets.open_ticket(
+                    subject=form.subject.data,
+                    body=form.body.data,
+                    department_id=form.department_id.data,
+                    client=client,
+                    priority=form.priority.data,
+                    cc=form.cc.data or "",
+                    uploads=_uploads(),
+                    staff=_me(),
+                    internal=form.internal.data,
+                )
+            except tickets.TicketError as exc:
+                flash(str(exc), "danger")
+            else:
+                flash(_("Ticket #%(ref)s opened.", ref=ticket.reference), "success")
+                return redirect(url_for("admin_support.view", ticket_id=ticket.id))
+    return render_template("admin/support/new.html", form=form)
+
+
+# --- the ticket -------------------------------------------------------------------------------
+
+
+def _load(ticket_id: int) -> Ticket:
+    ticket = db.session.scalar(
+        select(Ticket)
+        .where(Ticket.id == ticket_id)
+        .options(
+            selectinload(Ticket.client).selectinload(Client.group),
+            selectinload(Ticket.contact),
+            selectinload(Ticket.department),
+            selectinload(Ticket.assigned_staff),
+            selectinload(Ticket.messages).selectinload(TicketMessage.attachments),
+            selectinload(Ticket.messages).selectinload(TicketMessage.staff),
+        )
+    )
+    if ticket is None:
+        abort(404)
+    return ticket
+
+
+def _update_form(ticket: Ticket) -> TicketUpdateForm:
+    form = TicketUpdateForm(
+        department_id=ticket.department_id,
+        priority=ticket.priority.value,
+        status=ticket.status.value,
+        assigned_staff_id=ticket.assigned_staff_id,
+        tags=", ".join(ticket.tags),
+        cc=", ".join(ticket.cc or []),
+    )
+    form.department_id.choices = [(None, "—"), *((d.id, d.name) for d in _departments())]
+    staff = _staff()
+    if ticket.assigned_staff is not None and ticket.assigned_staff not in staff:
+        staff.append(ticket.assigned_staff)  # blocked since: still shown, not silently dropped
+    form.assigned_staff_id.choices = [(None, "—"), *((s.id, s.full_name) for s in staff)]
+    return form
+
+
+@admin_support.route("/<int:ticket_id>")
+@requires(Permission.SUPPORT_VIEW)
+def view(ticket_id: int) -> str:
+    ticket = _load(ticket_id)
+    me = _me()
+    reply = ReplyForm()
+    canned = canned_replies.for_department(ticket.department_id)
+    chosen = request.args.get("canned", "")
+    if chosen.isdigit():
+        reply_row = db.session.get(CannedReply, int(chosen))
+        if reply_row is not None:
+            reply.body.data = canned_replies.render(reply_row, ticket, me)
+    important: list[Note] = []
+    client_tickets: list[Ticket] = []
+    if ticket.client_id is not None:
+        important = list(
+            db.session.scalars(
+                select(Note)
+                .where(Note.client_id == ticket.client_id, Note.important.is_(True))
+                .options(selectinload(Note.author))
+                .order_by(Note.created_at.desc())
+            )
+        )
+        client_tickets = list(
+            db.session.scalars(
+                select(Ticket)
+                .where(Ticket.client_id == ticket.client_id, Ticket.id != ticket.id)
+                .order_by(Ticket.last_reply_at.desc())
+                .limit(10)
+            )
+        )
+    history = db.session.scalars(
+        select(TicketAssignment)
+        .where(TicketAssignment.ticket_id == ticket.id)
+        .options(
+            selectinload(TicketAssignment.staff),
+            selectinload(TicketAssignment.department),
+            selectinload(TicketAssignment.assigned_by),
+        )
+        .order_by(TicketAssignment.id)
+    ).all()
+    log = db.session.scalars(
+        select(AuditEntry)
+        .where(AuditEntry.entity == "ticket", AuditEntry.entity_id == str(ticket.id))
+        .order_by(AuditEntry.id.desc())
+        .limit(30)
+    ).all()
+    now = clock().now()
+    merged_into = None
+    if ticket.merged_into_id is not None:
+        merged_into = db.session.get(Ticket, ticket.merged_into_id)
+    return render_template(
+        "admin/support/ticket.html",
+        ticket=ticket,
+        reply_form=reply,
+        note_form=NoteForm(),
+        update_form=_update_form(ticket),
+        merge_form=MergeForm(),
+        canned=canned,
+        important=important,
+        client_tickets=client_tickets,
+        history=history,
+        log=log,
+        clocks=sla.clocks(ticket, now),
+        format_duration=sla.format_duration,
+        merged_into=merged_into,
+    )
+
+
+def _back(ticket: Ticket) -> Response:
+    return redirect(url_for("admin_support.view", ticket_id=ticket.id))
+
+
+@admin_support.route("/<int:ticket_id>/reply", methods=["POST"])
+@requires(Permission.SUPPORT_REPLY)
+def reply(ticket_id: int) -> Response:
+    ticket = _ticket_or_404(ticket_id)
+    form = ReplyForm()
+    if not form.validate_on_submit():
+        flash(_("Write a reply."), "danger")
+        return _back(ticket)
+    try:
+        tickets.staff_reply(
+            ticket, _me(), form.body.data, uploads=_uploads(), status=form.status.data
+        )
+    except tickets.TicketError as exc:
+        flash(str(exc), "danger")
+    else:
+        flash(_("Reply sent."), "success")
+    return _back(ticket)
+
+
+@admin_support.route("/<int:ticket_id>/note", methods=["POST"])
+@requires(Permission.SUPPORT_REPLY)
+def note(ticket_id: int) -> Response:
+    ticket = _ticket_or_404(ticket_id)
+    form = NoteForm()
+    if not form.validate_on_submit():
+        flash(_("Write a note."), "danger")
+        return _back(ticket)
+    try:
+        tickets.add_note(ticket, _me(), form.body.data, uploads=_uploads())
+    except tickets.TicketError as exc:
+        flash(str(exc), "danger")
+    else:
+        flash(_("Note added."), "success")
+    return _back(ticket)
+
+
+@admin_support.route("/<int:ticket_id>/update", methods=["POST"])
+@requires(Permission.SUPPORT_REPLY)
+def update(ticket_id: int) -> Response:
+    ticket = _ticket_or_404(ticket_id)
+    form = _update_form(ticket)
+    if not form.validate_on_submit():
+        flash(_("Check the ticket's details."), "danger")
+        return _back(ticket)
+    values = {
+        "department_id": form.department_id.data,
+        "priority": form.priority.data,
+        "status": form.status.data,
+        "assigned_staff_id": form.assigned_staff_id.data,
+        "tags": form.tags.data or "",
+        "cc": form.cc.data or "",
+    }
+    try:
+        changed = tickets.update_ticket(
+            ticket, _me(), values, notify_client=form.notify_client.data
+        )
+    except tickets.TicketError as exc:
+        flash(str(exc), "danger")
+    else:
+        flash(
+            _("Saved.") if changed else _("Nothing has changed."), "success" if changed else "info"
+        )
+    return _back(ticket)
+
+
+@admin_support.route("/<int:ticket_id>/take", methods=["POST"])
+@requires(Permission.SUPPORT_REPLY)
+def take(ticket_id: int) -> Response:
+    ticket = _ticket_or_404(ticket_id)
+    tickets.take(ticket, _me())
+    flash(_("The ticket is yours."), "success")
+    return _back(ticket)
+
+
+@admin_support.route("/<int:ticket_id>/merge", methods=["POST"])
+@requires(Permission.SUPPORT_REPLY)
+def merge(ticket_id: int) -> Response:
+    target = _ticket_or_404(ticket_id)
+    form = MergeForm()
+    if not form.validate_on_submit():
+        flash(_("Enter the numbers of the tickets to merge."), "danger")
+        return _back(target)
+    sources = []
+    for item in form.references.data.replace(";", ",").split(","):
+        key = item.strip().lstrip("#")
+        if not key:
+            continue
+        found = (
+            db.session.get(Ticket, int(key))
+            if key.isdigit()
+            else db.session.scalar(select(Ticket).where(Ticket.reference == key.upper()))
+        )
+        if found is None:
+            flash(_("There is no ticket %(key)s.", key=item.strip()), "danger")
+            return _back(target)
+        sources.append(found)
+    try:
+        tickets.merge(target, sources, _me())
+    except tickets.TicketError as exc:
+        flash(str(exc), "danger")
+    else:
+        flash(_("Tickets merged."), "success")
+    return _back(target)
+
+
+@admin_support.route("/attachments/<int:attachment_id>")
+@requires(Permission.SUPPORT_VIEW)
+def attachment(attachment_id: int) -> Response:
+    row = db.session.get(TicketAttachment, attachment_id)
+    if row is None:
+        abort(404)
+    return send_attachment(row)
+
+
+def send_attachment(row: TicketAttachment) -> Response:
+    """Always a download with a safe name, never rendered inline (no HTML/SVG tricks)."""
+    path = files.path_of(row)
+    if not path.is_file():
+        abort(404)
+    response = send_file(
+        path,
+        mimetype=row.content_type,
+        as_attachment=True,
+        download_name=row.filename,
+        max_age=0,
+    )
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response
+
+
+# --- canned replies ---------------------------------------------------------------------------
+
+
+def _canned_form(reply_row: CannedReply | None) -> CannedReplyForm:
+    form = CannedReplyForm(obj=reply_row)
+    form.department_id.choices = [
+        (None, _("All departments")),
+        *((d.id, d.name) for d in _departments()),
+    ]
+    return form
+
+
+def _save_canned(form: CannedReplyForm, row: CannedReply | None, done: str) -> bool:
+    """Validate and store a canned reply (new when ``row`` is None); True when saved."""
+    if not form.validate_on_submit():
+        return False
+    try:
+        canned_replies.save(
+            row,
+            title=form.title.data,
+            body=form.body.data,
+            department_id=form.department_id.data,
+        )
+    except canned_replies.CannedReplyError as exc:
+        flash(str(exc), "danger")
+        return False
+    flash(done, "success")
+    return True
+
+
+@admin_support.route("/canned", methods=["GET", "POST"])
+@requires(Permission.SUPPORT_REPLY)
+def canned_list() -> Response | str:
+    form = _canned_form(None)
+    if _save_canned(form, None, _("Canned reply added.")):
+        return redirect(url_for("admin_support.canned_list"))
+    rows = db.session.scalars(
+        select(CannedReply)
+        .options(selectinload(CannedReply.department))
+        .order_by(CannedReply.title)
+    ).all()
+    return render_template(
+        "admin/support/canned.html", replies=rows, form=form, variables=canned_replies.VARIABLES
+    )
+
+
+@admin_support.route("/canned/<int:reply_id>", methods=["GET", "POST"])
+@requires(Permission.SUPPORT_REPLY)
+def canned_edit(reply_id: int) -> Response | str:
+    row = db.session.get(CannedReply, reply_id)
+    if row is None:
+        abort(404)
+    form = _canned_form(row)
+    if _save_canned(form, row, _("Saved.")):
+        return redirect(url_for("admin_support.canned_list"))
+    return render_template(
+        "admin/support/canned_edit.html", reply=row, form=form, variables=canned_replies.VARIABLES
+    )
+
+
+@admin_support.route("/canned/<int:reply_id>/delete", methods=["POST"])
+@requires(Permission.SUPPORT_REPLY)
+def canned_delete(reply_id: int) -> Response:
+    row = db.session.get(CannedReply, reply_id)
+    if row is None:
+        abort(404)
+    canned_replies.delete(row)
+    flash(_("Canned reply deleted."), "success")
+    return redirect(url_for("admin_support.canned_list"))
+
+
+# --- reports ----------------------------------------------------------------------------------
+
+
+def _report_window() -> tuple[date, date, datetime, datetime]:
+    tz = ZoneInfo(current_app.config["PORTAL"]["default_timezone"])
+    today = clock().now().astimezone(tz).date()
+    try:
+        since = date.fromisoformat(request.args.get("since", ""))
+    except ValueError:
+        since = today.replace(day=1)
+    try:
+        until = date.fromisoformat(request.args.get("until", ""))
+    except ValueError:
+        until = today
+    start = datetime.combine(since, time(0), tz).astimezone(UTC)
+    end = datetime.combine(until + timedelta(days=1), time(0), tz).astimezone(UTC)
+    return since, until, start, end
+
+
+def _fmt_minutes(value: float | None) -> str:
+    if value is None:
+        return ""
+    hours, minutes = divmod(round(value), 60)
+    return f"{hours}:{minutes:02d}"
+
+
+def _fmt_number(value: float | None) -> str:
+    return "" if value is None else f"{value:.1f}"
+
+
+@admin_support.route("/reports")
+@requires(Permission.REPORTS_VIEW)
+def report() -> Response | str:
+    since, until, start, end = _report_window()
+    data = support_reports.build(start, end)
+    if request.args.get("format") == "csv":
+        header = [
+            _("Section"),
+            _("Name"),
+            _("Tickets"),
+            _("Closed"),
+            _("Replies"),
+            _("Average first response, h:mm"),
+            _("First responses within SLA, per cent"),
+            _("Average resolution, h:mm"),
+            _("Resolved within SLA, per cent"),
+            _("Average rating"),
+            _("Ratings"),
+        ]
+        sections = [
+            (_("Department"), data.departments),
+            (_("Staff member"), data.staff),
+            (_("Total"), [data.total]),
+        ]
+        return csv_response(
+            f"support-{since.isoformat()}-{until.isoformat()}.csv",
+            header,
+            (
+                (
+                    section,
+                    row.name or (_("No department") if rows is data.departments else ""),
+                    row.opened,
+                    row.closed,
+                    row.replies,
+                    _fmt_minutes(row.first_response_minutes),
+                    _fmt_number(row.first_response_met_percent),
+                    _fmt_minutes(row.resolution_minutes),
+                    _fmt_number(row.resolution_met_percent),
+                    _fmt_number(row.average_score),
+                    len(row.scores),
+                )
+                for section, rows in sections
+                for row in rows
+            ),
+        )
+    return render_template(
+        "admin/support/reports.html",
+        report=data,
+        since=since,
+        until=until,
+        fmt_minutes=_fmt_minutes,
+        fmt_number=_fmt_number,
+    )
+
+
+# --- e-mail queue -----------------------------------------------------------------------------
+
+
+@admin_support.route("/outbox")
+@requires(Permission.SETTINGS_MANAGE)
+def outbox() -> str:
+    stmt = select(OutboundMessage).order_by(OutboundMessage.id.desc())
+    if request.args.get("status") in {s.value for s in OutboundStatus}:
+        stmt = stmt.where(OutboundMessage.status == OutboundStatus(request.args["status"]))
+    page = db.paginate(stmt, per_page=PAGE_SIZE, error_out=False, count=True)
+    args = {key: value for key, value in request.args.items() if key != "page"}
+    return render_template("admin/support/outbox.html", page=page, args=args)
+
+
+@admin_support.route("/outbox/<int:message_id>/retry", methods=["POST"])
+@requires(Permission.SETTINGS_MANAGE)
+def outbox_retry(message_id: int) -> Response:
+    row = db.session.get(OutboundMessage, message_id)
+    if row is None:
+        abort(404)
+    if row.status == OutboundStatus.FAILED:
+        requeue(row)
+        db.session.commit()
+        flash(_("The message will be sent again."), "success")
+    return redirect(url_for("admin_support.outbox"))
+
+
+def client_ticket_rows(client_id: int) -> list[Ticket]:
+    """The client card's Tickets tab."""
+    return list(
+        db.session.scalars(
+            select(Ticket)
+            .where(Ticket.client_id == client_id)
+            .options(selectinload(Ticket.department), selectinload(Ticket.assigned_staff))
+            .order_by(Ticket.last_reply_at.desc())
+        )
+    )
+
+
+def client_email_rows(client_id: int) -> list[OutboundMessage]:
+    """The client card's E-mails tab: what was queued or sent to the client, newest first."""
+    return list(
+        db.session.scalars(
+            select(OutboundMessage)
+            .where(OutboundMessage.client_id == client_id)
+            .order_by(OutboundMessage.id.desc())
+            .limit(200)
+        )
+    )
