@@ -40,3 +40,16 @@ class FrozenClock:
 def local_today(clock: Clock, timezone: str) -> date:
     """The business date in the provider's time zone (a bill is due on a Moscow date, not UTC)."""
     return clock.now().astimezone(ZoneInfo(timezone)).date()
+
+
+def today() -> date:
+    """The business date of the running app: its clock read in the provider's time zone.
+
+    The one way for code inside the app to ask for "today" (a top-up at 01:30 Moscow time on
+    1 January belongs to the new year, although it is still 31 December in UTC).
+    """
+    from flask import current_app
+
+    return local_today(
+        current_app.extensions["portal.clock"], current_app.config["PORTAL"]["default_timezone"]
+    )
