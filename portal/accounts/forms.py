@@ -11,12 +11,10 @@ from wtforms import (
     EmailField,
     IntegerField,
     SelectField,
-    SelectMultipleField,
     StringField,
     TextAreaField,
 )
 from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional, ValidationError
-from wtforms.widgets import CheckboxInput, ListWidget
 
 from portal import billing
 from portal.accounts.models import ClientStatus
@@ -24,21 +22,12 @@ from portal.accounts.models.client import Rating
 from portal.accounts.models.contact import ContactRole, MailKind
 from portal.accounts.models.custom_field import FieldType
 from portal.accounts.requisites import LegalType
-from portal.invoicing.models import InvoiceStatus
+from portal.web.forms import MultiCheckboxField, enum_choices, optional_id
 
 STATUS_LABELS = {
     ClientStatus.ACTIVE: _l("Active"),
     ClientStatus.INACTIVE: _l("Inactive"),
     ClientStatus.CLOSED: _l("Closed"),
-}
-INVOICE_STATUS_LABELS = {
-    InvoiceStatus.DRAFT: _l("Draft"),
-    InvoiceStatus.UNPAID: _l("Unpaid"),
-    InvoiceStatus.PARTIALLY_PAID: _l("Partially paid"),
-    InvoiceStatus.PAID: _l("Paid"),
-    InvoiceStatus.CANCELLED: _l("Cancelled"),
-    InvoiceStatus.REFUNDED: _l("Refunded"),
-    InvoiceStatus.COLLECTIONS: _l("Collections"),
 }
 RATING_LABELS = {
     Rating.NORMAL: _l("Normal"),
@@ -70,19 +59,6 @@ FIELD_TYPE_LABELS = {
 }
 
 
-def _choices(labels: dict) -> list[tuple[str, object]]:
-    return [(member.value, label) for member, label in labels.items()]
-
-
-def _optional_id(value: object) -> int | None:
-    return int(value) if value not in (None, "", "None") else None
-
-
-class MultiCheckboxField(SelectMultipleField):
-    widget = ListWidget(prefix_label=False)
-    option_widget = CheckboxInput()
-
-
 class ClientForm(FlaskForm):
     first_name = StringField(_l("First name"), validators=[DataRequired(), Length(max=100)])
     last_name = StringField(_l("Last name"), validators=[Optional(), Length(max=100)])
@@ -96,17 +72,17 @@ class ClientForm(FlaskForm):
     country = StringField(_l("Country (ISO code)"), default="RU", validators=[Length(min=2, max=2)])
     language = SelectField(_l("Language"), choices=[("ru", "Русский"), ("en", "English")])
     currency = SelectField(_l("Currency"), default="RUB", choices=[])
-    status = SelectField(_l("Status"), choices=_choices(STATUS_LABELS), default="active")
-    group_id = SelectField(_l("Client group"), coerce=_optional_id, choices=[])
-    manager_id = SelectField(_l("Personal manager"), coerce=_optional_id, choices=[])
-    sales_manager_id = SelectField(_l("Sales manager"), coerce=_optional_id, choices=[])
+    status = SelectField(_l("Status"), choices=enum_choices(STATUS_LABELS), default="active")
+    group_id = SelectField(_l("Client group"), coerce=optional_id, choices=[])
+    manager_id = SelectField(_l("Personal manager"), coerce=optional_id, choices=[])
+    sales_manager_id = SelectField(_l("Sales manager"), coerce=optional_id, choices=[])
     referred_by_id = IntegerField(
         _l("Referred by (client ID)"), validators=[Optional(), NumberRange(min=1)]
     )
-    rating = SelectField(_l("Rating"), choices=_choices(RATING_LABELS), default="normal")
+    rating = SelectField(_l("Rating"), choices=enum_choices(RATING_LABELS), default="normal")
     label = StringField(_l("Label"), validators=[Optional(), Length(max=50)])
     legal_type = SelectField(
-        _l("Legal type"), choices=_choices(LEGAL_TYPE_LABELS), default="individual"
+        _l("Legal type"), choices=enum_choices(LEGAL_TYPE_LABELS), default="individual"
     )
     inn = StringField(_l("INN"), validators=[Optional(), Length(max=14)])
     kpp = StringField(_l("KPP"), validators=[Optional(), Length(max=11)])
@@ -132,7 +108,7 @@ class ClientForm(FlaskForm):
         _l("Block orders when an invoice is overdue more than N days (empty: never)"),
         validators=[Optional(), NumberRange(0, 3650)],
     )
-    billing_contact_id = SelectField(_l("Billing contact"), coerce=_optional_id, choices=[])
+    billing_contact_id = SelectField(_l("Billing contact"), coerce=optional_id, choices=[])
     admin_notes = TextAreaField(_l("Admin notes"), validators=[Optional(), Length(max=10000)])
 
     def validate_credit_limit(self, field: DecimalField) -> None:
@@ -184,8 +160,8 @@ class ContactForm(FlaskForm):
     position = StringField(_l("Position"), validators=[Optional(), Length(max=100)])
     email = EmailField(_l("E-mail"), validators=[DataRequired(), Email(), Length(max=254)])
     phone = StringField(_l("Phone"), validators=[Optional(), Length(max=50)])
-    roles = MultiCheckboxField(_l("Roles"), choices=_choices(ROLE_LABELS))
-    receives = MultiCheckboxField(_l("Receives"), choices=_choices(MAIL_LABELS))
+    roles = MultiCheckboxField(_l("Roles"), choices=enum_choices(ROLE_LABELS))
+    receives = MultiCheckboxField(_l("Receives"), choices=enum_choices(MAIL_LABELS))
 
 
 class NoteForm(FlaskForm):
@@ -197,7 +173,7 @@ class TodoForm(FlaskForm):
     title = StringField(_l("Title"), validators=[DataRequired(), Length(max=255)])
     description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=5000)])
     due_date = DateField(_l("Due date"), validators=[Optional()])
-    assignee_id = SelectField(_l("Assignee"), coerce=_optional_id, choices=[])
+    assignee_id = SelectField(_l("Assignee"), coerce=optional_id, choices=[])
 
 
 class MergeForm(FlaskForm):
@@ -209,7 +185,7 @@ class MergeForm(FlaskForm):
 
 class CustomFieldForm(FlaskForm):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=100)])
-    type = SelectField(_l("Type"), choices=_choices(FIELD_TYPE_LABELS))
+    type = SelectField(_l("Type"), choices=enum_choices(FIELD_TYPE_LABELS))
     required = BooleanField(_l("Required"))
     client_visible = BooleanField(_l("Shown in the client area"))
     options = TextAreaField(_l("Options (one per line, for dropdowns)"))

@@ -17,6 +17,7 @@ Every change is written to the audit log in the same transaction.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import timedelta
 from typing import Any
 
 from flask_babel import gettext as _
@@ -36,6 +37,19 @@ class StaffError(ValueError):
     def __init__(self, message: str, field: str | None = None) -> None:
         super().__init__(message)
         self.field = field
+
+
+#: How often a staff member's "last seen" is written while they click around the admin area.
+SEEN_EVERY = timedelta(minutes=1)
+
+
+def note_online(staff: Staff) -> None:
+    """Record that ``staff`` is using the admin area now, at most once a minute (the dashboard's
+    "who is online" list). Commits when it writes."""
+    now = clock().now()
+    if staff.last_seen_at is None or now - staff.last_seen_at > SEEN_EVERY:
+        staff.last_seen_at = now
+        db.session.commit()
 
 
 # --- roles ------------------------------------------------------------------------------------

@@ -115,10 +115,12 @@ def _init_plugins(app: Flask, enabled: list[str], extra: Iterable[object]) -> No
     from portal.invoicing import statement_formats as bank_statements
     from portal.invoicing.gateways import bank_transfer
     from portal.platform import plugins as plugin_state
-    from portal.platform.admin import reports
+    from portal.platform import report_registry
 
     loader = PluginLoader(
-        tuple(enabled), builtins=(bank_transfer, bank_statements, reports), extra=tuple(extra)
+        tuple(enabled),
+        builtins=(bank_transfer, bank_statements, report_registry),
+        extra=tuple(extra),
     )
     plugins = loader.build(plugin_state.stored_choices(app))
     app.extensions["portal.plugins"] = plugins

@@ -7,7 +7,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, DecimalField, IntegerField, StringField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
-from portal.accounts.forms import MultiCheckboxField
+from portal.web.forms import MultiCheckboxField
 
 
 class DraftLineForm(FlaskForm):

@@ -413,3 +413,16 @@ def requeue(row: OutboundMessage, now: datetime | None = None) -> None:
     row.status = OutboundStatus.QUEUED
     row.attempts = 0
     row.next_attempt_at = now or clock().now()
+
+
+def sent_to_client(client_id: int) -> list[OutboundMessage]:
+    """What was queued or sent to the client, newest first, at most 200 (the client card's
+    E-mails tab)."""
+    return list(
+        db.session.scalars(
+            select(OutboundMessage)
+            .where(OutboundMessage.client_id == client_id)
+            .order_by(OutboundMessage.id.desc())
+            .limit(200)
+        )
+    )

@@ -1,12 +1,15 @@
-"""Staff forms for the catalogue, orders and services. Choices from the database are set by the
-view; money is typed as text and parsed by ``portal.catalog.catalog.parse_money`` so that the
-billing engine's own checks (4 decimals, not negative) produce the error messages."""
+"""Forms of the orders area: staff's orders and services, and what the order and change forms
+post (options, add-ons). Choices from the database are set by the view; money is typed as text
+and parsed by ``portal.catalog.catalog.parse_money`` so that the billing engine's own checks
+(4 decimals, not negative) produce the error messages."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from decimal import Decimal
 from typing import Any
 
+from flask import request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -15,22 +18,20 @@ from wtforms import (
     DateField,
     IntegerField,
     SelectField,
-    SelectMultipleField,
     StringField,
     TextAreaField,
 )
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
-from wtforms.widgets import CheckboxInput, ListWidget
 
-from portal.catalog.catalog import (
-    CYCLE_LABELS,
-    DAY_COUNT_LABELS,
-    PRODUCT_TYPE_LABELS,
-    VISIBILITY_LABELS,
-)
-from portal.catalog.models import OptionKind, Product
-from portal.orders.models import OrderStatus, ServiceStatus
-from portal.orders.models.order import ChangeStatus, OrderKind, PromoCodeKind
+from portal.catalog import catalog
+from portal.catalog.catalog import CatalogError
+from portal.catalog.models import Product
+from portal.orders import service_changes
+from portal.orders.models import OrderStatus, Service
+from portal.orders.models.order import ChangeStatus, OrderKind
+from portal.orders.models.service import SERVICE_STATUS_LABELS
+from portal.orders.service_changes import ChangeRequest
+from portal.web.forms import enum_choices
 from portal.web.query_args import MAX_ID, db_id
 
 ORDER_STATUS_LABELS = {
@@ -44,105 +45,11 @@ ORDER_KIND_LABELS = {
     OrderKind.CHANGE: _l("Change of package"),
     OrderKind.ADDON: _l("Add-on to a service"),
 }
-SERVICE_STATUS_LABELS = {
-    ServiceStatus.PENDING: _l("Pending"),
-    ServiceStatus.ACTIVE: _l("Active"),
-    ServiceStatus.SUSPENDED: _l("Suspended"),
-    ServiceStatus.TERMINATED: _l("Terminated"),
-    ServiceStatus.CANCELLED: _l("Cancelled"),
-}
 CHANGE_STATUS_LABELS = {
     ChangeStatus.PENDING: _l("Waiting for payment"),
     ChangeStatus.APPLIED: _l("Applied"),
     ChangeStatus.CANCELLED: _l("Cancelled"),
 }
-OPTION_KIND_LABELS = {OptionKind.QUANTITY: _l("Quantity"), OptionKind.DROPDOWN: _l("Dropdown")}
-PROMO_KIND_LABELS = {PromoCodeKind.PERCENT: _l("Percent"), PromoCodeKind.FIXED: _l("Fixed amount")}
-
-
-def _choices(labels: dict[Any, Any]) -> list[tuple[str, Any]]:
-    return [(key.value, label) for key, label in labels.items()]
-
-
-class MultiCheckboxField(SelectMultipleField):
-    widget = ListWidget(prefix_label=False)
-    option_widget = CheckboxInput()
-
-
-class GroupForm(FlaskForm):
-    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
-    sort_order = IntegerField(_l("Sort order"), default=0, validators=[Optional()])
-
-
-class ProductForm(FlaskForm):
-    group_id = SelectField(_l("Product group"), coerce=int)
-    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
-    type = SelectField(_l("Type"), choices=_choices(PRODUCT_TYPE_LABELS))
-    visibility = SelectField(_l("Visibility"), choices=_choices(VISIBILITY_LABELS))
-    module = StringField(_l("Provisioning module"), validators=[Optional(), Length(max=100)])
-    tax_inclusive = BooleanField(_l("Prices include tax"))
-    day_count = SelectField(
-        _l("Day-count convention"),
-        choices=[("", _l("Default from settings")), *_choices(DAY_COUNT_LABELS)],
-    )
-    stock = IntegerField(_l("Stock (empty: unlimited)"), validators=[Optional()])
-    welcome_email = StringField(_l("Welcome e-mail"), validators=[Optional(), Length(max=100)])
-    sort_order = IntegerField(_l("Sort order"), default=0, validators=[Optional()])
-    description = TextAreaField(_l("Description"), validators=[Optional()])
-    invoice_days_before_due = IntegerField(
-        _l("Renewal invoice days before due (empty: the setting)"),
-        validators=[Optional(), NumberRange(0, 365)],
-    )
-    suspend_after_days = IntegerField(
-        _l("Suspend when overdue, days (empty: the setting; 0: never)"),
-        validators=[Optional(), NumberRange(0, 3650)],
-    )
-    terminate_after_days = IntegerField(
-        _l("Terminate when overdue, days (empty: the setting; 0: never)"),
-        validators=[Optional(), NumberRange(0, 3650)],
-    )
-
-
-class OptionForm(FlaskForm):
-    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
-    kind = SelectField(_l("Kind"), choices=_choices(OPTION_KIND_LABELS))
-    unit = StringField(_l("Unit"), validators=[Optional(), Length(max=50)])
-    minimum = IntegerField(_l("Minimum"), default=0, validators=[Optional()])
-    maximum = IntegerField(_l("Maximum (empty: no limit)"), validators=[Optional()])
-    step = IntegerField(_l("Step"), default=1, validators=[Optional()])
-    sort_order = IntegerField(_l("Sort order"), default=0, validators=[Optional()])
-
-
-class ChoiceForm(FlaskForm):
-    name = StringField(_l("Choice"), validators=[DataRequired(), Length(max=200)])
-    sort_order = IntegerField(_l("Sort order"), default=0, validators=[Optional()])
-
-
-class AddonForm(FlaskForm):
-    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
-    description = TextAreaField(_l("Description"), validators=[Optional()])
-    product_ids = MultiCheckboxField(_l("Sold with"), coerce=int)
-    activate_with_parent = BooleanField(_l("Activate with the service"), default=True)
-
-
-class UpgradePathsForm(FlaskForm):
-    target_ids = MultiCheckboxField(_l("Can be changed to"), coerce=int)
-
-
-class PromoForm(FlaskForm):
-    code = StringField(_l("Code"), validators=[DataRequired(), Length(max=50)])
-    kind = SelectField(_l("Kind"), choices=_choices(PROMO_KIND_LABELS))
-    value = StringField(_l("Value (percent or amount)"), validators=[DataRequired()])
-    currency = StringField(_l("Currency of a fixed amount"), validators=[Optional(), Length(max=3)])
-    description = StringField(_l("Text on the invoice"), validators=[Optional(), Length(max=255)])
-    product_ids = MultiCheckboxField(_l("Products (none: all)"), coerce=int)
-    cycles = MultiCheckboxField(_l("Billing cycles (none: all)"), choices=_choices(CYCLE_LABELS))
-    recurring = BooleanField(_l("Recurring (every renewal, not only the first invoice)"))
-    valid_from = DateField(_l("Valid from"), validators=[Optional()])
-    valid_to = DateField(_l("Valid to (inclusive)"), validators=[Optional()])
-    max_uses = IntegerField(_l("Maximum uses"), validators=[Optional()])
-    once_per_client = BooleanField(_l("Once per client"))
-    active = BooleanField(_l("Active"), default=True)
 
 
 class AcceptOrderForm(FlaskForm):
@@ -168,7 +75,7 @@ class StaffOrderForm(FlaskForm):
 
 
 class ServiceForm(FlaskForm):
-    status = SelectField(_l("Status"), choices=_choices(SERVICE_STATUS_LABELS))
+    status = SelectField(_l("Status"), choices=enum_choices(SERVICE_STATUS_LABELS))
     next_due_date = DateField(_l("Next due date"), validators=[Optional()])
     price_override = StringField(
         _l("Price override (empty: from the catalogue)"), validators=[Optional()]
@@ -214,3 +121,46 @@ def read_addons(data: Any) -> tuple[int, ...]:
     getter = getattr(data, "getlist", None)
     raw = getter("addon") if getter else []
     return tuple(sorted({number for value in raw if (number := db_id(value)) is not None}))
+
+
+def read_change_request(service: Service, *, staff: bool) -> tuple[ChangeRequest | None, list[str]]:
+    """The change asked for in the form; junk becomes messages, never an exception."""
+    product_id = db_id(request.values.get("product_id")) or service.product_id
+    targets = {p.id: p for p in service_changes.change_targets(service, staff=staff)}
+    product = targets.get(product_id)
+    if product is None:
+        return None, [_("Choose one of the products offered for this service.")]
+    options, errors = read_options(product, request.values)
+    override: Decimal | None = None
+    if staff and (request.values.get("price_override") or "").strip():
+        try:
+            override = catalog.parse_money(
+                request.values["price_override"], "price_override", _("Price override")
+            )
+        except CatalogError as exc:
+            errors.append(str(exc))
+    cycle = (request.values.get("cycle") or "").strip() or None
+    if errors:
+        return None, errors
+    return ChangeRequest(
+        product_id=product.id, cycle=cycle, options=options, price_override=override
+    ), []
+
+
+def change_form_context(service: Service, *, staff: bool) -> dict[str, Any]:
+    """What the change form shows: targets, the chosen product's cycles and options."""
+    targets = service_changes.change_targets(service, staff=staff)
+    chosen = db_id(request.values.get("product_id")) or service.product_id
+    product = next((p for p in targets if p.id == chosen), service.product)
+    same = product.id == service.product_id
+    return {
+        "service": service,
+        "targets": targets,
+        "product": product,
+        "cycles": catalog.sellable_cycles(product, service.currency),
+        "cycle_labels": catalog.CYCLE_LABELS,
+        "day_count_labels": catalog.DAY_COUNT_LABELS,
+        "values": request.values if "cycle" in request.values else {},
+        "defaults": catalog.service_options(service) if same else catalog.default_options(product),
+        "selected_cycle": service.cycle,
+    }

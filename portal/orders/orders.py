@@ -906,3 +906,16 @@ def order_items_for(orders: Iterable[Order]) -> dict[int, list[OrderItem]]:
     for row in rows:
         grouped.setdefault(row.order_id, []).append(row)
     return grouped
+
+
+def client_services(client_id: int) -> list[Service]:
+    """The client's services with their products, oldest first (the client card's tab and the
+    client area's list)."""
+    return list(
+        db.session.scalars(
+            select(Service)
+            .where(Service.client_id == client_id)
+            .options(selectinload(Service.product))
+            .order_by(Service.id)
+        )
+    )

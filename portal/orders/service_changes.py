@@ -603,6 +603,20 @@ def quote_addon(service: Service, addon_id: int | None, *, today: date) -> Addon
     return AddonQuote(addon, tuple(lines), draft)
 
 
+def addon_offers(service: Service, today: date) -> list[tuple[Addon, AddonQuote]]:
+    """(add-on, its co-termed quote today) for each add-on the service can still get (none
+    unless it is active)."""
+    if service.status is not ServiceStatus.ACTIVE:
+        return []
+    offers = []
+    for addon in addons_available(service):
+        try:
+            offers.append((addon, quote_addon(service, addon.id, today=today)))
+        except ChangeError:
+            continue
+    return offers
+
+
 def order_addon(
     service: Service,
     addon_id: int | None,

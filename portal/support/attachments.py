@@ -19,8 +19,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from flask import current_app
+from flask import abort, current_app, request, send_file
 from flask_babel import gettext as _
+from werkzeug.wrappers import Response
 
 from portal.core.extensions import db
 from portal.support.models.ticket import TicketAttachment, TicketMessage
@@ -230,3 +231,29 @@ def partition(uploads: Iterable[Upload]) -> tuple[list[Upload], list[str]]:
         else:
             accepted.append(upload)
     return accepted, refused
+
+
+def uploads_in_request() -> list[Upload]:
+    """The files posted in the form's ``attachments`` field (empty inputs skipped)."""
+    return [
+        Upload(item.filename or "", item.read())
+        for item in request.files.getlist("attachments")
+        if item and item.filename
+    ]
+
+
+def send_attachment(row: TicketAttachment) -> Response:
+    """Always a download with a safe name, never rendered inline (no HTML/SVG tricks)."""
+    path = path_of(row)
+    if not path.is_file():
+        abort(404)
+    response = send_file(
+        path,
+        mimetype=row.content_type,
+        as_attachment=True,
+        download_name=row.filename,
+        max_age=0,
+    )
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response

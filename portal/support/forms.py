@@ -9,14 +9,13 @@ from wtforms import (
     BooleanField,
     IntegerField,
     SelectField,
-    SelectMultipleField,
     StringField,
     TextAreaField,
 )
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
-from wtforms.widgets import CheckboxInput, ListWidget
 
 from portal.support.models.ticket import PRIORITY_LABELS, STATUS_LABELS, TicketStatus
+from portal.web.forms import MultiCheckboxField, enum_choices, optional_id
 
 STATUS_BADGES = {
     TicketStatus.OPEN: "text-bg-danger",
@@ -35,23 +34,10 @@ QUEUE_LABELS = {
 }
 
 
-def _choices(labels: dict) -> list[tuple[str, object]]:
-    return [(member.value, label) for member, label in labels.items()]
-
-
-def optional_id(value: object) -> int | None:
-    return int(value) if value not in (None, "", "None") else None  # type: ignore[call-overload]
-
-
-class MultiCheckboxField(SelectMultipleField):
-    widget = ListWidget(prefix_label=False)
-    option_widget = CheckboxInput()
-
-
 class NewTicketForm(FlaskForm):
     client_id = IntegerField(_l("Client ID"), validators=[DataRequired()])
     department_id = SelectField(_l("Department"), coerce=int)
-    priority = SelectField(_l("Priority"), choices=_choices(PRIORITY_LABELS), default="medium")
+    priority = SelectField(_l("Priority"), choices=enum_choices(PRIORITY_LABELS), default="medium")
     subject = StringField(_l("Subject"), validators=[DataRequired(), Length(max=255)])
     body = TextAreaField(_l("Message"), validators=[DataRequired()])
     cc = StringField(_l("CC"), validators=[Optional(), Length(max=1000)])
@@ -83,8 +69,8 @@ class NoteForm(FlaskForm):
 
 class TicketUpdateForm(FlaskForm):
     department_id = SelectField(_l("Department"), coerce=optional_id)
-    priority = SelectField(_l("Priority"), choices=_choices(PRIORITY_LABELS))
-    status = SelectField(_l("Status"), choices=_choices(STATUS_LABELS))
+    priority = SelectField(_l("Priority"), choices=enum_choices(PRIORITY_LABELS))
+    status = SelectField(_l("Status"), choices=enum_choices(STATUS_LABELS))
     assigned_staff_id = SelectField(_l("Assigned to"), coerce=optional_id)
     tags = StringField(_l("Tags"), validators=[Optional(), Length(max=500)])
     cc = StringField(_l("CC"), validators=[Optional(), Length(max=1000)])
@@ -144,9 +130,9 @@ class EscalationRuleForm(FlaskForm):
     department_id = SelectField(_l("In department"), coerce=optional_id)
     statuses = MultiCheckboxField(
         _l("In status"),
-        choices=_choices({k: v for k, v in STATUS_LABELS.items() if k != TicketStatus.CLOSED}),
+        choices=enum_choices({k: v for k, v in STATUS_LABELS.items() if k != TicketStatus.CLOSED}),
     )
-    priorities = MultiCheckboxField(_l("At priority"), choices=_choices(PRIORITY_LABELS))
+    priorities = MultiCheckboxField(_l("At priority"), choices=enum_choices(PRIORITY_LABELS))
     minutes = IntegerField(
         _l("After minutes without a reply"), validators=[DataRequired(), NumberRange(min=1)]
     )

@@ -18,6 +18,7 @@ from typing import Any
 
 from flask_babel import gettext as _
 from sqlalchemy import Select, exists, func, or_, select, update
+from sqlalchemy.orm import selectinload
 
 from portal.accounts import audit, clients
 from portal.accounts.models.client import Client
@@ -748,3 +749,15 @@ def _move_client_rows(source_id: int, target_id: int) -> None:
 
 if _move_client_rows not in clients.MERGE_MOVERS:
     clients.MERGE_MOVERS.append(_move_client_rows)
+
+
+def client_tickets(client_id: int) -> list[Ticket]:
+    """The client's tickets, last replied first (the client card's Tickets tab)."""
+    return list(
+        db.session.scalars(
+            select(Ticket)
+            .where(Ticket.client_id == client_id)
+            .options(selectinload(Ticket.department), selectinload(Ticket.assigned_staff))
+            .order_by(Ticket.last_reply_at.desc())
+        )
+    )

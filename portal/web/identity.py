@@ -4,18 +4,21 @@ Flask-Login keeps one user per session; we need two that never leak into each ot
 member may sign in as a client in another tab). So each area keeps its own session key, and
 Flask-Login's ``current_user`` is whoever is signed in *for the area of the blueprint serving the
 request*: a staff session means nothing to a client-area view and vice versa.
+
+Which model signs in to which area is not the shell's business: the accounts area registers it
+(:func:`register_accounts`), so the shell imports no area.
 """
 
 from __future__ import annotations
 
 import enum
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, Protocol
 
 from flask import Flask, Request, current_app, redirect, request, session, url_for
 from flask_login import AnonymousUserMixin
 from werkzeug.wrappers import Response
 
-from portal.accounts.models import Client, Staff
 from portal.core.extensions import db, login_manager
 from portal.web.safe_redirect import is_safe_next
 
@@ -25,9 +28,30 @@ class Area(enum.StrEnum):
     CLIENT = "client"
 
 
+class Account(Protocol):
+    """What the shell needs of an account that signs in (a staff member, a client)."""
+
+    id: Any
+    session_token: Any
+    is_active: Any
+
+    @property
+    def session_identity(self) -> str: ...
+
+
 SESSION_KEYS = {Area.ADMIN: "_staff", Area.CLIENT: "_client"}
-MODELS: dict[Area, type[Staff] | type[Client]] = {Area.ADMIN: Staff, Area.CLIENT: Client}
 LOGIN_ENDPOINTS = {Area.ADMIN: "admin_auth.login", Area.CLIENT: "client_auth.login"}
+_MODELS = "portal.web.identity"
+
+
+def register_accounts(app: Flask, models: Mapping[Area, type[Account]]) -> None:
+    """Name the model whose rows sign in to each area (the accounts area does, at start)."""
+    app.extensions[_MODELS] = dict(models)
+
+
+def account_model(area: Area) -> type[Account]:
+    """The model of the accounts that sign in to ``area``."""
+    return current_app.extensions[_MODELS][area]
 
 
 def request_area(req: Request | None = None) -> Area | None:
@@ -40,7 +64,7 @@ def request_area(req: Request | None = None) -> Area | None:
     return Area(area) if area else None
 
 
-def identity_for(area: Area) -> Staff | Client | None:
+def identity_for(area: Area) -> Account | None:
     """The signed-in account of an area, checked against its current session token."""
     raw = session.get(SESSION_KEYS[area])
     if not raw or ":" not in raw:
@@ -48,13 +72,13 @@ def identity_for(area: Area) -> Staff | Client | None:
     user_id, token = raw.split(":", 1)
     if not user_id.isdigit():
         return None
-    account = db.session.get(MODELS[area], int(user_id))
+    account = db.session.get(account_model(area), int(user_id))
     if account is None or account.session_token != token or not account.is_active:
         return None
     return account
 
 
-def sign_in(area: Area, account: Staff | Client) -> None:
+def sign_in(area: Area, account: Account) -> None:
     session[SESSION_KEYS[area]] = account.session_identity
     session.permanent = True
 

@@ -144,8 +144,9 @@ def test_builtin_roles_hold_what_the_issue_says(app: Flask) -> None:
 
 
 def test_every_core_admin_view_declares_its_permissions(app: Flask) -> None:
-    """``@requires(...)`` or ``@requires()`` (sign-in only) on every admin view of the core."""
-    undeclared = []
+    """``@requires(...)`` or ``@requires()`` (sign-in only) on every admin view of the core, and
+    only permissions that exist (the shell takes their names as they are)."""
+    undeclared, unknown = [], []
     for rule in app.url_map.iter_rules():
         blueprint = (
             app.blueprints.get(rule.endpoint.split(".")[0]) if "." in rule.endpoint else None
@@ -157,4 +158,7 @@ def test_every_core_admin_view_declares_its_permissions(app: Flask) -> None:
         view = app.view_functions[rule.endpoint]
         if not hasattr(view, "portal_permissions"):
             undeclared.append(rule.endpoint)
+        elif not set(view.portal_permissions) <= {p.value for p in Permission}:
+            unknown.append(rule.endpoint)
     assert undeclared == []
+    assert unknown == []

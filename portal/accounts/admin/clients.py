@@ -25,7 +25,6 @@ from werkzeug.wrappers import Response
 
 from portal.accounts import audit, clients, contacts, notes
 from portal.accounts.forms import (
-    INVOICE_STATUS_LABELS,
     LEGAL_TYPE_LABELS,
     RATING_LABELS,
     STATUS_LABELS,
@@ -43,10 +42,16 @@ from portal.accounts.models.custom_field import CustomField, CustomFieldValue
 from portal.accounts.models.note import Note
 from portal.accounts.models.permissions import Permission
 from portal.accounts.requisites import LegalType
+from portal.catalog.catalog import CYCLE_LABELS
 from portal.core.app_state import clock
 from portal.core.clock import local_today
 from portal.core.extensions import db
 from portal.invoicing import credit_terms, invoices
+from portal.invoicing.models.invoice import INVOICE_STATUS_LABELS
+from portal.messaging import outbox
+from portal.orders import orders
+from portal.orders.models.service import SERVICE_STATUS_LABELS
+from portal.support import tickets
 from portal.web.csv_export import csv_response
 from portal.web.identity import Area, sign_in
 from portal.web.permissions import requires
@@ -459,27 +464,27 @@ def empty_tab(client_id: int, tab: str) -> str:
 @admin_clients.route("/<int:client_id>/services")
 @requires(Permission.CLIENTS_VIEW)
 def services_tab(client_id: int) -> str:
-    from portal.orders.admin.services import tab_context
-
-    return _card(_client_or_404(client_id), "services", **tab_context(client_id))
+    return _card(
+        _client_or_404(client_id),
+        "services",
+        services=orders.client_services(client_id),
+        service_labels=SERVICE_STATUS_LABELS,
+        cycle_labels=CYCLE_LABELS,
+    )
 
 
 @admin_clients.route("/<int:client_id>/tickets")
 @requires(Permission.CLIENTS_VIEW)
 def ticket_tab(client_id: int) -> str:
-    from portal.support.admin.tickets import client_ticket_rows
-
     client = _client_or_404(client_id)
-    return _card(client, "tickets", tickets=client_ticket_rows(client_id))
+    return _card(client, "tickets", tickets=tickets.client_tickets(client_id))
 
 
 @admin_clients.route("/<int:client_id>/emails")
 @requires(Permission.CLIENTS_VIEW)
 def email_tab(client_id: int) -> str:
-    from portal.support.admin.tickets import client_email_rows
-
     client = _client_or_404(client_id)
-    return _card(client, "emails", emails=client_email_rows(client_id))
+    return _card(client, "emails", emails=outbox.sent_to_client(client_id))
 
 
 @admin_clients.route("/<int:client_id>/close", methods=["POST"])

@@ -45,7 +45,6 @@ from portal.accounts.staff_forms import (
     TwoFactorCodeForm,
 )
 from portal.core.extensions import db
-from portal.platform.admin.home import _admin_shell, _mark_online
 from portal.web.csv_export import csv_response
 from portal.web.i18n import available_locales
 from portal.web.identity import Area, request_area
@@ -53,9 +52,14 @@ from portal.web.permissions import can, requires
 
 staff_admin = Blueprint("staff_admin", __name__, url_prefix="/admin")
 staff_admin.portal_area = Area.ADMIN  # type: ignore[attr-defined]
-staff_admin.before_request(_mark_online)
-staff_admin.context_processor(_admin_shell)
 staff_admin.add_app_template_global(can, "can")
+
+
+@staff_admin.before_request
+def _mark_online() -> None:
+    """Note who is online (the admin dashboard lists them)."""
+    staff_service.note_online(current_user._get_current_object())
+
 
 #: What a staff member may open while two-factor enrolment is required of them.
 ENROLMENT_ENDPOINTS = frozenset(

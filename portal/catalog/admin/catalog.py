@@ -16,10 +16,7 @@ from portal.accounts.models.permissions import Permission
 from portal.billing import Cycle
 from portal.catalog import catalog
 from portal.catalog.catalog import CatalogError, PriceInput
-from portal.catalog.models import Addon, ConfigOption, OptionKind, Product, ProductGroup
-from portal.core.app_state import clock
-from portal.core.extensions import db
-from portal.orders.forms import (
+from portal.catalog.forms import (
     OPTION_KIND_LABELS,
     PROMO_KIND_LABELS,
     AddonForm,
@@ -30,6 +27,9 @@ from portal.orders.forms import (
     PromoForm,
     UpgradePathsForm,
 )
+from portal.catalog.models import Addon, ConfigOption, OptionKind, Product, ProductGroup
+from portal.core.app_state import clock
+from portal.core.extensions import db
 from portal.orders.models import PromoCode
 from portal.web.formatting import plain_number as plain
 from portal.web.identity import Area

@@ -14,7 +14,6 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 
 from portal import billing
 from portal.accounts.clients import ClientError
-from portal.accounts.forms import INVOICE_STATUS_LABELS
 from portal.accounts.models import Client
 from portal.accounts.models.permissions import Permission
 from portal.billing import BillingError
@@ -35,6 +34,7 @@ from portal.invoicing.forms import (
     StatementForm,
 )
 from portal.invoicing.models import Invoice, InvoiceStatus, Payment, PaymentAllocation
+from portal.invoicing.models.invoice import INVOICE_STATUS_LABELS
 from portal.platform import runtime_settings
 from portal.web.csv_export import csv_response
 from portal.web.identity import Area

@@ -12,12 +12,12 @@ from sqlalchemy import select
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from portal import billing
-from portal.accounts.forms import INVOICE_STATUS_LABELS
 from portal.billing import BillingError
 from portal.core.extensions import db
 from portal.invoicing import invoice_documents, invoices, payments
 from portal.invoicing.gateways import gateways
 from portal.invoicing.models import CreditEntry, Invoice, InvoiceKind, InvoiceStatus, Payment
+from portal.invoicing.models.invoice import INVOICE_STATUS_LABELS
 from portal.web.identity import Area
 
 client_billing = Blueprint("client_billing", __name__)

@@ -12,6 +12,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import JSON, Date, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -27,6 +28,18 @@ class InvoiceStatus(enum.StrEnum):
     CANCELLED = "cancelled"
     REFUNDED = "refunded"
     COLLECTIONS = "collections"
+
+
+#: What staff and clients see for each status (the client card shows them too).
+INVOICE_STATUS_LABELS = {
+    InvoiceStatus.DRAFT: _l("Draft"),
+    InvoiceStatus.UNPAID: _l("Unpaid"),
+    InvoiceStatus.PARTIALLY_PAID: _l("Partially paid"),
+    InvoiceStatus.PAID: _l("Paid"),
+    InvoiceStatus.CANCELLED: _l("Cancelled"),
+    InvoiceStatus.REFUNDED: _l("Refunded"),
+    InvoiceStatus.COLLECTIONS: _l("Collections"),
+}
 
 
 class InvoiceKind(enum.StrEnum):

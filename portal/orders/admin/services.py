@@ -6,7 +6,6 @@ upgrade/downgrade popup with the same preview the client sees."""
 from __future__ import annotations
 
 from datetime import timedelta
-from decimal import Decimal
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
@@ -26,14 +25,15 @@ from portal.orders import provisioning, service_changes
 from portal.orders.admin.orders import today
 from portal.orders.forms import (
     CHANGE_STATUS_LABELS,
-    SERVICE_STATUS_LABELS,
     MoveServiceForm,
     ServiceForm,
-    read_options,
+    change_form_context,
+    read_change_request,
 )
 from portal.orders.models import Order, OrderSource, Service, ServiceAddon, ServiceStatus
 from portal.orders.models.order import ServiceChange
-from portal.orders.service_changes import ChangeError, ChangeRequest
+from portal.orders.models.service import SERVICE_STATUS_LABELS
+from portal.orders.service_changes import ChangeError
 from portal.web.formatting import plain_number as plain
 from portal.web.identity import Area
 from portal.web.permissions import current_staff_can, requires
@@ -50,26 +50,6 @@ def _service_or_404(service_id: int) -> Service:
     if service is None:
         abort(404)
     return service
-
-
-def client_services(client_id: int) -> list[Service]:
-    """The client card's services tab (one query with products)."""
-    return list(
-        db.session.scalars(
-            select(Service)
-            .where(Service.client_id == client_id)
-            .options(selectinload(Service.product))
-            .order_by(Service.id)
-        )
-    )
-
-
-def tab_context(client_id: int) -> dict[str, Any]:
-    return {
-        "services": client_services(client_id),
-        "service_labels": SERVICE_STATUS_LABELS,
-        "cycle_labels": catalog.CYCLE_LABELS,
-    }
 
 
 @admin_services.route("")
@@ -127,17 +107,6 @@ def _service_form(service: Service) -> ServiceForm:
     return form
 
 
-def addon_offers(service: Service) -> list[tuple[Any, Any]]:
-    """(add-on, its co-termed quote today) for each add-on the service can still get."""
-    offers = []
-    for addon in service_changes.addons_available(service):
-        try:
-            offers.append((addon, service_changes.quote_addon(service, addon.id, today=today())))
-        except ChangeError:
-            continue
-    return offers
-
-
 def _page(service: Service, form: ServiceForm | None = None, **context: Any) -> str:
     changes = db.session.scalars(
         select(ServiceChange)
@@ -178,7 +147,7 @@ def _page(service: Service, form: ServiceForm | None = None, **context: Any) -> 
         can_edit=current_staff_can(Permission.ORDERS_MANAGE),
         pending=service_changes.pending_change(service),
         provisioning_tasks=provisioning.recent_tasks(service.id),
-        offers=addon_offers(service) if service.status is ServiceStatus.ACTIVE else [],
+        offers=service_changes.addon_offers(service, today()),
         **context,
     )
 
@@ -257,49 +226,6 @@ def addon_order(service_id: int) -> Response:
     return redirect(url_for("admin_orders.view", order_id=held.order_id))
 
 
-def change_request(service: Service, *, staff: bool) -> tuple[ChangeRequest | None, list[str]]:
-    """The change asked for in the form; junk becomes messages, never an exception."""
-    product_id = db_id(request.values.get("product_id")) or service.product_id
-    targets = {p.id: p for p in service_changes.change_targets(service, staff=staff)}
-    product = targets.get(product_id)
-    if product is None:
-        return None, [_("Choose one of the products offered for this service.")]
-    options, errors = read_options(product, request.values)
-    override: Decimal | None = None
-    if staff and (request.values.get("price_override") or "").strip():
-        try:
-            override = catalog.parse_money(
-                request.values["price_override"], "price_override", _("Price override")
-            )
-        except CatalogError as exc:
-            errors.append(str(exc))
-    cycle = (request.values.get("cycle") or "").strip() or None
-    if errors:
-        return None, errors
-    return ChangeRequest(
-        product_id=product.id, cycle=cycle, options=options, price_override=override
-    ), []
-
-
-def change_context(service: Service, *, staff: bool) -> dict[str, Any]:
-    """What the change form shows: targets, the chosen product's cycles and options."""
-    targets = service_changes.change_targets(service, staff=staff)
-    chosen = db_id(request.values.get("product_id")) or service.product_id
-    product = next((p for p in targets if p.id == chosen), service.product)
-    same = product.id == service.product_id
-    return {
-        "service": service,
-        "targets": targets,
-        "product": product,
-        "cycles": catalog.sellable_cycles(product, service.currency),
-        "cycle_labels": catalog.CYCLE_LABELS,
-        "day_count_labels": catalog.DAY_COUNT_LABELS,
-        "values": request.values if "cycle" in request.values else {},
-        "defaults": catalog.service_options(service) if same else catalog.default_options(product),
-        "selected_cycle": service.cycle,
-    }
-
-
 @admin_services.route("/<int:service_id>/change", methods=["GET", "POST"])
 @requires(Permission.ORDERS_MANAGE)
 def change(service_id: int) -> Response | str:
@@ -308,7 +234,7 @@ def change(service_id: int) -> Response | str:
     preview = None
     errors: list[str] = []
     if "cycle" in request.values:
-        change_req, errors = change_request(service, staff=True)
+        change_req, errors = read_change_request(service, staff=True)
         if change_req is not None:
             try:
                 if request.method == "POST" and request.form.get("action") == "confirm":
@@ -329,5 +255,5 @@ def change(service_id: int) -> Response | str:
         "admin/services/change.html",
         preview=preview,
         errors=errors,
-        **change_context(service, staff=True),
+        **change_form_context(service, staff=True),
     )

@@ -33,16 +33,17 @@ from portal.core.app_state import clock
 from portal.core.clock import local_today
 from portal.core.extensions import db
 from portal.orders import orders, service_changes
-from portal.orders.admin.services import addon_offers, change_context, change_request
 from portal.orders.forms import (
     CHANGE_STATUS_LABELS,
     ORDER_KIND_LABELS,
     ORDER_STATUS_LABELS,
-    SERVICE_STATUS_LABELS,
+    change_form_context,
     read_addons,
+    read_change_request,
     read_options,
 )
-from portal.orders.models import Order, Service, ServiceAddon, ServiceChange, ServiceStatus
+from portal.orders.models import Order, Service, ServiceAddon, ServiceChange
+from portal.orders.models.service import SERVICE_STATUS_LABELS
 from portal.orders.orders import CartItem, OrderError
 from portal.orders.service_changes import ChangeError
 from portal.web.formatting import money
@@ -262,15 +263,9 @@ def _my_service(service_id: int) -> Service:
 
 @shop.route("/services")
 def service_list() -> str:
-    rows = db.session.scalars(
-        select(Service)
-        .where(Service.client_id == current_user.id)
-        .options(selectinload(Service.product))
-        .order_by(Service.id)
-    ).all()
     return render_template(
         "client/services/list.html",
-        services=rows,
+        services=orders.client_services(current_user.id),
         labels=SERVICE_STATUS_LABELS,
         cycle_labels=catalog.CYCLE_LABELS,
     )
@@ -301,7 +296,7 @@ def service_view(service_id: int) -> str:
         change_labels=CHANGE_STATUS_LABELS,
         cycle_labels=catalog.CYCLE_LABELS,
         pending=service_changes.pending_change(service),
-        offers=addon_offers(service) if service.status is ServiceStatus.ACTIVE else [],
+        offers=service_changes.addon_offers(service, today()),
     )
 
 
@@ -331,7 +326,7 @@ def change(service_id: int) -> Response | str:
     preview = None
     errors: list[str] = []
     if "cycle" in request.values:
-        change_req, errors = change_request(service, staff=False)
+        change_req, errors = read_change_request(service, staff=False)
         if change_req is not None:
             try:
                 if request.method == "POST" and request.form.get("action") == "confirm":
@@ -340,7 +335,7 @@ def change(service_id: int) -> Response | str:
             except ChangeError as exc:
                 db.session.rollback()
                 errors.append(str(exc))
-    context: dict[str, Any] = change_context(service, staff=False)
+    context: dict[str, Any] = change_form_context(service, staff=False)
     return render_template("client/services/change.html", preview=preview, errors=errors, **context)
 
 

@@ -11,6 +11,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import Date, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -28,6 +29,16 @@ class ServiceStatus(enum.StrEnum):
     SUSPENDED = "suspended"
     TERMINATED = "terminated"
     CANCELLED = "cancelled"
+
+
+#: What staff and clients see for each status (the client card shows them too).
+SERVICE_STATUS_LABELS = {
+    ServiceStatus.PENDING: _l("Pending"),
+    ServiceStatus.ACTIVE: _l("Active"),
+    ServiceStatus.SUSPENDED: _l("Suspended"),
+    ServiceStatus.TERMINATED: _l("Terminated"),
+    ServiceStatus.CANCELLED: _l("Cancelled"),
+}
 
 
 class Service(TimestampMixin, Base):

@@ -11,6 +11,7 @@ from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
+from portal.accounts import staff as staff_service
 from portal.accounts.models import Permission, Staff
 from portal.core.app_state import clock, plugins
 from portal.core.extensions import db
@@ -148,16 +149,11 @@ CORE_MENU = (
     ),
 )
 
-SEEN_EVERY = timedelta(minutes=1)
-
 
 @admin.before_request
 def _mark_online() -> None:
     """Staff sign-in is checked for every admin view (portal.web.identity); note who is online."""
-    now = clock().now()
-    if current_user.last_seen_at is None or now - current_user.last_seen_at > SEEN_EVERY:
-        current_user.last_seen_at = now
-        db.session.commit()
+    staff_service.note_online(current_user._get_current_object())
 
 
 def menu() -> dict[str, list[MenuItem]]:
@@ -171,6 +167,7 @@ def menu() -> dict[str, list[MenuItem]]:
 
 @admin.app_context_processor
 def _admin_shell() -> dict[str, object]:
+    """The admin layout's menu, section titles and counters, for every template."""
     return {"admin_menu": menu, "section_titles": SECTION_TITLES, "counters": COUNTERS}
 
 

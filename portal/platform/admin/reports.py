@@ -1,7 +1,6 @@
 """Reports → the reports plugins register (``register_reports``): filters, table, chart, CSV.
 
-This module is also a built-in plugin: its ``register_admin_menu_items`` puts every report the
-staff member may open into the Reports menu.
+The Reports menu lists them through the built-in plugin ``portal.platform.report_registry``.
 """
 
 from __future__ import annotations
@@ -14,38 +13,17 @@ from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from portal.accounts.models.permissions import Permission
-from portal.core.app_state import clock, plugins
-from portal.platform.hooks.markers import hookimpl
+from portal.core.app_state import clock
+from portal.platform.report_registry import registered
 from portal.platform.reports import Report, ReportResult
 from portal.web.csv_export import csv_response
 from portal.web.identity import Area
-from portal.web.menu import MenuItem
 from portal.web.permissions import current_staff_can, requires
 
 admin_reports = Blueprint("admin_reports", __name__, url_prefix="/admin/reports")
 admin_reports.portal_area = Area.ADMIN  # type: ignore[attr-defined]
 
 log = logging.getLogger(__name__)
-
-
-def registered() -> dict[str, Report]:
-    """Reports of the loaded plugins by name; the first registered under a name wins."""
-    return plugins().by_name("register_reports")
-
-
-@hookimpl(trylast=True)
-def register_admin_menu_items() -> list[MenuItem]:
-    return [
-        MenuItem(
-            "reports",
-            report.label or report.name,
-            "admin_reports.report",
-            report.order,
-            report.permission,
-            (("name", report.name),),
-        )
-        for report in registered().values()
-    ]
 
 
 @admin_reports.route("")

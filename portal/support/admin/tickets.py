@@ -13,7 +13,6 @@ from flask import (
     redirect,
     render_template,
     request,
-    send_file,
     url_for,
 )
 from flask_babel import gettext as _
@@ -81,14 +80,6 @@ def _me() -> Staff:
     staff = current_user._get_current_object()
     assert isinstance(staff, Staff)
     return staff
-
-
-def _uploads() -> list[files.Upload]:
-    return [
-        files.Upload(item.filename or "", item.read())
-        for item in request.files.getlist("attachments")
-        if item and item.filename
-    ]
 
 
 def _ticket_or_404(ticket_id: int) -> Ticket:
@@ -207,7 +198,7 @@ def create() -> Response | str:
                     client=client,
                     priority=form.priority.data,
                     cc=form.cc.data or "",
-                    uploads=_uploads(),
+                    uploads=files.uploads_in_request(),
                     staff=_me(),
                     internal=form.internal.data,
                 )
@@ -340,7 +331,11 @@ def reply(ticket_id: int) -> Response:
         return _back(ticket)
     try:
         tickets.staff_reply(
-            ticket, _me(), form.body.data, uploads=_uploads(), status=form.status.data
+            ticket,
+            _me(),
+            form.body.data,
+            uploads=files.uploads_in_request(),
+            status=form.status.data,
         )
     except tickets.TicketError as exc:
         flash(str(exc), "danger")
@@ -358,7 +353,7 @@ def note(ticket_id: int) -> Response:
         flash(_("Write a note."), "danger")
         return _back(ticket)
     try:
-        tickets.add_note(ticket, _me(), form.body.data, uploads=_uploads())
+        tickets.add_note(ticket, _me(), form.body.data, uploads=files.uploads_in_request())
     except tickets.TicketError as exc:
         flash(str(exc), "danger")
     else:
@@ -441,24 +436,7 @@ def attachment(attachment_id: int) -> Response:
     row = db.session.get(TicketAttachment, attachment_id)
     if row is None:
         abort(404)
-    return send_attachment(row)
-
-
-def send_attachment(row: TicketAttachment) -> Response:
-    """Always a download with a safe name, never rendered inline (no HTML/SVG tricks)."""
-    path = files.path_of(row)
-    if not path.is_file():
-        abort(404)
-    response = send_file(
-        path,
-        mimetype=row.content_type,
-        as_attachment=True,
-        download_name=row.filename,
-        max_age=0,
-    )
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    return response
+    return files.send_attachment(row)
 
 
 # --- canned replies ---------------------------------------------------------------------------
@@ -642,27 +620,3 @@ def outbox_retry(message_id: int) -> Response:
         db.session.commit()
         flash(_("The message will be sent again."), "success")
     return redirect(url_for("admin_support.outbox"))
-
-
-def client_ticket_rows(client_id: int) -> list[Ticket]:
-    """The client card's Tickets tab."""
-    return list(
-        db.session.scalars(
-            select(Ticket)
-            .where(Ticket.client_id == client_id)
-            .options(selectinload(Ticket.department), selectinload(Ticket.assigned_staff))
-            .order_by(Ticket.last_reply_at.desc())
-        )
-    )
-
-
-def client_email_rows(client_id: int) -> list[OutboundMessage]:
-    """The client card's E-mails tab: what was queued or sent to the client, newest first."""
-    return list(
-        db.session.scalars(
-            select(OutboundMessage)
-            .where(OutboundMessage.client_id == client_id)
-            .order_by(OutboundMessage.id.desc())
-            .limit(200)
-        )
-    )

@@ -8,7 +8,7 @@ notes and their attachments are never selected here at all.
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -23,7 +23,6 @@ from portal.accounts.models.department import Department
 from portal.core.extensions import db
 from portal.support import attachments as files
 from portal.support import tickets
-from portal.support.admin.tickets import send_attachment
 from portal.support.forms import PRIORITY_LABELS, STATUS_BADGES, STATUS_LABELS
 from portal.support.models.ticket import (
     MessageKind,
@@ -77,14 +76,6 @@ class GuestRatingForm(RatingForm):
     pass
 
 
-def _uploads() -> list[files.Upload]:
-    return [
-        files.Upload(item.filename or "", item.read())
-        for item in request.files.getlist("attachments")
-        if item and item.filename
-    ]
-
-
 def _own(reference: str) -> Ticket:
     ticket = db.session.scalar(
         select(Ticket).where(
@@ -135,7 +126,7 @@ def create() -> Response | str:
                 client=current_user,
                 priority=form.priority.data,
                 service_id=form.service_id.data,
-                uploads=_uploads(),
+                uploads=files.uploads_in_request(),
             )
         except tickets.TicketError as exc:
             flash(str(exc), "danger")
@@ -177,7 +168,7 @@ def reply(reference: str) -> Response:
                 body=form.body.data,
                 author_name=current_user.display_name,
                 author_email=current_user.email,
-                uploads=_uploads(),
+                uploads=files.uploads_in_request(),
             )
         except tickets.TicketError as exc:
             flash(str(exc), "danger")
@@ -221,7 +212,7 @@ def attachment(reference: str, attachment_id: int) -> Response:
     )
     if row is None:
         abort(404)
-    return send_attachment(row)
+    return files.send_attachment(row)
 
 
 @ticket_feedback.route("/<token>", methods=["GET", "POST"], endpoint="rate")
