@@ -12,17 +12,19 @@ if TYPE_CHECKING:
 
 def register(app: Flask) -> None:
     """Mount this area's blueprints (called by ``create_app``; views are imported only here) and
-    tell the shell who signs in to each area."""
+    tell the shell and the mail layer what they need of this area."""
     from portal.accounts.admin.client_settings import admin_client_settings
     from portal.accounts.admin.clients import admin_clients
     from portal.accounts.admin.staff import staff_admin
     from portal.accounts.admin.work import admin_work
     from portal.accounts.auth.views import admin_auth, client_auth
     from portal.accounts.client.views import client
+    from portal.accounts.mail import register_mail_sources
     from portal.accounts.models import Client, Staff
     from portal.web.identity import Area, register_accounts
 
     register_accounts(app, {Area.ADMIN: Staff, Area.CLIENT: Client})
+    register_mail_sources(app)
 
     for blueprint in (
         admin_auth,

@@ -11,9 +11,10 @@ from sqlalchemy import select
 from portal.accounts import audit
 from portal.accounts.models import Client
 from portal.accounts.models.account import normalise_email
-from portal.accounts.models.contact import Contact, ContactRole, MailKind
+from portal.accounts.models.contact import Contact, ContactRole
 from portal.core.app_state import clock
 from portal.core.extensions import db
+from portal.messaging.sources import MailKind
 
 CONTACT_FIELDS = ("first_name", "last_name", "position", "email", "phone", "roles", "receives")
 

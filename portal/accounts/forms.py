@@ -19,9 +19,10 @@ from wtforms.validators import DataRequired, Email, Length, NumberRange, Optiona
 from portal import billing
 from portal.accounts.models import ClientStatus
 from portal.accounts.models.client import Rating
-from portal.accounts.models.contact import ContactRole, MailKind
+from portal.accounts.models.contact import ContactRole
 from portal.accounts.models.custom_field import FieldType
 from portal.accounts.requisites import LegalType
+from portal.messaging.sources import MailKind
 from portal.web.forms import MultiCheckboxField, enum_choices, optional_id
 
 STATUS_LABELS = {

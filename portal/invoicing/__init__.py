@@ -11,13 +11,15 @@ if TYPE_CHECKING:
 
 
 def register(app: Flask) -> None:
-    """Mount this area's blueprints (called by ``create_app``; views are imported only here)."""
+    """Mount this area's blueprints (called by ``create_app``; views are imported only here) and
+    tell the mail layer what it needs of this area."""
     from portal.core.extensions import csrf
     from portal.invoicing.admin.automation import admin_automation
     from portal.invoicing.admin.billing_runs import admin_billing_runs
     from portal.invoicing.admin.invoices import admin_billing
     from portal.invoicing.client.billing import client_billing
     from portal.invoicing.gateway_callbacks import gateway_callbacks
+    from portal.invoicing.mail import register_mail_sources
 
     for blueprint in (
         gateway_callbacks,
@@ -28,3 +30,4 @@ def register(app: Flask) -> None:
     ):
         app.register_blueprint(blueprint)
     csrf.exempt(gateway_callbacks)  # server-to-server; each gateway checks its own signature
+    register_mail_sources(app)

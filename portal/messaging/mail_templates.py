@@ -8,8 +8,7 @@ is refused with Jinja's message and the stored text stays as it was.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import date, timedelta
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any
 
@@ -17,17 +16,12 @@ from flask import current_app
 from sqlalchemy import select
 
 from portal.accounts import audit
-from portal.accounts.models.client import Client
-from portal.catalog.models.catalog import Product
 from portal.core.app_state import clock
 from portal.core.extensions import db
-from portal.invoicing.models.invoice import Invoice, InvoiceLine, InvoiceStatus
-from portal.invoicing.models.payment import Payment
 from portal.messaging import templates as mail_templates
 from portal.messaging.models.mail_template import MailTemplate
+from portal.messaging.sources import Sample, sources
 from portal.messaging.templates import TEMPLATES, MailTemplateSpec
-from portal.orders.models.order import Order, OrderItem
-from portal.orders.models.service import Service, ServiceStatus
 
 D = Decimal
 
@@ -76,108 +70,21 @@ _PEOPLE = {
     "en": ("John", "Smith", "Acme Ltd", "Virtual server Start", "PO 17"),
 }
 
-
-@dataclass(frozen=True)
-class _Sample:
-    """Plain facts the sample objects share, in the template's language."""
-
-    today: date
-    currency: str
-    product: str
-    reference: str
-
-
-def _invoice(sample: _Sample, client: Client, *, paid: bool) -> Invoice:
-    net, tax = D("12500.00"), D("2750.00")
-    invoice = Invoice(
-        id=501,
-        client_id=client.id,
-        status=InvoiceStatus.PAID if paid else InvoiceStatus.UNPAID,
-        number=f"{sample.today.year}-000123",
-        currency=sample.currency,
-        issue_date=sample.today,
-        due_date=sample.today + timedelta(days=10),
-        subtotal=net,
-        discount=D("0.00"),
-        tax=tax,
-        total=net + tax,
-        amount_paid=net + tax if paid else D("0.00"),
-        paid_date=sample.today if paid else None,
-        notes="",
-    )
-    invoice.lines = [
-        InvoiceLine(
-            position=1,
-            description=sample.product,
-            details=[],
-            quantity=D(1),
-            unit_price=net,
-            amount=net,
-            net=net,
-            tax_percent=D(22),
-            tax=tax,
-            total=net + tax,
-            period_start=sample.today,
-            period_end=sample.today + timedelta(days=30),
-        )
-    ]
-    return invoice
-
-
-def _service(sample: _Sample, client: Client) -> Service:
-    return Service(
-        id=42,
-        client_id=client.id,
-        status=ServiceStatus.ACTIVE,
-        cycle="monthly",
-        currency=sample.currency,
-        registration_date=sample.today - timedelta(days=60),
-        next_due_date=sample.today,
-        recurring_amount=D("12500.00"),
-        username="",
-        product=Product(id=7, name=sample.product),
-    )
-
-
-def _order(sample: _Sample, client: Client) -> Order:
-    order = Order(id=1234, client_id=client.id, currency=sample.currency, generate_invoice=True)
-    order.client = client
-    order.items = [OrderItem(position=0, description=sample.product, details=["2 CPU", "4 GB"])]
-    return order
-
-
-def _payment(sample: _Sample, client: Client) -> Payment:
-    return Payment(
-        id=77,
-        client_id=client.id,
-        method="bank",
-        reference=sample.reference,
-        payment_date=sample.today,
-        currency=sample.currency,
-        amount=D("15500.00"),
-        description="",
-    )
-
-
-#: A sample value for each variable a template may get, built from the sample client. A
-#: template with a variable missing here gets the text "[name]" in the preview.
-SAMPLES: dict[str, Callable[[_Sample, Client], Any]] = {
-    "invoice": lambda s, c: _invoice(s, c, paid=False),
-    "invoices": lambda s, c: [_invoice(s, c, paid=True)],
-    "order": _order,
-    "payment": _payment,
-    "to_credit": lambda s, c: D("250.00"),
-    "service": _service,
-    "login_link": lambda s, c: mail_templates.external_url("client_auth.login"),
-    "reset_link": lambda s, c: mail_templates.external_url("client_auth.forgot_password"),
-    "days": lambda s, c: 5,
-    "days_left": lambda s, c: 3,
-    "overdue": lambda s, c: True,
-    "overdue_number": lambda s, c: f"{s.today.year}-000120",
-    "invoice_link": lambda s, c: mail_templates.external_url(
+#: Sample values that are plain facts. The objects a template shows (the client, an invoice, an
+#: order...) are built by the areas that own them (``portal.messaging.sources.register_variable``);
+#: a template with a variable nobody samples gets the text "[name]" in the preview.
+SAMPLES: dict[str, Callable[[Sample], Any]] = {
+    "to_credit": lambda s: D("250.00"),
+    "login_link": lambda s: mail_templates.external_url("client_auth.login"),
+    "reset_link": lambda s: mail_templates.external_url("client_auth.forgot_password"),
+    "days": lambda s: 5,
+    "days_left": lambda s: 3,
+    "overdue": lambda s: True,
+    "overdue_number": lambda s: f"{s.today.year}-000120",
+    "invoice_link": lambda s: mail_templates.external_url(
         "client_billing.invoice_view", invoice_id=501
     ),
-    "link": lambda s, c: mail_templates.external_url(
+    "link": lambda s: mail_templates.external_url(
         "client_auth.reset_password",
         token="sample-token",  # noqa: S106 (a sample)
     ),
@@ -187,25 +94,22 @@ SAMPLES: dict[str, Callable[[_Sample, Client], Any]] = {
 def sample_variables(name: str, locale: str) -> dict[str, Any]:
     """The variables of template ``name`` filled with sample objects (in memory, never saved)."""
     first, last, company, product, reference = _PEOPLE.get(locale, _PEOPLE["en"])
-    sample = _Sample(
+    sample = Sample(
+        locale=locale,
         today=clock().now().date(),
         currency=current_app.config["PORTAL"]["default_currency"],
-        product=product,
-        reference=reference,
-    )
-    client = Client(
-        id=1001,
-        email="client@example.com",
         first_name=first,
         last_name=last,
         company=company,
-        language=locale,
-        currency=sample.currency,
+        product=product,
+        reference=reference,
     )
-    variables: dict[str, Any] = {"client": client}
+    builders = {**sources().samples, **SAMPLES}
+    sample = replace(sample, client=builders["client"](sample))
+    variables: dict[str, Any] = {"client": sample.client}
     for variable in TEMPLATES[name].variables:
-        build = SAMPLES.get(variable)
-        variables[variable] = build(sample, client) if build else f"[{variable}]"
+        build = builders.get(variable)
+        variables[variable] = build(sample) if build else f"[{variable}]"
     return variables
 
 

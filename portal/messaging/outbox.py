@@ -29,6 +29,7 @@ from portal.core import work_queue
 from portal.core.app_state import clock
 from portal.core.extensions import db
 from portal.messaging.models.outbox import OutboundAttachment, OutboundMessage, OutboundStatus
+from portal.messaging.sources import sources
 
 BACKOFF_BASE = timedelta(minutes=1)
 BACKOFF_MAX = timedelta(hours=6)
@@ -288,17 +289,18 @@ def build_message(row: OutboundMessage, now: datetime) -> EmailMessage:
 def render_pending_attachments(row: OutboundMessage) -> None:
     """Fill in the attachments rendered at delivery (invoice PDFs), in the client's language.
 
-    The PDF comes from the service layer, imported here lazily: services import this module to
-    queue mail, and the mail layer never imports web code. The bytes are kept on the row, so a
-    retry sends the same document without rendering it again.
+    The invoicing area registers the renderer (``portal.messaging.sources.register_document``):
+    messaging never imports it. The bytes are kept on the row, so a retry sends the same
+    document without rendering it again.
     """
     pending = [item for item in row.attachments if item.invoice_id is not None and not item.data]
     if not pending:
         return
-    from portal.invoicing.invoice_documents import invoice_pdf_for_mail
-
+    render = sources().documents.get("invoice")
+    if render is None:
+        raise RuntimeError("no area registered how to render an invoice for mail")
     for item in pending:
-        item.data = invoice_pdf_for_mail(item.invoice_id)  # type: ignore[arg-type]
+        item.data = render(item.invoice_id)  # type: ignore[arg-type]
 
 
 def connect_smtp() -> smtplib.SMTP:

@@ -21,11 +21,8 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy import select
 
-from portal.accounts.models.client import Client
-from portal.accounts.models.contact import MailKind
 from portal.core.extensions import db
 from portal.core.model_base import Base
-from portal.invoicing.models.invoice import Invoice
 from portal.messaging.models.mail_template import MailTemplate
 from portal.messaging.models.outbox import OutboundMessage
 from portal.messaging.outbox import (
@@ -35,6 +32,7 @@ from portal.messaging.outbox import (
     queue_email,
     queue_to_compose,
 )
+from portal.messaging.sources import Addressee, MailKind, sources
 
 
 @dataclass(frozen=True)
@@ -262,7 +260,7 @@ def _one_line(text: str) -> str:
     return " ".join(text.split())
 
 
-def locale_of(client: Client) -> str:
+def locale_of(client: Addressee) -> str:
     return client.language or current_app.config["BABEL_DEFAULT_LOCALE"]
 
 
@@ -420,7 +418,7 @@ def external_url(endpoint: str, **values: Any) -> str:
 
 def send(
     name: str,
-    client: Client,
+    client: Addressee,
     *,
     dedupe_key: str | None = None,
     attachments: Sequence[Attachment] = (),
@@ -428,11 +426,9 @@ def send(
 ) -> OutboundMessage:
     """Queue template ``name`` to ``client`` (and contacts who opted into its kind), in the
     client's language, in the caller's transaction."""
-    from portal.accounts.contacts import recipients
-
     spec = TEMPLATES[name]
     subject, text = render(name, locale_of(client), {"client": client, **variables})
-    to, *cc = recipients(client, spec.kind)
+    to, *cc = _recipients(client, spec.kind)
     return queue_email(
         to=to,
         cc=cc,
@@ -444,18 +440,24 @@ def send(
     )
 
 
-#: The variables a letter composed at delivery may name, and the model of each row id.
-COMPOSABLE: dict[str, type[Base]] = {"invoice": Invoice}
+def _recipients(client: Addressee, kind: MailKind) -> list[str]:
+    found = sources().recipients
+    if found is None:
+        raise RuntimeError("no area registered the recipients of client mail")
+    return found(client, kind)
 
 
 def send_composed_at_delivery(name: str, letters: Sequence[LetterToCompose]) -> None:
     """Queue letters of template ``name`` that are composed when the outbox delivers them
     (:func:`compose_letter`): the caller needs no client or invoice loaded and nothing is
-    rendered now — the billing run's invoice mails. A dedupe key used before adds nothing."""
+    rendered now — the billing run's invoice mails. A dedupe key used before adds nothing.
+    A letter may name the variables whose rows an area registered a loader for
+    (``portal.messaging.sources.register_variable``)."""
     if name not in TEMPLATES:  # here, not at delivery
         raise KeyError(f"no mail template {name!r}")
+    composable = set(sources().rows)
     for letter in letters:
-        unknown = set(letter.variables) - set(COMPOSABLE)
+        unknown = set(letter.variables) - composable
         if unknown:
             raise ValueError(f"variables not composable at delivery: {sorted(unknown)}")
     queue_to_compose(name, letters)
@@ -465,19 +467,22 @@ def compose_letter(row: OutboundMessage) -> None:
     """Give a letter queued by :func:`send_composed_at_delivery` its recipients, subject, text
     and attachments, from the template and the data as they are now, in the client's language.
 
-    Raises ``LookupError`` when the client or a variable's row no longer exists.
+    The client and the rows come from the loaders the owning areas registered
+    (``portal.messaging.sources``). Raises ``LookupError`` when the client or a variable's row
+    no longer exists.
     """
-    from portal.accounts.contacts import recipients
-
     assert row.template is not None and row.compose_args is not None
-    client = db.session.get(Client, row.client_id) if row.client_id is not None else None
+    found = sources()
+    if found.addressee is None:
+        raise RuntimeError("no area registered how to load a letter's client")
+    client = found.addressee(row.client_id) if row.client_id is not None else None
     if client is None:
         raise LookupError(f"the client of this {row.template} letter no longer exists")
     variables: dict[str, Any] = {"client": client}
     for variable, row_id in row.compose_args["variables"].items():
-        variables[variable] = db.session.get(COMPOSABLE[variable], row_id)
+        variables[variable] = found.rows[variable](row_id)
         if variables[variable] is None:
             raise LookupError(f"{variable} #{row_id} of this letter no longer exists")
     subject, text = render(row.template, locale_of(client), variables)
-    to, *cc = recipients(client, TEMPLATES[row.template].kind)
+    to, *cc = _recipients(client, TEMPLATES[row.template].kind)
     fill_composed(row, to, cc, subject, text)

@@ -11,11 +11,13 @@ if TYPE_CHECKING:
 
 
 def register(app: Flask) -> None:
-    """Mount this area's blueprints (called by ``create_app``; views are imported only here)."""
+    """Mount this area's blueprints (called by ``create_app``; views are imported only here) and
+    tell the mail layer what it needs of this area."""
     from portal.orders.admin.orders import admin_orders
     from portal.orders.admin.provisioning import admin_provisioning
     from portal.orders.admin.services import admin_services
     from portal.orders.client.shop import shop
+    from portal.orders.mail import register_mail_sources
 
     for blueprint in (
         admin_orders,
@@ -24,3 +26,4 @@ def register(app: Flask) -> None:
         shop,
     ):
         app.register_blueprint(blueprint)
+    register_mail_sources(app)

@@ -19,11 +19,12 @@ from flask_babel import gettext as _
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import select
 
-from portal.accounts.models.contact import Contact, MailKind
+from portal.accounts.models.contact import Contact
 from portal.accounts.models.staff import Staff
 from portal.core.app_state import clock
 from portal.core.extensions import db
 from portal.messaging.outbox import Attachment, new_message_id, queue_email
+from portal.messaging.sources import MailKind
 from portal.messaging.templates import external_url
 from portal.support import attachments as files
 from portal.support.inbound_mail import REPLY_MARKER

@@ -23,6 +23,7 @@ from portal.messaging.models import OutboundMessage
 from portal.messaging.models.mail_template import MailTemplate
 from portal.messaging.models.outbox import OutboundAttachment
 from portal.messaging.outbox import Attachment, LetterToCompose, deliver_outbox
+from portal.messaging.sources import register_variable, sources
 from portal.messaging.templates import TEMPLATES, MailTemplateError
 from portal.orders.models.order import Order
 
@@ -281,6 +282,37 @@ def test_a_letter_about_something_gone_fails_at_once(app: Flask, client_account,
         mail_templates.send_composed_at_delivery(
             "invoice_issued", [LetterToCompose(client_account.id, {}, attachments=[log])]
         )
+
+
+def test_an_area_registers_what_a_letter_composed_at_delivery_may_name(
+    app: Flask, client_account, mailbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Messaging loads a letter's rows through what the owning area registered
+    (``portal.messaging.sources``), never by importing it: a variable becomes composable at
+    delivery once its area registers a loader, and the letter shows the row as it is then."""
+    client_account.language = "ru"
+    invoice = _issued(client_account, "860.00")
+    payment = payments.record_payment(
+        client_account, amount=D("860.00"), method="bank", reference="п/п 9", payment_date=TODAY,
+        invoices=[invoice],
+    )  # fmt: skip
+    db.session.commit()
+    letter = LetterToCompose(client_account.id, {"payment": payment.id, "invoice": invoice.id})
+    with pytest.raises(ValueError, match="payment"):
+        mail_templates.send_composed_at_delivery("payment_received", [letter])
+
+    registered = sources(app)
+    monkeypatch.setattr(registered, "rows", dict(registered.rows))  # the shared app forgets it
+    register_variable(app, "payment", load=lambda row_id: db.session.get(Payment, row_id))
+    mail_templates.send_composed_at_delivery("payment_received", [letter])
+    db.session.commit()
+    client_account.language = "en"
+    db.session.commit()
+    assert deliver_outbox(limit=10).sent == 2  # the payment's own letter and this one
+    queued_first, composed = mailbox
+    assert not queued_first["Subject"].startswith("Payment of")  # written when queued, in Russian
+    assert composed["Subject"].startswith("Payment of") and "860.00" in composed["Subject"]
+    assert composed["To"] == client_account.email
 
 
 def test_staff_send_again_sends_again(app: Flask, client_account) -> None:

@@ -2,7 +2,7 @@
 
 from portal.accounts.models.audit import ActorType, AuditEntry
 from portal.accounts.models.client import Client, ClientGroup, ClientStatus, Rating
-from portal.accounts.models.contact import Contact, ContactRole, MailKind
+from portal.accounts.models.contact import Contact, ContactRole
 from portal.accounts.models.custom_field import CustomField, CustomFieldValue, FieldType
 from portal.accounts.models.department import Department
 from portal.accounts.models.note import Note
@@ -23,7 +23,6 @@ __all__ = [
     "CustomFieldValue",
     "Department",
     "FieldType",
-    "MailKind",
     "Note",
     "Permission",
     "Rating",

@@ -16,15 +16,6 @@ class ContactRole(enum.StrEnum):
     TECHNICAL = "technical"
 
 
-class MailKind(enum.StrEnum):
-    """Kinds of e-mail a contact can opt into (the account owner always receives all)."""
-
-    GENERAL = "general"
-    INVOICES = "invoices"
-    SUPPORT = "support"
-    SERVICES = "services"
-
-
 class Contact(TimestampMixin, Base):
     __tablename__ = "contact"
 
@@ -36,6 +27,7 @@ class Contact(TimestampMixin, Base):
     email: Mapped[str] = mapped_column(String(254))
     phone: Mapped[str] = mapped_column(String(50), default="")
     roles: Mapped[list[str]] = mapped_column(JSON, default=list)
+    #: The kinds of mail (``portal.messaging.sources.MailKind``) this contact gets a copy of.
     receives: Mapped[list[str]] = mapped_column(JSON, default=list)
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
 
