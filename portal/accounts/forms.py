@@ -1,4 +1,5 @@
-"""Staff forms for the client card. Choices that come from the database are set by the view."""
+"""Staff forms for the client card, and the password fields every sign-up and reset form shares.
+Choices that come from the database are set by the view."""
 
 from __future__ import annotations
 
@@ -10,11 +11,20 @@ from wtforms import (
     DecimalField,
     EmailField,
     IntegerField,
+    PasswordField,
     SelectField,
     StringField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional, ValidationError
+from wtforms.validators import (
+    DataRequired,
+    Email,
+    EqualTo,
+    Length,
+    NumberRange,
+    Optional,
+    ValidationError,
+)
 
 from portal import billing
 from portal.accounts.models import ClientStatus
@@ -58,6 +68,28 @@ FIELD_TYPE_LABELS = {
     FieldType.CHECKBOX: _l("Checkbox"),
     FieldType.DROPDOWN: _l("Dropdown"),
 }
+
+
+#: The shortest password anyone may set (clients and staff).
+MIN_PASSWORD = 10
+
+
+class NewPasswordMixin:
+    password = PasswordField(
+        _l("Password"),
+        validators=[
+            DataRequired(),
+            Length(
+                min=MIN_PASSWORD,
+                max=200,
+                message=_l("The password must be at least %(min)d characters long."),
+            ),
+        ],
+    )
+    confirm = PasswordField(
+        _l("Repeat the password"),
+        validators=[DataRequired(), EqualTo("password", message=_l("The passwords differ."))],
+    )
 
 
 class ClientForm(FlaskForm):

@@ -17,7 +17,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional, Regexp
 
-from portal.accounts.auth.forms import MIN_PASSWORD
+from portal.accounts.forms import MIN_PASSWORD
 
 #: Ids are 32-bit integers in the database; PostgreSQL refuses to compare with larger numbers.
 MAX_ID = 2**31 - 1

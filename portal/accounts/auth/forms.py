@@ -5,33 +5,15 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import EmailField, HiddenField, PasswordField, StringField
-from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional
+from wtforms.validators import DataRequired, Email, Length, Optional
 
-MIN_PASSWORD = 10
+from portal.accounts.forms import NewPasswordMixin
 
 
 class LoginForm(FlaskForm):
     email = EmailField(_l("E-mail"), validators=[DataRequired(), Email(), Length(max=254)])
     password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=200)])
     next = HiddenField()
-
-
-class NewPasswordMixin:
-    password = PasswordField(
-        _l("Password"),
-        validators=[
-            DataRequired(),
-            Length(
-                min=MIN_PASSWORD,
-                max=200,
-                message=_l("The password must be at least %(min)d characters long."),
-            ),
-        ],
-    )
-    confirm = PasswordField(
-        _l("Repeat the password"),
-        validators=[DataRequired(), EqualTo("password", message=_l("The passwords differ."))],
-    )
 
 
 class RegisterForm(NewPasswordMixin, FlaskForm):

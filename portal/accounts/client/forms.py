@@ -7,7 +7,7 @@ from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, StringField
 from wtforms.validators import DataRequired, Email, Length, Optional
 
-from portal.accounts.auth.forms import NewPasswordMixin
+from portal.accounts.forms import NewPasswordMixin
 
 
 class ProfileForm(FlaskForm):
