@@ -10,7 +10,7 @@ from portal.accounts.models import Client, Staff
 from portal.accounts.models.account import burn_password_check, normalise_email
 from portal.core.clock import Clock
 from portal.core.extensions import db
-from portal.messaging import templates as mail_templates
+from portal.messaging import templates
 from portal.messaging.smtp import send_email
 from portal.platform.hooks import events
 
@@ -84,12 +84,12 @@ def register_client(
 def queue_welcome_email(client: Client) -> None:
     """Queue the ``welcome`` mail once per client (where to sign in and to set a password).
     Joins the caller's transaction."""
-    mail_templates.send(
+    templates.send(
         "welcome",
         client,
         dedupe_key=f"welcome:{client.id}",
-        login_link=mail_templates.external_url("client_auth.login"),
-        reset_link=mail_templates.external_url("client_auth.forgot_password"),
+        login_link=templates.external_url("client_auth.login"),
+        reset_link=templates.external_url("client_auth.forgot_password"),
     )
 
 
@@ -126,8 +126,8 @@ def send_password_reset(email: str) -> None:
         return
     link = url_for("client_auth.reset_password", token=password_reset_token(client), _external=True)
     # Sent now, not queued: the client is waiting for it, and the view reports a failure.
-    subject, text = mail_templates.render(
-        "password_reset", mail_templates.locale_of(client), {"client": client, "link": link}
+    subject, text = templates.render(
+        "password_reset", templates.locale_of(client), {"client": client, "link": link}
     )
     send_email(to=client.email, subject=subject, text=text)
 

@@ -24,7 +24,7 @@ from portal import billing
 from portal.accounts import audit
 from portal.accounts.models import Client
 from portal.billing import Cycle, DayCount
-from portal.catalog import tax as taxes
+from portal.catalog import tax
 from portal.catalog.models import (
     Addon,
     AddonPrice,
@@ -304,7 +304,7 @@ def day_count_of(product: Product) -> DayCount:
 def line_tax(client: Client, product: Product, tax_date: date) -> billing.LineTax:
     """How a line of ``product`` for ``client`` is taxed on ``tax_date`` (the rates in Settings,
     the client's exemption, a plugin's decision; tax-inclusive or not per product)."""
-    return taxes.line_tax(
+    return tax.line_tax(
         client,
         tax_date=tax_date,
         product_type=product.type.value,

@@ -112,14 +112,14 @@ def _init_areas(app: Flask) -> None:
 
 def _init_plugins(app: Flask, enabled: list[str], extra: Iterable[object]) -> None:
     from portal.core.cli import register_commands
-    from portal.invoicing import statement_formats as bank_statements
+    from portal.invoicing import statement_formats
     from portal.invoicing.gateways import bank_transfer
     from portal.platform import plugins as plugin_state
     from portal.platform import report_registry
 
     loader = PluginLoader(
         tuple(enabled),
-        builtins=(bank_transfer, bank_statements, report_registry),
+        builtins=(bank_transfer, statement_formats, report_registry),
         extra=tuple(extra),
     )
     plugins = loader.build(plugin_state.stored_choices(app))

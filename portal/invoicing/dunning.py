@@ -36,7 +36,7 @@ from portal.core.transactions import savepoint
 from portal.invoicing import invoices
 from portal.invoicing.models import Invoice, InvoiceKind, InvoiceStatus
 from portal.invoicing.models.automation import InvoiceReminder, LateFee, ReminderKind
-from portal.messaging import templates as mail_templates
+from portal.messaging import templates
 from portal.messaging.outbox import Attachment
 from portal.platform import runtime_settings
 
@@ -232,7 +232,7 @@ def _each_in_savepoint(
 
 
 def invoice_link(invoice: Invoice) -> str:
-    return mail_templates.external_url("client_billing.invoice_view", invoice_id=invoice.id)
+    return templates.external_url("client_billing.invoice_view", invoice_id=invoice.id)
 
 
 def _dunned_invoices() -> Select[tuple[int]]:
@@ -304,7 +304,7 @@ def _remind(invoice: Invoice, kind: ReminderKind, as_of: date) -> dict[str, int]
         return {}
     client = db.session.get(Client, invoice.client_id)
     assert invoice.due_date is not None
-    mail_templates.send(
+    templates.send(
         f"reminder_{kind.value}",
         client,
         dedupe_key=f"reminder:{invoice.id}:{kind.value}",
@@ -410,7 +410,7 @@ def _charge(invoice: Invoice, fees: Sequence[tuple[int, Decimal]], as_of: date) 
         return {}
     client = db.session.get(Client, invoice.client_id)
     assert invoice.due_date is not None
-    with force_locale(mail_templates.locale_of(client)):
+    with force_locale(templates.locale_of(client)):
         description = _("Late fee for invoice %(number)s", number=invoice.number)
         lines = [
             (
@@ -440,7 +440,7 @@ def _charge(invoice: Invoice, fees: Sequence[tuple[int, Decimal]], as_of: date) 
         .values(fee_invoice_id=fee_invoice.id)
     )
     invoices.issue_invoice(fee_invoice, today=as_of, commit=False)
-    mail_templates.send(
+    templates.send(
         "late_fee",
         client,
         dedupe_key=f"late-fee:{fee_invoice.id}",

@@ -19,7 +19,7 @@ from portal.documents.render import act_html, act_pdf, invoice_html, invoice_pdf
 from portal.invoicing.company import company_details
 from portal.invoicing.models import Invoice, InvoiceKind, InvoiceStatus
 from portal.invoicing.models.payment import CreditEntry, CreditReason
-from portal.messaging import templates as mail_templates
+from portal.messaging import templates
 from portal.messaging.models.outbox import OutboundMessage
 from portal.messaging.outbox import Attachment, LetterToCompose
 
@@ -163,12 +163,12 @@ def invoice_pdf_for_mail(invoice_id: int) -> bytes:
     if invoice is None:
         raise LookupError(f"invoice #{invoice_id} does not exist")
     client = db.session.get(Client, invoice.client_id)
-    return invoice_pdf_bytes(invoice, mail_templates.locale_of(client))
+    return invoice_pdf_bytes(invoice, templates.locale_of(client))
 
 
 def _queue_invoice_mail(invoice: Invoice, dedupe_key: str | None) -> OutboundMessage:
     client = db.session.get(Client, invoice.client_id)
-    return mail_templates.send(
+    return templates.send(
         "invoice_issued",
         client,
         dedupe_key=dedupe_key,
@@ -209,7 +209,7 @@ def queue_invoice_emails(issued: Sequence[IssuedInvoice]) -> None:
         )
         for invoice in issued
     ]
-    mail_templates.send_composed_at_delivery("invoice_issued", letters)
+    templates.send_composed_at_delivery("invoice_issued", letters)
 
 
 def send_invoice(invoice: Invoice) -> None:

@@ -32,7 +32,7 @@ from portal.core.once import record_once
 from portal.invoicing.dunning import invoice_link, setting_int
 from portal.invoicing.models import Invoice, InvoiceLine, InvoiceStatus
 from portal.invoicing.models.automation import OverdueAction, OverdueActionKind
-from portal.messaging import templates as mail_templates
+from portal.messaging import templates
 from portal.orders import provisioning
 from portal.orders.models import Service
 from portal.orders.models.provisioning import ProvisioningAction
@@ -284,7 +284,7 @@ def _set_state(service: Service, command: ProvisioningAction, as_of: date, **fie
 
 def _mail(name: str, service: Service, as_of: date, **variables: Any) -> None:
     client = db.session.get(Client, service.client_id)
-    mail_templates.send(
+    templates.send(
         name,
         client,
         dedupe_key=f"{name}:{service.id}:{as_of.isoformat()}",

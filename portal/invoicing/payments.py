@@ -29,7 +29,7 @@ from portal.invoicing.models.payment import (
     PaymentAllocation,
     PaymentKind,
 )
-from portal.messaging import templates as mail_templates
+from portal.messaging import templates
 from portal.orders import provisioning
 from portal.platform.hooks import events
 
@@ -206,7 +206,7 @@ def _queue_received_email(
 ) -> None:
     """The ``payment_received`` mail, once per payment; joins the transaction."""
     allocated = {allocation.invoice_id for allocation in payment.allocations}
-    mail_templates.send(
+    templates.send(
         "payment_received",
         client,
         dedupe_key=f"payment-received:{payment.id}",

@@ -18,7 +18,7 @@ from sqlalchemy import select
 from portal.accounts import audit
 from portal.core.app_state import clock
 from portal.core.extensions import db
-from portal.messaging import templates as mail_templates
+from portal.messaging import templates
 from portal.messaging.models.mail_template import MailTemplate
 from portal.messaging.sources import Sample, sources
 from portal.messaging.templates import TEMPLATES, MailTemplateSpec
@@ -56,10 +56,10 @@ def edited_locales() -> dict[str, list[str]]:
 
 
 def draft(name: str, locale: str) -> Draft:
-    row = mail_templates.edited(name, locale)
+    row = templates.edited(name, locale)
     if row is not None:
         return Draft(row.subject, row.body, True)
-    subject, body = mail_templates.builtin_source(name)
+    subject, body = templates.builtin_source(name)
     return Draft(subject, body, False)
 
 
@@ -75,16 +75,14 @@ _PEOPLE = {
 #: a template with a variable nobody samples gets the text "[name]" in the preview.
 SAMPLES: dict[str, Callable[[Sample], Any]] = {
     "to_credit": lambda s: D("250.00"),
-    "login_link": lambda s: mail_templates.external_url("client_auth.login"),
-    "reset_link": lambda s: mail_templates.external_url("client_auth.forgot_password"),
+    "login_link": lambda s: templates.external_url("client_auth.login"),
+    "reset_link": lambda s: templates.external_url("client_auth.forgot_password"),
     "days": lambda s: 5,
     "days_left": lambda s: 3,
     "overdue": lambda s: True,
     "overdue_number": lambda s: f"{s.today.year}-000120",
-    "invoice_link": lambda s: mail_templates.external_url(
-        "client_billing.invoice_view", invoice_id=501
-    ),
-    "link": lambda s: mail_templates.external_url(
+    "invoice_link": lambda s: templates.external_url("client_billing.invoice_view", invoice_id=501),
+    "link": lambda s: templates.external_url(
         "client_auth.reset_password",
         token="sample-token",  # noqa: S106 (a sample)
     ),
@@ -118,7 +116,7 @@ def sample_variables(name: str, locale: str) -> dict[str, Any]:
 
 def preview(name: str, locale: str, subject: str, body: str) -> tuple[str, str]:
     """The draft rendered with sample data; raises ``MailTemplateError`` (with ``field``)."""
-    return mail_templates.render_draft(locale, subject, body, sample_variables(name, locale))
+    return templates.render_draft(locale, subject, body, sample_variables(name, locale))
 
 
 def _snapshot(row: MailTemplate | None) -> dict[str, str] | None:
@@ -128,7 +126,7 @@ def _snapshot(row: MailTemplate | None) -> dict[str, str] | None:
 def save(name: str, locale: str, subject: str, body: str) -> MailTemplate:
     """Store staff's version of ``name`` in ``locale`` once it renders. Audited; commits."""
     preview(name, locale, subject, body)  # raises before anything changes
-    row = mail_templates.edited(name, locale)
+    row = templates.edited(name, locale)
     before = _snapshot(row)
     if row is None:
         row = MailTemplate(name=name, locale=locale, created_at=clock().now())
@@ -150,7 +148,7 @@ def save(name: str, locale: str, subject: str, body: str) -> MailTemplate:
 def reset(name: str, locale: str) -> bool:
     """Go back to the built-in text of ``name`` in ``locale``; False if it was not edited.
     Audited; commits."""
-    row = mail_templates.edited(name, locale)
+    row = templates.edited(name, locale)
     if row is None:
         return False
     audit.record(

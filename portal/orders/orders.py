@@ -784,9 +784,9 @@ def _link_promo_uses(order: Order, service_ids: Sequence[int]) -> None:
 
 
 def _queue_accepted_email(order: Order) -> None:
-    from portal.messaging import templates as mail_templates
+    from portal.messaging import templates
 
-    mail_templates.send(
+    templates.send(
         "order_accepted", order.client, dedupe_key=f"order-accepted-{order.id}", order=order
     )
 

@@ -21,9 +21,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from portal.accounts import audit
 from portal.accounts.models.staff import Staff
 from portal.core.extensions import db
-from portal.support import notifications as notify
-from portal.support import sla
-from portal.support import tickets as ticket_service
+from portal.support import notifications, sla, tickets
 from portal.support.models.escalation import EscalationRule, TicketAutomationRun
 from portal.support.models.ticket import (
     MessageKind,
@@ -105,11 +103,9 @@ def _escalate(ticket: Ticket, rule: EscalationRule, now: datetime) -> str:
     db.session.flush()
     changed_before, changed_after = audit.diff(before, audit.snapshot(ticket, changes))
     if {"department_id", "assigned_staff_id"} & changed_after.keys():
-        ticket_service.record_assignment(ticket, None, now)
+        tickets.record_assignment(ticket, None, now)
     note = _("Escalation rule “%(rule)s” applied.", rule=rule.name)
-    ticket_service.append_message(
-        ticket, MessageKind.NOTE, note, now, [], source=MessageSource.SYSTEM
-    )
+    tickets.append_message(ticket, MessageKind.NOTE, note, now, [], source=MessageSource.SYSTEM)
     audit.record(
         "ticket.escalate",
         "ticket",
@@ -120,8 +116,8 @@ def _escalate(ticket: Ticket, rule: EscalationRule, now: datetime) -> str:
     )
     addresses = list(rule.notify_emails or [])
     if rule.notify_assignee and ticket.assigned_staff_id:
-        addresses += notify.staff_addresses(db.session.get(Staff, ticket.assigned_staff_id))
-    notify.escalated(ticket, rule.name, addresses, f"{_rule_key(rule)}:ticket:{ticket.id}")
+        addresses += notifications.staff_addresses(db.session.get(Staff, ticket.assigned_staff_id))
+    notifications.escalated(ticket, rule.name, addresses, f"{_rule_key(rule)}:ticket:{ticket.id}")
     return f"#{ticket.reference}: {rule.name}"
 
 
@@ -181,7 +177,7 @@ def auto_close(now: datetime, days: int | None = None) -> AutomationReport:
             after={"status": "closed"},
             client_id=ticket.client_id,
         )
-        notify.closed(ticket, dedupe_key=f"ticket:{ticket.id}:{key}", automatically=True)
+        notifications.closed(ticket, dedupe_key=f"ticket:{ticket.id}:{key}", automatically=True)
         report.closed += 1
         report.details.append(f"#{ticket.reference}: closed")
         db.session.commit()

@@ -28,8 +28,7 @@ from portal.core.app_state import clock
 from portal.core.extensions import db
 from portal.messaging import imap
 from portal.messaging.models.outbox import OutboundMessage
-from portal.support import attachments as files
-from portal.support import tickets
+from portal.support import attachments, tickets
 from portal.support.inbound_mail import InboundMail, parse_message
 from portal.support.models.ticket import MessageSource, Ticket, TicketMailId
 from portal.support.notifications import support_settings
@@ -127,8 +126,8 @@ def receive(raw: bytes, now: datetime | None = None) -> IntakeResult:
         return IntakeResult("duplicate", reason=mail.message_id)
 
     client, contact = _sender(mail.from_addr)
-    uploads = [files.Upload(a.filename, a.data) for a in mail.attachments]
-    accepted, refused = files.partition(uploads)
+    uploads = [attachments.Upload(a.filename, a.data) for a in mail.attachments]
+    accepted, refused = attachments.partition(uploads)
     body = mail.text or ("" if accepted else _("(no text)"))
     author = (contact.full_name if contact else None) or mail.from_name or mail.from_addr
 

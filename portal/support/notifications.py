@@ -26,7 +26,7 @@ from portal.core.extensions import db
 from portal.messaging.outbox import Attachment, new_message_id, queue_email
 from portal.messaging.sources import MailKind
 from portal.messaging.templates import external_url
-from portal.support import attachments as files
+from portal.support.attachments import path_of
 from portal.support.inbound_mail import REPLY_MARKER
 from portal.support.models.support import DepartmentSupport
 from portal.support.models.ticket import (
@@ -192,8 +192,7 @@ def _mail_attachments(message: TicketMessage) -> list[Attachment]:
     if not message.attachments or total > MAIL_ATTACHMENTS_MAX:
         return []
     return [
-        Attachment(a.filename, a.content_type, files.path_of(a).read_bytes())
-        for a in message.attachments
+        Attachment(a.filename, a.content_type, path_of(a).read_bytes()) for a in message.attachments
     ]
 
 

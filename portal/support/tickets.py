@@ -29,9 +29,7 @@ from portal.core.app_state import clock
 from portal.core.extensions import db
 from portal.messaging.models.outbox import OutboundMessage
 from portal.platform.hooks import events
-from portal.support import attachments as files
-from portal.support import notifications as notify
-from portal.support import sla
+from portal.support import attachments, notifications, sla
 from portal.support.models.ticket import (
     AWAITING_STAFF,
     MessageKind,
@@ -134,15 +132,15 @@ def _transaction() -> Iterator[list[Path]]:
         db.session.commit()
     except BaseException:
         db.session.rollback()
-        files.discard(written)
+        attachments.discard(written)
         raise
 
 
-def _check_uploads(uploads: Sequence[files.Upload]) -> None:
+def _check_uploads(uploads: Sequence[attachments.Upload]) -> None:
     try:
         for upload in uploads:
-            files.check(upload)
-    except files.AttachmentError as exc:
+            attachments.check(upload)
+    except attachments.AttachmentError as exc:
         raise TicketError(str(exc), "attachments") from None
 
 
@@ -158,7 +156,7 @@ def append_message(
     author_name: str = "",
     author_email: str = "",
     source: MessageSource = MessageSource.WEB,
-    uploads: Sequence[files.Upload] = (),
+    uploads: Sequence[attachments.Upload] = (),
 ) -> TicketMessage:
     opening = not ticket.messages
     message = TicketMessage(
@@ -175,7 +173,7 @@ def append_message(
     ticket.messages.append(message)
     db.session.flush()
     if uploads:
-        files.store(message, uploads, now, written=written)
+        attachments.store(message, uploads, now, written=written)
     if not opening:
         events.fire("ticket_replied", ticket=ticket, message=message)
     return message
@@ -237,7 +235,7 @@ def open_ticket(
     priority: TicketPriority | str | None = None,
     service_id: int | None = None,
     cc: Iterable[str] = (),
-    uploads: Sequence[files.Upload] = (),
+    uploads: Sequence[attachments.Upload] = (),
     refused_uploads: Sequence[str] = (),
     body_html: str | None = None,
     source: MessageSource = MessageSource.WEB,
@@ -329,9 +327,9 @@ def open_ticket(
             client_id=ticket.client_id,
         )
         if kind == MessageKind.STAFF:
-            notify.staff_reply(ticket, message)
+            notifications.staff_reply(ticket, message)
         elif kind == MessageKind.CLIENT:
-            notify.acknowledge(ticket, message)
+            notifications.acknowledge(ticket, message)
         events.fire("ticket_opened", ticket=ticket)
     return ticket
 
@@ -346,7 +344,7 @@ def client_reply(
     author_name: str,
     author_email: str,
     body_html: str | None = None,
-    uploads: Sequence[files.Upload] = (),
+    uploads: Sequence[attachments.Upload] = (),
     refused_uploads: Sequence[str] = (),
     source: MessageSource = MessageSource.WEB,
     email_message_id: str | None = None,
@@ -394,7 +392,7 @@ def staff_reply(
     staff: Staff,
     body: str,
     *,
-    uploads: Sequence[files.Upload] = (),
+    uploads: Sequence[attachments.Upload] = (),
     status: TicketStatus | str = TicketStatus.ANSWERED,
     now: datetime | None = None,
 ) -> TicketMessage:
@@ -427,9 +425,9 @@ def staff_reply(
                 after={"status": status.value},
                 client_id=ticket.client_id,
             )
-        notify.staff_reply(ticket, message)
+        notifications.staff_reply(ticket, message)
         if status == TicketStatus.CLOSED:
-            notify.closed(ticket)
+            notifications.closed(ticket)
     return message
 
 
@@ -438,7 +436,7 @@ def add_note(
     staff: Staff,
     body: str,
     *,
-    uploads: Sequence[files.Upload] = (),
+    uploads: Sequence[attachments.Upload] = (),
     now: datetime | None = None,
 ) -> TicketMessage:
     """An internal note: staff only, never mailed, does not change the status or the clocks."""
@@ -524,9 +522,9 @@ def update_ticket(
         )
         if "status" in changed_after and notify_client:
             if ticket.status == TicketStatus.CLOSED:
-                notify.closed(ticket)
+                notifications.closed(ticket)
             elif ticket.status not in (TicketStatus.ANSWERED, TicketStatus.CUSTOMER_REPLY):
-                notify.status_changed(ticket, old_status)
+                notifications.status_changed(ticket, old_status)
     return {key: (changed_before[key], changed_after[key]) for key in changed_after}
 
 

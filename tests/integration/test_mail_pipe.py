@@ -12,7 +12,7 @@ from portal.accounts.models import AuditEntry
 from portal.core.extensions import db
 from portal.messaging.models import OutboundMessage
 from portal.messaging.outbox import build_message
-from portal.support import attachments as files
+from portal.support import attachments
 from portal.support.models import (
     DepartmentSupport,
     MessageKind,
@@ -97,7 +97,7 @@ def test_attachments_are_kept_outside_the_web_root_and_executables_refused(app, 
     assert names == ["license.log", "screenshot.png", "Счёт № 71475.pdf"]
     pdf = next(a for a in client_message.attachments if a.filename.endswith(".pdf"))
     assert pdf.content_type == "application/pdf"
-    path = files.path_of(pdf)
+    path = attachments.path_of(pdf)
     assert path.read_bytes().startswith(b"%PDF-1.4")
     assert Path(app.instance_path) / "attachments" in path.parents
     assert not path.suffix  # stored under a random name, never with the sender's extension

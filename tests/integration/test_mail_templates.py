@@ -17,8 +17,7 @@ from portal.accounts.sign_in import queue_welcome_email
 from portal.core.extensions import db
 from portal.invoicing import invoice_documents, invoices, payments
 from portal.invoicing.models import Invoice, InvoiceStatus, Payment
-from portal.messaging import mail_templates as editing
-from portal.messaging import templates as mail_templates
+from portal.messaging import mail_templates, templates
 from portal.messaging.models import OutboundMessage
 from portal.messaging.models.mail_template import MailTemplate
 from portal.messaging.models.outbox import OutboundAttachment
@@ -53,23 +52,23 @@ def _sent(**where) -> list[OutboundMessage]:
 @pytest.mark.parametrize("name", sorted(TEMPLATES))
 def test_every_built_in_renders_in_russian_and_english(app: Flask, name: str) -> None:
     for locale, hello in (("ru", "Здравствуйте"), ("en", "Hello")):
-        variables = editing.sample_variables(name, locale)
-        subject, body = mail_templates.render(name, locale, variables)
+        variables = mail_templates.sample_variables(name, locale)
+        subject, body = templates.render(name, locale, variables)
         assert subject and "\n" not in subject
         assert hello in body
         # The built-in text passes the strict sandbox check unchanged: staff may start from it.
-        source = editing.draft(name, locale)
+        source = mail_templates.draft(name, locale)
         assert not source.edited
-        assert editing.preview(name, locale, source.subject, source.body) == (subject, body)
+        assert mail_templates.preview(name, locale, source.subject, source.body) == (subject, body)
 
 
 def test_built_in_subjects_follow_the_language(app: Flask) -> None:
-    ru = editing.sample_variables("invoice_issued", "ru")
-    en = editing.sample_variables("invoice_issued", "en")
-    assert mail_templates.render("invoice_issued", "ru", ru)[0] == "Счёт 2026-000123"
-    assert mail_templates.render("invoice_issued", "en", en)[0] == "Invoice 2026-000123"
-    subject, body = mail_templates.render(
-        "payment_received", "en", editing.sample_variables("payment_received", "en")
+    ru = mail_templates.sample_variables("invoice_issued", "ru")
+    en = mail_templates.sample_variables("invoice_issued", "en")
+    assert templates.render("invoice_issued", "ru", ru)[0] == "Счёт 2026-000123"
+    assert templates.render("invoice_issued", "en", en)[0] == "Invoice 2026-000123"
+    subject, body = templates.render(
+        "payment_received", "en", mail_templates.sample_variables("payment_received", "en")
     )
     assert "15,500.00" in subject
     assert "Invoice 2026-000123 is paid in full." in body
@@ -77,7 +76,7 @@ def test_built_in_subjects_follow_the_language(app: Flask) -> None:
 
 
 def test_a_staff_edit_replaces_only_its_language(app: Flask, client_account, mailbox) -> None:
-    editing.save(
+    mail_templates.save(
         "invoice_issued",
         "ru",
         "Ваш счёт № {{ invoice.number }} от {{ company }}",
@@ -93,7 +92,7 @@ def test_a_staff_edit_replaces_only_its_language(app: Flask, client_account, mai
     assert message.text == "Добрый день, Иван! Сумма: 860,00\xa0₽"
     assert mailbox[0]["Subject"] == message.subject
 
-    english = mail_templates.render(
+    english = templates.render(
         "invoice_issued", "en", {"client": client_account, "invoice": invoice}
     )
     assert english[0] == f"Invoice {invoice.number}"  # the built-in text
@@ -117,9 +116,9 @@ def test_a_staff_edit_replaces_only_its_language(app: Flask, client_account, mai
 def test_a_broken_or_unsafe_template_is_refused_and_nothing_changes(
     app: Flask, subject: str, body: str, field: str, message: str
 ) -> None:
-    editing.save("invoice_issued", "en", "Kept {{ invoice.number }}", "Kept body")
+    mail_templates.save("invoice_issued", "en", "Kept {{ invoice.number }}", "Kept body")
     with pytest.raises(MailTemplateError) as refused:
-        editing.save("invoice_issued", "en", subject, body)
+        mail_templates.save("invoice_issued", "en", subject, body)
     assert refused.value.field == field
     assert message in str(refused.value)
     row = db.session.scalar(select(MailTemplate))
@@ -130,7 +129,7 @@ def test_a_staff_version_that_fails_on_real_data_sends_the_built_in_text(
     app: Flask, client_account, mailbox
 ) -> None:
     # Renders on the sample invoice (15 250.00) but divides by zero on a real one of 860.00.
-    editing.save(
+    mail_templates.save(
         "invoice_issued", "en", "Invoice {{ invoice.number }}", "{{ 1 / (invoice.total - 860) }}"
     )
     invoice = _issued(client_account, "860.00")
@@ -145,7 +144,7 @@ def test_preview_uses_samples_in_memory_and_writes_nothing(app: Flask, client_ac
     counts = [
         db.session.scalar(select(func.count(m.id))) for m in (Client, Invoice, Order, Payment)
     ]
-    subject, body = editing.preview(
+    subject, body = mail_templates.preview(
         "order_accepted",
         "ru",
         "Заказ {{ order.id }}",
@@ -160,11 +159,11 @@ def test_preview_uses_samples_in_memory_and_writes_nothing(app: Flask, client_ac
 
 
 def test_reset_brings_the_built_in_text_back(app: Flask) -> None:
-    editing.save("welcome", "ru", "Привет", "Текст {{ login_link }}")
-    assert editing.draft("welcome", "ru").edited
-    assert editing.reset("welcome", "ru") is True
-    assert editing.reset("welcome", "ru") is False
-    restored = editing.draft("welcome", "ru")
+    mail_templates.save("welcome", "ru", "Привет", "Текст {{ login_link }}")
+    assert mail_templates.draft("welcome", "ru").edited
+    assert mail_templates.reset("welcome", "ru") is True
+    assert mail_templates.reset("welcome", "ru") is False
+    restored = mail_templates.draft("welcome", "ru")
     assert not restored.edited and restored.body.startswith("{{ _('Hello, %(name)s!'")
     actions = db.session.scalars(select(AuditEntry.action).order_by(AuditEntry.id)).all()
     assert actions == ["mail_template.save", "mail_template.reset"]
@@ -264,8 +263,8 @@ def test_the_invoice_mail_is_written_when_it_is_sent(
 
 def test_a_letter_about_something_gone_fails_at_once(app: Flask, client_account, mailbox) -> None:
     letter = LetterToCompose(client_account.id, {"invoice": 987654}, dedupe_key="gone")
-    mail_templates.send_composed_at_delivery("invoice_issued", [letter])
-    mail_templates.send_composed_at_delivery("invoice_issued", [letter])  # the key: once
+    templates.send_composed_at_delivery("invoice_issued", [letter])
+    templates.send_composed_at_delivery("invoice_issued", [letter])  # the key: once
     queue_welcome_email(client_account)
     db.session.commit()
     report = deliver_outbox(limit=10)
@@ -274,12 +273,12 @@ def test_a_letter_about_something_gone_fails_at_once(app: Flask, client_account,
     assert gone.status.value == "failed" and "invoice #987654" in gone.last_error
     assert not gone.composed  # staff see what it was about; nothing half-written
     with pytest.raises(ValueError, match="payment"):
-        mail_templates.send_composed_at_delivery(
+        templates.send_composed_at_delivery(
             "payment_received", [LetterToCompose(client_account.id, {"payment": 1})]
         )
     with pytest.raises(ValueError, match="rendered then"):
         log = Attachment("log.txt", "text/plain", b"data")
-        mail_templates.send_composed_at_delivery(
+        templates.send_composed_at_delivery(
             "invoice_issued", [LetterToCompose(client_account.id, {}, attachments=[log])]
         )
 
@@ -299,12 +298,12 @@ def test_an_area_registers_what_a_letter_composed_at_delivery_may_name(
     db.session.commit()
     letter = LetterToCompose(client_account.id, {"payment": payment.id, "invoice": invoice.id})
     with pytest.raises(ValueError, match="payment"):
-        mail_templates.send_composed_at_delivery("payment_received", [letter])
+        templates.send_composed_at_delivery("payment_received", [letter])
 
     registered = sources(app)
     monkeypatch.setattr(registered, "rows", dict(registered.rows))  # the shared app forgets it
     register_variable(app, "payment", load=lambda row_id: db.session.get(Payment, row_id))
-    mail_templates.send_composed_at_delivery("payment_received", [letter])
+    templates.send_composed_at_delivery("payment_received", [letter])
     db.session.commit()
     client_account.language = "en"
     db.session.commit()

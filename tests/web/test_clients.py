@@ -11,7 +11,7 @@ import pytest
 from flask import Flask
 from sqlalchemy import func, select
 
-from portal.accounts import clients as client_service
+from portal.accounts import clients
 from portal.accounts.models import (
     AuditEntry,
     Client,
@@ -153,7 +153,7 @@ def test_legal_type_cannot_change_once_invoiced(
 ) -> None:
     url = f"/admin/clients/{client_account.id}/profile"
     invoiced = {client_account.id}
-    monkeypatch.setattr(client_service, "FINANCIAL_HISTORY", [lambda cid: cid in invoiced])
+    monkeypatch.setattr(clients, "FINANCIAL_HISTORY", [lambda cid: cid in invoiced])
     change = _profile(client_account, legal_type="sole_proprietor", inn="500100732259")
     page = staff_web.submit(url, change).get_data(as_text=True)
     assert "Create a new client for the new legal entity." in page
@@ -183,7 +183,7 @@ def test_close_keeps_history_and_blocks_sign_in(app: Flask, staff_web, client_ac
 def test_delete_refused_with_financial_history(
     staff_web, client_account, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(client_service, "FINANCIAL_HISTORY", [lambda cid: True])
+    monkeypatch.setattr(clients, "FINANCIAL_HISTORY", [lambda cid: True])
     url = f"/admin/clients/{client_account.id}"
     page = staff_web.submit(f"{url}/delete", {}, form_page=url, follow_redirects=True)
     assert "cannot be deleted. Close it instead." in page.get_data(as_text=True)
@@ -224,14 +224,14 @@ def test_merge_moves_everything_and_is_audited(staff_web, clock, staff_member) -
     )
     db.session.commit()
     moved_ids = []
-    client_service.MERGE_MOVERS.append(lambda s, t: moved_ids.append((s, t)))
+    clients.MERGE_MOVERS.append(lambda s, t: moved_ids.append((s, t)))
     try:
         url = f"/admin/clients/{target_id}"
         response = staff_web.submit(
             f"{url}/merge", {"source_id": source_id, "confirm": "y"}, form_page=url
         )
     finally:
-        client_service.MERGE_MOVERS.pop()
+        clients.MERGE_MOVERS.pop()
     assert response.status_code == 302
     db.session.expire_all()
     assert db.session.get(Client, source_id) is None
@@ -241,7 +241,7 @@ def test_merge_moves_everything_and_is_audited(staff_web, clock, staff_member) -
         == target_id
     )
     assert db.session.scalar(select(TodoItem.client_id)) == target_id
-    assert client_service.custom_values(target_id) == {field.id: "00-123"}
+    assert clients.custom_values(target_id) == {field.id: "00-123"}
     bodies = set(db.session.scalars(select(Note.body).where(Note.client_id == target_id)))
     assert "старая заметка" in bodies
     assert any(f"#{source_id}" in body and "ООО Дубль" in body for body in bodies)
@@ -297,7 +297,7 @@ def test_custom_fields_required_and_typed(staff_web, client_account) -> None:
         {**base, f"custom_{fields['ИТС до']}": "2027-01-31", f"custom_{fields['Офис']}": "Казань"},
     )
     assert ok.status_code == 302
-    assert client_service.custom_values(client_account.id) == {
+    assert clients.custom_values(client_account.id) == {
         fields["ИТС до"]: "2027-01-31",
         fields["Офис"]: "Казань",
     }

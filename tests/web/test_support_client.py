@@ -12,8 +12,7 @@ from sqlalchemy import select
 from portal.accounts.models import AuditEntry
 from portal.core.extensions import db
 from portal.messaging.models import OutboundMessage
-from portal.support import attachments as files
-from portal.support import tickets
+from portal.support import attachments, tickets
 from portal.support.models import (
     MessageKind,
     Ticket,
@@ -86,7 +85,7 @@ def test_client_opens_a_ticket_with_attachments(app, desk, ivan) -> None:
 )
 def test_attachment_limits(app, desk, ivan, name, data, message) -> None:
     def stored() -> int:
-        return sum(1 for path in files.root().rglob("*") if path.is_file())
+        return sum(1 for path in attachments.root().rglob("*") if path.is_file())
 
     before = stored()
     response = _new(
@@ -98,11 +97,13 @@ def test_attachment_limits(app, desk, ivan, name, data, message) -> None:
 
 
 def test_names_are_sanitised(app) -> None:
-    assert files.sanitise_filename("../../etc/passwd") == "passwd"
-    assert files.sanitise_filename("C:\\Users\\x\\отчёт:октябрь?.xlsx") == "отчёт_октябрь_.xlsx"
-    assert files.sanitise_filename("..hidden.txt") == "hidden.txt"
-    assert files.sanitise_filename("\x00\x1f.txt") == "__.txt"
-    assert files.sanitise_filename("") == "attachment"
+    assert attachments.sanitise_filename("../../etc/passwd") == "passwd"
+    assert (
+        attachments.sanitise_filename("C:\\Users\\x\\отчёт:октябрь?.xlsx") == "отчёт_октябрь_.xlsx"
+    )
+    assert attachments.sanitise_filename("..hidden.txt") == "hidden.txt"
+    assert attachments.sanitise_filename("\x00\x1f.txt") == "__.txt"
+    assert attachments.sanitise_filename("") == "attachment"
 
 
 def test_conversation_without_internal_notes_reply_reopens_close_and_rate(
@@ -115,7 +116,7 @@ def test_conversation_without_internal_notes_reply_reopens_close_and_rate(
         ticket,
         staff_member,
         "СЕКРЕТ: клиент должен нам 5000",
-        uploads=[files.Upload("долг.xlsx", b"PK secret")],
+        uploads=[attachments.Upload("долг.xlsx", b"PK secret")],
     )
     tickets.staff_reply(ticket, staff_member, "Оплатите счёт № 71475.", status="closed")
     note_file = db.session.scalar(
@@ -150,7 +151,7 @@ def test_another_clients_ticket_and_attachment_are_404(app, desk, clock, ivan) -
         body="секрет Лютика",
         client=stranger,
         department_id=desk.support.id,
-        uploads=[files.Upload("договор.pdf", b"%PDF")],
+        uploads=[attachments.Upload("договор.pdf", b"%PDF")],
     )
     mine = tickets.open_ticket(
         subject="Мой", body="мой вопрос", client=desk.client, department_id=desk.support.id
@@ -182,7 +183,7 @@ def test_staff_and_owner_download_attachments_as_files(app, desk, ivan, staff_we
         body="во вложении",
         client=desk.client,
         department_id=desk.support.id,
-        uploads=[files.Upload("скан.png", b"\x89PNG data")],
+        uploads=[attachments.Upload("скан.png", b"\x89PNG data")],
     )
     attachment = ticket.messages[0].attachments[0]
     for response in (

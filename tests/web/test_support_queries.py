@@ -5,8 +5,7 @@ from contextlib import contextmanager
 from sqlalchemy import event
 
 from portal.core.extensions import db
-from portal.support import attachments as files
-from portal.support import tickets
+from portal.support import attachments, tickets
 from portal.support.models import Ticket
 from portal.testing.factories import make_client, make_staff
 from tests.fixtures.mail.desk import make_desk
@@ -35,7 +34,7 @@ def _grow(desk, clock, staff, count: int) -> int:
             body="текст",
             client=client,
             department_id=desk.support.id,
-            uploads=[files.Upload(f"скан{n}.png", b"png")],
+            uploads=[attachments.Upload(f"скан{n}.png", b"png")],
         )
         tickets.update_ticket(ticket, staff, {"assigned_staff_id": staff.id, "tags": f"t{n}, x"})
         tickets.staff_reply(ticket, staff, f"Ответ {n}")
@@ -79,7 +78,7 @@ def test_query_counts_do_not_grow(app, clock, staff_web, staff_member) -> None:
             body=f"ещё {n}",
             author_name="Иван",
             author_email="ivan@romashka.example",
-            uploads=[files.Upload(f"лог{n}.txt", b"log")],
+            uploads=[attachments.Upload(f"лог{n}.txt", b"log")],
         )
         tickets.staff_reply(first_ticket, other_staff, f"ответ {n}")
     large = _pages(staff_web, client_web, first, reference, desk.client.id)

@@ -11,7 +11,9 @@ like the password step.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
+from typing import Any
 
 from flask import (
     Blueprint,
@@ -27,17 +29,14 @@ from flask_babel import gettext as _
 from flask_limiter.util import get_remote_address
 from werkzeug.wrappers import Response
 
-from portal.accounts import sign_in as accounts
-from portal.accounts import (
-    staff_forms,  # a module: staff_forms itself imports auth.forms
-    two_factor,
-)
+from portal.accounts import sign_in, staff_forms, two_factor
 from portal.accounts.auth.forms import LoginForm, RegisterForm, ResetPasswordForm, ResetRequestForm
 from portal.accounts.models import Client, Staff
 from portal.accounts.models.account import normalise_email
 from portal.core.app_state import clock
 from portal.core.extensions import db, limiter
-from portal.web.identity import Area, sign_in, sign_out
+from portal.web import identity
+from portal.web.identity import Area
 from portal.web.safe_redirect import is_safe_next
 
 admin_auth = Blueprint("admin_auth", __name__, url_prefix="/admin")
@@ -61,23 +60,31 @@ def _account_key() -> str:
     return "account:" + normalise_email(request.form.get("email", ""))
 
 
-def _limits(view):  # type: ignore[no-untyped-def]
-    """Apply the per-address and per-account sign-in limits from the settings."""
-    by_address = limiter.limit(
-        lambda: current_app.config["PORTAL"]["login_rate_limit_address"],
-        key_func=get_remote_address,
-        methods=["POST"],
-        deduct_when=_failed,
-        scope=lambda endpoint: f"login-address:{endpoint}",
-    )
-    by_account = limiter.limit(
-        lambda: current_app.config["PORTAL"]["login_rate_limit_account"],
-        key_func=_account_key,
-        methods=["POST"],
-        deduct_when=_failed,
-        scope=lambda endpoint: f"login-account:{endpoint}",
-    )
-    return by_address(by_account(view))
+def _sign_in_limits(account_key: Callable[[], str]) -> Callable[[Any], Any]:
+    """The sign-in limits from the settings, per address and per account (``account_key``
+    names the account a request tries), for a view that signs someone in."""
+
+    def apply(view):  # type: ignore[no-untyped-def]
+        by_address = limiter.limit(
+            lambda: current_app.config["PORTAL"]["login_rate_limit_address"],
+            key_func=get_remote_address,
+            methods=["POST"],
+            deduct_when=_failed,
+            scope=lambda endpoint: f"login-address:{endpoint}",
+        )
+        by_account = limiter.limit(
+            lambda: current_app.config["PORTAL"]["login_rate_limit_account"],
+            key_func=account_key,
+            methods=["POST"],
+            deduct_when=_failed,
+            scope=lambda endpoint: f"login-account:{endpoint}",
+        )
+        return by_address(by_account(view))
+
+    return apply
+
+
+_limits = _sign_in_limits(_account_key)
 
 
 def _login(area: Area, model: type[Staff] | type[Client], template: str) -> Response | str:
@@ -85,7 +92,7 @@ def _login(area: Area, model: type[Staff] | type[Client], template: str) -> Resp
     if request.method == "GET":
         form.next.data = request.args.get("next", "")
     if form.validate_on_submit():
-        account = accounts.authenticate(model, form.email.data, form.password.data, clock())
+        account = sign_in.authenticate(model, form.email.data, form.password.data, clock())
         if account is not None:
             target = form.next.data
             target = target if is_safe_next(target) else url_for(HOME[area])
@@ -97,7 +104,7 @@ def _login(area: Area, model: type[Staff] | type[Client], template: str) -> Resp
                     "next": target,
                 }
                 return redirect(url_for("admin_auth.two_factor_code"))
-            sign_in(area, account)
+            identity.sign_in(area, account)
             return redirect(target)
         flash(_("Wrong e-mail or password."), "danger")
     return render_template(template, form=form)
@@ -125,23 +132,8 @@ def _pending_key() -> str:
     return f"2fa:{data.get('id') if isinstance(data, dict) else None}"
 
 
-def _code_limits(view):  # type: ignore[no-untyped-def]
-    """The sign-in limits, applied to the code step per address and per pending account."""
-    by_address = limiter.limit(
-        lambda: current_app.config["PORTAL"]["login_rate_limit_address"],
-        key_func=get_remote_address,
-        methods=["POST"],
-        deduct_when=_failed,
-        scope=lambda endpoint: f"login-address:{endpoint}",
-    )
-    by_account = limiter.limit(
-        lambda: current_app.config["PORTAL"]["login_rate_limit_account"],
-        key_func=_pending_key,
-        methods=["POST"],
-        deduct_when=_failed,
-        scope=lambda endpoint: f"login-account:{endpoint}",
-    )
-    return by_address(by_account(view))
+#: The sign-in limits, applied to the code step per address and per pending account.
+_code_limits = _sign_in_limits(_pending_key)
 
 
 @admin_auth.route("/login/code", methods=["GET", "POST"])
@@ -156,7 +148,7 @@ def two_factor_code() -> Response | str:
     if form.validate_on_submit():
         if two_factor.verify(staff, form.code.data):
             target = session.pop(PENDING_KEY)["next"]
-            sign_in(Area.ADMIN, staff)
+            identity.sign_in(Area.ADMIN, staff)
             return redirect(target if is_safe_next(target) else url_for(HOME[Area.ADMIN]))
         flash(_("Wrong or already used code."), "danger")
     return render_template("admin/two_factor_code.html", form=form)
@@ -164,7 +156,7 @@ def two_factor_code() -> Response | str:
 
 @admin_auth.route("/logout", methods=["POST"])
 def logout() -> Response:
-    sign_out(Area.ADMIN)
+    identity.sign_out(Area.ADMIN)
     return redirect(url_for("admin_auth.login"))
 
 
@@ -176,7 +168,7 @@ def client_login() -> Response | str:
 
 @client_auth.route("/logout", methods=["POST"], endpoint="logout")
 def client_logout() -> Response:
-    sign_out(Area.CLIENT)
+    identity.sign_out(Area.CLIENT)
     return redirect(url_for("client_auth.login"))
 
 
@@ -185,7 +177,7 @@ def register() -> Response | str:
     form = RegisterForm()
     if form.validate_on_submit():
         try:
-            client = accounts.register_client(
+            client = sign_in.register_client(
                 email=form.email.data,
                 password=form.password.data,
                 first_name=form.first_name.data,
@@ -196,10 +188,10 @@ def register() -> Response | str:
                 clock=clock(),
                 send_welcome=True,
             )
-        except accounts.AccountError as exc:
+        except sign_in.AccountError as exc:
             getattr(form, exc.field or "email").errors.append(str(exc))
         else:
-            sign_in(Area.CLIENT, client)
+            identity.sign_in(Area.CLIENT, client)
             flash(_("Welcome! Your account has been created."), "success")
             return redirect(url_for("client.dashboard"))
     return render_template("client/register.html", form=form)
@@ -216,7 +208,7 @@ def forgot_password() -> Response | str:
     form = ResetRequestForm()
     if form.validate_on_submit():
         try:
-            accounts.send_password_reset(form.email.data)
+            sign_in.send_password_reset(form.email.data)
         except OSError:
             current_app.logger.exception("password reset mail could not be sent")
             flash(_("The e-mail could not be sent right now. Please try again later."), "danger")
@@ -231,13 +223,13 @@ def forgot_password() -> Response | str:
 
 @client_auth.route("/password/reset/<token>", methods=["GET", "POST"])
 def reset_password(token: str) -> Response | str:
-    client = accounts.client_for_reset_token(token)
+    client = sign_in.client_for_reset_token(token)
     if client is None:
         flash(_("This password reset link is invalid or has expired."), "danger")
         return redirect(url_for("client_auth.forgot_password"))
     form = ResetPasswordForm()
     if form.validate_on_submit():
-        accounts.reset_password(client, form.password.data)
+        sign_in.reset_password(client, form.password.data)
         flash(_("Your password has been changed. Please sign in."), "success")
         return redirect(url_for("client_auth.login"))
     return render_template("client/reset_password.html", form=form)

@@ -11,8 +11,8 @@ from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
-from portal.accounts import staff as staff_service
 from portal.accounts.models import Permission, Staff
+from portal.accounts.staff import note_online
 from portal.core.app_state import clock, plugins
 from portal.core.extensions import db
 from portal.platform import runtime_settings
@@ -153,7 +153,7 @@ CORE_MENU = (
 @admin.before_request
 def _mark_online() -> None:
     """Staff sign-in is checked for every admin view (portal.web.identity); note who is online."""
-    staff_service.note_online(current_user._get_current_object())
+    note_online(current_user._get_current_object())
 
 
 def menu() -> dict[str, list[MenuItem]]:

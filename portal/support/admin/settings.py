@@ -16,8 +16,7 @@ from portal.accounts.models.department import Department
 from portal.accounts.models.permissions import Permission
 from portal.accounts.models.staff import Staff
 from portal.core.extensions import db
-from portal.support import settings as support_settings
-from portal.support import sla
+from portal.support import settings, sla
 from portal.support.forms import (
     PRIORITY_LABELS,
     BusinessHoursForm,
@@ -44,7 +43,7 @@ def _or_404(model: type[Any], object_id: int) -> Any:
     return obj
 
 
-def _refused(form: Any, exc: support_settings.SupportSettingsError) -> None:
+def _refused(form: Any, exc: settings.SupportSettingsError) -> None:
     field = getattr(form, exc.field, None) if exc.field else None
     if field is not None:
         field.errors = [*field.errors, str(exc)]
@@ -68,9 +67,9 @@ def _priority_choices(empty: str) -> list[tuple[str, str]]:
 @requires(Permission.SETTINGS_MANAGE)
 def departments() -> str:
     rows = db.session.scalars(select(Department).order_by(Department.name)).all()
-    settings = {d.id: support_settings.department_settings(d) for d in rows}
+    by_department = {d.id: settings.department_settings(d) for d in rows}
     return render_template(
-        "admin/support/settings_departments.html", departments=rows, settings=settings
+        "admin/support/settings_departments.html", departments=rows, settings=by_department
     )
 
 
@@ -78,10 +77,10 @@ def departments() -> str:
 @requires(Permission.SETTINGS_MANAGE)
 def department_edit(department_id: int) -> Response | str:
     department: Department = _or_404(Department, department_id)
-    current = support_settings.department_settings(department)
+    current = settings.department_settings(department)
     form = DepartmentSupportForm(obj=current)
     if form.validate_on_submit():
-        support_settings.save_department_settings(
+        settings.save_department_settings(
             department,
             {
                 "accept_guests": form.accept_guests.data,
@@ -106,14 +105,14 @@ def _hours_form(hours: BusinessHours | None) -> Response | str:
         form.holidays.data = "\n".join(hours.holidays)
     if form.validate_on_submit():
         try:
-            support_settings.save_business_hours(
+            settings.save_business_hours(
                 hours,
                 name=form.name.data,
                 timezone=form.timezone.data.strip(),
                 weekly=form.weekly.data,
                 holidays=form.holidays.data or "",
             )
-        except support_settings.SupportSettingsError as exc:
+        except settings.SupportSettingsError as exc:
             _refused(form, exc)
         else:
             flash(_("Saved."), "success")
@@ -122,7 +121,7 @@ def _hours_form(hours: BusinessHours | None) -> Response | str:
         "admin/support/settings_hours.html",
         hours=hours,
         form=form,
-        rows=support_settings.business_hours(),
+        rows=settings.business_hours(),
     )
 
 
@@ -141,7 +140,7 @@ def hours_edit(hours_id: int) -> Response | str:
 @admin_support_settings.route("/hours/<int:hours_id>/delete", methods=["POST"])
 @requires(Permission.SETTINGS_MANAGE)
 def hours_delete(hours_id: int) -> Response:
-    support_settings.delete(_or_404(BusinessHours, hours_id), "business_hours")
+    settings.delete(_or_404(BusinessHours, hours_id), "business_hours")
     flash(_("Deleted."), "success")
     return redirect(url_for("admin_support_settings.hours_list"))
 
@@ -159,14 +158,14 @@ def _policy_form(policy: SlaPolicy | None) -> Response | str:
     ]
     form.business_hours_id.choices = [
         (None, _("Round the clock")),
-        *((h.id, h.name) for h in support_settings.business_hours()),
+        *((h.id, h.name) for h in settings.business_hours()),
     ]
     form.priority.choices = _priority_choices(_("As the client chooses"))
     if policy is not None and not form.is_submitted():
         form.priority.data = policy.priority.value if policy.priority else ""
     if form.validate_on_submit():
         try:
-            support_settings.save_policy(
+            settings.save_policy(
                 policy,
                 {
                     "name": form.name.data.strip(),
@@ -178,7 +177,7 @@ def _policy_form(policy: SlaPolicy | None) -> Response | str:
                     "priority": form.priority.data or None,
                 },
             )
-        except support_settings.SupportSettingsError as exc:
+        except settings.SupportSettingsError as exc:
             _refused(form, exc)
         else:
             flash(_("Saved."), "success")
@@ -210,7 +209,7 @@ def sla_edit(policy_id: int) -> Response | str:
 @admin_support_settings.route("/sla/<int:policy_id>/delete", methods=["POST"])
 @requires(Permission.SETTINGS_MANAGE)
 def sla_delete(policy_id: int) -> Response:
-    support_settings.delete(_or_404(SlaPolicy, policy_id), "sla_policy")
+    settings.delete(_or_404(SlaPolicy, policy_id), "sla_policy")
     flash(_("Deleted."), "success")
     return redirect(url_for("admin_support_settings.sla_list"))
 
@@ -237,7 +236,7 @@ def _rule_form(rule: EscalationRule | None) -> Response | str:
             form.notify_emails.errors = [str(exc)]
         else:
             try:
-                support_settings.save_rule(
+                settings.save_rule(
                     rule,
                     {
                         "name": form.name.data.strip(),
@@ -253,7 +252,7 @@ def _rule_form(rule: EscalationRule | None) -> Response | str:
                         "notify_emails": emails,
                     },
                 )
-            except support_settings.SupportSettingsError as exc:
+            except settings.SupportSettingsError as exc:
                 _refused(form, exc)
             else:
                 flash(_("Saved."), "success")
@@ -262,7 +261,7 @@ def _rule_form(rule: EscalationRule | None) -> Response | str:
         "admin/support/settings_escalation.html",
         rule=rule,
         form=form,
-        rows=support_settings.rules(),
+        rows=settings.rules(),
     )
 
 
@@ -281,6 +280,6 @@ def rule_edit(rule_id: int) -> Response | str:
 @admin_support_settings.route("/escalation/<int:rule_id>/delete", methods=["POST"])
 @requires(Permission.SETTINGS_MANAGE)
 def rule_delete(rule_id: int) -> Response:
-    support_settings.delete(_or_404(EscalationRule, rule_id), "escalation_rule")
+    settings.delete(_or_404(EscalationRule, rule_id), "escalation_rule")
     flash(_("Deleted."), "success")
     return redirect(url_for("admin_support_settings.rule_list"))

@@ -33,9 +33,7 @@ from portal.core.extensions import db
 from portal.messaging.models.outbox import OutboundMessage, OutboundStatus
 from portal.messaging.outbox import requeue
 from portal.messaging.templates import TEMPLATES
-from portal.support import attachments as files
-from portal.support import canned_replies, sla, tickets
-from portal.support import reports as support_reports
+from portal.support import attachments, canned_replies, reports, sla, tickets
 from portal.support.forms import (
     PRIORITY_LABELS,
     QUEUE_LABELS,
@@ -198,7 +196,7 @@ def create() -> Response | str:
                     client=client,
                     priority=form.priority.data,
                     cc=form.cc.data or "",
-                    uploads=files.uploads_in_request(),
+                    uploads=attachments.uploads_in_request(),
                     staff=_me(),
                     internal=form.internal.data,
                 )
@@ -334,7 +332,7 @@ def reply(ticket_id: int) -> Response:
             ticket,
             _me(),
             form.body.data,
-            uploads=files.uploads_in_request(),
+            uploads=attachments.uploads_in_request(),
             status=form.status.data,
         )
     except tickets.TicketError as exc:
@@ -353,7 +351,7 @@ def note(ticket_id: int) -> Response:
         flash(_("Write a note."), "danger")
         return _back(ticket)
     try:
-        tickets.add_note(ticket, _me(), form.body.data, uploads=files.uploads_in_request())
+        tickets.add_note(ticket, _me(), form.body.data, uploads=attachments.uploads_in_request())
     except tickets.TicketError as exc:
         flash(str(exc), "danger")
     else:
@@ -436,7 +434,7 @@ def attachment(attachment_id: int) -> Response:
     row = db.session.get(TicketAttachment, attachment_id)
     if row is None:
         abort(404)
-    return files.send_attachment(row)
+    return attachments.send_attachment(row)
 
 
 # --- canned replies ---------------------------------------------------------------------------
@@ -544,7 +542,7 @@ def _fmt_number(value: float | None) -> str:
 @requires(Permission.REPORTS_VIEW)
 def report() -> Response | str:
     since, until, start, end = _report_window()
-    data = support_reports.build(start, end)
+    data = reports.build(start, end)
     if request.args.get("format") == "csv":
         header = [
             _("Section"),

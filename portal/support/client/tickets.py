@@ -21,8 +21,7 @@ from wtforms.validators import DataRequired, Length, Optional
 
 from portal.accounts.models.department import Department
 from portal.core.extensions import db
-from portal.support import attachments as files
-from portal.support import tickets
+from portal.support import attachments, tickets
 from portal.support.forms import PRIORITY_LABELS, STATUS_BADGES, STATUS_LABELS
 from portal.support.models.ticket import (
     MessageKind,
@@ -126,7 +125,7 @@ def create() -> Response | str:
                 client=current_user,
                 priority=form.priority.data,
                 service_id=form.service_id.data,
-                uploads=files.uploads_in_request(),
+                uploads=attachments.uploads_in_request(),
             )
         except tickets.TicketError as exc:
             flash(str(exc), "danger")
@@ -168,7 +167,7 @@ def reply(reference: str) -> Response:
                 body=form.body.data,
                 author_name=current_user.display_name,
                 author_email=current_user.email,
-                uploads=files.uploads_in_request(),
+                uploads=attachments.uploads_in_request(),
             )
         except tickets.TicketError as exc:
             flash(str(exc), "danger")
@@ -212,7 +211,7 @@ def attachment(reference: str, attachment_id: int) -> Response:
     )
     if row is None:
         abort(404)
-    return files.send_attachment(row)
+    return attachments.send_attachment(row)
 
 
 @ticket_feedback.route("/<token>", methods=["GET", "POST"], endpoint="rate")
