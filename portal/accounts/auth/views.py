@@ -60,25 +60,25 @@ def _account_key() -> str:
     return "account:" + normalise_email(request.form.get("email", ""))
 
 
+def _limit(setting: str, key: Callable[[], str], scope: str) -> Any:
+    """A limit on sign-in POSTs from setting ``setting``, counted per ``key``; only failures
+    count."""
+    return limiter.limit(
+        lambda: current_app.config["PORTAL"][setting],
+        key_func=key,
+        methods=["POST"],
+        deduct_when=_failed,
+        scope=lambda endpoint: f"{scope}:{endpoint}",
+    )
+
+
 def _sign_in_limits(account_key: Callable[[], str]) -> Callable[[Any], Any]:
     """The sign-in limits from the settings, per address and per account (``account_key``
     names the account a request tries), for a view that signs someone in."""
 
     def apply(view):  # type: ignore[no-untyped-def]
-        by_address = limiter.limit(
-            lambda: current_app.config["PORTAL"]["login_rate_limit_address"],
-            key_func=get_remote_address,
-            methods=["POST"],
-            deduct_when=_failed,
-            scope=lambda endpoint: f"login-address:{endpoint}",
-        )
-        by_account = limiter.limit(
-            lambda: current_app.config["PORTAL"]["login_rate_limit_account"],
-            key_func=account_key,
-            methods=["POST"],
-            deduct_when=_failed,
-            scope=lambda endpoint: f"login-account:{endpoint}",
-        )
+        by_address = _limit("login_rate_limit_address", get_remote_address, "login-address")
+        by_account = _limit("login_rate_limit_account", account_key, "login-account")
         return by_address(by_account(view))
 
     return apply
