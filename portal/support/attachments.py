@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from flask import abort, current_app, request, send_file
+from flask import abort, current_app, send_file
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
@@ -231,15 +231,6 @@ def partition(uploads: Iterable[Upload]) -> tuple[list[Upload], list[str]]:
         else:
             accepted.append(upload)
     return accepted, refused
-
-
-def uploads_in_request() -> list[Upload]:
-    """The files posted in the form's ``attachments`` field (empty inputs skipped)."""
-    return [
-        Upload(item.filename or "", item.read())
-        for item in request.files.getlist("attachments")
-        if item and item.filename
-    ]
 
 
 def send_attachment(row: TicketAttachment) -> Response:

@@ -1,8 +1,10 @@
-"""Forms of the support desk (staff side) and the labels both areas show for statuses and
-priorities. Choices that come from the database are set by the views."""
+"""Forms of the support desk (staff side), the labels both areas show for statuses and
+priorities, and the files a ticket form posts. Choices that come from the database are set by
+the views."""
 
 from __future__ import annotations
 
+from flask import request
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -14,6 +16,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
+from portal.support import attachments
 from portal.support.models.ticket import PRIORITY_LABELS, STATUS_LABELS, TicketStatus
 from portal.web.forms import MultiCheckboxField, enum_choices, optional_id
 
@@ -141,3 +144,12 @@ class EscalationRuleForm(FlaskForm):
     set_staff_id = SelectField(_l("Assign to"), coerce=optional_id)
     notify_assignee = BooleanField(_l("Notify the assigned staff member"))
     notify_emails = StringField(_l("Notify addresses"), validators=[Optional(), Length(max=1000)])
+
+
+def uploads_in_request() -> list[attachments.Upload]:
+    """The files posted in the form's ``attachments`` field (empty inputs skipped)."""
+    return [
+        attachments.Upload(item.filename or "", item.read())
+        for item in request.files.getlist("attachments")
+        if item and item.filename
+    ]

@@ -45,6 +45,7 @@ from portal.support.forms import (
     NoteForm,
     ReplyForm,
     TicketUpdateForm,
+    uploads_in_request,
 )
 from portal.support.models.support import CannedReply
 from portal.support.models.ticket import Ticket, TicketAssignment, TicketAttachment, TicketMessage
@@ -196,7 +197,7 @@ def create() -> Response | str:
                     client=client,
                     priority=form.priority.data,
                     cc=form.cc.data or "",
-                    uploads=attachments.uploads_in_request(),
+                    uploads=uploads_in_request(),
                     staff=_me(),
                     internal=form.internal.data,
                 )
@@ -332,7 +333,7 @@ def reply(ticket_id: int) -> Response:
             ticket,
             _me(),
             form.body.data,
-            uploads=attachments.uploads_in_request(),
+            uploads=uploads_in_request(),
             status=form.status.data,
         )
     except tickets.TicketError as exc:
@@ -351,7 +352,7 @@ def note(ticket_id: int) -> Response:
         flash(_("Write a note."), "danger")
         return _back(ticket)
     try:
-        tickets.add_note(ticket, _me(), form.body.data, uploads=attachments.uploads_in_request())
+        tickets.add_note(ticket, _me(), form.body.data, uploads=uploads_in_request())
     except tickets.TicketError as exc:
         flash(str(exc), "danger")
     else:

@@ -22,7 +22,12 @@ from wtforms.validators import DataRequired, Length, Optional
 from portal.accounts.models.department import Department
 from portal.core.extensions import db
 from portal.support import attachments, tickets
-from portal.support.forms import PRIORITY_LABELS, STATUS_BADGES, STATUS_LABELS
+from portal.support.forms import (
+    PRIORITY_LABELS,
+    STATUS_BADGES,
+    STATUS_LABELS,
+    uploads_in_request,
+)
 from portal.support.models.ticket import (
     MessageKind,
     Ticket,
@@ -125,7 +130,7 @@ def create() -> Response | str:
                 client=current_user,
                 priority=form.priority.data,
                 service_id=form.service_id.data,
-                uploads=attachments.uploads_in_request(),
+                uploads=uploads_in_request(),
             )
         except tickets.TicketError as exc:
             flash(str(exc), "danger")
@@ -167,7 +172,7 @@ def reply(reference: str) -> Response:
                 body=form.body.data,
                 author_name=current_user.display_name,
                 author_email=current_user.email,
-                uploads=attachments.uploads_in_request(),
+                uploads=uploads_in_request(),
             )
         except tickets.TicketError as exc:
             flash(str(exc), "danger")
