@@ -74,6 +74,31 @@ def add_credit(
     return entry
 
 
+def grant_credit(
+    client: Client, amount: Decimal, *, description: str, currency: str | None = None
+) -> Decimal:
+    """Give ``client`` credit that no payment brought (a goodwill credit, a provider module's
+    compensation for an outage): the ledger entry and its audit entry, committed together.
+    Returns the new credit balance in that currency."""
+    currency = currency or client.currency
+    amount = billing.check_minor_units(amount, currency)
+    if amount <= 0:
+        raise PaymentError(_("A credit must be more than zero."))
+    description = " ".join(description.split())
+    if not description:
+        raise PaymentError(_("Say why the credit is given."))
+    add_credit(client, amount, CreditReason.MANUAL, description=description, currency=currency)
+    audit.record(
+        "credit.add",
+        "client",
+        client.id,
+        client_id=client.id,
+        after={"amount": str(amount), "currency": currency, "description": description},
+    )
+    db.session.commit()
+    return credit_balance(client.id, currency)
+
+
 def _settle(invoice: Invoice, today: date) -> None:
     """The invoice's status from what has been paid against it."""
     if invoice.amount_paid >= invoice.total:

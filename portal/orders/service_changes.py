@@ -714,15 +714,15 @@ SERVICE_FIELDS = (
 )
 
 
-def _staff_status(service: Service, status: ServiceStatus) -> None:
-    """Staff set the status by hand: record a suspension as theirs (payment does not lift it)
-    and tell plugins."""
+def _staff_status(service: Service, status: ServiceStatus, reason: str) -> None:
+    """Staff (or a plugin, through the plugin API) set the status by hand: record a suspension
+    with its ``reason`` (payment lifts only "overdue" ones) and tell plugins."""
     old, service.status = service.status, status
     if status is old:
         return
     if status is ServiceStatus.SUSPENDED:
-        service.suspended_at, service.suspension_reason = clock().now(), STAFF_SUSPENSION
-        events.fire("service_suspended", service=service, reason=STAFF_SUSPENSION)
+        service.suspended_at, service.suspension_reason = clock().now(), reason
+        events.fire("service_suspended", service=service, reason=reason)
     elif old is ServiceStatus.SUSPENDED and status is ServiceStatus.ACTIVE:
         service.suspended_at, service.suspension_reason = None, ""
         events.fire("service_unsuspended", service=service)
@@ -733,15 +733,18 @@ def _staff_status(service: Service, status: ServiceStatus) -> None:
 def update_service(service: Service, values: Mapping[str, Any]) -> dict[str, Any]:
     """Staff's edit of the service page; returns what changed. Audited, committed.
 
-    Setting a price override (or clearing it) recomputes the recurring amount.
+    Setting a price override (or clearing it) recomputes the recurring amount. A suspension is
+    recorded with ``values["suspension_reason"]`` (also passed to the module's command), or as
+    staff's when there is none.
     """
     before = audit.snapshot(service, SERVICE_FIELDS)
     if "status" in values:
         status = ServiceStatus(values["status"])
-        provisioning.queue_status_change(service, service.status, status)
+        reason = (values.get("suspension_reason") or "").strip()
+        provisioning.queue_status_change(service, service.status, status, reason=reason)
         if status is ServiceStatus.TERMINATED and service.status is not ServiceStatus.TERMINATED:
             service.terminated_at = clock().now()
-        _staff_status(service, status)
+        _staff_status(service, status, reason or STAFF_SUSPENSION)
     for name in ("username", "admin_notes"):
         if name in values:
             setattr(service, name, (values[name] or "").strip())
