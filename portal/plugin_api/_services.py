@@ -230,10 +230,10 @@ def suspend_service(service: Service, *, reason: str) -> bool:
     ``"telephony:fraud"``): audited, ``service_suspended`` fired, the product's module asked to
     suspend it through the provisioning queue. A payment does not lift it (only suspensions for
     non-payment are). False, changing nothing, when the service is not active. Commits."""
-    if service.status is not ServiceStatus.ACTIVE:
-        return False
     if not reason.strip():
         raise ValueError("a suspension needs a reason")
+    if service.status is not ServiceStatus.ACTIVE:
+        return False
     service_changes.update_service(
         service, {"status": ServiceStatus.SUSPENDED.value, "suspension_reason": reason}
     )
