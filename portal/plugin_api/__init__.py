@@ -23,104 +23,40 @@ plugin module can import it at the top cheaply.
 from __future__ import annotations
 
 from importlib import import_module
+from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 from portal.platform.hooks.markers import hookimpl as hookimpl  # re-exported
 
-if TYPE_CHECKING:  # what the names below resolve to, for type checkers and import-linter
+if TYPE_CHECKING:  # what the names resolve to, for type checkers and import-linter
     from portal.plugin_api._models import *  # noqa: F403
     from portal.plugin_api._services import *  # noqa: F403
     from portal.plugin_api._types import *  # noqa: F403
 
-#: Each public name and the private module that gathers it (loaded on first use).
-_LAZY: dict[str, str] = {
-    **dict.fromkeys(
-        (
-            "BankStatement",
-            "CallbackResult",
-            "Chart",
-            "JobDefinition",
-            "MenuItem",
-            "Panel",
-            "PaymentGateway",
-            "PluginSettings",
-            "ProductFields",
-            "Provisioner",
-            "ProvisioningAction",
-            "ProvisioningContext",
-            "ProvisioningError",
-            "ProvisioningPending",
-            "Report",
-            "ReportResult",
-            "StatementEntry",
-            "StatementFormatError",
-            "StatementParser",
-            "UsageCharge",
-            "UsageCollector",
-        ),
-        "_types",
-    ),
-    **dict.fromkeys(
-        (
-            "Base",
-            "Client",
-            "Department",
-            "Invoice",
-            "InvoiceLine",
-            "InvoiceStatus",
-            "MoneyType",
-            "OptionKind",
-            "Order",
-            "Payment",
-            "Product",
-            "ProductType",
-            "Service",
-            "ServiceAddon",
-            "ServiceStatus",
-            "Ticket",
-            "TicketMessage",
-            "TicketStatus",
-            "UTCDateTime",
-        ),
-        "_models",
-    ),
-    **dict.fromkeys(
-        (
-            "PaymentError",
-            "TicketError",
-            "add_charge",
-            "add_credit",
-            "client_locale",
-            "credit_balance",
-            "email_client",
-            "now",
-            "open_ticket",
-            "plugin_settings",
-            "product_values",
-            "queue_provisioning",
-            "record_payment",
-            "savepoint",
-            "session",
-            "suspend_service",
-            "today",
-            "unsuspend_service",
-        ),
-        "_services",
-    ),
-}
+#: The private modules that gather the public names, each listing them in its ``__all__``:
+#: the extension types, the models, the service functions. Loaded on first use of a name.
+_PARTS = ("_types", "_models", "_services")
 
-__all__ = sorted(["hookimpl", *_LAZY])
+
+def _part(name: str) -> ModuleType:
+    return import_module(f"{__name__}.{name}")
 
 
 def __getattr__(name: str) -> Any:
-    """Import the module behind a public name on first use, then keep the name here."""
-    where = _LAZY.get(name)
-    if where is None:
+    """Find a public name in the part that gathers it (importing it), then keep it here."""
+    if name.startswith("__") and name != "__all__":  # probes (pickle, inspect): not ours
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(import_module(f"{__name__}.{where}"), name)
+    if name == "__all__":
+        value: Any = ["hookimpl", *(n for part in _PARTS for n in _part(part).__all__)]
+    else:
+        found = (part for part in map(_part, _PARTS) if name in part.__all__)
+        module = next(found, None)
+        if module is None:
+            raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+        value = getattr(module, name)
     globals()[name] = value
     return value
 
 
 def __dir__() -> list[str]:
-    return sorted({*globals(), *__all__})
+    return sorted({*globals(), *__getattr__("__all__")})

@@ -201,21 +201,22 @@ def record_payment(
     amount: Decimal,
     method: str,
     reference: str,
-    payment_date: date,
     invoices: Sequence[Invoice] = (),
+    payment_date: date | None = None,
     currency: str | None = None,
     description: str = "",
 ) -> Payment:
-    """Record money ``client`` paid through ``method`` (a gateway's ``name``) and settle
-    ``invoices`` in that order; the rest goes to the credit balance. ``reference`` (the
-    gateway's transaction id) makes it idempotent: the same (method, reference) again returns
-    the payment recorded before and changes nothing. Raises :class:`PaymentError`. Commits."""
+    """Record money ``client`` paid through ``method`` (a gateway's ``name``) on
+    ``payment_date`` (default: today) and settle ``invoices`` in that order; the rest goes to
+    the credit balance. ``reference`` (the gateway's transaction id) makes it idempotent: the
+    same (method, reference) again returns the payment recorded before and changes nothing.
+    Raises :class:`PaymentError`. Commits."""
     return payments.record_payment(
         client,
         amount=amount,
         method=method,
         reference=reference,
-        payment_date=payment_date,
+        payment_date=payment_date or today(),
         invoices=invoices,
         currency=currency,
         description=description,

@@ -58,6 +58,20 @@ def audit(action: str) -> list[AuditEntry]:
     return list(api.session().scalars(query))
 
 
+def pay_first_invoice(service: api.Service, method: str, reference: str) -> api.Payment:
+    """The service's first invoice paid in full today, as a gateway's callback records it."""
+    invoice = api.session().scalar(
+        select(api.Invoice).where(api.Invoice.client_id == service.client_id)
+    )
+    return api.record_payment(
+        service.client,
+        amount=invoice.total,
+        method=method,
+        reference=reference,
+        invoices=[invoice],
+    )
+
+
 def commands(service: api.Service) -> list[tuple[api.ProvisioningAction, dict[str, Any]]]:
     return [
         (t.action, t.payload) for t in actions.provisioning_tasks() if t.service_id == service.id
@@ -169,27 +183,15 @@ def test_credit_is_added_audited_and_refused_unless_positive(plugged, clock) -> 
 
 
 def test_a_gateways_payment_is_recorded_once(plugged, service) -> None:
-    invoice = api.session().scalar(
-        select(api.Invoice).where(api.Invoice.client_id == service.client_id)
-    )
-    first = api.record_payment(
-        service.client,
-        amount=invoice.balance,
-        method="exerciser",
-        reference="tx-42",
-        payment_date=TODAY,
-        invoices=[invoice],
-    )
-    again = api.record_payment(
-        service.client,
-        amount=invoice.total,
-        method="exerciser",
-        reference="tx-42",
-        payment_date=TODAY,
-        invoices=[invoice],
-    )
+    first = pay_first_invoice(service, "exerciser", "tx-42")
+    again = pay_first_invoice(service, "exerciser", "tx-42")  # the callback delivered twice
+    [allocation] = first.allocations
+    invoice = api.session().get(api.Invoice, allocation.invoice_id)
     assert again.id == first.id and invoice.status is api.InvoiceStatus.PAID
-    assert ("payment_received", "tx-42") in exerciser.EVENTS
+    assert first.payment_date == TODAY  # the business date when none is given
+    assert [e for e in exerciser.EVENTS if e[0] == "payment_received"] == [
+        ("payment_received", "tx-42")
+    ]
 
 
 # --- services -------------------------------------------------------------------------------------
@@ -209,18 +211,9 @@ def test_a_plugin_suspends_and_unsuspends_a_service(plugged, service) -> None:
         api.suspend_service(service, reason=" ")
 
     # paying does not lift a plugin's suspension (only one for non-payment)
-    invoice = api.session().scalar(
-        select(api.Invoice).where(api.Invoice.client_id == service.client_id)
-    )
-    api.record_payment(
-        service.client,
-        amount=invoice.balance,
-        method="bank",
-        reference="п/п 7",
-        payment_date=TODAY,
-        invoices=[invoice],
-    )
-    assert invoice.status is api.InvoiceStatus.PAID
+    payment = pay_first_invoice(service, "bank", "п/п 7")
+    paid = api.session().get(api.Invoice, payment.allocations[0].invoice_id)
+    assert paid.status is api.InvoiceStatus.PAID
     assert service.status is api.ServiceStatus.SUSPENDED
 
     assert api.unsuspend_service(service)
