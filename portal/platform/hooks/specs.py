@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     import click
     from flask import Blueprint
 
+    from portal.accounts.clients import ClientRecords
     from portal.accounts.models.client import Client
     from portal.billing.periods import Period
     from portal.billing.tax import TaxContext
@@ -176,10 +177,18 @@ def register_product_fields() -> list[ProductFields]:
     per product; read with ``portal.platform.plugin_settings.product_values``."""
 
 
+@registry
+def register_client_records() -> list[ClientRecords]:
+    """Registry. Return :class:`ClientRecords`: rows kept per client that follow a merged
+    client (``move``), may refuse a merge first (``refuse_merge``) and may count as history
+    that keeps a client from being deleted (``has_history``). Called inside the merge's
+    transaction and not isolated: a mover that fails fails the merge, which rolls back whole."""
+
+
 # --- event hooks: every plugin is told; a plugin's error is logged and never undoes the event.
 # They are called inside the transaction that makes the change, after it is flushed, each in a
 # savepoint: what a plugin writes commits with the change, and a plugin that raises is rolled
-# back alone.
+# back alone. The core's own reactions are built-in implementations marked ``tryfirst``.
 
 
 @event
@@ -210,7 +219,9 @@ def invoice_issued(invoice: Invoice) -> None:
 
 @event
 def invoice_paid(invoice: Invoice) -> None:
-    """Event. An invoice became fully paid (by a payment or by credit)."""
+    """Event. An invoice became fully paid (by a payment or by credit). The built-in reactions
+    (paid upgrades applied, paid orders queued for provisioning, services suspended for
+    non-payment unsuspended) run first."""
 
 
 @event
