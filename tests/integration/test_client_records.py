@@ -2,7 +2,6 @@
 register it (``register_client_records``): services, orders, invoices, payments, credit and
 tickets follow the client; a clash of products refuses the merge before anything moves."""
 
-from datetime import date
 from decimal import Decimal
 
 import pytest
@@ -14,15 +13,12 @@ from portal.accounts.models import Client, Department, Note
 from portal.core.extensions import db
 from portal.invoicing import payments
 from portal.invoicing.models import CreditEntry, Invoice, Payment
-from portal.orders import orders
 from portal.orders.models import Order, Service
-from portal.orders.orders import CartItem
 from portal.platform import demo
 from portal.support import tickets
 from portal.support.models import Ticket
 from portal.testing.factories import make_client
-
-BOUGHT = date(2026, 11, 2)
+from tests.integration.test_overdue import BOUGHT, buy
 
 
 @pytest.fixture
@@ -32,12 +28,8 @@ def shop(app: Flask):
     return products
 
 
-def buy(shop, client, name: str = demo.DISK_PRODUCT) -> Order:
-    product = shop[name]
-    item = CartItem(product.id, "monthly", {product.options[0].id: 2})
-    order = orders.place_order(client, [item], today=BOUGHT)
-    orders.accept_order(order, today=BOUGHT, send_email=False)
-    return order
+def order_of(service: Service) -> Order:
+    return db.session.scalar(select(Order).where(Order.client_id == service.client_id))
 
 
 def owners(model, ids) -> set[int]:
@@ -47,7 +39,7 @@ def owners(model, ids) -> set[int]:
 def test_merge_moves_services_orders_money_and_tickets(shop, clock, staff_member) -> None:
     target, source = make_client(clock), make_client(clock, company="ООО Дубль")
     assert not clients.has_financial_history(source.id)
-    order = buy(shop, source)
+    order = order_of(buy(shop, source))
     assert clients.has_financial_history(source.id)  # an order is history
     invoice = db.session.get(Invoice, order.invoice_id)
     payment = payments.record_payment(
@@ -84,7 +76,7 @@ def test_merge_moves_services_orders_money_and_tickets(shop, clock, staff_member
 def test_a_clash_of_products_refuses_the_merge_before_anything_moves(shop, clock) -> None:
     target, source = make_client(clock), make_client(clock)
     buy(shop, target)
-    order = buy(shop, source)
+    order = order_of(buy(shop, source))
     db.session.add(Note(client_id=source.id, body="заметка", created_at=clock.now()))
     db.session.commit()
     source_id = source.id
@@ -99,7 +91,7 @@ def test_a_clash_of_products_refuses_the_merge_before_anything_moves(shop, clock
     assert set(db.session.scalars(select(Note.client_id))) == {source_id}
 
 
-def test_issued_invoices_are_history_drafts_are_not(shop, clock) -> None:
+def test_issued_invoices_are_history_drafts_are_not(app, clock) -> None:
     from portal import billing
     from portal.invoicing import invoices
 
