@@ -9,7 +9,8 @@ never crashes on bad input, every problem is a :class:`ChangeError` with a messa
 :func:`confirm` records a change order and a :class:`ServiceChange`. When money is due, it issues
 an invoice co-terminated with the service (from the change date to the end of the current
 period) for exactly the previewed difference, and the change applies when that invoice is paid
-(:func:`apply_paid_upgrades`, called by ``portal.invoicing.payments``). When nothing is due it
+(:func:`apply_paid_upgrades`, the orders area's ``invoice_paid`` reaction in
+portal/orders/builtin_hooks.py). When nothing is due it
 applies at once; a downgrade's credit (with the tax the client paid on it) goes to the client's
 credit balance.
 """
@@ -514,7 +515,7 @@ def _apply(change: ServiceChange, service: Service) -> None:
 def apply_paid_upgrades(invoice: Invoice) -> list[ServiceChange]:
     """Apply the changes waiting for ``invoice``, which has just become paid.
 
-    Called by ``portal.invoicing.payments`` inside the payment's transaction (no commit here).
+    Called from the ``invoice_paid`` event inside the payment's transaction (no commit here).
     """
     changes = list(
         db.session.scalars(

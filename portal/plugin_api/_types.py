@@ -3,6 +3,7 @@ registry hooks. Each lives in the area that uses it; this module only gathers th
 
 from __future__ import annotations
 
+from portal.accounts.clients import ClientRecords
 from portal.billing import UsageCharge, UsageCollector
 from portal.invoicing.gateways import CallbackResult, PaymentGateway
 from portal.invoicing.statement_formats import (
@@ -27,6 +28,7 @@ __all__ = [
     "BankStatement",
     "CallbackResult",
     "Chart",
+    "ClientRecords",
     "JobDefinition",
     "MenuItem",
     "Panel",

@@ -24,6 +24,7 @@ from portal.plugin_api import (
     CallbackResult,
     Chart,
     Client,
+    ClientRecords,
     Invoice,
     JobDefinition,
     MenuItem,
@@ -383,3 +384,35 @@ def validate_order(client, items) -> str | None:
         if item.product is not None and item.product.name.startswith("Forbidden"):
             return f"{item.product.name} is not sold to {client.email}"
     return None
+
+
+# --- client records: what the exerciser keeps per client follows a merge ----------------------
+
+#: Client ids whose exerciser records are history (such a client is closed, not deleted).
+KEPT: set[int] = set()
+#: Client ids whose records cannot be merged away (the merge is refused).
+LOCKED: set[int] = set()
+MERGES: list[tuple[int, int]] = []
+
+
+def _move_records(source_id: int, target_id: int) -> None:
+    MERGES.append((source_id, target_id))
+    if source_id in KEPT:
+        KEPT.discard(source_id)
+        KEPT.add(target_id)
+
+
+def _refuse_merge(source_id: int, target_id: int) -> str | None:
+    return f"exerciser records of #{source_id} are locked" if source_id in LOCKED else None
+
+
+@hookimpl
+def register_client_records() -> list[ClientRecords]:
+    return [
+        ClientRecords(
+            "exerciser",
+            _move_records,
+            has_history=lambda client_id: client_id in KEPT,
+            refuse_merge=_refuse_merge,
+        )
+    ]

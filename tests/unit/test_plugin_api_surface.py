@@ -20,6 +20,7 @@ PUBLIC = [
     "BankStatement",
     "CallbackResult",
     "Chart",
+    "ClientRecords",
     "JobDefinition",
     "MenuItem",
     "Panel",
