@@ -12,6 +12,7 @@ from portal.invoicing.statement_formats import (
     StatementFormatError,
     StatementParser,
 )
+from portal.orders.orders import QuotedItem
 from portal.orders.provisioners import (
     Provisioner,
     ProvisioningAction,
@@ -40,6 +41,7 @@ __all__ = [
     "ProvisioningContext",
     "ProvisioningError",
     "ProvisioningPending",
+    "QuotedItem",
     "Report",
     "ReportResult",
     "StatementEntry",

@@ -32,6 +32,7 @@ PUBLIC = [
     "ProvisioningContext",
     "ProvisioningError",
     "ProvisioningPending",
+    "QuotedItem",
     "Report",
     "ReportResult",
     "StatementEntry",
