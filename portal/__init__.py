@@ -1,8 +1,9 @@
 """Billing portal: the application package.
 
-``create_app`` wires extensions -> blueprints -> plugins -> themes. Plugins import ``hookimpl``
-from here. The app module is imported lazily so that ``portal.billing`` stays usable without the
-web stack loaded.
+``create_app`` wires extensions -> blueprints -> plugins -> themes. ``hookimpl`` stays here for
+the core's own tests; plugins import it, and everything else they use, from ``portal.plugin_api``
+(docs/plugins.md). The app module is imported lazily so that ``portal.billing`` stays usable
+without the web stack loaded.
 """
 
 from __future__ import annotations

@@ -1,9 +1,10 @@
 """Client use cases: create and edit with legal details, duplicates, close, delete, merge.
 
-Every change is audited with the fields before and after. Areas that arrive later (invoices,
-payments, services, tickets) plug into two registries here rather than being imported:
-``FINANCIAL_HISTORY`` answers "was this client ever invoiced or paid?" and ``MERGE_MOVERS``
-move their rows from one client to another during a merge.
+Every change is audited with the fields before and after. The rows other areas (and plugins)
+keep per client — services, orders, invoices, payments, tickets — are not known here: each
+returns :class:`ClientRecords` from the ``register_client_records`` hook (the areas from their
+built-in plugins, ``portal/<area>/builtin_hooks.py``), which say how they move in a merge and
+whether they are history that keeps a client from being deleted.
 """
 
 from __future__ import annotations
@@ -34,10 +35,8 @@ from portal.accounts.requisites import (
     clean_kpp,
 )
 from portal.accounts.sign_in import queue_welcome_email
-from portal.core.app_state import clock
+from portal.core.app_state import clock, plugins
 from portal.core.extensions import db
-from portal.invoicing.models import CreditEntry, Invoice, InvoiceStatus, Payment
-from portal.orders.models import Service
 from portal.platform.hooks import events
 
 #: Fields staff edit on the Profile tab, in the order of the form; audited by name.
@@ -93,38 +92,6 @@ REQUISITE_MESSAGES = {
 }
 
 
-def _has_invoices_or_payments(client_id: int) -> bool:
-    issued = select(Invoice.id).where(
-        Invoice.client_id == client_id, Invoice.status != InvoiceStatus.DRAFT
-    )
-    paid = select(Payment.id).where(Payment.client_id == client_id)
-    return db.session.scalar(select(issued.exists() | paid.exists())) or False
-
-
-def _move_money(source_id: int, target_id: int) -> None:
-    """Services, invoices, payments and the credit ledger follow the client."""
-    source_products = select(Service.product_id).where(Service.client_id == source_id)
-    clash = db.session.scalar(
-        select(Service.id).where(
-            Service.client_id == target_id, Service.product_id.in_(source_products)
-        )
-    )
-    if clash is not None:
-        raise ClientError(
-            _("Both clients have the same product. Merge or cancel one of the two services first.")
-        )
-    for model in (Service, Invoice, Payment, CreditEntry):
-        db.session.execute(
-            update(model).where(model.client_id == source_id).values(client_id=target_id)
-        )
-
-
-#: ``check(client_id) -> bool``: True if the client has invoices, payments or other money.
-FINANCIAL_HISTORY: list[Callable[[int], bool]] = [_has_invoices_or_payments]
-#: ``move(source_id, target_id)``: re-point rows of another area during a merge.
-MERGE_MOVERS: list[Callable[[int, int], None]] = [_move_money]
-
-
 class ClientError(ValueError):
     """A problem the user can fix; ``field`` names the form field it belongs to."""
 
@@ -134,13 +101,40 @@ class ClientError(ValueError):
 
 
 @dataclass(frozen=True)
+class ClientRecords:
+    """Rows an area or a plugin keeps per client, returned by ``register_client_records``.
+
+    ``move(source_id, target_id)`` re-points them during a merge; ``refuse_merge(source_id,
+    target_id)`` may return the message that refuses the merge, asked of every
+    ``ClientRecords`` before anything moves; ``has_history(client_id)`` is true when the rows
+    are history a client must keep (invoices, payments, orders): such a client is closed, not
+    deleted, and keeps its legal type. This is a registry and not an event: the movers run in
+    the merge's transaction, unisolated, and one that fails fails the merge, rolled back whole.
+    """
+
+    name: str
+    move: Callable[[int, int], None]
+    has_history: Callable[[int], bool] | None = None
+    refuse_merge: Callable[[int, int], str | None] | None = None
+
+
+def client_records() -> list[ClientRecords]:
+    """Every area's and plugin's records, in pluggy's order (plugins first, then built-ins)."""
+    return plugins().collect("register_client_records")
+
+
+@dataclass(frozen=True)
 class Duplicate:
     client: Client
     reasons: tuple[str, ...]  # "email", "inn", "phone"
 
 
 def has_financial_history(client_id: int) -> bool:
-    return any(check(client_id) for check in FINANCIAL_HISTORY)
+    return any(
+        records.has_history(client_id)
+        for records in client_records()
+        if records.has_history is not None
+    )
 
 
 def find_duplicates(
@@ -321,20 +315,23 @@ def delete_client(client: Client) -> None:
 def merge_clients(target: Client, source: Client, *, staff_id: int | None) -> None:
     """Merge ``source`` into ``target``: everything of B moves to A, then B is deleted.
 
-    Contacts, notes, to-dos and custom field values (where A has none) move here; invoices,
-    payments, services and tickets move through ``MERGE_MOVERS``. The audit entry and an
+    Contacts, notes, to-dos and custom field values (where A has none) move here; services,
+    orders, invoices, payments and tickets move through their areas' :class:`ClientRecords`,
+    each of which may refuse the merge before anything has moved. The audit entry and an
     important note on A keep both ids; B's own audit entries stay filed under B's id.
     """
     if target.id == source.id:
         raise ClientError(_("A client cannot be merged into itself."))
     source_id, target_id = source.id, target.id
     summary = audit.snapshot(source, PROFILE_FIELDS)
-    try:
-        for move in MERGE_MOVERS:  # first: a mover may refuse before anything has moved
-            move(source_id, target_id)
-    except ClientError:
-        db.session.rollback()
-        raise
+    records = client_records()
+    for refuse in (r.refuse_merge for r in records if r.refuse_merge is not None):
+        refusal = refuse(source_id, target_id)
+        if refusal:
+            db.session.rollback()
+            raise ClientError(refusal)
+    for moved in records:
+        moved.move(source_id, target_id)
     for model in (Contact, Note, TodoItem):
         db.session.execute(
             update(model).where(model.client_id == source_id).values(client_id=target_id)

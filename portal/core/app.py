@@ -28,6 +28,20 @@ PACKAGE_DIR = Path(__file__).resolve().parents[1]
 #: (docs/architecture.md).
 AREAS = ("accounts", "platform", "catalog", "orders", "invoicing", "support", "messaging")
 
+#: The core's own hook implementations, registered as plugins before any other, under their
+#: module names, as datasette registers its ``default_*`` modules (docs/hooks.md, "Built-in
+#: plugins"). Defaults are ``trylast`` so a plugin can replace them; reactions to events are
+#: ``tryfirst``, and among those pluggy calls the last registered first: the orders area's
+#: ``invoice_paid`` (paid upgrades, provisioning) runs before the invoicing area's (unsuspend).
+BUILTIN_PLUGINS = (
+    "portal.invoicing.gateways.bank_transfer",
+    "portal.invoicing.statement_formats",
+    "portal.platform.report_registry",
+    "portal.support.builtin_hooks",
+    "portal.invoicing.builtin_hooks",
+    "portal.orders.builtin_hooks",
+)
+
 
 @event.listens_for(Engine, "connect")
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -112,16 +126,10 @@ def _init_areas(app: Flask) -> None:
 
 def _init_plugins(app: Flask, enabled: list[str], extra: Iterable[object]) -> None:
     from portal.core.cli import register_commands
-    from portal.invoicing import statement_formats
-    from portal.invoicing.gateways import bank_transfer
     from portal.platform import plugins as plugin_state
-    from portal.platform import report_registry
 
-    loader = PluginLoader(
-        tuple(enabled),
-        builtins=(bank_transfer, statement_formats, report_registry),
-        extra=tuple(extra),
-    )
+    builtins = tuple(import_module(name) for name in BUILTIN_PLUGINS)
+    loader = PluginLoader(tuple(enabled), builtins=builtins, extra=tuple(extra))
     plugins = loader.build(plugin_state.stored_choices(app))
     app.extensions["portal.plugins"] = plugins
     plugin_state.remember_mounted(app, plugins)

@@ -51,5 +51,6 @@ def today() -> date:
     from flask import current_app
 
     return local_today(
-        current_app.extensions["portal.clock"], current_app.config["PORTAL"]["default_timezone"]
+        current_app.extensions["portal.core.clock"],
+        current_app.config["PORTAL"]["default_timezone"],
     )

@@ -30,7 +30,6 @@ from portal.invoicing.models.payment import (
     PaymentKind,
 )
 from portal.messaging import templates
-from portal.orders import provisioning
 from portal.platform.hooks import events
 
 PAYABLE = (InvoiceStatus.UNPAID, InvoiceStatus.PARTIALLY_PAID, InvoiceStatus.COLLECTIONS)
@@ -74,6 +73,31 @@ def add_credit(
     return entry
 
 
+def grant_credit(
+    client: Client, amount: Decimal, *, description: str, currency: str | None = None
+) -> Decimal:
+    """Give ``client`` credit that no payment brought (a goodwill credit, a provider module's
+    compensation for an outage): the ledger entry and its audit entry, committed together.
+    Returns the new credit balance in that currency."""
+    currency = currency or client.currency
+    amount = billing.check_minor_units(amount, currency)
+    if amount <= 0:
+        raise PaymentError(_("A credit must be more than zero."))
+    description = " ".join(description.split())
+    if not description:
+        raise PaymentError(_("Say why the credit is given."))
+    add_credit(client, amount, CreditReason.MANUAL, description=description, currency=currency)
+    audit.record(
+        "credit.add",
+        "client",
+        client.id,
+        client_id=client.id,
+        after={"amount": str(amount), "currency": currency, "description": description},
+    )
+    db.session.commit()
+    return credit_balance(client.id, currency)
+
+
 def _settle(invoice: Invoice, today: date) -> None:
     """The invoice's status from what has been paid against it."""
     if invoice.amount_paid >= invoice.total:
@@ -81,14 +105,10 @@ def _settle(invoice: Invoice, today: date) -> None:
         invoice.status = InvoiceStatus.PAID
         invoice.paid_date = invoice.paid_date or today
         if became_paid:
-            # Selling: an upgrade/downgrade waiting for this invoice applies now, in this
-            # transaction (imported here: service_changes uses this module's add_credit).
-            from portal.invoicing.overdue import unsuspend_paid
-            from portal.orders.service_changes import apply_paid_upgrades
-
-            apply_paid_upgrades(invoice)
-            provisioning.queue_paid(invoice)  # never undone by a module's failure
-            unsuspend_paid(invoice)  # services suspended for non-payment come back
+            # In this transaction, the built-in reactions first (paid upgrades apply, paid
+            # orders are queued for provisioning, services suspended for non-payment come
+            # back: portal/orders/builtin_hooks.py, portal/invoicing/builtin_hooks.py), then
+            # the plugins; none of them can undo the payment.
             events.fire("invoice_paid", invoice=invoice)
     elif invoice.amount_paid > 0:
         invoice.status = InvoiceStatus.PARTIALLY_PAID

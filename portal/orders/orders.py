@@ -28,7 +28,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import selectinload
 
 from portal import billing
-from portal.accounts import audit, clients
+from portal.accounts import audit
 from portal.accounts.models import Client
 from portal.billing import Cycle
 from portal.catalog import catalog
@@ -865,38 +865,6 @@ def products_for_sale(*, staff: bool = False) -> list[Product]:
             .order_by(ProductGroup.sort_order, ProductGroup.name, Product.sort_order, Product.name)
         )
     )
-
-
-# --- clients: history and merge -----------------------------------------------------------------
-
-
-def _has_orders(client_id: int) -> bool:
-    return (
-        db.session.scalar(select(Order.id).where(Order.client_id == client_id).limit(1)) is not None
-    )
-
-
-def _move_orders(source_id: int, target_id: int) -> None:
-    """Orders, promo uses, service changes follow a merged client (services move in clients)."""
-    from sqlalchemy import update
-
-    for model in (Order, PromoUse, ServiceChange):
-        db.session.execute(
-            update(model).where(model.client_id == source_id).values(client_id=target_id)
-        )
-
-
-def register_client_hooks(
-    history: list[Any] = clients.FINANCIAL_HISTORY, movers: list[Any] = clients.MERGE_MOVERS
-) -> None:
-    """Orders count as history (a client with orders is closed, not deleted) and move on merge."""
-    if _has_orders not in history:
-        history.append(_has_orders)
-    if _move_orders not in movers:
-        movers.append(_move_orders)
-
-
-register_client_hooks()
 
 
 def order_items_for(orders: Iterable[Order]) -> dict[int, list[OrderItem]]:

@@ -190,8 +190,8 @@ def queue_addon(service: Service, held: ServiceAddon) -> ProvisioningTask | None
 
 def queue_paid(invoice: Invoice) -> None:
     """Commands that wait for ``invoice`` to be paid: the services (and add-ons) of the new
-    orders it is the first invoice of, and add-ons bought for a running service. Called by
-    ``portal.invoicing.payments`` when the invoice becomes paid."""
+    orders it is the first invoice of, and add-ons bought for a running service. Called from the
+    ``invoice_paid`` event (portal/orders/builtin_hooks.py) when the invoice becomes paid."""
     orders = db.session.scalars(
         select(Order)
         .where(Order.invoice_id == invoice.id, Order.kind.in_((OrderKind.NEW, OrderKind.ADDON)))

@@ -9,7 +9,8 @@ never crashes on bad input, every problem is a :class:`ChangeError` with a messa
 :func:`confirm` records a change order and a :class:`ServiceChange`. When money is due, it issues
 an invoice co-terminated with the service (from the change date to the end of the current
 period) for exactly the previewed difference, and the change applies when that invoice is paid
-(:func:`apply_paid_upgrades`, called by ``portal.invoicing.payments``). When nothing is due it
+(:func:`apply_paid_upgrades`, the orders area's ``invoice_paid`` reaction in
+portal/orders/builtin_hooks.py). When nothing is due it
 applies at once; a downgrade's credit (with the tax the client paid on it) goes to the client's
 credit balance.
 """
@@ -514,7 +515,7 @@ def _apply(change: ServiceChange, service: Service) -> None:
 def apply_paid_upgrades(invoice: Invoice) -> list[ServiceChange]:
     """Apply the changes waiting for ``invoice``, which has just become paid.
 
-    Called by ``portal.invoicing.payments`` inside the payment's transaction (no commit here).
+    Called from the ``invoice_paid`` event inside the payment's transaction (no commit here).
     """
     changes = list(
         db.session.scalars(
@@ -728,15 +729,15 @@ SERVICE_FIELDS = (
 )
 
 
-def _staff_status(service: Service, status: ServiceStatus) -> None:
-    """Staff set the status by hand: record a suspension as theirs (payment does not lift it)
-    and tell plugins."""
+def _staff_status(service: Service, status: ServiceStatus, reason: str) -> None:
+    """Staff (or a plugin, through the plugin API) set the status by hand: record a suspension
+    with its ``reason`` (payment lifts only "overdue" ones) and tell plugins."""
     old, service.status = service.status, status
     if status is old:
         return
     if status is ServiceStatus.SUSPENDED:
-        service.suspended_at, service.suspension_reason = clock().now(), STAFF_SUSPENSION
-        events.fire("service_suspended", service=service, reason=STAFF_SUSPENSION)
+        service.suspended_at, service.suspension_reason = clock().now(), reason
+        events.fire("service_suspended", service=service, reason=reason)
     elif old is ServiceStatus.SUSPENDED and status is ServiceStatus.ACTIVE:
         service.suspended_at, service.suspension_reason = None, ""
         events.fire("service_unsuspended", service=service)
@@ -747,15 +748,18 @@ def _staff_status(service: Service, status: ServiceStatus) -> None:
 def update_service(service: Service, values: Mapping[str, Any]) -> dict[str, Any]:
     """Staff's edit of the service page; returns what changed. Audited, committed.
 
-    Setting a price override (or clearing it) recomputes the recurring amount.
+    Setting a price override (or clearing it) recomputes the recurring amount. A suspension is
+    recorded with ``values["suspension_reason"]`` (also passed to the module's command), or as
+    staff's when there is none.
     """
     before = audit.snapshot(service, SERVICE_FIELDS)
     if "status" in values:
         status = ServiceStatus(values["status"])
-        provisioning.queue_status_change(service, service.status, status)
+        reason = (values.get("suspension_reason") or "").strip()
+        provisioning.queue_status_change(service, service.status, status, reason=reason)
         if status is ServiceStatus.TERMINATED and service.status is not ServiceStatus.TERMINATED:
             service.terminated_at = clock().now()
-        _staff_status(service, status)
+        _staff_status(service, status, reason or STAFF_SUSPENSION)
     for name in ("username", "admin_notes"):
         if name in values:
             setattr(service, name, (values[name] or "").strip())

@@ -20,14 +20,13 @@ from flask_babel import gettext as _
 from sqlalchemy import Select, exists, func, or_, select, update
 from sqlalchemy.orm import selectinload
 
-from portal.accounts import audit, clients
+from portal.accounts import audit
 from portal.accounts.models.client import Client
 from portal.accounts.models.contact import Contact
 from portal.accounts.models.department import Department
 from portal.accounts.models.staff import Staff
 from portal.core.app_state import clock
 from portal.core.extensions import db
-from portal.messaging.models.outbox import OutboundMessage
 from portal.platform.hooks import events
 from portal.support import attachments, notifications, sla
 from portal.support.models.ticket import (
@@ -729,24 +728,6 @@ def awaiting_reply_count() -> int:
 def client_messages(ticket: Ticket) -> list[TicketMessage]:
     """The conversation as the client sees it: never the internal notes."""
     return [message for message in ticket.messages if message.kind != MessageKind.NOTE]
-
-
-# --- client merges ----------------------------------------------------------------------------
-
-
-def _move_client_rows(source_id: int, target_id: int) -> None:
-    """When staff merge two clients, the tickets and e-mails of one move to the other."""
-    for model in (Ticket, OutboundMessage):
-        db.session.execute(
-            update(model)
-            .where(model.client_id == source_id)
-            .values(client_id=target_id)
-            .execution_options(synchronize_session=False)
-        )
-
-
-if _move_client_rows not in clients.MERGE_MOVERS:
-    clients.MERGE_MOVERS.append(_move_client_rows)
 
 
 def client_tickets(client_id: int) -> list[Ticket]:

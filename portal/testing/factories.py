@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import itertools
 
-from portal.accounts.models import Client, Role, Staff
+from portal.accounts.models import Client, Department, Role, Staff
 from portal.accounts.sign_in import create_staff, register_client
 from portal.accounts.staff import give_builtin_role
 from portal.core.clock import Clock
@@ -47,3 +47,11 @@ def make_client(clock: Clock, **fields: str) -> Client:
             setattr(client, key, value)
     db.session.commit()
     return client
+
+
+def make_department(name: str, email: str = "") -> Department:
+    """A support department, as staff add one under Settings (tickets are opened in one)."""
+    department = Department(name=name, email=email or f"dept{next(_numbers)}@example.com")
+    db.session.add(department)
+    db.session.commit()
+    return department

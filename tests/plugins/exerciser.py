@@ -1,7 +1,8 @@
 """A throwaway plugin that implements every hookspec, so tests prove each hook is wired.
 
 tests/web/test_plugins.py checks that this module implements all hooks in
-portal.platform.hooks.specs.
+portal.platform.hooks.specs. Like any plugin it imports only portal.plugin_api and portal.billing
+(tests/integration/test_plugin_api_contract.py checks it).
 """
 
 from __future__ import annotations
@@ -17,15 +18,32 @@ from markupsafe import Markup
 from wtforms import DecimalField, Form, IntegerField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, NumberRange
 
-from portal import hookimpl
-from portal.billing import UsageCharge, UsageCollector, round_money
-from portal.invoicing.gateways import CallbackResult, PaymentGateway
-from portal.invoicing.statement_formats import BankStatement, StatementEntry, StatementParser
-from portal.orders.provisioners import Provisioner, ProvisioningError
-from portal.platform.jobs import JobDefinition
-from portal.platform.plugin_forms import PluginSettings, ProductFields
-from portal.platform.reports import Chart, Report, ReportResult
-from portal.web.menu import MenuItem, Panel
+from portal.billing import round_money
+from portal.plugin_api import (
+    BankStatement,
+    CallbackResult,
+    Chart,
+    Client,
+    ClientRecords,
+    Invoice,
+    JobDefinition,
+    MenuItem,
+    Panel,
+    PaymentGateway,
+    PluginSettings,
+    ProductFields,
+    Provisioner,
+    ProvisioningError,
+    Report,
+    ReportResult,
+    StatementEntry,
+    StatementParser,
+    UsageCharge,
+    UsageCollector,
+    hookimpl,
+    record_payment,
+    session,
+)
 
 pages = Blueprint("exerciser", __name__, url_prefix="/admin/exerciser")
 pages.portal_area = "admin"
@@ -86,15 +104,10 @@ class ExerciserGateway(PaymentGateway):
         return f"https://pay.example/{invoice.number}"
 
     def handle_callback(self, form, headers) -> CallbackResult:
-        from portal.accounts.models import Client
-        from portal.core.extensions import db
-        from portal.invoicing.models import Invoice
-        from portal.invoicing.payments import record_payment
-
         if headers.get("X-Exerciser-Secret") != "s3cret":
             return CallbackResult("bad signature", 403)
-        invoice = db.session.get(Invoice, int(form["invoice"]))
-        client = db.session.get(Client, invoice.client_id)
+        invoice = session().get(Invoice, int(form["invoice"]))
+        client = session().get(Client, invoice.client_id)
         payment = record_payment(
             client,
             amount=Decimal(form["amount"]),
@@ -309,14 +322,11 @@ class InvoicesByMonth(Report):
     def run(self, filters) -> ReportResult:
         from sqlalchemy import select
 
-        from portal.core.extensions import db
-        from portal.invoicing.models import Invoice
-
         query = select(Invoice).where(Invoice.number.is_not(None)).order_by(Invoice.issue_date)
         if filters.get("status"):
             query = query.where(Invoice.status == filters["status"])
         months: dict[str, tuple[int, Decimal]] = {}
-        for invoice in db.session.scalars(query):
+        for invoice in session().scalars(query):
             month = f"{invoice.issue_date:%Y-%m}"
             count, total = months.get(month, (0, Decimal("0.00")))
             months[month] = (count + 1, total + invoice.total)
@@ -374,3 +384,35 @@ def validate_order(client, items) -> str | None:
         if item.product is not None and item.product.name.startswith("Forbidden"):
             return f"{item.product.name} is not sold to {client.email}"
     return None
+
+
+# --- client records: what the exerciser keeps per client follows a merge ----------------------
+
+#: Client ids whose exerciser records are history (such a client is closed, not deleted).
+KEPT: set[int] = set()
+#: Client ids whose records cannot be merged away (the merge is refused).
+LOCKED: set[int] = set()
+MERGES: list[tuple[int, int]] = []
+
+
+def _move_records(source_id: int, target_id: int) -> None:
+    MERGES.append((source_id, target_id))
+    if source_id in KEPT:
+        KEPT.discard(source_id)
+        KEPT.add(target_id)
+
+
+def _refuse_merge(source_id: int, target_id: int) -> str | None:
+    return f"exerciser records of #{source_id} are locked" if source_id in LOCKED else None
+
+
+@hookimpl
+def register_client_records() -> list[ClientRecords]:
+    return [
+        ClientRecords(
+            "exerciser",
+            _move_records,
+            has_history=lambda client_id: client_id in KEPT,
+            refuse_merge=_refuse_merge,
+        )
+    ]

@@ -5,13 +5,16 @@ import csv
 import html
 import io
 import re
+from collections.abc import Callable
 from datetime import date, timedelta
 
 import pytest
 from flask import Flask
 from sqlalchemy import func, select
 
+from portal import hookimpl
 from portal.accounts import clients
+from portal.accounts.clients import ClientRecords
 from portal.accounts.models import (
     AuditEntry,
     Client,
@@ -148,12 +151,26 @@ def test_profile_edit_is_audited_with_before_and_after(staff_web, client_account
     assert "client.update" in log and "+7 900 000-00-00" in log
 
 
-def test_legal_type_cannot_change_once_invoiced(
-    staff_web, client_account, monkeypatch: pytest.MonkeyPatch
-) -> None:
+class Records:
+    """A plugin keeping rows per client: they are history for ``history``, and it records
+    every move it is asked to make."""
+
+    def __init__(self, history: Callable[[int], bool] = lambda client_id: False) -> None:
+        self.history = history
+        self.moved: list[tuple[int, int]] = []
+
+    def move(self, source_id: int, target_id: int) -> None:
+        self.moved.append((source_id, target_id))
+
+    @hookimpl
+    def register_client_records(self) -> list[ClientRecords]:
+        return [ClientRecords("test", self.move, has_history=self.history)]
+
+
+def test_legal_type_cannot_change_once_invoiced(staff_web, client_account, register_plugin) -> None:
     url = f"/admin/clients/{client_account.id}/profile"
     invoiced = {client_account.id}
-    monkeypatch.setattr(clients, "FINANCIAL_HISTORY", [lambda cid: cid in invoiced])
+    register_plugin(Records(history=lambda cid: cid in invoiced))
     change = _profile(client_account, legal_type="sole_proprietor", inn="500100732259")
     page = staff_web.submit(url, change).get_data(as_text=True)
     assert "Create a new client for the new legal entity." in page
@@ -180,10 +197,8 @@ def test_close_keeps_history_and_blocks_sign_in(app: Flask, staff_web, client_ac
     assert again.status_code == 200
 
 
-def test_delete_refused_with_financial_history(
-    staff_web, client_account, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(clients, "FINANCIAL_HISTORY", [lambda cid: True])
+def test_delete_refused_with_financial_history(staff_web, client_account, register_plugin) -> None:
+    register_plugin(Records(history=lambda cid: True))
     url = f"/admin/clients/{client_account.id}"
     page = staff_web.submit(f"{url}/delete", {}, form_page=url, follow_redirects=True)
     assert "cannot be deleted. Close it instead." in page.get_data(as_text=True)
@@ -202,7 +217,9 @@ def test_delete_without_history(staff_web, client_account) -> None:
     assert entry.entity_id == str(client_id) and entry.before["email"]
 
 
-def test_merge_moves_everything_and_is_audited(staff_web, clock, staff_member) -> None:
+def test_merge_moves_everything_and_is_audited(
+    staff_web, clock, staff_member, register_plugin
+) -> None:
     target = make_client(clock, first_name="Главный")
     source = make_client(clock, first_name="Дубль", company="ООО Дубль")
     target_id, source_id = target.id, source.id
@@ -223,19 +240,15 @@ def test_merge_moves_everything_and_is_audited(staff_web, clock, staff_member) -
         ]
     )
     db.session.commit()
-    moved_ids = []
-    clients.MERGE_MOVERS.append(lambda s, t: moved_ids.append((s, t)))
-    try:
-        url = f"/admin/clients/{target_id}"
-        response = staff_web.submit(
-            f"{url}/merge", {"source_id": source_id, "confirm": "y"}, form_page=url
-        )
-    finally:
-        clients.MERGE_MOVERS.pop()
+    records = register_plugin(Records())
+    url = f"/admin/clients/{target_id}"
+    response = staff_web.submit(
+        f"{url}/merge", {"source_id": source_id, "confirm": "y"}, form_page=url
+    )
     assert response.status_code == 302
     db.session.expire_all()
     assert db.session.get(Client, source_id) is None
-    assert moved_ids == [(source_id, target_id)]
+    assert records.moved == [(source_id, target_id)]
     assert (
         db.session.scalar(select(Contact.client_id).where(Contact.email == "buh@dubl.example"))
         == target_id

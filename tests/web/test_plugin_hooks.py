@@ -344,3 +344,46 @@ def test_staff_test_a_provisioning_modules_connection(exercised, staff_member) -
     assert "cannot reach https://unreachable.example" in page
     missing = web.submit("/admin/plugins/modules/nope/test", {}, form_page="/admin/plugins")
     assert missing.status_code == 404
+
+
+# --- register_client_records --------------------------------------------------------------------
+
+
+@pytest.fixture
+def exerciser_records():
+    """The exerciser's per-client state, empty before and after (client ids are reused)."""
+    state = (exerciser.KEPT, exerciser.LOCKED, exerciser.MERGES)
+    for part in state:
+        part.clear()
+    yield
+    for part in state:
+        part.clear()
+
+
+def test_register_client_records_history_refusal_and_merge(
+    exercised, exerciser_records, clock, staff_member
+) -> None:
+    from portal.accounts import clients
+    from portal.accounts.models import Client
+
+    target, source = make_client(clock), make_client(clock)
+    target_id, source_id = target.id, source.id
+    assert not clients.has_financial_history(source_id)
+    exerciser.KEPT.add(source_id)
+    assert clients.has_financial_history(source_id)  # the plugin's rows are history
+    with pytest.raises(clients.ClientError, match="cannot be deleted"):
+        clients.delete_client(source)
+
+    exerciser.LOCKED.add(source_id)
+    with pytest.raises(clients.ClientError, match=f"exerciser records of #{source_id} are locked"):
+        clients.merge_clients(target, source, staff_id=staff_member.id)
+    assert not exerciser.MERGES  # refused before anything moved
+    assert db.session.get(Client, source_id) is not None
+
+    exerciser.LOCKED.clear()
+    clients.merge_clients(
+        db.session.get(Client, target_id), db.session.get(Client, source_id), staff_id=None
+    )
+    assert list(exerciser.MERGES) == [(source_id, target_id)]
+    assert sorted(exerciser.KEPT) == [target_id]
+    assert db.session.get(Client, source_id) is None

@@ -1,9 +1,12 @@
 """Plugins: discovery by entry point, enabled/disabled/broken, every hook wired and documented."""
 
+import ast
 import inspect
 import re
 import textwrap
+import typing
 from pathlib import Path
+from typing import Any
 
 import pytest
 from flask import Flask
@@ -106,6 +109,56 @@ def test_every_hookspec_is_documented() -> None:
     text = (PROJECT_ROOT / "docs" / "hooks.md").read_text()
     documented = set(re.findall(r"^### `(\w+)", text, re.M))
     assert documented == set(HOOKSPECS)
+
+
+def _signature(spec: Any) -> str:
+    signature = inspect.signature(spec)
+    parameters = ", ".join(f"{p.name}: {p.annotation}" for p in signature.parameters.values())
+    return f"{spec.__name__}({parameters}) -> {signature.return_annotation}"
+
+
+def test_every_hook_is_documented_under_its_kind_with_its_signature() -> None:
+    text = (PROJECT_ROOT / "docs" / "hooks.md").read_text()
+    found: dict[str, tuple[str, str]] = {}
+    for section in re.split(r"^## ", text, flags=re.M)[1:]:
+        heading = section.splitlines()[0]
+        for name, line in re.findall(r"^### `(\w+).*\n\n(.*)", section, re.M):
+            found[name] = (heading, line)
+    assert set(found) == set(HOOKSPECS)
+    for name in HOOKSPECS:
+        kind = specs.HOOK_KINDS[name].value
+        heading, line = found[name]
+        assert heading == f"{kind.capitalize()} hooks", name
+        assert line == f"{kind.capitalize()} hook: `{_signature(getattr(specs, name))}`", name
+
+
+def _type_checking_names() -> dict[str, Any]:
+    """What specs.py imports under ``TYPE_CHECKING``, imported for real."""
+    tree = ast.parse(inspect.getsource(specs))
+    block = next(
+        node
+        for node in tree.body
+        if isinstance(node, ast.If) and getattr(node.test, "id", "") == "TYPE_CHECKING"
+    )
+    names: dict[str, Any] = {}
+    exec(compile(ast.Module(block.body, type_ignores=[]), specs.__file__, "exec"), names)
+    return names
+
+
+def test_hookspecs_name_their_types() -> None:
+    namespace = {**vars(specs), **_type_checking_names()}
+    for name in HOOKSPECS:
+        spec = getattr(specs, name)
+        assert specs.HOOK_KINDS[name] in set(specs.HookKind), name
+        annotations = dict(spec.__annotations__)
+        parameters = set(inspect.signature(spec).parameters)
+        assert set(annotations) == parameters | {"return"}, f"{name} has an unannotated name"
+        assert not any(re.search(r"\bAny\b", str(a)) for a in annotations.values()), name
+        hints = typing.get_type_hints(spec, globalns=namespace)  # every name resolves
+        assert set(hints) == set(annotations), name
+    assert specs.HOOK_KINDS["resolve_tax_rate"] is specs.HookKind.DECISION
+    assert specs.validate_order.portal_spec["firstresult"] is True
+    assert specs.invoice_paid.portal_spec["firstresult"] is False
 
 
 @pytest.fixture

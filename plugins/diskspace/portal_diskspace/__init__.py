@@ -6,7 +6,8 @@ commands go to a backend — a ticket to the support department, or a command su
 ``setquota`` — the space used is measured daily, the peak above the quota is billed on the next
 renewal invoice, and after the grace days over the quota writing is blocked.
 
-Everything here reaches the portal through hooks and its documented API only.
+Everything here reaches the portal through hooks and ``portal.plugin_api`` only (an
+import-linter contract in the portal's setup.cfg holds it to that).
 """
 
 from __future__ import annotations
@@ -15,12 +16,15 @@ from datetime import date
 
 from flask_babel import lazy_gettext as _l
 
-from portal import hookimpl
-from portal.billing import UsageCollector
-from portal.orders.provisioners import Provisioner
-from portal.platform.jobs import JobDefinition
-from portal.platform.plugin_forms import PluginSettings, ProductFields
-from portal.platform.reports import Report
+from portal.plugin_api import (
+    JobDefinition,
+    PluginSettings,
+    ProductFields,
+    Provisioner,
+    Report,
+    UsageCollector,
+    hookimpl,
+)
 
 __version__ = "0.1.0"
 

@@ -17,19 +17,24 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from flask import current_app
-from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from portal.accounts.models import Department
-from portal.core.app_state import clock
-from portal.core.extensions import db
-from portal.orders.models import ServiceStatus
-from portal.orders.provisioners import ProvisioningAction, ProvisioningError, ProvisioningPending
-from portal.support import tickets
-from portal.support.models import Ticket, TicketStatus
-from portal.support.models.ticket import MessageSource
+from portal.plugin_api import (
+    Department,
+    ProvisioningAction,
+    ProvisioningError,
+    ProvisioningPending,
+    Service,
+    ServiceStatus,
+    Ticket,
+    TicketError,
+    TicketStatus,
+    client_locale,
+    now,
+    open_ticket,
+    session,
+)
 from portal_diskspace.models import DiskRequest
 from portal_diskspace.quota import BLOCKED_KB, GB, KB
 from portal_diskspace.settings import COMMAND
@@ -52,7 +57,7 @@ class QuotaCommand:
 
     task_id: int
     action: ProvisioningAction
-    service: Any  # portal.models.Service
+    service: Service
     account: str
     old_gb: int
     new_gb: int
@@ -161,12 +166,12 @@ class TicketBackend:
         self.config = config
 
     def apply(self, command: QuotaCommand) -> None:
-        request = db.session.scalar(
+        request = session().scalar(
             select(DiskRequest).where(DiskRequest.task_id == command.task_id)
         )
         if request is None:
             request = self._open(command)
-        ticket = db.session.get(Ticket, request.ticket_id) if request.ticket_id else None
+        ticket = session().get(Ticket, request.ticket_id) if request.ticket_id else None
         if ticket is None:
             raise ProvisioningError(_("The ticket for this command was deleted."))
         if ticket.status is TicketStatus.CLOSED:
@@ -182,33 +187,29 @@ class TicketBackend:
 
     def _department_id(self) -> int:
         name = self.config.get("department") or ""
-        found = db.session.scalar(select(Department.id).where(Department.name == name))
+        found = session().scalar(select(Department.id).where(Department.name == name))
         if found is None:
             raise ProvisioningError(_("Choose the support department in the disk-space settings."))
         return found
 
     def _open(self, command: QuotaCommand) -> DiskRequest:
         service = command.service
-        client = service.client
-        with force_locale(client.language or current_app.config["BABEL_DEFAULT_LOCALE"]):
+        with client_locale(service.client):
             subject, body = ticket_text(command)
         running = service.status not in (ServiceStatus.TERMINATED, ServiceStatus.CANCELLED)
         try:
-            ticket = tickets.open_ticket(  # commits: the ticket stays even if we fail later
+            ticket = open_ticket(  # commits: the ticket stays even if we fail later
+                client=service.client,
                 subject=subject,
                 body=body,
                 department_id=self._department_id(),
-                client=client,
                 service_id=service.id if running else None,
-                source=MessageSource.SYSTEM,
             )
-        except tickets.TicketError as error:
+        except TicketError as error:
             raise ProvisioningError(str(error)) from None
-        request = DiskRequest(
-            task_id=command.task_id, ticket_id=ticket.id, created_at=clock().now()
-        )
-        db.session.add(request)
-        db.session.flush()
+        request = DiskRequest(task_id=command.task_id, ticket_id=ticket.id, created_at=now())
+        session().add(request)
+        session().flush()
         log.info("disk space: ticket #%s for task #%s", ticket.reference, command.task_id)
         return request
 

@@ -7,7 +7,7 @@ from datetime import date, datetime
 from sqlalchemy import BigInteger, Date, ForeignKey, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from portal.core.model_base import Base, UTCDateTime
+from portal.plugin_api import Base, UTCDateTime
 
 
 class DiskUsage(Base):

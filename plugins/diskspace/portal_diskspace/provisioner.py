@@ -9,12 +9,18 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
-from portal.accounts.models import Department
 from portal.billing import Period, UsageCharge
-from portal.catalog.models import Product, ProductType
-from portal.core.extensions import db
-from portal.orders.models import Service, ServiceStatus
-from portal.orders.provisioners import Provisioner, ProvisioningContext, ProvisioningError
+from portal.plugin_api import (
+    Department,
+    Product,
+    ProductType,
+    Provisioner,
+    ProvisioningContext,
+    ProvisioningError,
+    Service,
+    ServiceStatus,
+    session,
+)
 from portal_diskspace import backends, quota, usage
 from portal_diskspace.settings import COMMAND, PLUGIN
 from portal_diskspace.usage import OVER_QUOTA
@@ -87,14 +93,15 @@ class DiskSpace(Provisioner):
             message = _("Found %(programs)s.", programs=", ".join(programs))
         else:
             name = config.get("department") or ""
-            if db.session.scalar(select(Department.id).where(Department.name == name)) is None:
+            if session().scalar(select(Department.id).where(Department.name == name)) is None:
                 raise ProvisioningError(
                     _("Choose the support department in the disk-space settings.")
                 )
             message = _("Tickets go to %(department)s.", department=name)
-        not_usage = db.session.scalars(
-            select(Product.name).where(Product.module == PLUGIN, Product.type != ProductType.USAGE)
-        ).all()
+        others = select(Product.name).where(
+            Product.module == PLUGIN, Product.type != ProductType.USAGE
+        )
+        not_usage = session().scalars(others).all()
         if not_usage:
             message += " " + _(
                 "Usage over the quota is billed only for usage-based products; not: %(names)s.",

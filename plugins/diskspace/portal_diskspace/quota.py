@@ -4,16 +4,9 @@ plus what the product includes; and the account name the backends act on."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date
 from typing import Any
 
-from flask import current_app
-
-from portal.catalog.models import OptionKind, Product
-from portal.core.app_state import clock
-from portal.core.clock import local_today
-from portal.orders.models import Service
-from portal.platform import plugin_settings
+from portal.plugin_api import OptionKind, Product, Service, plugin_settings, product_values
 from portal_diskspace.settings import DEFAULTS, PLUGIN
 
 #: A GB here is what quota tools mean by it: 1024³ bytes (setquota counts 1 KB blocks).
@@ -25,12 +18,7 @@ BLOCKED_KB = 1
 
 def settings() -> dict[str, Any]:
     """The plugin's settings with every key present (defaults for what staff never saved)."""
-    return {**DEFAULTS, **plugin_settings.get(PLUGIN)}
-
-
-def today() -> date:
-    """Today in the portal's time zone, from the injected clock."""
-    return local_today(clock(), current_app.config["PORTAL"]["default_timezone"])
+    return {**DEFAULTS, **plugin_settings(PLUGIN)}
 
 
 def package_option_id(product: Product) -> int | None:
@@ -44,7 +32,7 @@ def quota_gb(product: Product, options: Mapping[int, int], config: Mapping[str, 
     """GB held with ``options`` ({option id: quantity}) of ``product``."""
     option_id = package_option_id(product)
     packages = int(options.get(option_id, 0)) if option_id is not None else 0
-    included = int(plugin_settings.product_values(product, PLUGIN).get("included_gb") or 0)
+    included = int(product_values(product, PLUGIN).get("included_gb") or 0)
     return included + packages * int(config["package_gb"])
 
 

@@ -14,11 +14,16 @@ from sqlalchemy import case, func, select
 from wtforms import BooleanField, DateField, Form, StringField, ValidationError
 from wtforms.validators import Optional
 
-from portal.accounts.models import Client
-from portal.catalog.models import Product
-from portal.core.extensions import db
-from portal.orders.models import Service
-from portal.platform.reports import Chart, Report, ReportResult
+from portal.plugin_api import (
+    Chart,
+    Client,
+    Product,
+    Report,
+    ReportResult,
+    Service,
+    session,
+    today,
+)
 from portal_diskspace import quota
 from portal_diskspace.models import DiskUsage
 from portal_diskspace.settings import PLUGIN
@@ -28,12 +33,12 @@ CHART_SERVICES = 20
 
 
 def _month_ago() -> Any:
-    return quota.today() - timedelta(days=30)
+    return today() - timedelta(days=30)
 
 
 class UsageFilters(Form):
     since = DateField(_l("From"), default=_month_ago, validators=[Optional()])
-    until = DateField(_l("To"), default=quota.today, validators=[Optional()])
+    until = DateField(_l("To"), default=today, validators=[Optional()])
     client = StringField(_l("Client"), validators=[Optional()])
     over_only = BooleanField(_l("Only over the quota"))
 
@@ -56,7 +61,7 @@ class DiskUsageReport(Report):
 
     def run(self, filters: Mapping[str, Any]) -> ReportResult:
         since = filters.get("since") or _month_ago()
-        until = filters.get("until") or quota.today()
+        until = filters.get("until") or today()
         excess = DiskUsage.used_bytes - DiskUsage.quota_bytes
         latest_day = (
             select(func.max(DiskUsage.day))
@@ -99,7 +104,7 @@ class DiskUsageReport(Report):
         if filters.get("over_only"):
             query = query.having(func.max(excess) > 0)
         rows = []
-        for row in db.session.execute(query):
+        for row in session().execute(query):
             (_client_id, company, first, last, service_id, username, quota_b, latest_b, peak_b,
              days_over) = row  # fmt: skip
             name = company or " ".join(p for p in (first, last) if p)

@@ -19,7 +19,7 @@ from sqlalchemy import select
 from wtforms import DecimalField, IntegerField, SelectField, StringField, ValidationError
 from wtforms.validators import DataRequired, InputRequired, NumberRange
 
-from portal.platform.plugin_forms import PluginSettings, ProductFields
+from portal.plugin_api import Department, PluginSettings, ProductFields, session
 
 PLUGIN = "diskspace"
 TICKET, COMMAND = "ticket", "command"
@@ -139,10 +139,7 @@ class DiskSpaceSettings(FlaskForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        from portal.accounts.models import Department
-        from portal.core.extensions import db
-
-        names = db.session.scalars(select(Department.name).order_by(Department.name))
+        names = session().scalars(select(Department.name).order_by(Department.name))
         self.department.choices = [("", _l("— choose —")), *((n, n) for n in names)]
 
     def validate_department(self, field: Any) -> None:

@@ -15,17 +15,20 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from flask import current_app
-from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from portal.billing import Cycle, Period, UsageCharge, UsageCollector
-from portal.catalog.models import Product
-from portal.core.extensions import db
-from portal.orders import provisioning
-from portal.orders.models import Service, ServiceStatus
-from portal.orders.provisioners import ProvisioningAction
+from portal.billing import Cycle, Period, UsageCharge
+from portal.plugin_api import (
+    Product,
+    ProvisioningAction,
+    Service,
+    ServiceStatus,
+    UsageCollector,
+    client_locale,
+    queue_provisioning,
+    session,
+)
 from portal_diskspace import backends, quota
 from portal_diskspace.models import DiskUsage
 from portal_diskspace.settings import PLUGIN
@@ -43,33 +46,34 @@ def collect_daily(as_of: date) -> dict[str, int]:
     service whose measurement fails is counted and the others go on. Commits per service."""
     config = quota.settings()
     counts = {"measured": 0, "not_measured": 0, "errors": 0, "blocked": 0, "unblocked": 0}
-    service_ids = db.session.scalars(
+    accounts = (
         select(Service.id)
         .join(Product, Product.id == Service.product_id)
         .where(Product.module == PLUGIN, Service.status.in_(MEASURED))
         .order_by(Service.id)
-    ).all()
+    )
+    service_ids = session().scalars(accounts).all()
     for service_id in service_ids:
-        service = db.session.get(Service, service_id)
+        service = session().get(Service, service_id)
         try:
             measured = record_sample(service, as_of, config)
             enforced = enforce_grace(service, as_of, int(config["grace_days"]))
         except Exception:  # one account's broken measurement must not stop the others
             log.exception("disk space: measuring service #%s failed", service_id)
-            db.session.rollback()
+            session().rollback()
             counts["errors"] += 1
             continue
         counts["measured" if measured else "not_measured"] += 1
         if enforced:
             counts[enforced] += 1
-        db.session.commit()
+        session().commit()
     return counts
 
 
 def record_sample(service: Service, as_of: date, config: Mapping[str, Any]) -> bool:
     """Store what the account uses on ``as_of`` (once a day: a second run keeps the first
     sample). False when there is no usage command. Joins the transaction."""
-    exists = db.session.scalar(
+    exists = session().scalar(
         select(DiskUsage.id).where(DiskUsage.service_id == service.id, DiskUsage.day == as_of)
     )
     if exists is not None:
@@ -78,10 +82,10 @@ def record_sample(service: Service, as_of: date, config: Mapping[str, Any]) -> b
     if used is None:
         return False
     quota_bytes = quota.service_quota_gb(service, config) * quota.GB
-    db.session.add(
+    session().add(
         DiskUsage(service_id=service.id, day=as_of, used_bytes=used, quota_bytes=quota_bytes)
     )
-    db.session.flush()
+    session().flush()
     return True
 
 
@@ -92,12 +96,13 @@ def _over(row: Any) -> bool:
 def enforce_grace(service: Service, as_of: date, grace_days: int) -> str | None:
     """Block an account over its quota for more than ``grace_days`` (once per stretch over the
     quota), and unblock it when a blocked stretch has ended. Joins the transaction."""
-    rows = db.session.execute(
+    recent = (
         select(DiskUsage.day, DiskUsage.used_bytes, DiskUsage.quota_bytes)
         .where(DiskUsage.service_id == service.id, DiskUsage.day <= as_of)
         .order_by(DiskUsage.day.desc())
         .limit(grace_days + 400)
-    ).all()
+    )
+    rows = session().execute(recent).all()
     if not rows or service.status is not ServiceStatus.ACTIVE:
         return None
     latest_over = _over(rows[0])
@@ -117,19 +122,19 @@ def enforce_grace(service: Service, as_of: date, grace_days: int) -> str | None:
         action, kind = ProvisioningAction.SUSPEND, "block"
     else:
         action, kind = ProvisioningAction.UNSUSPEND, "unblock"
-    task = provisioning.queue(
+    queued = queue_provisioning(
         service,
         action,
         payload={"reason": OVER_QUOTA, "by": PLUGIN, "over_since": start.isoformat()},
         dedupe_key=f"{PLUGIN}:{kind}:{service.id}:{start.isoformat()}",
     )
-    return f"{kind}ed" if task is not None else None
+    return f"{kind}ed" if queued else None
 
 
 def over_quota_charges(service: Service, period: Period) -> list[UsageCharge]:
     """The peak GB above the quota in ``period`` (whole GB, rounded up), at the price per GB
     and month times the months of the service's cycle."""
-    peak = db.session.execute(
+    highest = (
         select(DiskUsage.day, DiskUsage.used_bytes, DiskUsage.quota_bytes)
         .where(
             DiskUsage.service_id == service.id,
@@ -139,7 +144,8 @@ def over_quota_charges(service: Service, period: Period) -> list[UsageCharge]:
         )
         .order_by((DiskUsage.used_bytes - DiskUsage.quota_bytes).desc(), DiskUsage.day)
         .limit(1)
-    ).first()
+    )
+    peak = session().execute(highest).first()
     if peak is None:
         return []
     config = quota.settings()
@@ -148,8 +154,7 @@ def over_quota_charges(service: Service, period: Period) -> list[UsageCharge]:
     price = Decimal(str(config["over_quota_price"])) * months
     if price <= 0:
         return []
-    client = service.client
-    with force_locale(client.language or current_app.config["BABEL_DEFAULT_LOCALE"]):
+    with client_locale(service.client):
         charge = UsageCharge(
             _("Disk space over the quota"),
             Decimal(excess_gb),

@@ -20,22 +20,23 @@ from portal_diskspace.usage import OVER_QUOTA, collect_daily
 from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
-from portal.accounts.models import Client, Department
-from portal.catalog.models import Product, ProductType
-from portal.core.extensions import db
-from portal.invoicing import overdue, payments
-from portal.invoicing.billing_run import bill_due
-from portal.invoicing.models import Invoice
-from portal.orders import orders, provisioning, service_changes
-from portal.orders.models import ProvisioningTask, Service, ServiceStatus
-from portal.orders.models.provisioning import ProvisioningAction, TaskStatus
-from portal.orders.orders import CartItem
-from portal.orders.provisioners import ProvisioningError, provisioners
-from portal.orders.service_changes import ChangeRequest
-from portal.platform import demo, plugin_settings
-from portal.support import tickets
-from portal.support.models import Ticket, TicketStatus
-from portal.testing.factories import make_client, make_staff
+from portal.plugin_api import (
+    Client,
+    Invoice,
+    Product,
+    ProductType,
+    ProvisioningAction,
+    ProvisioningError,
+    Service,
+    ServiceStatus,
+    Ticket,
+    plugin_settings,
+    record_payment,
+    session,
+)
+from portal.testing import actions
+from portal.testing.actions import ProvisioningTask, TaskStatus
+from portal.testing.factories import make_client, make_department, make_staff
 
 D = Decimal
 GB = 1024**3
@@ -52,11 +53,11 @@ DEPARTMENT = "Техническая поддержка"
 def disk(app) -> Product:
     """The demo catalogue's disk product (module ``diskspace``), usage-based so that the billing
     run asks the plugin for the usage over the quota; and the support department."""
-    products = demo.load_demo_catalogue()
-    product = products[demo.DISK_PRODUCT]
+    products = actions.load_demo_catalogue().values()
+    product = next(product for product in products if product.module == "diskspace")
     product.type = ProductType.USAGE
-    db.session.add(Department(name=DEPARTMENT, email="support@example.com"))
-    db.session.commit()
+    session().commit()
+    make_department(DEPARTMENT, "support@example.com")
     return product
 
 
@@ -103,16 +104,16 @@ def command_settings(server: Server, **overrides: Any) -> None:
         "department": DEPARTMENT,
         **overrides,
     }
-    plugin_settings.save("diskspace", values)
+    actions.save_plugin_settings("diskspace", values)
 
 
 def ticket_settings() -> None:
-    plugin_settings.save("diskspace", {"backend": "ticket", "department": DEPARTMENT})
+    actions.save_plugin_settings("diskspace", {"backend": "ticket", "department": DEPARTMENT})
 
 
 def pay(invoice: Invoice, reference: str, on: date = BOUGHT) -> None:
-    payments.record_payment(
-        db.session.get(Client, invoice.client_id),
+    record_payment(
+        session().get(Client, invoice.client_id),
         amount=invoice.balance,
         method="bank",
         reference=reference,
@@ -125,11 +126,11 @@ def bought(clock, disk: Product, packages: int = 2, **client: str) -> Service:
     """A client orders ``packages`` packages monthly and pays the first invoice."""
     customer = make_client(clock, **client)
     customer.tax_exempt = True
-    item = CartItem(disk.id, "monthly", {disk.options[0].id: packages})
-    order = orders.place_order(customer, [item], today=BOUGHT)
-    orders.accept_order(order, today=BOUGHT, send_email=False)
-    pay(db.session.get(Invoice, order.invoice_id), "п/п 1")
-    return db.session.get(Service, order.items[0].service_id)
+    service, invoice = actions.order_and_accept(
+        customer, disk, options={disk.options[0].id: packages}, today=BOUGHT
+    )
+    pay(invoice, "п/п 1")
+    return service
 
 
 def at(clock, day: date, hour: int = 9) -> datetime:
@@ -137,29 +138,26 @@ def at(clock, day: date, hour: int = 9) -> datetime:
     return clock.now()
 
 
-def run_queue(clock) -> provisioning.RunReport:
-    return provisioning.run_due(clock.now())
+def run_queue(clock) -> actions.RunReport:
+    return actions.run_provisioning(clock.now())
 
 
 def tasks() -> list[ProvisioningTask]:
-    return list(db.session.scalars(select(ProvisioningTask).order_by(ProvisioningTask.id)))
+    return actions.provisioning_tasks()
 
 
 def upgrade(service: Service, packages: int) -> Invoice:
     option = service.product.options[0].id
-    change = service_changes.confirm(service, ChangeRequest(options={option: packages}), today=MID)
-    return db.session.get(Invoice, change.invoice_id)
+    return actions.change_options(service, {option: packages}, today=MID)
 
 
 # --- the plugin is found by its entry point -------------------------------------------------------
 
 
 def test_the_plugin_is_enabled_by_its_entry_point_name(app) -> None:
-    from portal.core.app_state import plugins
-
-    info = plugins().infos["diskspace"]
+    info = actions.plugin_info("diskspace")
     assert (info.state, info.module) == ("enabled", "portal_diskspace")
-    assert isinstance(provisioners()["diskspace"], DiskSpace)
+    assert isinstance(actions.provisioner("diskspace"), DiskSpace)
 
 
 # --- command backend ------------------------------------------------------------------------------
@@ -173,7 +171,7 @@ def test_command_backend_end_to_end(disk, server, clock) -> None:
     assert run_queue(clock).done == 1
     account = f"disk{service.id}"
     assert server.calls() == [f"set {account} {10 * 1024 * 1024} 10"]
-    db.session.expire_all()
+    session().expire_all()
     assert service.username == account and service.status is ServiceStatus.ACTIVE
 
     # upgrade to 3 packages half-way through the month: prorated, ends with the service's period
@@ -195,7 +193,7 @@ def test_command_backend_end_to_end(disk, server, clock) -> None:
         server.set_used(used * GB)
         assert collect_daily(day)["measured"] == 1
         assert collect_daily(day)["measured"] == 1  # the second run of a day keeps the sample
-    samples = db.session.scalars(select(DiskUsage).order_by(DiskUsage.day)).all()
+    samples = session().scalars(select(DiskUsage).order_by(DiskUsage.day)).all()
     assert [(s.day.day, s.used_bytes // GB, s.quota_bytes // GB) for s in samples] == [
         (20, 14, 15),
         (21, 17, 15),
@@ -204,8 +202,8 @@ def test_command_backend_end_to_end(disk, server, clock) -> None:
 
     # the renewal invoice carries the peak over the quota (2 GB at 10.00) for the ended month
     at(clock, DUE, 4)
-    bill_due(DUE)
-    renewal = db.session.scalar(select(Invoice).where(Invoice.issue_date == DUE))
+    actions.run_billing(DUE)
+    renewal = session().scalar(select(Invoice).where(Invoice.issue_date == DUE))
     lines = {line.description: line for line in renewal.lines}
     over = next(
         line for text, line in lines.items() if text.startswith("Disk space over the quota")
@@ -216,11 +214,10 @@ def test_command_backend_end_to_end(disk, server, clock) -> None:
     assert packages.total == D("180.00") and packages.period_start == DUE
 
     # suspension (overdue automation) and termination (staff) reach the backend
-    assert overdue.suspend(service, as_of=DUE, reason="overdue")
-    db.session.commit()
+    assert actions.suspend_for_non_payment(service, as_of=DUE)
     run_queue(clock)
     assert server.calls()[-1] == f"suspend {account}"
-    service_changes.update_service(service, {"status": "terminated"})
+    actions.set_service_status(service, "terminated")
     run_queue(clock)
     # no terminate command set: the quota command with 1 KB (the data is kept)
     assert server.calls()[-1] == f"set {account} 1 0"
@@ -237,10 +234,10 @@ def test_a_failing_command_fails_the_task_with_its_stderr(disk, server, clock) -
         task.last_error
         == f"{server.failing} exited with 3: setquota: user disk{service.id} not found"
     )
-    for _attempt in range(provisioning.MAX_ATTEMPTS):
-        clock.advance(provisioning.BACKOFF_MAX)
+    for _attempt in range(actions.MAX_ATTEMPTS):
+        clock.advance(actions.BACKOFF_MAX)
         run_queue(clock)
-    db.session.expire_all()
+    session().expire_all()
     assert task.status is TaskStatus.FAILED and service.provisioning_status == "failed"
     assert "not found" in service.provisioning_error
 
@@ -249,7 +246,7 @@ def test_an_account_name_is_one_argument_never_a_shell(disk, server, clock) -> N
     command_settings(server)
     service = bought(clock, disk)
     service.username = "evil; rm -rf /"
-    db.session.commit()
+    session().commit()
     run_queue(clock)
     assert server.calls() == [f"set evil; rm -rf / {10 * 1024 * 1024} 10"]  # echoed as data
 
@@ -262,7 +259,7 @@ def test_ticket_backend_waits_for_staff_to_close_the_ticket(disk, clock) -> None
     service = bought(clock, disk, packages=2)
     report = run_queue(clock)
     assert (report.done, report.waiting, report.failed) == (0, 1, 0)
-    [ticket] = db.session.scalars(select(Ticket)).all()
+    [ticket] = session().scalars(select(Ticket)).all()
     assert ticket.subject == "Disk space: 0 GB -> 10 GB"
     assert ticket.department.name == DEPARTMENT and ticket.client_id == service.client_id
     body = ticket.messages[0].body
@@ -270,38 +267,38 @@ def test_ticket_backend_waits_for_staff_to_close_the_ticket(disk, clock) -> None
     [task] = tasks()
     assert task.status is TaskStatus.QUEUED
     assert task.last_error.startswith(f"Waiting for staff to close ticket #{ticket.reference}")
-    db.session.expire_all()
+    session().expire_all()
     assert service.status is ServiceStatus.PENDING or service.provisioning_status == ""
 
     # checked again later: still open, no second ticket, the retries are not used up
-    for _check in range(provisioning.MAX_ATTEMPTS + 2):
+    for _check in range(actions.MAX_ATTEMPTS + 2):
         clock.advance(timedelta(minutes=10))
         assert run_queue(clock).waiting == 1
-    assert db.session.query(Ticket).count() == 1 and db.session.query(DiskRequest).count() == 1
+    assert session().query(Ticket).count() == 1 and session().query(DiskRequest).count() == 1
 
     staff = make_staff(clock)
-    tickets.update_ticket(ticket, staff, {"status": TicketStatus.CLOSED.value})
+    actions.close_ticket(ticket, staff)
     clock.advance(timedelta(minutes=10))
     assert run_queue(clock).done == 1
-    db.session.expire_all()
+    session().expire_all()
     assert task.status is TaskStatus.DONE and service.status is ServiceStatus.ACTIVE
 
     # the upgrade to 3 packages, once paid, asks for 10 GB -> 15 GB
     at(clock, MID)
     pay(upgrade(service, 3), "п/п 2", on=MID)
     run_queue(clock)
-    newest = db.session.scalars(select(Ticket).order_by(Ticket.id.desc())).first()
+    newest = session().scalars(select(Ticket).order_by(Ticket.id.desc())).first()
     assert newest.subject == "Disk space: 10 GB -> 15 GB"
     assert "Current quota: 10 GB" in newest.messages[0].body
 
 
 def test_a_ticket_needs_a_department(disk, clock) -> None:
-    plugin_settings.save("diskspace", {"backend": "ticket", "department": "Нет такого"})
+    actions.save_plugin_settings("diskspace", {"backend": "ticket", "department": "Нет такого"})
     bought(clock, disk)
     run_queue(clock)
     [task] = tasks()
     assert task.last_error == "Choose the support department in the disk-space settings."
-    assert db.session.query(Ticket).count() == 0
+    assert session().query(Ticket).count() == 0
 
 
 # --- grace period ---------------------------------------------------------------------------------
@@ -324,7 +321,7 @@ def test_writing_is_blocked_after_the_grace_days_and_unblocked_under_the_quota(
     assert block.payload["reason"] == OVER_QUOTA
     run_queue(clock)
     assert server.calls()[-1] == f"suspend disk{service.id}"
-    db.session.expire_all()
+    session().expire_all()
     assert service.status is ServiceStatus.ACTIVE  # only the excess is blocked, not the service
     assert collect_daily(start + timedelta(days=3))["blocked"] == 0  # once per stretch
 
@@ -386,7 +383,7 @@ def test_the_settings_form_refuses_unknown_placeholders(app) -> None:
 
 
 def test_test_connection_checks_the_backend(disk, server) -> None:
-    module = provisioners()["diskspace"]
+    module = actions.provisioner("diskspace")
     message = module.test_connection(
         {"backend": "command", "command": f"{server.quota} {{account}}", "usage_command": ""}
     )
@@ -397,9 +394,9 @@ def test_test_connection_checks_the_backend(disk, server) -> None:
         f"Tickets go to {DEPARTMENT}."
     )
     disk.type = ProductType.SERVICE
-    db.session.commit()
+    session().commit()
     warning = module.test_connection({"backend": "ticket", "department": DEPARTMENT})
-    assert "only for usage-based products" in warning and demo.DISK_PRODUCT in warning
+    assert "only for usage-based products" in warning and disk.name in warning
 
 
 def test_staff_configure_the_module_on_the_plugins_page(disk, staff_web) -> None:
@@ -425,11 +422,11 @@ def test_staff_configure_the_module_on_the_plugins_page(disk, staff_web) -> None
     text = page.get_data(as_text=True)
     assert page.status_code == 200 and "Unknown placeholder {acount}" in text
     assert "quota -u {acount}" in text  # what staff typed is kept
-    assert plugin_settings.get("diskspace")["backend"] == "ticket"  # nothing saved
+    assert plugin_settings("diskspace")["backend"] == "ticket"  # nothing saved
 
     posted["diskspace-usage_command"] = "quota -u {account}"
     assert staff_web.post("/admin/plugins/diskspace/settings", data=posted).status_code == 302
-    saved = plugin_settings.get("diskspace")
+    saved = plugin_settings("diskspace")
     assert (saved["package_gb"], saved["over_quota_price"], saved["grace_days"]) == (
         10,
         "7.50",

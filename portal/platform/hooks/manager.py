@@ -6,6 +6,11 @@ enabled names are imported and registered. Enabled means: listed in the ``plugin
 (the runtime setting ``plugins_enabled``, ``{name: true|false}``): the staff's choice wins. A
 plugin that fails to import or register is recorded with its error and the portal starts without
 it. :class:`PluginLoader` rebuilds the manager when staff change their choice.
+
+:class:`PortalPluginManager` is pluggy's manager with two additions, both made when a plugin is
+registered: the implementations of event hooks are isolated (portal/platform/hooks/events.py),
+and an implementation of a renamed hook (``specs.RENAMED_HOOKS``) is registered under the new
+name, with a :class:`HookDeprecationWarning` (docs/hooks.md, "Renamed hooks").
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ from __future__ import annotations
 import importlib.metadata
 import logging
 import traceback
+import warnings
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,11 +26,83 @@ from typing import Any
 import pluggy
 
 from portal.platform.hooks import specs
+from portal.platform.hooks.events import isolate, plugin_label
 from portal.platform.hooks.markers import PROJECT_NAME
 
 ENTRY_POINT_GROUP = "portal.plugins"
 
 log = logging.getLogger(__name__)
+
+
+class HookDeprecationWarning(DeprecationWarning):
+    """A plugin implements a hook under a name that will stop working."""
+
+
+class PortalPluginManager(pluggy.PluginManager):
+    """pluggy's manager for the portal's hookspecs, isolating event hooks and mapping renamed
+    hooks to their new names (see the module docstring)."""
+
+    def __init__(self) -> None:
+        super().__init__(PROJECT_NAME)
+        self.add_hookspecs(specs)
+
+    def parse_hookimpl_opts(self, plugin: object, name: str) -> pluggy.HookimplOpts | None:
+        """pluggy's options, with ``specname`` pointing at the new name of a renamed hook."""
+        opts = super().parse_hookimpl_opts(plugin, name)
+        renamed = _renamed(opts, name)
+        return opts if opts is None or renamed is None else {**opts, "specname": renamed.new_name}
+
+    def register(self, plugin: object, name: str | None = None) -> str | None:
+        """pluggy's ``register``, then the plugin's event implementations isolated and its
+        implementations of renamed hooks warned about."""
+        registered = super().register(plugin, name)
+        if registered is None:  # a blocked name
+            return None
+        label = plugin_label(registered, plugin)
+        for hook in self.get_hookcallers(plugin) or ():
+            if specs.HOOK_KINDS.get(hook.name) is not specs.HookKind.EVENT:
+                continue
+            for impl in hook.get_hookimpls():
+                if impl.plugin is plugin:
+                    isolate(impl, hook.name, label)
+        if specs.RENAMED_HOOKS:
+            self._warn_renamed(plugin, label)
+        return registered
+
+    def _warn_renamed(self, plugin: object, label: str) -> None:
+        """One warning per implementation of an old name, pointing at the implementation (as
+        pluggy's own ``warn_on_impl`` does), and the same in the log for staff."""
+        for attribute in dir(plugin):
+            opts = super().parse_hookimpl_opts(plugin, attribute)
+            renamed = _renamed(opts, attribute)
+            if opts is None or renamed is None:
+                continue
+            old_name = opts.get("specname") or attribute
+            message = (
+                f"plugin {label} implements the hook {old_name}, renamed {renamed.new_name}: "
+                f"it is called as {renamed.new_name} until release {renamed.removed_in}, "
+                f"which drops the old name; rename the implementation (docs/hooks.md)"
+            )
+            log.warning("%s", message)
+            function = getattr(plugin, attribute)
+            code = getattr(function, "__code__", None)
+            if code is None:
+                warnings.warn(message, HookDeprecationWarning, stacklevel=3)
+                continue
+            warnings.warn_explicit(
+                message,
+                HookDeprecationWarning,
+                filename=code.co_filename,
+                lineno=code.co_firstlineno,
+                module=getattr(function, "__module__", None) or "",
+            )
+
+
+def _renamed(opts: pluggy.HookimplOpts | None, attribute: str) -> specs.RenamedHook | None:
+    """The renaming that applies to an implementation, by its ``specname`` or its name."""
+    if opts is None:
+        return None
+    return specs.RENAMED_HOOKS.get(opts.get("specname") or attribute)
 
 
 @dataclass(frozen=True)
@@ -42,7 +120,7 @@ class PluginInfo:
 class PortalPlugins:
     """The pluggy manager plus what discovery found, and how it was built."""
 
-    pm: pluggy.PluginManager
+    pm: PortalPluginManager
     infos: dict[str, PluginInfo] = field(default_factory=dict)
     loader: PluginLoader | None = None
     #: The staff's choices it was built with (the ``plugins_enabled`` runtime setting).
@@ -117,13 +195,13 @@ def build_plugin_manager(
     builtins: Iterable[object] = (),
     extra: Iterable[object] = (),
 ) -> PortalPlugins:
-    """Create the manager: built-ins first (their hookimpls are ``trylast``), then enabled entry
-    points, then ``extra`` objects (how tests load a plugin without installing it)."""
-    pm = pluggy.PluginManager(PROJECT_NAME)
-    pm.add_hookspecs(specs)
+    """Create the manager: built-ins first, under their module names (docs/hooks.md, "Built-in
+    plugins"), then enabled entry points, then ``extra`` objects (how tests load a plugin
+    without installing it)."""
+    pm = PortalPluginManager()
     plugins = PortalPlugins(pm)
     for builtin in builtins:
-        pm.register(builtin)
+        pm.register(builtin, name=getattr(builtin, "__name__", None))
     wanted = set(enabled)
     for ep in discover():
         module = ep.value.split(":")[0]

@@ -4,19 +4,18 @@ from __future__ import annotations
 
 import click
 
-from portal import hookimpl
+from portal.plugin_api import hookimpl, session
 
 
 @click.command("example-greet")
 @click.argument("name")
 def greet(name: str) -> None:
     """Store a greeting for NAME and say how many there are."""
-    from portal.core.extensions import db
     from portal_example.models import Greeting
 
-    db.session.add(Greeting(name=name))
-    db.session.commit()
-    click.echo(f"Hello, {name}! ({db.session.query(Greeting).count()} greetings)")
+    session().add(Greeting(name=name))
+    session().commit()
+    click.echo(f"Hello, {name}! ({session().query(Greeting).count()} greetings)")
 
 
 @hookimpl

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from portal.core.model_base import Base
+from portal.plugin_api import Base
 
 
 class Greeting(Base):

@@ -1,0 +1,290 @@
+"""The service functions a plugin may call: thin wrappers over the areas' own services.
+
+Each wrapper fixes a keyword-friendly signature that stays put while the core changes behind
+it. None of them holds logic of its own beyond choosing which service to call; the work (the
+audit entry, the hooks fired, the module command queued, the mail) is done by the area. Each
+docstring says whether the call commits (one unit of work, as a service call from a view
+would be) or joins the caller's transaction.
+
+Every function needs an app context: the one a hook, a job, a provisioner or a request runs in.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from contextlib import AbstractContextManager
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from portal import billing
+from portal.accounts.contacts import recipients
+from portal.accounts.models import Client
+from portal.catalog import catalog
+from portal.catalog import tax as taxes
+from portal.catalog.models import Product
+from portal.core import app_state, clock, transactions
+from portal.core.extensions import db
+from portal.invoicing import invoices, payments
+from portal.invoicing.models import Invoice, Payment
+from portal.messaging.outbox import queue_email
+from portal.messaging.sources import MailKind
+from portal.orders import orders, provisioning, service_changes
+from portal.orders.models import Service, ServiceStatus
+from portal.orders.provisioners import ProvisioningAction
+from portal.platform import plugin_settings as settings_service
+from portal.support import tickets
+from portal.support.models import MessageSource, Ticket, TicketPriority
+
+PaymentError = payments.PaymentError
+TicketError = tickets.TicketError
+
+__all__ = [
+    "PaymentError",
+    "TicketError",
+    "add_charge",
+    "add_credit",
+    "client_locale",
+    "credit_balance",
+    "email_client",
+    "now",
+    "open_ticket",
+    "plugin_settings",
+    "product_values",
+    "queue_provisioning",
+    "record_payment",
+    "savepoint",
+    "session",
+    "suspend_service",
+    "today",
+    "unsuspend_service",
+]
+
+# --- database and time ----------------------------------------------------------------------
+
+
+def session() -> Session:
+    """The database session of the current app context: query with it, add a plugin's own rows,
+    ``commit()`` at the end of a job's unit of work (hooks and provisioners never commit: the
+    portal commits or rolls back around them)."""
+    return db.session()
+
+
+def savepoint() -> AbstractContextManager[None]:
+    """``with savepoint():`` — a part that may fail on its own (one row of a batch, an insert
+    that may collide) rolls back alone; the same on SQLite and PostgreSQL."""
+    return transactions.savepoint()
+
+
+def today() -> date:
+    """The business date: the app's clock in the provider's time zone (tests move the clock)."""
+    return clock.today()
+
+
+def now() -> datetime:
+    """The current moment from the app's clock, timezone-aware UTC (for timestamps)."""
+    return app_state.clock().now()
+
+
+def client_locale(client: Client) -> AbstractContextManager[Any]:
+    """``with client_locale(client):`` — texts for the client (a ticket, an invoice line, a
+    letter) are translated into the client's language, or the portal's default."""
+    return orders.client_locale(client)
+
+
+# --- settings ---------------------------------------------------------------------------------
+
+
+def plugin_settings(plugin: str) -> dict[str, Any]:
+    """The settings of ``plugin`` (its ``register_settings`` name): the registered defaults,
+    overridden by what staff saved; secrets decrypted (None when no longer readable)."""
+    return settings_service.get(plugin)
+
+
+def product_values(product: Product, plugin: str) -> dict[str, Any]:
+    """The values of ``plugin``'s product fields (``register_product_fields``) on ``product``:
+    the registered defaults, overridden by what staff saved on the product page."""
+    return settings_service.product_values(product, plugin)
+
+
+# --- support ----------------------------------------------------------------------------------
+
+
+def open_ticket(
+    *,
+    client: Client,
+    subject: str,
+    body: str,
+    department_id: int,
+    service_id: int | None = None,
+    priority: str | None = None,
+) -> Ticket:
+    """Open a support ticket on ``client``'s behalf in the department, marked as written by the
+    system (the client gets the usual acknowledgement; ``ticket_opened`` is fired).
+    ``priority`` is "low", "medium", "high" or "urgent" (default: the department's SLA).
+    Raises :class:`TicketError` with a message fit for staff (an unknown department, a service
+    of another client). Commits: the ticket stays even if the caller fails afterwards."""
+    return tickets.open_ticket(
+        subject=subject,
+        body=body,
+        department_id=department_id,
+        client=client,
+        service_id=service_id,
+        priority=TicketPriority(priority) if priority else None,
+        source=MessageSource.SYSTEM,
+    )
+
+
+# --- money ------------------------------------------------------------------------------------
+
+
+def add_charge(
+    client: Client,
+    *,
+    description: str,
+    unit_price: Decimal,
+    quantity: Decimal | int = 1,
+    service: Service | None = None,
+    period: billing.Period | None = None,
+    details: Sequence[str] = (),
+) -> Invoice:
+    """Charge ``client`` once: a new **draft** invoice with one line of ``quantity`` ×
+    ``unit_price`` (Decimal, in the service's currency or else the client's, on the product's
+    tax basis). With ``service`` the line belongs to it and is taxed like its product; without,
+    by the tax settings for the client. Staff review and issue the draft like any other; it
+    sends nothing. Raises :class:`portal.billing.BillingError` for a negative or float price.
+    Commits; returns the draft."""
+    tax_date = today()
+    if service is None:
+        currency = client.currency
+        line_tax = taxes.line_tax(client, tax_date=tax_date)
+    else:
+        if service.client_id != client.id:
+            raise ValueError(f"service #{service.id} belongs to another client")
+        currency = service.currency
+        line_tax = catalog.line_tax(client, service.product, tax_date)
+    line = billing.charge_line(
+        description,
+        unit_price,
+        currency,
+        quantity=quantity,
+        period=period,
+        line_tax=line_tax,
+        component=billing.Component.ONE_TIME,
+        details=details,
+    )
+    draft = invoices.create_draft(
+        client, [(line, service.id if service is not None else None)], currency=currency
+    )
+    db.session.commit()
+    return draft
+
+
+def add_credit(
+    client: Client, amount: Decimal, *, description: str, currency: str | None = None
+) -> Decimal:
+    """Add ``amount`` (Decimal, more than zero, whole minor units) to ``client``'s credit
+    balance; ``description`` says why (shown to staff and in the audit log). The next invoices
+    take it from there. Raises :class:`PaymentError`. Commits; returns the new balance."""
+    return payments.grant_credit(client, amount, description=description, currency=currency)
+
+
+def credit_balance(client: Client, currency: str | None = None) -> Decimal:
+    """``client``'s credit balance in ``currency`` (default: the client's currency)."""
+    return payments.credit_balance(client.id, currency or client.currency)
+
+
+def record_payment(
+    client: Client,
+    *,
+    amount: Decimal,
+    method: str,
+    reference: str,
+    invoices: Sequence[Invoice] = (),
+    payment_date: date | None = None,
+    currency: str | None = None,
+    description: str = "",
+) -> Payment:
+    """Record money ``client`` paid through ``method`` (a gateway's ``name``) on
+    ``payment_date`` (default: today) and settle ``invoices`` in that order; the rest goes to
+    the credit balance. ``reference`` (the gateway's transaction id) makes it idempotent: the
+    same (method, reference) again returns the payment recorded before and changes nothing.
+    Raises :class:`PaymentError`. Commits."""
+    return payments.record_payment(
+        client,
+        amount=amount,
+        method=method,
+        reference=reference,
+        payment_date=payment_date or today(),
+        invoices=invoices,
+        currency=currency,
+        description=description,
+    )
+
+
+# --- services ---------------------------------------------------------------------------------
+
+
+def suspend_service(service: Service, *, reason: str) -> bool:
+    """Suspend an active service as staff would by hand, with ``reason`` (e.g.
+    ``"telephony:fraud"``): audited, ``service_suspended`` fired, the product's module asked to
+    suspend it through the provisioning queue. A payment does not lift it (only suspensions for
+    non-payment are). False, changing nothing, when the service is not active. Commits."""
+    if not reason.strip():
+        raise ValueError("a suspension needs a reason")
+    if service.status is not ServiceStatus.ACTIVE:
+        return False
+    service_changes.update_service(
+        service, {"status": ServiceStatus.SUSPENDED.value, "suspension_reason": reason}
+    )
+    return True
+
+
+def unsuspend_service(service: Service) -> bool:
+    """Make a suspended service active again (whoever suspended it): audited,
+    ``service_unsuspended`` fired, the module asked to unsuspend it. False, changing nothing,
+    when the service is not suspended. Commits."""
+    if service.status is not ServiceStatus.SUSPENDED:
+        return False
+    service_changes.update_service(service, {"status": ServiceStatus.ACTIVE.value})
+    return True
+
+
+def queue_provisioning(
+    service: Service,
+    action: ProvisioningAction,
+    *,
+    payload: Mapping[str, Any] | None = None,
+    dedupe_key: str | None = None,
+) -> bool:
+    """Ask the service's module to run ``action`` through the provisioning queue (retries,
+    visible to staff) without changing the service in the portal — e.g. block writing while
+    the service stays active. ``payload`` reaches the provisioner as ``context.payload``. With
+    a ``dedupe_key`` used before, nothing is queued. True when a command was queued. Joins the
+    caller's transaction (commit it in a job)."""
+    task = provisioning.queue(service, action, payload=dict(payload or {}), dedupe_key=dedupe_key)
+    return task is not None
+
+
+# --- mail -------------------------------------------------------------------------------------
+
+
+def email_client(
+    client: Client,
+    *,
+    subject: str,
+    text: str,
+    kind: str = "general",
+    dedupe_key: str | None = None,
+) -> None:
+    """Queue a plain-text letter to ``client`` and the contacts who receive ``kind`` of mail
+    ("general", "invoices", "support" or "services") in the outbox, which delivers it with
+    retries. Write it in the client's language (:func:`client_locale`). A ``dedupe_key`` used
+    before adds nothing (a job that runs twice mails once). Joins the caller's transaction: the
+    letter goes once it commits."""
+    to, *cc = recipients(client, MailKind(kind))
+    queue_email(
+        to=to, cc=cc, subject=subject, text=text, client_id=client.id, dedupe_key=dedupe_key
+    )

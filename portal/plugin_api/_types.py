@@ -1,0 +1,52 @@
+"""The extension points: base classes a plugin subclasses and the value types it returns from
+registry hooks. Each lives in the area that uses it; this module only gathers them."""
+
+from __future__ import annotations
+
+from portal.accounts.clients import ClientRecords
+from portal.billing import UsageCharge, UsageCollector
+from portal.invoicing.gateways import CallbackResult, PaymentGateway
+from portal.invoicing.statement_formats import (
+    BankStatement,
+    StatementEntry,
+    StatementFormatError,
+    StatementParser,
+)
+from portal.orders.orders import QuotedItem
+from portal.orders.provisioners import (
+    Provisioner,
+    ProvisioningAction,
+    ProvisioningContext,
+    ProvisioningError,
+    ProvisioningPending,
+)
+from portal.platform.jobs import JobDefinition
+from portal.platform.plugin_forms import PluginSettings, ProductFields
+from portal.platform.reports import Chart, Report, ReportResult
+from portal.web.menu import MenuItem, Panel
+
+__all__ = [
+    "BankStatement",
+    "CallbackResult",
+    "Chart",
+    "ClientRecords",
+    "JobDefinition",
+    "MenuItem",
+    "Panel",
+    "PaymentGateway",
+    "PluginSettings",
+    "ProductFields",
+    "Provisioner",
+    "ProvisioningAction",
+    "ProvisioningContext",
+    "ProvisioningError",
+    "ProvisioningPending",
+    "QuotedItem",
+    "Report",
+    "ReportResult",
+    "StatementEntry",
+    "StatementFormatError",
+    "StatementParser",
+    "UsageCharge",
+    "UsageCollector",
+]

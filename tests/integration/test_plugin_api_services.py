@@ -1,0 +1,275 @@
+"""The service functions of ``portal.plugin_api``, called the way a plugin calls them (keywords,
+inside the app context of a hook or a job): each reaches the area's own service, so the audit
+entry, the hook, the provisioning command and the letter happen as when staff act."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask_babel import gettext
+from sqlalchemy import select
+
+from portal import plugin_api as api
+from portal.accounts.models import AuditEntry
+from portal.billing import BillingError
+from portal.messaging.models import OutboundMessage
+from portal.platform import demo
+from portal.platform import plugin_settings as settings_service
+from portal.support.models import MessageSource
+from portal.testing import actions
+from portal.testing.factories import make_client, make_department
+from tests.plugins import exerciser
+
+D = Decimal
+TODAY = date(2026, 11, 2)  # the clock's
+
+
+@pytest.fixture
+def plugged(make_app) -> Iterator[Flask]:
+    """An app with the exerciser plugin: its settings, product fields, provisioner and the
+    events it records."""
+    other: Flask = make_app(extra_plugins=(exerciser,))
+    exerciser.EVENTS.clear()
+    with other.app_context():
+        yield other
+
+
+@pytest.fixture
+def service(plugged, clock) -> api.Service:
+    """An active service of a product whose Module is the exerciser's, first invoice unpaid."""
+    product = actions.load_demo_catalogue()[demo.USERS_PRODUCT]
+    product.module = "exerciser"
+    api.session().commit()
+    client = make_client(clock, company="ООО «Плагин»")
+    found, _invoice = actions.order_and_accept(
+        client, product, cycle="semi_annual", options={product.options[0].id: 5}, today=TODAY
+    )
+    exerciser.EVENTS.clear()
+    return found
+
+
+def audit(action: str) -> list[AuditEntry]:
+    query = select(AuditEntry).where(AuditEntry.action == action).order_by(AuditEntry.id)
+    return list(api.session().scalars(query))
+
+
+def pay_first_invoice(service: api.Service, method: str, reference: str) -> api.Payment:
+    """The service's first invoice paid in full today, as a gateway's callback records it."""
+    invoice = api.session().scalar(
+        select(api.Invoice).where(api.Invoice.client_id == service.client_id)
+    )
+    return api.record_payment(
+        service.client,
+        amount=invoice.total,
+        method=method,
+        reference=reference,
+        invoices=[invoice],
+    )
+
+
+def commands(service: api.Service) -> list[tuple[api.ProvisioningAction, dict[str, Any]]]:
+    return [
+        (t.action, t.payload) for t in actions.provisioning_tasks() if t.service_id == service.id
+    ]
+
+
+# --- time and settings ----------------------------------------------------------------------------
+
+
+def test_today_is_the_providers_date_at_half_past_one_in_moscow(app, clock) -> None:
+    clock.set(datetime(2026, 12, 31, 22, 30, tzinfo=UTC))  # 01:30 on 1 January in Moscow
+    assert api.today() == date(2027, 1, 1)
+    assert api.now() == datetime(2026, 12, 31, 22, 30, tzinfo=UTC)
+
+
+def test_settings_are_the_defaults_overridden_by_what_staff_saved(plugged, service) -> None:
+    assert api.plugin_settings("exerciser") == {
+        "endpoint": "https://pbx.example",
+        "limit": 10,
+        "minute_price": "1.20",
+    }
+    actions.save_plugin_settings("exerciser", {"limit": 20, "api_token": "t0ken"})
+    values = api.plugin_settings("exerciser")
+    assert (values["limit"], values["api_token"], values["minute_price"]) == (20, "t0ken", "1.20")
+
+    product = service.product
+    assert api.product_values(product, "exerciser") == {"package_gb": 5, "backend": "ticket"}
+    settings_service.save_product_values(product, "exerciser", {"package_gb": 10})
+    assert api.product_values(product, "exerciser") == {"package_gb": 10, "backend": "ticket"}
+
+
+# --- tickets --------------------------------------------------------------------------------------
+
+
+def test_a_ticket_is_opened_for_the_client_by_the_system(plugged, service) -> None:
+    department = make_department("Техническая поддержка")
+    client = service.client
+    ticket = api.open_ticket(
+        client=client,
+        subject="Quota: 10 GB -> 15 GB",
+        body="Set the quota of disk1 to 15 GB.",
+        department_id=department.id,
+        service_id=service.id,
+        priority="high",
+    )
+    assert (ticket.client_id, ticket.service_id, ticket.department_id) == (
+        client.id,
+        service.id,
+        department.id,
+    )
+    assert ticket.priority.value == "high" and ticket.messages[0].source is MessageSource.SYSTEM
+    assert ("ticket_opened", ticket.reference) in exerciser.EVENTS
+    with pytest.raises(api.TicketError, match="Choose a department"):
+        api.open_ticket(client=client, subject="x", body="y", department_id=department.id + 99)
+
+
+# --- money ----------------------------------------------------------------------------------------
+
+
+def test_a_charge_is_a_draft_with_one_taxed_line(plugged, service, clock) -> None:
+    client = service.client
+    draft = api.add_charge(
+        client,
+        description="Extra IP address",
+        unit_price=D("150.00"),
+        quantity=2,
+        service=service,
+        details=["for December"],
+    )
+    assert draft.status is api.InvoiceStatus.DRAFT and draft.number is None
+    [line] = draft.lines
+    assert (line.service_id, line.quantity, line.unit_price) == (service.id, D(2), D("150.00"))
+    assert line.tax_percent == D(22) and line.details == ["for December"]  # VAT in 2026
+    assert line.net + line.tax == line.total == draft.total
+    assert ("invoice_created", draft.id) in exerciser.EVENTS
+
+    loose = api.add_charge(client, description="Setup by hand", unit_price=D("1000.00"))
+    [line] = loose.lines
+    assert line.service_id is None
+    assert (line.net, line.tax, line.total) == (D("1000.00"), D("220.00"), D("1220.00"))
+
+    with pytest.raises(BillingError):
+        api.add_charge(client, description="Float", unit_price=1.5)  # type: ignore[arg-type]
+    stranger = make_client(clock)
+    with pytest.raises(ValueError, match="another client"):
+        api.add_charge(stranger, description="Not theirs", unit_price=D(1), service=service)
+
+
+def test_credit_is_added_audited_and_refused_unless_positive(plugged, clock) -> None:
+    client = make_client(clock)
+    assert api.credit_balance(client) == D("0.00")
+    assert api.add_credit(client, D("250.00"), description="Outage of 3 hours") == D("250.00")
+    assert api.add_credit(client, D("50.00"), description="Goodwill") == D("300.00")
+    first = audit("credit.add")[0]
+    assert first.client_id == client.id
+    assert first.after == {
+        "amount": "250.00",
+        "currency": client.currency,
+        "description": "Outage of 3 hours",
+    }
+    for amount in (D(0), D("-1.00")):
+        with pytest.raises(api.PaymentError, match="more than zero"):
+            api.add_credit(client, amount, description="No")
+    with pytest.raises(api.PaymentError, match="why"):
+        api.add_credit(client, D("1.00"), description="   ")
+    with pytest.raises(BillingError):
+        api.add_credit(client, D("1.005"), description="Half a kopeck")
+    assert api.credit_balance(client) == D("300.00") and len(audit("credit.add")) == 2
+
+
+def test_a_gateways_payment_is_recorded_once(plugged, service) -> None:
+    first = pay_first_invoice(service, "exerciser", "tx-42")
+    again = pay_first_invoice(service, "exerciser", "tx-42")  # the callback delivered twice
+    [allocation] = first.allocations
+    invoice = api.session().get(api.Invoice, allocation.invoice_id)
+    assert again.id == first.id and invoice.status is api.InvoiceStatus.PAID
+    assert first.payment_date == TODAY  # the business date when none is given
+    assert [e for e in exerciser.EVENTS if e[0] == "payment_received"] == [
+        ("payment_received", "tx-42")
+    ]
+
+
+# --- services -------------------------------------------------------------------------------------
+
+
+def test_a_plugin_suspends_and_unsuspends_a_service(plugged, service) -> None:
+    assert api.suspend_service(service, reason="exerciser:fraud")
+    assert service.status is api.ServiceStatus.SUSPENDED
+    assert service.suspension_reason == "exerciser:fraud"
+    assert ("service_suspended", (service.id, "exerciser:fraud")) in exerciser.EVENTS
+    assert (api.ProvisioningAction.SUSPEND, {"reason": "exerciser:fraud", "by": "staff"}) in (
+        commands(service)
+    )
+    assert audit("service.update")[-1].after == {"status": "suspended"}
+    assert not api.suspend_service(service, reason="again")  # not active: nothing happens
+    with pytest.raises(ValueError, match="reason"):
+        api.suspend_service(service, reason=" ")
+
+    # paying does not lift a plugin's suspension (only one for non-payment)
+    payment = pay_first_invoice(service, "bank", "п/п 7")
+    paid = api.session().get(api.Invoice, payment.allocations[0].invoice_id)
+    assert paid.status is api.InvoiceStatus.PAID
+    assert service.status is api.ServiceStatus.SUSPENDED
+
+    assert api.unsuspend_service(service)
+    assert (service.status, service.suspension_reason) == (api.ServiceStatus.ACTIVE, "")
+    assert ("service_unsuspended", service.id) in exerciser.EVENTS
+    assert commands(service)[-1][0] is api.ProvisioningAction.UNSUSPEND
+    assert not api.unsuspend_service(service)
+
+
+def test_a_command_is_queued_once_without_touching_the_service(plugged, service) -> None:
+    before = len(commands(service))
+    block = api.ProvisioningAction.SUSPEND
+    assert api.queue_provisioning(service, block, payload={"reason": "quota"}, dedupe_key="q:1")
+    api.session().commit()
+    assert not api.queue_provisioning(service, block, dedupe_key="q:1")
+    assert commands(service)[before:] == [(block, {"reason": "quota"})]
+    assert service.status is api.ServiceStatus.ACTIVE
+
+
+# --- mail, language, transactions -----------------------------------------------------------------
+
+
+def test_a_letter_to_the_client_is_queued_once_in_the_outbox(plugged, service) -> None:
+    client = service.client
+    for _run in range(2):
+        api.email_client(
+            client, subject="Quota raised", text="15 GB now.", kind="services", dedupe_key="q:15"
+        )
+    api.session().commit()
+    [letter] = api.session().scalars(
+        select(OutboundMessage).where(OutboundMessage.subject == "Quota raised")
+    )
+    assert (letter.to_addrs, letter.text, letter.client_id) == (
+        [client.email],
+        "15 GB now.",
+        client.id,
+    )
+
+
+def test_texts_for_a_client_are_in_the_clients_language(plugged, service) -> None:
+    client = service.client
+    client.language = "ru"
+    with api.client_locale(client):
+        assert gettext("Choose a department.") == "Выберите отдел."
+    client.language = None
+    with api.client_locale(client):
+        assert gettext("Choose a department.") == "Choose a department."
+
+
+def test_a_savepoint_rolls_back_its_part_only(plugged, clock) -> None:
+    client = make_client(clock)
+    client.phone = "+7 900 000-00-01"
+    with pytest.raises(RuntimeError), api.savepoint():
+        client.company = "Lost"
+        api.session().flush()
+        raise RuntimeError("one row of a batch failed")
+    api.session().commit()
+    api.session().expire_all()
+    assert (client.phone, client.company) == ("+7 900 000-00-01", "")

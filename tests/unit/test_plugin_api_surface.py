@@ -1,0 +1,143 @@
+"""The public surface of ``portal.plugin_api`` is pinned: adding, renaming or removing a name is
+a deliberate change of this list (and of docs/plugins.md, which describes each name)."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from importlib import import_module
+
+import pytest
+
+import portal.plugin_api as api
+from portal.core.settings import PROJECT_ROOT
+
+PUBLIC = [
+    # hooks
+    "hookimpl",
+    # base classes and value types of the registry hooks
+    "BankStatement",
+    "CallbackResult",
+    "Chart",
+    "ClientRecords",
+    "JobDefinition",
+    "MenuItem",
+    "Panel",
+    "PaymentGateway",
+    "PluginSettings",
+    "ProductFields",
+    "Provisioner",
+    "ProvisioningAction",
+    "ProvisioningContext",
+    "ProvisioningError",
+    "ProvisioningPending",
+    "QuotedItem",
+    "Report",
+    "ReportResult",
+    "StatementEntry",
+    "StatementFormatError",
+    "StatementParser",
+    "UsageCharge",
+    "UsageCollector",
+    # models: read them; declare a plugin's own tables with Base and the column types
+    "Base",
+    "Client",
+    "Department",
+    "Invoice",
+    "InvoiceLine",
+    "InvoiceStatus",
+    "MoneyType",
+    "OptionKind",
+    "Order",
+    "Payment",
+    "Product",
+    "ProductType",
+    "Service",
+    "ServiceAddon",
+    "ServiceStatus",
+    "Ticket",
+    "TicketMessage",
+    "TicketStatus",
+    "UTCDateTime",
+    # service functions and the errors they raise
+    "PaymentError",
+    "TicketError",
+    "add_charge",
+    "add_credit",
+    "client_locale",
+    "credit_balance",
+    "email_client",
+    "now",
+    "open_ticket",
+    "plugin_settings",
+    "product_values",
+    "queue_provisioning",
+    "record_payment",
+    "savepoint",
+    "session",
+    "suspend_service",
+    "today",
+    "unsuspend_service",
+]
+
+
+def test_the_public_names_are_exactly_these() -> None:
+    assert sorted(api.__all__) == sorted(PUBLIC)
+    assert len(set(PUBLIC)) == len(PUBLIC)
+
+
+@pytest.mark.parametrize("name", PUBLIC)
+def test_every_public_name_resolves(name: str) -> None:
+    value = getattr(api, name)
+    assert value is not None
+    assert name in dir(api)
+
+
+def test_the_names_are_the_cores_own_objects() -> None:
+    """Re-exported, not copied: ``isinstance`` in the core sees a plugin's subclass."""
+    from portal.core.model_base import Base
+    from portal.orders.models import Service
+    from portal.orders.provisioners import Provisioner
+    from portal.platform.hooks.markers import hookimpl
+
+    assert (api.Provisioner, api.Service, api.Base) == (Provisioner, Service, Base)
+    assert api.hookimpl is hookimpl
+
+
+def test_each_name_is_gathered_by_one_part_only() -> None:
+    """The private parts behind the package (types, models, services) do not overlap, so a
+    name resolves to one object whichever part is loaded first."""
+    names = [n for part in api._PARTS for n in import_module(f"portal.plugin_api.{part}").__all__]
+    assert len(names) == len(set(names)) == len(PUBLIC) - 1  # all but hookimpl
+
+
+def test_an_unknown_name_is_an_attribute_error() -> None:
+    with pytest.raises(AttributeError, match="has no attribute 'db'"):
+        api.db  # noqa: B018
+    with pytest.raises(ImportError):
+        exec("from portal.plugin_api import extensions", {})
+
+
+def test_importing_the_api_loads_no_web_or_database_code() -> None:
+    """A plugin imports it at the top of every module; the portal behind it loads on use."""
+    probe = (
+        "import sys, portal.plugin_api; "
+        "print(sorted({m.split('.')[0] for m in sys.modules} & {'flask', 'sqlalchemy', 'wtforms'}))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe],
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert done.stdout.strip() == "[]"
+
+
+def test_docs_describe_every_public_name() -> None:
+    """docs/plugins.md has a line for each name in its API section, and names no other."""
+    text = (PROJECT_ROOT / "docs" / "plugins.md").read_text(encoding="utf-8")
+    section = text.split("## 2. The plugin API", 1)[1].split("\n## ", 1)[0]
+    listed = re.findall(r"^\| `([A-Za-z_]+)", section, flags=re.MULTILINE)
+    assert sorted(listed) == sorted(PUBLIC)
