@@ -34,11 +34,14 @@ def data_dir(name: str) -> Path:
     return packaged if packaged.is_dir() else PROJECT_ROOT / name
 
 
-def default_instance_path() -> Path:
-    """Where the SQLite file and the generated secret key live unless ``PORTAL_INSTANCE_PATH``
-    says otherwise: ``instance/`` in the checkout; for an installed wheel ``<prefix>/var/
-    portal-instance`` (as Flask places an installed application's instance folder), never a
-    folder that depends on the current directory, so cron and the web process agree."""
+def instance_dir(explicit: str | os.PathLike[str] | None = None) -> Path:
+    """The instance folder (SQLite file, generated secret key, ``portal.toml``): ``explicit``,
+    else ``PORTAL_INSTANCE_PATH``, else ``instance/`` in the checkout, or for an installed wheel
+    ``<prefix>/var/portal-instance`` (where Flask puts an installed application's): never a
+    folder that depends on the current directory, so cron jobs and the web process agree."""
+    chosen = explicit or os.environ.get("PORTAL_INSTANCE_PATH")
+    if chosen:
+        return Path(chosen).resolve()
     if PACKAGED_DATA.is_dir():
         return Path(sys.prefix) / "var" / "portal-instance"
     return PROJECT_ROOT / "instance"
