@@ -59,7 +59,7 @@ DEFAULTS: dict[str, Any] = {
     "default_currency": "RUB",
     "plugins": [],  # names of entry points in group portal.plugins that may load
     "theme": "default",
-    "theme_paths": [str(data_dir("themes"))],
+    "theme_paths": [],  # extra theme folders, searched before the built-in themes/
     "session_cookie_secure": True,
     "session_lifetime_hours": 12,
     "login_rate_limit_account": "5 per 5 minutes",
