@@ -55,10 +55,17 @@ def choices() -> dict[str, bool]:
     return _clean(runtime_settings.get(SETTING))
 
 
-def stored_choices(engine: Engine) -> dict[str, bool]:
-    """The choices read straight from the database, outside any request: while the app is being
-    built, and by :func:`from_settings`. A database without the ``setting`` table yet (before
-    ``portal db upgrade``) has none."""
+def stored_choices(app: Flask) -> dict[str, bool]:
+    """The choices read while the app is being built, before any request."""
+    from portal.core.extensions import db  # on use: from_settings() builds no app
+
+    with app.app_context():
+        return _read_choices(db.engine)
+
+
+def _read_choices(engine: Engine) -> dict[str, bool]:
+    """The choices straight from the database. A database without the ``setting`` table yet
+    (before ``portal db upgrade``) has none."""
     try:
         with engine.connect() as connection:
             value = connection.scalar(select(Setting.value).where(Setting.key == SETTING))
@@ -75,7 +82,7 @@ def from_settings(settings: Mapping[str, Any]) -> PortalPlugins:
     not listed."""
     engine = create_engine(settings["database_url"])
     try:
-        stored = stored_choices(engine)
+        stored = _read_choices(engine)
     finally:
         engine.dispose()
     return PluginLoader(tuple(settings["plugins"])).build(stored)
