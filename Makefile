@@ -7,14 +7,14 @@ PORT ?= 5000
 # Plugins that ship in plugins/ (installed into the venv as separate distributions).
 PLUGIN_DIRS := $(wildcard plugins/*/pyproject.toml)
 
-.PHONY: run test test-sqlite test-postgres lint bench translations messages install install-dev clean
+.PHONY: run test test-sqlite test-postgres lint bench translations messages install install-dev wheel clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade "pip>=24,<27"
 
 # Re-install only when the dependency declarations change.
-.make-install.stamp: $(BIN)/python setup.cfg pyproject.toml $(PLUGIN_DIRS)
+.make-install.stamp: $(BIN)/python setup.cfg setup.py pyproject.toml $(PLUGIN_DIRS)
 	$(BIN)/pip install --quiet -e . $(foreach p,$(PLUGIN_DIRS),-e $(dir $(p)))
 	touch $@
 
@@ -53,8 +53,13 @@ lint: install-dev
 bench: install-dev
 	@for f in bench/*.py; do echo "== $$f"; $(BIN)/python $$f || exit 1; done
 
+# A self-contained wheel in dist/ (migrations, default theme, compiled catalogues inside); the
+# same as a plain `pip wheel --no-deps -w dist .` in a clean clone.
+wheel: $(BIN)/python
+	$(BIN)/pip wheel --quiet --no-deps -w dist .
+
 clean:
-	rm -rf $(VENV) .make-*.stamp
+	rm -rf $(VENV) .make-*.stamp build dist
 
 # Extract messages and update both catalogues (then translate the new Russian entries).
 messages: install-dev

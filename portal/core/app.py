@@ -16,7 +16,7 @@ from sqlalchemy.engine import Engine
 
 from portal.core.clock import Clock, SystemClock
 from portal.core.extensions import babel, bootstrap, csrf, db, limiter, migrate
-from portal.core.settings import PROJECT_ROOT, flask_config, load_settings
+from portal.core.settings import data_dir, flask_config, instance_dir, load_settings
 from portal.platform.hooks.manager import PluginLoader
 from portal.platform.plugin_migrations import configure_alembic
 from portal.web.language import language
@@ -74,8 +74,7 @@ def create_app(
     ``clock`` replaces the system clock; ``extra_plugins`` are registered like enabled plugins
     without being installed (how tests load a plugin).
     """
-    instance = instance_path or os.environ.get("PORTAL_INSTANCE_PATH") or PROJECT_ROOT / "instance"
-    app = Flask(__name__, instance_path=str(Path(instance).resolve()))
+    app = Flask(__name__, instance_path=str(instance_dir(instance_path)))
     app.url_map.converters["int"] = RowIdConverter
     settings = load_settings(Path(app.instance_path), overrides=overrides)
     app.config.update(flask_config(settings))
@@ -98,7 +97,7 @@ def _init_extensions(app: Flask) -> None:
     from portal.web.identity import init_identity
 
     db.init_app(app)
-    migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
+    migrate.init_app(app, db, directory=str(data_dir("migrations")))
     if configure_alembic not in migrate.configure_callbacks:  # core and plugin branches
         migrate.configure(configure_alembic)
     csrf.init_app(app)

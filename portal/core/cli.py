@@ -1,15 +1,26 @@
-"""The ``portal`` command (also ``flask --app wsgi ...``): db, demo, plugins, staff."""
+"""The ``portal`` command (also ``flask --app wsgi ...``): db, demo, plugins, staff, jobs, ...
+
+Start-up is kept short: ``portal --help`` and ``portal COMMAND --help`` build no app, a core
+command builds it only when it runs (``with_appcontext``), and ``portal plugins list`` builds
+just the plugin manager (:func:`portal.platform.plugins.from_settings`). Commands that plugins
+add live on the app, so naming one builds the app; ``portal plugins list`` shows them. Every
+module these commands need is imported inside them, for the same reason.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Callable, Iterable
+from importlib import metadata
+from typing import TYPE_CHECKING, Any
 
 import click
 from flask import Flask, current_app
-from flask.cli import FlaskGroup
+from flask.cli import AppGroup, FlaskGroup, with_appcontext
 
 from portal.core.app_state import clock, plugins
+
+if TYPE_CHECKING:
+    from portal.platform.hooks.manager import PortalPlugins
 
 
 def _create_app() -> Flask:
@@ -18,14 +29,68 @@ def _create_app() -> Flask:
     return create_app()
 
 
-main = FlaskGroup(
+class PortalGroup(FlaskGroup):
+    """A FlaskGroup that lists its commands without loading the app or importing a command's
+    package: the core's commands are its own, Flask-Migrate's ``db`` and the ``flask.commands``
+    entry points (Flask-Limiter's ``limiter``) are loaded when named, and the app (with the
+    plugins' commands) is built only for a name that is none of these."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        #: name -> (how to load the command, the line ``--help`` shows for it)
+        self.lazy: dict[str, tuple[Callable[[], click.Command], str]] = {}
+
+    def _load_plugin_commands(self) -> None:
+        """Flask loads every ``flask.commands`` entry point here; only their names are read."""
+        if self._loaded_plugin_commands:
+            return
+        for ep in metadata.entry_points(group="flask.commands"):
+            origin = ep.dist.name if ep.dist is not None else ep.module
+            self.lazy.setdefault(ep.name, (ep.load, f"Commands of {origin}."))
+        self._loaded_plugin_commands = True
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        self._load_plugin_commands()
+        if name not in self.commands and name in self.lazy:
+            self.add_command(self.lazy[name][0](), name)
+        return super().get_command(ctx, name)
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        self._load_plugin_commands()
+        return sorted({*self.commands, *self.lazy})
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        names = [
+            name
+            for name in self.list_commands(ctx)
+            if name not in self.commands or not self.commands[name].hidden
+        ]
+        if not names:
+            return
+        limit = formatter.width - 6 - max(len(name) for name in names)
+        rows = [
+            (
+                name,
+                self.commands[name].get_short_help_str(limit)
+                if name in self.commands
+                else self.lazy[name][1],
+            )
+            for name in names
+        ]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+
+
+main = PortalGroup(
     create_app=_create_app,
     add_version_option=False,
     help="Billing portal administration. Run `portal COMMAND --help` for details.",
+    epilog="Enabled plugins may add commands; `portal plugins list` names them.",
 )
 
 
 @click.command("demo")
+@with_appcontext
 def demo_command() -> None:
     """Fill an empty database with demo staff, a client and products (safe to repeat)."""
     from portal.platform.demo import DEMO_LOGINS, load_demo_data
@@ -36,15 +101,18 @@ def demo_command() -> None:
         click.echo(f"  {area:<12} {email:<24} password: {password}")
 
 
-@click.group("plugins")
+@click.group("plugins", cls=AppGroup)
 def plugins_group() -> None:
     """Inspect plugins."""
 
 
-@plugins_group.command("list")
+@plugins_group.command("list", with_appcontext=False)
 def plugins_list() -> None:
-    """Show discovered plugins: enabled, disabled or failed (with the error)."""
-    infos = sorted(plugins().infos.values(), key=lambda info: info.name)
+    """Show discovered plugins: enabled, disabled or failed (with the error), and the commands
+    each enabled one adds."""
+    built = _plugins_to_list()
+    commands = _commands_by_plugin(built)
+    infos = sorted(built.infos.values(), key=lambda info: info.name)
     if not infos:
         click.echo("No plugins discovered (entry point group portal.plugins).")
     for info in infos:
@@ -52,6 +120,29 @@ def plugins_list() -> None:
         click.echo(line.rstrip())
         if info.error:
             click.echo(f"    error: {info.error}")
+        if commands.get(info.name):
+            click.echo(f"    commands: {', '.join(sorted(commands[info.name]))}")
+
+
+def _plugins_to_list() -> PortalPlugins:
+    """The running app's plugins; from the shell, where no app is built yet, the plugin manager
+    alone, from the same settings and stored choices the app would use."""
+    if current_app:
+        return plugins()
+    from portal.core.settings import instance_dir, load_settings
+    from portal.platform.plugins import from_settings
+
+    return from_settings(load_settings(instance_dir()))
+
+
+def _commands_by_plugin(built: PortalPlugins) -> dict[str, list[str]]:
+    """The names of the commands each plugin's ``register_cli_commands`` returns."""
+    hook = built.pm.hook.register_cli_commands
+    return {
+        impl.plugin_name: [command.name for command in impl.function() or ()]
+        for impl in hook.get_hookimpls()
+        if impl.plugin_name in built.infos
+    }
 
 
 @plugins_group.command("enable")
@@ -128,7 +219,7 @@ def _database_group() -> click.Group:
     )
 
 
-@click.group("staff")
+@click.group("staff", cls=AppGroup)
 def staff_group() -> None:
     """Manage staff accounts."""
 
@@ -164,7 +255,7 @@ def staff_create(email: str, first_name: str, last_name: str, role: str, passwor
     click.echo(f"Staff member {staff.id} created: {staff.email} ({role})")
 
 
-@click.group("mail")
+@click.group("mail", cls=AppGroup)
 def mail_group() -> None:
     """E-mail: take in support mail, deliver the outbox."""
 
@@ -216,7 +307,7 @@ def mail_poll(limit: int) -> None:
         click.echo(f"  {line}")
 
 
-@click.group("support")
+@click.group("support", cls=AppGroup)
 def support_group() -> None:
     """Support desk jobs."""
 
@@ -233,6 +324,7 @@ def support_escalate() -> None:
 
 
 @click.command("scheduler")
+@with_appcontext
 def scheduler_command() -> None:
     """Run the job scheduler in the foreground (production: its own process or several)."""
     from portal.platform.jobs.scheduler import build_scheduler
@@ -243,7 +335,7 @@ def scheduler_command() -> None:
     scheduler.start()
 
 
-@click.group("jobs")
+@click.group("jobs", cls=AppGroup)
 def jobs_group() -> None:
     """Scheduled jobs: list them or run one now."""
 
@@ -283,7 +375,7 @@ def jobs_run(job_id: str, as_of: Any) -> None:
         raise click.ClickException(run.error.strip().splitlines()[-1])
 
 
-@click.group("billing")
+@click.group("billing", cls=AppGroup)
 def billing_group() -> None:
     """The billing run and its forecast."""
 
@@ -361,19 +453,25 @@ def billing_import_statement(statement: Any) -> None:
         click.echo(f"  {entry.reference}: {entry.amount} {entry.payer} — {reason}")
 
 
+#: The core's commands; ``db`` is built when named (Flask-Migrate's group imports Alembic).
+COMMANDS: tuple[click.Command, ...] = (
+    demo_command,
+    plugins_group,
+    staff_group,
+    mail_group,
+    support_group,
+    scheduler_command,
+    jobs_group,
+    billing_group,
+)
+for _command in COMMANDS:
+    main.add_command(_command)
+main.lazy["db"] = (_database_group, "Database migrations: the core's and enabled plugins'.")
+
+
 def register_commands(app: Flask, extra: Iterable[Any]) -> None:
-    for command in (
-        _database_group(),
-        demo_command,
-        plugins_group,
-        staff_group,
-        mail_group,
-        support_group,
-        scheduler_command,
-        jobs_group,
-        billing_group,
-        *extra,
-    ):
+    """Mount the core's commands and the plugins' on the app (``flask --app wsgi``, tests)."""
+    for command in (_database_group(), *COMMANDS, *extra):
         app.cli.add_command(command)
 
 

@@ -12,12 +12,40 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import sys
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
+PACKAGE_DIR = Path(__file__).resolve().parents[1]
+#: The directory above the package: the checkout when the portal runs from one (``make``'s
+#: editable install, the tests); site-packages when it was installed from a wheel.
+PROJECT_ROOT = PACKAGE_DIR.parent
+#: A wheel carries the checkout's top-level ``migrations/``, ``themes/`` and ``config/`` here
+#: (setup.py copies them in at build time); a checkout has no such folder.
+PACKAGED_DATA = PACKAGE_DIR / "_data"
+
+
+def data_dir(name: str) -> Path:
+    """``migrations``, ``themes`` or ``config``: the installed wheel's copy inside the package,
+    else the checkout's top-level folder, so both find the same files."""
+    packaged = PACKAGED_DATA / name
+    return packaged if packaged.is_dir() else PROJECT_ROOT / name
+
+
+def instance_dir(explicit: str | os.PathLike[str] | None = None) -> Path:
+    """The instance folder (SQLite file, generated secret key, ``portal.toml``): ``explicit``,
+    else ``PORTAL_INSTANCE_PATH``, else ``instance/`` in the checkout, or for an installed wheel
+    ``<prefix>/var/portal-instance`` (where Flask puts an installed application's): never a
+    folder that depends on the current directory, so cron jobs and the web process agree."""
+    chosen = explicit or os.environ.get("PORTAL_INSTANCE_PATH")
+    if chosen:
+        return Path(chosen).resolve()
+    if PACKAGED_DATA.is_dir():
+        return Path(sys.prefix) / "var" / "portal-instance"
+    return PROJECT_ROOT / "instance"
+
 
 #: Every setting the core knows, with its default. Keys are the lower-case names used in the
 #: TOML file; the environment variable is ``PORTAL_`` + the upper-case key.
@@ -31,7 +59,7 @@ DEFAULTS: dict[str, Any] = {
     "default_currency": "RUB",
     "plugins": [],  # names of entry points in group portal.plugins that may load
     "theme": "default",
-    "theme_paths": [str(PROJECT_ROOT / "themes")],
+    "theme_paths": [],  # extra theme folders, searched before the built-in themes/
     "session_cookie_secure": True,
     "session_lifetime_hours": 12,
     "login_rate_limit_account": "5 per 5 minutes",

@@ -23,8 +23,6 @@ from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
-from xhtml2pdf import pisa
-from xhtml2pdf.config.resources import ResourceAccessPolicy
 
 from portal.documents.data import ActDocument, DocumentLine, InvoiceDocument, line_sum
 from portal.documents.errors import DocumentError
@@ -226,6 +224,11 @@ _FONT_WARNINGS = ("@font-face for", "font families", "Cannot embed the font", "f
 
 def _pdf(html: str, fonts: Path) -> bytes:
     """Convert our own HTML; only the font directory may be read, nothing remote."""
+    # Imported on the first PDF: xhtml2pdf (with ReportLab) takes about a second to import,
+    # which every web process and every ``portal`` command would pay otherwise.
+    from xhtml2pdf import pisa
+    from xhtml2pdf.config.resources import ResourceAccessPolicy
+
     policy = ResourceAccessPolicy.server(base_dir=fonts, allow_remote=False)
     out = BytesIO()
     result = pisa.pisaDocument(html, dest=out, encoding="utf-8", resource_policy=policy)

@@ -21,14 +21,14 @@ from typing import TYPE_CHECKING, Any
 
 from flask import current_app
 
-from portal.core.settings import PROJECT_ROOT
+from portal.core.settings import data_dir
 
 if TYPE_CHECKING:
     from alembic.config import Config
 
     from portal.platform.hooks.manager import PortalPlugins
 
-CORE_VERSIONS = PROJECT_ROOT / "migrations" / "versions"
+CORE_VERSIONS = data_dir("migrations") / "versions"
 DIRECTORY = "migrations"
 
 

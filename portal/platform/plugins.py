@@ -21,13 +21,11 @@ from typing import Any
 
 from flask import Flask, current_app
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import Engine, create_engine, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from portal.core.app_state import plugins
-from portal.core.extensions import db
-from portal.platform import runtime_settings
-from portal.platform.hooks.manager import PortalPlugins
+from portal.platform.hooks.manager import PluginLoader, PortalPlugins
 from portal.platform.models import Setting
 
 SETTING = "plugins_enabled"
@@ -50,19 +48,44 @@ def _clean(value: Any) -> dict[str, bool]:
 
 def choices() -> dict[str, bool]:
     """The staff's choices as stored (``{}`` when they made none)."""
+    # runtime_settings (and the audit log behind it) is imported on use: `portal plugins list`
+    # reads the choices through this module without building the app (see from_settings).
+    from portal.platform import runtime_settings
+
     return _clean(runtime_settings.get(SETTING))
 
 
 def stored_choices(app: Flask) -> dict[str, bool]:
-    """The choices read while the app is being built, before any request. A database without
-    the ``setting`` table yet (before ``portal db upgrade``) has none."""
+    """The choices read while the app is being built, before any request."""
+    from portal.core.extensions import db  # on use: from_settings() builds no app
+
+    with app.app_context():
+        return _read_choices(db.engine)
+
+
+def _read_choices(engine: Engine) -> dict[str, bool]:
+    """The choices straight from the database. A database without the ``setting`` table yet
+    (before ``portal db upgrade``) has none."""
     try:
-        with app.app_context(), db.engine.connect() as connection:
+        with engine.connect() as connection:
             value = connection.scalar(select(Setting.value).where(Setting.key == SETTING))
     except SQLAlchemyError:
         log.info("no stored plugin choices (database not migrated yet?)")
         return {}
     return _clean(value)
+
+
+def from_settings(settings: Mapping[str, Any]) -> PortalPlugins:
+    """The plugins as an app built with ``settings`` would load them (discovered by entry point,
+    enabled by the settings and the staff's stored choices), without building that app: what
+    ``portal plugins list`` needs, in a fraction of the time. Built-ins are left out; they are
+    not listed."""
+    engine = create_engine(settings["database_url"])
+    try:
+        stored = _read_choices(engine)
+    finally:
+        engine.dispose()
+    return PluginLoader(tuple(settings["plugins"])).build(stored)
 
 
 def remember_mounted(app: Flask, built: PortalPlugins) -> None:
@@ -100,6 +123,8 @@ def set_enabled(name: str, enabled: bool) -> None:
     info = current.infos.get(name)
     if enabled and (info is None or info.error == "not installed"):
         raise PluginError(_("The plugin %(name)s is not installed.", name=name))
+    from portal.platform import runtime_settings
+
     wanted = {**choices(), name: enabled}
     runtime_settings.put(SETTING, wanted)
     refresh()

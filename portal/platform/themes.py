@@ -15,15 +15,18 @@ from flask import Flask, abort, current_app, g, has_request_context, send_from_d
 from jinja2 import BaseLoader, Environment, FileSystemLoader, TemplateNotFound
 from werkzeug.wrappers import Response
 
+from portal.core.settings import data_dir
 from portal.platform import runtime_settings
 
 DEFAULT_THEME = "default"
 
 
 def theme_dirs(app: Flask) -> dict[str, Path]:
-    """Every theme found under the configured theme paths, by name (first path wins)."""
+    """Every theme found under the configured theme paths and then the built-in ``themes/``
+    (inside an installed wheel, where an operator could not name it), by name: the first path
+    wins, so an extra folder may also replace the default theme."""
     found: dict[str, Path] = {}
-    for root in app.config["PORTAL"]["theme_paths"]:
+    for root in [*app.config["PORTAL"]["theme_paths"], data_dir("themes")]:
         base = Path(root)
         if not base.is_dir():
             continue

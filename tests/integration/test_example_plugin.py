@@ -97,6 +97,7 @@ def test_the_example_plugin_installs_migrates_and_loads(plugin_python: Path, tmp
 
         listed = portal(plugin_python, env, "plugins", "list")
         assert "example" in listed and "enabled" in listed and "portal_example" in listed
+        assert "commands: example-greet" in listed
         assert "Hello, Мир! (1 greetings)" in portal(plugin_python, env, "example-greet", "Мир")
 
         # disabled: its applied revision does not stop the core from upgrading

@@ -8,8 +8,9 @@ import portal
 from portal.core.app import AREAS
 
 PORTAL = Path(portal.__file__).parent
-#: Everything in portal/ that is not a domain area.
-SHARED = {"core", "plugin_api", "billing", "documents", "web", "testing", "translations"}
+#: Everything in portal/ that is not a domain area (``_data``: what a wheel build copies in,
+#: see setup.py).
+SHARED = {"core", "plugin_api", "billing", "documents", "web", "testing", "translations", "_data"}
 
 
 def _packages() -> set[str]:

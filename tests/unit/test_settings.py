@@ -1,9 +1,11 @@
 """Settings: defaults, then the TOML file, then PORTAL_* environment variables."""
 
+import sys
 from pathlib import Path
 
 import pytest
 
+from portal.core import settings
 from portal.core.settings import SettingsError, flask_config, load_settings
 
 
@@ -63,3 +65,23 @@ def test_secure_cookie_settings_by_default(tmp_path: Path) -> None:
     assert config["SESSION_COOKIE_SECURE"] is True
     assert config["SESSION_COOKIE_HTTPONLY"] is True
     assert config["SESSION_COOKIE_SAMESITE"] == "Lax"
+
+
+def test_data_and_instance_folders_in_a_checkout_and_in_an_installed_wheel(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("PORTAL_INSTANCE_PATH", raising=False)
+    assert settings.data_dir("migrations") == settings.PROJECT_ROOT / "migrations"
+    assert settings.instance_dir() == settings.PROJECT_ROOT / "instance"
+    assert settings.instance_dir(tmp_path / "x" / "..") == tmp_path
+    monkeypatch.setenv("PORTAL_INSTANCE_PATH", str(tmp_path / "env"))
+    assert settings.instance_dir() == tmp_path / "env"
+    assert settings.instance_dir(tmp_path / "explicit") == tmp_path / "explicit"
+
+    packaged = tmp_path / "_data"  # what setup.py puts into a wheel
+    (packaged / "migrations").mkdir(parents=True)
+    monkeypatch.setattr(settings, "PACKAGED_DATA", packaged)
+    monkeypatch.delenv("PORTAL_INSTANCE_PATH")
+    assert settings.data_dir("migrations") == packaged / "migrations"
+    assert settings.data_dir("themes") == settings.PROJECT_ROOT / "themes"  # not in this one
+    assert settings.instance_dir() == Path(sys.prefix) / "var" / "portal-instance"

@@ -22,6 +22,16 @@ def test_theme_overrides_a_template_and_falls_back_for_the_rest(make_app) -> Non
         assert b"#123456" in css.data
 
 
+def test_extra_theme_folders_keep_the_built_in_default_theme(make_app) -> None:
+    themed: Flask = make_app(theme="testtheme", theme_paths=[TEST_THEMES])
+    with themed.app_context():
+        web = themed.test_client()
+        assert "Test theme sign-in" in web.get("/login").get_data(as_text=True)
+        register = web.get("/register")
+        assert register.status_code == 200  # found in the built-in default theme
+        assert "Create an account" in register.get_data(as_text=True)
+
+
 def test_default_theme_when_none_is_chosen(web) -> None:
     page = web.get("/login").get_data(as_text=True)
     assert "Sign in to the client area" in page

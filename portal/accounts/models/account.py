@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import secrets
 from datetime import datetime
+from functools import cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -14,8 +15,14 @@ from sqlalchemy.orm import Mapped, mapped_column
 from portal.core.model_base import UTCDateTime
 
 _hasher = PasswordHasher()
-#: Verified against when the account does not exist, so both answers take the same time.
-_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+
+
+@cache
+def _dummy_hash() -> str:
+    """Verified against when the account does not exist, so both answers take the same time.
+    Made on first use: an argon2 hash costs a quarter of a second that every process start (each
+    ``portal`` command) would pay at import."""
+    return _hasher.hash(secrets.token_urlsafe(16))
 
 
 def new_session_token() -> str:
@@ -64,4 +71,4 @@ class AccountMixin:
 def burn_password_check(password: str) -> None:
     """Spend the same effort as a real check when the e-mail is unknown (no user enumeration)."""
     with contextlib.suppress(VerificationError):
-        _hasher.verify(_DUMMY_HASH, password)
+        _hasher.verify(_dummy_hash(), password)
