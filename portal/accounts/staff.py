@@ -17,6 +17,7 @@ Every change is written to the audit log in the same transaction.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import timedelta
 from typing import Any
 
 from flask_babel import gettext as _
@@ -28,6 +29,7 @@ from portal.accounts.models.account import normalise_email
 from portal.accounts.models.permissions import BUILTIN_ROLES
 from portal.core.app_state import clock
 from portal.core.extensions import db
+from portal.core.transactions import unit_of_work
 
 
 class StaffError(ValueError):
@@ -424,3 +426,15 @@ def delete_department(department: Department) -> None:
     audit.record("department.delete", "department", department.id, before=before)
     db.session.delete(department)
     db.session.commit()
+
+
+#: How often a staff member's "last seen" is written (the dashboard's "online now").
+SEEN_EVERY = timedelta(minutes=1)
+
+
+def note_seen(member: Staff) -> None:
+    """Remember that ``member`` is online now; written at most every :data:`SEEN_EVERY`."""
+    now = clock().now()
+    if member.last_seen_at is None or now - member.last_seen_at > SEEN_EVERY:
+        with unit_of_work():
+            member.last_seen_at = now

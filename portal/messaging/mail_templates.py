@@ -20,6 +20,7 @@ from portal.accounts import audit
 from portal.accounts.models.client import Client
 from portal.catalog.models.catalog import Product
 from portal.core.app_state import clock
+from portal.core.clock import today
 from portal.core.extensions import db
 from portal.invoicing.models.invoice import Invoice, InvoiceLine, InvoiceStatus
 from portal.invoicing.models.payment import Payment
@@ -188,7 +189,7 @@ def sample_variables(name: str, locale: str) -> dict[str, Any]:
     """The variables of template ``name`` filled with sample objects (in memory, never saved)."""
     first, last, company, product, reference = _PEOPLE.get(locale, _PEOPLE["en"])
     sample = _Sample(
-        today=clock().now().date(),
+        today=today(),
         currency=current_app.config["PORTAL"]["default_currency"],
         product=product,
         reference=reference,

@@ -28,6 +28,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from portal.core import work_queue
 from portal.core.app_state import clock
 from portal.core.extensions import db
+from portal.core.transactions import unit_of_work
 from portal.messaging.models.outbox import OutboundAttachment, OutboundMessage, OutboundStatus
 
 BACKOFF_BASE = timedelta(minutes=1)
@@ -413,3 +414,12 @@ def requeue(row: OutboundMessage, now: datetime | None = None) -> None:
     row.status = OutboundStatus.QUEUED
     row.attempts = 0
     row.next_attempt_at = now or clock().now()
+
+
+@unit_of_work()
+def retry_failed(row: OutboundMessage) -> bool:
+    """Staff's "send again" for a message that failed for good; False if it had not failed."""
+    if row.status is not OutboundStatus.FAILED:
+        return False
+    requeue(row)
+    return True

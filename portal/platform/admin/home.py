@@ -12,6 +12,7 @@ from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from portal.accounts.models import Permission, Staff
+from portal.accounts.staff import note_seen
 from portal.core.app_state import clock, plugins
 from portal.core.extensions import db
 from portal.platform import runtime_settings
@@ -148,16 +149,11 @@ CORE_MENU = (
     ),
 )
 
-SEEN_EVERY = timedelta(minutes=1)
-
 
 @admin.before_request
 def _mark_online() -> None:
     """Staff sign-in is checked for every admin view (portal.web.identity); note who is online."""
-    now = clock().now()
-    if current_user.last_seen_at is None or now - current_user.last_seen_at > SEEN_EVERY:
-        current_user.last_seen_at = now
-        db.session.commit()
+    note_seen(current_user._get_current_object())
 
 
 def menu() -> dict[str, list[MenuItem]]:

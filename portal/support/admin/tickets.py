@@ -30,9 +30,10 @@ from portal.accounts.models.note import Note
 from portal.accounts.models.permissions import Permission
 from portal.accounts.models.staff import Staff
 from portal.core.app_state import clock
+from portal.core.clock import today as business_today
 from portal.core.extensions import db
 from portal.messaging.models.outbox import OutboundMessage, OutboundStatus
-from portal.messaging.outbox import requeue
+from portal.messaging.outbox import retry_failed
 from portal.messaging.templates import TEMPLATES
 from portal.support import attachments as files
 from portal.support import canned_replies, sla, tickets
@@ -537,7 +538,7 @@ def canned_delete(reply_id: int) -> Response:
 
 def _report_window() -> tuple[date, date, datetime, datetime]:
     tz = ZoneInfo(current_app.config["PORTAL"]["default_timezone"])
-    today = clock().now().astimezone(tz).date()
+    today = business_today()
     try:
         since = date.fromisoformat(request.args.get("since", ""))
     except ValueError:
@@ -637,9 +638,7 @@ def outbox_retry(message_id: int) -> Response:
     row = db.session.get(OutboundMessage, message_id)
     if row is None:
         abort(404)
-    if row.status == OutboundStatus.FAILED:
-        requeue(row)
-        db.session.commit()
+    if retry_failed(row):
         flash(_("The message will be sent again."), "success")
     return redirect(url_for("admin_support.outbox"))
 
