@@ -6,9 +6,10 @@ database on the server of ``PORTAL_TEST_POSTGRES_URL`` or 127.0.0.1:5432).
 
 It seeds N clients with a monthly service each (due in 3 days, so the run invoices all of them),
 runs ``bill_due`` once, and times it. Then it takes every row the run wrote (invoices, lines,
-billed periods, queued e-mails and their attachment stubs), deletes them and inserts them again
-with plain ``executemany`` in one transaction, in the same process: the floor no billing code can
-beat. Prints seconds, invoices per second and the ratio run / floor; nothing is asserted.
+billed periods, audit entries, queued e-mails and their attachment stubs), deletes them and
+inserts them again with plain ``executemany`` in one transaction, in the same process: the floor
+no billing code can beat. Prints seconds, invoices per second and the ratio run / floor; nothing
+is asserted.
 """
 
 from __future__ import annotations
@@ -28,7 +29,14 @@ from sqlalchemy import delete, insert, select, text
 
 AS_OF = date(2026, 11, 28)
 DUE = date(2026, 12, 1)
-TABLES = ("invoice", "invoice_line", "billed_period", "outbound_message", "outbound_attachment")
+TABLES = (
+    "invoice",
+    "invoice_line",
+    "billed_period",
+    "audit_entry",
+    "outbound_message",
+    "outbound_attachment",
+)
 
 
 def seed(n: int) -> None:
@@ -142,7 +150,9 @@ def main() -> None:
         database = "PostgreSQL" if args.postgres else "SQLite"
         print(f"billing run, {database}, {args.n} services, batch {args.batch_size}")
         mails = len(rows["outbound_message"])
+        entries = len(rows["audit_entry"])
         print(f"  invoices {report.invoices}, lines {report.lines}, e-mails {mails}")
+        print(f"  audit entries {entries}")
         print(f"  run    {run_seconds:8.2f} s   {report.invoices / run_seconds:10.0f} invoices/s")
         print(f"  floor  {floor_seconds:8.2f} s   (raw executemany of the same rows)")
         print(f"  ratio  {run_seconds / floor_seconds:8.2f} x the floor")

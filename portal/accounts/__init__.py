@@ -17,6 +17,7 @@ def register(app: Flask) -> None:
     from portal.accounts.admin.clients import admin_clients
     from portal.accounts.admin.staff import staff_admin
     from portal.accounts.admin.work import admin_work
+    from portal.accounts.auth.language import language
     from portal.accounts.auth.views import admin_auth, client_auth
     from portal.accounts.client.views import client
     from portal.accounts.mail import register_mail_sources
@@ -34,5 +35,6 @@ def register(app: Flask) -> None:
         admin_client_settings,
         staff_admin,
         admin_work,
+        language,
     ):
         app.register_blueprint(blueprint)

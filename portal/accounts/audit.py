@@ -9,7 +9,7 @@ in the admin area, the client in the client area, "system" outside requests (job
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime, time
 from decimal import Decimal
 from typing import Any
@@ -23,6 +23,7 @@ from portal.core.app_state import clock
 from portal.core.extensions import db
 
 _MISSING = object()
+_SCALARS = frozenset((str, int, float, bool, type(None)))
 
 
 def _actor() -> tuple[ActorType, int | None, str, str]:
@@ -38,7 +39,7 @@ def _actor() -> tuple[ActorType, int | None, str, str]:
     return ActorType.SYSTEM, None, "", ip
 
 
-def record(
+def entry(
     action: str,
     entity: str,
     entity_id: int | str,
@@ -47,29 +48,77 @@ def record(
     after: dict | None = None,
     client_id: int | None = None,
     note: str = "",
-) -> AuditEntry:
-    """Add an entry to the session without committing: it belongs to the caller's transaction."""
-    actor_type, actor_id, actor_name, ip = _actor()
-    entry = AuditEntry(
-        created_at=clock().now(),
-        actor_type=actor_type,
-        actor_id=actor_id,
-        actor_name=actor_name[:255],
-        ip=ip[:45],
-        action=action,
-        entity=entity,
-        entity_id=str(entity_id),
-        client_id=client_id,
-        before=jsonable(before) if before is not None else None,
-        after=jsonable(after) if after is not None else None,
-        note=note,
-    )
-    db.session.add(entry)
-    return entry
+    system: str | None = None,
+) -> dict[str, Any]:
+    """The column values of an entry by the current actor, now.
+
+    ``system`` names an automatic process acting on its own (the billing run): the entry's actor
+    is then the system under that name, whoever's request started the process. ``record`` adds
+    one entry to the session; a bulk writer collects these and calls :func:`insert_entries`.
+    """
+    if system is None:
+        actor_type, actor_id, actor_name, ip = _actor()
+    else:
+        actor_type, actor_id, actor_name, ip = ActorType.SYSTEM, None, system, ""
+    return {
+        "created_at": clock().now(),
+        "actor_type": actor_type,
+        "actor_id": actor_id,
+        "actor_name": actor_name[:255],
+        "ip": ip[:45],
+        "action": action,
+        "entity": entity,
+        "entity_id": str(entity_id),
+        "client_id": client_id,
+        "before": jsonable(before) if before is not None else None,
+        "after": jsonable(after) if after is not None else None,
+        "note": note,
+    }
+
+
+def record(action: str, entity: str, entity_id: int | str, **details: Any) -> AuditEntry:
+    """Add an entry to the session without committing: it belongs to the caller's transaction.
+    ``details`` are :func:`entry`'s: ``before``, ``after``, ``client_id``, ``note``."""
+    return add(entry(action, entity, entity_id, **details))
+
+
+def record_saved(
+    action: str,
+    entity: str,
+    entity_id: int | str,
+    before: dict | None,
+    after: dict,
+    **details: Any,
+) -> None:
+    """Log a save: ``<action>.create`` with every field when there was nothing ``before``,
+    else ``<action>.update`` with only the fields that changed (nothing if none did)."""
+    if before is None:
+        record(f"{action}.create", entity, entity_id, after=after, **details)
+        return
+    changed_before, changed_after = diff(before, after)
+    if changed_after:
+        changes = {"before": changed_before, "after": changed_after}
+        record(f"{action}.update", entity, entity_id, **changes, **details)
+
+
+def add(values: Mapping[str, Any]) -> AuditEntry:
+    """Add an entry built by :func:`entry` to the session (the caller's transaction)."""
+    added = AuditEntry(**values)
+    db.session.add(added)
+    return added
+
+
+def insert_entries(entries: Sequence[Mapping[str, Any]]) -> None:
+    """Insert many entries built by :func:`entry` with one statement, in the caller's
+    transaction (a billing run batch logs hundreds of issued invoices at once)."""
+    if entries:
+        db.session.execute(AuditEntry.__table__.insert(), list(entries))
 
 
 def jsonable(value: Any) -> Any:
     """A JSON-safe copy: Decimal as an exact string, dates as ISO 8601, enums as their value."""
+    if type(value) in _SCALARS:  # most values: a bulk writer snapshots thousands of rows
+        return value
     if value is None or isinstance(value, bool | int | float | str):
         return value
     if isinstance(value, enum.Enum):
@@ -89,7 +138,8 @@ def jsonable(value: Any) -> Any:
 
 def snapshot(obj: object, fields: Iterable[str]) -> dict:
     """The named attributes of ``obj`` as JSON-able values, for ``before``/``after``."""
-    return {name: jsonable(getattr(obj, name)) for name in fields}
+    values = ((name, getattr(obj, name)) for name in fields)
+    return {name: v if type(v) in _SCALARS else jsonable(v) for name, v in values}
 
 
 def diff(before: dict, after: dict) -> tuple[dict, dict]:

@@ -18,10 +18,12 @@ from typing import Any
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy.exc import IntegrityError
 
 from portal.accounts import audit
 from portal.accounts.models import Client, ClientStatus
 from portal.accounts.models.account import normalise_email
+from portal.accounts.models.client import ClientGroup
 from portal.accounts.models.contact import Contact
 from portal.accounts.models.custom_field import CustomField, CustomFieldValue, FieldType
 from portal.accounts.models.note import Note
@@ -37,6 +39,7 @@ from portal.accounts.requisites import (
 from portal.accounts.sign_in import queue_welcome_email
 from portal.core.app_state import clock, plugins
 from portal.core.extensions import db
+from portal.core.transactions import unit_of_work
 from portal.platform.hooks import events
 
 #: Fields staff edit on the Profile tab, in the order of the form; audited by name.
@@ -468,3 +471,72 @@ def set_custom_values(client: Client, values: Mapping[int, str], fields: Iterabl
             client_id=client.id,
         )
     db.session.commit()
+
+
+#: The columns of a custom field its audit entries record.
+CUSTOM_FIELD_KEYS = ("name", "type", "required", "client_visible", "options", "sort_order")
+
+
+@unit_of_work()
+def save_custom_field(field: CustomField | None, values: Mapping[str, Any]) -> CustomField:
+    """Create a custom client field (``field`` None) or change one, audited.
+
+    ``ClientError`` names the form field at fault: a dropdown without options, a name in use.
+    """
+    options = [line.strip() for line in (values.get("options") or "").splitlines() if line.strip()]
+    if values["type"] == FieldType.DROPDOWN and not options:
+        raise ClientError(_("A dropdown needs at least one option."), "options")
+    before = audit.snapshot(field, CUSTOM_FIELD_KEYS) if field else None
+    field = field or CustomField()
+    field.name, field.type = values["name"].strip(), FieldType(values["type"])
+    field.required = bool(values.get("required"))
+    field.client_visible = bool(values.get("client_visible"))
+    field.options, field.sort_order = options, values.get("sort_order") or 0
+    db.session.add(field)
+    try:
+        db.session.flush()
+    except IntegrityError:
+        raise ClientError(_("A field with this name already exists."), "name") from None
+    after = audit.snapshot(field, CUSTOM_FIELD_KEYS)
+    audit.record_saved("custom_field", "custom_field", field.id, before, after)
+    return field
+
+
+@unit_of_work()
+def create_client_group(name: str, colour: str) -> ClientGroup:
+    """A new client group, audited; ``ClientError`` on ``name`` when the name is taken."""
+    group = ClientGroup(name=name.strip(), colour=colour)
+    db.session.add(group)
+    try:
+        db.session.flush()
+    except IntegrityError:
+        raise ClientError(_("A group with this name already exists."), "name") from None
+    audit.record(
+        "client_group.create",
+        "client_group",
+        group.id,
+        after={"name": group.name, "colour": group.colour},
+    )
+    return group
+
+
+# --- staff signed in as a client ----------------------------------------------------------------
+
+
+@unit_of_work()
+def record_login_as(client: Client, staff_id: int) -> None:
+    """Log that a staff member opened the client area as ``client`` (the session is the
+    caller's business; the log is this one's)."""
+    audit.record(
+        "client.login_as",
+        "client",
+        client.id,
+        client_id=client.id,
+        note=f"staff #{staff_id} at {clock().now().isoformat()}",
+    )
+
+
+@unit_of_work()
+def record_login_as_end(client_id: int) -> None:
+    """Log that the staff member went back from the client area to the admin area."""
+    audit.record("client.login_as_end", "client", client_id, client_id=client_id)

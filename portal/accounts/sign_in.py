@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from flask import current_app, url_for
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import select
@@ -10,6 +12,7 @@ from portal.accounts.models import Client, Staff
 from portal.accounts.models.account import burn_password_check, normalise_email
 from portal.core.clock import Clock
 from portal.core.extensions import db
+from portal.core.transactions import unit_of_work
 from portal.messaging import templates
 from portal.messaging.smtp import send_email
 from portal.platform.hooks import events
@@ -147,3 +150,11 @@ def client_for_reset_token(token: str) -> Client | None:
 def reset_password(client: Client, password: str) -> None:
     client.set_password(password)
     db.session.commit()
+
+
+@unit_of_work()
+def remember_language(accounts: Iterable[Staff | Client], code: str) -> None:
+    """Keep ``code`` as the preferred language of the signed-in ``accounts`` (their pages and
+    the mail sent to them use it)."""
+    for account in accounts:
+        account.language = code

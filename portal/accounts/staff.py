@@ -29,6 +29,7 @@ from portal.accounts.models.account import normalise_email
 from portal.accounts.models.permissions import BUILTIN_ROLES
 from portal.core.app_state import clock
 from portal.core.extensions import db
+from portal.core.transactions import unit_of_work
 
 
 class StaffError(ValueError):
@@ -48,8 +49,8 @@ def note_online(staff: Staff) -> None:
     "who is online" list). Commits when it writes."""
     now = clock().now()
     if staff.last_seen_at is None or now - staff.last_seen_at > SEEN_EVERY:
-        staff.last_seen_at = now
-        db.session.commit()
+        with unit_of_work():
+            staff.last_seen_at = now
 
 
 # --- roles ------------------------------------------------------------------------------------

@@ -495,12 +495,7 @@ def save_product(product: Product | None, values: Mapping[str, Any]) -> Product:
             setattr(product, key, values[key])  # None: the global setting
     db.session.flush()
     after = audit.snapshot(product, PRODUCT_FIELDS)
-    if before is None:
-        audit.record("catalog.product.create", "product", product.id, after=after)
-    else:
-        old, new = audit.diff(before, after)
-        if new:
-            audit.record("catalog.product.update", "product", product.id, before=old, after=new)
+    audit.record_saved("catalog.product", "product", product.id, before, after)
     _commit("name", _("A product named %(name)s already exists.", name=name))
     return product
 
@@ -887,12 +882,7 @@ def save_promo(promo: PromoCode | None, values: Mapping[str, Any], *, now: Any) 
         raise CatalogError(billing_message(error), "value") from None
     db.session.flush()
     after = audit.snapshot(promo, PROMO_FIELDS)
-    if before is None:
-        audit.record("catalog.promo.create", "promo_code", promo.id, after=after)
-    else:
-        old, new = audit.diff(before, after)
-        if new:
-            audit.record("catalog.promo.update", "promo_code", promo.id, before=old, after=new)
+    audit.record_saved("catalog.promo", "promo_code", promo.id, before, after)
     _commit("code", _("A promo code %(code)s already exists.", code=code))
     return promo
 

@@ -19,7 +19,6 @@ from portal.core.extensions import babel, bootstrap, csrf, db, limiter, migrate
 from portal.core.settings import data_dir, flask_config, instance_dir, load_settings
 from portal.platform.hooks.manager import PluginLoader
 from portal.platform.plugin_migrations import configure_alembic
-from portal.web.language import language
 from portal.web.query_args import RowIdConverter
 
 PACKAGE_DIR = Path(__file__).resolve().parents[1]
@@ -120,7 +119,6 @@ def _init_areas(app: Flask) -> None:
             loaders.append(FileSystemLoader(templates))
         import_module(f"portal.{area}").register(app)
     app.jinja_loader = ChoiceLoader(loaders)
-    app.register_blueprint(language)
 
 
 def _init_plugins(app: Flask, enabled: list[str], extra: Iterable[object]) -> None:

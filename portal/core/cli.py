@@ -358,15 +358,14 @@ def jobs_list() -> None:
 @click.option("--as-of", type=click.DateTime(formats=["%Y-%m-%d"]), help="Default: today.")
 def jobs_run(job_id: str, as_of: Any) -> None:
     """Run JOB_ID now (under its lease, recorded in the job history)."""
-    from portal.core.clock import local_today
+    from portal.core.clock import today
     from portal.platform.jobs.registry import jobs
     from portal.platform.jobs.runs import run_job
 
     job = jobs().get(job_id)
     if job is None:
         raise click.ClickException(f"Unknown job {job_id}; see `portal jobs list`.")
-    timezone = current_app.config["PORTAL"]["default_timezone"]
-    day = as_of.date() if as_of else local_today(clock(), timezone)
+    day = as_of.date() if as_of else today()
     run = run_job(job.id, job.run, day)
     if run is None:
         raise click.ClickException(f"{job_id} is running elsewhere right now; try again later.")
@@ -381,11 +380,11 @@ def billing_group() -> None:
 
 
 def _day(as_of: Any) -> Any:
-    from portal.core.clock import local_today
+    from portal.core.clock import today
 
     if as_of:
         return as_of.date()
-    return local_today(clock(), current_app.config["PORTAL"]["default_timezone"])
+    return today()
 
 
 @billing_group.command("run")

@@ -1,12 +1,41 @@
-"""Savepoints that mean the same on SQLite as on PostgreSQL."""
+"""Transactions: one unit of work per service call, and savepoints that mean the same on SQLite
+as on PostgreSQL (docs/development.md, "Transactions")."""
 
 from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 
 from portal.core.extensions import db
+
+#: How many units of work are open in this context; only the outermost one commits.
+_depth: ContextVar[int] = ContextVar("portal_unit_of_work_depth", default=0)
+
+
+@contextmanager
+def unit_of_work() -> Iterator[None]:
+    """Commit what the block (or the decorated service) wrote, or roll it all back on an error.
+
+    Views never commit: the service they call is the unit of work. Use it as ``with
+    unit_of_work():`` or as a decorator ``@unit_of_work()``. Units nest: a service that calls
+    another service joins its caller's unit, and only the outermost one commits or rolls back,
+    so two services called together commit together.
+    """
+    depth = _depth.get()
+    token = _depth.set(depth + 1)
+    try:
+        yield
+    except BaseException:
+        if depth == 0:
+            db.session.rollback()
+        raise
+    else:
+        if depth == 0:
+            db.session.commit()
+    finally:
+        _depth.reset(token)
 
 
 @contextmanager

@@ -37,6 +37,7 @@ from sqlalchemy import ARRAY, Insert, and_, any_, bindparam, cast, column, func,
 from sqlalchemy.dialects import postgresql, sqlite
 
 from portal import billing
+from portal.accounts import audit
 from portal.accounts.models import Client
 from portal.billing import Cycle
 from portal.catalog import catalog, tax
@@ -449,23 +450,20 @@ def _invoice_groups(client: ClientData, lines: list[DueLine]) -> list[list[DueLi
     return list(by_service.values())
 
 
-def _due_date(client: ClientData, lines: Sequence[DueLine], as_of: date) -> date:
-    """Renewals are due when their period starts (never before the invoice); with payment
-    terms (deferral), N days after the invoice."""
-    if client.payment_terms_days is not None:
-        return as_of + timedelta(days=invoices.due_days_for(client))
-    return max(as_of, min(due.period.start for due in lines))
-
-
 def _write_invoices(
-    groups: Sequence[tuple[ClientData, list[DueLine]]], as_of: date, now: datetime, drafts: bool
+    groups: Sequence[tuple[ClientData, list[DueLine]]],
+    as_of: date,
+    now: datetime,
+    drafts: bool,
+    run_id: int | None,
 ) -> list[WrittenInvoice]:
-    """Bulk-insert the invoices and their lines; numbers for the batch are taken in one block."""
+    """Bulk-insert the invoices, their lines and their audit entries, issued as
+    ``invoices.issue_invoice`` issues one (numbers for the batch taken in one block, the audit
+    entries of the batch inserted with one statement)."""
     if not groups:
         return []
-    series = str(as_of.year)
-    first = None if drafts else invoices.take_numbers(series, len(groups))
-    pattern = invoices.number_format()
+    numbering = [] if drafts else invoices.take_numbering(as_of, len(groups))
+    seller = {} if drafts else invoices.seller_snapshot()
     rows = []
     for n, (client, lines) in enumerate(groups):
         zero = billing.round_money(Decimal(0), client.currency)
@@ -480,6 +478,7 @@ def _write_invoices(
             "total": total,
             "amount_paid": zero,
             "buyer": {},
+            "seller": None,
             "notes": "",
             "created_at": now,
             "series": None,
@@ -491,27 +490,31 @@ def _write_invoices(
             "paid_date": None,
             "issued_at": None,
         }
-        if first is not None:
-            number = first + n
-            row.update(
-                status=InvoiceStatus.UNPAID if total > 0 else InvoiceStatus.PAID,
-                series=series,
-                sequence=number,
-                number=pattern.format(year=as_of.year, number=number),
-                issue_date=as_of,
-                tax_date=as_of,
-                due_date=_due_date(client, lines, as_of),
-                paid_date=None if total > 0 else as_of,
-                issued_at=now,
-                buyer={name: getattr(client, name) for name in invoices.BUYER_FIELDS},
+        if not drafts:
+            # Renewals are due when their period starts, unless the client has payment terms.
+            start = min(due.period.start for due in lines)
+            due = invoices.due_date(client, as_of, period_start=start)
+            issued = invoices.issued_values(
+                client, total, numbering[n], issue_date=as_of, due=due, issued_at=now, seller=seller
             )
+            row.update(issued)
         rows.append(row)
-    ids = _insert_invoices(rows, by_number=first is not None)
+    ids = _insert_invoices(rows, by_number=not drafts)
     line_rows = []
     for invoice_id, (_client, lines) in zip(ids, groups, strict=True):
         for position, due in enumerate(lines, start=1):
             line_rows.append(_line_values(invoice_id, position, due))
     db.session.execute(InvoiceLine.__table__.insert(), line_rows)
+    # One entry per invoice, as the system: ``invoice.issue`` (written and issued in one act,
+    # it has no draft of its own to log) or, for a draft, ``invoice.create``.
+    actor = f"billing run #{run_id}" if run_id else "billing run"
+    action = "invoice.create" if drafts else "invoice.issue"
+    audit.insert_entries(
+        [
+            invoices.audit_entry(action, invoice_id, row, system=actor)
+            for invoice_id, row in zip(ids, rows, strict=True)
+        ]
+    )
     return [
         WrittenInvoice(invoice_id, row["client_id"], row["number"], row["status"])
         for invoice_id, row in zip(ids, rows, strict=True)
@@ -614,7 +617,7 @@ def _bill_batch(
         if group
     ]
     drafts = as_drafts()
-    written = _write_invoices(groups, pricing.as_of, now, drafts)
+    written = _write_invoices(groups, pricing.as_of, now, drafts, run_id)
     invoice_ids = [invoice.id for invoice in written]
     _link_periods(groups, invoice_ids)
     report.clients = len(client_ids)

@@ -38,11 +38,13 @@ def _buyer(invoice: Invoice) -> Party:
     )
 
 
-def _seller() -> Party:
-    details = company_details()
+def _seller(invoice: Invoice) -> Party:
+    """The provider as it was when the invoice was issued (today's details for an invoice
+    issued before they were kept on it)."""
+    details = invoice.seller or company_details()
     return Party(
         **{
-            key: details[key]
+            key: details.get(key, "")
             for key in (
                 "name",
                 "inn",
@@ -93,7 +95,7 @@ def invoice_document(invoice: Invoice, language: str = "ru") -> InvoiceDocument:
         number=invoice.number,
         issue_date=invoice.issue_date,
         due_date=invoice.due_date,
-        seller=_seller(),
+        seller=_seller(invoice),
         buyer=_buyer(invoice),
         lines=lines,
         currency=invoice.currency,
@@ -129,7 +131,7 @@ def act_document(invoice: Invoice, language: str = "ru") -> ActDocument:
         act_date=act_date,
         period_start=start,
         period_end=end,
-        seller=_seller(),
+        seller=_seller(invoice),
         buyer=_buyer(invoice),
         lines=_document_lines(invoice, language),
         currency=invoice.currency,

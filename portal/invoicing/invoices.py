@@ -9,9 +9,11 @@ once get consecutive numbers and a rolled-back issue leaves no gap.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable
-from datetime import date, timedelta
+from collections.abc import Iterable, Mapping
+from contextlib import nullcontext
+from datetime import date, datetime, timedelta
 from decimal import Decimal
+from typing import Any, NamedTuple
 
 from flask_babel import gettext as _
 from sqlalchemy import insert, select, update
@@ -21,8 +23,10 @@ from portal import billing
 from portal.accounts import audit
 from portal.accounts.models import Client
 from portal.core.app_state import clock
+from portal.core.clock import today as business_today
 from portal.core.extensions import db
-from portal.core.transactions import savepoint
+from portal.core.transactions import savepoint, unit_of_work
+from portal.invoicing.company import company_details
 from portal.invoicing.models.invoice import (
     Invoice,
     InvoiceCounter,
@@ -55,6 +59,10 @@ BUYER_FIELDS = (
     "bank_corr_account",
 )
 INVOICE_FIELDS = ("status", "number", "total", "amount_paid", "due_date")
+#: What the audit entries of an invoice record.
+LOGGED_FIELDS = {"invoice.create": ("total", "currency"), "invoice.issue": INVOICE_FIELDS}
+#: A ``Client`` model or a row of its columns (the billing run reads rows).
+ClientData = Any
 
 
 class InvoiceError(ValueError):
@@ -133,15 +141,61 @@ def create_draft(
     db.session.add(invoice)
     add_lines(invoice, lines)
     db.session.flush()
-    audit.record(
-        "invoice.create",
-        "invoice",
-        invoice.id,
-        client_id=client.id,
-        after={"total": str(invoice.total), "currency": invoice.currency},
-    )
+    audit.add(audit_entry("invoice.create", invoice.id, _logged(invoice, "invoice.create")))
     events.fire("invoice_created", invoice=invoice)
     return invoice
+
+
+def audit_entry(
+    action: str, invoice_id: int, invoice: Mapping[str, Any], *, system: str | None = None
+) -> dict[str, Any]:
+    """The ``invoice.create`` or ``invoice.issue`` audit entry of an invoice whose columns are
+    ``invoice``: the same for an invoice made by hand and one the billing run wrote (``system``
+    names the run)."""
+    return audit.entry(
+        action,
+        "invoice",
+        invoice_id,
+        client_id=invoice["client_id"],
+        after={name: invoice[name] for name in LOGGED_FIELDS[action]},
+        system=system,
+    )
+
+
+def _logged(invoice: Invoice, action: str) -> dict[str, Any]:
+    return audit.snapshot(invoice, ("client_id", *LOGGED_FIELDS[action]))
+
+
+@unit_of_work()
+def open_draft(client: Client) -> Invoice:
+    """An empty draft staff then fill in line by line."""
+    return create_draft(client)
+
+
+@unit_of_work()
+def add_manual_line(
+    invoice: Invoice,
+    description: str,
+    unit_price: Decimal,
+    quantity: Decimal = Decimal(1),
+    *,
+    period: billing.Period | None = None,
+    line_tax: billing.LineTax = billing.NO_TAX,
+) -> None:
+    """A line staff type in on a draft; a negative price makes a discount or correction line
+    (taxed like the others, without a period)."""
+    if unit_price < 0:
+        line = discount_line(description, -unit_price * quantity, invoice.currency, line_tax)
+    else:
+        line = billing.charge_line(
+            description,
+            unit_price,
+            invoice.currency,
+            quantity=quantity,
+            period=period,
+            line_tax=line_tax,
+        )
+    add_lines(invoice, [(line, None)])
 
 
 def add_lines(invoice: Invoice, lines: Iterable[tuple[billing.InvoiceLine, int | None]]) -> None:
@@ -161,6 +215,7 @@ def add_lines(invoice: Invoice, lines: Iterable[tuple[billing.InvoiceLine, int |
     _retotal(invoice)
 
 
+@unit_of_work()
 def remove_line(invoice: Invoice, line_id: int) -> None:
     _require_draft(invoice)
     invoice.lines = [line for line in invoice.lines if line.id != line_id]
@@ -204,46 +259,129 @@ def number_format() -> str:
     return runtime_settings.get("invoice_number_format", DEFAULT_NUMBER_FORMAT)
 
 
-def due_days_for(client: Client) -> int:
+class Numbering(NamedTuple):
+    """An issued invoice's place in its series: ``series``, ``sequence`` and the printed
+    ``number``."""
+
+    series: str
+    sequence: int
+    number: str
+
+
+def take_numbering(issue_date: date, count: int = 1) -> list[Numbering]:
+    """Numbers for ``count`` invoices issued on ``issue_date``, taken in one block from the
+    year's series (gapless: see :func:`take_numbers`) and formatted by the setting."""
+    series = str(issue_date.year)
+    first = take_numbers(series, count)
+    pattern = number_format()
+    return [
+        Numbering(series, sequence, pattern.format(year=issue_date.year, number=sequence))
+        for sequence in range(first, first + count)
+    ]
+
+
+def due_days_for(client: ClientData) -> int:
     """Days to pay: the client's deferral (payment terms) or the ``invoice_due_days`` setting."""
     if client.payment_terms_days is not None:
         return client.payment_terms_days
     return int(runtime_settings.get("invoice_due_days", DEFAULT_DUE_DAYS))
 
 
+def due_date(
+    client: ClientData,
+    issue_date: date,
+    *,
+    due_days: int | None = None,
+    period_start: date | None = None,
+) -> date:
+    """When an invoice issued on ``issue_date`` is due: after ``due_days`` when given (a credit
+    note is due at once), else after the client's payment terms (deferral); a renewal without
+    terms when its period starts (never before the invoice); anything else after the
+    ``invoice_due_days`` setting."""
+    if due_days is None and client.payment_terms_days is None and period_start is not None:
+        return max(issue_date, period_start)
+    days = due_days if due_days is not None else due_days_for(client)
+    return issue_date + timedelta(days=days)
+
+
+def buyer_snapshot(client: ClientData) -> dict[str, Any]:
+    """The client's details as they are now, frozen on the invoice (documents print them even
+    after the client changes name or bank). ``client`` is a model or a row of its columns."""
+    return audit.snapshot(client, BUYER_FIELDS)
+
+
+def seller_snapshot() -> dict[str, str]:
+    """The provider's own details as they are now, frozen on the invoice like the buyer's."""
+    return company_details()
+
+
+def issued_values(
+    client: ClientData,
+    total: Decimal,
+    numbering: Numbering,
+    *,
+    issue_date: date,
+    due: date,
+    issued_at: datetime,
+    seller: Mapping[str, str],
+) -> dict[str, Any]:
+    """The columns issuing sets on a draft: the one definition of an issued invoice, applied
+    to a model by :func:`issue_invoice` and written in bulk by the billing run."""
+    paid = total <= 0
+    return {
+        "status": InvoiceStatus.PAID if paid else InvoiceStatus.UNPAID,
+        "series": numbering.series,
+        "sequence": numbering.sequence,
+        "number": numbering.number,
+        "issue_date": issue_date,
+        "tax_date": issue_date,
+        "due_date": due,
+        "paid_date": issue_date if paid else None,
+        "issued_at": issued_at,
+        "buyer": buyer_snapshot(client),
+        "seller": dict(seller),
+    }
+
+
 def issue_invoice(
     invoice: Invoice, *, today: date, due_days: int | None = None, commit: bool = True
 ) -> Invoice:
-    """Give the draft its number, freeze the buyer's details, make it payable. Commits, unless
-    ``commit=False`` (it then joins the caller's transaction, e.g. a late fee that queues its
-    mail in the same transaction)."""
+    """Give the draft its number, freeze the buyer's and seller's details, make it payable.
+    One unit of work, unless ``commit=False`` (it then joins the caller's transaction, e.g. a
+    late fee that queues its mail in the same transaction)."""
+    with unit_of_work() if commit else nullcontext():
+        return _issue(invoice, today, due_days)
+
+
+def _issue(invoice: Invoice, today: date, due_days: int | None) -> Invoice:
     _require_draft(invoice)
     if not invoice.lines:
         raise InvoiceError(_("An invoice needs at least one line."))
     client = db.session.get(Client, invoice.client_id)
-    days = due_days if due_days is not None else due_days_for(client)
-    series = str(today.year)
-    number = take_numbers(series)
-    invoice.series, invoice.sequence = series, number
-    invoice.number = number_format().format(year=today.year, number=number)
-    invoice.issue_date = invoice.tax_date = today
-    invoice.due_date = today + timedelta(days=days)
-    invoice.issued_at = clock().now()
-    invoice.buyer = audit.snapshot(client, BUYER_FIELDS)
-    invoice.status = InvoiceStatus.UNPAID if invoice.total > 0 else InvoiceStatus.PAID
-    if invoice.status is InvoiceStatus.PAID:
-        invoice.paid_date = today
-    audit.record(
-        "invoice.issue",
-        "invoice",
-        invoice.id,
-        client_id=invoice.client_id,
-        after=audit.snapshot(invoice, INVOICE_FIELDS),
+    (numbering,) = take_numbering(today)
+    values = issued_values(
+        client,
+        invoice.total,
+        numbering,
+        issue_date=today,
+        due=due_date(client, today, due_days=due_days),
+        issued_at=clock().now(),
+        seller=seller_snapshot(),
     )
+    for name, value in values.items():
+        setattr(invoice, name, value)
+    audit.add(audit_entry("invoice.issue", invoice.id, _logged(invoice, "invoice.issue")))
     events.fire("invoice_issued", invoice=invoice)
-    if commit:
-        db.session.commit()
     return invoice
+
+
+@unit_of_work()
+def issue_top_up(client: Client, amount: Decimal) -> Invoice:
+    """An issued invoice for adding ``amount`` to the client's credit balance (credited when
+    it is paid), dated and numbered on the provider's business day."""
+    line = billing.charge_line(_("Adding funds to the account"), amount, client.currency)
+    draft = create_draft(client, [(line, None)], kind=InvoiceKind.ADD_FUNDS)
+    return issue_invoice(draft, today=business_today())
 
 
 def cancel_invoice(invoice: Invoice) -> None:

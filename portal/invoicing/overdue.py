@@ -19,14 +19,13 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from flask import current_app
 from sqlalchemy import func, select
 
 from portal.accounts import audit
 from portal.accounts.models import Client
 from portal.catalog.models import Product
 from portal.core.app_state import clock
-from portal.core.clock import local_today
+from portal.core.clock import today
 from portal.core.extensions import db
 from portal.core.once import record_once
 from portal.invoicing.dunning import invoice_link, setting_int
@@ -95,10 +94,6 @@ def overdue_policy() -> OverduePolicy:
         ),
         terminate_after_days=setting_int("terminate_after_days", DEFAULT_TERMINATE_AFTER_DAYS),
     )
-
-
-def today() -> date:
-    return local_today(clock(), current_app.config["PORTAL"]["default_timezone"])
 
 
 def protected(service: Service, client: Client, as_of: date) -> bool:

@@ -19,6 +19,7 @@ from portal import billing
 from portal.accounts import audit
 from portal.accounts.models import Client
 from portal.core.app_state import clock
+from portal.core.clock import today
 from portal.core.extensions import db
 from portal.core.transactions import savepoint
 from portal.invoicing.models.invoice import Invoice, InvoiceKind, InvoiceStatus
@@ -262,8 +263,7 @@ def apply_credit(invoice: Invoice, amount: Decimal | None = None) -> Decimal:
         description=invoice.number or "",
     )
     invoice.amount_paid += applied
-    today = clock().now().date()
-    _settle(invoice, today)
+    _settle(invoice, today())
     audit.record(
         "invoice.credit_applied",
         "invoice",
@@ -314,7 +314,7 @@ def refund(payment: Payment, amount: Decimal, *, to_credit: bool, reference: str
                 kind=PaymentKind.REFUND,
                 method=payment.method,
                 reference=reference or f"refund-{payment.id}-{clock().now():%Y%m%d%H%M%S%f}",
-                payment_date=clock().now().date(),
+                payment_date=today(),
                 currency=payment.currency,
                 amount=-amount,
                 refund_of_id=payment.id,

@@ -17,6 +17,7 @@ from sqlalchemy import select
 
 from portal.accounts import audit
 from portal.core.app_state import clock
+from portal.core.clock import today
 from portal.core.extensions import db
 from portal.messaging import templates
 from portal.messaging.models.mail_template import MailTemplate
@@ -94,7 +95,7 @@ def sample_variables(name: str, locale: str) -> dict[str, Any]:
     first, last, company, product, reference = _PEOPLE.get(locale, _PEOPLE["en"])
     sample = Sample(
         locale=locale,
-        today=clock().now().date(),
+        today=today(),
         currency=current_app.config["PORTAL"]["default_currency"],
         first_name=first,
         last_name=last,

@@ -28,6 +28,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from portal.core import work_queue
 from portal.core.app_state import clock
 from portal.core.extensions import db
+from portal.core.transactions import unit_of_work
 from portal.messaging.models.outbox import OutboundAttachment, OutboundMessage, OutboundStatus
 from portal.messaging.sources import sources
 
@@ -428,3 +429,12 @@ def sent_to_client(client_id: int) -> list[OutboundMessage]:
             .limit(200)
         )
     )
+
+
+@unit_of_work()
+def retry_failed(row: OutboundMessage) -> bool:
+    """Staff's "send again" for a message that failed for good; False if it had not failed."""
+    if row.status is not OutboundStatus.FAILED:
+        return False
+    requeue(row)
+    return True

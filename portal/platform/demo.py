@@ -7,7 +7,6 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from flask import current_app
 from sqlalchemy import select
 
 from portal import billing
@@ -27,7 +26,7 @@ from portal.catalog.models import (
     UpgradePath,
 )
 from portal.core.app_state import clock as app_clock
-from portal.core.clock import Clock, local_today
+from portal.core.clock import Clock, today
 from portal.core.extensions import db
 from portal.orders.models import PromoCode, PromoCodeKind, Service, ServiceOption, ServiceStatus
 
@@ -283,8 +282,7 @@ def load_demo_data(clock: Clock) -> bool:
         created = True
     before = _counts()
     products = load_demo_catalogue()
-    today = local_today(clock, current_app.config["PORTAL"]["default_timezone"])
-    _demo_service(client, products[USERS_PRODUCT], today)
+    _demo_service(client, products[USERS_PRODUCT], today())
     db.session.flush()
     created = created or _counts() != before
     db.session.commit()

@@ -82,18 +82,7 @@ def save(
     reply.title, reply.body, reply.department_id = title[:200], body, department_id
     db.session.flush()
     after = audit.snapshot(reply, ("title", "body", "department_id"))
-    if before is None:
-        audit.record("canned_reply.create", "canned_reply", reply.id, after=after)
-    else:
-        changed_before, changed_after = audit.diff(before, after)
-        if changed_after:
-            audit.record(
-                "canned_reply.update",
-                "canned_reply",
-                reply.id,
-                before=changed_before,
-                after=changed_after,
-            )
+    audit.record_saved("canned_reply", "canned_reply", reply.id, before, after)
     db.session.commit()
     return reply
 

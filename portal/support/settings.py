@@ -70,14 +70,7 @@ def _save(
         raise SupportSettingsError(_("This name is already taken."), "name") from None
     after = audit.snapshot(obj, fields)
     entity_id = key if key is not None else obj.id
-    if before is None:
-        audit.record(f"{entity}.create", entity, entity_id, after=after)
-    else:
-        changed_before, changed_after = audit.diff(before, after)
-        if changed_after:
-            audit.record(
-                f"{entity}.update", entity, entity_id, before=changed_before, after=changed_after
-            )
+    audit.record_saved(entity, entity, entity_id, before, after)
     db.session.commit()
 
 

@@ -6,13 +6,15 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+import sqlalchemy as sa
 from flask import Flask
 from sqlalchemy import func, select
 
 from portal import billing, hookimpl
+from portal.accounts.models import ActorType, AuditEntry
 from portal.catalog.models import Product
 from portal.core.extensions import db
-from portal.invoicing import billing_forecast
+from portal.invoicing import billing_forecast, invoices
 from portal.invoicing.billing_run import bill_due
 from portal.invoicing.models import (
     BilledPeriod,
@@ -141,6 +143,17 @@ def test_drafts_per_setting_and_a_product_window_overrides_the_setting(shop, clo
     (invoice,) = renewal_invoices()
     assert invoice.status is InvoiceStatus.DRAFT and invoice.number is None
     assert invoice.total == D("4800.00")
+    assert (invoice.buyer, invoice.seller) == ({}, None)  # frozen when staff issue it
+    (entry,) = db.session.scalars(
+        select(AuditEntry).where(
+            AuditEntry.entity == "invoice", AuditEntry.entity_id == str(invoice.id)
+        )
+    )
+    assert (entry.action, entry.actor_type) == ("invoice.create", ActorType.SYSTEM)
+    assert entry.after == {"total": "4800.00", "currency": "RUB"}
+    invoices.issue_invoice(invoice, today=date(2026, 7, 3))
+    assert invoice.buyer == invoices.buyer_snapshot(client)
+    assert invoice.seller == invoices.seller_snapshot()
 
 
 def test_a_run_that_did_not_happen_for_months_catches_up_period_by_period(shop, clock) -> None:
@@ -335,3 +348,85 @@ def test_plugins_hear_of_each_renewal_once(make_app, shop, clock) -> None:
             ("invoice_issued", invoice.number),
             ("service_renewed", (service.id, RENEWAL, invoice.id)),
         ]
+
+
+def test_a_renewal_invoice_is_issued_as_one_issued_by_hand(shop, clock) -> None:
+    """The run's bulk writer and ``issue_invoice`` share the buyer and seller snapshot, the
+    number, the due date rule and the audit entries; the run writes the entries of a batch
+    with one statement, as the system."""
+    runtime_settings.put(
+        "company",
+        {"name": "ООО «Провайдер»", "inn": "7707083893", "bank_name": "ПАО Сбербанк"},
+    )
+    client = customer(
+        clock, company="ООО «Ромашка»", inn="7728168971", kpp="772801001", city="Москва"
+    )
+    others = [customer(clock), customer(clock)]
+    buy(shop, client, demo.USERS_PRODUCT, "semi_annual", 5)  # its order invoice: by hand
+    for other in others:
+        buy(shop, other, demo.USERS_PRODUCT, "semi_annual", 1)
+    (by_hand,) = db.session.scalars(select(Invoice).where(Invoice.client_id == client.id)).all()
+
+    statements: list[tuple[str, int]] = []
+
+    def audit_inserts(conn, cursor, statement, parameters, context, executemany) -> None:
+        if statement.lstrip().upper().startswith("INSERT INTO AUDIT_ENTRY"):
+            statements.append((statement, len(parameters) if executemany else 1))
+
+    sa.event.listen(db.engine, "before_cursor_execute", audit_inserts)
+    try:
+        bill_due(date(2026, 7, 25), started_by="test")
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", audit_inserts)
+    assert len(statements) == 1  # all entries of the batch at once
+
+    (renewal,) = renewal_invoices(client.id)
+    assert renewal.buyer == by_hand.buyer == invoices.buyer_snapshot(client)
+    assert renewal.buyer["inn"] == "7728168971" and renewal.buyer["company"] == "ООО «Ромашка»"
+    assert renewal.seller == by_hand.seller == invoices.seller_snapshot()
+    assert renewal.seller["name"] == "ООО «Провайдер»" and renewal.seller["inn"] == "7707083893"
+    assert (renewal.series, renewal.number) == ("2026", f"2026-{renewal.sequence:06d}")
+    assert renewal.tax_date == renewal.issue_date == date(2026, 7, 25)
+
+    def log(invoice: Invoice) -> list[AuditEntry]:
+        return list(
+            db.session.scalars(
+                select(AuditEntry)
+                .where(AuditEntry.entity == "invoice", AuditEntry.entity_id == str(invoice.id))
+                .order_by(AuditEntry.id)
+            )
+        )
+
+    run = db.session.scalars(select(BillingRun)).one()
+    (entry,) = log(renewal)  # written and issued at once: no draft to log
+    assert (entry.action, entry.actor_type, entry.actor_id, entry.actor_name) == (
+        "invoice.issue",
+        ActorType.SYSTEM,
+        None,
+        f"billing run #{run.id}",
+    )
+    assert entry.client_id == client.id
+    assert entry.after == {
+        "status": "unpaid",
+        "number": renewal.number,
+        "total": "24000.00",
+        "amount_paid": "0.00",
+        "due_date": "2026-08-01",
+    }
+    hand_issue = log(by_hand)[-1]
+    assert hand_issue.action == "invoice.issue" and hand_issue.after.keys() == entry.after.keys()
+    assert hand_issue.after["number"] == by_hand.number
+    issued = db.session.scalar(
+        select(sa.func.count(AuditEntry.id)).where(AuditEntry.action == "invoice.issue")
+    )
+    assert issued == 6  # three orders by hand, three renewals by the run
+
+
+def test_a_renewal_is_due_after_the_clients_payment_terms(shop, clock) -> None:
+    client = customer(clock)
+    buy(shop, client, demo.USERS_PRODUCT, "semi_annual", 5)
+    client.payment_terms_days = 20
+    db.session.commit()
+    bill_due(date(2026, 7, 25))
+    (renewal,) = renewal_invoices(client.id)
+    assert renewal.due_date == date(2026, 8, 14)  # 20 days after the invoice, not 1 August

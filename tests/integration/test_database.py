@@ -112,3 +112,34 @@ def test_a_savepoint_is_undone_with_the_transaction_around_it(app: Flask) -> Non
     db.session.add(Setting(key="kept", value=2))
     db.session.commit()
     assert [s.key for s in db.session.scalars(sa.select(Setting))] == ["kept"]
+
+
+def test_a_unit_of_work_commits_once_or_rolls_back_and_nested_units_join_it(app: Flask) -> None:
+    from portal.core.transactions import unit_of_work
+    from portal.platform.models.setting import Setting
+
+    def keys() -> list[str]:
+        db.session.rollback()  # what another transaction would see
+        return sorted(db.session.scalars(sa.select(Setting.key)))
+
+    @unit_of_work()
+    def put(key: str, *, fail: bool = False) -> None:
+        db.session.add(Setting(key=key, value=1))
+        db.session.flush()
+        if fail:
+            raise ValueError(key)
+
+    put("committed")
+    assert keys() == ["committed"]
+    with pytest.raises(ValueError, match="refused"):
+        put("refused", fail=True)
+    assert keys() == ["committed"]
+
+    with pytest.raises(ZeroDivisionError), unit_of_work():
+        put("inner")  # joins the outer unit: not committed on its own
+        _ = 1 / 0
+    assert keys() == ["committed"]
+    with unit_of_work():
+        put("first")
+        put("second")
+    assert keys() == ["committed", "first", "second"]

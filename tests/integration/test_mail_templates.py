@@ -3,8 +3,9 @@ preview and reset; the mails sent on events (payment received, welcome, invoice 
 PDF rendered only when the outbox delivers it)."""
 
 import io
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import pytest
 from flask import Flask
@@ -73,6 +74,13 @@ def test_built_in_subjects_follow_the_language(app: Flask) -> None:
     assert "15,500.00" in subject
     assert "Invoice 2026-000123 is paid in full." in body
     assert "250.00 has been added to your credit balance." in body
+
+
+def test_samples_are_dated_on_the_providers_business_day(app: Flask, clock) -> None:
+    """At 01:30 on 1 January in Moscow (still 31 December in UTC) the previews show 2027."""
+    clock.set(datetime(2027, 1, 1, 1, 30, tzinfo=ZoneInfo("Europe/Moscow")))
+    invoice = mail_templates.sample_variables("invoice_issued", "en")["invoice"]
+    assert (invoice.number, invoice.issue_date) == ("2027-000123", date(2027, 1, 1))
 
 
 def test_a_staff_edit_replaces_only_its_language(app: Flask, client_account, mailbox) -> None:

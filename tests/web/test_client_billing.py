@@ -1,11 +1,13 @@
 """Client-area billing: own invoices, PDF, pay from credit, add funds — and 404 on everything
 of another client."""
 
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import pytest
 from flask import Flask
+from sqlalchemy import select
 
 from portal import billing
 from portal.core.extensions import db
@@ -57,6 +59,44 @@ def test_add_funds_issues_a_top_up_invoice(client_web, client_account) -> None:
     invoice = db.session.get(Invoice, int(response.location.rsplit("/", 1)[1]))
     assert invoice.kind is InvoiceKind.ADD_FUNDS and invoice.total == Decimal("5000.50")
     assert invoice.client_id == client_account.id and invoice.number
+
+
+def test_a_top_up_at_half_past_one_on_new_years_night_in_moscow_belongs_to_the_new_year(
+    client_web, client_account, clock
+) -> None:
+    """01:30 on 1 January in Moscow is still 31 December in UTC: the provider's business date,
+    not the UTC date, dates and numbers what the client does then."""
+    from portal.invoicing.models import Payment, PaymentKind
+
+    earlier = _issued(client_account, "300.00")  # in 2026
+    paid_by_transfer = payments.record_payment(
+        client_account,
+        amount=Decimal("500.00"),
+        method="bank",
+        reference="п/п 2026",
+        payment_date=TODAY,
+    )
+    payments.add_credit(client_account, Decimal("300.00"), payments.CreditReason.MANUAL)
+    db.session.commit()
+    clock.set(datetime(2027, 1, 1, 1, 30, tzinfo=ZoneInfo("Europe/Moscow")))
+    assert clock.now() == datetime(2026, 12, 31, 22, 30, tzinfo=UTC)
+
+    response = client_web.submit("/add-funds", {"amount": "1000"})
+    top_up = db.session.get(Invoice, int(response.location.rsplit("/", 1)[1]))
+    assert top_up.kind is InvoiceKind.ADD_FUNDS
+    assert (top_up.series, top_up.sequence, top_up.number) == ("2027", 1, "2027-000001")
+    assert (top_up.issue_date, top_up.tax_date) == (date(2027, 1, 1), date(2027, 1, 1))
+    assert top_up.due_date == date(2027, 1, 11)
+
+    client_web.submit(
+        f"/invoices/{earlier.id}/pay-from-credit", {}, form_page=f"/invoices/{earlier.id}"
+    )
+    db.session.refresh(earlier)
+    assert (earlier.status, earlier.paid_date) == (InvoiceStatus.PAID, date(2027, 1, 1))
+    payments.refund(paid_by_transfer, Decimal("100.00"), to_credit=False)
+    db.session.commit()
+    refund = db.session.scalars(select(Payment).where(Payment.kind == PaymentKind.REFUND)).one()
+    assert refund.payment_date == date(2027, 1, 1)
 
 
 @pytest.fixture

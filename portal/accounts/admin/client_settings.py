@@ -5,10 +5,9 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from werkzeug.wrappers import Response
 
-from portal.accounts import audit, client_profile
+from portal.accounts import client_profile, clients
 from portal.accounts.forms import (
     FIELD_TYPE_LABELS,
     ClientAreaForm,
@@ -16,7 +15,7 @@ from portal.accounts.forms import (
     CustomFieldForm,
 )
 from portal.accounts.models.client import ClientGroup
-from portal.accounts.models.custom_field import CustomField, FieldType
+from portal.accounts.models.custom_field import CustomField
 from portal.accounts.models.permissions import Permission
 from portal.core.extensions import db
 from portal.platform import runtime_settings
@@ -28,41 +27,13 @@ admin_client_settings = Blueprint(
 )
 admin_client_settings.portal_area = Area.ADMIN  # type: ignore[attr-defined]
 
-FIELD_KEYS = ("name", "type", "required", "client_visible", "options", "sort_order")
-
 
 def _save_field(form: CustomFieldForm, field: CustomField | None) -> CustomField | None:
-    options = [line.strip() for line in (form.options.data or "").splitlines() if line.strip()]
-    if form.type.data == FieldType.DROPDOWN and not options:
-        form.options.errors = [_("A dropdown needs at least one option.")]
-        return None
-    before = audit.snapshot(field, FIELD_KEYS) if field else None
-    field = field or CustomField()
-    field.name, field.type = form.name.data.strip(), FieldType(form.type.data)
-    field.required, field.client_visible = form.required.data, form.client_visible.data
-    field.options, field.sort_order = options, form.sort_order.data or 0
-    db.session.add(field)
     try:
-        db.session.flush()
-    except IntegrityError:
-        db.session.rollback()
-        form.name.errors = [_("A field with this name already exists.")]
+        return clients.save_custom_field(field, form.data)
+    except clients.ClientError as exc:
+        getattr(form, exc.field or "name").errors = [str(exc)]
         return None
-    after = audit.snapshot(field, FIELD_KEYS)
-    if before is None:
-        audit.record("custom_field.create", "custom_field", field.id, after=after)
-    else:
-        changed_before, changed_after = audit.diff(before, after)
-        if changed_after:
-            audit.record(
-                "custom_field.update",
-                "custom_field",
-                field.id,
-                before=changed_before,
-                after=changed_after,
-            )
-    db.session.commit()
-    return field
 
 
 @admin_client_settings.route("/fields", methods=["GET", "POST"])
@@ -103,21 +74,11 @@ def custom_field_edit(field_id: int) -> Response | str:
 def client_groups() -> Response | str:
     form = ClientGroupForm()
     if form.validate_on_submit():
-        group = ClientGroup(name=form.name.data.strip(), colour=form.colour.data)
-        db.session.add(group)
         try:
-            db.session.flush()
-        except IntegrityError:
-            db.session.rollback()
-            form.name.errors = [_("A group with this name already exists.")]
+            clients.create_client_group(form.name.data, form.colour.data)
+        except clients.ClientError as exc:
+            form.name.errors = [str(exc)]
         else:
-            audit.record(
-                "client_group.create",
-                "client_group",
-                group.id,
-                after={"name": group.name, "colour": group.colour},
-            )
-            db.session.commit()
             flash(_("Group added."), "success")
             return redirect(url_for("admin_client_settings.client_groups"))
     groups = db.session.scalars(select(ClientGroup).order_by(ClientGroup.name)).all()

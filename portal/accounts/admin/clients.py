@@ -8,7 +8,6 @@ from typing import Any, TypeVar
 from flask import (
     Blueprint,
     abort,
-    current_app,
     flash,
     redirect,
     render_template,
@@ -23,7 +22,7 @@ from sqlalchemy import Select, asc, desc, or_, select
 from sqlalchemy.orm import selectinload
 from werkzeug.wrappers import Response
 
-from portal.accounts import audit, clients, contacts, notes
+from portal.accounts import clients, contacts, notes
 from portal.accounts.forms import (
     LEGAL_TYPE_LABELS,
     RATING_LABELS,
@@ -43,8 +42,7 @@ from portal.accounts.models.note import Note
 from portal.accounts.models.permissions import Permission
 from portal.accounts.requisites import LegalType
 from portal.catalog.catalog import CYCLE_LABELS
-from portal.core.app_state import clock
-from portal.core.clock import local_today
+from portal.core.clock import today
 from portal.core.extensions import db
 from portal.invoicing import credit_terms, invoices
 from portal.invoicing.models.invoice import INVOICE_STATUS_LABELS
@@ -313,9 +311,7 @@ def summary(client_id: int) -> str:
         merge_form=MergeForm(),
         financial=clients.has_financial_history(client_id),
         money=invoices.client_invoice_summary(client_id, client.currency),
-        order_block=credit_terms.order_block_reason(
-            client, local_today(clock(), current_app.config["PORTAL"]["default_timezone"])
-        ),
+        order_block=credit_terms.order_block_reason(client, today()),
     )
 
 
@@ -549,14 +545,7 @@ def login_as(client_id: int) -> Response:
         "client_id": client.id,
         "name": current_user.full_name,
     }
-    audit.record(
-        "client.login_as",
-        "client",
-        client.id,
-        client_id=client.id,
-        note=f"staff #{current_user.id} at {clock().now().isoformat()}",
-    )
-    db.session.commit()
+    clients.record_login_as(client, current_user.id)
     return redirect(url_for("client.dashboard"))
 
 
@@ -570,6 +559,5 @@ def end_impersonation() -> Response:
     sign_out(Area.CLIENT)
     if not info:
         return redirect(url_for("admin_clients.index"))
-    audit.record("client.login_as_end", "client", info["client_id"], client_id=info["client_id"])
-    db.session.commit()
+    clients.record_login_as_end(info["client_id"])
     return redirect(url_for("admin_clients.summary", client_id=info["client_id"]))

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from portal.accounts.models.permissions import Permission
-from portal.core.app_state import clock
-from portal.core.clock import local_today
+from portal.core.clock import today as _today
 from portal.invoicing.billing_forecast import forecast
 from portal.invoicing.billing_run import bill_due, recent_runs
 from portal.platform.jobs.runs import run_job
@@ -23,10 +22,6 @@ admin_billing_runs = Blueprint("admin_billing_runs", __name__, url_prefix="/admi
 admin_billing_runs.portal_area = Area.ADMIN  # type: ignore[attr-defined]
 
 FORECAST_MONTHS = (1, 3, 6, 12)
-
-
-def _today() -> date:
-    return local_today(clock(), current_app.config["PORTAL"]["default_timezone"])
 
 
 @admin_billing_runs.route("/runs")

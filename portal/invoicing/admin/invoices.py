@@ -4,7 +4,7 @@ payments (record, mass pay, refund), statements of account, and the provider's d
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, timedelta
+from datetime import timedelta
 from decimal import Decimal
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
@@ -17,8 +17,7 @@ from portal.accounts.clients import ClientError
 from portal.accounts.models import Client
 from portal.accounts.models.permissions import Permission
 from portal.billing import BillingError
-from portal.core.app_state import clock
-from portal.core.clock import local_today
+from portal.core.clock import today as _today
 from portal.core.extensions import db
 from portal.invoicing import dunning, invoice_documents, invoices, payments
 from portal.invoicing.account_statements import statement
@@ -43,12 +42,6 @@ from portal.web.query_args import db_id
 
 admin_billing = Blueprint("admin_billing", __name__, url_prefix="/admin/billing")
 admin_billing.portal_area = Area.ADMIN  # type: ignore[attr-defined]
-
-
-def _today() -> date:
-    from flask import current_app
-
-    return local_today(clock(), current_app.config["PORTAL"]["default_timezone"])
 
 
 def _invoice_or_404(invoice_id: int) -> Invoice:
@@ -137,8 +130,7 @@ def invoice_new() -> WerkzeugResponse | str:
         if client is None:
             form.client_id.errors = [_("There is no client #%(id)s.", id=form.client_id.data)]
         else:
-            draft = invoices.create_draft(client)
-            db.session.commit()
+            draft = invoices.open_draft(client)
             return redirect(url_for("admin_billing.invoice_view", invoice_id=draft.id))
     return render_template("admin/billing/invoice_new.html", form=form)
 
@@ -184,26 +176,15 @@ def invoice_add_line(invoice_id: int) -> WerkzeugResponse:
         tax = billing.NO_TAX
         if form.tax_percent.data is not None:
             tax = billing.LineTax(form.tax_percent.data, inclusive=form.tax_inclusive.data)
-        if form.unit_price.data < 0:  # a discount or correction line staff type in by hand
-            line = invoices.discount_line(
-                form.description.data,
-                -form.unit_price.data * form.quantity.data,
-                invoice.currency,
-                tax,
-            )
-        else:
-            line = billing.charge_line(
-                form.description.data,
-                form.unit_price.data,
-                invoice.currency,
-                quantity=form.quantity.data,
-                period=period,
-                line_tax=tax,
-            )
-        invoices.add_lines(invoice, [(line, None)])
-        db.session.commit()
+        invoices.add_manual_line(
+            invoice,
+            form.description.data,
+            form.unit_price.data,
+            form.quantity.data,
+            period=period,
+            line_tax=tax,
+        )
     except (BillingError, invoices.InvoiceError) as exc:
-        db.session.rollback()
         _problem(exc)
     return redirect(url_for("admin_billing.invoice_view", invoice_id=invoice_id))
 
@@ -211,11 +192,7 @@ def invoice_add_line(invoice_id: int) -> WerkzeugResponse:
 @admin_billing.route("/invoices/<int:invoice_id>/lines/<int:line_id>/delete", methods=["POST"])
 @requires(Permission.BILLING_MANAGE)
 def invoice_remove_line(invoice_id: int, line_id: int) -> WerkzeugResponse:
-    def remove(invoice: Invoice) -> None:
-        invoices.remove_line(invoice, line_id)
-        db.session.commit()
-
-    return _invoice_action(invoice_id, remove)
+    return _invoice_action(invoice_id, lambda invoice: invoices.remove_line(invoice, line_id))
 
 
 @admin_billing.route("/invoices/<int:invoice_id>/issue", methods=["POST"])

@@ -120,12 +120,7 @@ def add_funds() -> WerkzeugResponse | str:
         if amount < MIN_TOP_UP:
             flash(_("The smallest top-up is %(amount)s.", amount=MIN_TOP_UP), "danger")
             return render_template("client/billing/add_funds.html", minimum=MIN_TOP_UP), 400
-        line = billing.charge_line(_("Adding funds to the account"), amount, current_user.currency)
-        draft = invoices.create_draft(current_user, [(line, None)], kind=InvoiceKind.ADD_FUNDS)
-        db.session.commit()
-        from portal.core.app_state import clock
-
-        invoice = invoices.issue_invoice(draft, today=clock().now().date())
+        invoice = invoices.issue_top_up(current_user._get_current_object(), amount)
         return redirect(url_for("client_billing.invoice_view", invoice_id=invoice.id))
     return render_template("client/billing/add_funds.html", minimum=MIN_TOP_UP)
 

@@ -2,7 +2,8 @@
 
 A draft has no number and sends nothing; issuing takes the next number of its series from a
 counter row locked in the same transaction (a unique constraint backs it up) and freezes the
-client's details in ``buyer``. An issued invoice is never edited: corrections are credit notes.
+client's details in ``buyer`` and the provider's in ``seller``. An issued invoice is never
+edited: corrections are credit notes.
 """
 
 from __future__ import annotations
@@ -83,6 +84,9 @@ class Invoice(TimestampMixin, Base):
     amount_paid: Mapped[Decimal] = mapped_column(MoneyType(), default=Decimal(0))
     #: The client's details as they were when issued (name, INN, KPP, address, bank).
     buyer: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    #: The provider's own details as they were when issued (name, INN, bank, signatories);
+    #: None on drafts and on invoices issued before it was kept (documents print today's).
+    seller: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
     #: For a credit note: the invoice it corrects.
     corrects_id: Mapped[int | None] = mapped_column(ForeignKey("invoice.id"), index=True)
     notes: Mapped[str] = mapped_column(Text, default="")

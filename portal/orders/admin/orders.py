@@ -4,7 +4,6 @@ invoice or not, accept at once)."""
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
@@ -19,8 +18,7 @@ from portal.accounts.models import Client
 from portal.accounts.models.permissions import Permission
 from portal.catalog import catalog
 from portal.catalog.models import Product
-from portal.core.app_state import clock
-from portal.core.clock import local_today
+from portal.core.clock import today
 from portal.core.extensions import db
 from portal.invoicing.models import Invoice
 from portal.orders import orders
@@ -43,10 +41,6 @@ from portal.web.query_args import db_id
 
 admin_orders = Blueprint("admin_orders", __name__, url_prefix="/admin/orders")
 admin_orders.portal_area = Area.ADMIN  # type: ignore[attr-defined]
-
-
-def today() -> date:
-    return local_today(clock(), current_app.config["PORTAL"]["default_timezone"])
 
 
 def _order_or_404(order_id: int) -> Order:

@@ -20,9 +20,9 @@ from portal.accounts.models.permissions import Permission
 from portal.catalog import catalog
 from portal.catalog.catalog import CatalogError
 from portal.catalog.models import Product
+from portal.core.clock import today
 from portal.core.extensions import db
 from portal.orders import provisioning, service_changes
-from portal.orders.admin.orders import today
 from portal.orders.forms import (
     CHANGE_STATUS_LABELS,
     MoveServiceForm,

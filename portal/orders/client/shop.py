@@ -7,13 +7,11 @@ lives in the (signed) session, so web nodes stay stateless.
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from flask import (
     Blueprint,
     abort,
-    current_app,
     flash,
     redirect,
     render_template,
@@ -29,8 +27,7 @@ from werkzeug.wrappers import Response
 
 from portal.catalog import catalog
 from portal.catalog.models import Product, ProductGroup, Visibility
-from portal.core.app_state import clock
-from portal.core.clock import local_today
+from portal.core.clock import today
 from portal.core.extensions import db
 from portal.orders import orders, service_changes
 from portal.orders.forms import (
@@ -55,10 +52,6 @@ shop.portal_area = Area.CLIENT  # type: ignore[attr-defined]
 
 CART_KEY = "cart"
 MAX_CART_ITEMS = 20
-
-
-def today() -> date:
-    return local_today(clock(), current_app.config["PORTAL"]["default_timezone"])
 
 
 # --- the cart in the session --------------------------------------------------------------------

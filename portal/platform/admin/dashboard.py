@@ -26,12 +26,9 @@ class Counter:
 
 
 def _business_today() -> date:
-    from flask import current_app
+    from portal.core.clock import today
 
-    from portal.core.app_state import clock
-    from portal.core.clock import local_today
-
-    return local_today(clock(), current_app.config["PORTAL"]["default_timezone"])
+    return today()
 
 
 def _todo_due() -> int:

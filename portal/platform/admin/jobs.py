@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from portal.accounts.models.permissions import Permission
-from portal.core.app_state import clock
-from portal.core.clock import local_today
+from portal.core.clock import today
 from portal.core.extensions import db
 from portal.platform.jobs.registry import jobs
 from portal.platform.jobs.runs import last_runs, run_job
@@ -37,8 +36,7 @@ def run_now(job_id: str) -> Response:
     job = jobs().get(job_id)
     if job is None:
         abort(404)
-    today = local_today(clock(), current_app.config["PORTAL"]["default_timezone"])
-    run = run_job(job.id, job.run, today, holder=f"staff #{current_user.id}")
+    run = run_job(job.id, job.run, today(), holder=f"staff #{current_user.id}")
     if run is None:
         flash(_("This job is running elsewhere right now; try again in a minute."), "warning")
     elif run.error:

@@ -17,15 +17,13 @@ log = logging.getLogger(__name__)
 
 def run_scheduled(app: Flask, job_id: str) -> None:
     """What APScheduler calls: push an app context, run the job for today under its lease."""
-    from portal.core.app_state import clock
-    from portal.core.clock import local_today
+    from portal.core.clock import today
     from portal.platform.jobs.registry import jobs
     from portal.platform.jobs.runs import run_job
 
     with app.app_context():
-        today = local_today(clock(), app.config["PORTAL"]["default_timezone"])
         job = jobs()[job_id]
-        run = run_job(job.id, job.run, today)
+        run = run_job(job.id, job.run, today())
         if run is not None and run.error:
             log.error("job %s failed: %s", job_id, run.error.splitlines()[-1])
 

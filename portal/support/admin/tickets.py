@@ -29,9 +29,10 @@ from portal.accounts.models.note import Note
 from portal.accounts.models.permissions import Permission
 from portal.accounts.models.staff import Staff
 from portal.core.app_state import clock
+from portal.core.clock import today as business_today
 from portal.core.extensions import db
 from portal.messaging.models.outbox import OutboundMessage, OutboundStatus
-from portal.messaging.outbox import requeue
+from portal.messaging.outbox import retry_failed
 from portal.messaging.templates import TEMPLATES
 from portal.support import attachments, canned_replies, reports, sla, tickets
 from portal.support.forms import (
@@ -514,7 +515,7 @@ def canned_delete(reply_id: int) -> Response:
 
 def _report_window() -> tuple[date, date, datetime, datetime]:
     tz = ZoneInfo(current_app.config["PORTAL"]["default_timezone"])
-    today = clock().now().astimezone(tz).date()
+    today = business_today()
     try:
         since = date.fromisoformat(request.args.get("since", ""))
     except ValueError:
@@ -614,8 +615,6 @@ def outbox_retry(message_id: int) -> Response:
     row = db.session.get(OutboundMessage, message_id)
     if row is None:
         abort(404)
-    if row.status == OutboundStatus.FAILED:
-        requeue(row)
-        db.session.commit()
+    if retry_failed(row):
         flash(_("The message will be sent again."), "success")
     return redirect(url_for("admin_support.outbox"))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, redirect, request, session
 from werkzeug.wrappers import Response
 
-from portal.core.extensions import db
+from portal.accounts.sign_in import remember_language
 from portal.web.i18n import LOCALE_SESSION_KEY, available_locales
 from portal.web.identity import Area, identity_for
 from portal.web.safe_redirect import is_safe_next
@@ -20,10 +20,7 @@ def switch() -> Response:
     if code not in available_locales():
         abort(400)
     session[LOCALE_SESSION_KEY] = code
-    for area in Area:
-        account = identity_for(area)
-        if account is not None:
-            account.language = code
-    db.session.commit()
+    signed_in = (identity_for(area) for area in Area)
+    remember_language([account for account in signed_in if account is not None], code)
     target = request.form.get("next", "")
     return redirect(target if is_safe_next(target) else "/")
