@@ -7,11 +7,12 @@ from decimal import Decimal
 import pytest
 
 from portal import billing
+from portal.accounts.models import Client
 from portal.core.clock import today
 from portal.core.extensions import db
 from portal.invoicing import invoices, payments
-from portal.invoicing.models import CreditReason, Invoice
-from portal.testing.factories import make_client
+from portal.invoicing.models import CreditReason, Invoice, Payment
+from portal.testing.factories import make_client, make_staff
 from tests.web.test_client_queries import counted
 
 
@@ -30,6 +31,19 @@ def _issued(client, amount: str, *, days_ago: int = 0, due_days: int = 10) -> In
     )
 
 
+def _paid_by_bank(invoice: Invoice, amount: str, reference: str) -> Payment:
+    """A bank payment for ``invoice``; what exceeds it goes to the credit balance."""
+    client = db.session.get(Client, invoice.client_id)
+    return payments.record_payment(
+        client,
+        amount=Decimal(amount),
+        method="bank",
+        reference=reference,
+        payment_date=today(),
+        invoices=[invoice],
+    )
+
+
 def _text(staff_web, url: str) -> str:
     response = staff_web.get(url)
     assert response.status_code == 200
@@ -42,28 +56,14 @@ def billed(client_account, clock):
     overdue = _issued(client_account, "700.00", days_ago=30)
     paid = _issued(client_account, "860.00")
     draft = _draft(client_account, "Черновик", "123.00")
-    payment = payments.record_payment(
-        client_account,
-        amount=Decimal("1000.00"),
-        method="bank",
-        reference="PP-4711",
-        payment_date=today(),
-        invoices=[paid],
-    )
+    payment = _paid_by_bank(paid, "1000.00", "PP-4711")
     payments.add_credit(
         client_account, Decimal("55.00"), CreditReason.MANUAL, description="Goodwill"
     )
     db.session.commit()
     other = make_client(clock, first_name="Other")
     other_invoice = _issued(other, "999.00")
-    payments.record_payment(
-        other,
-        amount=Decimal("999.00"),
-        method="bank",
-        reference="PP-OTHER",
-        payment_date=today(),
-        invoices=[other_invoice],
-    )
+    _paid_by_bank(other_invoice, "999.00", "PP-OTHER")
     return {
         "overdue": overdue,
         "paid": paid,
@@ -111,6 +111,20 @@ def test_refund_is_marked(staff_web, client_account, billed) -> None:
     assert "R-1" in page and "text-bg-warning" in page
 
 
+def test_staff_without_billing_rights_see_numbers_without_links(
+    app, clock, client_account, billed
+) -> None:
+    support = make_staff(clock, role="support")
+    web = app.test_client()
+    web.sign_in_staff(support.email)
+    page = _text(web, f"/admin/clients/{client_account.id}/invoices")
+    assert billed["paid"].number in page
+    link = f"/admin/billing/invoices/{billed['paid'].id}"
+    assert link not in page and 'id="new-invoice"' not in page
+    page = _text(web, f"/admin/clients/{client_account.id}/transactions")
+    assert billed["paid"].number in page and link not in page
+
+
 def test_empty_client_shows_empty_states(staff_web, client_account) -> None:
     invoices_page = _text(staff_web, f"/admin/clients/{client_account.id}/invoices")
     transactions_page = _text(staff_web, f"/admin/clients/{client_account.id}/transactions")
@@ -129,15 +143,7 @@ def _tab_queries(staff_web, client_id: int) -> dict[str, int]:
 
 
 def _pay(client, n: int) -> None:
-    invoice = _issued(client, "10.00")
-    payments.record_payment(
-        client,
-        amount=Decimal("15.00"),
-        method="bank",
-        reference=f"Q-{client.id}-{n}",
-        payment_date=today(),
-        invoices=[invoice],
-    )
+    _paid_by_bank(_issued(client, "10.00"), "15.00", f"Q-{client.id}-{n}")
     payments.add_credit(client, Decimal("1.00"), CreditReason.MANUAL)
     db.session.commit()
 
