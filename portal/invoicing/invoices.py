@@ -16,6 +16,7 @@ from decimal import Decimal
 from typing import Any, NamedTuple
 
 from flask_babel import gettext as _
+from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 
@@ -453,6 +454,16 @@ def client_invoice_summary(client_id: int, currency: str) -> dict[str, object]:
         "income": income or zero,
         "credit": credit_balance(client_id, currency),
     }
+
+
+def client_invoices(client_id: int, page: int = 1, per_page: int = 50) -> Pagination:
+    """One page of the client's invoices, newest first, for the client card (two queries)."""
+    return db.paginate(
+        select(Invoice).where(Invoice.client_id == client_id).order_by(Invoice.id.desc()),
+        page=page,
+        per_page=per_page,
+        error_out=False,
+    )
 
 
 def overdue_count(today: date) -> int:

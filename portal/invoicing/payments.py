@@ -7,13 +7,17 @@ owe goes to the client's credit balance, which is a ledger (``credit_entry``) su
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
+from typing import Any, NamedTuple
 
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from flask_sqlalchemy.pagination import Pagination, SelectPagination
+from sqlalchemy import Row, String, func, literal, select, union_all
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
 
 from portal import billing
 from portal.accounts import audit
@@ -329,3 +333,99 @@ def refund(payment: Payment, amount: Decimal, *, to_credit: bool, reference: str
         after={"amount": str(amount), "to_credit": to_credit},
     )
     db.session.commit()
+
+
+class InvoiceRef(NamedTuple):
+    """An invoice a transaction touched; ``amount`` is what a payment put towards it."""
+
+    invoice_id: int
+    number: str | None
+    amount: Decimal | None
+
+
+@dataclasses.dataclass(frozen=True)
+class Transaction:
+    """One row of the client's transactions: a payment (or refund) or a credit movement."""
+
+    payment: Payment | None
+    credit: CreditEntry | None
+    invoices: tuple[InvoiceRef, ...]
+
+    @property
+    def when(self) -> date | datetime:
+        if self.payment is not None:
+            return self.payment.payment_date
+        assert self.credit is not None  # one of the two is always set
+        return self.credit.created_at
+
+
+class _TransactionPage(SelectPagination):
+    """Pages through (kind, id) keys of both tables, then loads the rows of one page at once,
+    so a page costs the same few queries however many payments and allocations it holds."""
+
+    def _query_items(self) -> list[Any]:
+        keys = self._query_args["select"].limit(self.per_page).offset(self._query_offset)
+        return _load_transactions(self._query_args["session"].execute(keys).all())
+
+
+def _load_transactions(keys: Sequence[Row[Any]]) -> list[Transaction]:
+    payment_ids = [row.id for row in keys if row.kind == "payment"]
+    credit_ids = [row.id for row in keys if row.kind == "credit"]
+    paid = {
+        p.id: p
+        for p in db.session.scalars(
+            select(Payment)
+            .where(Payment.id.in_(payment_ids))
+            .options(selectinload(Payment.allocations))
+        )
+    }
+    credit_rows = db.session.scalars(select(CreditEntry).where(CreditEntry.id.in_(credit_ids)))
+    credits = {c.id: c for c in credit_rows}
+    invoice_ids = {a.invoice_id for p in paid.values() for a in p.allocations}
+    invoice_ids |= {c.invoice_id for c in credits.values() if c.invoice_id is not None}
+    numbers: dict[int, str | None] = dict(
+        db.session.execute(  # type: ignore[arg-type]
+            select(Invoice.id, Invoice.number).where(Invoice.id.in_(invoice_ids))
+        ).all()
+    )
+    rows = []
+    for row in keys:
+        if row.kind == "payment":
+            payment = paid[row.id]
+            refs = tuple(
+                InvoiceRef(a.invoice_id, numbers.get(a.invoice_id), a.amount)
+                for a in sorted(payment.allocations, key=lambda a: a.id)
+            )
+            rows.append(Transaction(payment, None, refs))
+        else:
+            credit = credits[row.id]
+            refs = (
+                (InvoiceRef(credit.invoice_id, numbers.get(credit.invoice_id), None),)
+                if credit.invoice_id is not None
+                else ()
+            )
+            rows.append(Transaction(None, credit, refs))
+    return rows
+
+
+def client_transactions(client_id: int, page: int = 1, per_page: int = 50) -> Pagination:
+    """One page of the client's payments, refunds and credit balance movements, newest recorded
+    first (items are :class:`Transaction`); the same few queries whatever the page holds."""
+    keys = union_all(
+        select(
+            literal("payment", String).label("kind"),
+            Payment.id.label("id"),
+            Payment.created_at.label("recorded_at"),
+        ).where(Payment.client_id == client_id),
+        select(
+            literal("credit", String).label("kind"),
+            CreditEntry.id.label("id"),
+            CreditEntry.created_at.label("recorded_at"),
+        ).where(CreditEntry.client_id == client_id),
+    ).subquery()
+    stmt = select(keys.c.kind, keys.c.id).order_by(
+        keys.c.recorded_at.desc(), keys.c.kind.desc(), keys.c.id.desc()
+    )
+    return _TransactionPage(
+        select=stmt, session=db.session(), page=page, per_page=per_page, error_out=False
+    )

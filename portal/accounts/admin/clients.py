@@ -44,8 +44,9 @@ from portal.accounts.requisites import LegalType
 from portal.catalog.catalog import CYCLE_LABELS
 from portal.core.clock import today
 from portal.core.extensions import db
-from portal.invoicing import credit_terms, invoices
+from portal.invoicing import credit_terms, invoices, payments
 from portal.invoicing.models.invoice import INVOICE_STATUS_LABELS
+from portal.invoicing.models.payment import CREDIT_REASON_LABELS
 from portal.messaging import outbox
 from portal.orders import orders
 from portal.orders.models.service import SERVICE_STATUS_LABELS
@@ -72,11 +73,6 @@ TABS = (
     ("notes", _l("Notes")),
     ("log", _l("Log")),
 )
-#: Tabs whose data arrives with later parts of the portal; they show an empty state until then.
-EMPTY_TABS = {
-    "invoices": _l("No invoices yet."),
-    "transactions": _l("No transactions yet."),
-}
 SORTS = {
     "id": Client.id,
     "name": Client.last_name,
@@ -451,10 +447,25 @@ def log(client_id: int) -> str:
     return _card(client, "log", page=page)
 
 
-@admin_clients.route("/<int:client_id>/<any(invoices, transactions):tab>")
+@admin_clients.route("/<int:client_id>/invoices")
 @requires(Permission.CLIENTS_VIEW)
-def empty_tab(client_id: int, tab: str) -> str:
-    return _card(_client_or_404(client_id), "empty_tab", message=EMPTY_TABS[tab], active=tab)
+def invoice_tab(client_id: int) -> str:
+    client = _client_or_404(client_id)
+    page = invoices.client_invoices(client_id, request.args.get("page", 1, type=int))
+    return _card(client, "invoices", page=page, today=today())
+
+
+@admin_clients.route("/<int:client_id>/transactions")
+@requires(Permission.CLIENTS_VIEW)
+def transaction_tab(client_id: int) -> str:
+    client = _client_or_404(client_id)
+    return _card(
+        client,
+        "transactions",
+        page=payments.client_transactions(client_id, request.args.get("page", 1, type=int)),
+        credit=payments.credit_balance(client_id, client.currency),
+        reason_labels=CREDIT_REASON_LABELS,
+    )
 
 
 @admin_clients.route("/<int:client_id>/services")

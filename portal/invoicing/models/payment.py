@@ -11,6 +11,7 @@ import enum
 from datetime import date
 from decimal import Decimal
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import Date, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -65,6 +66,18 @@ class CreditReason(enum.StrEnum):
     ADD_FUNDS = "add_funds"
     CORRECTION = "correction"
     MANUAL = "manual"
+
+
+#: Why the credit balance moved, as staff see it on the client card.
+CREDIT_REASON_LABELS = {
+    CreditReason.OVERPAYMENT: _l("Overpayment"),
+    CreditReason.APPLIED: _l("Applied to an invoice"),
+    CreditReason.DOWNGRADE: _l("Downgrade"),
+    CreditReason.REFUND: _l("Refund"),
+    CreditReason.ADD_FUNDS: _l("Add funds"),
+    CreditReason.CORRECTION: _l("Correction"),
+    CreditReason.MANUAL: _l("Manual adjustment"),
+}
 
 
 class CreditEntry(TimestampMixin, Base):
