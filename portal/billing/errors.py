@@ -251,3 +251,12 @@ class InvalidTaxRate(BillingError):
 class NoTaxRate(BillingError):
     code = "no_tax_rate"
     template = "No tax rate applies on {date}."
+
+
+class InconsistentLine(BillingError):
+    """A line whose net, tax and total do not add up: never printed on a document."""
+
+    code = "inconsistent_line"
+    template = (
+        "Line {number} does not add up: amount {amount}, net {net}, tax {tax}, total {total}."
+    )

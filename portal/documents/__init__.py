@@ -6,13 +6,27 @@ and calls :func:`invoice_pdf` or :func:`act_pdf`; nothing here touches Flask or 
 a job or the CLI can print a document as well as a request can. See ``docs/documents.md``.
 """
 
-from portal.documents.data import ActDocument, DocumentLine, InvoiceDocument, Party
+from portal.documents.data import (
+    ActDocument,
+    CorrectionDocument,
+    DocumentLine,
+    InvoiceDocument,
+    Party,
+)
 from portal.documents.errors import DocumentError
-from portal.documents.render import act_html, act_pdf, invoice_html, invoice_pdf
+from portal.documents.render import (
+    act_html,
+    act_pdf,
+    correction_html,
+    correction_pdf,
+    invoice_html,
+    invoice_pdf,
+)
 from portal.documents.words import amount_in_words
 
 __all__ = [
     "ActDocument",
+    "CorrectionDocument",
     "DocumentError",
     "DocumentLine",
     "InvoiceDocument",
@@ -20,6 +34,8 @@ __all__ = [
     "act_html",
     "act_pdf",
     "amount_in_words",
+    "correction_html",
+    "correction_pdf",
     "invoice_html",
     "invoice_pdf",
 ]

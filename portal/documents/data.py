@@ -6,17 +6,19 @@ HTML or a PDF. Every amount is a ``Decimal`` already rounded to the currency's m
 nothing here rounds or recomputes a total. The totals are *checked* against the lines instead,
 because a legal document whose figures do not add up must fail loudly, not be printed.
 
-The arithmetic a document must satisfy (``DocumentError`` otherwise):
+The arithmetic a document must satisfy (``DocumentError`` otherwise). The lines' figures come
+from ``portal.billing.document_figures`` (``figures`` on every document), which also chooses
+the price basis — inclusive, exclusive or mixed (``docs/documents.md``):
 
-- the "Итого" row is the sum of the line amounts as printed; discounts and promo codes are
-  already in them (a promo code is a negative line of its own). ``subtotal`` must be that sum
-  or, when prices include the tax, that sum less the tax (the sum of the lines' net amounts,
-  as ``portal.billing.InvoiceDraft.subtotal`` holds it); either way "Итого" prints the sum;
+- the "Итого" row is the sum of the line amounts in that basis (gross when every price
+  includes VAT, net otherwise); discounts and promo codes are already in them (a promo code is
+  a negative line of its own). ``subtotal`` must be that sum or the sum of the net amounts
+  (what ``portal.billing.InvoiceDraft.subtotal`` holds);
 - ``tax_total`` is the sum of the lines' ``tax_amount``;
-- ``total`` is the line sum when prices include the tax (``tax_inclusive``: the tax is
-  printed as "В том числе НДС"), the line sum plus ``tax_total`` when they do not;
-- ``amount_due`` is ``total - credit_applied`` (the client's credit balance applied to it);
-  it is what "Всего к оплате" and the amount in words say.
+- ``total`` is the sum of the lines' gross amounts (net + tax): the line sum when prices
+  include the tax ("В том числе НДС"), the line sum plus ``tax_total`` when they do not;
+- ``amount_due`` is ``total - credit_applied - amount_paid``: what "Всего к оплате" says. The
+  amount in words is the invoice's sum (``total``), never the zero left to pay.
 
 ``discount`` is what the client saved, already in the line amounts; the invoice mentions it in a
 note ("Предоставлена скидка ... (учтена в суммах выше)") and never subtracts it again.
@@ -25,11 +27,18 @@ note ("Предоставлена скидка ... (учтена в суммах
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from datetime import date
 from decimal import Decimal
 
-from portal.billing import minor_units
+from portal.billing import (
+    DocumentFigures,
+    InconsistentLine,
+    LineAmounts,
+    PriceBasis,
+    document_figures,
+    minor_units,
+)
 from portal.documents.errors import DocumentError
 from portal.documents.formatting import check_decimal, format_money
 from portal.documents.words import check_language, currency_words
@@ -88,8 +97,9 @@ class DocumentLine:
     """One row of the table; ``details`` are sub-lines without amounts, printed under it
     ("Количество пользователей: 5 x Пользователь").
 
-    ``amount`` is in the document's price basis (tax included when the document is
-    ``tax_inclusive``). ``tax_percent`` is ``None`` for a line without VAT, printed "Без налога
+    ``amount`` is ``quantity × unit_price`` as sold: with the tax when the line's price
+    includes it (``tax_inclusive``; ``None`` means "as the document says"), without it
+    otherwise. ``tax_percent`` is ``None`` for a line without VAT, printed "Без налога
     (НДС)"; ``Decimal(0)`` is the 0 % rate (exports), printed "НДС 0 %": in Russian law they
     are different things, so the caller must say which.
     """
@@ -102,8 +112,11 @@ class DocumentLine:
     tax_percent: Decimal | None
     tax_amount: Decimal
     details: tuple[str, ...] = ()
+    tax_inclusive: bool | None = None
 
     def __post_init__(self) -> None:
+        if self.tax_inclusive is not None and not isinstance(self.tax_inclusive, bool):
+            raise TypeError("DocumentLine.tax_inclusive must be a bool or None.")
         _text(self, "description", required=True)
         _text(self, "unit")
         _decimal(self, "quantity")
@@ -154,8 +167,32 @@ def _expect(what: str, actual: Decimal, expected: Decimal, currency: str, rule: 
         )
 
 
-def _check_common(obj: InvoiceDocument | ActDocument) -> tuple[str, tuple[DocumentLine, ...]]:
-    """Checks an invoice and an act share: text fields, parties, language, lines, tax total."""
+def _figures(obj: InvoiceDocument | ActDocument | CorrectionDocument) -> DocumentFigures:
+    """The lines' printed figures by ``portal.billing.document_figures``: the one function the
+    invoice page, the documents, the e-mail and the CSV share."""
+    amounts = [
+        LineAmounts(
+            quantity=line.quantity,
+            unit_price=line.unit_price,
+            amount=line.amount,
+            tax_percent=line.tax_percent,
+            tax_inclusive=obj.tax_inclusive if line.tax_inclusive is None else line.tax_inclusive,
+            net=line.amount - line.tax_amount if inclusive else line.amount,
+            tax=line.tax_amount,
+            total=line.amount if inclusive else line.amount + line.tax_amount,
+        )
+        for line in obj.lines
+        for inclusive in [obj.tax_inclusive if line.tax_inclusive is None else line.tax_inclusive]
+    ]
+    try:
+        return document_figures(amounts, obj.currency)
+    except InconsistentLine as exc:  # pragma: no cover - built consistent above
+        raise DocumentError(exc.message) from None
+
+
+def _check_common(obj: InvoiceDocument | ActDocument | CorrectionDocument) -> str:
+    """Checks every document shares: text fields, parties, language, lines, tax total, total;
+    sets ``figures``."""
     _text(obj, "number", required=True)
     for party in ("seller", "buyer"):
         if not isinstance(getattr(obj, party), Party):
@@ -165,23 +202,23 @@ def _check_common(obj: InvoiceDocument | ActDocument) -> tuple[str, tuple[Docume
     check_language(obj.language)
     currency = obj.currency
     currency_words(currency)  # only a currency we can spell goes on a document
-    lines = _lines(obj, currency)
+    _lines(obj, currency)
     _amounts(obj, currency, "tax_total", "total")
-    line_tax = sum((line.tax_amount for line in lines), Decimal(0))
-    _expect("The tax total", obj.tax_total, line_tax, currency, "the sum of the lines' tax")
-    return currency, lines
-
-
-def _check_total(obj: InvoiceDocument | ActDocument, subtotal: Decimal, currency: str) -> None:
-    if obj.tax_inclusive:
-        expected, rule = subtotal, "the subtotal (prices include the tax)"
+    figures = _figures(obj)
+    _set(obj, "figures", figures)
+    _expect("The tax total", obj.tax_total, figures.tax, currency, "the sum of the lines' tax")
+    if figures.basis is PriceBasis.INCLUSIVE:
+        rule = "the subtotal (prices include the tax)"
+    elif figures.basis is PriceBasis.MIXED:
+        rule = "the sum of the lines with tax"
     else:
-        expected, rule = subtotal + obj.tax_total, "the subtotal plus the tax"
-    _expect("The total", obj.total, expected, currency, rule)
+        rule = "the subtotal plus the tax"
+    _expect("The total", obj.total, figures.gross, currency, rule)
+    return currency
 
 
 def line_sum(lines: Iterable[DocumentLine]) -> Decimal:
-    """The "Итого" row: the sum of the line amounts as printed."""
+    """The sum of the line amounts as sold (each in its own price basis)."""
     return sum((line.amount for line in lines), Decimal(0))
 
 
@@ -190,7 +227,9 @@ class InvoiceDocument:
     """An invoice for payment (счёт на оплату), as issued; see the module for its arithmetic.
 
     ``payment_purpose`` is the text the payer should quote in the payment order; left empty, the
-    document writes "Оплата по счету № <number> от <date>. Сумма ..." itself.
+    document writes "Оплата по счету № <number> от <date>. Сумма ..." itself. ``amount_paid`` is
+    what was paid other than from the credit balance; once nothing is due, ``paid_date`` is the
+    day it was paid and the document says so instead of asking for payment.
     """
 
     number: str
@@ -210,32 +249,41 @@ class InvoiceDocument:
     language: str = "ru"
     payment_purpose: str = ""
     notes: str = ""
+    amount_paid: Decimal = Decimal(0)
+    paid_date: date | None = None
+    #: Computed from the lines when the document is built.
+    figures: DocumentFigures = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         _text(self, "payment_purpose")
         _text(self, "notes")
         _date(self, "issue_date")
         _date(self, "due_date")
-        currency, lines = _check_common(self)
-        _amounts(self, currency, "subtotal", "discount", "credit_applied", "amount_due")
-        printed = line_sum(lines)
-        if not (self.tax_inclusive and self.subtotal == printed - self.tax_total):
+        if self.paid_date is not None:
+            _date(self, "paid_date")
+        currency = _check_common(self)
+        _amounts(
+            self, currency, "subtotal", "discount", "credit_applied", "amount_due", "amount_paid"
+        )
+        figures = self.figures
+        if self.subtotal not in (figures.printed_sum, figures.net):
             _expect(
                 "The subtotal",
                 self.subtotal,
-                printed,
+                figures.printed_sum,
                 currency,
                 "the sum of the line amounts",
             )
-        _check_total(self, printed, currency)
-        if self.discount < 0 or self.credit_applied < 0:
-            raise DocumentError("The discount and the credit applied must not be negative.")
+        if self.discount < 0 or self.credit_applied < 0 or self.amount_paid < 0:
+            raise DocumentError(
+                "The discount, the credit applied and the amount paid must not be negative."
+            )
         _expect(
             "The amount due",
             self.amount_due,
-            self.total - self.credit_applied,
+            self.total - self.credit_applied - self.amount_paid,
             currency,
-            "the total minus the credit applied",
+            "the total minus the credit applied and the amount paid",
         )
 
 
@@ -258,6 +306,8 @@ class ActDocument:
     tax_inclusive: bool
     language: str = "ru"
     invoice_number: str = ""
+    #: Computed from the lines when the document is built.
+    figures: DocumentFigures = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         _text(self, "invoice_number")
@@ -265,5 +315,41 @@ class ActDocument:
             _date(self, name)
         if self.period_end < self.period_start:
             raise DocumentError("The act's period ends before it starts.")
-        currency, lines = _check_common(self)
-        _check_total(self, line_sum(lines), currency)
+        _check_common(self)
+
+
+@dataclass(frozen=True, slots=True)
+class CorrectionDocument:
+    """A correction of an issued invoice (корректировочный счёт, a credit note): what the
+    invoice ``original_number`` of ``original_date`` is reduced by.
+
+    The lines and totals are the amounts of the reduction, **positive** (the stored credit note
+    has them negative): a document saying "Сумма корректировки: 1 220,00" reads right, one
+    saying "Минус одна тысяча..." does not. It asks for no payment: no bank details, no due
+    date, no payment purpose.
+    """
+
+    number: str
+    issue_date: date
+    original_number: str
+    original_date: date
+    seller: Party
+    buyer: Party
+    lines: tuple[DocumentLine, ...]
+    currency: str
+    tax_total: Decimal
+    total: Decimal
+    tax_inclusive: bool
+    language: str = "ru"
+    notes: str = ""
+    #: Computed from the lines when the document is built.
+    figures: DocumentFigures = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        _text(self, "original_number", required=True)
+        _text(self, "notes")
+        _date(self, "issue_date")
+        _date(self, "original_date")
+        _check_common(self)
+        if self.total < 0:
+            raise DocumentError("A correction prints the reduction as a positive amount.")

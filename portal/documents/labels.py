@@ -61,6 +61,26 @@ _RU: Final = {
     "purpose_vat": "в т.ч. НДС {rate} % - {amount} {currency}",
     "purpose_no_vat": "НДС не облагается",
     "notes": "Примечание:",
+    # A mixed document (prices with and without VAT): per-line net, VAT and gross columns.
+    "subtotal_net": "Итого без НДС:",
+    "col_net": "Сумма без НДС",
+    "col_vat_rate": "Ставка НДС",
+    "col_vat": "Сумма НДС",
+    "col_gross": "Сумма с НДС",
+    "line_no_vat": "без НДС",
+    "price_with_vat_note": "* Цена включает НДС: количество × цена = сумма с НДС; в остальных "
+    "строках количество × цена = сумма без НДС.",
+    # Payments.
+    "amount_paid": "Оплачено:",
+    "paid": "Счёт оплачен.",
+    "paid_on": "Счёт оплачен {date}.",
+    # A correction (credit note).
+    "correction_title": "Корректировочный счёт № {number} от {date}",
+    "correction_basis": "К счёту на оплату № {number} от {date}",
+    "correction_total": "Сумма корректировки:",
+    "correction_summary": "Всего наименований {count}, сумма корректировки {amount} {currency}",
+    "correction_statement": "Сумма счёта на оплату № {number} от {date} уменьшается на {amount} "
+    "{currency}. Этот документ не является требованием об оплате.",
     # Signatures.
     "head": "Руководитель",
     "accountant": "Бухгалтер",
@@ -116,6 +136,23 @@ _EN: Final = {
     "purpose_vat": "incl. VAT {rate} % {amount} {currency}",
     "purpose_no_vat": "VAT not applicable",
     "notes": "Notes:",
+    "subtotal_net": "Subtotal excl. VAT:",
+    "col_net": "Amount excl. VAT",
+    "col_vat_rate": "VAT rate",
+    "col_vat": "VAT",
+    "col_gross": "Amount incl. VAT",
+    "line_no_vat": "no VAT",
+    "price_with_vat_note": "* The price includes VAT: quantity × price = amount incl. VAT; on the "
+    "other lines quantity × price = amount excl. VAT.",
+    "amount_paid": "Paid:",
+    "paid": "The invoice is paid.",
+    "paid_on": "The invoice was paid on {date}.",
+    "correction_title": "Credit note No. {number} dated {date}",
+    "correction_basis": "To invoice No. {number} dated {date}",
+    "correction_total": "Correction amount:",
+    "correction_summary": "Total items: {count}, correction amount {amount} {currency}",
+    "correction_statement": "The amount of invoice No. {number} dated {date} is reduced by "
+    "{amount} {currency}. This document is not a request for payment.",
     "head": "Director",
     "accountant": "Accountant",
     "act_statement": "The services listed above have been rendered in full and on time. "

@@ -15,16 +15,18 @@ raise :class:`DocumentError` instead of returning squares. Fonts are not fetched
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from decimal import Decimal
+from functools import partial
 from io import BytesIO
 from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
-from portal.documents.data import ActDocument, DocumentLine, InvoiceDocument, line_sum
+from portal.billing import DocumentFigures, PriceBasis
+from portal.billing.money import scale
+from portal.documents.data import ActDocument, CorrectionDocument, InvoiceDocument
 from portal.documents.errors import DocumentError
 from portal.documents.formatting import (
     format_money,
@@ -68,6 +70,7 @@ def _environment() -> Environment:
         money=format_money,
         price=format_price,
         quantity=format_quantity,
+        percent=format_percent,
         short_date=short_date,
     )
     return env
@@ -85,38 +88,40 @@ class TotalRow:
     strong: bool = False
 
 
-def _tax_by_rate(lines: Iterable[DocumentLine]) -> list[tuple[Decimal, Decimal]]:
-    """Tax per rate, lowest rate first; lines without a rate (no tax) are left out."""
-    rates: dict[Decimal, Decimal] = {}
-    for line in lines:
-        if line.tax_percent is not None:
-            rates[line.tax_percent] = rates.get(line.tax_percent, Decimal(0)) + line.tax_amount
-    return sorted(rates.items())
-
-
-def _tax_rows(
-    lines: Iterable[DocumentLine], tax_inclusive: bool, currency: str, labels: Mapping[str, str]
-) -> list[TotalRow]:
-    rates = _tax_by_rate(lines)
-    if not rates:
-        return [TotalRow(labels["no_vat"], labels["no_vat_value"])]
-    key = "vat_included" if tax_inclusive else "vat_added"
-    return [
-        TotalRow(labels[key].format(rate=format_percent(rate)), format_money(tax, currency))
-        for rate, tax in rates
+def _total_rows(figures: DocumentFigures, labels: Mapping[str, str]) -> list[TotalRow]:
+    """ "Итого", the VAT per rate and, for a mixed document, "Всего с НДС" (see
+    ``portal.billing.document_lines`` for the three bases)."""
+    money = partial(format_money, currency=figures.currency)
+    mixed = figures.basis is PriceBasis.MIXED
+    rows = [TotalRow(labels["subtotal_net" if mixed else "subtotal"], money(figures.printed_sum))]
+    if not figures.tax_by_rate:
+        rows.append(TotalRow(labels["no_vat"], labels["no_vat_value"]))
+    key = "vat_included" if figures.basis is PriceBasis.INCLUSIVE else "vat_added"
+    rows += [
+        TotalRow(labels[key].format(rate=format_percent(rate)), money(tax))
+        for rate, tax in figures.tax_by_rate
     ]
+    if mixed:
+        rows.append(TotalRow(labels["total_with_vat"], money(figures.gross)))
+    return rows
 
 
 def _purpose(doc: InvoiceDocument, labels: Mapping[str, str], currency_name: str) -> str:
-    """The payment purpose to quote: the document's own, or one naming number, date and VAT."""
+    """The payment purpose to quote: the document's own, or one naming number, date, the amount
+    due and the VAT in it (the invoice's VAT when all of it is due, its share otherwise)."""
     if doc.payment_purpose:
         return doc.payment_purpose
-    rates = _tax_by_rate(doc.lines)
+    rates = doc.figures.tax_by_rate
     if rates:
         tax = ", ".join(
             labels["purpose_vat"].format(
                 rate=format_percent(rate),
-                amount=format_money(amount, doc.currency),
+                amount=format_money(
+                    amount
+                    if doc.amount_due == doc.total
+                    else scale(amount, doc.amount_due, doc.total, doc.currency),
+                    doc.currency,
+                ),
                 currency=currency_name,
             )
             for rate, amount in rates
@@ -136,16 +141,29 @@ def _purpose(doc: InvoiceDocument, labels: Mapping[str, str], currency_name: str
 def _invoice_context(doc: InvoiceDocument) -> dict[str, Any]:
     labels = LABELS[doc.language]
     currency = currency_label(doc.currency, doc.language)
-    money = format_money
-    subtotal = line_sum(doc.lines)  # doc.subtotal may be the net sum; "Итого" is what is printed
-    rows = [TotalRow(labels["subtotal"], money(subtotal, doc.currency))]
-    rows += _tax_rows(doc.lines, doc.tax_inclusive, doc.currency, labels)
+    money = partial(format_money, currency=doc.currency)
+    rows = _total_rows(doc.figures, labels)
+    received = doc.credit_applied or doc.amount_paid
+    if (
+        received
+        and doc.total != doc.figures.printed_sum
+        and doc.figures.basis is not PriceBasis.MIXED
+    ):
+        rows.append(TotalRow(labels["total"], money(doc.total)))
     if doc.credit_applied:
-        if doc.total != subtotal:
-            rows.append(TotalRow(labels["total"], money(doc.total, doc.currency)))
-        rows.append(TotalRow(labels["credit_applied"], money(doc.credit_applied, doc.currency)))
-    rows.append(TotalRow(labels["total_due"], money(doc.amount_due, doc.currency), strong=True))
-    summary_key = "items_summary_due" if doc.credit_applied else "items_summary"
+        rows.append(TotalRow(labels["credit_applied"], money(doc.credit_applied)))
+    if doc.amount_paid:
+        rows.append(TotalRow(labels["amount_paid"], money(doc.amount_paid)))
+    rows.append(TotalRow(labels["total_due"], money(doc.amount_due), strong=True))
+    summary_key = "items_summary_due" if doc.amount_due != doc.total else "items_summary"
+    settled = doc.amount_due == 0 and doc.total > 0
+    paid = ""
+    if settled:
+        paid = (
+            labels["paid_on"].format(date=long_date(doc.paid_date, doc.language))
+            if doc.paid_date
+            else labels["paid"]
+        )
     return {
         "title": labels["invoice_title"].format(
             number=doc.number, date=long_date(doc.issue_date, doc.language)
@@ -153,15 +171,19 @@ def _invoice_context(doc: InvoiceDocument) -> dict[str, Any]:
         "totals": rows,
         "summary": labels[summary_key].format(
             count=len(doc.lines),
-            amount=money(doc.total, doc.currency),
-            due=money(doc.amount_due, doc.currency),
+            amount=money(doc.total),
+            due=money(doc.amount_due),
             currency=currency,
         ),
-        "in_words": amount_in_words(doc.amount_due, doc.currency, doc.language),
-        "pay_by": labels["pay_by"].format(date=long_date(doc.due_date, doc.language)),
-        "purpose": _purpose(doc, labels, currency),
+        # the invoice's sum: "Ноль рублей" for a paid invoice would say it cost nothing
+        "in_words": amount_in_words(doc.total, doc.currency, doc.language),
+        "paid": paid,
+        "pay_by": ""
+        if settled
+        else labels["pay_by"].format(date=long_date(doc.due_date, doc.language)),
+        "purpose": "" if settled else _purpose(doc, labels, currency),
         "discount_note": labels["discount_note"].format(
-            amount=money(doc.discount, doc.currency), currency=currency
+            amount=money(doc.discount), currency=currency
         )
         if doc.discount
         else "",
@@ -171,10 +193,8 @@ def _invoice_context(doc: InvoiceDocument) -> dict[str, Any]:
 def _act_context(doc: ActDocument) -> dict[str, Any]:
     labels = LABELS[doc.language]
     currency = currency_label(doc.currency, doc.language)
-    subtotal = line_sum(doc.lines)
-    rows = [TotalRow(labels["subtotal"], format_money(subtotal, doc.currency))]
-    rows += _tax_rows(doc.lines, doc.tax_inclusive, doc.currency, labels)
-    if doc.total != subtotal:
+    rows = _total_rows(doc.figures, labels)
+    if doc.total != doc.figures.printed_sum and doc.figures.basis is not PriceBasis.MIXED:
         rows.append(
             TotalRow(labels["total_with_vat"], format_money(doc.total, doc.currency), strong=True)
         )
@@ -196,19 +216,54 @@ def _act_context(doc: ActDocument) -> dict[str, Any]:
     }
 
 
-_TEMPLATES: dict[type, str] = {InvoiceDocument: "invoice.html", ActDocument: "act.html"}
+def _correction_context(doc: CorrectionDocument) -> dict[str, Any]:
+    labels = LABELS[doc.language]
+    currency = currency_label(doc.currency, doc.language)
+    money = partial(format_money, currency=doc.currency)
+    rows = _total_rows(doc.figures, labels)
+    rows.append(TotalRow(labels["correction_total"], money(doc.total), strong=True))
+    original = {
+        "number": doc.original_number,
+        "date": long_date(doc.original_date, doc.language),
+    }
+    return {
+        "title": labels["correction_title"].format(
+            number=doc.number, date=long_date(doc.issue_date, doc.language)
+        ),
+        "basis": labels["correction_basis"].format(**original),
+        "totals": rows,
+        "summary": labels["correction_summary"].format(
+            count=len(doc.lines), amount=money(doc.total), currency=currency
+        ),
+        "in_words": amount_in_words(doc.total, doc.currency, doc.language),
+        "statement": labels["correction_statement"].format(
+            **original, amount=money(doc.total), currency=currency
+        ),
+    }
 
 
-def _render(doc: InvoiceDocument | ActDocument, kind: type, fonts: Path | None) -> str:
+Document = InvoiceDocument | ActDocument | CorrectionDocument
+
+_TEMPLATES: dict[type, tuple[str, Callable[[Any], dict[str, Any]]]] = {
+    InvoiceDocument: ("invoice.html", _invoice_context),
+    ActDocument: ("act.html", _act_context),
+    CorrectionDocument: ("correction.html", _correction_context),
+}
+
+
+def _render(doc: Document, kind: type, fonts: Path | None) -> str:
     """The template for ``doc``; ``fonts`` is the font directory when the HTML is for a PDF."""
     if not isinstance(doc, kind):
         raise TypeError(f"Expected {kind.__name__}, got {type(doc).__name__}.")
-    context = _invoice_context(doc) if isinstance(doc, InvoiceDocument) else _act_context(doc)
+    template, make_context = _TEMPLATES[kind]
+    context = make_context(doc)
     fonts_css = None
     if fonts is not None:
         fonts_css = {"regular": fonts / FONT_FILES[0], "bold": fonts / FONT_FILES[1]}
-    return ENVIRONMENT.get_template(_TEMPLATES[kind]).render(
+    return ENVIRONMENT.get_template(template).render(
         doc=doc,
+        rows=list(zip(doc.lines, doc.figures.lines, strict=True)),
+        mixed=doc.figures.basis is PriceBasis.MIXED,
         t=LABELS[doc.language],
         currency=doc.currency,
         fonts=fonts_css,
@@ -265,3 +320,14 @@ def act_pdf(doc: ActDocument) -> bytes:
     """The act as an A4 PDF with DejaVu Sans embedded."""
     fonts = font_dir()
     return _pdf(_render(doc, ActDocument, fonts), fonts)
+
+
+def correction_html(doc: CorrectionDocument) -> str:
+    """The correction (credit note) as a standalone printable HTML page."""
+    return _render(doc, CorrectionDocument, None)
+
+
+def correction_pdf(doc: CorrectionDocument) -> bytes:
+    """The correction (credit note) as an A4 PDF with DejaVu Sans embedded."""
+    fonts = font_dir()
+    return _pdf(_render(doc, CorrectionDocument, fonts), fonts)

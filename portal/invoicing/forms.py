@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DateField, DecimalField, IntegerField, StringField
-from wtforms.validators import DataRequired, Length, NumberRange, Optional
+from wtforms import BooleanField, DateField, DecimalField, IntegerField, SelectField, StringField
+from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
 from portal.web.forms import MultiCheckboxField
+
+#: How a manual line is taxed: at the client's rate (the default), without VAT, or at a rate.
+TAX_CLIENT, TAX_NONE, TAX_RATE = "client", "none", "rate"
 
 
 class DraftLineForm(FlaskForm):
@@ -16,10 +19,35 @@ class DraftLineForm(FlaskForm):
         _l("Quantity"), default=1, places=None, validators=[DataRequired(), NumberRange(min=0)]
     )
     unit_price = DecimalField(_l("Unit price"), places=None, validators=[DataRequired()])
+    #: An empty VAT is not "no VAT": a manual line is taxed like the client's other lines
+    #: unless staff say otherwise (see ``invoices.add_manual_line``).
+    tax_mode = SelectField(
+        _l("VAT"),
+        choices=[
+            (TAX_CLIENT, _l("The client's rate")),
+            (TAX_NONE, _l("No VAT")),
+            (TAX_RATE, _l("This rate:")),
+        ],
+        default=TAX_CLIENT,
+        description=_l(
+            "The client's rate is the VAT rate in force on the invoice date, or no VAT for a "
+            "tax-exempt client."
+        ),
+    )
     tax_percent = DecimalField(
-        _l("VAT, %"), places=None, validators=[Optional(), NumberRange(0, 100)]
+        _l("VAT rate, %"),
+        places=None,
+        validators=[Optional(), NumberRange(0, 100)],
+        description=_l("Only with «This rate»; 0 % prints as «Без НДС»."),
     )
     tax_inclusive = BooleanField(_l("Price includes VAT"))
+
+    def validate_tax_percent(self, field: DecimalField) -> None:
+        if self.tax_mode.data == TAX_RATE and field.data is None:
+            raise ValidationError(_l("Enter the rate, or choose the client's rate or no VAT."))
+        if self.tax_mode.data != TAX_RATE and field.data is not None:
+            raise ValidationError(_l("A rate is used only with «This rate»."))
+
     period_start = DateField(_l("Period from"), validators=[Optional()])
     period_end = DateField(_l("Period to (inclusive)"), validators=[Optional()])
 

@@ -1,7 +1,9 @@
 """Invoices as documents: the PDF and printable page of an issued invoice, and its e-mail.
 
 The invoice rows already hold every figure (rounded once by ``portal.billing``); this module
-only maps them onto ``portal.documents`` data and never computes an amount itself.
+lays them out with ``portal.billing.document_figures`` (one price basis per document: see
+``docs/documents.md``) and maps them onto ``portal.documents`` data; it never rounds. A credit
+note prints as a correction document (корректировочный счёт), never as a payment request.
 """
 
 from __future__ import annotations
@@ -11,11 +13,25 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Protocol
 
+from portal import billing
 from portal.accounts import audit
 from portal.accounts.models import Client
 from portal.core.extensions import db
-from portal.documents.data import ActDocument, DocumentLine, InvoiceDocument, Party
-from portal.documents.render import act_html, act_pdf, invoice_html, invoice_pdf
+from portal.documents.data import (
+    ActDocument,
+    CorrectionDocument,
+    DocumentLine,
+    InvoiceDocument,
+    Party,
+)
+from portal.documents.render import (
+    act_html,
+    act_pdf,
+    correction_html,
+    correction_pdf,
+    invoice_html,
+    invoice_pdf,
+)
 from portal.invoicing.company import company_details
 from portal.invoicing.models import Invoice, InvoiceKind, InvoiceStatus
 from portal.invoicing.models.payment import CreditEntry, CreditReason
@@ -61,51 +77,91 @@ def _seller(invoice: Invoice) -> Party:
     )
 
 
-def _document_lines(invoice: Invoice, language: str) -> tuple[DocumentLine, ...]:
+def document_figures(invoice: Invoice) -> billing.DocumentFigures:
+    """The printed figures of an invoice's lines (net, VAT, gross per line and in total, in one
+    price basis): what the invoice pages, the documents, the e-mail and the CSV show."""
+    return billing.document_figures(invoice.lines, invoice.currency)
+
+
+def _document_lines(
+    invoice: Invoice, figures: billing.DocumentFigures, language: str
+) -> tuple[DocumentLine, ...]:
     return tuple(
         DocumentLine(
             description=line.description,
-            quantity=line.quantity,
+            quantity=printed.quantity,
             unit=line.unit or ("шт." if language == "ru" else "pcs"),
-            unit_price=line.unit_price,
-            amount=line.amount,
-            tax_percent=line.tax_percent,
-            tax_amount=line.tax,
+            unit_price=printed.unit_price,
+            amount=printed.amount,
+            tax_percent=printed.tax_percent,
+            tax_amount=printed.tax,
             details=tuple(line.details),
+            tax_inclusive=printed.price_includes_tax,
         )
-        for line in invoice.lines
+        for line, printed in zip(invoice.lines, figures.lines, strict=True)
     )
+
+
+def credit_applied(invoice: Invoice) -> Decimal:
+    """How much of the client's credit balance paid this invoice."""
+    entries = db.session.query(CreditEntry).filter_by(
+        invoice_id=invoice.id, reason=CreditReason.APPLIED
+    )
+    zero = billing.round_money(Decimal(0), invoice.currency)
+    return zero - sum((entry.amount for entry in entries), zero)
 
 
 def invoice_document(invoice: Invoice, language: str = "ru") -> InvoiceDocument:
+    """The invoice for payment: its sum, what was paid (credit shown as such) and what is due."""
     if invoice.status is InvoiceStatus.DRAFT or invoice.number is None:
         raise ValueError("only issued invoices are documents")
-    credit = -sum(
-        (
-            entry.amount
-            for entry in db.session.query(CreditEntry).filter_by(
-                invoice_id=invoice.id, reason=CreditReason.APPLIED
-            )
-        ),
-        Decimal(0),
-    )
-    lines = _document_lines(invoice, language)
-    inclusive = any(line.tax_inclusive for line in invoice.lines)
+    if invoice.kind is InvoiceKind.CREDIT_NOTE:
+        raise ValueError("a credit note is a correction document")
+    figures = document_figures(invoice)
+    credit = credit_applied(invoice)
+    paid = max(invoice.amount_paid - credit, billing.round_money(Decimal(0), invoice.currency))
+    due = invoice.total - credit - paid
     return InvoiceDocument(
         number=invoice.number,
         issue_date=invoice.issue_date,
         due_date=invoice.due_date,
         seller=_seller(invoice),
         buyer=_buyer(invoice),
-        lines=lines,
+        lines=_document_lines(invoice, figures, language),
         currency=invoice.currency,
-        subtotal=invoice.subtotal,
+        subtotal=figures.net,
         discount=invoice.discount,
-        tax_total=invoice.tax,
-        total=invoice.total,
+        tax_total=figures.tax,
+        total=figures.gross,
         credit_applied=credit,
-        amount_due=invoice.total - credit,
-        tax_inclusive=inclusive,
+        amount_paid=paid,
+        amount_due=due,
+        paid_date=invoice.paid_date if due == 0 else None,
+        tax_inclusive=figures.basis is billing.PriceBasis.INCLUSIVE,
+        language=language,
+        notes=invoice.notes,
+    )
+
+
+def correction_document(invoice: Invoice, language: str = "ru") -> CorrectionDocument:
+    """A credit note as the correction of the invoice it corrects: its negative lines printed
+    as positive amounts of reduction, whatever its status."""
+    if invoice.kind is not InvoiceKind.CREDIT_NOTE or invoice.number is None:
+        raise ValueError("only issued credit notes are corrections")
+    original = db.session.get(Invoice, invoice.corrects_id) if invoice.corrects_id else None
+    figures = document_figures(invoice).negated()
+    return CorrectionDocument(
+        number=invoice.number,
+        issue_date=invoice.issue_date,
+        original_number=(original.number if original else None) or "—",
+        original_date=(original.issue_date if original else None) or invoice.issue_date,
+        seller=_seller(invoice),
+        buyer=_buyer(invoice),
+        lines=_document_lines(invoice, figures, language),
+        currency=invoice.currency,
+        tax_total=figures.tax,
+        total=figures.gross,
+        tax_inclusive=figures.basis is billing.PriceBasis.INCLUSIVE,
         language=language,
         notes=invoice.notes,
     )
@@ -126,6 +182,7 @@ def act_document(invoice: Invoice, language: str = "ru") -> ActDocument:
     start = min(starts, default=invoice.issue_date)
     end = max(ends, default=invoice.paid_date or invoice.issue_date)
     act_date: date = max(end, invoice.paid_date or end)
+    figures = document_figures(invoice)
     return ActDocument(
         number=invoice.number or "",
         act_date=act_date,
@@ -133,11 +190,11 @@ def act_document(invoice: Invoice, language: str = "ru") -> ActDocument:
         period_end=end,
         seller=_seller(invoice),
         buyer=_buyer(invoice),
-        lines=_document_lines(invoice, language),
+        lines=_document_lines(invoice, figures, language),
         currency=invoice.currency,
-        total=invoice.total,
-        tax_total=invoice.tax,
-        tax_inclusive=any(line.tax_inclusive for line in invoice.lines),
+        total=figures.gross,
+        tax_total=figures.tax,
+        tax_inclusive=figures.basis is billing.PriceBasis.INCLUSIVE,
         language=language,
         invoice_number=invoice.number or "",
     )
@@ -152,10 +209,16 @@ def act_page(invoice: Invoice, language: str = "ru") -> str:
 
 
 def invoice_pdf_bytes(invoice: Invoice, language: str = "ru") -> bytes:
+    """The PDF of an issued invoice; a credit note's is its correction document."""
+    if invoice.kind is InvoiceKind.CREDIT_NOTE:
+        return correction_pdf(correction_document(invoice, language))
     return invoice_pdf(invoice_document(invoice, language))
 
 
 def invoice_page(invoice: Invoice, language: str = "ru") -> str:
+    """The printable page of an issued invoice; a credit note's is its correction document."""
+    if invoice.kind is InvoiceKind.CREDIT_NOTE:
+        return correction_html(correction_document(invoice, language))
     return invoice_html(invoice_document(invoice, language))
 
 

@@ -181,10 +181,18 @@ def add_manual_line(
     quantity: Decimal = Decimal(1),
     *,
     period: billing.Period | None = None,
-    line_tax: billing.LineTax = billing.NO_TAX,
+    line_tax: billing.LineTax | None = None,
+    inclusive: bool = False,
 ) -> None:
     """A line staff type in on a draft; a negative price makes a discount or correction line
-    (taxed like the others, without a period)."""
+    (taxed like the others, without a period).
+
+    ``line_tax=None`` taxes it at the client's rate on the invoice's tax date (today for a
+    draft, which is issued on the day it is sent), with ``inclusive`` saying whether the price
+    includes that tax: a VAT-paying client's manual line is never "без НДС" by omission, a
+    tax-exempt client's is. Pass ``billing.NO_TAX`` for a line without VAT."""
+    if line_tax is None:
+        line_tax = _client_line_tax(invoice, inclusive)
     if unit_price < 0:
         line = discount_line(description, -unit_price * quantity, invoice.currency, line_tax)
     else:
@@ -197,6 +205,15 @@ def add_manual_line(
             line_tax=line_tax,
         )
     add_lines(invoice, [(line, None)])
+
+
+def _client_line_tax(invoice: Invoice, inclusive: bool) -> billing.LineTax:
+    """The tax of a manual line at the client's rate on the invoice's tax date."""
+    from portal.catalog import tax
+
+    client = db.session.get(Client, invoice.client_id)
+    tax_date = invoice.tax_date or invoice.issue_date or business_today()
+    return tax.line_tax(client, tax_date=tax_date, inclusive=inclusive)
 
 
 def add_lines(invoice: Invoice, lines: Iterable[tuple[billing.InvoiceLine, int | None]]) -> None:

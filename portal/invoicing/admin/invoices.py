@@ -23,6 +23,8 @@ from portal.invoicing import dunning, invoice_documents, invoices, payments
 from portal.invoicing.account_statements import statement
 from portal.invoicing.company import company_details, save_company_details
 from portal.invoicing.forms import (
+    TAX_NONE,
+    TAX_RATE,
     CompanyForm,
     CreditNoteForm,
     DraftLineForm,
@@ -173,8 +175,10 @@ def invoice_add_line(invoice_id: int) -> WerkzeugResponse:
             period = billing.Period(
                 form.period_start.data, form.period_end.data + timedelta(days=1)
             )
-        tax = billing.NO_TAX
-        if form.tax_percent.data is not None:
+        tax: billing.LineTax | None = None  # the client's rate
+        if form.tax_mode.data == TAX_NONE:
+            tax = billing.NO_TAX
+        elif form.tax_mode.data == TAX_RATE:
             tax = billing.LineTax(form.tax_percent.data, inclusive=form.tax_inclusive.data)
         invoices.add_manual_line(
             invoice,
@@ -183,6 +187,7 @@ def invoice_add_line(invoice_id: int) -> WerkzeugResponse:
             form.quantity.data,
             period=period,
             line_tax=tax,
+            inclusive=form.tax_inclusive.data,
         )
     except (BillingError, invoices.InvoiceError) as exc:
         _problem(exc)

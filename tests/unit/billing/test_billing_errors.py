@@ -10,6 +10,7 @@ from portal.billing import (
     DayCount,
     Discount,
     DropdownOption,
+    LineAmounts,
     LineTax,
     Period,
     PriceList,
@@ -22,6 +23,7 @@ from portal.billing import (
     allocate,
     charge_line,
     check_coefficient,
+    document_figures,
     draft_invoice,
     next_due,
     period_containing,
@@ -254,6 +256,13 @@ CASES = [
         lambda: resolve_tax_rate(TaxContext(date(2019, 1, 1)), rates=()),
         e.NoTaxRate,
         "No tax rate applies on 2019-01-01.",
+    ),
+    (
+        lambda: document_figures(
+            [LineAmounts(D(1), D(100), D(100), D(22), False, D(100), D(22), D(121))], RUB
+        ),
+        e.InconsistentLine,
+        "Line 1 does not add up: amount 100, net 100, tax 22, total 121.",
     ),
 ]
 

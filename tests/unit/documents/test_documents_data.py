@@ -257,5 +257,7 @@ def test_tax_inclusive_subtotal_may_be_the_net_sum():
     )
     net = dataclasses.replace(gross, subtotal=D("2000.00"))
     assert net.subtotal == D("2000.00")
-    with pytest.raises(DocumentError, match="sum of the line amounts"):
+    with pytest.raises(DocumentError, match="subtotal plus the tax gives 2 880,00"):
         dataclasses.replace(gross, subtotal=D("2000.00"), tax_inclusive=False, total=D("2440.00"))
+    with pytest.raises(DocumentError, match="sum of the line amounts"):
+        dataclasses.replace(gross, subtotal=D("2001.00"))

@@ -214,8 +214,9 @@ def test_vat_included_with_credit_applied():
     assert "Зачтено из кредитного баланса: 810,00" in text
     assert "Всего к оплате: 12 000,00" in text
     assert "на сумму 12 810,00 руб., к оплате 12 000,00 руб." in text
-    assert "Двенадцать тысяч рублей 00 копеек" in text
-    assert "в т.ч. НДС 22 % - 2 310,00 руб." in text
+    # the words spell the invoice's sum; the purpose the amount due and the VAT inside it
+    assert "Двенадцать тысяч восемьсот десять рублей 00 копеек" in text
+    assert "Сумма 12 000,00 руб., в т.ч. НДС 22 % - 2 163,93 руб." in text
     assert "6 100,00" in text and " 2 мес." in text
     assert "Без налога" not in text
     assert "Предоставлена скидка" not in text
