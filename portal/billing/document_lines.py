@@ -37,7 +37,7 @@ from typing import Protocol
 
 from portal.billing.errors import InconsistentLine
 from portal.billing.invoice import InvoiceLine
-from portal.billing.money import ZERO, round_money
+from portal.billing.money import ZERO, check_minor_units, quantum, round_money
 
 
 class PriceBasis(StrEnum):
@@ -205,22 +205,28 @@ def document_figures(lines: Iterable[TaxedLine], currency: str) -> DocumentFigur
     basis = price_basis(items)
     printed = []
     rates: dict[Decimal, Decimal] = {}
+    cents = quantum(currency)
+
+    def money(value: Decimal) -> Decimal:
+        # exact already (refused otherwise); only the stored scale (1.2200) becomes 1.22
+        return check_minor_units(value, currency).quantize(cents)
+
     for line in items:
         percent = line.tax_percent
         printed.append(
             PrintedLine(
                 quantity=line.quantity,
                 unit_price=line.unit_price,
-                amount=line.amount,
-                price_includes_tax=_taxed(line) and line.tax_inclusive,
+                amount=money(line.amount),
+                price_includes_tax=_taxed(line) and bool(line.tax_inclusive),
                 tax_percent=percent,
-                net=line.net,
-                tax=line.tax,
-                gross=line.total,
+                net=money(line.net),
+                tax=money(line.tax),
+                gross=money(line.total),
             )
         )
         if percent is not None:
-            rates[percent] = rates.get(percent, ZERO) + line.tax
+            rates[percent] = rates.get(percent, ZERO) + money(line.tax)
     zero = round_money(ZERO, currency)
     return DocumentFigures(
         currency=currency,

@@ -73,14 +73,15 @@ _RU: Final = {
     # Payments.
     "amount_paid": "Оплачено:",
     "paid": "Счёт оплачен.",
-    "paid_on": "Счёт оплачен {date}.",
+    "paid_on": "Счёт оплачен {date}",
     # A correction (credit note).
     "correction_title": "Корректировочный счёт № {number} от {date}",
     "correction_basis": "К счёту на оплату № {number} от {date}",
     "correction_total": "Сумма корректировки:",
     "correction_summary": "Всего наименований {count}, сумма корректировки {amount} {currency}",
     "correction_statement": "Сумма счёта на оплату № {number} от {date} уменьшается на {amount} "
-    "{currency}. Этот документ не является требованием об оплате.",
+    "{currency}",
+    "not_payable": "Этот документ не является требованием об оплате.",
     # Signatures.
     "head": "Руководитель",
     "accountant": "Бухгалтер",
@@ -152,7 +153,8 @@ _EN: Final = {
     "correction_total": "Correction amount:",
     "correction_summary": "Total items: {count}, correction amount {amount} {currency}",
     "correction_statement": "The amount of invoice No. {number} dated {date} is reduced by "
-    "{amount} {currency}. This document is not a request for payment.",
+    "{amount} {currency}",
+    "not_payable": "This document is not a request for payment.",
     "head": "Director",
     "accountant": "Accountant",
     "act_statement": "The services listed above have been rendered in full and on time. "

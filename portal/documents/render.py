@@ -135,7 +135,12 @@ def _purpose(doc: InvoiceDocument, labels: Mapping[str, str], currency_name: str
         currency=currency_name,
         tax=tax,
     )
-    return text if text.endswith(".") else f"{text}."  # "руб." already ends the sentence
+    return _sentence(text)
+
+
+def _sentence(text: str) -> str:
+    """``text`` ending with one full stop: "руб." and "г." already end a sentence."""
+    return text if text.endswith(".") else f"{text}."
 
 
 def _invoice_context(doc: InvoiceDocument) -> dict[str, Any]:
@@ -160,7 +165,7 @@ def _invoice_context(doc: InvoiceDocument) -> dict[str, Any]:
     paid = ""
     if settled:
         paid = (
-            labels["paid_on"].format(date=long_date(doc.paid_date, doc.language))
+            _sentence(labels["paid_on"].format(date=long_date(doc.paid_date, doc.language)))
             if doc.paid_date
             else labels["paid"]
         )
@@ -236,8 +241,10 @@ def _correction_context(doc: CorrectionDocument) -> dict[str, Any]:
             count=len(doc.lines), amount=money(doc.total), currency=currency
         ),
         "in_words": amount_in_words(doc.total, doc.currency, doc.language),
-        "statement": labels["correction_statement"].format(
-            **original, amount=money(doc.total), currency=currency
+        "statement": _sentence(
+            labels["correction_statement"].format(
+                **original, amount=money(doc.total), currency=currency
+            )
         ),
     }
 

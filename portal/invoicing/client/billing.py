@@ -52,9 +52,12 @@ def invoice_list() -> str:
 @client_billing.route("/invoices/<int:invoice_id>")
 def invoice_view(invoice_id: int) -> str:
     invoice = _my_invoice(invoice_id)
+    figures = invoice_documents.document_figures(invoice)
     return render_template(
         "client/billing/invoice.html",
         invoice=invoice,
+        figures=figures,
+        lines=list(zip(invoice.lines, figures.lines, strict=True)),
         labels=INVOICE_STATUS_LABELS,
         credit=payments.credit_balance(current_user.id, invoice.currency),
         gateways=list(gateways().values()),
