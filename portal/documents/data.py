@@ -36,6 +36,7 @@ from portal.billing import (
     InconsistentLine,
     LineAmounts,
     PriceBasis,
+    PrintedLine,
     document_figures,
     minor_units,
 )
@@ -113,6 +114,23 @@ class DocumentLine:
     tax_amount: Decimal
     details: tuple[str, ...] = ()
     tax_inclusive: bool | None = None
+
+    @classmethod
+    def printed(
+        cls, figures: PrintedLine, description: str, unit: str, details: Iterable[str] = ()
+    ) -> DocumentLine:
+        """The row of a line laid out by ``portal.billing.document_figures``."""
+        return cls(
+            description=description,
+            quantity=figures.quantity,
+            unit=unit,
+            unit_price=figures.unit_price,
+            amount=figures.amount,
+            tax_percent=figures.tax_percent,
+            tax_amount=figures.tax,
+            details=tuple(details),
+            tax_inclusive=figures.price_includes_tax,
+        )
 
     def __post_init__(self) -> None:
         if self.tax_inclusive is not None and not isinstance(self.tax_inclusive, bool):

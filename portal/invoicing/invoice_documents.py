@@ -87,16 +87,11 @@ def _document_lines(
     invoice: Invoice, figures: billing.DocumentFigures, language: str
 ) -> tuple[DocumentLine, ...]:
     return tuple(
-        DocumentLine(
-            description=line.description,
-            quantity=printed.quantity,
-            unit=line.unit or ("шт." if language == "ru" else "pcs"),
-            unit_price=printed.unit_price,
-            amount=printed.amount,
-            tax_percent=printed.tax_percent,
-            tax_amount=printed.tax,
-            details=tuple(line.details),
-            tax_inclusive=printed.price_includes_tax,
+        DocumentLine.printed(
+            printed,
+            line.description,
+            line.unit or ("шт." if language == "ru" else "pcs"),
+            line.details,
         )
         for line, printed in zip(invoice.lines, figures.lines, strict=True)
     )
