@@ -36,7 +36,15 @@ def _add(staff_web, invoice_id: str, **line: str) -> None:
 def _mixed_invoice(staff_web, client) -> Invoice:
     """3 × 4 000,00 + 22 % VAT, and a manual line of 3 000,00 whose price includes 22 % VAT."""
     invoice_id = _draft(staff_web, client)
-    _add(staff_web, invoice_id, description="Виртуальный сервер", quantity="3", unit_price="4000")
+    _add(
+        staff_web,
+        invoice_id,
+        description="Виртуальный сервер",
+        quantity="3",
+        unit_price="4000",
+        tax_mode="rate",
+        tax_percent="22",
+    )
     _add(
         staff_web,
         invoice_id,
