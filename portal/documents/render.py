@@ -118,7 +118,7 @@ def _purpose(doc: InvoiceDocument, labels: Mapping[str, str], currency_name: str
                 rate=format_percent(rate),
                 amount=format_money(
                     amount
-                    if doc.amount_due == doc.total
+                    if doc.amount_due == doc.total or not doc.total
                     else scale(amount, doc.amount_due, doc.total, doc.currency),
                     doc.currency,
                 ),
