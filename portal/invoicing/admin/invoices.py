@@ -114,7 +114,7 @@ def _invoices_csv(stmt: Select[tuple[Invoice]]) -> Response:
             figures.net,
             figures.tax,
             figures.gross,
-            invoice.amount_paid,
+            billing.round_money(invoice.amount_paid, invoice.currency),  # 500.0000 -> 500.00
             INVOICE_STATUS_LABELS[invoice.status],
         )
 
