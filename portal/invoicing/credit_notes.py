@@ -37,9 +37,9 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from portal import billing
-from portal.billing.money import quantum, scale
 from portal.accounts import audit
 from portal.accounts.models import Client
+from portal.billing.money import quantum, scale
 from portal.core.app_state import clock
 from portal.core.extensions import db
 from portal.core.transactions import unit_of_work

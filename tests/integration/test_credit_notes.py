@@ -91,7 +91,11 @@ def test_a_full_correction_mirrors_every_line(app: Flask, client_account) -> Non
     )
     invoice = _issued(client_account, *lines)
     note = _note(invoice, str(invoice.total))
-    assert (note.subtotal, note.tax, note.total) == (-invoice.subtotal, -invoice.tax, -invoice.total)
+    assert (note.subtotal, note.tax, note.total) == (
+        -invoice.subtotal,
+        -invoice.tax,
+        -invoice.total,
+    )
     for original, corrected in zip(invoice.lines, note.lines, strict=True):
         for name in ("quantity", "tax_percent", "tax_inclusive", "description"):
             assert getattr(corrected, name) == getattr(original, name)
@@ -233,7 +237,7 @@ def test_refunded_to_the_client(app: Flask, client_account) -> None:
         payment_date=TODAY,
         invoices=[invoice],
     )
-    with pytest.raises(credit_notes.CreditNoteError, match="paid RUB200.00 on"):
+    with pytest.raises(credit_notes.CreditNoteError, match=r"paid RUB200\.00 on"):
         _note(invoice, "200.01", settlement=CreditNoteSettlement.REFUND, refund_reference="в/1")
     payments.record_payment(
         client_account,

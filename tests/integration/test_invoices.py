@@ -91,9 +91,7 @@ def test_cancel_and_credit_note(app: Flask, client_account) -> None:
     draft = invoices.create_draft(client_account, _lines("1000.00"))
     db.session.commit()
     invoice = invoices.issue_invoice(draft, today=date(2026, 11, 2))
-    note = credit_notes.issue_credit_note(
-        invoice, D("300.00"), "скидка", today=date(2026, 11, 3)
-    )
+    note = credit_notes.issue_credit_note(invoice, D("300.00"), "скидка", today=date(2026, 11, 3))
     assert note.kind is InvoiceKind.CREDIT_NOTE and note.total == D("-300.00")
     assert note.number == "К-2026-000001" and note.corrects_id == invoice.id
     assert payments.credit_balance(client_account.id, "RUB") == D("300.00")
