@@ -137,9 +137,11 @@ _FIGURES = ("amount", "net", "tax", "total")
 
 
 def _shares(amount: Decimal, weights: list[Decimal], currency: str) -> list[Decimal]:
-    """``amount`` spread over ``weights`` (which may include negative discount lines) in
-    proportion, each share rounded half up; the rounding difference goes to the largest line,
-    so the shares add up to ``amount`` exactly."""
+    """``amount`` spread over ``weights`` in proportion, adding up to ``amount`` exactly: by
+    largest remainder (:func:`portal.billing.allocate`), or, when a discount line makes a weight
+    negative, each share rounded half up and the difference on the largest line."""
+    if all(weight >= 0 for weight in weights):
+        return list(billing.allocate(amount, weights, currency))
     whole = sum(weights, Decimal(0))
     shares = [scale(amount, weight, whole, currency) for weight in weights]
     largest = max(range(len(weights)), key=lambda i: (abs(weights[i]), -i))
@@ -183,7 +185,8 @@ def correction_lines(invoice: Invoice, amount: Decimal, notes: list[Invoice]) ->
                 figures = {"amount": base, "net": base - tax, "tax": tax, "total": base}
             else:
                 figures = {"amount": base, "net": base, "tax": gross - base, "total": gross}
-        mirror = left["untouched"] and gross == left["total"]
+        # quantity and price are repeated only where they still multiply to the amount
+        mirror = left["untouched"] and gross == left["total"] and not line.discount
         rows.append(
             InvoiceLine(
                 position=line.position,
@@ -271,6 +274,9 @@ def issue_credit_note(
     chose (see the module docstring). One unit of work: the note, its number, the money
     movement and the audit entries commit together or not at all."""
     amount = billing.check_minor_units(amount, invoice.currency)
+    # the original's row stays locked until the commit: two notes at once cannot both take
+    # what is left to correct (PostgreSQL; SQLite has one writer anyway)
+    db.session.refresh(invoice, with_for_update=True)
     reason = " ".join(reason.split())
     refund_reference = refund_reference.strip()
     refund_method = refund_method.strip() or "bank"

@@ -412,7 +412,8 @@ def cancel_invoice(invoice: Invoice) -> None:
 
 
 def client_invoice_summary(client_id: int, currency: str) -> dict[str, object]:
-    """Counts and sums by status, income and credit balance, for the client card (3 queries)."""
+    """Counts and sums by status, income and credit balance, for the client card (3 queries).
+    Credit notes are not invoices: they are in none of the counts."""
     from sqlalchemy import func
 
     from portal.invoicing.models.payment import Payment
@@ -431,7 +432,11 @@ def client_invoice_summary(client_id: int, currency: str) -> dict[str, object]:
         )
     )
     return {
-        "by_status": {status: by_status.get(status, (0, zero)) for status in InvoiceStatus},
+        "by_status": {
+            status: by_status.get(status, (0, zero))
+            for status in InvoiceStatus
+            if status is not InvoiceStatus.ISSUED  # credit notes' own status: not invoices
+        },
         "income": income or zero,
         "credit": credit_balance(client_id, currency),
     }

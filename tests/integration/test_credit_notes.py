@@ -186,7 +186,7 @@ def test_never_payable_never_owed(app: Flask, client_account) -> None:
     assert invoices.overdue_count(date(2027, 6, 1)) == 1  # the invoice, not the note
     summary = invoices.client_invoice_summary(client_account.id, "RUB")
     counted = sum(count for count, _total in summary["by_status"].values())
-    assert counted == 1 and summary["by_status"][InvoiceStatus.ISSUED] == (0, D("0.00"))
+    assert counted == 1 and InvoiceStatus.ISSUED not in summary["by_status"]
     with pytest.raises(invoices.InvoiceError, match="has credit notes"):
         invoices.cancel_invoice(invoice)
     with pytest.raises(credit_notes.CreditNoteError, match="Only an invoice"):

@@ -142,6 +142,8 @@ def test_the_client_sees_credit_notes_apart_and_never_to_pay(
     assert 'id="credit-note-of"' in view and invoice.number in view
     assert 'id="bank-transfer"' not in view and 'id="pay-from-credit"' not in view
     assert 'id="balance"' not in view
+    for path in ("pdf", "print"):
+        assert client_web.get(f"/invoices/{note.id}/{path}").status_code == 200
     original = client_web.get(f"/invoices/{invoice.id}").get_data(as_text=True)
     assert 'id="invoice-credit-notes"' in original and note.number in original
     # a credit note is never paid from credit, even with credit to spare
