@@ -21,6 +21,7 @@ COUNTED = (
     InvoiceStatus.PAID,
     InvoiceStatus.REFUNDED,
     InvoiceStatus.COLLECTIONS,
+    InvoiceStatus.ISSUED,  # a credit note: its negative total reduces what the client owes
 )
 
 

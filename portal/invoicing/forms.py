@@ -5,9 +5,17 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, DecimalField, IntegerField, SelectField, StringField
-from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
+from wtforms.validators import (
+    DataRequired,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    ValidationError,
+)
 
-from portal.web.forms import MultiCheckboxField
+from portal.invoicing.models.invoice import CREDIT_NOTE_SETTLEMENT_LABELS, CreditNoteSettlement
+from portal.web.forms import MultiCheckboxField, enum_choices
 
 #: How a manual line is taxed: at the client's rate (the default), without VAT, or at a rate.
 TAX_CLIENT, TAX_NONE, TAX_RATE = "client", "none", "rate"
@@ -70,9 +78,39 @@ class MassPaymentForm(PaymentForm):
     invoices = MultiCheckboxField(_l("Invoices"), coerce=int)
 
 
+class AmountField(DecimalField):
+    """An amount as Russian staff type it too: "1 220,00" is 1220.00."""
+
+    def process_formdata(self, valuelist: list[str]) -> None:
+        if valuelist:
+            valuelist = [
+                value.replace("\xa0", "").replace(" ", "").replace(",", ".") for value in valuelist
+            ]
+        super().process_formdata(valuelist)
+
+
 class CreditNoteForm(FlaskForm):
-    amount = DecimalField(_l("Amount"), places=None, validators=[DataRequired()])
-    reason = StringField(_l("Reason"), validators=[DataRequired(), Length(max=300)])
+    amount = AmountField(
+        _l("Amount with VAT to take off the invoice"),
+        places=None,
+        validators=[InputRequired(_l("Enter the amount of the credit note."))],
+    )
+    reason = StringField(
+        _l("Reason"),
+        validators=[InputRequired(_l("Say why the invoice is corrected.")), Length(max=300)],
+    )
+    settlement = SelectField(
+        _l("What to do with the amount"),
+        choices=enum_choices(CREDIT_NOTE_SETTLEMENT_LABELS),
+        coerce=CreditNoteSettlement,
+        default=CreditNoteSettlement.CREDIT,
+    )
+    refund_method = StringField(
+        _l("Refund method"), default="bank", validators=[Optional(), Length(max=50)]
+    )
+    refund_reference = StringField(
+        _l("Refund payment order number"), validators=[Optional(), Length(max=100)]
+    )
 
 
 class RefundForm(FlaskForm):
@@ -109,6 +147,11 @@ class CompanyForm(FlaskForm):
     invoice_number_format = StringField(
         _l("Invoice number format"),
         default="{year}-{number:06d}",
+        validators=[DataRequired(), Length(max=60)],
+    )
+    credit_note_number_format = StringField(
+        _l("Credit note number format"),
+        default="К-{year}-{number:06d}",
         validators=[DataRequired(), Length(max=60)],
     )
     invoice_due_days = IntegerField(

@@ -113,7 +113,7 @@ def discount_line(
     )
 
 
-def _retotal(invoice: Invoice) -> None:
+def retotal(invoice: Invoice) -> None:
     """Totals are always the sums of the lines: nothing rounded twice."""
     zero = billing.round_money(Decimal(0), invoice.currency)
     invoice.subtotal = sum((line.net for line in invoice.lines), zero)
@@ -230,14 +230,14 @@ def add_lines(invoice: Invoice, lines: Iterable[tuple[billing.InvoiceLine, int |
             )
         position += 1
         invoice.lines.append(_line_row(position, line, service_id))
-    _retotal(invoice)
+    retotal(invoice)
 
 
 @unit_of_work()
 def remove_line(invoice: Invoice, line_id: int) -> None:
     _require_draft(invoice)
     invoice.lines = [line for line in invoice.lines if line.id != line_id]
-    _retotal(invoice)
+    retotal(invoice)
 
 
 def _require_draft(invoice: Invoice) -> None:
@@ -403,9 +403,18 @@ def issue_top_up(client: Client, amount: Decimal) -> Invoice:
 
 
 def cancel_invoice(invoice: Invoice) -> None:
-    """Cancel a draft or an unpaid invoice; its number stays used (and visible) for the books."""
+    """Cancel a draft or an unpaid invoice; its number stays used (and visible) for the books.
+    An invoice with credit notes is not cancelled: the notes already count against it."""
     if invoice.status not in (InvoiceStatus.DRAFT, InvoiceStatus.UNPAID):
         raise InvoiceError(_("Only drafts and unpaid invoices can be cancelled."))
+    corrected = select(Invoice.id).where(Invoice.corrects_id == invoice.id).limit(1)
+    if db.session.scalar(corrected) is not None:
+        raise InvoiceError(
+            _(
+                "Invoice %(number)s has credit notes: it cannot be cancelled.",
+                number=invoice.number,
+            )
+        )
     before = audit.snapshot(invoice, INVOICE_FIELDS)
     invoice.status = InvoiceStatus.CANCELLED
     audit.record(
@@ -419,36 +428,9 @@ def cancel_invoice(invoice: Invoice) -> None:
     db.session.commit()
 
 
-def credit_note(invoice: Invoice, amount: Decimal, reason: str, *, today: date) -> Invoice:
-    """Issue a credit note of ``amount`` against an issued invoice: its own number, a negative
-    total, and the amount added to the client's credit balance (where the next invoice takes it
-    from)."""
-    from portal.invoicing.models.payment import CreditReason
-    from portal.invoicing.payments import add_credit
-
-    if invoice.status in (InvoiceStatus.DRAFT, InvoiceStatus.CANCELLED):
-        raise InvoiceError(_("A credit note corrects an issued invoice."))
-    amount = billing.check_minor_units(amount, invoice.currency)
-    if amount <= 0 or amount > invoice.total:
-        raise InvoiceError(
-            _("The credit note must be more than zero and at most the invoice total.")
-        )
-    client = db.session.get(Client, invoice.client_id)
-    line = discount_line(
-        _("Correction of invoice %(number)s: %(reason)s", number=invoice.number, reason=reason),
-        amount,
-        invoice.currency,
-    )
-    note = create_draft(
-        client, [(line, None)], currency=invoice.currency, kind=InvoiceKind.CREDIT_NOTE
-    )
-    note.corrects_id = invoice.id
-    add_credit(client, amount, CreditReason.CORRECTION, invoice_id=invoice.id, description=reason)
-    return issue_invoice(note, today=today, due_days=0)
-
-
 def client_invoice_summary(client_id: int, currency: str) -> dict[str, object]:
-    """Counts and sums by status, income and credit balance, for the client card (3 queries)."""
+    """Counts and sums by status, income and credit balance, for the client card (3 queries).
+    Credit notes are not invoices: they are in none of the counts."""
     from sqlalchemy import func
 
     from portal.invoicing.models.payment import Payment
@@ -467,7 +449,11 @@ def client_invoice_summary(client_id: int, currency: str) -> dict[str, object]:
         )
     )
     return {
-        "by_status": {status: by_status.get(status, (0, zero)) for status in InvoiceStatus},
+        "by_status": {
+            status: by_status.get(status, (0, zero))
+            for status in InvoiceStatus
+            if status is not InvoiceStatus.ISSUED  # credit notes' own status: not invoices
+        },
         "income": income or zero,
         "credit": credit_balance(client_id, currency),
     }

@@ -19,6 +19,7 @@ RUNTIME_KEYS = frozenset(
         "require_two_factor",
         "client_editable_fields",
         "invoice_number_format",
+        "credit_note_number_format",
         "invoice_due_days",
         "company",
         "tax_rates",

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from portal import billing
 from portal.accounts.models import AuditEntry
 from portal.core.extensions import db
-from portal.invoicing import invoices, payments
+from portal.invoicing import credit_notes, invoices, payments
 from portal.invoicing.models import Invoice, InvoiceKind, InvoiceStatus
 from portal.testing.concurrency import issue_drafts, run_in_processes
 
@@ -91,14 +91,19 @@ def test_cancel_and_credit_note(app: Flask, client_account) -> None:
     draft = invoices.create_draft(client_account, _lines("1000.00"))
     db.session.commit()
     invoice = invoices.issue_invoice(draft, today=date(2026, 11, 2))
-    note = invoices.credit_note(invoice, D("300.00"), "скидка", today=date(2026, 11, 3))
+    note = credit_notes.issue_credit_note(invoice, D("300.00"), "скидка", today=date(2026, 11, 3))
     assert note.kind is InvoiceKind.CREDIT_NOTE and note.total == D("-300.00")
-    assert note.number == "2026-000002" and note.corrects_id == invoice.id
+    assert note.number == "К-2026-000001" and note.corrects_id == invoice.id
     assert payments.credit_balance(client_account.id, "RUB") == D("300.00")
-    with pytest.raises(invoices.InvoiceError, match="at most the invoice total"):
-        invoices.credit_note(invoice, D("1000.01"), "x", today=date(2026, 11, 3))
-    invoices.cancel_invoice(invoice)
-    assert invoice.status is InvoiceStatus.CANCELLED and invoice.number == "2026-000001"
+    with pytest.raises(invoices.InvoiceError, match="left to correct"):
+        credit_notes.issue_credit_note(invoice, D("700.01"), "x", today=date(2026, 11, 3))
+    with pytest.raises(invoices.InvoiceError, match="has credit notes"):
+        invoices.cancel_invoice(invoice)
+    other = invoices.issue_invoice(
+        invoices.create_draft(client_account, _lines("5.00")), today=date(2026, 11, 3)
+    )
+    invoices.cancel_invoice(other)
+    assert other.status is InvoiceStatus.CANCELLED and other.number == "2026-000002"
 
 
 def test_concurrent_issues_get_distinct_consecutive_numbers(

@@ -20,7 +20,7 @@ from portal.accounts.models.permissions import Permission
 from portal.billing import BillingError
 from portal.core.clock import today as _today
 from portal.core.extensions import db
-from portal.invoicing import dunning, invoice_documents, invoices, payments
+from portal.invoicing import credit_notes, dunning, invoice_documents, invoices, payments
 from portal.invoicing.account_statements import statement
 from portal.invoicing.company import company_details, save_company_details
 from portal.invoicing.forms import (
@@ -35,8 +35,14 @@ from portal.invoicing.forms import (
     RefundForm,
     StatementForm,
 )
-from portal.invoicing.models import Invoice, InvoiceStatus, Payment, PaymentAllocation
-from portal.invoicing.models.invoice import INVOICE_STATUS_LABELS
+from portal.invoicing.models import (
+    Invoice,
+    InvoiceKind,
+    InvoiceStatus,
+    Payment,
+    PaymentAllocation,
+)
+from portal.invoicing.models.invoice import CREDIT_NOTE_SETTLEMENT_LABELS, INVOICE_STATUS_LABELS
 from portal.platform import runtime_settings
 from portal.web.csv_export import csv_response
 from portal.web.identity import Area
@@ -152,12 +158,19 @@ def invoice_new() -> WerkzeugResponse | str:
 @admin_billing.route("/invoices/<int:invoice_id>")
 @requires(Permission.BILLING_VIEW)
 def invoice_view(invoice_id: int) -> str:
-    invoice = _invoice_or_404(invoice_id)
+    return _invoice_page(_invoice_or_404(invoice_id))
+
+
+def _invoice_page(invoice: Invoice, credit_note_form: CreditNoteForm | None = None) -> str:
+    """The invoice page; for a credit note also the invoice it corrects and how it was settled,
+    for an invoice the credit notes against it and what is left to correct."""
     client = db.session.get(Client, invoice.client_id)
     allocations = db.session.scalars(
         select(Payment).where(Payment.allocations.any(PaymentAllocation.invoice_id == invoice.id))
     ).all()
     figures = invoice_documents.document_figures(invoice)
+    is_note = invoice.kind is InvoiceKind.CREDIT_NOTE
+    notes = [] if is_note else credit_notes.notes_of(invoice)
     return render_template(
         "admin/billing/invoice.html",
         invoice=invoice,
@@ -167,11 +180,21 @@ def invoice_view(invoice_id: int) -> str:
         labels=INVOICE_STATUS_LABELS,
         line_form=DraftLineForm(),
         payment_form=PaymentForm(payment_date=_today()),
-        credit_note_form=CreditNoteForm(),
+        credit_note_form=credit_note_form or CreditNoteForm(),
         payments_made=allocations,
         credit=payments.credit_balance(invoice.client_id, invoice.currency),
         overdue=invoice.is_overdue(_today()),
         dunning=dunning.invoice_dunning(invoice),
+        is_note=is_note,
+        corrected=db.session.get(Invoice, invoice.corrects_id) if invoice.corrects_id else None,
+        note_refund=db.session.scalar(select(Payment).where(Payment.credit_note_id == invoice.id))
+        if is_note
+        else None,
+        credit_notes=notes,
+        correctable=None
+        if is_note or invoice.status not in credit_notes.CORRECTABLE
+        else credit_notes.correctable(invoice, notes),
+        settlement_labels=CREDIT_NOTE_SETTLEMENT_LABELS,
     )
 
 
@@ -238,6 +261,8 @@ def invoice_send(invoice_id: int) -> WerkzeugResponse:
     invoice = _invoice_or_404(invoice_id)
     if invoice.status is InvoiceStatus.DRAFT:
         flash(_("A draft is never sent: issue it first."), "danger")
+    elif invoice.kind is InvoiceKind.CREDIT_NOTE:
+        flash(_("A credit note is not sent as an invoice to pay."), "danger")
     else:
         invoice_documents.send_invoice(invoice)
         flash(_("The invoice has been queued for sending by e-mail."), "info")
@@ -252,20 +277,29 @@ def invoice_cancel(invoice_id: int) -> WerkzeugResponse:
 
 @admin_billing.route("/invoices/<int:invoice_id>/credit-note", methods=["POST"])
 @requires(Permission.BILLING_MANAGE)
-def invoice_credit_note(invoice_id: int) -> WerkzeugResponse:
+def invoice_credit_note(invoice_id: int) -> WerkzeugResponse | tuple[str, int]:
+    """Issue a credit note against the invoice, settled as staff chose; a refusal is shown on
+    the invoice page with what was typed kept."""
     invoice = _invoice_or_404(invoice_id)
     form = CreditNoteForm()
     if form.validate():
         try:
-            note = invoices.credit_note(invoice, form.amount.data, form.reason.data, today=_today())
+            note = credit_notes.issue_credit_note(
+                invoice,
+                form.amount.data,
+                form.reason.data,
+                today=_today(),
+                settlement=form.settlement.data,
+                refund_method=form.refund_method.data or "bank",
+                refund_reference=form.refund_reference.data or "",
+            )
         except (BillingError, invoices.InvoiceError) as exc:
             db.session.rollback()
-            _problem(exc)
+            form.amount.errors = [exc.message if isinstance(exc, BillingError) else str(exc)]
         else:
             flash(_("Credit note %(number)s issued.", number=note.number), "success")
-    else:
-        flash(_("Enter the amount and the reason of the credit note."), "danger")
-    return redirect(url_for("admin_billing.invoice_view", invoice_id=invoice_id))
+            return redirect(url_for("admin_billing.invoice_view", invoice_id=note.id))
+    return _invoice_page(_invoice_or_404(invoice_id), credit_note_form=form), 400
 
 
 @admin_billing.route("/invoices/<int:invoice_id>/payments", methods=["POST"])
@@ -432,33 +466,40 @@ def company_settings() -> WerkzeugResponse | str:
     form = CompanyForm(
         data={
             **details,
-            "invoice_number_format": runtime_settings.get(
-                "invoice_number_format", invoices.DEFAULT_NUMBER_FORMAT
-            ),
+            "invoice_number_format": invoices.number_format(),
+            "credit_note_number_format": credit_notes.number_format(),
             "invoice_due_days": runtime_settings.get("invoice_due_days", invoices.DEFAULT_DUE_DAYS),
         }
     )
     if form.validate_on_submit():
-        pattern = form.invoice_number_format.data
-        try:
-            pattern.format(year=2026, number=1)
-            if "{number" not in pattern:
-                raise KeyError("number")
-        except (KeyError, ValueError, IndexError):
-            form.invoice_number_format.errors = [
-                _("Use {year} and {number}, e.g. {year}-{number:06d}.")
-            ]
-        else:
+        formats = {
+            name: getattr(form, name).data
+            for name in ("invoice_number_format", "credit_note_number_format")
+        }
+        wrong = [name for name, pattern in formats.items() if not _number_format_ok(pattern)]
+        for name in wrong:
+            getattr(form, name).errors = [_("Use {year} and {number}, e.g. {year}-{number:06d}.")]
+        if not wrong:
             try:
                 save_company_details(form.data)
             except ClientError as exc:
                 getattr(form, exc.field or "inn").errors = [str(exc)]
             else:
-                runtime_settings.put("invoice_number_format", pattern)
+                for name, pattern in formats.items():
+                    runtime_settings.put(name, pattern)
                 runtime_settings.put("invoice_due_days", form.invoice_due_days.data)
                 flash(_("Saved."), "success")
                 return redirect(url_for("admin_billing.company_settings"))
     return render_template("admin/billing/settings.html", form=form, example=Decimal("48336.00"))
+
+
+def _number_format_ok(pattern: str) -> bool:
+    """A number format prints ``{number}`` (and may print ``{year}``), nothing else."""
+    try:
+        pattern.format(year=2026, number=1)
+    except (KeyError, ValueError, IndexError):
+        return False
+    return "{number" in pattern
 
 
 @admin_billing.route("/settings/taxes", methods=["GET", "POST"])

@@ -14,10 +14,10 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 from portal import billing
 from portal.billing import BillingError
 from portal.core.extensions import db
-from portal.invoicing import invoice_documents, invoices, payments
+from portal.invoicing import credit_notes, invoice_documents, invoices, payments
 from portal.invoicing.gateways import gateways
 from portal.invoicing.models import CreditEntry, Invoice, InvoiceKind, InvoiceStatus, Payment
-from portal.invoicing.models.invoice import INVOICE_STATUS_LABELS
+from portal.invoicing.models.invoice import CREDIT_NOTE_SETTLEMENT_LABELS, INVOICE_STATUS_LABELS
 from portal.web.identity import Area
 
 client_billing = Blueprint("client_billing", __name__)
@@ -28,24 +28,39 @@ MIN_TOP_UP = Decimal("100")
 
 def _my_invoice(invoice_id: int) -> Invoice:
     invoice = db.session.get(Invoice, invoice_id)
-    if (
-        invoice is None
-        or invoice.client_id != current_user.id
-        or invoice.status is InvoiceStatus.DRAFT
-    ):
+    if invoice is None or invoice.client_id != current_user.id or not _shown(invoice):
         abort(404)  # drafts are not the client's business until issued
     return invoice
 
 
+def _shown(invoice: Invoice) -> bool:
+    """Only issued documents reach the client: never a draft, nor a draft cancelled before it
+    got a number (it would read "Invoice None" and have no document)."""
+    return invoice.number is not None and invoice.status is not InvoiceStatus.DRAFT
+
+
 @client_billing.route("/invoices")
 def invoice_list() -> str:
+    """The client's invoices to pay or paid, and apart from them the credit notes (corrections,
+    never payable) with the invoice each corrects."""
     rows = db.session.scalars(
         select(Invoice)
-        .where(Invoice.client_id == current_user.id, Invoice.status != InvoiceStatus.DRAFT)
+        .where(
+            Invoice.client_id == current_user.id,
+            Invoice.number.is_not(None),  # see _shown
+            Invoice.status != InvoiceStatus.DRAFT,
+        )
         .order_by(Invoice.issue_date.desc(), Invoice.id.desc())
     ).all()
+    notes = [row for row in rows if row.kind is InvoiceKind.CREDIT_NOTE]
+    numbers = {row.id: row.number for row in rows}
     return render_template(
-        "client/billing/invoices.html", invoices=rows, labels=INVOICE_STATUS_LABELS
+        "client/billing/invoices.html",
+        invoices=[row for row in rows if row.kind is not InvoiceKind.CREDIT_NOTE],
+        credit_notes=notes,
+        corrected={note.id: numbers.get(note.corrects_id) for note in notes},
+        labels=INVOICE_STATUS_LABELS,
+        settlement_labels=CREDIT_NOTE_SETTLEMENT_LABELS,
     )
 
 
@@ -53,6 +68,7 @@ def invoice_list() -> str:
 def invoice_view(invoice_id: int) -> str:
     invoice = _my_invoice(invoice_id)
     figures = invoice_documents.document_figures(invoice)
+    is_note = invoice.kind is InvoiceKind.CREDIT_NOTE
     return render_template(
         "client/billing/invoice.html",
         invoice=invoice,
@@ -62,6 +78,10 @@ def invoice_view(invoice_id: int) -> str:
         credit=payments.credit_balance(current_user.id, invoice.currency),
         gateways=list(gateways().values()),
         payable=invoice.status in payments.PAYABLE,
+        is_note=is_note,
+        corrected=db.session.get(Invoice, invoice.corrects_id) if is_note else None,
+        credit_notes=[] if is_note else credit_notes.notes_of(invoice),
+        settlement_labels=CREDIT_NOTE_SETTLEMENT_LABELS,
     )
 
 

@@ -11,6 +11,7 @@ from portal.invoicing.models.automation import (
     ReminderKind,
 )
 from portal.invoicing.models.invoice import (
+    CreditNoteSettlement,
     Invoice,
     InvoiceCounter,
     InvoiceKind,
@@ -30,6 +31,7 @@ __all__ = [
     "BillingRun",
     "BillingRunStatus",
     "CreditEntry",
+    "CreditNoteSettlement",
     "CreditReason",
     "Invoice",
     "InvoiceCounter",

@@ -29,6 +29,8 @@ class InvoiceStatus(enum.StrEnum):
     CANCELLED = "cancelled"
     REFUNDED = "refunded"
     COLLECTIONS = "collections"
+    #: A credit note (correction document): issued, never payable, never paid.
+    ISSUED = "issued"
 
 
 #: What staff and clients see for each status (the client card shows them too).
@@ -40,6 +42,7 @@ INVOICE_STATUS_LABELS = {
     InvoiceStatus.CANCELLED: _l("Cancelled"),
     InvoiceStatus.REFUNDED: _l("Refunded"),
     InvoiceStatus.COLLECTIONS: _l("Collections"),
+    InvoiceStatus.ISSUED: _l("Issued"),
 }
 
 
@@ -47,6 +50,24 @@ class InvoiceKind(enum.StrEnum):
     INVOICE = "invoice"
     CREDIT_NOTE = "credit_note"
     ADD_FUNDS = "add_funds"
+
+
+class CreditNoteSettlement(enum.StrEnum):
+    """What happened to the money a credit note takes off its invoice (staff choose)."""
+
+    #: Left on the client's credit balance (a ``correction`` credit entry).
+    CREDIT = "credit"
+    #: Paid back to the client (a negative ``refund`` payment naming the note).
+    REFUND = "refund"
+    #: Taken off what the corrected invoice still owes (credit applied to it at once).
+    INVOICE = "invoice"
+
+
+CREDIT_NOTE_SETTLEMENT_LABELS = {
+    CreditNoteSettlement.CREDIT: _l("Left on the credit balance"),
+    CreditNoteSettlement.REFUND: _l("Refunded to the client"),
+    CreditNoteSettlement.INVOICE: _l("Taken off what the invoice owes"),
+}
 
 
 class InvoiceCounter(Base):
@@ -89,6 +110,10 @@ class Invoice(TimestampMixin, Base):
     seller: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
     #: For a credit note: the invoice it corrects.
     corrects_id: Mapped[int | None] = mapped_column(ForeignKey("invoice.id"), index=True)
+    #: For a credit note: what was done with its amount.
+    settlement: Mapped[CreditNoteSettlement | None] = mapped_column(
+        enum_column(CreditNoteSettlement)
+    )
     notes: Mapped[str] = mapped_column(Text, default="")
     issued_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 

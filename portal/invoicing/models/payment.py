@@ -41,6 +41,8 @@ class Payment(TimestampMixin, Base):
     #: How much of this payment has been given back (to credit or paid out).
     refunded: Mapped[Decimal] = mapped_column(MoneyType(), default=Decimal(0))
     refund_of_id: Mapped[int | None] = mapped_column(ForeignKey("payment.id"), index=True)
+    #: For a refund paid out under a credit note: that note.
+    credit_note_id: Mapped[int | None] = mapped_column(ForeignKey("invoice.id"), index=True)
 
     allocations: Mapped[list[PaymentAllocation]] = relationship(cascade="all, delete-orphan")
 
