@@ -1,99 +1,331 @@
-"""Statement of account (выписка / акт сверки): what was charged and paid over a date range,
-with the opening balance, a running balance and the closing balance."""
+"""Statement of account (выписка по счёту / акт сверки): what moved the client's position
+over a date range, with the opening balance, a running balance and the closing balance.
+
+Sign convention: a balance is what the client owes the provider; negative means the provider
+owes the client (an advance, credit held). The closing balance always equals the client's real
+position, :func:`client_position`: what is left to pay on their payable service invoices minus
+their credit balance. A property test (tests/integration/test_account_statements.py) holds
+that for random sequences of operations.
+
+What is a movement (debit raises what the client owes, credit lowers it):
+
+- a service invoice issued (kind ``INVOICE``, issued and not cancelled): debit of its total.
+  An add-funds (top-up) invoice is *not* a charge: paying it is an advance;
+- a payment received, whatever it paid (a top-up too): credit;
+- a credit note (kind ``CREDIT_NOTE``, negative total), issued and not cancelled: credit of
+  ``|total|``;
+- a refund paid out (``Payment`` of kind ``REFUND``, negative amount): debit, money went back
+  to the client;
+- a service invoice whose money was all given back (status ``REFUNDED``): it is no longer owed,
+  so its charge is reversed (credit of its total) on the date of the last refund it took;
+- a credit balance entry that changes the client's position: ``DOWNGRADE`` and ``MANUAL``, and a
+  legacy ``CORRECTION`` that no credit note stands for.
+
+Credit entries that only move money between the credit balance and invoices (``OVERPAYMENT``,
+``APPLIED``, ``ADD_FUNDS``, ``REFUND`` to credit, a ``CORRECTION`` settling a credit note, linked
+to the note itself or to the invoice a note corrects) are not movements: the payment, the note
+or the refund they come from already is one.
+"""
 
 from __future__ import annotations
 
+import enum
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
+from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from portal import billing
 from portal.accounts.models import Client
 from portal.core.extensions import db
-from portal.invoicing.models import Invoice, InvoiceKind, InvoiceStatus, Payment, PaymentKind
-
-COUNTED = (
-    InvoiceStatus.UNPAID,
-    InvoiceStatus.PARTIALLY_PAID,
-    InvoiceStatus.PAID,
-    InvoiceStatus.REFUNDED,
-    InvoiceStatus.COLLECTIONS,
+from portal.invoicing.models import (
+    CreditEntry,
+    CreditReason,
+    Invoice,
+    InvoiceKind,
+    InvoiceStatus,
+    Payment,
+    PaymentAllocation,
+    PaymentKind,
 )
+from portal.invoicing.payments import PAYABLE, credit_balance
+
+#: Credit entries that change what the client owes (a legacy CORRECTION only without a note).
+POSITION_REASONS = (CreditReason.DOWNGRADE, CreditReason.MANUAL, CreditReason.CORRECTION)
+#: Invoices that never existed for the books: not yet issued, or cancelled.
+NOT_ISSUED = (InvoiceStatus.DRAFT, InvoiceStatus.CANCELLED)
+
+
+class MovementKind(enum.StrEnum):
+    INVOICE = "invoice"
+    CREDIT_NOTE = "credit_note"
+    PAYMENT = "payment"
+    REFUND = "refund"
+    INVOICE_REFUNDED = "invoice_refunded"
+    CREDIT = "credit"
 
 
 @dataclass(frozen=True)
 class StatementRow:
+    """One movement; ``document`` is the invoice number or the payment reference, ``note`` the
+    credit entry's reason text. Labels are made by the page (gettext) or the PDF (labels.py)."""
+
     day: date
-    label: str
-    charged: Decimal
-    paid: Decimal
+    kind: MovementKind
+    document: str
+    debit: Decimal
+    credit: Decimal
     balance: Decimal  # what the client owes after this row (negative: we owe them)
+    reason: CreditReason | None = None
+    note: str = ""
 
 
 @dataclass(frozen=True)
 class Statement:
+    client_id: int
+    currency: str
     start: date
     end: date
     opening: Decimal
     rows: tuple[StatementRow, ...]
+    debit: Decimal
+    credit: Decimal
     closing: Decimal
-    charged: Decimal
-    paid: Decimal
 
 
-def _movements(client: Client, until: date) -> list[tuple[date, int, str, Decimal, Decimal]]:
-    moves: list[tuple[date, int, str, Decimal, Decimal]] = []
-    zero = billing.round_money(Decimal(0), client.currency)
-    for invoice in db.session.scalars(
-        select(Invoice).where(
-            Invoice.client_id == client.id,
-            Invoice.status.in_(COUNTED),
-            Invoice.currency == client.currency,
-            Invoice.issue_date <= until,
+class StatementError(ValueError):
+    """A date range that cannot make a statement; the message says why."""
+
+
+@dataclass(frozen=True)
+class _Move:
+    day: date
+    order: tuple[int, int]  # documents before money on the same day, then by id
+    kind: MovementKind
+    document: str
+    amount: Decimal  # + debit, - credit
+    reason: CreditReason | None = None
+    note: str = ""
+
+
+def _local_date(moment: datetime) -> date:
+    """A ledger timestamp as the provider's business date (a credit entry has no date column)."""
+    zone = ZoneInfo(current_app.config["PORTAL"]["default_timezone"])
+    return moment.astimezone(zone).date()
+
+
+def _invoice_moves(invoices: Iterable[Invoice]) -> list[_Move]:
+    moves = []
+    for invoice in invoices:
+        if invoice.status in NOT_ISSUED or invoice.issue_date is None:
+            continue
+        number = invoice.number or ""
+        if invoice.kind is InvoiceKind.CREDIT_NOTE:
+            moves.append(
+                _Move(
+                    invoice.issue_date,
+                    (1, invoice.id),
+                    MovementKind.CREDIT_NOTE,
+                    number,
+                    -abs(invoice.total),
+                )
+            )
+        elif invoice.kind is InvoiceKind.INVOICE:
+            moves.append(
+                _Move(
+                    invoice.issue_date, (0, invoice.id), MovementKind.INVOICE, number, invoice.total
+                )
+            )
+    return moves
+
+
+def _refunded_moves(
+    invoices: Iterable[Invoice], payments: list[Payment], entries: list[CreditEntry]
+) -> list[_Move]:
+    """A service invoice whose money was all given back is no longer owed: its charge is
+    reversed on the date of the last refund of a payment that paid it."""
+    refunded = {
+        invoice.id: invoice
+        for invoice in invoices
+        if invoice.kind is InvoiceKind.INVOICE and invoice.status is InvoiceStatus.REFUNDED
+    }
+    if not refunded:
+        return []
+    paid_by: dict[int, set[int]] = {}
+    for invoice_id, payment_id in db.session.execute(
+        select(PaymentAllocation.invoice_id, PaymentAllocation.payment_id).where(
+            PaymentAllocation.invoice_id.in_(refunded)
         )
     ):
-        label = (
-            _("Credit note %(number)s", number=invoice.number)
-            if invoice.kind is InvoiceKind.CREDIT_NOTE
-            else _("Invoice %(number)s", number=invoice.number)
+        paid_by.setdefault(invoice_id, set()).add(payment_id)
+    refund_days: dict[int, list[date]] = {}
+    for payment in payments:
+        if payment.kind is PaymentKind.REFUND and payment.refund_of_id is not None:
+            refund_days.setdefault(payment.refund_of_id, []).append(payment.payment_date)
+    for entry in entries:
+        if entry.reason is CreditReason.REFUND and entry.payment_id is not None:
+            refund_days.setdefault(entry.payment_id, []).append(_local_date(entry.created_at))
+    moves = []
+    for invoice_id, invoice in refunded.items():
+        days = [day for pid in paid_by.get(invoice_id, ()) for day in refund_days.get(pid, ())]
+        day = max(days, default=invoice.issue_date)
+        if day is None:
+            continue
+        moves.append(
+            _Move(
+                day,
+                (2, invoice_id),
+                MovementKind.INVOICE_REFUNDED,
+                invoice.number or "",
+                -invoice.total,
+            )
         )
-        moves.append((invoice.issue_date, invoice.id, label, invoice.total, zero))
-    for payment in db.session.scalars(
-        select(Payment).where(
-            Payment.client_id == client.id,
-            Payment.currency == client.currency,
-            Payment.payment_date <= until,
-        )
-    ):
-        label = (
-            _("Refund %(reference)s", reference=payment.reference)
-            if payment.kind is PaymentKind.REFUND
-            else _("Payment %(reference)s", reference=payment.reference)
-        )
-        moves.append((payment.payment_date, 10**9 + payment.id, label, zero, payment.amount))
-    return sorted(moves)
+    return moves
 
 
-def statement(client: Client, start: date, end: date) -> Statement:
-    zero = billing.round_money(Decimal(0), client.currency)
+def _payment_moves(payments: Iterable[Payment]) -> list[_Move]:
+    moves = []
+    for payment in payments:
+        kind = MovementKind.REFUND if payment.kind is PaymentKind.REFUND else MovementKind.PAYMENT
+        # A payment lowers the debt by its amount; a refund (negative amount) raises it.
+        moves.append(
+            _Move(payment.payment_date, (3, payment.id), kind, payment.reference, -payment.amount)
+        )
+    return moves
+
+
+def _credit_moves(entries: Iterable[CreditEntry], invoices: Iterable[Invoice]) -> list[_Move]:
+    """Credit entries that change the position; a CORRECTION settling a credit note is not one
+    (linked to the note, as now, or to the invoice a note corrects, as before)."""
+    notes = {i.id for i in invoices if i.kind is InvoiceKind.CREDIT_NOTE}
+    corrected = {
+        i.corrects_id
+        for i in invoices
+        if i.kind is InvoiceKind.CREDIT_NOTE and i.corrects_id is not None
+    }
+    moves = []
+    for entry in entries:
+        if entry.reason not in POSITION_REASONS:
+            continue
+        if entry.reason is CreditReason.CORRECTION and (
+            entry.invoice_id in notes or entry.invoice_id in corrected
+        ):
+            continue
+        moves.append(
+            _Move(
+                _local_date(entry.created_at),
+                (4, entry.id),
+                MovementKind.CREDIT,
+                "",
+                -entry.amount,  # credit given lowers what the client owes
+                reason=entry.reason,
+                note=entry.description,
+            )
+        )
+    return moves
+
+
+def _movements(client_id: int, currency: str, until: date) -> list[_Move]:
+    """Every movement up to ``until`` (three queries, four with a refunded invoice)."""
+    invoices = db.session.scalars(
+        select(Invoice).where(Invoice.client_id == client_id, Invoice.currency == currency)
+    ).all()
+    payments = db.session.scalars(
+        select(Payment).where(Payment.client_id == client_id, Payment.currency == currency)
+    ).all()
+    entries = db.session.scalars(
+        select(CreditEntry).where(
+            CreditEntry.client_id == client_id, CreditEntry.currency == currency
+        )
+    ).all()
+    moves = (
+        _invoice_moves(invoices)
+        + _refunded_moves(invoices, list(payments), list(entries))
+        + _payment_moves(payments)
+        + _credit_moves(entries, invoices)
+    )
+    return sorted((m for m in moves if m.day <= until), key=lambda m: (m.day, m.order))
+
+
+def default_range(today: date) -> tuple[date, date]:
+    """From the start of the year to today: what an accountant asks for by default."""
+    return today.replace(month=1, day=1), today
+
+
+def statement(client: Client, start: date, end: date, currency: str | None = None) -> Statement:
+    """The statement of ``client`` from ``start`` to ``end`` (both included)."""
+    if end < start:
+        raise StatementError(_("The end of the period is before its start."))
+    currency = currency or client.currency
+    zero = billing.round_money(Decimal(0), currency)
     opening = zero
-    rows: list[StatementRow] = []
     balance = zero
-    for day, _order, label, charged, paid in _movements(client, end):
-        balance += charged - paid
-        if day < start:
+    rows: list[StatementRow] = []
+    for move in _movements(client.id, currency, end):
+        balance += move.amount
+        if move.day < start:
             opening = balance
             continue
-        rows.append(StatementRow(day, label, charged, paid, balance))
+        rows.append(
+            StatementRow(
+                day=move.day,
+                kind=move.kind,
+                document=move.document,
+                debit=billing.round_money(max(move.amount, zero), currency),
+                credit=billing.round_money(max(-move.amount, zero), currency),
+                balance=billing.round_money(balance, currency),
+                reason=move.reason,
+                note=move.note,
+            )
+        )
     return Statement(
+        client_id=client.id,
+        currency=currency,
         start=start,
         end=end,
-        opening=opening,
+        opening=billing.round_money(opening, currency),
         rows=tuple(rows),
-        closing=balance,
-        charged=sum((row.charged for row in rows), zero),
-        paid=sum((row.paid for row in rows), zero),
+        debit=sum((row.debit for row in rows), zero),
+        credit=sum((row.credit for row in rows), zero),
+        closing=billing.round_money(balance, currency),
     )
+
+
+def client_position(client_id: int, currency: str) -> Decimal:
+    """What the client owes now (negative: what we owe them): the unpaid rest of their payable
+    service invoices less their credit balance. A statement's closing balance must equal it."""
+    owed = db.session.scalar(
+        select(func.sum(Invoice.total - Invoice.amount_paid)).where(
+            Invoice.client_id == client_id,
+            Invoice.currency == currency,
+            Invoice.kind == InvoiceKind.INVOICE,
+            Invoice.status.in_(PAYABLE),
+        )
+    )
+    return billing.round_money(owed or Decimal(0), currency) - credit_balance(client_id, currency)
+
+
+def row_label(row: StatementRow) -> str:
+    """What the page and the CSV call a row, in the reader's language."""
+    if row.kind is MovementKind.INVOICE:
+        return _("Invoice %(number)s", number=row.document)
+    if row.kind is MovementKind.CREDIT_NOTE:
+        return _("Credit note %(number)s", number=row.document)
+    if row.kind is MovementKind.PAYMENT:
+        return _("Payment %(reference)s", reference=row.document)
+    if row.kind is MovementKind.REFUND:
+        return _("Refund %(reference)s", reference=row.document)
+    if row.kind is MovementKind.INVOICE_REFUNDED:
+        return _("Invoice %(number)s refunded, no longer due", number=row.document)
+    if row.reason is CreditReason.DOWNGRADE:
+        label = _("Credit for a downgrade")
+    elif row.reason is CreditReason.CORRECTION:
+        label = _("Correction of the balance")
+    else:
+        label = _("Credit balance adjustment")
+    return f"{label}: {row.note}" if row.note else label

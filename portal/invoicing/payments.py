@@ -300,6 +300,12 @@ def refund(payment: Payment, amount: Decimal, *, to_credit: bool, reference: str
             continue
         invoice.amount_paid -= take
         left -= take
+        if invoice.kind is InvoiceKind.ADD_FUNDS:
+            # Paying a top-up put this money on the credit balance: it leaves from there, or
+            # the client would keep the credit and get the money back as well.
+            add_credit(
+                client, -take, CreditReason.REFUND, payment_id=payment.id, currency=payment.currency
+            )
         _settle(invoice, payment.payment_date)
         if invoice.amount_paid == 0:
             invoice.status = InvoiceStatus.REFUNDED
