@@ -36,13 +36,17 @@ from datetime import date, datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from flask import current_app
+from flask import Response, current_app
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from portal import billing
 from portal.accounts.models import Client
 from portal.core.extensions import db
+from portal.documents.data import Party, ReconciliationDocument, ReconciliationRow
+from portal.documents.labels import LABELS
+from portal.documents.render import reconciliation_html, reconciliation_pdf
+from portal.invoicing.company import company_details
 from portal.invoicing.models import (
     CreditEntry,
     CreditReason,
@@ -54,6 +58,7 @@ from portal.invoicing.models import (
     PaymentKind,
 )
 from portal.invoicing.payments import PAYABLE, credit_balance
+from portal.web.csv_export import csv_response
 
 #: Credit entries that change what the client owes (a legacy CORRECTION only without a note).
 POSITION_REASONS = (CreditReason.DOWNGRADE, CreditReason.MANUAL, CreditReason.CORRECTION)
@@ -329,3 +334,105 @@ def row_label(row: StatementRow) -> str:
     else:
         label = _("Credit balance adjustment")
     return f"{label}: {row.note}" if row.note else label
+
+
+#: The labels.py key that names each kind of row on the reconciliation statement.
+_RECON_KEYS = {
+    MovementKind.INVOICE: "recon_invoice",
+    MovementKind.CREDIT_NOTE: "recon_credit_note",
+    MovementKind.PAYMENT: "recon_payment",
+    MovementKind.REFUND: "recon_refund",
+    MovementKind.INVOICE_REFUNDED: "recon_invoice_refunded",
+}
+_RECON_CREDIT_KEYS = {
+    CreditReason.DOWNGRADE: "recon_downgrade",
+    CreditReason.MANUAL: "recon_manual",
+    CreditReason.CORRECTION: "recon_correction",
+}
+_PARTY_FIELDS = (
+    "name",
+    "inn",
+    "kpp",
+    "address",
+    "bank_name",
+    "bank_bic",
+    "bank_account",
+    "bank_corr_account",
+    "signatory",
+    "accountant",
+)
+
+
+def _document_text(row: StatementRow, language: str) -> str:
+    labels = LABELS[language]
+    if row.kind is MovementKind.CREDIT:
+        return labels[_RECON_CREDIT_KEYS.get(row.reason, "recon_manual")]  # type: ignore[arg-type]
+    return labels[_RECON_KEYS[row.kind]].format(number=row.document)
+
+
+def _buyer(client: Client) -> Party:
+    address = ", ".join(part for part in (client.postcode, client.city, client.address) if part)
+    return Party(name=client.display_name or "—", inn=client.inn, kpp=client.kpp, address=address)
+
+
+def reconciliation_document(
+    client: Client, start: date, end: date, language: str = "ru"
+) -> ReconciliationDocument:
+    """The statement as an акт сверки: the provider's details as they are now (the act is
+    signed today), the client's current legal details, the seller's side of the table."""
+    result = statement(client, start, end)
+    company = company_details()
+    return ReconciliationDocument(
+        seller=Party(**{key: company.get(key, "") for key in _PARTY_FIELDS}),
+        buyer=_buyer(client),
+        period_start=start,
+        period_end=end,
+        currency=result.currency,
+        opening=result.opening,
+        rows=tuple(
+            ReconciliationRow(row.day, _document_text(row, language), row.debit, row.credit)
+            for row in result.rows
+        ),
+        debit_total=result.debit,
+        credit_total=result.credit,
+        closing=result.closing,
+        language=language,
+    )
+
+
+def reconciliation_pdf_bytes(client: Client, start: date, end: date, language: str = "ru") -> bytes:
+    return reconciliation_pdf(reconciliation_document(client, start, end, language))
+
+
+def reconciliation_page(client: Client, start: date, end: date, language: str = "ru") -> str:
+    return reconciliation_html(reconciliation_document(client, start, end, language))
+
+
+def csv_table(result: Statement) -> tuple[list[str], list[list[object]]]:
+    """The statement as spreadsheet rows: the opening balance, the movements, the turnover and
+    the closing balance. Amounts stay numbers (the CSV writer prints them with a decimal comma
+    for Excel), so the reader can sum them."""
+    header = [_("Date"), _("Document"), _("Debit (charged)"), _("Credit (paid)"), _("Balance")]
+    rows: list[list[object]] = [[result.start, _("Opening balance"), None, None, result.opening]]
+    rows += [
+        [row.day, row_label(row), row.debit or None, row.credit or None, row.balance]
+        for row in result.rows
+    ]
+    rows.append([result.end, _("Turnover for the period"), result.debit, result.credit, None])
+    rows.append([result.end, _("Closing balance"), None, None, result.closing])
+    return header, rows
+
+
+def download(client: Client, start: date, end: date, as_: str, language: str | None) -> Response:
+    """The statement as a file, for the admin and the client area alike: ``csv`` (Excel's
+    dialect) or ``pdf`` (the акт сверки, Russian unless ``language`` is "en")."""
+    stem = f"{client.id}-{start:%Y%m%d}-{end:%Y%m%d}"
+    if as_ == "csv":
+        header, rows = csv_table(statement(client, start, end))
+        return csv_response(f"statement-{stem}.csv", header, rows)
+    language = "en" if language == "en" else "ru"
+    return Response(
+        reconciliation_pdf_bytes(client, start, end, language),
+        mimetype="application/pdf",
+        headers={"Content-Disposition": f'inline; filename="reconciliation-{stem}.pdf"'},
+    )
