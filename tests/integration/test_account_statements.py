@@ -3,9 +3,11 @@ move the balance back, and the closing balance is the client's real position, fo
 of operations (a property test)."""
 
 import itertools
+import os
 from datetime import date, timedelta
 from decimal import Decimal
 
+import pytest
 from flask import Flask
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -154,12 +156,30 @@ def test_refund_paid_out_of_a_paid_invoice(app: Flask, client_account, clock) ->
     assert result.rows[-1].debit == D("1500.00") and result.rows[-1].day == date(2026, 11, 5)
 
 
+def test_refunding_an_overpayment_to_credit_does_not_double_it(app: Flask, client_account) -> None:
+    invoice = _issued(client_account, "1000.00")
+    payment = _pay(client_account, "1500.00", invoice)  # 500 of it went to credit
+    payments.refund(payment, D("1500.00"), to_credit=True)
+    assert invoice.status is InvoiceStatus.REFUNDED
+    assert payments.credit_balance(client_account.id, "RUB") == D("1500.00")
+    assert _closing(client_account) == D("-1500.00") == client_position(client_account.id, "RUB")
+
+
 def test_refunding_a_top_up_takes_the_credit_back(app: Flask, client_account) -> None:
     top_up = invoices.issue_top_up(client_account, D("1000.00"))
     payment = _pay(client_account, "1000.00", top_up)
     payments.refund(payment, D("1000.00"), to_credit=False)
     assert payments.credit_balance(client_account.id, "RUB") == D("0.00")
     assert _closing(client_account) == D("0.00") == client_position(client_account.id, "RUB")
+
+
+def test_credit_cannot_pay_a_top_up(app: Flask, client_account) -> None:
+    """Paying a top-up from credit would burn the credit: the top-up credits only money."""
+    payments.grant_credit(client_account, D("500.00"), description="Компенсация")
+    top_up = invoices.issue_top_up(client_account, D("500.00"))
+    with pytest.raises(payments.PaymentError, match="add-funds"):
+        payments.apply_credit(top_up)
+    assert payments.credit_balance(client_account.id, "RUB") == D("500.00")
 
 
 def test_opening_balance_and_date_range(app: Flask, client_account) -> None:
@@ -241,22 +261,26 @@ def _operate(data, client, clock, operation: str) -> None:
         payments.grant_credit(client, amount, description="Компенсация")
     elif operation == "credit_note":
         issued = db.session.scalars(
-            select(Invoice).where(
+            select(Invoice)
+            .where(
                 Invoice.client_id == client.id,
                 Invoice.kind == InvoiceKind.INVOICE,
                 Invoice.status.not_in((InvoiceStatus.DRAFT, InvoiceStatus.CANCELLED)),
             )
+            .order_by(Invoice.id)
         ).all()
         if issued:
             invoice = data.draw(st.sampled_from(issued))
             invoices.credit_note(invoice, min(amount, invoice.total), "Перерасчёт", today=today())
     elif operation.startswith("refund"):
         paid = db.session.scalars(
-            select(Payment).where(
+            select(Payment)
+            .where(
                 Payment.client_id == client.id,
                 Payment.kind == PaymentKind.PAYMENT,
                 Payment.amount > Payment.refunded,
             )
+            .order_by(Payment.id)
         ).all()
         if paid:
             payment = data.draw(st.sampled_from(paid))
@@ -271,7 +295,7 @@ def _operate(data, client, clock, operation: str) -> None:
 
 
 @settings(
-    max_examples=40,
+    max_examples=int(os.environ.get("STATEMENT_EXAMPLES", "40")),  # more for a long hunt
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
