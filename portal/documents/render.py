@@ -284,7 +284,8 @@ def _reconciliation_context(doc: ReconciliationDocument) -> dict[str, Any]:
             seller=doc.seller.name,
             date=end,
             creditor=creditor.name,
-            amount=format_money(abs(doc.closing), doc.currency),
+            # Kept on one line: "5 491,66" broken after "5" reads as two numbers.
+            amount=format_money(abs(doc.closing), doc.currency).replace(" ", "\u00a0"),
             currency=currency,
             words=amount_in_words(abs(doc.closing), doc.currency, doc.language),
         )

@@ -32,7 +32,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -110,12 +110,23 @@ class StatementError(ValueError):
 @dataclass(frozen=True)
 class _Move:
     day: date
-    order: tuple[int, int]  # documents before money on the same day, then by id
+    #: Within a day: when it was recorded, then documents before money, then by id.
+    order: tuple[datetime, int, int]
     kind: MovementKind
     document: str
     amount: Decimal  # + debit, - credit
     reason: CreditReason | None = None
     note: str = ""
+
+
+#: The order key of a movement recorded at no known moment: last of its day.
+LAST = datetime.max.replace(tzinfo=UTC)
+
+
+def _moment(value: datetime | None) -> datetime:
+    if value is None:
+        return LAST
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def _local_date(moment: datetime) -> date:
@@ -134,7 +145,7 @@ def _invoice_moves(invoices: Iterable[Invoice]) -> list[_Move]:
             moves.append(
                 _Move(
                     invoice.issue_date,
-                    (1, invoice.id),
+                    (_moment(invoice.issued_at), 1, invoice.id),
                     MovementKind.CREDIT_NOTE,
                     number,
                     -abs(invoice.total),
@@ -143,7 +154,11 @@ def _invoice_moves(invoices: Iterable[Invoice]) -> list[_Move]:
         elif invoice.kind is InvoiceKind.INVOICE:
             moves.append(
                 _Move(
-                    invoice.issue_date, (0, invoice.id), MovementKind.INVOICE, number, invoice.total
+                    invoice.issue_date,
+                    (_moment(invoice.issued_at), 0, invoice.id),
+                    MovementKind.INVOICE,
+                    number,
+                    invoice.total,
                 )
             )
     return moves
@@ -168,23 +183,27 @@ def _refunded_moves(
         )
     ):
         paid_by.setdefault(invoice_id, set()).add(payment_id)
-    refund_days: dict[int, list[date]] = {}
+    refunds: dict[int, list[tuple[date, datetime]]] = {}  # payment id -> (day, moment)
     for payment in payments:
         if payment.kind is PaymentKind.REFUND and payment.refund_of_id is not None:
-            refund_days.setdefault(payment.refund_of_id, []).append(payment.payment_date)
+            refunds.setdefault(payment.refund_of_id, []).append(
+                (payment.payment_date, _moment(payment.created_at))
+            )
     for entry in entries:
         if entry.reason is CreditReason.REFUND and entry.payment_id is not None:
-            refund_days.setdefault(entry.payment_id, []).append(_local_date(entry.created_at))
+            refunds.setdefault(entry.payment_id, []).append(
+                (_local_date(entry.created_at), _moment(entry.created_at))
+            )
     moves = []
     for invoice_id, invoice in refunded.items():
-        days = [day for pid in paid_by.get(invoice_id, ()) for day in refund_days.get(pid, ())]
-        day = max(days, default=invoice.issue_date)
+        done = [when for pid in paid_by.get(invoice_id, ()) for when in refunds.get(pid, ())]
+        day, moment = max(done, default=(invoice.issue_date, LAST))
         if day is None:
             continue
         moves.append(
             _Move(
                 day,
-                (2, invoice_id),
+                (moment, 2, invoice_id),
                 MovementKind.INVOICE_REFUNDED,
                 invoice.number or "",
                 -invoice.total,
@@ -199,7 +218,13 @@ def _payment_moves(payments: Iterable[Payment]) -> list[_Move]:
         kind = MovementKind.REFUND if payment.kind is PaymentKind.REFUND else MovementKind.PAYMENT
         # A payment lowers the debt by its amount; a refund (negative amount) raises it.
         moves.append(
-            _Move(payment.payment_date, (3, payment.id), kind, payment.reference, -payment.amount)
+            _Move(
+                payment.payment_date,
+                (_moment(payment.created_at), 3, payment.id),
+                kind,
+                payment.reference,
+                -payment.amount,
+            )
         )
     return moves
 
@@ -224,7 +249,7 @@ def _credit_moves(entries: Iterable[CreditEntry], invoices: Iterable[Invoice]) -
         moves.append(
             _Move(
                 _local_date(entry.created_at),
-                (4, entry.id),
+                (_moment(entry.created_at), 4, entry.id),
                 MovementKind.CREDIT,
                 "",
                 -entry.amount,  # credit given lowers what the client owes

@@ -55,7 +55,9 @@ def _history(client) -> None:
 
 
 def _pdf_text(data: bytes) -> str:
-    return "".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages)
+    return "".join(
+        page.extract_text().replace("\xa0", " ") for page in PdfReader(io.BytesIO(data)).pages
+    )
 
 
 def test_admin_statement_page_csv_and_reconciliation(app: Flask, staff_web, client_account) -> None:

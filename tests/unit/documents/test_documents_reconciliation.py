@@ -43,7 +43,8 @@ def _doc(closing: str = "7836.00", opening: str = "-500.00", **changes) -> Recon
 
 def _text(data: bytes) -> str:
     return " ".join(
-        " ".join(page.extract_text().split()) for page in PdfReader(BytesIO(data)).pages
+        " ".join(page.extract_text().replace("\xa0", " ").split())
+        for page in PdfReader(BytesIO(data)).pages
     )
 
 
