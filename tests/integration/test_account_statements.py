@@ -285,7 +285,12 @@ def _operate(data, client, clock, operation: str) -> None:
         if paid:
             payment = data.draw(st.sampled_from(paid))
             left = payment.amount - payment.refunded
-            payments.refund(payment, min(amount, left), to_credit=operation == "refund_to_credit")
+            payments.refund(
+                payment,
+                min(amount, left),
+                to_credit=operation == "refund_to_credit",
+                reference=f"возврат {next(_references)}",
+            )
     elif operation == "cancel":
         unpaid = [i for i in payable if i.status is InvoiceStatus.UNPAID]
         if unpaid:
