@@ -396,7 +396,7 @@ def mass_payment(client_id: int) -> WerkzeugResponse | str:
     defaults={"as_": "pdf"},
 )
 @requires(Permission.BILLING_VIEW)
-def client_statement(client_id: int, as_: str = "page") -> WerkzeugResponse | str:
+def client_statement(client_id: int, as_: str = "page") -> WerkzeugResponse | tuple[str, int]:
     """The statement of account for a period: a page, a CSV, or the акт сверки PDF."""
     client = db.session.get(Client, client_id)
     if client is None:
