@@ -1,5 +1,6 @@
-"""Documents a Russian company expects: the invoice for payment (счёт на оплату) and the act of
-services rendered (акт), as printable HTML and as PDF, in Russian or English.
+"""Documents a Russian company expects: the invoice for payment (счёт на оплату), the act of
+services rendered (акт) and the reconciliation statement (акт сверки), as printable HTML and
+as PDF, in Russian or English.
 
 The services layer snapshots an invoice into the frozen values of :mod:`portal.documents.data`
 and calls :func:`invoice_pdf` or :func:`act_pdf`; nothing here touches Flask or the database, so
@@ -12,6 +13,8 @@ from portal.documents.data import (
     DocumentLine,
     InvoiceDocument,
     Party,
+    ReconciliationDocument,
+    ReconciliationRow,
 )
 from portal.documents.errors import DocumentError
 from portal.documents.render import (
@@ -21,6 +24,8 @@ from portal.documents.render import (
     correction_pdf,
     invoice_html,
     invoice_pdf,
+    reconciliation_html,
+    reconciliation_pdf,
 )
 from portal.documents.words import amount_in_words
 
@@ -31,6 +36,8 @@ __all__ = [
     "DocumentLine",
     "InvoiceDocument",
     "Party",
+    "ReconciliationDocument",
+    "ReconciliationRow",
     "act_html",
     "act_pdf",
     "amount_in_words",
@@ -38,4 +45,6 @@ __all__ = [
     "correction_pdf",
     "invoice_html",
     "invoice_pdf",
+    "reconciliation_html",
+    "reconciliation_pdf",
 ]

@@ -371,3 +371,74 @@ class CorrectionDocument:
         _check_common(self)
         if self.total < 0:
             raise DocumentError("A correction prints the reduction as a positive amount.")
+
+
+@dataclass(frozen=True, slots=True)
+class ReconciliationRow:
+    """One entry of the seller's side of a reconciliation statement: a document and the amount
+    it moved, as a debit (the buyer owes more) or a credit (the buyer owes less)."""
+
+    day: date
+    document: str
+    debit: Decimal
+    credit: Decimal
+
+    def __post_init__(self) -> None:
+        _date(self, "day")
+        _text(self, "document", required=True)
+        if _decimal(self, "debit") < 0 or _decimal(self, "credit") < 0:
+            raise DocumentError(f"Row {self.document!r}: a debit or credit is never negative.")
+
+
+@dataclass(frozen=True, slots=True)
+class ReconciliationDocument:
+    """A reconciliation statement (акт сверки взаиморасчётов) from ``period_start`` to
+    ``period_end``: the seller's records of its account with the buyer, for the buyer to check
+    against theirs and sign. Balances are what the buyer owes the seller (negative: the seller
+    owes the buyer, e.g. an advance).
+
+    The figures must add up: ``debit_total`` and ``credit_total`` are the sums of the rows and
+    ``closing`` is ``opening + debit_total - credit_total``.
+    """
+
+    seller: Party
+    buyer: Party
+    period_start: date
+    period_end: date
+    currency: str
+    opening: Decimal
+    rows: tuple[ReconciliationRow, ...]
+    debit_total: Decimal
+    credit_total: Decimal
+    closing: Decimal
+    language: str = "ru"
+
+    def __post_init__(self) -> None:
+        for name in ("period_start", "period_end"):
+            _date(self, name)
+        if self.period_end < self.period_start:
+            raise DocumentError("The statement's period ends before it starts.")
+        for party in ("seller", "buyer"):
+            if not isinstance(getattr(self, party), Party):
+                raise TypeError(f"ReconciliationDocument.{party} must be a Party.")
+        check_language(self.language)
+        currency_words(self.currency)
+        rows = tuple(self.rows)
+        for row in rows:
+            if not isinstance(row, ReconciliationRow):
+                raise TypeError(f"Rows must be ReconciliationRow, not {type(row).__name__}.")
+            _minor(row.debit, self.currency, f"The debit of {row.document!r}")
+            _minor(row.credit, self.currency, f"The credit of {row.document!r}")
+        _set(self, "rows", rows)
+        _amounts(self, self.currency, "opening", "debit_total", "credit_total", "closing")
+        debit = sum((row.debit for row in rows), Decimal(0))
+        credit = sum((row.credit for row in rows), Decimal(0))
+        _expect("The debit turnover", self.debit_total, debit, self.currency, "the rows")
+        _expect("The credit turnover", self.credit_total, credit, self.currency, "the rows")
+        _expect(
+            "The closing balance",
+            self.closing,
+            self.opening + debit - credit,
+            self.currency,
+            "the opening balance plus the debit less the credit",
+        )

@@ -92,6 +92,34 @@ _RU: Final = {
     "signature": "подпись",
     "full_name": "расшифровка подписи",
     "seal": "М.П.",
+    # The reconciliation statement (акт сверки взаиморасчётов).
+    "recon_title": "Акт сверки взаимных расчётов",
+    "recon_subtitle": "за период с {start} по {end}",
+    "recon_between": "между {seller} и {buyer}",
+    "recon_intro": "Мы, нижеподписавшиеся, {seller}, с одной стороны, и {buyer}, с другой "
+    "стороны, составили настоящий акт сверки о том, что состояние взаимных расчётов "
+    "по данным учёта следующее:",
+    "recon_side": "По данным {name}, {currency}",
+    "recon_date": "Дата",
+    "recon_document": "Документ",
+    "recon_debit": "Дебет",
+    "recon_credit": "Кредит",
+    "recon_opening": "Сальдо начальное",
+    "recon_turnover": "Обороты за период",
+    "recon_closing": "Сальдо конечное",
+    "recon_debt": "По данным {seller} на {date} задолженность в пользу {creditor} "
+    "составляет {amount} {currency} ({words}).",
+    "recon_no_debt": "По данным {seller} на {date} задолженность отсутствует.",
+    "recon_from": "От {name}",
+    "recon_chief_accountant": "Главный бухгалтер",
+    "recon_invoice": "Реализация (счёт № {number})",
+    "recon_credit_note": "Корректировка реализации (кредит-нота № {number})",
+    "recon_payment": "Оплата ({number})",
+    "recon_refund": "Возврат денежных средств ({number})",
+    "recon_invoice_refunded": "Сторно реализации (счёт № {number}, средства возвращены)",
+    "recon_downgrade": "Перерасчёт при смене тарифа",
+    "recon_manual": "Корректировка задолженности",
+    "recon_correction": "Корректировка",
 }
 
 _EN: Final = {
@@ -164,6 +192,33 @@ _EN: Final = {
     "signature": "signature",
     "full_name": "full name",
     "seal": "Seal",
+    "recon_title": "Reconciliation Statement",
+    "recon_subtitle": "for the period from {start} to {end}",
+    "recon_between": "between {seller} and {buyer}",
+    "recon_intro": "We, the undersigned, {seller}, on the one part, and {buyer}, on the other "
+    "part, have drawn up this reconciliation statement confirming that the mutual settlements "
+    "according to the records stand as follows:",
+    "recon_side": "According to {name}, {currency}",
+    "recon_date": "Date",
+    "recon_document": "Document",
+    "recon_debit": "Debit",
+    "recon_credit": "Credit",
+    "recon_opening": "Opening balance",
+    "recon_turnover": "Turnover for the period",
+    "recon_closing": "Closing balance",
+    "recon_debt": "According to {seller}, as of {date} the debt in favour of {creditor} "
+    "amounts to {amount} {currency} ({words}).",
+    "recon_no_debt": "According to {seller}, as of {date} there is no debt.",
+    "recon_from": "On behalf of {name}",
+    "recon_chief_accountant": "Chief accountant",
+    "recon_invoice": "Sale (invoice No. {number})",
+    "recon_credit_note": "Sale correction (credit note No. {number})",
+    "recon_payment": "Payment ({number})",
+    "recon_refund": "Refund ({number})",
+    "recon_invoice_refunded": "Sale reversed (invoice No. {number}, money returned)",
+    "recon_downgrade": "Recalculation on a plan change",
+    "recon_manual": "Balance adjustment",
+    "recon_correction": "Correction",
 }
 
 LABELS: Final = MappingProxyType(

@@ -26,7 +26,12 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from portal.billing import DocumentFigures, PriceBasis
 from portal.billing.money import scale
-from portal.documents.data import ActDocument, CorrectionDocument, InvoiceDocument
+from portal.documents.data import (
+    ActDocument,
+    CorrectionDocument,
+    InvoiceDocument,
+    ReconciliationDocument,
+)
 from portal.documents.errors import DocumentError
 from portal.documents.formatting import (
     format_money,
@@ -338,3 +343,58 @@ def correction_pdf(doc: CorrectionDocument) -> bytes:
     """The correction (credit note) as an A4 PDF with DejaVu Sans embedded."""
     fonts = font_dir()
     return _pdf(_render(doc, CorrectionDocument, fonts), fonts)
+
+
+def _reconciliation_context(doc: ReconciliationDocument) -> dict[str, Any]:
+    """The sentences around the table: title, parties, and who owes whom at the end."""
+    labels = LABELS[doc.language]
+    currency = currency_label(doc.currency, doc.language)
+    end = short_date(doc.period_end)
+    if doc.closing:
+        creditor = doc.seller if doc.closing > 0 else doc.buyer
+        conclusion = labels["recon_debt"].format(
+            seller=doc.seller.name,
+            date=end,
+            creditor=creditor.name,
+            # Kept on one line: "5 491,66" broken after "5" reads as two numbers.
+            amount=format_money(abs(doc.closing), doc.currency).replace(" ", "\u00a0"),
+            currency=currency,
+            words=amount_in_words(abs(doc.closing), doc.currency, doc.language),
+        )
+    else:
+        conclusion = labels["recon_no_debt"].format(seller=doc.seller.name, date=end)
+    return {
+        "title": labels["recon_title"],
+        "subtitle": labels["recon_subtitle"].format(start=short_date(doc.period_start), end=end),
+        "between": labels["recon_between"].format(seller=doc.seller.name, buyer=doc.buyer.name),
+        "intro": labels["recon_intro"].format(seller=doc.seller.name, buyer=doc.buyer.name),
+        "seller_side": labels["recon_side"].format(name=doc.seller.name, currency=currency),
+        "buyer_side": labels["recon_side"].format(name=doc.buyer.name, currency=currency),
+        "conclusion": conclusion,
+    }
+
+
+def _reconciliation(doc: ReconciliationDocument, fonts: Path | None) -> str:
+    if not isinstance(doc, ReconciliationDocument):
+        raise TypeError(f"Expected ReconciliationDocument, got {type(doc).__name__}.")
+    fonts_css = None
+    if fonts is not None:
+        fonts_css = {"regular": fonts / FONT_FILES[0], "bold": fonts / FONT_FILES[1]}
+    return ENVIRONMENT.get_template("reconciliation.html").render(
+        doc=doc,
+        t=LABELS[doc.language],
+        currency=doc.currency,
+        fonts=fonts_css,
+        **_reconciliation_context(doc),
+    )
+
+
+def reconciliation_html(doc: ReconciliationDocument) -> str:
+    """The reconciliation statement as a standalone printable HTML page."""
+    return _reconciliation(doc, None)
+
+
+def reconciliation_pdf(doc: ReconciliationDocument) -> bytes:
+    """The reconciliation statement as an A4 PDF with DejaVu Sans embedded."""
+    fonts = font_dir()
+    return _pdf(_reconciliation(doc, fonts), fonts)

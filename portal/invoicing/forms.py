@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import date
+from typing import Any
+
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, DecimalField, IntegerField, SelectField, StringField
@@ -119,12 +123,36 @@ class RefundForm(FlaskForm):
     reference = StringField(_l("Payout reference"), validators=[Optional(), Length(max=100)])
 
 
-class StatementForm(FlaskForm):
-    class Meta:
-        csrf = False  # a GET filter
+class _PeriodDate(DateField):
+    """A date typed or picked as YYYY-MM-DD, refused in the reader's language."""
 
-    date_from = DateField(_l("From"), validators=[Optional()])
-    date_to = DateField(_l("To"), validators=[Optional()])
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        try:
+            super().process_formdata(valuelist)
+        except ValueError:
+            raise ValueError(_("Enter a date as YYYY-MM-DD, e.g. 2026-01-31.")) from None
+
+
+class StatementForm(FlaskForm):
+    """The period of a statement of account (both areas); empty fields take the defaults."""
+
+    class Meta:
+        csrf = False  # a GET filter: it changes nothing
+
+    date_from = _PeriodDate(_l("From"), validators=[Optional()])
+    date_to = _PeriodDate(_l("To"), validators=[Optional()])
+
+    def period(self, today: date) -> tuple[date, date] | None:
+        """The chosen period (start of the year to ``today`` by default), or None with the
+        fields' errors set."""
+        if not self.validate():
+            return None
+        start = self.date_from.data or today.replace(month=1, day=1)
+        end = self.date_to.data or today
+        if end < start:
+            self.date_to.errors = [_("The end of the period is before its start.")]
+            return None
+        return start, end
 
 
 class CompanyForm(FlaskForm):

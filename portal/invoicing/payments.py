@@ -248,8 +248,15 @@ def _existing(method: str, reference: str) -> Payment | None:
 
 
 def apply_credit(invoice: Invoice, amount: Decimal | None = None) -> Decimal:
-    """Pay ``invoice`` from the client's credit balance (all it can, or ``amount``). Commits."""
+    """Pay ``invoice`` from the client's credit balance (all it can, or ``amount``). Commits.
+
+    An add-funds invoice is refused: paying a top-up from credit would take the credit and give
+    nothing back (the top-up credits the balance only when money arrives)."""
     _payable(invoice, invoice.client_id, invoice.currency)
+    if invoice.kind is InvoiceKind.ADD_FUNDS:
+        raise PaymentError(
+            _("An add-funds invoice is paid with money, not from the credit balance.")
+        )
     available = credit_balance(invoice.client_id, invoice.currency)
     wanted = (
         invoice.balance if amount is None else billing.check_minor_units(amount, invoice.currency)
@@ -300,13 +307,26 @@ def refund(payment: Payment, amount: Decimal, *, to_credit: bool, reference: str
             continue
         invoice.amount_paid -= take
         left -= take
+        if invoice.kind is InvoiceKind.ADD_FUNDS:
+            # Paying a top-up put this money on the credit balance: it leaves from there, or
+            # the client would keep the credit and get the money back as well.
+            add_credit(
+                client, -take, CreditReason.REFUND, payment_id=payment.id, currency=payment.currency
+            )
         _settle(invoice, payment.payment_date)
         if invoice.amount_paid == 0:
             invoice.status = InvoiceStatus.REFUNDED
     if to_credit:
-        add_credit(
-            client, amount, CreditReason.REFUND, payment_id=payment.id, currency=payment.currency
-        )
+        # Only what comes off invoices is new credit: the part of the payment that had gone to
+        # the credit balance (``left``) is there already, and crediting it again would double it.
+        if amount > left:
+            add_credit(
+                client,
+                amount - left,
+                CreditReason.REFUND,
+                payment_id=payment.id,
+                currency=payment.currency,
+            )
     else:
         if left > 0:  # part of the payment had gone to credit; take it back from there
             add_credit(

@@ -20,8 +20,14 @@ from portal.accounts.models.permissions import Permission
 from portal.billing import BillingError
 from portal.core.clock import today as _today
 from portal.core.extensions import db
-from portal.invoicing import credit_notes, dunning, invoice_documents, invoices, payments
-from portal.invoicing.account_statements import statement
+from portal.invoicing import (
+    account_statements,
+    credit_notes,
+    dunning,
+    invoice_documents,
+    invoices,
+    payments,
+)
 from portal.invoicing.company import company_details, save_company_details
 from portal.invoicing.forms import (
     TAX_NONE,
@@ -440,23 +446,36 @@ def mass_payment(client_id: int) -> WerkzeugResponse | str:
 
 
 @admin_billing.route("/clients/<int:client_id>/statement")
+@admin_billing.route(
+    "/clients/<int:client_id>/statement.csv",
+    endpoint="client_statement_csv",
+    defaults={"as_": "csv"},
+)
+@admin_billing.route(
+    "/clients/<int:client_id>/reconciliation.pdf",
+    endpoint="client_reconciliation_pdf",
+    defaults={"as_": "pdf"},
+)
 @requires(Permission.BILLING_VIEW)
-def client_statement(client_id: int) -> WerkzeugResponse | str:
+def client_statement(client_id: int, as_: str = "page") -> WerkzeugResponse | tuple[str, int]:
+    """The statement of account for a period: a page, a CSV, or the акт сверки PDF."""
     client = db.session.get(Client, client_id)
     if client is None:
         abort(404)
     form = StatementForm(request.args)
-    today = _today()
-    start = form.date_from.data or today.replace(month=1, day=1)
-    end = form.date_to.data or today
-    result = statement(client, start, end)
+    period = form.period(_today())
     if request.args.get("format") == "csv":
-        return csv_response(
-            f"statement-{client_id}.csv",
-            [_("Date"), _("Document"), _("Charged"), _("Paid"), _("Balance")],
-            ((row.day, row.label, row.charged, row.paid, row.balance) for row in result.rows),
-        )
-    return render_template("admin/billing/statement.html", client=client, form=form, result=result)
+        as_ = "csv"  # the old link
+    if period is not None and as_ != "page":
+        return account_statements.download(client, *period, as_, request.args.get("lang"))
+    result = account_statements.statement(client, *period) if period else None
+    return render_template(
+        "admin/billing/statement.html",
+        client=client,
+        form=form,
+        result=result,
+        row_label=account_statements.row_label,
+    ), (200 if period else 400)
 
 
 @admin_billing.route("/settings", methods=["GET", "POST"])

@@ -1,5 +1,6 @@
 """Client-area billing: my invoices (view, PDF, pay from credit, bank details), transactions,
-adding funds. Every query is scoped to the signed-in client; others' invoices are 404."""
+adding funds, my statement of account and the reconciliation statement. Every query is scoped
+to the signed-in client; others' invoices are 404."""
 
 from __future__ import annotations
 
@@ -13,8 +14,16 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 
 from portal import billing
 from portal.billing import BillingError
+from portal.core.clock import today
 from portal.core.extensions import db
-from portal.invoicing import credit_notes, invoice_documents, invoices, payments
+from portal.invoicing import (
+    account_statements,
+    credit_notes,
+    invoice_documents,
+    invoices,
+    payments,
+)
+from portal.invoicing.forms import StatementForm
 from portal.invoicing.gateways import gateways
 from portal.invoicing.models import CreditEntry, Invoice, InvoiceKind, InvoiceStatus, Payment
 from portal.invoicing.models.invoice import CREDIT_NOTE_SETTLEMENT_LABELS, INVOICE_STATUS_LABELS
@@ -177,3 +186,24 @@ def act_pdf(invoice_id: int) -> Response:
         mimetype="application/pdf",
         headers={"Content-Disposition": f'inline; filename="act-{invoice.number}.pdf"'},
     )
+
+
+@client_billing.route("/statement")
+@client_billing.route("/statement.csv", endpoint="statement_csv", defaults={"as_": "csv"})
+@client_billing.route("/reconciliation.pdf", endpoint="reconciliation_pdf", defaults={"as_": "pdf"})
+def statement(as_: str = "page") -> Response | tuple[str, int]:
+    """My statement of account for a period, and the акт сверки to sign, without asking
+    support; always the signed-in client's own."""
+    me = current_user._get_current_object()
+    form = StatementForm(request.args)
+    period = form.period(today())
+    if period is not None and as_ != "page":
+        return account_statements.download(me, *period, as_, request.args.get("lang"))
+    result = account_statements.statement(me, *period) if period else None
+    page = render_template(
+        "client/billing/statement.html",
+        form=form,
+        result=result,
+        row_label=account_statements.row_label,
+    )
+    return page, (200 if period else 400)
