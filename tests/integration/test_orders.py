@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 
 from portal.accounts.models import AuditEntry
 from portal.core.extensions import db
+from portal.invoicing import invoice_documents
 from portal.invoicing.models import Invoice, InvoiceStatus
 from portal.orders import orders
 from portal.orders.models import (
@@ -232,6 +233,9 @@ def test_a_second_product_is_co_termed_with_the_running_service(shop, client_acc
     )
     assert (line.quantity, line.unit_price, line.amount) == (1, D("1038.23"), D("1038.23"))
     assert invoice.total == D("1038.23")
+    # the document prints the stored line: the prorated price, not the full one
+    page = invoice_documents.invoice_page(invoice).replace("\xa0", " ").replace("\u202f", " ")
+    assert "174 из 181 дн." in page and "1 038,23" in page and "1 080,00" not in page
     disk_service = db.session.scalar(
         select(Service).where(Service.product_id == shop[demo.DISK_PRODUCT].id)
     )
