@@ -10,6 +10,16 @@ a negative line of its own under the line it discounts, as on a real invoice::
 For every line ``amount == list_amount - discount`` and ``net + tax == total``; the draft's
 subtotal, discount, tax and total are the sums of the lines' net, discount, tax and total, so
 the totals equal the lines exactly and nothing is rounded twice.
+
+Every line adds up as printed: ``quantity x unit_price == list_amount``. A prorated line
+(``full_period``) carries the prorated price, not the full one, and says which days it bills::
+
+    Пакет дискового пространства 5ГБ (08.01.2026 - 30.06.2026, 174 из 181 дн.)
+        1 x 346,08 = 346,08
+
+When the prorated price of one unit is not a whole number of kopecks (3 units: 1 038,23 / 3),
+the line is one unit of its whole amount and a sub-line keeps the quantity and the full price
+(``3 × 360,00 за полный период``), so that nothing printed is rounded twice.
 """
 
 from __future__ import annotations
@@ -18,6 +28,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
+
+from babel.numbers import format_decimal
 
 from portal.billing.daycount import DayCount
 from portal.billing.discounts import Component, PromoCode
@@ -29,6 +41,7 @@ from portal.billing.money import (
     check_coefficient,
     check_minor_units,
     check_price,
+    minor_units,
     round_money,
     scale,
 )
@@ -37,6 +50,8 @@ from portal.billing.proration import proration_days
 from portal.billing.tax import NO_TAX, LineTax, apply_tax
 
 PROMO_LABEL = "Промо-код: {description}"
+#: The sub-line of a prorated line printed as one unit (see the module docstring).
+PRORATED_UNITS_DETAIL = "{quantity} × {price} за полный период"
 
 
 class LineKind(StrEnum):
@@ -89,7 +104,8 @@ def charge_line(
 
     ``period`` is printed after the description. When ``full_period`` is given, ``unit_price``
     is the price of that whole period and the line is prorated to the part ``period`` covers
-    (a co-termed add-on: ``period`` from the purchase to the main service's period end).
+    (a co-termed add-on: ``period`` from the purchase to the main service's period end); the
+    line then shows the prorated price and the days (module docstring).
     """
     price = check_price(unit_price, "Unit price")
     units = check_price(quantity, "Quantity")
@@ -104,12 +120,19 @@ def charge_line(
     amount = scale(MONEY_CONTEXT.multiply(listed, factor), days, total, currency)
     list_amount = scale(listed, days, total, currency)
     taxed = apply_tax(amount, line_tax, currency)
+    shown_units, shown_price, sub_lines = units, price, tuple(details)
+    label = "" if period is None else f" {period.label()}"
+    if days != total:
+        assert period is not None  # a full period with nothing cut off has days == total
+        label = f" {period.label(days, total)}"
+        shown_units, shown_price, extra = _prorated_layout(units, price, list_amount, currency)
+        sub_lines += extra
     return InvoiceLine(
         kind=LineKind.CHARGE,
-        description=description if period is None else f"{description} {period.label()}",
+        description=f"{description}{label}",
         currency=currency,
-        quantity=units,
-        unit_price=price,
+        quantity=shown_units,
+        unit_price=shown_price,
         list_amount=list_amount,
         discount=list_amount - amount,
         amount=amount,
@@ -119,8 +142,32 @@ def charge_line(
         total=taxed.total,
         component=component,
         period=period,
-        details=tuple(details),
+        details=sub_lines,
     )
+
+
+def _prorated_layout(
+    units: Decimal, price: Decimal, list_amount: Decimal, currency: str
+) -> tuple[Decimal, Decimal, tuple[str, ...]]:
+    """Quantity, unit price and extra sub-lines of a prorated line, so that quantity x unit
+    price is exactly its (prorated) list amount: the prorated price per unit when it is a whole
+    number of minor units, else one unit of the whole amount (module docstring)."""
+    if units:
+        per_unit = MONEY_CONTEXT.divide(list_amount, units)
+        rounded = round_money(per_unit, currency)
+        if rounded == per_unit:
+            return units, rounded, ()
+    detail = PRORATED_UNITS_DETAIL.format(
+        quantity=format_decimal(units, locale="ru"), price=_ru_price(price, currency)
+    )
+    return ONE, list_amount, (detail,)
+
+
+def _ru_price(price: Decimal, currency: str) -> str:
+    """``1 080,00``: a price as Russian documents print it (minor units, up to 4 places)."""
+    places = minor_units(currency)
+    pattern = "#,##0." + "0" * places + "#" * max(0, 4 - places)
+    return format_decimal(price, format=pattern, locale="ru")
 
 
 def promo_line(promo: PromoCode, line: InvoiceLine, label: str = PROMO_LABEL) -> InvoiceLine:

@@ -44,6 +44,13 @@ class Period:
     def __contains__(self, day: object) -> bool:
         return isinstance(day, date) and self.start <= day < self.end
 
-    def label(self) -> str:
-        """``(01.02.2019 - 31.07.2019)``: first and last day, as printed on invoices."""
-        return f"({self.start:%d.%m.%Y} - {self.last_day:%d.%m.%Y})"
+    def label(self, days: int | None = None, of: int | None = None) -> str:
+        """``(01.02.2019 - 31.07.2019)``: first and last day, as printed on invoices.
+
+        A prorated line says which share of its full period it bills: ``days`` of ``of``,
+        ``(08.01.2026 - 30.06.2026, 174 из 181 дн.)`` (documents are in Russian).
+        """
+        dates = f"{self.start:%d.%m.%Y} - {self.last_day:%d.%m.%Y}"
+        if days is None or of is None:
+            return f"({dates})"
+        return f"({dates}, {days} из {of} дн.)"

@@ -6,7 +6,9 @@ the next period in advance and advances the service's dates. Usage-billed produc
 on their due date, and the invoice also carries the usage of the period that has just ended, as
 plugins report it (``collect_usage`` hook), billed in arrears. A client gets
 one invoice per run (one per service with ``separate_invoices``), issued or left as a draft per
-the ``renewal_invoices_as_drafts`` setting.
+the ``renewal_invoices_as_drafts`` setting. An issued invoice takes the client's credit balance
+in its currency (a downgrade's credit, an overpayment) in the same transaction, as staff's
+"apply credit" would: partly paid, or paid (``invoice_paid`` fires) when the credit covers it.
 
 Exactly once, by construction (DESIGN §5):
 
@@ -44,7 +46,7 @@ from portal.catalog import catalog, tax
 from portal.catalog.models import Addon, Product, ProductType
 from portal.core.app_state import clock, plugins
 from portal.core.extensions import db
-from portal.invoicing import invoices
+from portal.invoicing import invoices, payments
 from portal.invoicing.models import (
     BilledPeriod,
     BillingRun,
@@ -627,7 +629,35 @@ def _bill_batch(
         amount = sum((due.line.total for due in lines), Decimal(0))
         report.totals[client.currency] = report.totals.get(client.currency, Decimal(0)) + amount
     _after_write(written, drafts=drafts)
+    if not drafts:
+        _apply_credit(written, pricing.as_of, f"billing run #{run_id}" if run_id else "billing run")
     return report
+
+
+def _apply_credit(written: Sequence[WrittenInvoice], as_of: date, actor: str) -> None:
+    """Pay the issued invoices from their clients' credit balances, in the batch's transaction
+    (docs/invoices-and-payments.md: the next invoice takes the credit).
+
+    One query finds the batch's credit balances; only invoices of clients who hold credit are
+    loaded as objects and settled as a payment settles them (``invoice_paid`` fires for one the
+    credit pays in full). The clients' rows are locked since ``_claim`` (PostgreSQL), which is
+    the lock ``payments.apply_credit`` takes too: a manual application and the run never spend
+    the same credit twice. Only invoices this batch wrote are paid, so a repeated run, which
+    writes none, applies nothing again.
+    """
+    balances = payments.credit_balances(sorted({invoice.client_id for invoice in written}))
+    holders = {client_id for client_id, _currency in balances}
+    ids = [invoice.id for invoice in written if invoice.client_id in holders]
+    if not ids:
+        return
+    for invoice in db.session.scalars(
+        select(Invoice).where(Invoice.id.in_(ids)).order_by(Invoice.id)
+    ):
+        key = (invoice.client_id, invoice.currency)
+        available = balances.get(key, Decimal(0))
+        if available > 0:
+            applied = payments.spend_credit(invoice, on=as_of, available=available, system=actor)
+            balances[key] = available - applied
 
 
 def _link_periods(

@@ -34,7 +34,6 @@ from portal.documents.render import (
 )
 from portal.invoicing.company import company_details
 from portal.invoicing.models import Invoice, InvoiceKind, InvoiceStatus
-from portal.invoicing.models.payment import CreditEntry, CreditReason
 from portal.messaging import templates
 from portal.messaging.models.outbox import OutboundMessage
 from portal.messaging.outbox import Attachment, LetterToCompose
@@ -97,15 +96,6 @@ def _document_lines(
     )
 
 
-def credit_applied(invoice: Invoice) -> Decimal:
-    """How much of the client's credit balance paid this invoice."""
-    entries = db.session.query(CreditEntry).filter_by(
-        invoice_id=invoice.id, reason=CreditReason.APPLIED
-    )
-    zero = billing.round_money(Decimal(0), invoice.currency)
-    return zero - sum((entry.amount for entry in entries), zero)
-
-
 def invoice_document(invoice: Invoice, language: str = "ru") -> InvoiceDocument:
     """The invoice for payment: its sum, what was paid (credit shown as such) and what is due."""
     if invoice.status is InvoiceStatus.DRAFT or invoice.number is None:
@@ -113,7 +103,7 @@ def invoice_document(invoice: Invoice, language: str = "ru") -> InvoiceDocument:
     if invoice.kind is InvoiceKind.CREDIT_NOTE:
         raise ValueError("a credit note is a correction document")
     figures = document_figures(invoice)
-    credit = credit_applied(invoice)
+    credit = billing.round_money(invoice.credit_applied, invoice.currency)
     paid = max(invoice.amount_paid - credit, billing.round_money(Decimal(0), invoice.currency))
     due = invoice.total - credit - paid
     return InvoiceDocument(

@@ -15,7 +15,7 @@ from typing import Any, NamedTuple
 
 from flask_babel import gettext as _
 from flask_sqlalchemy.pagination import Pagination, SelectPagination
-from sqlalchemy import Row, String, func, literal, select, union_all
+from sqlalchemy import Row, String, func, literal, select, union_all, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
@@ -247,23 +247,53 @@ def _existing(method: str, reference: str) -> Payment | None:
     )
 
 
-def apply_credit(invoice: Invoice, amount: Decimal | None = None) -> Decimal:
-    """Pay ``invoice`` from the client's credit balance (all it can, or ``amount``). Commits.
+def credit_balances(client_ids: Sequence[int]) -> dict[tuple[int, str], Decimal]:
+    """The positive credit balances of ``client_ids``, by (client, currency), in one query
+    (the billing run asks for a batch of clients at once)."""
+    if not client_ids:
+        return {}
+    totals = db.session.execute(
+        select(CreditEntry.client_id, CreditEntry.currency, func.sum(CreditEntry.amount))
+        .where(CreditEntry.client_id.in_(client_ids))
+        .group_by(CreditEntry.client_id, CreditEntry.currency)
+    )
+    balances = {
+        (client_id, currency): billing.round_money(total or Decimal(0), currency)
+        for client_id, currency, total in totals
+    }
+    return {key: amount for key, amount in balances.items() if amount > 0}
 
-    An add-funds invoice is refused: paying a top-up from credit would take the credit and give
-    nothing back (the top-up credits the balance only when money arrives)."""
-    _payable(invoice, invoice.client_id, invoice.currency)
-    if invoice.kind is InvoiceKind.ADD_FUNDS:
-        raise PaymentError(
-            _("An add-funds invoice is paid with money, not from the credit balance.")
-        )
-    available = credit_balance(invoice.client_id, invoice.currency)
+
+def lock_credit(client_id: int) -> None:
+    """Spend a client's credit one transaction at a time, taking the lock before the balance is
+    read: an update of the client's row that changes nothing. PostgreSQL locks the row (a
+    billing run holds it since it claimed the client, so one waits for the other); SQLite
+    starts the write transaction, one writer at a time, which a plain SELECT would not do. A
+    manual "apply credit" and a billing run therefore never both spend the same credit."""
+    table = Client.__table__
+    db.session.execute(update(table).where(table.c.id == client_id).values(id=table.c.id))
+
+
+def spend_credit(
+    invoice: Invoice,
+    amount: Decimal | None = None,
+    *,
+    on: date,
+    available: Decimal | None = None,
+    system: str | None = None,
+) -> Decimal:
+    """Pay ``invoice`` from the credit balance in the caller's transaction, as a payment settles
+    it (partly paid, or paid with ``invoice_paid`` fired); returns what was applied (zero when
+    there is no credit). The caller holds :func:`lock_credit`; ``available`` is the balance it
+    read under that lock, ``system`` names an automatic process for the audit log."""
+    if available is None:
+        available = credit_balance(invoice.client_id, invoice.currency)
     wanted = (
         invoice.balance if amount is None else billing.check_minor_units(amount, invoice.currency)
     )
     applied = min(wanted, available, invoice.balance)
     if applied <= 0:
-        raise PaymentError(_("There is no credit balance to apply."))
+        return billing.round_money(Decimal(0), invoice.currency)
     client = db.session.get(Client, invoice.client_id)
     add_credit(
         client,
@@ -274,14 +304,32 @@ def apply_credit(invoice: Invoice, amount: Decimal | None = None) -> Decimal:
         description=invoice.number or "",
     )
     invoice.amount_paid += applied
-    _settle(invoice, today())
+    _settle(invoice, on)
     audit.record(
         "invoice.credit_applied",
         "invoice",
         invoice.id,
         client_id=invoice.client_id,
         after={"applied": str(applied), "status": invoice.status.value},
+        system=system,
     )
+    return applied
+
+
+def apply_credit(invoice: Invoice, amount: Decimal | None = None) -> Decimal:
+    """Pay ``invoice`` from the client's credit balance (all it can, or ``amount``). Commits.
+
+    An add-funds invoice is refused: paying a top-up from credit would take the credit and give
+    nothing back (the top-up credits the balance only when money arrives)."""
+    _payable(invoice, invoice.client_id, invoice.currency)
+    if invoice.kind is InvoiceKind.ADD_FUNDS:
+        raise PaymentError(
+            _("An add-funds invoice is paid with money, not from the credit balance.")
+        )
+    lock_credit(invoice.client_id)
+    applied = spend_credit(invoice, amount, on=today())
+    if applied <= 0:
+        raise PaymentError(_("There is no credit balance to apply."))
     db.session.commit()
     return applied
 

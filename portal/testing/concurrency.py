@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import time
 from collections.abc import Callable, Sequence
 from datetime import date
 from typing import Any
@@ -40,13 +41,38 @@ class DieAtInvoice:
             os._exit(3)
 
 
+class PauseWhenPaid:
+    """A plugin that, the first time an invoice becomes paid (the billing run paying one from
+    credit), creates the file ``signal`` and waits ``seconds`` inside that transaction: another
+    process can act while the run holds what it has locked and written, uncommitted."""
+
+    def __init__(self, signal: str, seconds: float) -> None:
+        self.signal, self.seconds, self.paused = signal, seconds, False
+
+    @hookimpl
+    def invoice_paid(self, invoice: Any) -> None:
+        if not self.paused:
+            self.paused = True
+            with open(self.signal, "w"):
+                pass
+            time.sleep(self.seconds)
+
+
 def billing_run(
-    database_url: str, instance_path: str, day: str, batch_size: int = 2, die_at: int = 0
+    database_url: str,
+    instance_path: str,
+    day: str,
+    batch_size: int = 2,
+    die_at: int = 0,
+    pause: tuple[str, float] | None = None,
 ) -> dict[str, int]:
-    """Run the billing run for ``day``; with ``die_at`` the process dies at that invoice."""
+    """Run the billing run for ``day``; with ``die_at`` the process dies at that invoice, with
+    ``pause`` (signal file, seconds) it stops when credit pays an invoice (``PauseWhenPaid``)."""
     from portal.invoicing.billing_run import bill_due
 
-    extra = (DieAtInvoice(die_at),) if die_at else ()
+    extra: tuple[object, ...] = (DieAtInvoice(die_at),) if die_at else ()
+    if pause is not None:
+        extra += (PauseWhenPaid(*pause),)
     app = _app(database_url, instance_path, extra)
     with app.app_context():
         report = bill_due(date.fromisoformat(day), batch_size=batch_size, started_by="test")

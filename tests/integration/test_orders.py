@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 
 from portal.accounts.models import AuditEntry
 from portal.core.extensions import db
+from portal.invoicing import invoice_documents
 from portal.invoicing.models import Invoice, InvoiceStatus
 from portal.orders import orders
 from portal.orders.models import (
@@ -225,10 +226,16 @@ def test_a_second_product_is_co_termed_with_the_running_service(shop, client_acc
     assert order.total == D("1038.23")  # 3 x 360.00 x 174 / 181, as docs/billing.md
     orders.accept_order(order, today=date(2019, 2, 8))
     invoice = db.session.get(Invoice, order.invoice_id)
-    assert invoice.lines[0].description == (
-        "Пакет дискового пространства 5ГБ (08.02.2019 - 31.07.2019)"
+    (line,) = invoice.lines
+    # the line says which days it bills and adds up: 1 x 1 038,23, not "1 x 1 080,00 = 1 038,23"
+    assert line.description == (
+        "Пакет дискового пространства 5ГБ (08.02.2019 - 31.07.2019, 174 из 181 дн.)"
     )
+    assert (line.quantity, line.unit_price, line.amount) == (1, D("1038.23"), D("1038.23"))
     assert invoice.total == D("1038.23")
+    # the document prints the stored line: the prorated price, not the full one
+    page = invoice_documents.invoice_page(invoice).replace("\xa0", " ").replace("\u202f", " ")
+    assert "174 из 181 дн." in page and "1 038,23" in page and "1 080,00" not in page
     disk_service = db.session.scalar(
         select(Service).where(Service.product_id == shop[demo.DISK_PRODUCT].id)
     )
@@ -250,7 +257,7 @@ def test_billing_day_aligns_the_first_period(shop, client_account) -> None:
         1,
     )
     invoice = db.session.get(Invoice, order.invoice_id)
-    assert invoice.lines[0].description.endswith("(15.01.2019 - 31.01.2019)")
+    assert invoice.lines[0].description.endswith("(15.01.2019 - 31.01.2019, 17 из 184 дн.)")
 
 
 def test_staff_order_with_price_override_setup_fee_and_no_invoice(

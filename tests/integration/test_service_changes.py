@@ -389,7 +389,11 @@ def test_an_add_on_bought_mid_period_is_co_termed_and_active_on_payment(
     [addon] = service_changes.addons_available(five_users)
     quote = service_changes.quote_addon(five_users, addon.id, today=CHANGE_DAY)
     [line] = quote.lines
-    assert line.description == "Резервное копирование базы 1С (04.03.2019 - 31.07.2019)"
+    assert (
+        line.description
+        == "Резервное копирование базы 1С (04.03.2019 - 31.07.2019, 150 из 181 дн.)"
+    )
+    assert line.quantity * line.unit_price == line.amount
     assert line.amount == D("1491.71")  # 1800.00 x 150 / 181
     held = service_changes.order_addon(five_users, addon.id, today=CHANGE_DAY)
     assert held.status is ServiceStatus.PENDING

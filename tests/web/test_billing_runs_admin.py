@@ -3,9 +3,10 @@
 from datetime import date
 
 from flask import Flask
+from sqlalchemy import select
 
 from portal.core.extensions import db
-from portal.invoicing.models import Invoice
+from portal.invoicing.models import BillingRun, Invoice
 from portal.platform import demo
 from portal.testing.factories import make_staff
 from tests.integration.test_billing_run import buy, customer
@@ -61,3 +62,57 @@ def test_cli_billing_run_and_forecast(app: Flask, clock) -> None:
     assert "invoices 1" in result.output
     again = runner.invoke(args=["billing", "run", "--as-of", "2026-03-01"])
     assert "invoices 0" in again.output
+
+
+def test_a_run_for_a_later_date_is_confirmed_first_and_says_real_invoices_go_out(
+    staff_web, staff_member, clock
+) -> None:
+    """Today is 02.11.2026 (the test clock): a run "as of" 01.03.2027 would issue and mail
+    real invoices dated then, so it asks, and only a confirmation of that date runs it."""
+    staff_member.language = "ru"
+    shop = demo.load_demo_catalogue()
+    db.session.commit()
+    buy(shop, customer(clock), demo.DISK_PRODUCT, "monthly", 2)
+    issued = db.session.query(Invoice).count()
+
+    asked = staff_web.submit("/admin/billing/runs", {"as_of": "2027-03-01"})
+    page = asked.get_data(as_text=True)
+    assert asked.status_code == 200 and 'id="confirm-future-run"' in page
+    assert "Это не прогноз: будут выставлены настоящие счета датой 01.03.2027" in page
+    assert "отправлены клиентам по электронной почте" in page
+    assert 'name="confirm_future" value="2027-03-01" required' in page
+    assert db.session.query(Invoice).count() == issued
+    assert db.session.query(BillingRun).count() == 0
+
+    # the server decides, not the page: a confirmation of another date is none
+    other = staff_web.submit(
+        "/admin/billing/runs", {"as_of": "2027-03-01", "confirm_future": "2027-02-01"}
+    )
+    assert 'id="confirm-future-run"' in other.get_data(as_text=True)
+    assert db.session.query(Invoice).count() == issued
+
+    done = staff_web.submit(
+        "/admin/billing/runs", {"as_of": "2027-03-01", "confirm_future": "2027-03-01"}
+    )
+    assert done.status_code == 302
+    dated = db.session.scalars(
+        select(Invoice.issue_date).where(Invoice.issue_date > clock.now().date())
+    )
+    assert set(dated) == {date(2027, 3, 1)}
+
+
+def test_a_run_for_today_needs_no_confirmation(staff_web, clock) -> None:
+    shop = demo.load_demo_catalogue()
+    db.session.commit()
+    buy(shop, customer(clock), demo.DISK_PRODUCT, "monthly", 2)
+    done = staff_web.submit("/admin/billing/runs", {"as_of": clock.now().date().isoformat()})
+    assert done.status_code == 302
+    assert db.session.query(BillingRun).count() == 1
+
+
+def test_the_forecast_says_it_issues_nothing(staff_web, staff_member, clock) -> None:
+    staff_member.language = "ru"
+    db.session.commit()
+    page = staff_web.get("/admin/billing/forecast").get_data(as_text=True)
+    assert "Это только прогноз: он не выставляет счета, ничего не отправляет" in page
+    assert 'method="post"' not in page.split('id="forecast-read-only"')[1]

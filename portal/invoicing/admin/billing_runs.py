@@ -34,13 +34,24 @@ def runs() -> str:
 
 @admin_billing_runs.route("/runs", methods=["POST"])
 @requires(Permission.BILLING_MANAGE)
-def run_now() -> Response:
+def run_now() -> str | Response:
     raw = request.form.get("as_of", "").strip()
     try:
         as_of = date.fromisoformat(raw) if raw else _today()
     except ValueError:
         flash(_("Enter the date as YYYY-MM-DD."), "danger")
         return redirect(url_for("admin_billing_runs.runs"))
+    if as_of > _today() and request.form.get("confirm_future") != as_of.isoformat():
+        # A run for a later date is not a preview: it issues and mails real invoices dated
+        # then. Staff confirm that very date (a second step, checked here, not by the page).
+        history = recent_runs()
+        return render_template(
+            "admin/billing/runs.html",
+            runs=history,
+            running=False,
+            today=_today(),
+            confirm_date=as_of,
+        )
     staff = f"staff #{current_user.id}"
     run = run_job("billing.run", lambda day: bill_due(day, started_by=staff), as_of, holder=staff)
     if run is None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import JSON, Date, ForeignKey, Integer, String, Text, UniqueConstraint
@@ -19,6 +19,9 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.core.column_types import MoneyType
 from portal.core.model_base import Base, TimestampMixin, UTCDateTime, enum_column
+
+if TYPE_CHECKING:
+    from portal.invoicing.models.payment import CreditEntry
 
 
 class InvoiceStatus(enum.StrEnum):
@@ -120,10 +123,18 @@ class Invoice(TimestampMixin, Base):
     lines: Mapped[list[InvoiceLine]] = relationship(
         cascade="all, delete-orphan", order_by="InvoiceLine.position"
     )
+    #: Credit balance movements naming this invoice (read only: payments.py writes them).
+    credit_entries: Mapped[list[CreditEntry]] = relationship(viewonly=True)
 
     @property
     def balance(self) -> Decimal:
         return self.total - self.amount_paid
+
+    @property
+    def credit_applied(self) -> Decimal:
+        """What the client's credit balance paid of it (the invoice e-mail shows it)."""
+        spent = sum((e.amount for e in self.credit_entries if e.reason == "applied"), Decimal(0))
+        return Decimal(0) - spent
 
     def is_overdue(self, today: date) -> bool:
         """Overdue is derived, never stored: unpaid (or partly) past the due date."""

@@ -102,8 +102,31 @@ def test_prorated_line_is_rounded_once():
     assert line.amount == D("934.41")
     assert line.list_amount == D("1038.23")
     assert line.discount == D("103.82")
-    assert line.quantity == 3
-    assert line.unit_price == D("360.00")
+    # 1038.23 / 3 is not a whole number of kopecks: one unit of the whole prorated amount,
+    # the quantity and the full price in a sub-line, the days in the description
+    assert (line.quantity, line.unit_price) == (1, D("1038.23"))
+    assert line.quantity * line.unit_price == line.list_amount
+    assert line.details == ("3 × 360,00 за полный период",)
+    assert line.description.endswith("(08.02.2019 - 31.07.2019, 174 из 181 дн.)")
+
+
+def test_a_prorated_line_prints_its_prorated_price_and_its_days():
+    # "1 × 360,00 = 346,08" did not add up; the line now reads "1 × 346,08 = 346,08"
+    line = charge_line(
+        "Пакет дискового пространства 5ГБ",
+        D("360.00"),
+        "RUB",
+        period=Period(date(2019, 2, 8), HALF.end),
+        full_period=HALF,
+    )
+    assert (line.quantity, line.unit_price, line.amount) == (1, D("346.08"), D("346.08"))
+    assert line.description == (
+        "Пакет дискового пространства 5ГБ (08.02.2019 - 31.07.2019, 174 из 181 дн.)"
+    )
+    assert line.details == ()
+    # a whole period is not prorated: the full price, the period and no days
+    whole = charge_line("Диск", D("360.00"), "RUB", period=HALF, full_period=HALF)
+    assert (whole.unit_price, whole.description) == (D("360.00"), "Диск (01.02.2019 - 31.07.2019)")
 
 
 def test_usage_line_with_four_decimal_rate():

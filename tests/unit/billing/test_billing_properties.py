@@ -5,7 +5,7 @@ from decimal import Decimal as D
 from itertools import pairwise
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from portal.billing import (
@@ -148,6 +148,32 @@ def test_prorated_pieces_add_up_to_the_full_price(sample, day_count, amount, cur
     exact = allocate(full, weights, currency)
     assert sum(exact) == full
     assert all(abs(x - p) <= quantum(currency) for x, p in zip(exact, pieces, strict=True))
+
+
+@examples
+@given(
+    periods_with_cuts(),
+    day_counts,
+    prices,
+    st.integers(min_value=0, max_value=50),
+    coefficients,
+    CURRENCIES,
+)
+def test_a_prorated_line_adds_up_as_printed(sample, day_count, price, units, factor, currency):
+    """quantity x unit price is the line's list amount, and the amount is the list amount less
+    the discount: what a document prints adds up, whatever the days and the quantity."""
+    period, cuts = sample
+    covered = Period(cuts[-2], period.end)
+    line = charge_line(
+        "X", price, currency, quantity=units, period=covered, full_period=period,
+        day_count=day_count, coefficient=factor,
+    )  # fmt: skip
+    days, total = proration_days(period.start, period.end, covered.start, covered.end, day_count)
+    assume(days != total)  # a whole period keeps its price (up to 4 places) as it was
+    assert line.quantity * line.unit_price == line.list_amount
+    assert line.list_amount - line.discount == line.amount
+    assert line.description.endswith(f", {days} из {total} дн.)")
+    assert line.unit_price == round_money(line.unit_price, currency)
 
 
 @examples
