@@ -408,7 +408,7 @@ def preview(statement: BankStatement) -> list[Planned]:
     return rows
 
 
-# --- storing and confirming ------------------------------------------------------------------------
+# --- storing and confirming ---------------------------------------------------------------------
 
 
 def store_statement(

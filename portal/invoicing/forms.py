@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
 from wtforms import BooleanField, DateField, DecimalField, IntegerField, StringField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
@@ -86,3 +87,14 @@ class CompanyForm(FlaskForm):
     invoice_due_days = IntegerField(
         _l("Days to pay an invoice"), default=10, validators=[DataRequired(), NumberRange(0, 365)]
     )
+
+
+class StatementUploadForm(FlaskForm):
+    statement = FileField(
+        _l("Statement file (1CClientBankExchange)"),
+        validators=[FileRequired(_l("Choose the statement file."))],
+    )
+
+
+class DismissPaymentForm(FlaskForm):
+    reason = StringField(_l("Why it is not ours"), validators=[DataRequired(), Length(max=500)])

@@ -32,7 +32,7 @@ from portal.invoicing.forms import (
     RefundForm,
     StatementForm,
 )
-from portal.invoicing.models import Invoice, InvoiceStatus, Payment, PaymentAllocation
+from portal.invoicing.models import Invoice, InvoiceStatus, Payment
 from portal.invoicing.models.invoice import INVOICE_STATUS_LABELS
 from portal.platform import runtime_settings
 from portal.web.csv_export import csv_response
@@ -140,9 +140,6 @@ def invoice_new() -> WerkzeugResponse | str:
 def invoice_view(invoice_id: int) -> str:
     invoice = _invoice_or_404(invoice_id)
     client = db.session.get(Client, invoice.client_id)
-    allocations = db.session.scalars(
-        select(Payment).where(Payment.allocations.any(PaymentAllocation.invoice_id == invoice.id))
-    ).all()
     return render_template(
         "admin/billing/invoice.html",
         invoice=invoice,
@@ -151,7 +148,7 @@ def invoice_view(invoice_id: int) -> str:
         line_form=DraftLineForm(),
         payment_form=PaymentForm(payment_date=_today()),
         credit_note_form=CreditNoteForm(),
-        payments_made=allocations,
+        payments_made=payments.invoice_payments(invoice.id),
         credit=payments.credit_balance(invoice.client_id, invoice.currency),
         overdue=invoice.is_overdue(_today()),
         dunning=dunning.invoice_dunning(invoice),

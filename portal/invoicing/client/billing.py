@@ -59,6 +59,7 @@ def invoice_view(invoice_id: int) -> str:
         credit=payments.credit_balance(current_user.id, invoice.currency),
         gateways=list(gateways().values()),
         payable=invoice.status in payments.PAYABLE,
+        payments_made=payments.invoice_payments(invoice.id),
     )
 
 
