@@ -29,7 +29,9 @@ def onec_statement(
     return "\r\n".join(lines).encode(encoding)
 
 
-def incoming(number: str, amount: str, purpose: str, inn: str = "", **fields: str) -> dict[str, str]:
+def incoming(
+    number: str, amount: str, purpose: str, inn: str = "", **fields: str
+) -> dict[str, str]:
     """An incoming payment order's fields (paid to :data:`ACCOUNT`)."""
     return {
         "Номер": number,

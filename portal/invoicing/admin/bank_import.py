@@ -194,4 +194,3 @@ def dismiss(row_id: int) -> Response:
         return redirect(url_for("admin_bank_import.unmatched_item", row_id=row_id))
     flash(_("Dismissed."), "success")
     return redirect(url_for("admin_bank_import.unmatched"))
-
