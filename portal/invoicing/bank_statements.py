@@ -506,6 +506,13 @@ def confirm(stored: BankStatementFile, staff_id: int | None = None) -> ImportRep
     report = ImportReport(parse(stored.data))
     currency = statement_currency(report.statement)
     for entry in report.statement.entries:
+        # Two confirmations of the same file take turns order by order (a row lock on
+        # PostgreSQL; SQLite has one writer anyway), so the second sees the first's payments
+        # and its report counts nothing twice. The unique keys would keep the data right
+        # without it.
+        db.session.execute(
+            select(BankStatementFile.id).where(BankStatementFile.id == stored.id).with_for_update()
+        )
         planned = plan_entry(entry, currency)
         if planned.outcome is Outcome.ALREADY:
             report.already.append(entry)

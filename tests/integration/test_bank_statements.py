@@ -23,6 +23,7 @@ from portal.invoicing.models import (
     UnmatchedStatus,
 )
 from portal.testing.bank import incoming, onec_statement
+from portal.testing.concurrency import confirm_statement, run_in_processes
 from portal.testing.factories import make_client
 
 D = Decimal
@@ -233,3 +234,29 @@ def test_queue_link_credit_and_dismiss_each_once(app, company, clock) -> None:
         bank_statements.dismiss(foreign, "ещё раз")
     assert db.session.scalar(select(func.count(Payment.id))) == 2
     assert db.session.scalar(select(func.count(CreditEntry.id))) == 2
+
+
+def test_staff_confirming_the_same_import_at_once_record_each_order_once(
+    app, company, portal_database_url: str, tmp_path
+) -> None:
+    numbered = [_issued(company, "100.00") for _ in range(6)]
+    orders = [
+        incoming(str(n), "100.00", f"Оплата по счету {invoice.number}", INN)
+        for n, invoice in enumerate(numbered, start=1)
+    ]
+    orders += [incoming(str(n), "5.00", "Не наш", "7709999999") for n in range(10, 14)]
+    stored, _statement = bank_statements.store_statement(onec_statement(*orders))
+    statement_id = stored.id
+    db.session.remove()
+
+    recorded = run_in_processes(
+        confirm_statement,
+        [(portal_database_url, str(tmp_path / f"c{n}"), statement_id) for n in range(3)],
+    )
+
+    assert db.session.scalar(select(func.count(Payment.id))) == 6
+    assert db.session.scalar(select(func.count(UnmatchedPayment.id))) == 4
+    assert {i.status for i in db.session.scalars(select(Invoice))} == {InvoiceStatus.PAID}
+    assert sum(i.amount_paid for i in db.session.scalars(select(Invoice))) == D("600.00")
+    if db.engine.dialect.name == "postgresql":  # orders taken in turn: none reported twice
+        assert sum(recorded) == 6
