@@ -205,7 +205,8 @@ def named_numbers(purpose: str) -> list[NamedNumber]:
     return found
 
 
-def _payable_kinds() -> Select[tuple[Invoice]]:
+def _numbered_invoices() -> Select[tuple[Invoice]]:
+    """Issued invoices a payment can name (credit notes are never paid)."""
     return select(Invoice).where(
         Invoice.kind != InvoiceKind.CREDIT_NOTE, Invoice.number.is_not(None)
     )
@@ -221,7 +222,7 @@ def _invoices_named(entry: StatementEntry) -> list[Invoice]:
                 found.append(invoice)
 
     for named in named_numbers(entry.purpose):
-        exact = db.session.scalars(_payable_kinds().where(Invoice.number == named.text)).all()
+        exact = db.session.scalars(_numbered_invoices().where(Invoice.number == named.text)).all()
         if exact:
             add(exact)
             continue
@@ -238,7 +239,9 @@ def _invoices_named(entry: StatementEntry) -> list[Invoice]:
             continue
         for year in years:
             hits = db.session.scalars(
-                _payable_kinds().where(Invoice.series == str(year), Invoice.sequence == sequence)
+                _numbered_invoices().where(
+                    Invoice.series == str(year), Invoice.sequence == sequence
+                )
             ).all()
             if hits:
                 add(hits)
@@ -247,7 +250,7 @@ def _invoices_named(entry: StatementEntry) -> list[Invoice]:
     tokens = {t.strip("-/#") for t in _TOKEN.findall(entry.purpose)}
     tokens = {t for t in tokens if any(c.isdigit() for c in t) and not t.isdigit()}
     if tokens:
-        add(db.session.scalars(_payable_kinds().where(Invoice.number.in_(tokens))).all())
+        add(db.session.scalars(_numbered_invoices().where(Invoice.number.in_(tokens))).all())
     return found
 
 
@@ -310,7 +313,7 @@ def _by_inn_and_amount(
             ),
         )
     candidates = db.session.scalars(
-        _payable_kinds()
+        _numbered_invoices()
         .where(
             Invoice.client_id.in_([c.id for c in clients]),
             Invoice.status.in_(payments.PAYABLE),
@@ -604,7 +607,7 @@ def open_invoices(client: Client, currency: str) -> list[Invoice]:
     """The client's invoices awaiting payment in ``currency``, oldest due first."""
     return list(
         db.session.scalars(
-            _payable_kinds()
+            _numbered_invoices()
             .where(
                 Invoice.client_id == client.id,
                 Invoice.status.in_(payments.PAYABLE),

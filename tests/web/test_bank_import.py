@@ -106,12 +106,10 @@ def test_upload_preview_confirm_and_the_same_file_again(russian_staff, company, 
     page = _text(russian_staff.get(preview_url))
     assert "Уже импортирован" in page and "Уже в неразнесённых платежах" in page
     assert 'id="confirm-import"' not in page
-    russian_staff.post(
-        f"{preview_url}/confirm",
-        data={
-            "csrf_token": csrf_token_from(_text(russian_staff.get("/admin/billing/bank/import")))
-        },
+    repeat = russian_staff.submit(
+        f"{preview_url}/confirm", {}, form_page="/admin/billing/bank/import"
     )
+    assert "уже импортировано: 2" in _text(russian_staff.get(repeat.location))
     assert db.session.scalar(select(func.count(Payment.id))) == 1
     assert db.session.scalar(select(func.count(UnmatchedPayment.id))) == 1
     assert db.session.scalar(select(func.count(BankStatementFile.id))) == 1
