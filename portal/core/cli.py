@@ -441,12 +441,13 @@ def billing_import_statement(statement: Any) -> None:
     from portal.invoicing.bank_statements import StatementError, import_statement
 
     try:
-        report = import_statement(statement.read())
+        report = import_statement(statement.read(), getattr(statement, "name", ""))
     except StatementError as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(
         f"recorded {len(report.recorded)}, already recorded {len(report.already)}, "
-        f"to link by hand {len(report.unmatched)}"
+        f"to link by hand {len(report.unmatched)} (Billing → Unmatched payments), "
+        f"already waiting there {len(report.queued_before)}"
     )
     for entry, reason in report.unmatched:
         click.echo(f"  {entry.reference}: {entry.amount} {entry.payer} — {reason}")

@@ -15,6 +15,7 @@ def register(app: Flask) -> None:
     tell the mail layer what it needs of this area."""
     from portal.core.extensions import csrf
     from portal.invoicing.admin.automation import admin_automation
+    from portal.invoicing.admin.bank_import import admin_bank_import
     from portal.invoicing.admin.billing_runs import admin_billing_runs
     from portal.invoicing.admin.invoices import admin_billing
     from portal.invoicing.client.billing import client_billing
@@ -25,6 +26,7 @@ def register(app: Flask) -> None:
         gateway_callbacks,
         admin_billing,
         admin_billing_runs,
+        admin_bank_import,
         admin_automation,
         client_billing,
     ):

@@ -11,7 +11,13 @@ from sqlalchemy import select, update
 from portal.accounts.clients import ClientRecords
 from portal.core.extensions import db
 from portal.invoicing import overdue
-from portal.invoicing.models import CreditEntry, Invoice, InvoiceStatus, Payment
+from portal.invoicing.models import (
+    CreditEntry,
+    Invoice,
+    InvoiceStatus,
+    Payment,
+    UnmatchedPayment,
+)
 from portal.platform.hooks import hookimpl
 
 
@@ -31,8 +37,8 @@ def _has_invoices_or_payments(client_id: int) -> bool:
 
 
 def _move(source_id: int, target_id: int) -> None:
-    """Invoices, payments and the credit ledger follow a merged client."""
-    for model in (Invoice, Payment, CreditEntry):
+    """Invoices, payments, the credit ledger and linked bank orders follow a merged client."""
+    for model in (Invoice, Payment, CreditEntry, UnmatchedPayment):
         db.session.execute(
             update(model).where(model.client_id == source_id).values(client_id=target_id)
         )

@@ -8,6 +8,7 @@ from typing import Any
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
 from wtforms import BooleanField, DateField, DecimalField, IntegerField, SelectField, StringField
 from wtforms.validators import (
     DataRequired,
@@ -185,3 +186,14 @@ class CompanyForm(FlaskForm):
     invoice_due_days = IntegerField(
         _l("Days to pay an invoice"), default=10, validators=[DataRequired(), NumberRange(0, 365)]
     )
+
+
+class StatementUploadForm(FlaskForm):
+    statement = FileField(
+        _l("Statement file (1CClientBankExchange)"),
+        validators=[FileRequired(_l("Choose the statement file."))],
+    )
+
+
+class DismissPaymentForm(FlaskForm):
+    reason = StringField(_l("Why it is not ours"), validators=[DataRequired(), Length(max=500)])

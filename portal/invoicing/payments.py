@@ -247,6 +247,49 @@ def _existing(method: str, reference: str) -> Payment | None:
     )
 
 
+class InvoicePayment(NamedTuple):
+    """A payment as one invoice sees it: ``amount`` went to this invoice, ``elsewhere`` to
+    other invoices, ``to_credit`` (the rest) to the credit balance. A mass payment of 25 000
+    that paid 500 of this invoice shows 500 here, not 25 000."""
+
+    payment: Payment
+    amount: Decimal
+    elsewhere: Decimal
+    to_credit: Decimal
+
+
+def invoice_payments(invoice_id: int) -> list[InvoicePayment]:
+    """The payments allocated to an invoice, oldest first, each split as above (two queries
+    whatever the number of payments)."""
+    rows = db.session.execute(
+        select(PaymentAllocation.payment_id, func.sum(PaymentAllocation.amount))
+        .where(PaymentAllocation.invoice_id == invoice_id)
+        .group_by(PaymentAllocation.payment_id)
+    ).all()
+    if not rows:
+        return []
+    here = {payment_id: amount for payment_id, amount in rows}
+    totals = dict(
+        db.session.execute(
+            select(PaymentAllocation.payment_id, func.sum(PaymentAllocation.amount))
+            .where(PaymentAllocation.payment_id.in_(here))
+            .group_by(PaymentAllocation.payment_id)
+        ).all()
+    )
+    found = db.session.scalars(
+        select(Payment).where(Payment.id.in_(here)).order_by(Payment.payment_date, Payment.id)
+    ).all()
+    return [
+        InvoicePayment(
+            payment,
+            here[payment.id],
+            totals[payment.id] - here[payment.id],
+            max(payment.amount - totals[payment.id], Decimal(0)),
+        )
+        for payment in found
+    ]
+
+
 def credit_balances(client_ids: Sequence[int]) -> dict[tuple[int, str], Decimal]:
     """The positive credit balances of ``client_ids``, by (client, currency), in one query
     (the billing run asks for a batch of clients at once)."""

@@ -19,7 +19,19 @@ from portal.platform.hooks.markers import hookimpl
 
 
 class StatementFormatError(ValueError):
-    """The file is in a parser's format but broken; the message says where."""
+    """The file is in a parser's format but broken; the message says where.
+
+    ``line``, ``value`` and ``expected`` ("date", "amount", "number", "end") let the import say
+    the same to staff in their language; the message itself is for logs and the CLI.
+    """
+
+    def __init__(
+        self, message: str, *, line: int | None = None, value: str = "", expected: str = ""
+    ) -> None:
+        super().__init__(message)
+        self.line = line
+        self.value = value
+        self.expected = expected
 
 
 @dataclass(frozen=True)
@@ -83,20 +95,28 @@ def _onec_text(data: bytes) -> str:
         return data.decode("cp1251")
 
 
-def _onec_date(value: str, where: str) -> date:
+def _onec_date(value: str, where: str, line: int | None = None) -> date:
     try:
         return datetime.strptime(value.strip(), "%d.%m.%Y").date()
     except ValueError:
-        raise StatementFormatError(f"{where}: {value!r} is not a date (ДД.ММ.ГГГГ)") from None
+        raise StatementFormatError(
+            f"{where}: {value!r} is not a date (ДД.ММ.ГГГГ)",
+            line=line,
+            value=value,
+            expected="date",
+        ) from None
 
 
-def _onec_amount(value: str, where: str) -> Decimal:
+def _onec_amount(value: str, where: str, line: int | None = None) -> Decimal:
+    problem = StatementFormatError(
+        f"{where}: {value!r} is not an amount", line=line, value=value, expected="amount"
+    )
     try:
         amount = Decimal(value.strip().replace(",", ".").replace(" ", ""))
     except InvalidOperation:
-        raise StatementFormatError(f"{where}: {value!r} is not an amount") from None
+        raise problem from None
     if not amount.is_finite() or amount <= 0:
-        raise StatementFormatError(f"{where}: {value!r} is not an amount")
+        raise problem
     return amount
 
 
@@ -115,6 +135,7 @@ class OneCClientBankExchange(StatementParser):
         header: dict[str, str] = {}
         documents: list[tuple[int, dict[str, str]]] = []
         current: dict[str, str] | None = None
+        ended = False
         for number, raw in enumerate(_onec_text(data).splitlines(), start=1):
             line = raw.strip()
             key, _sep, value = line.partition("=")
@@ -124,9 +145,15 @@ class OneCClientBankExchange(StatementParser):
             elif key == "КонецДокумента":
                 current = None
             elif key == "КонецФайла":
+                ended = True
                 break
             elif _sep:
                 (current if current is not None else header)[key] = value
+        if not ended or current is not None:
+            # A file cut short (an interrupted download) would silently lose its last orders.
+            raise StatementFormatError(
+                "the file ends without КонецДокумента/КонецФайла", expected="end"
+            )
         account = header.get("РасчСчет", "")
         entries = []
         for line_number, doc in documents:
@@ -134,17 +161,22 @@ class OneCClientBankExchange(StatementParser):
                 continue  # our own outgoing payment
             where = f"line {line_number}"
             received = doc.get("ДатаПоступило", "").strip()
+            order_number = doc.get("Номер", "").strip()
+            if not order_number:
+                raise StatementFormatError(
+                    f"{where}: the payment order has no Номер", line=line_number, expected="number"
+                )
             entries.append(
                 StatementEntry(
-                    number=doc.get("Номер", "").strip(),
-                    day=_onec_date(doc.get("Дата", ""), where),
-                    amount=_onec_amount(doc.get("Сумма", ""), where),
+                    number=order_number,
+                    day=_onec_date(doc.get("Дата", ""), where, line_number),
+                    amount=_onec_amount(doc.get("Сумма", ""), where, line_number),
                     purpose=doc.get("НазначениеПлатежа", "").strip(),
                     payer=(doc.get("Плательщик1") or doc.get("Плательщик", "")).strip(),
                     payer_inn=doc.get("ПлательщикИНН", "").strip(),
                     payer_account=doc.get("ПлательщикСчет", "").strip(),
                     recipient_account=doc.get("ПолучательСчет", "").strip(),
-                    received=_onec_date(received, where) if received else None,
+                    received=_onec_date(received, where, line_number) if received else None,
                 )
             )
         start, end = header.get("ДатаНачала"), header.get("ДатаКонца")

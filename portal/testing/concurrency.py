@@ -110,3 +110,16 @@ def run_in_processes(function: Callable[..., Any], argument_sets: Sequence[tuple
     context = multiprocessing.get_context("spawn")
     with context.Pool(len(argument_sets)) as pool:
         return pool.starmap(function, argument_sets)
+
+
+def confirm_statement(database_url: str, instance_path: str, statement_id: int) -> int:
+    """Confirm a stored bank statement, as a staff member pressing "Confirm the import" would;
+    returns how many payments this process recorded."""
+    from portal.core.extensions import db
+    from portal.invoicing import bank_statements
+    from portal.invoicing.models import BankStatementFile
+
+    app = _app(database_url, instance_path)
+    with app.app_context():
+        stored = db.session.get(BankStatementFile, statement_id)
+        return len(bank_statements.confirm(stored).recorded)

@@ -22,6 +22,7 @@ from portal.orders.models import Order, Service
 from portal.orders.orders import CartItem, OrderError
 from portal.platform import demo, plugin_settings
 from portal.platform.models import PluginSetting
+from portal.testing.bank import onec_statement
 from portal.testing.factories import make_client
 from tests.plugins import exerciser
 
@@ -80,24 +81,6 @@ def test_register_usage_collectors_the_products_module_collector_is_billed(shop,
 
 
 # --- register_statement_parsers -----------------------------------------------------------------
-
-
-def onec_statement(*documents: dict[str, str]) -> bytes:
-    """A 1CClientBankExchange file as a bank exports it (windows-1251)."""
-    lines = [
-        "1CClientBankExchange",
-        "ВерсияФормата=1.03",
-        "Кодировка=Windows",
-        "ДатаНачала=02.11.2026",
-        "ДатаКонца=02.11.2026",
-        "РасчСчет=40702810900000000001",
-    ]
-    for document in documents:
-        lines.append("СекцияДокумент=Платежное поручение")
-        lines += [f"{key}={value}" for key, value in document.items()]
-        lines.append("КонецДокумента")
-    lines.append("КонецФайла")
-    return "\r\n".join(lines).encode("cp1251")
 
 
 def test_the_built_in_1c_parser_records_payments_once(exercised, client_account) -> None:

@@ -46,7 +46,6 @@ from portal.invoicing.models import (
     InvoiceKind,
     InvoiceStatus,
     Payment,
-    PaymentAllocation,
 )
 from portal.invoicing.models.invoice import CREDIT_NOTE_SETTLEMENT_LABELS, INVOICE_STATUS_LABELS
 from portal.platform import runtime_settings
@@ -171,9 +170,6 @@ def _invoice_page(invoice: Invoice, credit_note_form: CreditNoteForm | None = No
     """The invoice page; for a credit note also the invoice it corrects and how it was settled,
     for an invoice the credit notes against it and what is left to correct."""
     client = db.session.get(Client, invoice.client_id)
-    allocations = db.session.scalars(
-        select(Payment).where(Payment.allocations.any(PaymentAllocation.invoice_id == invoice.id))
-    ).all()
     figures = invoice_documents.document_figures(invoice)
     is_note = invoice.kind is InvoiceKind.CREDIT_NOTE
     notes = [] if is_note else credit_notes.notes_of(invoice)
@@ -187,7 +183,7 @@ def _invoice_page(invoice: Invoice, credit_note_form: CreditNoteForm | None = No
         line_form=DraftLineForm(),
         payment_form=PaymentForm(payment_date=_today()),
         credit_note_form=credit_note_form or CreditNoteForm(),
-        payments_made=allocations,
+        payments_made=payments.invoice_payments(invoice.id),
         credit=payments.credit_balance(invoice.client_id, invoice.currency),
         overdue=invoice.is_overdue(_today()),
         dunning=dunning.invoice_dunning(invoice),

@@ -91,6 +91,7 @@ def invoice_view(invoice_id: int) -> str:
         corrected=db.session.get(Invoice, invoice.corrects_id) if is_note else None,
         credit_notes=[] if is_note else credit_notes.notes_of(invoice),
         settlement_labels=CREDIT_NOTE_SETTLEMENT_LABELS,
+        payments_made=payments.invoice_payments(invoice.id),
     )
 
 

@@ -10,6 +10,12 @@ from portal.invoicing.models.automation import (
     OverdueActionKind,
     ReminderKind,
 )
+from portal.invoicing.models.bank_import import (
+    UNMATCHED_STATUS_LABELS,
+    BankStatementFile,
+    UnmatchedPayment,
+    UnmatchedStatus,
+)
 from portal.invoicing.models.invoice import (
     CreditNoteSettlement,
     Invoice,
@@ -27,6 +33,8 @@ from portal.invoicing.models.payment import (
 )
 
 __all__ = [
+    "UNMATCHED_STATUS_LABELS",
+    "BankStatementFile",
     "BilledPeriod",
     "BillingRun",
     "BillingRunStatus",
@@ -46,4 +54,6 @@ __all__ = [
     "PaymentAllocation",
     "PaymentKind",
     "ReminderKind",
+    "UnmatchedPayment",
+    "UnmatchedStatus",
 ]

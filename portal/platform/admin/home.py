@@ -70,6 +70,12 @@ CORE_MENU = (
     ),
     MenuItem("billing", _l("New invoice"), "admin_billing.invoice_new", 20, "billing.manage"),
     MenuItem("billing", _l("Payments"), "admin_billing.payment_list", 30, "billing.view"),
+    MenuItem(
+        "billing", _l("Bank statement import"), "admin_bank_import.upload", 32, "billing.manage"
+    ),
+    MenuItem(
+        "billing", _l("Unmatched payments"), "admin_bank_import.unmatched", 34, "billing.view"
+    ),
     MenuItem("billing", _l("Billing runs"), "admin_billing_runs.runs", 40, "billing.view"),
     MenuItem("billing", _l("Forecast"), "admin_billing_runs.forecast_page", 45, "billing.view"),
     MenuItem("orders", _l("List all orders"), "admin_orders.index", 10, "orders.manage"),
