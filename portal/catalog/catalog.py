@@ -301,15 +301,23 @@ def day_count_of(product: Product) -> DayCount:
         return DEFAULT_DAY_COUNT
 
 
-def line_tax(client: Client, product: Product, tax_date: date) -> billing.LineTax:
+def line_tax(
+    client: Client,
+    product: Product,
+    tax_date: date,
+    *,
+    client_rules: Iterable[billing.TaxRate] | None = None,
+) -> billing.LineTax:
     """How a line of ``product`` for ``client`` is taxed on ``tax_date`` (the rates in Settings,
-    the client's exemption, a plugin's decision; tax-inclusive or not per product)."""
+    the client's exemption and own tax rules, a plugin's decision; tax-inclusive or not per
+    product). ``client_rules``: the client's rules when the caller has loaded them."""
     return tax.line_tax(
         client,
         tax_date=tax_date,
         product_type=product.type.value,
         inclusive=product.tax_inclusive,
         product_id=product.id,
+        client_rules=client_rules,
     )
 
 
@@ -356,6 +364,21 @@ def recurring_promo(service: Service) -> PromoCode | None:
         .join(PromoUse, PromoUse.promo_code_id == PromoCode.id)
         .where(PromoUse.service_id == service.id, PromoCode.recurring.is_(True))
         .limit(1)
+    )
+
+
+def recurring_promo_services(client_ids: Sequence[int]) -> list[int]:
+    """The services of these clients that hold a recurring promo code (their recurring amount
+    is the price less the code)."""
+    if not client_ids:
+        return []
+    return list(
+        db.session.scalars(
+            select(PromoUse.service_id)
+            .join(PromoCode, PromoUse.promo_code_id == PromoCode.id)
+            .join(Service, Service.id == PromoUse.service_id)
+            .where(Service.client_id.in_(client_ids), PromoCode.recurring.is_(True))
+        )
     )
 
 
