@@ -276,6 +276,14 @@ def sellable_cycles(
     return cycles
 
 
+def missing_prices(product: Product, currency: str) -> str | None:
+    """What to tell someone ordering ``product`` in ``currency`` when it has no price in that
+    currency at all (otherwise None): the order form then offers no cycle to choose."""
+    if any(row.currency == currency for row in product.prices):
+        return None
+    return _("%(product)s has no prices in %(currency)s.", product=product.name, currency=currency)
+
+
 def starting_prices(product: Product, currency: str) -> list[tuple[Cycle, Decimal]]:
     """What the product costs per cycle with its default options (the catalogue's "from")."""
     try:

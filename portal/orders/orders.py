@@ -421,9 +421,14 @@ def quote_cart(
         cycle = None
         if product is None or (not staff and product.visibility is Visibility.STAFF_ONLY):
             error = _("This product is not available.")
+        elif missing := catalog.missing_prices(product, currency):
+            error = missing
         else:
             try:
-                cycle = Cycle.parse(item.cycle)
+                if not (item.cycle or "").strip():
+                    error = _("Choose a billing cycle.")
+                else:
+                    cycle = Cycle.parse(item.cycle)
             except billing.BillingError as exc:
                 error = catalog.billing_message(exc)
             if product.id in seen:
