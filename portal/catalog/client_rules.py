@@ -44,6 +44,7 @@ from portal.catalog.models import ClientDiscount, ClientTaxRule, DiscountKind, P
 from portal.core.app_state import clock
 from portal.core.extensions import db
 from portal.core.transactions import unit_of_work
+from portal.web.formatting import plain_number
 
 HUNDRED = Decimal(100)
 DISCOUNT_FIELDS = ("product_id", "kind", "value", "valid_from", "valid_to", "note")
@@ -153,7 +154,7 @@ def discount_detail(coefficient: Decimal) -> str:
 
 def _number(value: Decimal) -> str:
     """A percentage as people write it: no exponent, no trailing zeros, a comma in Russian."""
-    text = format(value.normalize(), "f")
+    text = plain_number(value)
     locale = get_locale()
     return text.replace(".", ",") if locale is not None and locale.language == "ru" else text
 
