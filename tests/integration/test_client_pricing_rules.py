@@ -314,7 +314,8 @@ def test_overlapping_windows_for_the_same_product_are_refused(shop, clock) -> No
             },
         )
     assert str(error.value).startswith(
-        f"У клиента уже есть скидка на «{disk.name}» на 01.03.2026 – 31.05.2026: периоды пересекаются."
+        f"У клиента уже есть скидка на «{disk.name}» на 01.03.2026 – 31.05.2026: "
+        "периоды пересекаются."
     )
     # the day after, another product, all products, another client: all fine
     client_rules.save_discount(
