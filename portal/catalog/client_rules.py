@@ -388,3 +388,42 @@ def end_rule(row: ClientDiscount | ClientTaxRule, today: date) -> bool:
                 client_id=row.client_id,
             )
     return False
+
+
+# --- a merge ------------------------------------------------------------------------------------
+
+
+def move_rules(source_id: int, target_id: int) -> None:
+    """A merged client's rules follow it to the client kept, except those that overlap one of
+    the kept client's own for the same product (or product types): the kept client's stand."""
+    kept_discounts = list(
+        db.session.scalars(select(ClientDiscount).where(ClientDiscount.client_id == target_id))
+    )
+    for row in db.session.scalars(
+        select(ClientDiscount).where(ClientDiscount.client_id == source_id)
+    ).all():
+        clash = any(
+            other.product_id == row.product_id
+            and _overlaps(row.valid_from, row.valid_to, other.valid_from, other.valid_to)
+            for other in kept_discounts
+        )
+        if clash:
+            db.session.delete(row)
+        else:
+            row.client_id = target_id
+    kept_taxes = list(
+        db.session.scalars(select(ClientTaxRule).where(ClientTaxRule.client_id == target_id))
+    )
+    for rule in db.session.scalars(
+        select(ClientTaxRule).where(ClientTaxRule.client_id == source_id)
+    ).all():
+        clash = any(
+            sorted(other.product_types or ()) == sorted(rule.product_types or ())
+            and _overlaps(rule.valid_from, rule.valid_to, other.valid_from, other.valid_to)
+            for other in kept_taxes
+        )
+        if clash:
+            db.session.delete(rule)
+        else:
+            rule.client_id = target_id
+    db.session.flush()

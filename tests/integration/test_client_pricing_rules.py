@@ -387,3 +387,20 @@ def test_a_deleted_product_or_client_takes_its_rules_along(shop, clock) -> None:
     db.session.commit()
     assert db.session.scalar(select(ClientDiscount.id)) is None
     assert db.session.scalar(select(ClientTaxRule.id)) is None
+
+
+def test_a_merged_clients_rules_follow_it_unless_they_clash(shop, clock) -> None:
+    from portal.accounts import clients
+
+    kept, merged = customer(clock), customer(clock)
+    disk = shop[demo.DISK_PRODUCT]
+    client_rules.save_discount(kept, {"kind": "percent", "value": "10"})
+    client_rules.save_discount(merged, {"kind": "percent", "value": "30"})  # clashes: dropped
+    client_rules.save_discount(merged, {"kind": "percent", "value": "20", "product_id": disk.id})
+    client_rules.save_tax_rule(merged, {"percent": "0", "product_types": ["licence"]})
+    clients.merge_clients(kept, merged, staff_id=None)
+    db.session.commit()
+    values = {(row.product_id, row.value) for row in client_rules.discounts_of(kept.id)}
+    assert values == {(None, D("10.0000")), (disk.id, D("20.0000"))}
+    assert [r.product_types for r in client_rules.tax_rules_of(kept.id)] == [["licence"]]
+    assert db.session.scalar(select(ClientDiscount).where(ClientDiscount.value == D("30"))) is None
