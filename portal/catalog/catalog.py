@@ -378,16 +378,15 @@ def recurring_promo(service: Service) -> PromoCode | None:
 def recurring_promo_services(client_ids: Sequence[int]) -> list[int]:
     """The services of these clients that hold a recurring promo code (their recurring amount
     is the price less the code)."""
-    if not client_ids:
-        return []
-    return list(
-        db.session.scalars(
+    found: list[int] = []
+    for n in range(0, len(client_ids), 500):  # SQLite limits the number of bound parameters
+        found += db.session.scalars(
             select(PromoUse.service_id)
             .join(PromoCode, PromoUse.promo_code_id == PromoCode.id)
             .join(Service, Service.id == PromoUse.service_id)
-            .where(Service.client_id.in_(client_ids), PromoCode.recurring.is_(True))
+            .where(Service.client_id.in_(client_ids[n : n + 500]), PromoCode.recurring.is_(True))
         )
-    )
+    return found
 
 
 def discounted(

@@ -47,6 +47,8 @@ from portal.core.transactions import unit_of_work
 from portal.web.formatting import plain_number
 
 HUNDRED = Decimal(100)
+#: Clients read per query (the billing run's batch size).
+CHUNK = 500
 DISCOUNT_FIELDS = ("product_id", "kind", "value", "valid_from", "valid_to", "note")
 TAX_RULE_FIELDS = ("percent", "valid_from", "valid_to", "product_types", "name")
 
@@ -103,19 +105,23 @@ def _tax_order(row: ClientTaxRule) -> tuple[bool, int, date, int]:
 
 
 def rules_for(client_ids: Iterable[int]) -> dict[int, ClientRules]:
-    """The rules of many clients in two queries (the billing run loads a batch at once);
-    clients without rules are absent (use :data:`NO_RULES`)."""
+    """The rules of many clients in two queries per :data:`CHUNK` of them (the billing run
+    loads a batch at once); clients without rules are absent (use :data:`NO_RULES`)."""
     ids = sorted(set(client_ids))
-    if not ids:
-        return {}
     discounts: dict[int, list[ClientDiscount]] = defaultdict(list)
-    for row in db.session.scalars(
-        select(ClientDiscount).where(ClientDiscount.client_id.in_(ids)).order_by(ClientDiscount.id)
-    ):
-        discounts[row.client_id].append(row)
     taxes: dict[int, list[ClientTaxRule]] = defaultdict(list)
-    for row in db.session.scalars(select(ClientTaxRule).where(ClientTaxRule.client_id.in_(ids))):
-        taxes[row.client_id].append(row)
+    for n in range(0, len(ids), CHUNK):  # a bound parameter per id: SQLite limits their number
+        chunk = ids[n : n + CHUNK]
+        for row in db.session.scalars(
+            select(ClientDiscount)
+            .where(ClientDiscount.client_id.in_(chunk))
+            .order_by(ClientDiscount.id)
+        ):
+            discounts[row.client_id].append(row)
+        for rule in db.session.scalars(
+            select(ClientTaxRule).where(ClientTaxRule.client_id.in_(chunk))
+        ):
+            taxes[rule.client_id].append(rule)
     return {
         client_id: ClientRules(
             tuple(

@@ -404,3 +404,24 @@ def test_a_merged_clients_rules_follow_it_unless_they_clash(shop, clock) -> None
     assert values == {(None, D("10.0000")), (disk.id, D("20.0000"))}
     assert [r.product_types for r in client_rules.tax_rules_of(kept.id)] == [["licence"]]
     assert db.session.scalar(select(ClientDiscount).where(ClientDiscount.value == D("30"))) is None
+
+
+def test_the_forecast_prices_renewals_as_the_run_will(shop, clock) -> None:
+    from portal.invoicing import billing_forecast
+
+    client = customer(clock)
+    buy(shop, client, users(shop, 1), at(clock, BOUGHT))
+    client_rules.save_discount(
+        client,
+        {
+            "kind": "percent",
+            "value": "25",
+            "valid_from": date(2026, 4, 1),
+            "valid_to": date(2026, 4, 30),
+        },
+    )
+    plan = billing_forecast.forecast(date(2026, 2, 20), 3)
+    by_start = {line.period.start: line.net for line in plan.lines}
+    assert by_start[date(2026, 3, 1)] == D("800.00")
+    assert by_start[date(2026, 4, 1)] == D("600.00")
+    assert by_start[date(2026, 5, 1)] == D("800.00")
