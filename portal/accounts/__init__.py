@@ -13,6 +13,8 @@ if TYPE_CHECKING:
 def register(app: Flask) -> None:
     """Mount this area's blueprints (called by ``create_app``; views are imported only here) and
     tell the shell and the mail layer what they need of this area."""
+    # The "Discounts and taxes" tab adds its views to the client card's blueprint.
+    from portal.accounts.admin import client_pricing  # noqa: F401
     from portal.accounts.admin.client_settings import admin_client_settings
     from portal.accounts.admin.clients import admin_clients
     from portal.accounts.admin.staff import staff_admin

@@ -3,6 +3,8 @@ Choices that come from the database are set by the view."""
 
 from __future__ import annotations
 
+from typing import Any, ClassVar
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -32,7 +34,9 @@ from portal.accounts.models.client import Rating
 from portal.accounts.models.contact import ContactRole
 from portal.accounts.models.custom_field import FieldType
 from portal.accounts.requisites import LegalType
+from portal.catalog.models import DiscountKind
 from portal.messaging.sources import MailKind
+from portal.web.formatting import plain_number
 from portal.web.forms import MultiCheckboxField, enum_choices, optional_id
 
 STATUS_LABELS = {
@@ -232,3 +236,63 @@ class ClientAreaForm(FlaskForm):
 class ClientGroupForm(FlaskForm):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=100)])
     colour = StringField(_l("Colour"), default="#6c757d", validators=[Length(min=7, max=7)])
+
+
+DISCOUNT_KIND_LABELS = {
+    DiscountKind.PERCENT: _l("Percent off"),
+    DiscountKind.COEFFICIENT: _l("Coefficient (0.8500 = 15 percent off)"),
+}
+
+
+class ClientDiscountForm(FlaskForm):
+    """A personal discount; the service checks the figures and the dates (its messages)."""
+
+    product_id = SelectField(_l("Product"), coerce=optional_id, choices=[])
+    kind = SelectField(_l("Discount as"), choices=enum_choices(DISCOUNT_KIND_LABELS))
+    value = StringField(_l("Discount"), validators=[Length(max=20)])
+    valid_from = DateField(_l("Valid from"), validators=[Optional()])
+    valid_to = DateField(_l("Valid to (inclusive)"), validators=[Optional()])
+    note = StringField(_l("Note"), validators=[Optional(), Length(max=255)])
+
+    def values(self) -> dict[str, Any]:
+        return {
+            "product_id": self.product_id.data,
+            "kind": self.kind.data,
+            "value": self.value.data,
+            "valid_from": self.valid_from.data,
+            "valid_to": self.valid_to.data,
+            "note": self.note.data,
+        }
+
+
+class ClientTaxRuleForm(FlaskForm):
+    """A client tax rule; its dates are named apart from the discount's (both on one page)."""
+
+    percent = StringField(_l("Tax rate, %"), validators=[Length(max=20)])
+    tax_from = DateField(_l("Valid from"), validators=[Optional()])
+    tax_to = DateField(_l("Valid to (inclusive)"), validators=[Optional()])
+    product_types = MultiCheckboxField(_l("Product types (none: all)"), choices=[])
+    name = StringField(_l("Name on documents"), validators=[Optional(), Length(max=100)])
+
+    #: The service's field names for this form's.
+    FIELDS: ClassVar[dict[str, str]] = {"valid_from": "tax_from", "valid_to": "tax_to"}
+
+    def values(self) -> dict[str, Any]:
+        return {
+            "percent": self.percent.data,
+            "valid_from": self.tax_from.data,
+            "valid_to": self.tax_to.data,
+            "product_types": self.product_types.data or [],
+            "name": self.name.data,
+        }
+
+    @classmethod
+    def data_of(cls, rule: Any) -> dict[str, Any]:
+        """What the edit form starts with."""
+        return {
+            "percent": plain_number(rule.percent),
+            "tax_from": rule.valid_from,
+            "tax_to": rule.valid_to,
+            "product_types": list(rule.product_types or ()),
+            "name": rule.name,
+        }

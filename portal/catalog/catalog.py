@@ -276,6 +276,14 @@ def sellable_cycles(
     return cycles
 
 
+def missing_prices(product: Product, currency: str) -> str | None:
+    """What to tell someone ordering ``product`` in ``currency`` when it has no price in that
+    currency at all (otherwise None): the order form then offers no cycle to choose."""
+    if any(row.currency == currency for row in product.prices):
+        return None
+    return _("%(product)s has no prices in %(currency)s.", product=product.name, currency=currency)
+
+
 def starting_prices(product: Product, currency: str) -> list[tuple[Cycle, Decimal]]:
     """What the product costs per cycle with its default options (the catalogue's "from")."""
     try:
@@ -301,15 +309,23 @@ def day_count_of(product: Product) -> DayCount:
         return DEFAULT_DAY_COUNT
 
 
-def line_tax(client: Client, product: Product, tax_date: date) -> billing.LineTax:
+def line_tax(
+    client: Client,
+    product: Product,
+    tax_date: date,
+    *,
+    client_rules: Iterable[billing.TaxRate] | None = None,
+) -> billing.LineTax:
     """How a line of ``product`` for ``client`` is taxed on ``tax_date`` (the rates in Settings,
-    the client's exemption, a plugin's decision; tax-inclusive or not per product)."""
+    the client's exemption and own tax rules, a plugin's decision; tax-inclusive or not per
+    product). ``client_rules``: the client's rules when the caller has loaded them."""
     return tax.line_tax(
         client,
         tax_date=tax_date,
         product_type=product.type.value,
         inclusive=product.tax_inclusive,
         product_id=product.id,
+        client_rules=client_rules,
     )
 
 
@@ -357,6 +373,20 @@ def recurring_promo(service: Service) -> PromoCode | None:
         .where(PromoUse.service_id == service.id, PromoCode.recurring.is_(True))
         .limit(1)
     )
+
+
+def recurring_promo_services(client_ids: Sequence[int]) -> list[int]:
+    """The services of these clients that hold a recurring promo code (their recurring amount
+    is the price less the code)."""
+    found: list[int] = []
+    for n in range(0, len(client_ids), 500):  # SQLite limits the number of bound parameters
+        found += db.session.scalars(
+            select(PromoUse.service_id)
+            .join(PromoCode, PromoUse.promo_code_id == PromoCode.id)
+            .join(Service, Service.id == PromoUse.service_id)
+            .where(Service.client_id.in_(client_ids[n : n + 500]), PromoCode.recurring.is_(True))
+        )
+    return found
 
 
 def discounted(

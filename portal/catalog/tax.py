@@ -1,10 +1,11 @@
 """Which tax applies to a line: the effective-dated rates staff keep in Settings, the client's
-exemption, and a plugin's ``resolve_tax_rate`` decision hook — resolved by ``portal.billing``.
+exemption, the client's own tax rules (``portal.catalog.client_rules``), and a plugin's
+``resolve_tax_rate`` decision hook — resolved by ``portal.billing``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -13,6 +14,7 @@ from flask_babel import gettext as _
 
 from portal import billing
 from portal.accounts.models import Client
+from portal.catalog.client_rules import client_tax_rates
 from portal.platform import runtime_settings
 
 
@@ -83,9 +85,17 @@ def line_tax(
     product_type: str | None = None,
     inclusive: bool = False,
     product_id: int | None = None,
+    client_rules: Iterable[billing.TaxRate] | None = None,
 ) -> billing.LineTax:
-    """The tax of one line for ``client`` on ``tax_date``; plugins may decide first."""
+    """The tax of one line for ``client`` on ``tax_date``; plugins may decide first.
+
+    ``client_rules`` are the client's tax rules when the caller has loaded them already;
+    by default they are read for ``client``.
+    """
     from portal.core.app_state import plugins
+
+    if client_rules is None:
+        client_rules = client_tax_rates(client.id)
 
     context = billing.TaxContext(
         tax_date=tax_date,
@@ -99,5 +109,7 @@ def line_tax(
     def override(ctx: billing.TaxContext) -> Decimal | None:
         return plugins().hook.resolve_tax_rate(context=ctx)
 
-    percent = billing.resolve_tax_rate(context, tax_rates(), override=override)
+    percent = billing.resolve_tax_rate(
+        context, tax_rates(), client_rules=client_rules, override=override
+    )
     return billing.LineTax(percent, inclusive=inclusive)

@@ -39,6 +39,7 @@ BUILTIN_PLUGINS = (
     "portal.support.builtin_hooks",
     "portal.invoicing.builtin_hooks",
     "portal.orders.builtin_hooks",
+    "portal.catalog.builtin_hooks",
 )
 
 

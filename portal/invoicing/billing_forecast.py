@@ -98,7 +98,8 @@ def forecast(as_of: date, months: int) -> Forecast:
             selectinload(Service.options),
         )
         .order_by(Service.client_id, Service.id)
-    )
+    ).all()
+    pricing.load_clients(sorted({service.client_id for service in services}))  # one read, not N
     addons: dict[int, list[ServiceAddon]] = defaultdict(list)
     for held in db.session.scalars(
         select(ServiceAddon).where(ServiceAddon.status == ServiceStatus.ACTIVE)

@@ -35,6 +35,8 @@ from decimal import Decimal
 from itertools import islice, takewhile
 from typing import Any, NamedTuple
 
+from flask import current_app
+from flask_babel import force_locale
 from sqlalchemy import ARRAY, Insert, and_, any_, bindparam, cast, column, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
@@ -42,7 +44,7 @@ from portal import billing
 from portal.accounts import audit
 from portal.accounts.models import Client
 from portal.billing import Cycle
-from portal.catalog import catalog, tax
+from portal.catalog import catalog, client_rules, tax
 from portal.catalog.models import Addon, Product, ProductType
 from portal.core.app_state import clock, plugins
 from portal.core.extensions import db
@@ -167,6 +169,58 @@ class RenewalPricing:
         # lines are computed once (both are immutable values).
         self._periods: dict[tuple[Any, ...], list[UpcomingPeriod]] = {}
         self._charges: dict[tuple[Any, ...], billing.InvoiceLine] = {}
+        # The clients' own discounts and tax rules, loaded a batch at a time (load_clients).
+        self._rules: dict[int, client_rules.ClientRules] = {}
+        self._promo_services: set[int] = set()
+        self._discount_details: dict[tuple[str, Decimal], str] = {}
+
+    def load_clients(self, client_ids: Sequence[int]) -> None:
+        """Read the batch's personal discounts and tax rules in a few queries (not one per
+        client or per line), and which of their services hold a recurring promo code."""
+        loaded = client_rules.rules_for(client_ids)
+        self._rules = {
+            client_id: loaded.get(client_id, client_rules.NO_RULES) for client_id in client_ids
+        }
+        discounted = [client_id for client_id, rules in loaded.items() if rules.discounts]
+        self._promo_services = set(catalog.recurring_promo_services(discounted))
+
+    def rules(self, client_id: int) -> client_rules.ClientRules:
+        """A client's rules; a client outside the loaded batch (the forecast) is read alone."""
+        if client_id not in self._rules:
+            self.load_clients([client_id])
+        return self._rules[client_id]
+
+    def personal_coefficient(
+        self, service: ServiceData, client: ClientData, product: Product, period: billing.Period
+    ) -> Decimal:
+        """The client's personal discount for the period's first day, as a coefficient (a
+        price staff set by hand gets none)."""
+        if service.price_override is not None:
+            return billing.ONE
+        personal = self.rules(client.id).discounts_on(period.start)
+        if not personal:
+            return billing.ONE
+        cycle = Cycle.parse(service.cycle)
+        component = billing.Component.RECURRING
+        return billing.resolve_discount(product.id, cycle, component, personal=personal).coefficient
+
+    def list_price(
+        self, service: ServiceData, product: Product, options: Mapping[int, int]
+    ) -> Decimal:
+        """The recurring amount, without a recurring promo code when a personal discount
+        replaces it (they never stack)."""
+        if service.id not in self._promo_services:
+            return service.recurring_amount
+        configured = catalog.configure(product, service.currency, options)
+        return configured.price(Cycle.parse(service.cycle))
+
+    def discount_detail(self, client: ClientData, coefficient: Decimal) -> str:
+        language = client.language or current_app.config["BABEL_DEFAULT_LOCALE"]
+        key = (language, coefficient)
+        if key not in self._discount_details:
+            with force_locale(language):
+                self._discount_details[key] = client_rules.discount_detail(coefficient)
+        return self._discount_details[key]
 
     @property
     def horizon(self) -> date:
@@ -203,19 +257,29 @@ class RenewalPricing:
         period: billing.Period,
         line_tax: billing.LineTax,
         details: tuple[str, ...] = (),
+        coefficient: Decimal = billing.ONE,
     ) -> billing.InvoiceLine:
         """``billing.charge_line`` for a renewal, computed once per distinct line."""
-        key = (description, price, currency, period, line_tax, details)
+        key = (description, price, currency, period, line_tax, details, coefficient)
         if key not in self._charges:
             self._charges[key] = billing.charge_line(
-                description, price, currency, period=period, line_tax=line_tax, details=details
+                description,
+                price,
+                currency,
+                period=period,
+                line_tax=line_tax,
+                details=details,
+                coefficient=coefficient,
             )
         return self._charges[key]
 
     def line_tax(self, client: ClientData, product: Product, tax_date: date) -> billing.LineTax:
+        own = self.rules(client.id).taxes
         if self.tax_hook:  # a plugin decides per client: no sharing between clients
-            return catalog.line_tax(client, product, tax_date)
-        key = (client.tax_exempt, client.country, product.type, product.tax_inclusive, tax_date)
+            return catalog.line_tax(client, product, tax_date, client_rules=own)
+        key = (
+            client.tax_exempt, client.country, product.type, product.tax_inclusive, tax_date, own,
+        )  # fmt: skip
         if key not in self._taxes:
             context = billing.TaxContext(
                 tax_date=tax_date,
@@ -223,7 +287,7 @@ class RenewalPricing:
                 tax_exempt=client.tax_exempt,
                 country=client.country,
             )
-            percent = billing.resolve_tax_rate(context, self.rates)
+            percent = billing.resolve_tax_rate(context, self.rates, client_rules=own)
             self._taxes[key] = billing.LineTax(percent, inclusive=product.tax_inclusive)
         return self._taxes[key]
 
@@ -280,9 +344,16 @@ def renewal_lines(
         service.price_override if service.price_override is not None else service.recurring_amount
     )
     lines = []
+    coefficient = pricing.personal_coefficient(service, client, product, period)
+    if coefficient != billing.ONE:
+        price = pricing.list_price(service, product, options)
     if price > 0:
         details = pricing.details(product, currency, options)
-        lines.append(pricing.charge(product.name, price, currency, period, line_tax, details))
+        if coefficient != billing.ONE:
+            details = (*details, pricing.discount_detail(client, coefficient))
+        lines.append(
+            pricing.charge(product.name, price, currency, period, line_tax, details, coefficient)
+        )
     for held in addons:
         if held.recurring_amount > 0:
             name = pricing.addons[held.addon_id].name
@@ -576,6 +647,7 @@ def _bill_batch(
     now = clock().now()
     report = RunReport(run_id or 0)
     clients, services, options, addons = _load_batch(client_ids, pricing.horizon)
+    pricing.load_clients(client_ids)
     renewals: list[_Renewal] = []
     for service in services:
         product = pricing.products[service.product_id]

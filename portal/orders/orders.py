@@ -31,7 +31,7 @@ from portal import billing
 from portal.accounts import audit
 from portal.accounts.models import Client
 from portal.billing import Cycle
-from portal.catalog import catalog
+from portal.catalog import catalog, client_rules
 from portal.catalog.models import Addon, Product, Visibility
 from portal.core.app_state import clock, plugins
 from portal.core.extensions import db
@@ -155,6 +155,23 @@ class CartQuote:
     def ok(self) -> bool:
         return bool(self.items) and all(item.error is None for item in self.items)
 
+    @property
+    def personal_discount(self) -> Decimal:
+        """What the client's personal discounts take off the cart (before tax)."""
+        return sum(
+            (line.discount for line in self.draft.lines if line.kind is billing.LineKind.CHARGE),
+            Decimal(0),
+        )
+
+    @property
+    def promo_shut_out(self) -> bool:
+        """A valid promo code that applied nowhere because personal discounts win."""
+        return (
+            self.promo is not None
+            and self.personal_discount > 0
+            and not any(item.promo_applied for item in self.items)
+        )
+
 
 # --- pricing ------------------------------------------------------------------------------------
 
@@ -236,8 +253,14 @@ def item_lines(
     tax_date: date,
     promo: billing.PromoCode | None = None,
     addons: Sequence[Addon] = (),
+    personal: Sequence[billing.Discount] = (),
 ) -> tuple[list[billing.InvoiceLine], bool]:
-    """The first invoice's lines for one product; also whether the promo code applied."""
+    """The first invoice's lines for one product; also whether the promo code applied.
+
+    ``personal`` are the client's personal discounts valid for the line's period: one that
+    covers the product takes its price down by its coefficient and shuts out the promo code
+    (``billing.resolve_discount``); setup fees and add-ons keep their list prices.
+    """
     currency = client.currency
     tax = catalog.line_tax(client, product, tax_date)
     day_count = catalog.day_count_of(product)
@@ -247,7 +270,9 @@ def item_lines(
     lines: list[billing.InvoiceLine] = []
     applied = False
 
-    def charge(name: str, amount: Decimal, sub: Sequence[str] = ()) -> billing.InvoiceLine:
+    def charge(
+        name: str, amount: Decimal, sub: Sequence[str] = (), coefficient: Decimal = billing.ONE
+    ) -> billing.InvoiceLine:
         full = schedule.full_period if schedule.full_period != schedule.period else None
         return billing.charge_line(
             name,
@@ -256,15 +281,22 @@ def item_lines(
             period=schedule.period,
             full_period=full,
             day_count=day_count,
+            coefficient=coefficient,
             line_tax=tax,
             component=component,
             details=sub,
         )
 
     if cycle is not Cycle.FREE:
-        main = charge(product.name, price, details)
+        discount = billing.resolve_discount(
+            product.id, cycle, component, personal=personal, promo=promo
+        )
+        sub = tuple(details)
+        if discount.coefficient != billing.ONE:
+            with client_locale(client):
+                sub += (client_rules.discount_detail(discount.coefficient),)
+        main = charge(product.name, price, sub, discount.coefficient)
         lines.append(main)
-        discount = billing.resolve_discount(product.id, cycle, component, promo=promo)
         if discount.promo is not None and main.amount > 0:
             lines.append(billing.promo_line(discount.promo, main))
             applied = True
@@ -389,9 +421,14 @@ def quote_cart(
         cycle = None
         if product is None or (not staff and product.visibility is Visibility.STAFF_ONLY):
             error = _("This product is not available.")
+        elif missing := catalog.missing_prices(product, currency):
+            error = missing
         else:
             try:
-                cycle = Cycle.parse(item.cycle)
+                if not (item.cycle or "").strip():
+                    error = _("Choose a billing cycle.")
+                else:
+                    cycle = Cycle.parse(item.cycle)
             except billing.BillingError as exc:
                 error = catalog.billing_message(exc)
             if product.id in seen:
@@ -406,6 +443,7 @@ def quote_cart(
             model, covered = _check_promo(promo, client, valid, today)
         except billing.BillingError as exc:
             promo_error = catalog.billing_message(exc)
+    personal = client_rules.personal_discounts(client.id, today)
     quoted = [
         _quote_item(
             client,
@@ -416,6 +454,7 @@ def quote_cart(
             today,
             staff=staff,
             promo=model if product is not None and product.id in covered else None,
+            personal=personal,
         )
         for item, product, cycle, error in prepared
     ]
@@ -436,6 +475,7 @@ def _quote_item(
     *,
     staff: bool,
     promo: billing.PromoCode | None,
+    personal: Sequence[billing.Discount] = (),
 ) -> QuotedItem:
     zero = Decimal(0)
     if error is not None or product is None or cycle is None:
@@ -470,7 +510,7 @@ def _quote_item(
         price, setup_fee = entry.price, entry.setup_fee
         if item.price_override is not None and staff:
             price = billing.check_price(item.price_override, _("Price override"))
-            promo = None
+            promo, personal = None, ()
         if cycle is Cycle.FREE:
             price = zero
         schedule = schedule_for(client, product, cycle, today)
@@ -485,6 +525,7 @@ def _quote_item(
             tax_date=today,
             promo=promo,
             addons=addons,
+            personal=personal,
         )
     except billing.BillingError as exc:
         return refused(catalog.billing_message(exc))
@@ -664,6 +705,7 @@ def accept_order(
     promo_model = catalog.promo_model(promo) if promo is not None else None
     invoice_lines: list[tuple[billing.InvoiceLine, int | None]] = []
     discounted: list[int] = []
+    personal = client_rules.personal_discounts(client.id, today)
     try:
         for item in order.items:
             product = item.product
@@ -673,7 +715,7 @@ def accept_order(
             schedule = schedule_for(client, product, cycle, today)
             service = _service_for(client, product, cycle, today)
             addons = [a for a in catalog.addons_for(product) if a.id in set(item.addon_ids)]
-            item_promo = promo_model if item.price_override is None else None
+            by_hand = item.price_override is not None  # a price set by hand is final
             lines, applied = item_lines(
                 client,
                 product,
@@ -683,8 +725,9 @@ def accept_order(
                 item.details,
                 schedule,
                 tax_date=today,
-                promo=item_promo,
+                promo=None if by_hand else promo_model,
                 addons=addons,
+                personal=() if by_hand else personal,
             )
             service.status = ServiceStatus.ACTIVE
             service.cycle, service.currency = cycle.value, client.currency

@@ -68,6 +68,7 @@ TABS = (
     ("services", _l("Services")),
     ("invoices", _l("Invoices")),
     ("transactions", _l("Transactions")),
+    ("pricing", _l("Discounts and taxes")),
     ("tickets", _l("Tickets")),
     ("emails", _l("E-mails")),
     ("notes", _l("Notes")),

@@ -14,13 +14,21 @@ from portal.catalog.models.catalog import (
     UpgradePath,
     Visibility,
 )
+from portal.catalog.models.client_rules import (
+    ClientDiscount,
+    ClientTaxRule,
+    DiscountKind,
+)
 
 __all__ = [
     "Addon",
     "AddonPrice",
+    "ClientDiscount",
+    "ClientTaxRule",
     "ConfigOption",
     "ConfigOptionChoice",
     "ConfigOptionPrice",
+    "DiscountKind",
     "OptionKind",
     "Product",
     "ProductGroup",

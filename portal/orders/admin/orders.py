@@ -216,6 +216,7 @@ def _configure_context(
         "product": product,
         "client": client,
         "cycles": catalog.sellable_cycles(product, currency) if product else [],
+        "missing": catalog.missing_prices(product, currency) if product and client else None,
         "cycle_labels": catalog.CYCLE_LABELS,
         "addons": catalog.addons_for(product) if product else [],
         "values": request.form if request.method == "POST" else {},

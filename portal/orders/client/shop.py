@@ -152,6 +152,7 @@ def configure(product_id: int) -> Response | str:
         errors=errors,
         quote=quote,
         cycles=catalog.sellable_cycles(product, current_user.currency),
+        missing=catalog.missing_prices(product, current_user.currency),
         cycle_labels=catalog.CYCLE_LABELS,
         addons=catalog.addons_for(product),
         values=request.form if request.method == "POST" else {},
