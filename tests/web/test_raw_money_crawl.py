@@ -6,6 +6,8 @@ Decimal as it is."""
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 from collections import deque
 from decimal import Decimal
@@ -15,6 +17,7 @@ from urllib.parse import parse_qsl, urldefrag, urlsplit
 import pytest
 from flask import Flask
 from sqlalchemy import select
+from werkzeug.test import TestResponse
 
 from portal.accounts.models import Client
 from portal.core.extensions import db
@@ -29,9 +32,11 @@ from portal.testing.web import WebClient
 #: digits or more ("1234.5"), standing alone: not part of a date (02.11.2026), a version
 #: (0.2.28), an IP address or a longer dotted run.
 RAW_NUMBER = re.compile(r"(?<![\w.,:/-])(?:\d+\.\d{2,}|\d{4,}\.\d)(?![\w.,:/-]*\d)")
+#: A CSV cell (Excel in a Russian locale) with a dot decimal or zeros past the kopecks.
+RAW_CSV_CELL = re.compile(r"-?\d+\.\d+|-?\d+,\d{2}\d*0")
 #: GET links that sign out, switch identity or download files the crawler does not read.
 SKIPPED = re.compile(
-    r"logout|login-as|impersonation|/delete|/static/|\.pdf\b|/pdf\b|/act\b|format=|/download"
+    r"logout|login-as|impersonation|/delete|/static/|\.pdf\b|/pdf\b|/act\b|/download"
 )
 MAX_PAGES = 200
 
@@ -70,7 +75,7 @@ def _shape(url: str) -> tuple[str, frozenset[str]]:
 
 def crawl(web: WebClient, start: str, area: str) -> tuple[dict[str, list[str]], int]:
     """GET every same-site link under ``area`` reachable from ``start``; the raw numbers found
-    on each page, and how many pages were read."""
+    on each page or CSV download, and how many pages were read."""
     found: dict[str, list[str]] = {}
     queue, seen, read = deque([start]), {_shape(start)}, 0
     while queue and read < MAX_PAGES:
@@ -78,7 +83,18 @@ def crawl(web: WebClient, start: str, area: str) -> tuple[dict[str, list[str]], 
         response = web.get(url)
         read += 1
         assert response.status_code in (200, 302, 403, 404), (url, response.status_code)
-        if response.status_code != 200 or response.mimetype != "text/html":
+        if response.status_code != 200:
+            continue
+        if response.mimetype == "text/csv":
+            raw = [
+                cell
+                for cell in _csv_cells(response.get_data(as_text=True))
+                if RAW_CSV_CELL.fullmatch(cell)
+            ]
+            if raw:
+                found[url] = raw
+            continue
+        if response.mimetype != "text/html":
             continue
         page = _Page()
         page.feed(response.get_data(as_text=True))
@@ -94,6 +110,20 @@ def crawl(web: WebClient, start: str, area: str) -> tuple[dict[str, list[str]], 
                 seen.add(_shape(link))
                 queue.append(link)
     return found, read
+
+
+def _csv_cells(text: str) -> list[str]:
+    return [
+        cell
+        for row in csv.reader(io.StringIO(text.lstrip("\ufeff")), delimiter=";")
+        for cell in row
+    ]
+
+
+def _visible_raw_numbers(response: TestResponse) -> list[str]:
+    page = _Page()
+    page.feed(response.get_data(as_text=True))
+    return RAW_NUMBER.findall(" ".join(page.text))
 
 
 def test_the_pattern_catches_raw_money_and_nothing_else() -> None:
@@ -163,6 +193,8 @@ def test_no_raw_money_on_russian_admin_and_client_pages(app: Flask, demo_money: 
     staff.environ_base["HTTP_ACCEPT_LANGUAGE"] = "ru"
     staff.sign_in_staff(demo.DEMO_STAFF[0], demo.DEMO_STAFF[1])
     admin_found, admin_read = crawl(staff, "/admin/", "/admin/")
+    # Not linked from the menus, and the page an accountant reads most for money.
+    statement, _read = crawl(staff, f"/admin/billing/clients/{demo_money.id}/statement", "/-")
 
     customer = app.test_client()
     customer.environ_base["HTTP_ACCEPT_LANGUAGE"] = "ru"
@@ -170,5 +202,23 @@ def test_no_raw_money_on_russian_admin_and_client_pages(app: Flask, demo_money: 
     client_found, client_read = crawl(customer, "/", "/")
 
     assert admin_read > 40 and client_read > 8  # the crawl did reach the money pages
-    found = {**admin_found, **client_found}
+    found = {**admin_found, **statement, **client_found}
     assert not found, "raw numbers:\n" + "\n".join(f"{url}: {raw}" for url, raw in found.items())
+
+
+def test_money_messages_are_formatted_too(app: Flask, demo_money: Client) -> None:
+    """What the money actions flash (credit applied, the smallest top-up) reads like money."""
+    customer = app.test_client()
+    customer.environ_base["HTTP_ACCEPT_LANGUAGE"] = "ru"
+    customer.sign_in_client(demo.DEMO_CLIENT[0], demo.DEMO_CLIENT[1])
+    unpaid = db.session.scalars(
+        select(Invoice)
+        .where(Invoice.client_id == demo_money.id, Invoice.status == InvoiceStatus.UNPAID)
+        .order_by(Invoice.id)
+    ).first()
+    url = f"/invoices/{unpaid.id}"
+    paid = customer.submit(f"{url}/pay-from-credit", {}, form_page=url, follow_redirects=True)
+    assert "1\u00a0234,56\u00a0₽" in paid.get_data(as_text=True)  # the whole credit went
+    small = customer.submit("/add-funds", {"amount": "50"})
+    assert small.status_code == 400 and "100,00\u00a0₽" in small.get_data(as_text=True)
+    assert _visible_raw_numbers(paid) == [] and _visible_raw_numbers(small) == []
