@@ -61,9 +61,36 @@ def run_migrations_online() -> None:
     conf_args.setdefault("process_revision_directives", skip_empty)
     conf_args.setdefault("include_object", include_object)
     with _engine().connect() as connection:
-        context.configure(connection=connection, target_metadata=target_db.metadata, **conf_args)
-        with context.begin_transaction():
-            context.run_migrations()
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            _sqlite_foreign_keys(connection, on=False)
+        try:
+            context.configure(
+                connection=connection, target_metadata=target_db.metadata, **conf_args
+            )
+            with context.begin_transaction():
+                context.run_migrations()
+                if sqlite:
+                    _check_sqlite_foreign_keys(connection)
+        finally:
+            if sqlite:
+                _sqlite_foreign_keys(connection, on=True)
+
+
+def _sqlite_foreign_keys(connection, *, on: bool) -> None:
+    """SQLite rebuilds a table (batch ``recreate``) by copying it, dropping the original and
+    renaming the copy. With foreign keys on, that DROP deletes the rows that reference the
+    table (``ON DELETE CASCADE``), so they are off while migrations run, as Alembic's batch
+    documentation says. The pragma is ignored inside a transaction: it is set between them."""
+    connection.exec_driver_sql(f"PRAGMA foreign_keys={'ON' if on else 'OFF'}")
+    connection.commit()
+
+
+def _check_sqlite_foreign_keys(connection) -> None:
+    """Refuse to commit migrations that left a row pointing at nothing."""
+    broken = connection.exec_driver_sql("PRAGMA foreign_key_check").all()
+    if broken:
+        raise RuntimeError(f"migrations left broken foreign keys: {broken[:10]}")
 
 
 if context.is_offline_mode():

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 from datetime import UTC, datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -38,7 +39,21 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 
 class Base(DeclarativeBase):
+    """Every model's base. On SQLite its tables are ``AUTOINCREMENT``: ids are never reused.
+
+    Without it SQLite hands the highest deleted id to the next row, so a client created after
+    a merge took the merged client's id, and with it that client's audit history, documents
+    and links. PostgreSQL never reuses sequence values. Migration 0016 rebuilt the existing
+    tables; a new table's migration passes ``sqlite_autoincrement=True`` to ``create_table``.
+    """
+
     metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        table = cls.__dict__.get("__table__")
+        if isinstance(table, sa.Table):  # mapped classes; mixins and abstract bases have none
+            table.kwargs["sqlite_autoincrement"] = True
 
 
 class TimestampMixin:

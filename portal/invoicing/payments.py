@@ -540,3 +540,18 @@ def client_transactions(client_id: int, page: int = 1, per_page: int = 50) -> Pa
     return _TransactionPage(
         select=stmt, session=db.session(), page=page, per_page=per_page, error_out=False
     )
+
+
+def client_tab_counts(client_id: int) -> dict[str, int]:
+    """What the client card's Invoices and Transactions tabs list (drafts included, as staff
+    see them), counted for their titles in one query."""
+    invoices, paid, credited = db.session.execute(
+        select(
+            select(func.count(Invoice.id)).where(Invoice.client_id == client_id).scalar_subquery(),
+            select(func.count(Payment.id)).where(Payment.client_id == client_id).scalar_subquery(),
+            select(func.count(CreditEntry.id))
+            .where(CreditEntry.client_id == client_id)
+            .scalar_subquery(),
+        )
+    ).one()
+    return {"invoices": invoices, "transactions": paid + credited}

@@ -51,6 +51,7 @@ from portal.orders.models import (
 from portal.orders.models.order import ChangeStatus
 from portal.orders.orders import client_locale
 from portal.platform.hooks import events
+from portal.web.formatting import money
 
 #: The suspension reason of a service staff suspended by hand ("overdue" is the automation's).
 STAFF_SUSPENSION = "staff"
@@ -329,11 +330,11 @@ def _invoice_line(client: Client, change: ChangePreview) -> billing.InvoiceLine:
             *change.new_details,
             _(
                 "Credit for the unused part of the current terms: %(amount)s",
-                amount=billing.round_money(quote.credit, change.currency),
+                amount=money(quote.credit, change.currency),
             ),
             _(
                 "Charge for the new terms: %(amount)s",
-                amount=billing.round_money(quote.charge, change.currency),
+                amount=money(quote.charge, change.currency),
             ),
             _days_text(quote),
         ]

@@ -15,12 +15,23 @@ def _cell(value: Any) -> str:
     if value is None:
         return ""
     if isinstance(value, Decimal):
-        return str(value).replace(".", ",")  # Excel in ru-RU reads a comma as the separator
+        return _decimal(value)
     text = str(value)
     # Cells starting with these are executed as formulas by spreadsheet programs.
     if text[:1] in ("=", "+", "-", "@") and not _is_number(text):
         return "'" + text
     return text
+
+
+CENTS = Decimal("0.01")
+
+
+def _decimal(value: Decimal) -> str:
+    """Kopecks as on every page, more places only when they are not zeros (a rate 0.1111):
+    stored amounts carry four places, and "500,0000" in a money column reads as an error.
+    Nothing is rounded. A comma, as Excel in a Russian locale reads numbers."""
+    shown = value.quantize(CENTS) if value == value.quantize(CENTS) else value.normalize()
+    return format(shown, "f").replace(".", ",")
 
 
 def _is_number(text: str) -> bool:

@@ -6,13 +6,16 @@ half-even, and a formatter must never be the thing that rounds an amount.
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from decimal import Decimal
 from functools import lru_cache
+from typing import Any
 
-from babel.numbers import format_currency
+from babel.numbers import format_currency, format_decimal
 from flask import Flask
 from flask_babel import format_date, format_datetime, get_locale
+from flask_babel import gettext as _
 
 from portal.billing import round_money
 
@@ -39,6 +42,39 @@ def plain_number(value: Decimal | None) -> str:
     return format(value.normalize(), "f")
 
 
+def decimal_text(value: Decimal | None) -> str:
+    """A decimal with no currency at hand (an audit value, a coefficient) in the locale's
+    digits, every significant decimal kept and at least two shown: 1454.1600 -> "1 454,16",
+    0.1111 -> "0,1111". Nothing is rounded."""
+    if value is None:
+        return ""
+    return format_decimal(
+        value.normalize(), format="#,##0.00", locale=str(get_locale()), decimal_quantization=False
+    )
+
+
+#: How a Decimal looks once stored as JSON text (audit entries keep amounts this way).
+_DECIMAL_STRING = re.compile(r"-?\d+\.\d+")
+
+
+def audit_value(value: Any) -> str:
+    """An audit value for people: lists joined, booleans and None in words, and amounts
+    (stored as text such as "1454.1600") in the locale's digits instead of a raw number."""
+    if value is None:
+        return "—"
+    if value is True:
+        return _("yes")
+    if value is False:
+        return _("no")
+    if isinstance(value, list):
+        return ", ".join(audit_value(item) for item in value) or "—"
+    if isinstance(value, dict):
+        return "; ".join(f"{key}: {audit_value(item)}" for key, item in value.items())
+    if isinstance(value, Decimal) or (isinstance(value, str) and _DECIMAL_STRING.fullmatch(value)):
+        return decimal_text(Decimal(value))
+    return str(value)
+
+
 def short_date(value: date | datetime | None) -> str:
     if value is None:
         return ""
@@ -51,3 +87,4 @@ def init_formatting(app: Flask) -> None:
     app.add_template_filter(money, "money")
     app.add_template_filter(short_date, "short_date")
     app.add_template_filter(plain_number, "plain_number")
+    app.add_template_filter(audit_value, "audit_value")

@@ -154,3 +154,27 @@ def test_tab_query_counts_do_not_grow_with_rows(staff_web, client_account) -> No
     for n in range(1, 12):
         _pay(client_account, n)
     assert _tab_queries(staff_web, client_account.id) == few
+
+
+def _tab_count(page: str, tab: str) -> int:
+    return int(page.split(f'id="tab-count-{tab}">', 1)[1].split("<", 1)[0])
+
+
+def test_tab_titles_count_the_clients_own_rows_on_every_tab(
+    staff_web, client_account, billed
+) -> None:
+    # Three invoices (the draft too: staff see it in the tab); one payment and two credit
+    # movements (the overpayment, the goodwill credit). The other client's rows do not count.
+    for tab in ("", "/invoices", "/transactions", "/log"):
+        page = _text(staff_web, f"/admin/clients/{client_account.id}{tab}")
+        assert (_tab_count(page, "invoices"), _tab_count(page, "transactions")) == (3, 3)
+    payments.refund(billed["payment"], Decimal("100.00"), to_credit=False, reference="R-1")
+    db.session.commit()
+    page = _text(staff_web, f"/admin/clients/{client_account.id}/transactions")
+    assert _tab_count(page, "transactions") == 4
+    assert page.count('class="payment"') + page.count('class="credit-entry"') == 4
+
+
+def test_tab_titles_of_a_client_without_billing_say_zero(staff_web, client_account) -> None:
+    page = _text(staff_web, f"/admin/clients/{client_account.id}/invoices")
+    assert (_tab_count(page, "invoices"), _tab_count(page, "transactions")) == (0, 0)

@@ -276,6 +276,7 @@ def _card(client: Client, tab: str, **context: Any) -> str:
         invoice_status_labels=INVOICE_STATUS_LABELS,
         rating_labels=RATING_LABELS,
         legal_labels=LEGAL_TYPE_LABELS,
+        tab_counts=payments.client_tab_counts(client.id),
         **context,
     )
 

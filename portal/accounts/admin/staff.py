@@ -46,6 +46,7 @@ from portal.accounts.staff_forms import (
 )
 from portal.core.extensions import db
 from portal.web.csv_export import csv_response
+from portal.web.formatting import audit_value
 from portal.web.i18n import available_locales
 from portal.web.identity import Area, request_area
 from portal.web.permissions import can, requires
@@ -434,21 +435,6 @@ def _day_start(day: Any) -> datetime:
     return datetime.combine(day, time.min, tzinfo=zone)
 
 
-def show_value(value: Any) -> str:
-    """An audit value for people: lists joined, booleans and None in words."""
-    if value is None:
-        return "—"
-    if value is True:
-        return _("yes")
-    if value is False:
-        return _("no")
-    if isinstance(value, list):
-        return ", ".join(show_value(item) for item in value) or "—"
-    if isinstance(value, dict):
-        return "; ".join(f"{key}: {show_value(item)}" for key, item in value.items())
-    return str(value)
-
-
 @staff_admin.route("/audit")
 @requires(Permission.AUDIT_VIEW)
 def audit_log() -> Response | str:
@@ -491,7 +477,6 @@ def audit_log() -> Response | str:
         form=form,
         args=args,
         actions=audit.known_actions(),
-        show_value=show_value,
     )
 
 
@@ -513,7 +498,7 @@ def _csv_rows(entries: Any) -> Any:
             yield [
                 *head,
                 field,
-                show_value(before) if field else "",
-                show_value(after) if field else "",
+                audit_value(before) if field else "",
+                audit_value(after) if field else "",
                 entry.note,
             ]

@@ -50,6 +50,7 @@ from portal.invoicing.models import (
 from portal.invoicing.models.invoice import CREDIT_NOTE_SETTLEMENT_LABELS, INVOICE_STATUS_LABELS
 from portal.platform import runtime_settings
 from portal.web.csv_export import csv_response
+from portal.web.formatting import money
 from portal.web.identity import Area
 from portal.web.permissions import requires
 from portal.web.query_args import db_id
@@ -337,7 +338,9 @@ def invoice_record_payment(invoice_id: int) -> WerkzeugResponse:
 def invoice_apply_credit(invoice_id: int) -> WerkzeugResponse:
     def apply(invoice: Invoice) -> None:
         applied = payments.apply_credit(invoice)
-        flash(_("%(amount)s of credit applied.", amount=applied), "success")
+        flash(
+            _("%(amount)s of credit applied.", amount=money(applied, invoice.currency)), "success"
+        )
 
     return _invoice_action(invoice_id, apply)
 

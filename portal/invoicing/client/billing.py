@@ -27,6 +27,7 @@ from portal.invoicing.forms import StatementForm
 from portal.invoicing.gateways import gateways
 from portal.invoicing.models import CreditEntry, Invoice, InvoiceKind, InvoiceStatus, Payment
 from portal.invoicing.models.invoice import CREDIT_NOTE_SETTLEMENT_LABELS, INVOICE_STATUS_LABELS
+from portal.web.formatting import money
 from portal.web.identity import Area
 
 client_billing = Blueprint("client_billing", __name__)
@@ -119,7 +120,10 @@ def pay_from_credit(invoice_id: int) -> WerkzeugResponse:
     except payments.PaymentError as exc:
         flash(str(exc), "danger")
     else:
-        flash(_("%(amount)s paid from your credit balance.", amount=applied), "success")
+        flash(
+            _("%(amount)s paid from your credit balance.", amount=money(applied, invoice.currency)),
+            "success",
+        )
     return redirect(url_for("client_billing.invoice_view", invoice_id=invoice_id))
 
 
@@ -151,7 +155,13 @@ def add_funds() -> WerkzeugResponse | str:
             flash(_("Enter an amount in roubles and kopecks, e.g. 5000 or 5000.50."), "danger")
             return render_template("client/billing/add_funds.html", minimum=MIN_TOP_UP), 400
         if amount < MIN_TOP_UP:
-            flash(_("The smallest top-up is %(amount)s.", amount=MIN_TOP_UP), "danger")
+            flash(
+                _(
+                    "The smallest top-up is %(amount)s.",
+                    amount=money(MIN_TOP_UP, current_user.currency),
+                ),
+                "danger",
+            )
             return render_template("client/billing/add_funds.html", minimum=MIN_TOP_UP), 400
         invoice = invoices.issue_top_up(current_user._get_current_object(), amount)
         return redirect(url_for("client_billing.invoice_view", invoice_id=invoice.id))
