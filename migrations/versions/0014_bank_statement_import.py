@@ -1,7 +1,7 @@
 """bank statement import: uploaded statement files and the unmatched payments queue
 
 Revision ID: 0014_bank_statement_import
-Revises: 0012_invoice_seller
+Revises: 0013_credit_notes
 Create Date: 2026-12-03 17:00:00.000000
 
 """
@@ -15,7 +15,7 @@ import portal.core.column_types
 
 # revision identifiers, used by Alembic.
 revision = "0014_bank_statement_import"
-down_revision = "0012_invoice_seller"
+down_revision = "0013_credit_notes"
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """client pricing rules: personal discounts and client tax rules with a date window
 
 Revision ID: 0015_client_pricing_rules
-Revises: 0012_invoice_seller
+Revises: 0014_bank_statement_import
 Create Date: 2026-12-03 16:45:00.000000
 
 """
@@ -14,7 +14,7 @@ import portal.core.model_base
 
 # revision identifiers, used by Alembic.
 revision = '0015_client_pricing_rules'
-down_revision = '0012_invoice_seller'
+down_revision = '0014_bank_statement_import'
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """SQLite: ids are never reused (AUTOINCREMENT on every table with an integer id)
 
 Revision ID: 0016_sqlite_autoincrement
-Revises: 0012_invoice_seller
+Revises: 0015_client_pricing_rules
 Create Date: 2026-12-03 16:40:00.000000
 
 Without AUTOINCREMENT SQLite gives the next row the highest id that was deleted: the client
@@ -17,14 +17,14 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0016_sqlite_autoincrement'
-down_revision = '0012_invoice_seller'
+down_revision = '0015_client_pricing_rules'
 branch_labels = None
 depends_on = None
 
-#: The core's tables with an integer id as of 0012 (plugins' tables belong to their branches).
+#: The core's tables with an integer id as of 0015 (plugins' tables belong to their branches).
 TABLES = (
-    'addon', 'addon_price', 'audit_entry', 'billed_period', 'billing_run', 'business_hours',
-    'canned_reply', 'client', 'client_group', 'config_option', 'config_option_choice',
+    'addon', 'addon_price', 'audit_entry', 'bank_statement_file', 'billed_period', 'billing_run',
+    'business_hours', 'canned_reply', 'client', 'client_discount', 'client_group', 'client_tax_rule', 'config_option', 'config_option_choice',
     'config_option_price', 'contact', 'credit_entry', 'custom_field', 'custom_field_value',
     'department', 'escalation_rule', 'invoice', 'invoice_line', 'invoice_reminder', 'job_run',
     'late_fee', 'mail_template', 'note', 'outbound_attachment', 'outbound_message',
@@ -32,7 +32,7 @@ TABLES = (
     'product_group', 'product_price', 'promo_code', 'promo_use', 'provisioning_task', 'role',
     'sales_order', 'sales_order_item', 'service', 'service_addon', 'service_change',
     'service_option', 'sla_policy', 'staff', 'ticket', 'ticket_assignment', 'ticket_attachment',
-    'ticket_automation_run', 'ticket_message', 'todo_item', 'upgrade_path',
+    'ticket_automation_run', 'ticket_message', 'todo_item', 'unmatched_payment', 'upgrade_path',
 )
 
 #: Audit entities whose table has another name.
