@@ -24,8 +24,8 @@ depends_on = None
 #: The core's tables with an integer id as of 0015 (plugins' tables belong to their branches).
 TABLES = (
     'addon', 'addon_price', 'audit_entry', 'bank_statement_file', 'billed_period', 'billing_run',
-    'business_hours', 'canned_reply', 'client', 'client_discount', 'client_group', 'client_tax_rule', 'config_option', 'config_option_choice',
-    'config_option_price', 'contact', 'credit_entry', 'custom_field', 'custom_field_value',
+    'business_hours', 'canned_reply', 'client', 'client_discount', 'client_group',
+    'client_tax_rule', 'config_option', 'config_option_choice', 'config_option_price', 'contact', 'credit_entry', 'custom_field', 'custom_field_value',
     'department', 'escalation_rule', 'invoice', 'invoice_line', 'invoice_reminder', 'job_run',
     'late_fee', 'mail_template', 'note', 'outbound_attachment', 'outbound_message',
     'overdue_action', 'payment', 'payment_allocation', 'plugin_setting', 'product',
