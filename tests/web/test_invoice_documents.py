@@ -168,7 +168,9 @@ def invoice_day(app: Flask):
     return today()
 
 
-def test_a_credit_note_prints_as_a_correction(app: Flask, staff_web, client_web, client_account):
+def test_a_credit_note_prints_as_a_correction(
+    app: Flask, staff_web, client_web, client_account, mailbox
+):
     """It printed as a payment request for −1 220,00 ("Минус одна тысяча...")."""
     line = billing.charge_line("Хостинг", D("5000.00"), "RUB", line_tax=billing.LineTax(D(22)))
     draft = invoices.create_draft(client_account, [(line, None)])
@@ -196,6 +198,18 @@ def test_a_credit_note_prints_as_a_correction(app: Flask, staff_web, client_web,
         page = client_web.get(f"/invoices/{note.id}/print").get_data(as_text=True)
         assert "Корректировочный счёт" in page and "Оплатить" not in page
     assert staff_web.get(f"/admin/billing/invoices/{note.id}/act.pdf").status_code == 404
+    # sent by e-mail: a correction, not a request to pay
+    client_account.language = "ru"
+    db.session.commit()
+    url = f"/admin/billing/invoices/{note.id}"
+    staff_web.submit(f"{url}/send", {}, form_page=url)
+    assert deliver_outbox(limit=10).sent == 1
+    body = mailbox[0].get_body(("plain",)).get_content().replace("\xa0", " ")
+    assert "корректировочный счёт" in body and "1 220,00" in body and "оплатите" not in body
+    attached = next(
+        p for p in mailbox[0].iter_attachments() if p.get_content_type().endswith("pdf")
+    )
+    assert "Сумма корректировки: 1 220,00" in pdf_text(attached.get_content())
 
 
 def test_an_empty_vat_on_a_manual_line_is_the_clients_rate(staff_web, client_account) -> None:
