@@ -251,9 +251,10 @@ def _operate(data, client, clock, operation: str) -> None:
         top_up = invoices.issue_top_up(client, amount)
         if data.draw(st.booleans()):
             _pay(client, str(amount), top_up)
-    elif operation == "apply_credit" and payable:
-        if payments.credit_balance(client.id, "RUB") > 0:
-            payments.apply_credit(data.draw(st.sampled_from(payable)))
+    elif operation == "apply_credit":
+        services = [i for i in payable if i.kind is InvoiceKind.INVOICE]  # not a top-up
+        if services and payments.credit_balance(client.id, "RUB") > 0:
+            payments.apply_credit(data.draw(st.sampled_from(services)))
     elif operation == "downgrade":
         payments.add_credit(client, amount, CreditReason.DOWNGRADE)
         db.session.commit()
