@@ -21,26 +21,41 @@ down_revision = '0015_client_pricing_rules'
 branch_labels = None
 depends_on = None
 
-#: The core's tables with an integer id as of 0015 (plugins' tables belong to their branches).
-TABLES = (
-    'addon', 'addon_price', 'audit_entry', 'bank_statement_file', 'billed_period', 'billing_run',
-    'business_hours', 'canned_reply', 'client', 'client_discount', 'client_group',
-    'client_tax_rule', 'config_option', 'config_option_choice', 'config_option_price', 'contact', 'credit_entry', 'custom_field', 'custom_field_value',
-    'department', 'escalation_rule', 'invoice', 'invoice_line', 'invoice_reminder', 'job_run',
-    'late_fee', 'mail_template', 'note', 'outbound_attachment', 'outbound_message',
-    'overdue_action', 'payment', 'payment_allocation', 'plugin_setting', 'product',
-    'product_group', 'product_price', 'promo_code', 'promo_use', 'provisioning_task', 'role',
-    'sales_order', 'sales_order_item', 'service', 'service_addon', 'service_change',
-    'service_option', 'sla_policy', 'staff', 'ticket', 'ticket_assignment', 'ticket_attachment',
-    'ticket_automation_run', 'ticket_message', 'todo_item', 'unmatched_payment', 'upgrade_path',
-)
-
 #: Audit entities whose table has another name.
 ENTITY_TABLES = {'order': 'sales_order'}
 
 
-def _rebuild(autoincrement: bool) -> None:
-    for name in TABLES:
+def _tables(bind: sa.Connection, *, autoincrement: bool) -> list[str]:
+    """The tables whose id is a rowid (one INTEGER primary key that is not also a foreign key:
+    where SQLite allows AUTOINCREMENT and SQLAlchemy writes it), with or without it now.
+
+    Found in the database rather than listed, so that tables added by revisions the coordinator
+    chains before this one, and plugins' tables, are covered too."""
+    inspector = sa.inspect(bind)
+    found = []
+    for name in inspector.get_table_names():
+        if name == 'alembic_version' or name.startswith('sqlite_'):
+            continue
+        key = inspector.get_pk_constraint(name)['constrained_columns']
+        types = {column['name']: column['type'] for column in inspector.get_columns(name)}
+        referencing = {
+            column
+            for foreign in inspector.get_foreign_keys(name)
+            for column in foreign['constrained_columns']
+        }
+        if len(key) != 1 or key[0] in referencing or not isinstance(types[key[0]], sa.Integer):
+            continue
+        sql = bind.execute(
+            sa.text("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = :name"),
+            {'name': name},
+        ).scalar_one()
+        if ('AUTOINCREMENT' in sql.upper()) == autoincrement:
+            found.append(name)
+    return found
+
+
+def _rebuild(tables: list[str], *, autoincrement: bool) -> None:
+    for name in tables:
         with op.batch_alter_table(
             name,
             recreate='always',
@@ -50,12 +65,14 @@ def _rebuild(autoincrement: bool) -> None:
             pass
 
 
-def _highest_ids_used(bind: sa.Connection) -> dict[str, int]:
+def _highest_ids_used(bind: sa.Connection, tables: list[str]) -> dict[str, int]:
     """The highest id of each table that a row or an audit entry has ever named."""
-    highest = {
-        name: bind.execute(sa.text(f'SELECT coalesce(max(id), 0) FROM "{name}"')).scalar_one()
-        for name in TABLES
-    }
+    highest = {}
+    for name in tables:
+        key = sa.inspect(bind).get_pk_constraint(name)['constrained_columns'][0]
+        highest[name] = bind.execute(
+            sa.text(f'SELECT coalesce(max("{key}"), 0) FROM "{name}"')
+        ).scalar_one()
     audited = bind.execute(
         sa.text(
             "SELECT entity, max(CAST(entity_id AS INTEGER)) FROM audit_entry "
@@ -67,7 +84,8 @@ def _highest_ids_used(bind: sa.Connection) -> dict[str, int]:
         if table in highest and top is not None:
             highest[table] = max(highest[table], int(top))
     client_top = bind.execute(sa.text('SELECT max(client_id) FROM audit_entry')).scalar_one()
-    highest['client'] = max(highest['client'], int(client_top or 0))
+    if 'client' in highest:
+        highest['client'] = max(highest['client'], int(client_top or 0))
     return highest
 
 
@@ -75,8 +93,9 @@ def upgrade() -> None:
     bind = op.get_bind()
     if bind.dialect.name != 'sqlite':
         return
-    _rebuild(autoincrement=True)
-    for name, top in _highest_ids_used(bind).items():
+    tables = _tables(bind, autoincrement=False)
+    _rebuild(tables, autoincrement=True)
+    for name, top in _highest_ids_used(bind, tables).items():
         if not top:
             continue
         # Copying the rows set each counter to the highest id left; deleted ids go above it.
@@ -91,6 +110,7 @@ def downgrade() -> None:
     bind = op.get_bind()
     if bind.dialect.name != 'sqlite':
         return
-    _rebuild(autoincrement=False)
-    names = ', '.join(f"'{name}'" for name in TABLES)
-    bind.execute(sa.text(f'DELETE FROM sqlite_sequence WHERE name IN ({names})'))
+    tables = _tables(bind, autoincrement=True)
+    _rebuild(tables, autoincrement=False)
+    for name in tables:
+        bind.execute(sa.text('DELETE FROM sqlite_sequence WHERE name = :name'), {'name': name})
