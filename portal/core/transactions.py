@@ -8,6 +8,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 
+from sqlalchemy import Table, update
+
 from portal.core.extensions import db
 
 #: How many units of work are open in this context; only the outermost one commits.
@@ -53,3 +55,11 @@ def savepoint() -> Iterator[None]:
         connection.exec_driver_sql("BEGIN")
     with db.session.begin_nested():
         yield
+
+
+def lock_row(table: Table, row_id: int) -> None:
+    """Take ``row_id`` of ``table`` for this transaction before reading what depends on it: an
+    update that changes nothing. PostgreSQL locks the row until the commit (the next one waits);
+    SQLite starts the write transaction (one writer at a time), which a ``SELECT ... FOR
+    UPDATE`` would not do there: it is silently no lock at all."""
+    db.session.execute(update(table).where(table.c.id == row_id).values(id=table.c.id))

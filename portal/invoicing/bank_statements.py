@@ -41,7 +41,7 @@ from portal.accounts import audit
 from portal.accounts.models import Client
 from portal.core.app_state import clock, plugins
 from portal.core.extensions import db
-from portal.core.transactions import savepoint
+from portal.core.transactions import lock_row, savepoint
 from portal.invoicing import payments
 from portal.invoicing.models import (
     BankStatementFile,
@@ -509,13 +509,11 @@ def confirm(stored: BankStatementFile, staff_id: int | None = None) -> ImportRep
     report = ImportReport(parse(stored.data))
     currency = statement_currency(report.statement)
     for entry in report.statement.entries:
-        # Two confirmations of the same file take turns order by order (a row lock on
-        # PostgreSQL; SQLite has one writer anyway), so the second sees the first's payments
-        # and its report counts nothing twice. The unique keys would keep the data right
-        # without it.
-        db.session.execute(
-            select(BankStatementFile.id).where(BankStatementFile.id == stored.id).with_for_update()
-        )
+        # Two confirmations of the same file take turns order by order, so the second plans
+        # with the first's payments in sight and neither queues an order the other has just
+        # paid (the lock is taken before the order is planned). The unique keys keep the data
+        # right regardless.
+        lock_row(BankStatementFile.__table__, stored.id)
         planned = plan_entry(entry, currency)
         if planned.outcome is Outcome.ALREADY:
             report.already.append(entry)

@@ -42,7 +42,7 @@ from portal.accounts.models import Client
 from portal.billing.money import quantum, scale
 from portal.core.app_state import clock
 from portal.core.extensions import db
-from portal.core.transactions import unit_of_work
+from portal.core.transactions import lock_row, unit_of_work
 from portal.invoicing import invoices
 from portal.invoicing.models import (
     CreditNoteSettlement,
@@ -274,9 +274,10 @@ def issue_credit_note(
     chose (see the module docstring). One unit of work: the note, its number, the money
     movement and the audit entries commit together or not at all."""
     amount = billing.check_minor_units(amount, invoice.currency)
-    # the original's row stays locked until the commit: two notes at once cannot both take
-    # what is left to correct (PostgreSQL; SQLite has one writer anyway)
-    db.session.refresh(invoice, with_for_update=True)
+    # the original's row stays taken until the commit: two notes at once cannot both take
+    # what is left to correct
+    lock_row(Invoice.__table__, invoice.id)
+    db.session.refresh(invoice)
     reason = " ".join(reason.split())
     refund_reference = refund_reference.strip()
     refund_method = refund_method.strip() or "bank"

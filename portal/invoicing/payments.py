@@ -15,7 +15,7 @@ from typing import Any, NamedTuple
 
 from flask_babel import gettext as _
 from flask_sqlalchemy.pagination import Pagination, SelectPagination
-from sqlalchemy import Row, String, func, literal, select, union_all, update
+from sqlalchemy import Row, String, func, literal, select, union_all
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
@@ -25,7 +25,7 @@ from portal.accounts.models import Client
 from portal.core.app_state import clock
 from portal.core.clock import today
 from portal.core.extensions import db
-from portal.core.transactions import savepoint
+from portal.core.transactions import lock_row, savepoint
 from portal.invoicing.models.invoice import Invoice, InvoiceKind, InvoiceStatus
 from portal.invoicing.models.payment import (
     CreditEntry,
@@ -313,8 +313,7 @@ def lock_credit(client_id: int) -> None:
     billing run holds it since it claimed the client, so one waits for the other); SQLite
     starts the write transaction, one writer at a time, which a plain SELECT would not do. A
     manual "apply credit" and a billing run therefore never both spend the same credit."""
-    table = Client.__table__
-    db.session.execute(update(table).where(table.c.id == client_id).values(id=table.c.id))
+    lock_row(Client.__table__, client_id)
 
 
 def spend_credit(

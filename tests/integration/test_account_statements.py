@@ -16,13 +16,14 @@ from sqlalchemy import select
 from portal import billing
 from portal.core.clock import today
 from portal.core.extensions import db
-from portal.invoicing import invoices, payments
+from portal.invoicing import credit_notes, invoices, payments
 from portal.invoicing.account_statements import (
     MovementKind,
     client_position,
     statement,
 )
 from portal.invoicing.models import (
+    CreditNoteSettlement,
     CreditReason,
     Invoice,
     InvoiceKind,
@@ -87,7 +88,7 @@ def test_downgrade_credit_and_an_unpaid_invoice(app: Flask, client_account) -> N
 def test_credit_note_counts_once(app: Flask, client_account) -> None:
     invoice = _issued(client_account, "1220.00")
     _pay(client_account, "1220.00", invoice)
-    note = invoices.credit_note(invoice, D("1220.00"), "Ошибка в тарифе", today=today())
+    note = credit_notes.issue_credit_note(invoice, D("1220.00"), "Ошибка в тарифе", today=today())
     result = statement(client_account, *YEAR)
     assert result.closing == D("-1220.00") == client_position(client_account.id, "RUB")
     notes = [row for row in result.rows if row.kind is MovementKind.CREDIT_NOTE]
@@ -272,7 +273,22 @@ def _operate(data, client, clock, operation: str) -> None:
         ).all()
         if issued:
             invoice = data.draw(st.sampled_from(issued))
-            invoices.credit_note(invoice, min(amount, invoice.total), "Перерасчёт", today=today())
+            limits = credit_notes.correctable(invoice)
+            how = data.draw(st.sampled_from(list(CreditNoteSettlement)))
+            bound = {
+                CreditNoteSettlement.CREDIT: limits.left,
+                CreditNoteSettlement.REFUND: limits.refundable,
+                CreditNoteSettlement.INVOICE: limits.owed,
+            }[how]
+            if bound > 0:
+                credit_notes.issue_credit_note(
+                    invoice,
+                    min(amount, bound),
+                    "Перерасчёт",
+                    today=today(),
+                    settlement=how,
+                    refund_reference=f"возврат по корректировке {invoice.id}-{limits.left}",
+                )
     elif operation.startswith("refund"):
         paid = db.session.scalars(
             select(Payment)

@@ -15,7 +15,7 @@ from sqlalchemy.schema import CreateTable
 from portal.core.extensions import db
 from portal.testing.databases import fresh_database
 
-BEFORE, AFTER = "0012_invoice_seller", "0016_sqlite_autoincrement"
+BEFORE, AFTER = "0015_client_pricing_rules", "0016_sqlite_autoincrement"
 
 
 def _filler(column: dict[str, Any]) -> Any:

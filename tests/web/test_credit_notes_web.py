@@ -18,6 +18,7 @@ from portal.invoicing.models import (
     Payment,
     PaymentKind,
 )
+from portal.messaging.models.outbox import OutboundMessage
 from portal.platform import runtime_settings
 from portal.testing.factories import make_client
 
@@ -91,11 +92,13 @@ def test_staff_issue_a_refund_credit_note_from_the_invoice_page(staff_web, clien
     original = staff_web.get(url).get_data(as_text=True)
     assert 'id="invoice-credit-notes"' in original and note.number in original
     assert f"/admin/billing/invoices/{note.id}" in original
-    # the note is not sent as an invoice to pay
+    # sent by e-mail as the correction document it is, and still never payable
     sent = staff_web.submit(f"/admin/billing/invoices/{note.id}/send", {}, form_page=done.location)
     assert sent.status_code == 302 and db.session.scalar(
         select(Invoice.id).where(Invoice.status == InvoiceStatus.ISSUED)
     )
+    letter = db.session.scalars(select(OutboundMessage).order_by(OutboundMessage.id.desc())).first()
+    assert note.number in letter.subject + letter.text
 
 
 def test_staff_take_a_credit_note_off_what_the_invoice_owes(staff_web, client_account) -> None:

@@ -12,7 +12,7 @@ from pypdf import PdfReader
 
 from portal import billing
 from portal.core.extensions import db
-from portal.invoicing import invoices, payments
+from portal.invoicing import credit_notes, invoices, payments
 from portal.invoicing.models import Invoice, InvoiceKind, InvoiceStatus
 from portal.messaging.outbox import deliver_outbox
 
@@ -176,7 +176,9 @@ def test_a_credit_note_prints_as_a_correction(
     draft = invoices.create_draft(client_account, [(line, None)])
     db.session.commit()
     invoice = invoices.issue_invoice(draft, today=invoice_day(app))
-    note = invoices.credit_note(invoice, D("1220.00"), "перерасчёт", today=invoice_day(app))
+    note = credit_notes.issue_credit_note(
+        invoice, D("1220.00"), "перерасчёт", today=invoice_day(app)
+    )
     db.session.commit()
     assert note.kind is InvoiceKind.CREDIT_NOTE and note.corrects_id == invoice.id
     for status in (note.status, InvoiceStatus.UNPAID):  # whatever status the service gives it

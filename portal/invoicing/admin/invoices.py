@@ -265,7 +265,9 @@ def invoice_send(invoice_id: int) -> WerkzeugResponse:
     if invoice.status is InvoiceStatus.DRAFT:
         flash(_("A draft is never sent: issue it first."), "danger")
     elif invoice.kind is InvoiceKind.CREDIT_NOTE:
-        flash(_("A credit note is not sent as an invoice to pay."), "danger")
+        # the correction document, worded as one (mail/invoice.txt), for the client's books
+        invoice_documents.send_invoice(invoice)
+        flash(_("The credit note has been queued for sending by e-mail."), "info")
     else:
         invoice_documents.send_invoice(invoice)
         flash(_("The invoice has been queued for sending by e-mail."), "info")
