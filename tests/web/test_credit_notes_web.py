@@ -177,3 +177,14 @@ def test_a_cancelled_draft_never_reaches_the_client(client_web, client_account) 
     assert "None" not in listing and "Черновик" not in listing
     for path in ("", "/pdf", "/print"):
         assert client_web.get(f"/invoices/{draft.id}{path}").status_code == 404
+
+
+def test_a_cancelled_invoice_never_reaches_the_client(client_web, client_account) -> None:
+    """Issued, e-mailed, then cancelled by staff: the client owes nothing and no longer sees it."""
+    invoice = _issued(client_account)
+    shown = client_web.get("/invoices").get_data(as_text=True)
+    assert invoice.number in shown
+    invoices.cancel_invoice(invoice)
+    assert invoice.number not in client_web.get("/invoices").get_data(as_text=True)
+    for path in ("", "/pdf", "/print"):
+        assert client_web.get(f"/invoices/{invoice.id}{path}").status_code == 404

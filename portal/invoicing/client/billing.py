@@ -36,17 +36,22 @@ client_billing.portal_area = Area.CLIENT  # type: ignore[attr-defined]
 MIN_TOP_UP = Decimal("100")
 
 
+#: Invoices a client never sees (see _shown).
+HIDDEN_FROM_CLIENTS = (InvoiceStatus.DRAFT, InvoiceStatus.CANCELLED)
+
+
 def _my_invoice(invoice_id: int) -> Invoice:
     invoice = db.session.get(Invoice, invoice_id)
     if invoice is None or invoice.client_id != current_user.id or not _shown(invoice):
-        abort(404)  # drafts are not the client's business until issued
+        abort(404)  # see _shown
     return invoice
 
 
 def _shown(invoice: Invoice) -> bool:
-    """Only issued documents reach the client: never a draft, nor a draft cancelled before it
-    got a number (it would read "Invoice None" and have no document)."""
-    return invoice.number is not None and invoice.status is not InvoiceStatus.DRAFT
+    """Only issued documents the client has to do with reach them: never a draft, nor a
+    cancelled invoice (a draft cancelled before it got a number would read "Invoice None" and
+    have no document; a cancelled issued one is owed by nobody). Staff still see both."""
+    return invoice.number is not None and invoice.status not in HIDDEN_FROM_CLIENTS
 
 
 @client_billing.route("/invoices")
@@ -58,7 +63,7 @@ def invoice_list() -> str:
         .where(
             Invoice.client_id == current_user.id,
             Invoice.number.is_not(None),  # see _shown
-            Invoice.status != InvoiceStatus.DRAFT,
+            Invoice.status.not_in(HIDDEN_FROM_CLIENTS),
         )
         .order_by(Invoice.issue_date.desc(), Invoice.id.desc())
     ).all()
