@@ -59,6 +59,7 @@ from portal.invoicing.models import (
 )
 from portal.invoicing.payments import PAYABLE, credit_balance
 from portal.web.csv_export import csv_response
+from portal.web.downloads import pdf_response
 
 #: Credit entries that change what the client owes (a legacy CORRECTION only without a note).
 POSITION_REASONS = (CreditReason.DOWNGRADE, CreditReason.MANUAL, CreditReason.CORRECTION)
@@ -456,8 +457,6 @@ def download(client: Client, start: date, end: date, as_: str, language: str | N
         header, rows = csv_table(statement(client, start, end))
         return csv_response(f"statement-{stem}.csv", header, rows)
     language = "en" if language == "en" else "ru"
-    return Response(
-        reconciliation_pdf_bytes(client, start, end, language),
-        mimetype="application/pdf",
-        headers={"Content-Disposition": f'inline; filename="reconciliation-{stem}.pdf"'},
+    return pdf_response(
+        reconciliation_pdf_bytes(client, start, end, language), f"reconciliation-{stem}.pdf"
     )

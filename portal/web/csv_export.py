@@ -10,6 +10,8 @@ from typing import Any
 
 from flask import Response
 
+from portal.web.downloads import download
+
 
 def _cell(value: Any) -> str:
     if value is None:
@@ -49,8 +51,4 @@ def csv_response(filename: str, header: Sequence[str], rows: Iterable[Sequence[A
     writer.writerow(header)
     for row in rows:
         writer.writerow([_cell(value) for value in row])
-    return Response(
-        buffer.getvalue().encode("utf-8"),
-        mimetype="text/csv",
-        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
-    )
+    return download(buffer.getvalue().encode("utf-8"), filename, "text/csv")

@@ -50,6 +50,7 @@ from portal.invoicing.models import (
 from portal.invoicing.models.invoice import CREDIT_NOTE_SETTLEMENT_LABELS, INVOICE_STATUS_LABELS
 from portal.platform import runtime_settings
 from portal.web.csv_export import csv_response
+from portal.web.downloads import pdf_response
 from portal.web.formatting import money
 from portal.web.identity import Area
 from portal.web.permissions import requires
@@ -355,11 +356,7 @@ def invoice_pdf(invoice_id: int) -> Response:
         abort(404)
     language = request.args.get("lang", "ru")
     pdf = invoice_documents.invoice_pdf_bytes(invoice, "en" if language == "en" else "ru")
-    return Response(
-        pdf,
-        mimetype="application/pdf",
-        headers={"Content-Disposition": f'inline; filename="invoice-{invoice.number}.pdf"'},
-    )
+    return pdf_response(pdf, f"invoice-{invoice.number}.pdf")
 
 
 @admin_billing.route("/invoices/<int:invoice_id>/print")
@@ -572,10 +569,8 @@ def invoice_act_pdf(invoice_id: int) -> Response:
     if not invoice_documents.has_act(invoice):
         abort(404)
     language = "en" if request.args.get("lang") == "en" else "ru"
-    return Response(
-        invoice_documents.act_pdf_bytes(invoice, language),
-        mimetype="application/pdf",
-        headers={"Content-Disposition": f'inline; filename="act-{invoice.number}.pdf"'},
+    return pdf_response(
+        invoice_documents.act_pdf_bytes(invoice, language), f"act-{invoice.number}.pdf"
     )
 
 

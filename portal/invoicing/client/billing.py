@@ -27,6 +27,7 @@ from portal.invoicing.forms import StatementForm
 from portal.invoicing.gateways import gateways
 from portal.invoicing.models import CreditEntry, Invoice, InvoiceKind, InvoiceStatus, Payment
 from portal.invoicing.models.invoice import CREDIT_NOTE_SETTLEMENT_LABELS, INVOICE_STATUS_LABELS
+from portal.web.downloads import pdf_response
 from portal.web.formatting import money
 from portal.web.identity import Area
 
@@ -105,10 +106,8 @@ def invoice_view(invoice_id: int) -> str:
 def invoice_pdf(invoice_id: int) -> Response:
     invoice = _my_invoice(invoice_id)
     language = "en" if request.args.get("lang") == "en" else "ru"
-    return Response(
-        invoice_documents.invoice_pdf_bytes(invoice, language),
-        mimetype="application/pdf",
-        headers={"Content-Disposition": f'inline; filename="invoice-{invoice.number}.pdf"'},
+    return pdf_response(
+        invoice_documents.invoice_pdf_bytes(invoice, language), f"invoice-{invoice.number}.pdf"
     )
 
 
@@ -197,10 +196,8 @@ def act_pdf(invoice_id: int) -> Response:
     if not invoice_documents.has_act(invoice):
         abort(404)
     language = "en" if request.args.get("lang") == "en" else "ru"
-    return Response(
-        invoice_documents.act_pdf_bytes(invoice, language),
-        mimetype="application/pdf",
-        headers={"Content-Disposition": f'inline; filename="act-{invoice.number}.pdf"'},
+    return pdf_response(
+        invoice_documents.act_pdf_bytes(invoice, language), f"act-{invoice.number}.pdf"
     )
 
 
