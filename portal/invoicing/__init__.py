@@ -20,6 +20,7 @@ def register(app: Flask) -> None:
     from portal.invoicing.admin.invoices import admin_billing
     from portal.invoicing.client.billing import client_billing
     from portal.invoicing.gateway_callbacks import gateway_callbacks
+    from portal.invoicing.gateways import method_label
     from portal.invoicing.mail import register_mail_sources
 
     for blueprint in (
@@ -33,3 +34,4 @@ def register(app: Flask) -> None:
         app.register_blueprint(blueprint)
     csrf.exempt(gateway_callbacks)  # server-to-server; each gateway checks its own signature
     register_mail_sources(app)
+    app.add_template_filter(method_label, "payment_method")

@@ -94,6 +94,7 @@ def test_transaction_tab_lists_payments_allocations_and_credit(
     page = _text(staff_web, f"/admin/clients/{client_account.id}/transactions")
     assert 'id="empty-tab"' not in page
     assert "PP-4711" in page and "PP-OTHER" not in page
+    assert "<td>Bank transfer</td>" in page and "<td>bank</td>" not in page  # not the code
     assert "RUB1,000.00" in page
     assert f"{billed['paid'].number}</a>: RUB860.00" in page  # the invoice the payment settled
     assert billed["other"].number not in page

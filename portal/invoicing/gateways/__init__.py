@@ -65,3 +65,10 @@ def gateways() -> dict[str, PaymentGateway]:
             raise ValueError(f"payment gateway {gateway!r} has no name")
         found.setdefault(gateway.name, gateway)  # plugins come before the trylast built-ins
     return found
+
+
+def method_label(method: str) -> str:
+    """How staff and clients read a payment's method: its gateway's label ("Банковский
+    перевод"), or the stored code when no gateway of that name is installed any more."""
+    gateway = gateways().get(method)
+    return str(gateway.label) if gateway is not None and gateway.label else method

@@ -6,6 +6,7 @@ Registered ``trylast`` so a plugin may replace it (e.g. with a QR code for the S
 from __future__ import annotations
 
 from flask import render_template
+from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 
 from portal.invoicing.company import company_details
@@ -16,7 +17,7 @@ from portal.platform.hooks.markers import hookimpl
 
 class BankTransfer(PaymentGateway):
     name = "bank"
-    label = "Bank transfer"
+    label = _l("Bank transfer")
 
     def instructions(self, invoice: Invoice) -> Markup:
         # render_template autoescapes every value, so the result is safe HTML
