@@ -47,6 +47,7 @@ from portal.documents.data import Party, ReconciliationDocument, ReconciliationR
 from portal.documents.labels import LABELS
 from portal.documents.render import reconciliation_html, reconciliation_pdf
 from portal.invoicing.company import company_details
+from portal.invoicing.invoice_documents import company_party
 from portal.invoicing.models import (
     CreditEntry,
     CreditReason,
@@ -375,18 +376,6 @@ _RECON_CREDIT_KEYS = {
     CreditReason.MANUAL: "recon_manual",
     CreditReason.CORRECTION: "recon_correction",
 }
-_PARTY_FIELDS = (
-    "name",
-    "inn",
-    "kpp",
-    "address",
-    "bank_name",
-    "bank_bic",
-    "bank_account",
-    "bank_corr_account",
-    "signatory",
-    "accountant",
-)
 
 
 def _document_text(row: StatementRow, language: str) -> str:
@@ -409,7 +398,7 @@ def reconciliation_document(
     result = statement(client, start, end)
     company = company_details()
     return ReconciliationDocument(
-        seller=Party(**{key: company.get(key, "") for key in _PARTY_FIELDS}),
+        seller=company_party(company),
         buyer=_buyer(client),
         period_start=start,
         period_end=end,

@@ -8,7 +8,8 @@ note prints as a correction document (корректировочный счёт)
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import dataclasses
+from collections.abc import Mapping, Sequence
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Protocol
@@ -53,27 +54,16 @@ def _buyer(invoice: Invoice) -> Party:
     )
 
 
+def company_party(details: Mapping[str, str]) -> Party:
+    """The provider as documents print it, from its details: an invoice's snapshot, or today's
+    settings for a document signed today (the акт сверки)."""
+    return Party(**{item.name: details.get(item.name, "") for item in dataclasses.fields(Party)})
+
+
 def _seller(invoice: Invoice) -> Party:
     """The provider as it was when the invoice was issued (today's details for an invoice
     issued before they were kept on it)."""
-    details = invoice.seller or company_details()
-    return Party(
-        **{
-            key: details.get(key, "")
-            for key in (
-                "name",
-                "inn",
-                "kpp",
-                "address",
-                "bank_name",
-                "bank_bic",
-                "bank_account",
-                "bank_corr_account",
-                "signatory",
-                "accountant",
-            )
-        }
-    )
+    return company_party(invoice.seller or company_details())
 
 
 def document_figures(invoice: Invoice) -> billing.DocumentFigures:
