@@ -390,12 +390,21 @@ def _day(as_of: Any) -> Any:
 @billing_group.command("run")
 @click.option("--as-of", type=click.DateTime(formats=["%Y-%m-%d"]), help="Default: today.")
 @click.option("--batch-size", default=500, show_default=True, help="Clients per transaction.")
-def billing_run(as_of: Any, batch_size: int) -> None:
+@click.option("--yes", is_flag=True, help="Do not ask before a run for a date after today.")
+def billing_run(as_of: Any, batch_size: int, yes: bool) -> None:
     """Invoice every service due by the as-of date (safe to repeat; run several at once on
-    PostgreSQL to share a large run)."""
+    PostgreSQL to share a large run). A date after today issues real, future-dated invoices
+    and mails them, so it is asked about first, as on the Billing runs page."""
+    from portal.core.clock import today
     from portal.invoicing.billing_run import bill_due, start_run
 
     day = _day(as_of)
+    if day > today() and not yes:
+        click.confirm(
+            f"{day} is after today ({today()}): this is not a forecast, real invoices dated "
+            f"{day} will be issued and e-mailed to clients. Issue them?",
+            abort=True,
+        )
     run = start_run(day, "cli")
     with click.progressbar(length=run.clients_total, label=f"Billing run {day}") as bar:
         report = bill_due(

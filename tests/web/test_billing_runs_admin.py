@@ -3,7 +3,7 @@
 from datetime import date
 
 from flask import Flask
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from portal.core.extensions import db
 from portal.invoicing.models import BillingRun, Invoice
@@ -62,6 +62,22 @@ def test_cli_billing_run_and_forecast(app: Flask, clock) -> None:
     assert "invoices 1" in result.output
     again = runner.invoke(args=["billing", "run", "--as-of", "2026-03-01"])
     assert "invoices 0" in again.output
+
+
+def test_cli_billing_run_for_a_later_date_asks_first(app: Flask, clock) -> None:
+    """Today is 02.11.2026 (the test clock): a run as of 01.03.2027 issues real invoices."""
+    shop = demo.load_demo_catalogue()
+    db.session.commit()
+    buy(shop, customer(clock), demo.DISK_PRODUCT, "monthly", 2)
+    runner = app.test_cli_runner()
+
+    declined = runner.invoke(args=["billing", "run", "--as-of", "2027-03-01"], input="n\n")
+    assert declined.exit_code == 1 and "real invoices dated 2027-03-01" in declined.output
+    assert db.session.scalar(select(func.count(BillingRun.id))) == 0
+
+    confirmed = runner.invoke(args=["billing", "run", "--as-of", "2027-03-01", "--yes"])
+    assert confirmed.exit_code == 0, confirmed.output
+    assert "invoices 1" in confirmed.output and "Issue them?" not in confirmed.output
 
 
 def test_a_run_for_a_later_date_is_confirmed_first_and_says_real_invoices_go_out(
