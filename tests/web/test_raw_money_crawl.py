@@ -147,7 +147,12 @@ def _demo_with_money(app: Flask, clock) -> Client:
         client, disk, cycle="monthly", options={disk.options[0].id: 3}, today=today
     )
     actions.order_and_accept(client, shop[demo.PBX_DEPARTMENT], cycle="monthly", today=today)
-    users = db.session.scalar(select(Service).where(Service.client_id == client.id))
+    users = db.session.scalar(
+        select(Service).where(
+            Service.client_id == client.id,
+            Service.product_id == shop[demo.USERS_PRODUCT].id,
+        )
+    )
     actions.change_options(users, {shop[demo.USERS_PRODUCT].options[0].id: 7}, today=today)
     renewal_day = min(
         service.next_due_date
