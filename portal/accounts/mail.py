@@ -9,9 +9,14 @@ from __future__ import annotations
 from flask import Flask
 
 from portal.accounts import contacts
-from portal.accounts.models import Client
+from portal.accounts.models import Client, Staff
 from portal.core.extensions import db
-from portal.messaging.sources import Sample, register_addressee, register_variable
+from portal.messaging.sources import (
+    Sample,
+    register_addressee,
+    register_template_fields,
+    register_variable,
+)
 
 
 def sample_client(sample: Sample) -> Client:
@@ -35,3 +40,25 @@ def register_mail_sources(app: Flask) -> None:
         recipients=contacts.recipients,
     )
     register_variable(app, "client", sample=sample_client)
+    register_template_fields(app, Client, CLIENT_FIELDS)
+    register_template_fields(app, Staff, STAFF_FIELDS)
+
+
+#: What a staff-edited e-mail template may read of a client and of its managers
+#: (docs/automation.md, "E-mail templates").
+CLIENT_FIELDS = (
+    "id",
+    "first_name",
+    "last_name",
+    "full_name",
+    "display_name",
+    "company",
+    "email",
+    "phone",
+    "inn",
+    "kpp",
+    "currency",
+    "language",
+    "manager",
+)
+STAFF_FIELDS = ("first_name", "last_name", "full_name", "email")

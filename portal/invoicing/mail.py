@@ -16,7 +16,12 @@ from portal.core.extensions import db
 from portal.invoicing.invoice_documents import invoice_pdf_for_mail
 from portal.invoicing.models.invoice import Invoice, InvoiceLine, InvoiceStatus
 from portal.invoicing.models.payment import Payment
-from portal.messaging.sources import Sample, register_document, register_variable
+from portal.messaging.sources import (
+    Sample,
+    register_document,
+    register_template_fields,
+    register_variable,
+)
 
 D = Decimal
 
@@ -84,3 +89,28 @@ def register_mail_sources(app: Flask) -> None:
     register_variable(app, "invoices", sample=lambda sample: [sample_invoice(sample, paid=True)])
     register_variable(app, "payment", sample=sample_payment)
     register_document(app, "invoice", invoice_pdf_for_mail)
+    register_template_fields(app, Invoice, INVOICE_FIELDS)
+    register_template_fields(app, InvoiceLine, LINE_FIELDS)
+    register_template_fields(app, Payment, PAYMENT_FIELDS)
+
+
+#: What a staff-edited e-mail template may read of invoices, their lines and payments
+#: (docs/automation.md, "E-mail templates").
+INVOICE_FIELDS = (
+    "id",
+    "number",
+    "kind",
+    "status",
+    "currency",
+    "issue_date",
+    "due_date",
+    "subtotal",
+    "tax",
+    "total",
+    "amount_paid",
+    "credit_applied",
+    "balance",
+    "lines",
+)
+LINE_FIELDS = ("description", "details", "quantity", "unit_price", "amount")
+PAYMENT_FIELDS = ("id", "amount", "currency", "payment_date", "reference", "method")

@@ -15,7 +15,7 @@ the app starts, from the ``register(app)`` of the area that owns the data:
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Protocol
@@ -74,6 +74,8 @@ class MailSources:
     documents: dict[str, Renderer] = field(default_factory=dict)
     #: Variable name -> its sample value (the template editor's preview).
     samples: dict[str, SampleBuilder] = field(default_factory=dict)
+    #: Model class -> the attributes a staff-edited template may read of its rows.
+    fields: dict[type, frozenset[str]] = field(default_factory=dict)
 
 
 def sources(app: Flask | None = None) -> MailSources:
@@ -98,6 +100,15 @@ def register_variable(
         found.rows[name] = load
     if sample is not None:
         found.samples[name] = sample
+
+
+def register_template_fields(app: Flask, model: type, names: Iterable[str]) -> None:
+    """The attributes of ``model`` rows a staff-edited template may read, e.g. a client's
+    ``first_name``. Anything not named (``password_hash``, ``totp_secret``, methods) does not
+    exist for such a template; a relationship named here shows its rows by their own
+    registered fields, and a model with none registered shows as nothing. docs/automation.md
+    lists the fields."""
+    sources(app).fields[model] = frozenset(names)
 
 
 def register_document(app: Flask, kind: str, render: Renderer) -> None:

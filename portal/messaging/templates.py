@@ -15,10 +15,10 @@ from urllib.parse import urlsplit
 
 from flask import current_app
 from flask_babel import force_locale
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from jinja2 import StrictUndefined, TemplateError, TemplateSyntaxError
 from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
-from sqlalchemy import inspect as sa_inspect
 from sqlalchemy import select
 
 from portal.core.extensions import db
@@ -222,21 +222,65 @@ _MAX_REPEAT = 100_000
 _MAX_POWER = 100
 
 
+class TemplateRecord:
+    """A row as a staff-edited template sees it: the fields its area registered
+    (``portal.messaging.sources.register_template_fields``) and nothing else — no column that
+    is not named (a manager's ``password_hash``, ``totp_secret``), no method, no session.
+    Fields are read when the template asks for them; related rows come wrapped the same way."""
+
+    __slots__ = ("_fields", "_registry", "_row")
+
+    def __init__(self, row: Any, fields: frozenset[str], registry: Mapping[type, frozenset[str]]):
+        self._row, self._fields, self._registry = row, fields, registry
+
+    def __getattr__(self, name: str) -> Any:
+        if name not in self._fields:
+            raise AttributeError(name)
+        return template_value(getattr(self._row, name), self._registry)
+
+    def __repr__(self) -> str:
+        return f"<{type(self._row).__name__}>"
+
+
+def template_value(value: Any, registry: Mapping[type, frozenset[str]]) -> Any:
+    """``value`` as a staff-edited template may see it: a model row becomes a
+    :class:`TemplateRecord` of its registered fields (or nothing, when its model registered
+    none), a list of rows a list of those; plain values (text, numbers, dates) stay."""
+    if isinstance(value, Base):
+        fields = registry.get(type(value))
+        return TemplateRecord(value, fields, registry) if fields else None
+    if isinstance(value, list | tuple):
+        return [template_value(item, registry) for item in value]
+    return value
+
+
+def _template_context(variables: Mapping[str, Any]) -> dict[str, Any]:
+    registry = sources().fields
+    return {name: template_value(value, registry) for name, value in variables.items()}
+
+
 class MailSandbox(ImmutableSandboxedEnvironment):
-    """Jinja's sandbox, stricter with our objects: a staff template reads a model's columns,
-    relationships and properties but never calls its methods (``client.set_password``) or
-    reaches the database (``query``); ``*`` and ``**`` cannot build values that exhaust memory."""
+    """Jinja's sandbox for staff-edited templates. It is handed :class:`TemplateRecord` views,
+    never models, so a template reads registered fields only (never ``client.manager
+    .password_hash``, never ``client.set_password``); ``*`` and ``**`` cannot build values
+    that exhaust memory."""
 
     intercepted_binops = frozenset({"*", "**"})
 
-    def is_safe_attribute(self, obj: Any, attr: str, value: Any) -> bool:
-        if not super().is_safe_attribute(obj, attr, value):
-            return False
-        if isinstance(obj, Base):
-            return attr in sa_inspect(type(obj)).attrs or isinstance(
-                getattr(type(obj), attr, None), property
+    def getattr(self, obj: Any, attribute: str) -> Any:
+        if (
+            isinstance(obj, TemplateRecord)
+            and not attribute.startswith("_")
+            and attribute not in obj._fields
+        ):
+            hint = _(
+                "%(record)s has no field %(name)s; its fields: %(fields)s.",
+                record=type(obj._row).__name__,
+                name=repr(attribute),
+                fields=", ".join(sorted(obj._fields)),
             )
-        return True
+            return self.undefined(obj=obj, name=attribute, hint=hint)
+        return super().getattr(obj, attribute)
 
     def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
         if operator == "**" and isinstance(right, int | float) and abs(right) > _MAX_POWER:
@@ -297,13 +341,11 @@ def render_source(
     ``strict`` (for checking a draft) makes an unknown name or an unsafe attribute an error
     instead of an empty string, so a typo is caught before the text replaces the built-in one.
     """
-    from flask_babel import gettext
-
     env = _sandbox.overlay(undefined=StrictUndefined) if strict else _sandbox.overlay()
     env.filters.update(_filters())
-    env.globals["_"] = gettext
+    env.globals["_"] = _
     try:
-        return env.from_string(source).render(**variables)
+        return env.from_string(source).render(**_template_context(variables))
     except TemplateError as exc:
         raise MailTemplateError(_message(exc), field) from None
     except Exception as exc:  # a filter or an operator refusing the value: the same for staff
@@ -363,9 +405,7 @@ def _renderer(name: str, locale: str) -> Renderer:
         return builtin
     env = _sandbox.overlay()
     env.filters.update(_filters())
-    from flask_babel import gettext
-
-    env.globals["_"] = gettext
+    env.globals["_"] = _
     try:
         subject, body = env.from_string(row.subject), env.from_string(row.body)
     except TemplateError as exc:
@@ -373,7 +413,7 @@ def _renderer(name: str, locale: str) -> Renderer:
         return builtin
 
     def rendered(variables: Mapping[str, Any]) -> tuple[str, str]:
-        context = _context(variables)
+        context = _template_context(_context(variables))
         try:
             return _one_line(subject.render(context)), body.render(context)
         except Exception as exc:

@@ -12,7 +12,7 @@ from decimal import Decimal
 from flask import Flask
 
 from portal.catalog.models import Product
-from portal.messaging.sources import Sample, register_variable
+from portal.messaging.sources import Sample, register_template_fields, register_variable
 from portal.orders.models.order import Order, OrderItem
 from portal.orders.models.service import Service, ServiceStatus
 
@@ -49,3 +49,25 @@ def register_mail_sources(app: Flask) -> None:
     """Tell messaging what it needs of this area (called by ``portal.orders.register``)."""
     register_variable(app, "order", sample=sample_order)
     register_variable(app, "service", sample=sample_service)
+    register_template_fields(app, Order, ORDER_FIELDS)
+    register_template_fields(app, OrderItem, ORDER_ITEM_FIELDS)
+    register_template_fields(app, Service, SERVICE_FIELDS)
+    register_template_fields(app, Product, PRODUCT_FIELDS)
+
+
+#: What a staff-edited e-mail template may read of orders, services and their products
+#: (docs/automation.md, "E-mail templates").
+ORDER_FIELDS = ("id", "items", "generate_invoice", "currency", "subtotal", "tax", "total")
+ORDER_ITEM_FIELDS = ("description", "details", "cycle", "price", "setup_fee")
+SERVICE_FIELDS = (
+    "id",
+    "product",
+    "status",
+    "cycle",
+    "currency",
+    "username",
+    "registration_date",
+    "next_due_date",
+    "recurring_amount",
+)
+PRODUCT_FIELDS = ("name",)

@@ -120,12 +120,17 @@ def open_ticket(
     department_id: int,
     service_id: int | None = None,
     priority: str | None = None,
+    staff_only: bool = True,
 ) -> Ticket:
-    """Open a support ticket on ``client``'s behalf in the department, marked as written by the
-    system (the client gets the usual acknowledgement; ``ticket_opened`` is fired).
-    ``priority`` is "low", "medium", "high" or "urgent" (default: the department's SLA).
-    Raises :class:`TicketError` with a message fit for staff (an unknown department, a service
-    of another client). Commits: the ticket stays even if the caller fails afterwards."""
+    """Open a support ticket about ``client`` in the department, marked as written by the
+    system (``ticket_opened`` is fired). By default it is **staff-only** — a task for the
+    admins (a quota to set, a licence to register): the client never sees it, gets no mail
+    about it and cannot answer or close it, so only a staff member completes it. With
+    ``staff_only=False`` it is the client's ticket like any other (listed in the client area,
+    acknowledged by mail). ``priority`` is "low", "medium", "high" or "urgent" (default: the
+    department's SLA). Raises :class:`TicketError` with a message fit for staff (an unknown
+    department, a service of another client). Commits: the ticket stays even if the caller
+    fails afterwards."""
     return tickets.open_ticket(
         subject=subject,
         body=body,
@@ -134,6 +139,7 @@ def open_ticket(
         service_id=service_id,
         priority=TicketPriority(priority) if priority else None,
         source=MessageSource.SYSTEM,
+        staff_only=staff_only,
     )
 
 

@@ -29,6 +29,7 @@ from portal.support.models.ticket import (
     Ticket,
     TicketPriority,
     TicketStatus,
+    TicketVisibility,
 )
 
 BATCH = 200
@@ -153,6 +154,7 @@ def auto_close(now: datetime, days: int | None = None) -> AutomationReport:
         select(Ticket.id)
         .where(
             Ticket.status == TicketStatus.ANSWERED,
+            Ticket.visibility == TicketVisibility.CLIENT,  # staff-only ones wait for staff
             Ticket.merged_into_id.is_(None),
             Ticket.last_reply_at <= now - timedelta(days=days),
         )

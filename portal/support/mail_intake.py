@@ -90,7 +90,10 @@ def _ticket_for(mail: InboundMail) -> Ticket | None:
 
 def _belongs(ticket: Ticket, address: str, client: Client | None) -> bool:
     """May this sender write into the ticket? Its client and their contacts, the guest who
-    opened it and anyone on its CC list."""
+    opened it and anyone on its CC list. Nobody writes into a staff-only ticket by mail: such
+    a letter opens a ticket of its own."""
+    if ticket.staff_only:
+        return False
     if ticket.client_id is not None and client is not None and client.id == ticket.client_id:
         return True
     return address in {ticket.guest_email.lower(), *(a.lower() for a in ticket.cc or [])} - {""}

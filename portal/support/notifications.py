@@ -140,6 +140,8 @@ def _queue(
     dedupe_key: str | None = None,
     **context: Any,
 ) -> None:
+    if ticket.staff_only:
+        return  # nothing about a staff-only ticket ever reaches the client
     to, cc = recipients(ticket)
     if not to:
         return

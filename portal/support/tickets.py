@@ -24,6 +24,7 @@ from portal.accounts import audit
 from portal.accounts.models.client import Client
 from portal.accounts.models.contact import Contact
 from portal.accounts.models.department import Department
+from portal.accounts.models.permissions import Permission
 from portal.accounts.models.staff import Staff
 from portal.core.app_state import clock
 from portal.core.extensions import db
@@ -41,6 +42,7 @@ from portal.support.models.ticket import (
     TicketPriority,
     TicketStatus,
     TicketTag,
+    TicketVisibility,
 )
 
 REFERENCE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
@@ -185,6 +187,15 @@ def _record_mail_id(ticket: Ticket, message_id: str | None, now: datetime) -> No
         )
 
 
+def assignable_staff() -> list[Staff]:
+    """Active staff whose role may answer tickets: the only ones a ticket can be assigned to
+    (a billing-only accountant given a ticket could neither open nor answer it)."""
+    active = db.session.scalars(
+        select(Staff).where(Staff.is_active.is_(True)).order_by(Staff.first_name, Staff.id)
+    )
+    return [member for member in active if member.can(Permission.SUPPORT_REPLY)]
+
+
 def record_assignment(ticket: Ticket, by: Staff | None, now: datetime) -> None:
     db.session.add(
         TicketAssignment(
@@ -241,13 +252,16 @@ def open_ticket(
     email_message_id: str | None = None,
     staff: Staff | None = None,
     internal: bool = False,
+    staff_only: bool = False,
     now: datetime | None = None,
 ) -> Ticket:
     """Open a ticket from the client area, an e-mail or staff (on a client's behalf).
 
     A staff member opening a ticket either writes to the client (the message is mailed, the
     ticket is "answered") or, with ``internal``, files an internal request for a department
-    (the first message is a note, the ticket waits for that department).
+    (the first message is a note, the ticket waits for that department). Internal requests
+    and tickets opened with ``staff_only`` (a plugin's provisioning task) are staff-only: the
+    client never sees, answers or closes them and gets no mail about them.
     """
     now = now or clock().now()
     subject = " ".join((subject or "").split())[:255]
@@ -276,6 +290,11 @@ def open_ticket(
             service_id=service_id,
             department_id=department_id,
             status=TicketStatus.OPEN,
+            visibility=(
+                TicketVisibility.STAFF
+                if staff_only or (internal and staff is not None)
+                else TicketVisibility.CLIENT
+            ),
             opened_by_staff_id=staff.id if staff is not None else None,
             subject=subject,
             cc=clean_cc(cc),
@@ -351,6 +370,7 @@ def client_reply(
 ) -> TicketMessage:
     """The client (or a guest, or someone copied) writes again; a closed ticket reopens."""
     now = now or clock().now()
+    _refuse_client_action(ticket)
     if not (body or "").strip() and not uploads:
         raise TicketError(_("Write a message."), "body")
     _check_uploads(uploads)
@@ -398,6 +418,10 @@ def staff_reply(
     """A reply the client sees and receives by e-mail (with CC and threading headers)."""
     now = now or clock().now()
     status = TicketStatus(status)
+    if ticket.staff_only:
+        raise TicketError(
+            _("The client does not see this ticket: add an internal note instead."), "body"
+        )
     if not (body or "").strip():
         raise TicketError(_("Write a reply."), "body")
     _check_uploads(uploads)
@@ -491,8 +515,19 @@ def update_ticket(
             sla.recompute(ticket)
         if "assigned_staff_id" in values:
             assignee = values["assigned_staff_id"]
-            if assignee is not None and db.session.get(Staff, assignee) is None:
-                raise TicketError(_("Choose a staff member."), "assigned_staff_id")
+            if assignee is not None and assignee != ticket.assigned_staff_id:
+                member = db.session.get(Staff, assignee)
+                if member is None:
+                    raise TicketError(_("Choose a staff member."), "assigned_staff_id")
+                if not member.is_active or not member.can(Permission.SUPPORT_REPLY):
+                    raise TicketError(
+                        _(
+                            "%(name)s may not answer tickets; choose a staff member whose role "
+                            "allows it.",
+                            name=member.full_name,
+                        ),
+                        "assigned_staff_id",
+                    )
             ticket.assigned_staff_id = assignee
         if values.get("priority"):
             ticket.priority = TicketPriority(values["priority"])
@@ -535,6 +570,7 @@ def take(ticket: Ticket, staff: Staff) -> None:
 def close_by_client(ticket: Ticket, now: datetime | None = None) -> None:
     """The client closes their own ticket (they are offered to rate it right away, no mail)."""
     now = now or clock().now()
+    _refuse_client_action(ticket)
     if ticket.status == TicketStatus.CLOSED:
         return
     with _transaction():
@@ -553,6 +589,7 @@ def close_by_client(ticket: Ticket, now: datetime | None = None) -> None:
 
 def rate(ticket: Ticket, score: int, comment: str = "", now: datetime | None = None) -> None:
     """The client's rating of how the ticket was handled (1-5); a later rating replaces it."""
+    _refuse_client_action(ticket)
     if not 1 <= int(score) <= 5:
         raise TicketError(_("Choose a rating from 1 to 5."), "score")
     with _transaction():
@@ -579,6 +616,10 @@ def merge(target: Ticket, sources: Sequence[Ticket], staff: Staff) -> None:
         raise TicketError(_("Choose another ticket to merge into this one."), "merge")
     if any(s.client_id != target.client_id for s in sources):
         raise TicketError(_("Only tickets of the same client can be merged."), "merge")
+    if any(s.visibility != target.visibility for s in sources):
+        raise TicketError(
+            _("A staff-only ticket can be merged only with other staff-only tickets."), "merge"
+        )
     with _transaction() as written:
         ids = [s.id for s in sources]
         for model in (TicketMessage, TicketAttachment, TicketMailId, TicketAssignment):
@@ -723,6 +764,13 @@ def awaiting_reply_count() -> int:
         )
         or 0
     )
+
+
+def _refuse_client_action(ticket: Ticket) -> None:
+    """The client side never writes into, closes or rates a staff-only ticket (closing a
+    provisioning ticket completes the command: that takes a staff member)."""
+    if ticket.staff_only:
+        raise TicketError(_("This ticket is handled by our staff."), "body")
 
 
 def client_messages(ticket: Ticket) -> list[TicketMessage]:

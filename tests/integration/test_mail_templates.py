@@ -112,8 +112,9 @@ def test_a_staff_edit_replaces_only_its_language(app: Flask, client_account, mai
     ("subject", "body", "field", "message"),
     [
         ("{{ client.__class__ }}", "ok", "subject", "unsafe"),
-        ("ok", "{{ client.set_password('x') }}", "body", "unsafe"),
-        ("ok", "{{ client.metadata.clear() }}", "body", "unsafe"),
+        ("ok", "{{ client.set_password('x') }}", "body", "no field 'set_password'"),
+        ("ok", "{{ client.metadata.clear() }}", "body", "no field 'metadata'"),
+        ("ok", "{{ client.manager.password_hash }}", "body", "'password_hash'"),
         ("ok", "{{ invoce.number }}", "body", "'invoce' is undefined"),
         ("ok", "line one\n{% if invoice %}never closed", "body", "line 2"),
         ("ok", "{{ 'x' * 1000000000 }}", "body", "too long"),
@@ -131,6 +132,63 @@ def test_a_broken_or_unsafe_template_is_refused_and_nothing_changes(
     assert message in str(refused.value)
     row = db.session.scalar(select(MailTemplate))
     assert (row.subject, row.body) == ("Kept {{ invoice.number }}", "Kept body")
+
+
+@pytest.mark.parametrize(
+    "expression",
+    [
+        "client.manager.password_hash",
+        "client.manager['password_hash']",
+        "client.manager.totp_secret",
+        "client.password_hash",
+        "client['password_hash']",
+        "client.manager|attr('password_hash')",
+        "invoice.client.password_hash",
+        "client.__dict__",
+    ],
+)
+def test_a_staff_template_cannot_reach_secrets(
+    app: Flask, client_account, staff_member, mailbox, clock, expression: str
+) -> None:
+    """Anyone allowed to edit templates could otherwise mail out a colleague's password hash or
+    TOTP secret: a saved template sees registered fields only, on real data too."""
+    staff_member.totp_secret = "JBSWY3DPEHPK3PXP"
+    client_account.manager = staff_member
+    db.session.commit()
+    with pytest.raises(MailTemplateError):  # the strict check refuses it outright
+        mail_templates.save("invoice_issued", "en", "Invoice", "{{ %s }}" % expression)
+    # Stored anyway (an old row, an edit made before this check): the letter carries nothing.
+    db.session.add(
+        MailTemplate(
+            name="invoice_issued",
+            locale="en",
+            subject="Invoice {{ invoice.number }}",
+            body="Manager: {{ client.manager.full_name }} [{{ %s }}]" % expression,
+            created_at=clock.now(),
+        )
+    )
+    db.session.commit()
+    invoice = _issued(client_account)
+    invoice_documents.queue_invoice_emails([invoice])
+    db.session.commit()
+    assert deliver_outbox(limit=10).sent == 1
+    [message] = _sent()
+    for secret in (staff_member.password_hash, client_account.password_hash):
+        assert secret and secret not in message.text
+    # Read as empty, or (a field of a missing field) the template fails and the built-in goes.
+    assert message.text == "Manager: Мария Бухгалтер []" or message.text.startswith("Hello")
+
+
+def test_registered_template_fields_hold_no_secrets(app: Flask) -> None:
+    """The fields areas expose to staff templates (docs/automation.md) name no secret."""
+    registered = sources().fields
+    assert {model.__name__ for model in registered} >= {"Client", "Invoice", "Payment", "Service"}
+    for model, names in registered.items():
+        for name in names:
+            assert not any(word in name for word in ("password", "secret", "token", "key")), (
+                model.__name__,
+                name,
+            )
 
 
 def test_a_staff_version_that_fails_on_real_data_sends_the_built_in_text(

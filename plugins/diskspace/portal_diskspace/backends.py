@@ -204,6 +204,7 @@ class TicketBackend:
                 body=body,
                 department_id=self._department_id(),
                 service_id=service.id if running else None,
+                staff_only=True,  # a task for the admins: the client neither sees nor closes it
             )
         except TicketError as error:
             raise ProvisioningError(str(error)) from None

@@ -13,6 +13,8 @@ from datetime import date
 
 from flask_babel import lazy_gettext as _l
 
+from portal.web.permissions import current_staff_can
+
 
 @dataclass
 class Counter:
@@ -20,6 +22,8 @@ class Counter:
     label: str
     endpoint: str | None = None
     count: Callable[[], int] | None = None
+    #: What the list it links to needs: staff without it see neither the number nor the link.
+    permission: str | None = None
 
     def value(self) -> int | None:
         return self.count() if self.count else None
@@ -64,20 +68,44 @@ def _tickets_awaiting() -> int:
 COUNTERS: dict[str, Counter] = {
     counter.key: counter
     for counter in (
-        Counter("pending_orders", _l("Pending orders"), "admin_orders.pending", _pending_orders),
+        Counter(
+            "pending_orders",
+            _l("Pending orders"),
+            "admin_orders.pending",
+            _pending_orders,
+            "orders.manage",
+        ),
         Counter(
             "overdue_invoices",
             _l("Overdue invoices"),
             "admin_billing.overdue_invoices",
             _overdue_invoices,
+            "billing.view",
         ),
         Counter(
             "tickets_awaiting_reply",
             _l("Tickets awaiting reply"),
             "admin_support.index",
             _tickets_awaiting,
+            "support.view",
         ),
-        Counter("services_due", _l("Services due to renew"), "admin_services.due", _services_due),
+        Counter(
+            "services_due",
+            _l("Services due to renew"),
+            "admin_services.due",
+            _services_due,
+            "clients.view",
+        ),
         Counter("todo_due", _l("To-do items due"), "admin_work.todos", _todo_due),
     )
 }
+
+
+def visible_counters() -> dict[str, Counter]:
+    """The counters the signed-in staff member may follow; the others are not even counted
+    (a support-only role neither sees nor pays for the overdue-invoice count)."""
+    return {
+        key: counter
+        for key, counter in COUNTERS.items()
+        if counter.permission is None or current_staff_can(counter.permission)
+    }

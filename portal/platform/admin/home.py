@@ -16,7 +16,7 @@ from portal.accounts.staff import note_online
 from portal.core.app_state import clock, plugins
 from portal.core.extensions import db
 from portal.platform import runtime_settings
-from portal.platform.admin.dashboard import COUNTERS
+from portal.platform.admin.dashboard import visible_counters
 from portal.platform.forms import ThemeForm
 from portal.platform.themes import theme_dirs
 from portal.web.identity import Area
@@ -163,18 +163,20 @@ def _mark_online() -> None:
 
 
 def menu() -> dict[str, list[MenuItem]]:
+    """The sections and links the signed-in staff member may open: a section none of whose
+    links their role allows is left out rather than shown empty (every link would be a 403)."""
     items = [*CORE_MENU, *plugins().collect("register_admin_menu_items")]
     by_section: dict[str, list[MenuItem]] = {section: [] for section in ADMIN_SECTIONS}
     for item in sorted(items, key=lambda i: (i.order, str(i.label))):
         if item.permission is None or current_staff_can(item.permission):
             by_section[item.section].append(item)
-    return by_section
+    return {section: links for section, links in by_section.items() if links}
 
 
 @admin.app_context_processor
 def _admin_shell() -> dict[str, object]:
     """The admin layout's menu, section titles and counters, for every template."""
-    return {"admin_menu": menu, "section_titles": SECTION_TITLES, "counters": COUNTERS}
+    return {"admin_menu": menu, "section_titles": SECTION_TITLES, "counters": visible_counters}
 
 
 @admin.route("/")
@@ -203,7 +205,10 @@ def dashboard() -> str:
 def section(name: str) -> str:
     if name not in ADMIN_SECTIONS:
         abort(404)
-    return render_template("admin/section.html", name=name, items=menu()[name])
+    items = menu().get(name)
+    if items is None:
+        abort(403)
+    return render_template("admin/section.html", name=name, items=items)
 
 
 @admin.route("/settings/appearance", methods=["GET", "POST"])

@@ -14,7 +14,6 @@ from werkzeug.wrappers import Response
 from portal.accounts.models.client import ClientGroup
 from portal.accounts.models.department import Department
 from portal.accounts.models.permissions import Permission
-from portal.accounts.models.staff import Staff
 from portal.core.extensions import db
 from portal.support import settings, sla
 from portal.support.forms import (
@@ -26,7 +25,7 @@ from portal.support.forms import (
 )
 from portal.support.models.escalation import EscalationRule
 from portal.support.models.sla import BusinessHours, SlaPolicy
-from portal.support.tickets import TicketError, clean_cc
+from portal.support.tickets import TicketError, assignable_staff, clean_cc
 from portal.web.identity import Area
 from portal.web.permissions import requires
 
@@ -221,9 +220,7 @@ def _rule_form(rule: EscalationRule | None) -> Response | str:
     form = EscalationRuleForm(obj=rule)
     form.department_id.choices = _department_choices(_("Any department"))
     form.set_department_id.choices = _department_choices(_("Keep"))
-    staff = db.session.scalars(
-        select(Staff).where(Staff.is_active.is_(True)).order_by(Staff.first_name)
-    )
+    staff = assignable_staff()
     form.set_staff_id.choices = [(None, _("Keep")), *((s.id, s.full_name) for s in staff)]
     form.set_priority.choices = _priority_choices(_("Keep"))
     if rule is not None and not form.is_submitted():

@@ -93,12 +93,6 @@ def _departments() -> list[Department]:
     return list(db.session.scalars(select(Department).order_by(Department.name)))
 
 
-def _staff() -> list[Staff]:
-    return list(
-        db.session.scalars(
-            select(Staff).where(Staff.is_active.is_(True)).order_by(Staff.first_name)
-        )
-    )
 
 
 # --- queues -----------------------------------------------------------------------------------
@@ -170,7 +164,7 @@ def index() -> Response | str:
         counts=counts,
         args=args,
         departments=_departments(),
-        staff=_staff(),
+        staff=tickets.assignable_staff(),
         now=clock().now(),
     )
 
@@ -241,7 +235,7 @@ def _update_form(ticket: Ticket) -> TicketUpdateForm:
         cc=", ".join(ticket.cc or []),
     )
     form.department_id.choices = [(None, "—"), *((d.id, d.name) for d in _departments())]
-    staff = _staff()
+    staff = tickets.assignable_staff()
     if ticket.assigned_staff is not None and ticket.assigned_staff not in staff:
         staff.append(ticket.assigned_staff)  # blocked since: still shown, not silently dropped
     form.assigned_staff_id.choices = [(None, "—"), *((s.id, s.full_name) for s in staff)]

@@ -3,7 +3,8 @@ close and rate; and the feedback page linked from the closure e-mail.
 
 Every ticket is looked up by its random reference *and* the signed-in client, so another
 client's ticket, or an attachment of one, is a 404 like a ticket that does not exist; internal
-notes and their attachments are never selected here at all.
+notes and their attachments, and staff-only tickets (internal requests, plugins' provisioning
+tasks), are never selected here at all.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from portal.support.models.ticket import (
     TicketAttachment,
     TicketMessage,
     TicketPriority,
+    TicketVisibility,
 )
 from portal.support.notifications import ticket_from_feedback_token
 from portal.web.identity import Area
@@ -83,7 +85,9 @@ class GuestRatingForm(RatingForm):
 def _own(reference: str) -> Ticket:
     ticket = db.session.scalar(
         select(Ticket).where(
-            Ticket.reference == reference.upper(), Ticket.client_id == current_user.id
+            Ticket.reference == reference.upper(),
+            Ticket.client_id == current_user.id,
+            Ticket.visibility == TicketVisibility.CLIENT,
         )
     )
     if ticket is None:
@@ -104,7 +108,11 @@ def _labels() -> dict[str, object]:
 def index() -> str:
     rows = db.session.scalars(
         select(Ticket)
-        .where(Ticket.client_id == current_user.id, Ticket.merged_into_id.is_(None))
+        .where(
+            Ticket.client_id == current_user.id,
+            Ticket.visibility == TicketVisibility.CLIENT,
+            Ticket.merged_into_id.is_(None),
+        )
         .options(selectinload(Ticket.department))
         .order_by(Ticket.last_reply_at.desc())
     ).all()

@@ -14,6 +14,7 @@ from portal.support.models.ticket import (
     TicketPriority,
     TicketStatus,
     TicketTag,
+    TicketVisibility,
 )
 
 __all__ = [
@@ -33,4 +34,5 @@ __all__ = [
     "TicketPriority",
     "TicketStatus",
     "TicketTag",
+    "TicketVisibility",
 ]

@@ -69,6 +69,16 @@ class MessageKind(enum.StrEnum):
     NOTE = "note"
 
 
+class TicketVisibility(enum.StrEnum):
+    """Who sees a ticket. Staff-only tickets (an internal request, a provisioning task a
+    plugin files for the admins) are never listed, answered or closed in the client area and
+    never mailed to the client: their text is meant for staff, and closing one may complete
+    a provisioning command."""
+
+    CLIENT = "client"
+    STAFF = "staff"
+
+
 class MessageSource(enum.StrEnum):
     WEB = "web"
     EMAIL = "email"
@@ -102,6 +112,11 @@ class Ticket(TimestampMixin, Base):
     )
     status: Mapped[TicketStatus] = mapped_column(
         enum_column(TicketStatus), default=TicketStatus.OPEN
+    )
+    visibility: Mapped[TicketVisibility] = mapped_column(
+        enum_column(TicketVisibility),
+        default=TicketVisibility.CLIENT,
+        server_default=TicketVisibility.CLIENT.value,
     )
     assigned_staff_id: Mapped[int | None] = mapped_column(
         ForeignKey("staff.id", ondelete="SET NULL"), index=True
@@ -159,6 +174,10 @@ class Ticket(TimestampMixin, Base):
         if self.client is not None:
             return self.client.display_name
         return self.guest_name or self.guest_email
+
+    @property
+    def staff_only(self) -> bool:
+        return self.visibility is TicketVisibility.STAFF
 
     @property
     def is_closed(self) -> bool:
