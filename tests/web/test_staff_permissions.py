@@ -67,7 +67,7 @@ def test_forms_are_refused_too_not_only_pages(support_web, app: Flask) -> None:
 
 def test_sign_in_only_pages_stay_open(support_web) -> None:
     assert support_web.get("/admin/").status_code == 200
-    assert support_web.get("/admin/section/settings").status_code == 200
+    assert support_web.get("/admin/section/clients").status_code == 200
     assert support_web.get("/admin/profile").status_code == 200
 
 
@@ -162,3 +162,38 @@ def test_every_core_admin_view_declares_its_permissions(app: Flask) -> None:
             unknown.append(rule.endpoint)
     assert undeclared == []
     assert unknown == []
+
+
+def test_sections_and_counters_follow_the_role(app: Flask, clock, support_web, staff_web) -> None:
+    """A support-only role saw every menu section and the order and invoice counters, each
+    leading to a 403."""
+    support_page = support_web.get("/admin/").get_data(as_text=True)
+    admin_page = staff_web.get("/admin/").get_data(as_text=True)
+    for section in ("orders", "billing", "settings", "plugins"):
+        link = f'href="/admin/section/{section}"'
+        assert link not in support_page and link in admin_page
+        assert support_web.get(f"/admin/section/{section}").status_code == 403
+    for section in ("clients", "support"):
+        assert f'href="/admin/section/{section}"' in support_page
+    for endpoint in ("/admin/orders/pending", "/admin/billing/invoices/overdue"):
+        assert f'href="{endpoint}"' not in support_page and f'href="{endpoint}"' in admin_page
+    assert 'href="/admin/support"' in support_page  # tickets awaiting reply stay
+
+
+def test_only_staff_who_answer_tickets_can_be_assigned(app: Flask, clock, staff_web) -> None:
+    from portal.support import tickets
+    from portal.support.tickets import TicketError
+    from tests.fixtures.mail.desk import make_desk
+
+    desk = make_desk(clock)
+    accountant = make_staff(clock, role="accountant", first_name="Бухгалтер")
+    helper = make_staff(clock, role="support", first_name="Саппорт")
+    ticket = tickets.open_ticket(
+        subject="Вопрос", body="?", client=desk.client, department_id=desk.support.id
+    )
+    page = staff_web.get(f"/admin/support/{ticket.id}").get_data(as_text=True)
+    assert f'value="{helper.id}"' in page and f'value="{accountant.id}"' not in page
+    with pytest.raises(TicketError, match="may not answer tickets"):
+        tickets.update_ticket(ticket, helper, {"assigned_staff_id": accountant.id})
+    tickets.update_ticket(ticket, helper, {"assigned_staff_id": helper.id})
+    assert ticket.assigned_staff_id == helper.id

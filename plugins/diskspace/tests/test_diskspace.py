@@ -262,6 +262,7 @@ def test_ticket_backend_waits_for_staff_to_close_the_ticket(disk, clock) -> None
     [ticket] = session().scalars(select(Ticket)).all()
     assert ticket.subject == "Disk space: 0 GB -> 10 GB"
     assert ticket.department.name == DEPARTMENT and ticket.client_id == service.client_id
+    assert ticket.staff_only  # a task for the admins: the client neither sees nor closes it
     body = ticket.messages[0].body
     assert f"disk{service.id}" in body and "New quota: 10 GB" in body
     [task] = tasks()

@@ -93,8 +93,6 @@ def _departments() -> list[Department]:
     return list(db.session.scalars(select(Department).order_by(Department.name)))
 
 
-
-
 # --- queues -----------------------------------------------------------------------------------
 
 
