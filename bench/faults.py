@@ -432,7 +432,7 @@ def _sleeps() -> list[int]:
     return found
 
 
-def hanging_command(portal: Portal, n: int) -> Figures:
+def hanging_command(portal: Portal, n: int, limit: int) -> Figures:
     from sqlalchemy import select, update
 
     from portal.catalog.models import Product, ProductGroup
@@ -466,10 +466,10 @@ def hanging_command(portal: Portal, n: int) -> Figures:
     started = time.monotonic()
     run = billing_run(portal)
     try:
-        code: int | str = run.wait(timeout=600)
+        code: int | str = run.wait(timeout=limit)
     except subprocess.TimeoutExpired:
         run.kill()
-        code = "killed after 600 s"
+        code = f"killed after {limit} s"
     seconds = time.monotonic() - started
     worker.send_signal(signal.SIGKILL)  # the stuck worker, as an operator or systemd ends it
     worker.wait()
@@ -521,6 +521,8 @@ def run_scenario(key: str, args: argparse.Namespace, seed: Callable[[int], None]
             return scenario(portal, n, min(n, args.payments))
         if key == "6":
             return scenario(portal, n, min(n, args.orders))
+        if key == "9":
+            return scenario(portal, n, args.hang_limit)
         return scenario(portal, n)
 
 
@@ -530,6 +532,9 @@ def main() -> None:
     parser.add_argument("--payments", type=int, default=500, help="invoices paid twice at once")
     parser.add_argument("--orders", type=int, default=200, help="payment orders in scenario 6")
     parser.add_argument("--mails", type=int, default=200, help="clients mailed in 7 and 8")
+    parser.add_argument(
+        "--hang-limit", type=int, default=120, help="seconds before a stuck run (9) is killed"
+    )
     parser.add_argument("--only", default="", help="e.g. 1,2a,5 (default: all)")
     args = parser.parse_args()
 
