@@ -7,7 +7,7 @@ PORT ?= 5000
 # Plugins that ship in plugins/ (installed into the venv as separate distributions).
 PLUGIN_DIRS := $(wildcard plugins/*/pyproject.toml)
 
-.PHONY: run test test-sqlite test-postgres lint bench translations messages install install-dev wheel clean
+.PHONY: run test test-sqlite test-postgres lint bench faults translations messages install install-dev wheel clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -51,7 +51,11 @@ lint: install-dev
 	$(BIN)/lint-imports
 
 bench: install-dev
-	@for f in bench/*.py; do echo "== $$f"; $(BIN)/python $$f || exit 1; done
+	@for f in $(filter-out bench/faults.py,$(wildcard bench/*.py)); do echo "== $$f"; $(BIN)/python $$f || exit 1; done
+
+# Issue #14's fault scenarios on PostgreSQL (docs/development.md, "Faults"); FAULTS_ARGS="--clients 10000".
+faults: install-dev
+	$(BIN)/python bench/faults.py $(FAULTS_ARGS)
 
 # A self-contained wheel in dist/ (migrations, default theme, compiled catalogues inside); the
 # same as a plain `pip wheel --no-deps -w dist .` in a clean clone.

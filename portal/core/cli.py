@@ -376,7 +376,7 @@ def jobs_run(job_id: str, as_of: Any) -> None:
 
 @click.group("billing", cls=AppGroup)
 def billing_group() -> None:
-    """The billing run and its forecast."""
+    """The billing run, its forecast, bank statements and the money check."""
 
 
 def _day(as_of: Any) -> Any:
@@ -460,6 +460,24 @@ def billing_import_statement(statement: Any) -> None:
     )
     for entry, reason in report.unmatched:
         click.echo(f"  {entry.reference}: {entry.amount} {entry.payer} — {reason}")
+
+
+@billing_group.command("check")
+def billing_check() -> None:
+    """Check every invoice's paid amount and status against its payments and applied credit,
+    and every credit balance against its ledger (reads only; exit status 1 on a disagreement,
+    for monitoring). The billing.money_check job does the same nightly and mails staff."""
+    from portal.invoicing.money_check import check_money
+
+    report = check_money()
+    click.echo(
+        f"invoices {report.invoices}, credit balances {report.balances}: "
+        f"{len(report.invoice_drift)} invoices and {len(report.credit_drift)} balances disagree"
+    )
+    for line in report.lines():
+        click.echo(f"  {line}")
+    if not report.clean:
+        raise SystemExit(1)
 
 
 #: The core's commands; ``db`` is built when named (Flask-Migrate's group imports Alembic).

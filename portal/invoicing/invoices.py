@@ -26,7 +26,7 @@ from portal.accounts.models import Client
 from portal.core.app_state import clock
 from portal.core.clock import today as business_today
 from portal.core.extensions import db
-from portal.core.transactions import savepoint, unit_of_work
+from portal.core.transactions import lock_row, savepoint, unit_of_work
 from portal.invoicing.company import company_details
 from portal.invoicing.models.invoice import (
     Invoice,
@@ -404,7 +404,10 @@ def issue_top_up(client: Client, amount: Decimal) -> Invoice:
 
 def cancel_invoice(invoice: Invoice) -> None:
     """Cancel a draft or an unpaid invoice; its number stays used (and visible) for the books.
-    An invoice with credit notes is not cancelled: the notes already count against it."""
+    An invoice with credit notes is not cancelled: the notes already count against it. The
+    row is locked first: a payment arriving at the same moment is either seen or waits."""
+    lock_row(Invoice.__table__, invoice.id)
+    db.session.refresh(invoice, ["status", "amount_paid"])
     if invoice.status not in (InvoiceStatus.DRAFT, InvoiceStatus.UNPAID):
         raise InvoiceError(_("Only drafts and unpaid invoices can be cancelled."))
     corrected = select(Invoice.id).where(Invoice.corrects_id == invoice.id).limit(1)

@@ -103,6 +103,16 @@ def grant_credit(
     return credit_balance(client.id, currency)
 
 
+def lock_invoice(invoice: Invoice) -> None:
+    """Take ``invoice``'s row for this transaction and read its status and paid amount afresh:
+    two payments (or a payment and a credit application) at the same moment each add their
+    share to what the other has written, never to the figure both read before (a lost update
+    left an invoice "partly paid" with all its money received). See docs/development.md,
+    "Transactions"; ``portal billing check`` finds an invoice that disagrees anyway."""
+    lock_row(Invoice.__table__, invoice.id)
+    db.session.refresh(invoice, ["status", "amount_paid", "paid_date"])
+
+
 def _settle(invoice: Invoice, today: date) -> None:
     """The invoice's status from what has been paid against it."""
     if invoice.amount_paid >= invoice.total:
@@ -184,8 +194,12 @@ def record_payment(
         db.session.rollback()
         return _existing(method, reference)  # recorded concurrently by another worker
     remaining = amount
+    for invoice in sorted(invoices, key=lambda invoice: invoice.id):  # one lock order for all
+        lock_invoice(invoice)
     for invoice in invoices:
-        share = min(remaining, invoice.balance)
+        # paid in full (or cancelled) by someone else since the caller looked: the money is
+        # the client's credit, never a second payment of the same invoice
+        share = min(remaining, invoice.balance) if invoice.status in PAYABLE else 0
         if share <= 0:
             continue
         payment.allocations.append(PaymentAllocation(invoice_id=invoice.id, amount=share))
@@ -327,7 +341,11 @@ def spend_credit(
     """Pay ``invoice`` from the credit balance in the caller's transaction, as a payment settles
     it (partly paid, or paid with ``invoice_paid`` fired); returns what was applied (zero when
     there is no credit). The caller holds :func:`lock_credit`; ``available`` is the balance it
-    read under that lock, ``system`` names an automatic process for the audit log."""
+    read under that lock, ``system`` names an automatic process for the audit log. The invoice
+    is locked here (:func:`lock_invoice`): a payment may be settling it at the same moment."""
+    lock_invoice(invoice)
+    if invoice.status not in PAYABLE:  # paid (or cancelled) since the caller looked
+        return billing.round_money(Decimal(0), invoice.currency)
     if available is None:
         available = credit_balance(invoice.client_id, invoice.currency)
     wanted = (
@@ -379,7 +397,15 @@ def apply_credit(invoice: Invoice, amount: Decimal | None = None) -> Decimal:
 def refund(payment: Payment, amount: Decimal, *, to_credit: bool, reference: str = "") -> None:
     """Give back part or all of a payment: to the credit balance, or paid out (recorded as a
     negative payment). Invoices it paid go back to unpaid/partly paid, or "refunded" when
-    nothing is left on them. Commits."""
+    nothing is left on them. Commits.
+
+    Each allocation keeps what is still paid by it (a refund lowers it), so an invoice's paid
+    amount stays the sum of its allocations and the credit applied to it, and a second refund
+    never takes again what the first already took. The payment, the credit balance and the
+    invoices are locked first: two refunds at once cannot both give back the same money."""
+    lock_credit(payment.client_id)
+    lock_row(Payment.__table__, payment.id)
+    db.session.refresh(payment, ["refunded", "allocations"])
     amount = billing.check_minor_units(amount, payment.currency)
     if payment.kind is not PaymentKind.PAYMENT:
         raise PaymentError(_("Only a received payment can be refunded."))
@@ -390,11 +416,15 @@ def refund(payment: Payment, amount: Decimal, *, to_credit: bool, reference: str
     client = db.session.get(Client, payment.client_id)
     payment.refunded += amount
     left = amount
-    for allocation in sorted(payment.allocations, key=lambda a: -a.id):
+    allocations = sorted(payment.allocations, key=lambda a: -a.id)
+    for allocation in sorted(allocations, key=lambda a: a.invoice_id):
+        lock_invoice(db.session.get(Invoice, allocation.invoice_id))
+    for allocation in allocations:
         invoice = db.session.get(Invoice, allocation.invoice_id)
         take = min(left, allocation.amount)
         if take <= 0:
             continue
+        allocation.amount -= take
         invoice.amount_paid -= take
         left -= take
         if invoice.kind is InvoiceKind.ADD_FUNDS:

@@ -123,3 +123,37 @@ def confirm_statement(database_url: str, instance_path: str, statement_id: int) 
     with app.app_context():
         stored = db.session.get(BankStatementFile, statement_id)
         return len(bank_statements.confirm(stored).recorded)
+
+
+def pay_invoice_at_once(
+    database_url: str,
+    instance_path: str,
+    invoice_id: int,
+    amount: str,
+    reference: str,
+    barrier: Any,
+) -> None:
+    """Pay ``amount`` of an invoice the way the admin form or a bank import does: load the
+    invoice, then record the payment; every process loads it before any of them pays
+    (``barrier``: a ``multiprocessing`` barrier of the spawn context), as two clerks or a clerk
+    and the bank import would at the same instant."""
+    from decimal import Decimal
+
+    from portal.accounts.models import Client
+    from portal.core.extensions import db
+    from portal.invoicing import payments
+    from portal.invoicing.models import Invoice
+
+    app = _app(database_url, instance_path)
+    with app.app_context():
+        invoice = db.session.get(Invoice, invoice_id)
+        client = db.session.get(Client, invoice.client_id)
+        barrier.wait(60)
+        payments.record_payment(
+            client,
+            amount=Decimal(amount),
+            method="bank",
+            reference=reference,
+            payment_date=invoice.issue_date,
+            invoices=[invoice],
+        )

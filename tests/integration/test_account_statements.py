@@ -31,6 +31,7 @@ from portal.invoicing.models import (
     Payment,
     PaymentKind,
 )
+from portal.invoicing.money_check import check_money
 from portal.testing.factories import make_client
 
 D = Decimal
@@ -338,6 +339,8 @@ def test_closing_balance_is_the_real_position(app: Flask, clock, data, operation
     )
     later = statement(client, split, end)
     assert later.closing == whole.closing
+    # every paid amount and status agrees with its payments and credit (issue #14)
+    assert check_money().clean, check_money().lines()
     if split > date(2026, 1, 1):
         assert (
             later.opening == statement(client, date(2026, 1, 1), split - timedelta(days=1)).closing

@@ -189,14 +189,18 @@ def dashboard() -> str:
         .order_by(Staff.first_name)
     ).all()
     from portal.orders.provisioning import failed_count
-    from portal.platform.jobs.runs import recent_failures
+    from portal.platform.jobs.runs import last_runs, recent_failures
 
     failed_jobs = recent_failures(clock().now() - timedelta(hours=24))
+    # the last money check's result stays up until a check finds everything in agreement
+    money_check = last_runs().get("billing.money_check")
+    counts = money_check.counts if money_check is not None else {}
     return render_template(
         "admin/dashboard.html",
         online=online,
         failed_jobs=failed_jobs,
         failed_provisioning=failed_count(),
+        money_drift=counts.get("invoice_drift", 0) + counts.get("credit_drift", 0),
     )
 
 

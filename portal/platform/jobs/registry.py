@@ -37,6 +37,12 @@ def _now_for(as_of: date) -> datetime:
     return datetime.combine(as_of, time(23, 59), tz)
 
 
+def money_check(as_of: date) -> Any:
+    from portal.invoicing.money_check import nightly_check
+
+    return nightly_check(as_of)
+
+
 def send_mail(as_of: date) -> Any:
     from portal.messaging.outbox import deliver_outbox
 
@@ -91,6 +97,12 @@ CORE_JOBS: tuple[JobDefinition, ...] = (
     ),
     JobDefinition("billing.late_fees", _l("Late fees"), "15 4 * * *", billing_late_fees),
     JobDefinition("billing.reminders", _l("Payment reminders"), "0 6 * * *", billing_reminders),
+    JobDefinition(
+        "billing.money_check",
+        _l("Money check: paid amounts and credit balances against their ledgers"),
+        "30 2 * * *",
+        money_check,
+    ),
     JobDefinition("mail.send", _l("Deliver queued e-mail"), "* * * * *", send_mail),
     JobDefinition(
         "provisioning.run", _l("Provisioning queue: module commands"), "* * * * *", provisioning_run
