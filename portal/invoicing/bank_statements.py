@@ -376,7 +376,14 @@ def plan_entry(
     payment = _existing_payment(entry)
     if payment is not None:
         reason = ""
-        if _by_hand(entry, payment):
+        if payment.amount != entry.amount:  # the same order typed with another amount
+            reason = _(
+                "Recorded as payment #%(id)s for %(amount)s, not the amount of the statement: "
+                "check the payment.",
+                id=payment.id,
+                amount=payment.amount,
+            )
+        elif _by_hand(entry, payment):
             reason = _(
                 "Already recorded by hand as payment #%(id)s (%(reference)s).",
                 id=payment.id,

@@ -169,6 +169,7 @@ def record_payment(
         raise PaymentError(_("A payment needs the reference of its payment order or transaction."))
     existing = recorded_payment(method, reference, amount, payment_date, client)
     if existing is not None:
+        existing.recorded_now = False  # found, not recorded, by this call
         return existing
     for invoice in invoices:
         _payable(invoice, client.id, currency)
@@ -187,8 +188,12 @@ def record_payment(
         with savepoint():
             db.session.add(payment)
     except IntegrityError:
-        db.session.rollback()  # recorded concurrently by another worker
-        return recorded_payment(method, reference, amount, payment_date, client)  # type: ignore[return-value]
+        db.session.rollback()
+        existing = recorded_payment(method, reference, amount, payment_date, client)
+        if existing is None:
+            raise
+        existing.recorded_now = False  # recorded concurrently by another worker
+        return existing
     payment.recorded_now = True
     remaining = amount
     for invoice in invoices:

@@ -123,3 +123,13 @@ def confirm_statement(database_url: str, instance_path: str, statement_id: int) 
     with app.app_context():
         stored = db.session.get(BankStatementFile, statement_id)
         return len(bank_statements.confirm(stored).recorded)
+
+
+def import_statement_file(database_url: str, instance_path: str, data: bytes) -> int:
+    """Import a statement file as ``portal billing import-statement`` does (store, confirm);
+    returns how many payments this process reports as recorded."""
+    from portal.invoicing import bank_statements
+
+    app = _app(database_url, instance_path)
+    with app.app_context():
+        return len(bank_statements.import_statement(data).recorded)

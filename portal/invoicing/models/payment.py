@@ -55,8 +55,8 @@ class Payment(TimestampMixin, Base):
 
     allocations: Mapped[list[PaymentAllocation]] = relationship(cascade="all, delete-orphan")
 
-    #: Not stored: True on the payment ``record_payment`` has just inserted, so a caller can
-    #: tell what it recorded from what it found recorded already (by another worker, by hand).
+    #: Not stored: whether the last ``record_payment`` call that returned this payment inserted
+    #: it (True) or found it recorded already (by another worker, by hand: False).
     recorded_now = False
 
 
