@@ -10,7 +10,8 @@ The key of each existing payment is filled in where its reference can be read
 ("701") keeps no key; the import matches it by number, amount and date window. Where two
 payments already share a key (the same order recorded twice before this change) only the first
 gets it, so the unique index can be created; the others are left for staff to refund or merge.
-The column and index are added in place: no table is rebuilt.
+The column and indexes (the key's, and payment_date's for finding a hand entry by its date)
+are added in place: no table is rebuilt.
 """
 
 from alembic import op
@@ -52,9 +53,11 @@ def upgrade() -> None:
     op.create_index(
         "uq_payment_method_reference_key", "payment", ["method", "reference_key"], unique=True
     )
+    op.create_index("ix_payment_payment_date", "payment", ["payment_date"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_payment_payment_date", table_name="payment")
     op.drop_index("uq_payment_method_reference_key", table_name="payment")
     with op.batch_alter_table("payment") as batch_op:
         batch_op.drop_column("reference_key")

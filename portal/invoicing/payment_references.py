@@ -72,6 +72,12 @@ class PaymentReference:
         return not (payer and other_payer and payer != other_payer)
 
 
+def arrived(reference: PaymentReference, received: date) -> bool:
+    """Whether money received on ``received`` can be the order of ``reference``: on its date or
+    up to :data:`ORDER_TRAVEL` later (always, when the order's date is not known)."""
+    return reference.day is None or reference.day <= received <= reference.day + ORDER_TRAVEL
+
+
 def order_number(text: str) -> str | None:
     """The number of a payment order as typed ("701", "№ 0701", "п/п 701"), as its digits
     without leading zeros; None when it is not a number."""

@@ -16,7 +16,7 @@ from typing import Any, NamedTuple
 
 from flask_babel import gettext as _
 from flask_sqlalchemy.pagination import Pagination, SelectPagination
-from sqlalchemy import Row, String, and_, func, literal, or_, select, union_all
+from sqlalchemy import Row, String, func, literal, or_, select, union_all
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
@@ -263,8 +263,8 @@ def recorded_payment(
     """The payment already recorded for ``reference``, if any: the same key or text, else
     (docs/invoices-and-payments.md, "Payment references") the one payment order of ``method``
     with the same number and amount whose date and payer do not contradict this one's — staff
-    typed "701" with its date, the statement then brings "п/п 701 от 03.12.2026 ИНН …". An
-    order without its date matches one dated up to ``ORDER_TRAVEL`` before ``received``.
+    typed "701" with its date, the statement then brings "п/п 701 от 03.12.2026 ИНН …". Each
+    payment must have arrived within ``ORDER_TRAVEL`` of the other's order date.
     ``client`` is who the new payment would belong to (its INN stands in for an unknown payer).
     """
     same = [Payment.reference == reference.text]
@@ -273,16 +273,7 @@ def recorded_payment(
     found = db.session.scalar(select(Payment).where(Payment.method == method, or_(*same)))
     if found is not None or not reference.number:
         return found
-    window = [Payment.reference_key.like(f"{reference.number}/%")]
-    if reference.day is not None:  # a hand entry of this order that did not give its date
-        window.append(
-            and_(
-                Payment.reference_key.is_(None),
-                Payment.payment_date.between(
-                    reference.day, reference.day + payment_references.ORDER_TRAVEL
-                ),
-            )
-        )
+    around = reference.day or received
     rows = db.session.execute(
         select(Payment, Client.inn)
         .join(Client, Client.id == Payment.client_id)
@@ -290,17 +281,24 @@ def recorded_payment(
             Payment.method == method,
             Payment.kind == PaymentKind.PAYMENT,
             Payment.amount == amount,
-            or_(*window),
+            Payment.payment_date.between(
+                around - payment_references.ORDER_TRAVEL, around + payment_references.ORDER_TRAVEL
+            ),
+            or_(
+                Payment.reference_key.startswith(f"{reference.number}/", autoescape=True),
+                Payment.reference_key.is_(None),  # typed without the order's date
+            ),
         )
     ).all()
     inn = client.inn if client is not None else ""
     matches = []
     for payment, payment_inn in rows:
         theirs = payment_references.stored(method, payment.reference, payment.reference_key)
-        undated = reference.day is None and theirs.day is not None
-        if undated and not theirs.day <= received <= theirs.day + payment_references.ORDER_TRAVEL:
-            continue
-        if reference.same_order(theirs, inn or "", payment_inn or ""):
+        if (
+            reference.same_order(theirs, inn or "", payment_inn or "")
+            and payment_references.arrived(reference, payment.payment_date)
+            and payment_references.arrived(theirs, received)
+        ):
             matches.append(payment)
     return matches[0] if len(matches) == 1 else None
 

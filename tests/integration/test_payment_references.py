@@ -89,9 +89,7 @@ def _statement_for(number: str) -> bytes:
     )
 
 
-def test_a_hand_entry_confirmed_by_the_statement_is_linked_not_recorded_twice(
-    app, company
-) -> None:
+def test_a_hand_entry_confirmed_by_the_statement_is_linked_not_recorded_twice(app, company) -> None:
     invoice = _issued(company, "7000.00")
     typed = _by_hand(company, invoice, "п/п 701 от 03.12.2026")
     assert db.session.get(Invoice, invoice.id).status is InvoiceStatus.PAID
@@ -110,9 +108,12 @@ def test_a_hand_entry_confirmed_by_the_statement_is_linked_not_recorded_twice(
     assert invoice.amount_paid == D("7000.00") and invoice.status is InvoiceStatus.PAID
     db.session.refresh(typed)
     assert typed.reference_key == "701/2026-12-03/7712345700"  # the statement's key now
-    assert db.session.scalar(
-        select(func.count(AuditEntry.id)).where(AuditEntry.action == "bank_statement.match")
-    ) == 1
+    assert (
+        db.session.scalar(
+            select(func.count(AuditEntry.id)).where(AuditEntry.action == "bank_statement.match")
+        )
+        == 1
+    )
 
     # The next file with the same order (a weekly statement) finds it at once.
     weekly = onec_statement(
@@ -125,9 +126,7 @@ def test_a_hand_entry_confirmed_by_the_statement_is_linked_not_recorded_twice(
     assert _payments() == 1
 
 
-def test_a_hand_entry_without_the_order_date_matches_by_amount_and_arrival(
-    app, company
-) -> None:
+def test_a_hand_entry_without_the_order_date_matches_by_amount_and_arrival(app, company) -> None:
     invoice = _issued(company, "7000.00")
     typed = _by_hand(company, invoice, "701", payment_date=date(2026, 12, 4))  # as before
 

@@ -42,7 +42,8 @@ class Payment(TimestampMixin, Base):
     #: ``PaymentReference.key``: "701/2026-12-03/7712345700" for a payment order, the
     #: transaction id for a gateway; empty (NULL) for an order whose date is not known.
     reference_key: Mapped[str | None] = mapped_column(String(100))
-    payment_date: Mapped[date] = mapped_column(Date)
+    #: Indexed: the statement import looks for a hand entry of an order by its date.
+    payment_date: Mapped[date] = mapped_column(Date, index=True)
     currency: Mapped[str] = mapped_column(String(3))
     #: Positive for money received, negative for money paid back.
     amount: Mapped[Decimal] = mapped_column(MoneyType())
