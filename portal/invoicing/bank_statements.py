@@ -606,6 +606,11 @@ def confirm(stored: BankStatementFile, staff_id: int | None = None) -> ImportRep
                 else:
                     report.already.append(entry)
                 continue
+        if _existing_payment(entry) is not None:
+            # Another import recorded it while this one planned (and so found its invoice
+            # paid): already recorded, not a payment for staff to link.
+            report.already.append(entry)
+            continue
         if _enqueue(entry, reason, currency, stored.id):
             report.unmatched.append((entry, reason))
         else:
