@@ -348,9 +348,17 @@ def _by_inn_and_amount(
 
 
 def _existing_payment(entry: StatementEntry) -> Payment | None:
-    return db.session.scalar(
-        select(Payment).where(Payment.method == METHOD, Payment.reference == entry.reference)
+    """The payment already recorded for this order: imported before (from this file or
+    another), or typed by staff with less detail (portal/invoicing/payment_references.py)."""
+    return payments.recorded_payment(
+        METHOD, entry.payment_reference, entry.amount, entry.received or entry.day
     )
+
+
+def _by_hand(entry: StatementEntry, payment: Payment) -> bool:
+    """Whether ``payment`` is this order recorded by hand, not yet confirmed by a statement:
+    it lacks the order's full key (the payer's INN, the date)."""
+    return payment.reference_key != entry.payment_reference.key
 
 
 def _queued(entry: StatementEntry) -> UnmatchedPayment | None:
@@ -367,7 +375,21 @@ def plan_entry(
     pending = {} if pending is None else pending
     payment = _existing_payment(entry)
     if payment is not None:
-        return Planned(entry, Outcome.ALREADY, payment=payment)
+        reason = ""
+        if payment.amount != entry.amount:  # the same order typed with another amount
+            reason = _(
+                "Recorded as payment #%(id)s for %(amount)s, not the amount of the statement: "
+                "check the payment.",
+                id=payment.id,
+                amount=payment.amount,
+            )
+        elif _by_hand(entry, payment):
+            reason = _(
+                "Already recorded by hand as payment #%(id)s (%(reference)s).",
+                id=payment.id,
+                reference=payment.reference,
+            )
+        return Planned(entry, Outcome.ALREADY, payment=payment, reason=reason)
     queued = _queued(entry)
     if queued is not None:
         return Planned(entry, Outcome.QUEUED, reason=queued.reason, queued=queued)
@@ -465,18 +487,22 @@ def _stored_by_digest(digest: str) -> BankStatementFile | None:
 
 @dataclass
 class ImportReport:
-    """What an import did: payments recorded now, orders already recorded, orders queued now
-    for staff, and orders that were already waiting in the queue."""
+    """What an import did: payments recorded now (by this import, not by one running at the
+    same time), orders already recorded (``linked``: of them, payments typed by hand that this
+    import confirmed), orders queued now for staff, and orders that were already waiting in the
+    queue."""
 
     statement: BankStatement
     recorded: list[Payment] = field(default_factory=list)
     already: list[StatementEntry] = field(default_factory=list)
+    linked: list[tuple[StatementEntry, Payment]] = field(default_factory=list)
     unmatched: list[tuple[StatementEntry, str]] = field(default_factory=list)
     queued_before: list[StatementEntry] = field(default_factory=list)
 
 
-def _enqueue(entry: StatementEntry, reason: str, currency: str, statement_id: int | None) -> None:
-    """Put an order in the unmatched queue once (a concurrent import's row wins); commits."""
+def _enqueue(entry: StatementEntry, reason: str, currency: str, statement_id: int | None) -> bool:
+    """Put an order in the unmatched queue once (a concurrent import's row wins: False);
+    commits."""
     row = UnmatchedPayment(
         statement_id=statement_id,
         reference=entry.reference,
@@ -497,8 +523,36 @@ def _enqueue(entry: StatementEntry, reason: str, currency: str, statement_id: in
             db.session.add(row)
     except IntegrityError:
         db.session.rollback()
-        return
+        return False
     db.session.commit()
+    return True
+
+
+def _confirm_hand_entry(entry: StatementEntry, payment: Payment, statement_id: int) -> bool:
+    """Mark a payment typed by hand as this statement's order: it takes the order's full key,
+    so the next import finds it at once; commits. False if another import did it first."""
+    before = payment.reference_key
+    try:
+        with savepoint():
+            payment.reference_key = entry.payment_reference.key
+            db.session.flush()
+    except IntegrityError:
+        db.session.rollback()
+        return False
+    audit.record(
+        "bank_statement.match",
+        "payment",
+        payment.id,
+        client_id=payment.client_id,
+        before={"reference_key": before},
+        after={
+            "reference_key": payment.reference_key,
+            "statement": statement_id,
+            "order": entry.reference,
+        },
+    )
+    db.session.commit()
+    return True
 
 
 def confirm(stored: BankStatementFile, staff_id: int | None = None) -> ImportReport:
@@ -517,6 +571,13 @@ def confirm(stored: BankStatementFile, staff_id: int | None = None) -> ImportRep
         planned = plan_entry(entry, currency)
         if planned.outcome is Outcome.ALREADY:
             report.already.append(entry)
+            payment = planned.payment
+            if (
+                payment is not None
+                and _by_hand(entry, payment)
+                and _confirm_hand_entry(entry, payment, stored.id)
+            ):
+                report.linked.append((entry, payment))
             continue
         if planned.outcome is Outcome.QUEUED:
             report.queued_before.append(entry)
@@ -528,7 +589,7 @@ def confirm(stored: BankStatementFile, staff_id: int | None = None) -> ImportRep
                     planned.client,
                     amount=entry.amount,
                     method=METHOD,
-                    reference=entry.reference,
+                    reference=entry.payment_reference,
                     payment_date=entry.received or entry.day,
                     invoices=[invoice for invoice, _share in planned.shares],
                     currency=currency,
@@ -538,10 +599,22 @@ def confirm(stored: BankStatementFile, staff_id: int | None = None) -> ImportRep
                 db.session.rollback()
                 reason = str(exc)
             else:
-                report.recorded.append(payment)
+                # Another import of the same orders (another file, the CLI) may have recorded
+                # it a moment ago: that is not this import's to report.
+                if payment.recorded_now:
+                    report.recorded.append(payment)
+                else:
+                    report.already.append(entry)
                 continue
-        _enqueue(entry, reason, currency, stored.id)
-        report.unmatched.append((entry, reason))
+        if _existing_payment(entry) is not None:
+            # Another import recorded it while this one planned (and so found its invoice
+            # paid): already recorded, not a payment for staff to link.
+            report.already.append(entry)
+            continue
+        if _enqueue(entry, reason, currency, stored.id):
+            report.unmatched.append((entry, reason))
+        else:
+            report.queued_before.append(entry)
     db.session.execute(
         update(BankStatementFile)
         .where(BankStatementFile.id == stored.id, BankStatementFile.confirmed_at.is_(None))

@@ -19,7 +19,9 @@ from wtforms.validators import (
     ValidationError,
 )
 
+from portal.invoicing import payment_references
 from portal.invoicing.models.invoice import CREDIT_NOTE_SETTLEMENT_LABELS, CreditNoteSettlement
+from portal.invoicing.payment_references import PaymentReference
 from portal.web.forms import MultiCheckboxField, enum_choices
 
 #: How a manual line is taxed: at the client's rate (the default), without VAT, or at a rate.
@@ -69,14 +71,70 @@ class NewInvoiceForm(FlaskForm):
     client_id = IntegerField(_l("Client ID"), validators=[DataRequired(), NumberRange(min=1)])
 
 
+class _PeriodDate(DateField):
+    """A date typed or picked as YYYY-MM-DD, refused in the reader's language."""
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        try:
+            super().process_formdata(valuelist)
+        except ValueError:
+            raise ValueError(_("Enter a date as YYYY-MM-DD, e.g. 2026-01-31.")) from None
+
+
 class PaymentForm(FlaskForm):
+    """A payment typed by staff. For a bank transfer the payment order's number, date and (when
+    someone other than the client paid) the payer's INN make the same reference a statement
+    import makes, so the import finds this payment instead of recording it again
+    (portal/invoicing/payment_references.py)."""
+
     amount = DecimalField(_l("Amount"), places=None, validators=[DataRequired()])
     payment_date = DateField(_l("Date"), validators=[DataRequired()])
     method = StringField(_l("Method"), default="bank", validators=[DataRequired(), Length(max=50)])
     reference = StringField(
         _l("Payment order or transaction number"), validators=[DataRequired(), Length(max=100)]
     )
+    order_date = _PeriodDate(
+        _l("Payment order date"),
+        validators=[Optional()],
+        description=_l("As printed on the payment order; a bank statement shows it too."),
+    )
+    payer_inn = StringField(
+        _l("Payer's INN"),
+        validators=[Optional()],
+        description=_l("Only if someone other than the client paid."),
+    )
     description = StringField(_l("Comment"), validators=[Optional(), Length(max=500)])
+
+    def _by_bank(self) -> bool:
+        return (self.method.data or "").strip() == payment_references.BANK
+
+    def validate_reference(self, field: StringField) -> None:
+        if self._by_bank() and payment_references.order_number(field.data or "") is None:
+            raise ValidationError(
+                _("Enter the number of the payment order: digits only, e.g. 701.")
+            )
+
+    def validate_order_date(self, field: DateField) -> None:
+        if field.data and self.payment_date.data and field.data > self.payment_date.data:
+            raise ValidationError(
+                _("The payment order cannot be dated after the money was received.")
+            )
+
+    def validate_payer_inn(self, field: StringField) -> None:
+        inn = (field.data or "").strip()
+        if inn and not (inn.isdigit() and len(inn) in (10, 12)):
+            raise ValidationError(_("An INN is 10 digits (a company) or 12 (a person)."))
+
+    def payment_reference(self) -> PaymentReference:
+        """The reference in normal form: a payment order for a bank transfer, the typed text
+        (a transaction id) for another method."""
+        method = self.method.data.strip()
+        if method != payment_references.BANK:
+            return payment_references.parse(method, self.reference.data)
+        number = payment_references.order_number(self.reference.data) or ""
+        return payment_references.bank_order(
+            number, self.order_date.data, (self.payer_inn.data or "").strip()
+        )
 
 
 class MassPaymentForm(PaymentForm):
@@ -122,16 +180,6 @@ class RefundForm(FlaskForm):
     amount = DecimalField(_l("Amount"), places=None, validators=[DataRequired()])
     to_credit = BooleanField(_l("To the credit balance (otherwise paid out)"), default=True)
     reference = StringField(_l("Payout reference"), validators=[Optional(), Length(max=100)])
-
-
-class _PeriodDate(DateField):
-    """A date typed or picked as YYYY-MM-DD, refused in the reader's language."""
-
-    def process_formdata(self, valuelist: list[Any]) -> None:
-        try:
-            super().process_formdata(valuelist)
-        except ValueError:
-            raise ValueError(_("Enter a date as YYYY-MM-DD, e.g. 2026-01-31.")) from None
 
 
 class StatementForm(FlaskForm):

@@ -1,7 +1,8 @@
 """Payments: recording money received, settling invoices, the credit balance, refunds.
 
-A payment is idempotent by (method, reference): the bank statement imported twice, or a
-gateway callback delivered twice, records one payment. Money beyond what the chosen invoices
+A payment is idempotent by its reference in normal form (portal/invoicing/payment_references.py):
+the bank statement imported twice, a gateway callback delivered twice, or a payment order typed
+by staff and then imported records one payment. Money beyond what the chosen invoices
 owe goes to the client's credit balance, which is a ledger (``credit_entry``) summed on read.
 """
 
@@ -15,7 +16,7 @@ from typing import Any, NamedTuple
 
 from flask_babel import gettext as _
 from flask_sqlalchemy.pagination import Pagination, SelectPagination
-from sqlalchemy import Row, String, func, literal, select, union_all
+from sqlalchemy import Row, String, func, literal, or_, select, union_all
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
@@ -26,6 +27,7 @@ from portal.core.app_state import clock
 from portal.core.clock import today
 from portal.core.extensions import db
 from portal.core.transactions import lock_row, savepoint
+from portal.invoicing import payment_references
 from portal.invoicing.models.invoice import Invoice, InvoiceKind, InvoiceStatus
 from portal.invoicing.models.payment import (
     CreditEntry,
@@ -34,6 +36,7 @@ from portal.invoicing.models.payment import (
     PaymentAllocation,
     PaymentKind,
 )
+from portal.invoicing.payment_references import PaymentReference
 from portal.messaging import templates
 from portal.platform.hooks import events
 
@@ -155,7 +158,7 @@ def record_payment(
     *,
     amount: Decimal,
     method: str,
-    reference: str,
+    reference: str | PaymentReference,
     payment_date: date,
     invoices: Sequence[Invoice] = (),
     currency: str | None = None,
@@ -163,24 +166,28 @@ def record_payment(
 ) -> Payment:
     """Record money received and settle ``invoices`` in the order given; the rest is credit.
 
-    Returns the existing payment, changing nothing, if (method, reference) was recorded before.
-    Commits.
+    Returns the existing payment, changing nothing, if the same payment was recorded before
+    (:func:`recorded_payment`); the payment it inserts has ``recorded_now`` set. Commits.
     """
     currency = currency or client.currency
     amount = billing.check_minor_units(amount, currency)
     if amount <= 0:
         raise PaymentError(_("A payment must be more than zero."))
-    if not reference.strip():
+    if isinstance(reference, str):
+        reference = payment_references.parse(method, reference)
+    if not reference.text:
         raise PaymentError(_("A payment needs the reference of its payment order or transaction."))
-    existing = _existing(method, reference)
+    existing = recorded_payment(method, reference, amount, payment_date, client)
     if existing is not None:
+        existing.recorded_now = False  # found, not recorded, by this call
         return existing
     for invoice in invoices:
         _payable(invoice, client.id, currency)
     payment = Payment(
         client_id=client.id,
         method=method,
-        reference=reference.strip(),
+        reference=reference.text,
+        reference_key=reference.key,
         payment_date=payment_date,
         currency=currency,
         amount=amount,
@@ -192,7 +199,12 @@ def record_payment(
             db.session.add(payment)
     except IntegrityError:
         db.session.rollback()
-        return _existing(method, reference)  # recorded concurrently by another worker
+        existing = recorded_payment(method, reference, amount, payment_date, client)
+        if existing is None:
+            raise
+        existing.recorded_now = False  # recorded concurrently by another worker
+        return existing
+    payment.recorded_now = True
     remaining = amount
     for invoice in sorted(invoices, key=lambda invoice: invoice.id):  # one lock order for all
         lock_invoice(invoice)
@@ -218,7 +230,7 @@ def record_payment(
             CreditReason.OVERPAYMENT,
             payment_id=payment.id,
             currency=currency,
-            description=reference,
+            description=payment.reference,
         )
     if client.email:
         _queue_received_email(client, payment, invoices, remaining)
@@ -255,10 +267,54 @@ def _queue_received_email(
     )
 
 
-def _existing(method: str, reference: str) -> Payment | None:
-    return db.session.scalar(
-        select(Payment).where(Payment.method == method, Payment.reference == reference.strip())
-    )
+def recorded_payment(
+    method: str,
+    reference: PaymentReference,
+    amount: Decimal,
+    received: date,
+    client: Client | None = None,
+) -> Payment | None:
+    """The payment already recorded for ``reference``, if any: the same key or text, else
+    (docs/invoices-and-payments.md, "Payment references") the one payment order of ``method``
+    with the same number and amount whose date and payer do not contradict this one's — staff
+    typed "701" with its date, the statement then brings "п/п 701 от 03.12.2026 ИНН …". Each
+    payment must have arrived within ``ORDER_TRAVEL`` of the other's order date.
+    ``client`` is who the new payment would belong to (its INN stands in for an unknown payer).
+    """
+    same = [Payment.reference == reference.text]
+    if reference.key is not None:
+        same.append(Payment.reference_key == reference.key)
+    found = db.session.scalar(select(Payment).where(Payment.method == method, or_(*same)))
+    if found is not None or not reference.number:
+        return found
+    around = reference.day or received
+    rows = db.session.execute(
+        select(Payment, Client.inn)
+        .join(Client, Client.id == Payment.client_id)
+        .where(
+            Payment.method == method,
+            Payment.kind == PaymentKind.PAYMENT,
+            Payment.amount == amount,
+            Payment.payment_date.between(
+                around - payment_references.ORDER_TRAVEL, around + payment_references.ORDER_TRAVEL
+            ),
+            or_(
+                Payment.reference_key.startswith(f"{reference.number}/", autoescape=True),
+                Payment.reference_key.is_(None),  # typed without the order's date
+            ),
+        )
+    ).all()
+    inn = client.inn if client is not None else ""
+    matches = []
+    for payment, payment_inn in rows:
+        theirs = payment_references.stored(method, payment.reference, payment.reference_key)
+        if (
+            reference.same_order(theirs, inn or "", payment_inn or "")
+            and payment_references.arrived(reference, payment.payment_date)
+            and payment_references.arrived(theirs, received)
+        ):
+            matches.append(payment)
+    return matches[0] if len(matches) == 1 else None
 
 
 class InvoicePayment(NamedTuple):

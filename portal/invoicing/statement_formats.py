@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 
+from portal.invoicing.payment_references import PaymentReference, bank_order
 from portal.platform.hooks.markers import hookimpl
 
 
@@ -50,10 +51,15 @@ class StatementEntry:
     received: date | None = None
 
     @property
+    def payment_reference(self) -> PaymentReference:
+        """What identifies the payment order (number, date, payer's INN): the same order
+        imported twice, or typed by staff before, is one payment."""
+        return bank_order(self.number, self.day, self.payer_inn)
+
+    @property
     def reference(self) -> str:
-        """What identifies the payment order: the same order imported twice is one payment."""
-        inn = f" ИНН {self.payer_inn}" if self.payer_inn else ""
-        return f"п/п {self.number[:40]} от {self.day:%d.%m.%Y}{inn}"
+        """The payment order as people read it: "п/п 701 от 03.12.2026 ИНН 7712345700"."""
+        return self.payment_reference.text
 
 
 @dataclass(frozen=True)

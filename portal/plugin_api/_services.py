@@ -215,8 +215,9 @@ def record_payment(
 ) -> Payment:
     """Record money ``client`` paid through ``method`` (a gateway's ``name``) on
     ``payment_date`` (default: today) and settle ``invoices`` in that order; the rest goes to
-    the credit balance. ``reference`` (the gateway's transaction id) makes it idempotent: the
-    same (method, reference) again returns the payment recorded before and changes nothing.
+    the credit balance. ``reference`` (the gateway's transaction id, outer spaces ignored:
+    portal/invoicing/payment_references.py) makes it idempotent: the same reference again
+    returns the payment recorded before, with ``recorded_now`` false, and changes nothing.
     Raises :class:`PaymentError`. Commits."""
     return payments.record_payment(
         client,

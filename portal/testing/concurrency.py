@@ -157,3 +157,13 @@ def pay_invoice_at_once(
             payment_date=invoice.issue_date,
             invoices=[invoice],
         )
+
+
+def import_statement_file(database_url: str, instance_path: str, data: bytes) -> int:
+    """Import a statement file as ``portal billing import-statement`` does (store, confirm);
+    returns how many payments this process reports as recorded."""
+    from portal.invoicing import bank_statements
+
+    app = _app(database_url, instance_path)
+    with app.app_context():
+        return len(bank_statements.import_statement(data).recorded)

@@ -240,3 +240,56 @@ def test_permissions(app, clock, company) -> None:
     assert web.get("/admin/billing/bank/unmatched").status_code == 200
     menu = web.get("/admin/section/billing").get_data(as_text=True)
     assert "/admin/billing/bank/unmatched" in menu and "/admin/billing/bank/import" not in menu
+
+
+def test_a_payment_typed_by_hand_is_linked_by_the_statement_not_recorded_twice(
+    russian_staff, company
+) -> None:
+    invoice = _issued(company, "7000.00")
+    url = f"/admin/billing/invoices/{invoice.id}"
+    page = _text(russian_staff.get(url))
+    assert "Дата платёжного поручения" in page and "ИНН плательщика" in page
+
+    def record(**fields: str):
+        data = {"amount": "7000.00", "payment_date": "2026-12-04", "method": "bank", **fields}
+        return russian_staff.submit(f"{url}/payments", data, form_page=url)
+
+    bad = record(reference="семьсот один", order_date="03.12.2026")
+    assert bad.status_code == 400
+    text = _text(bad)
+    assert "Введите номер платёжного поручения: только цифры, например 701." in text
+    assert "Введите дату в виде ГГГГ-ММ-ДД" in text
+    assert 'value="семьсот один"' in text and 'value="03.12.2026"' in text  # nothing lost
+    late = _text(record(reference="701", order_date="2026-12-05", payer_inn="77123"))
+    assert "Платёжное поручение не может быть датировано позже поступления денег." in late
+    assert "ИНН — это 10 цифр (организация) или 12 (физическое лицо, ИП)." in late
+    assert db.session.scalar(select(func.count(Payment.id))) == 0
+
+    assert record(reference="№ 701", order_date="2026-12-03").status_code == 302
+    typed = db.session.scalars(select(Payment)).one()
+    assert typed.reference == "п/п 701 от 03.12.2026"
+    db.session.expire_all()
+    assert db.session.get(Invoice, invoice.id).status is InvoiceStatus.PAID
+
+    statement = onec_statement(
+        incoming("701", "7000.00", f"Оплата по счету {invoice.number}", INN, day="03.12.2026"),
+        day="04.12.2026",
+    )
+    preview_url = _upload(russian_staff, statement).location
+    preview = _text(russian_staff.get(preview_url))
+    assert f"Уже записано вручную как платёж #{typed.id} (п/п 701 от 03.12.2026)" in preview
+    assert "Не сопоставлен" not in preview and "Будет записан" not in preview
+    confirmed = russian_staff.submit(f"{preview_url}/confirm", {}, form_page=preview_url)
+    after = _text(russian_staff.get(confirmed.location))
+    assert f"уже записано вручную как платёж #{typed.id}: связано с ним" in after
+
+    db.session.expire_all()
+    assert db.session.scalar(select(func.count(Payment.id))) == 1
+    assert db.session.scalar(select(func.count(UnmatchedPayment.id))) == 0
+    assert db.session.get(Invoice, invoice.id).amount_paid == D("7000.00")
+
+    again = record(reference="701", order_date="2026-12-03")
+    assert f"Этот платёж уже записан как платёж #{typed.id}" in _text(
+        russian_staff.get(again.location)
+    )
+    assert db.session.scalar(select(func.count(Payment.id))) == 1

@@ -103,6 +103,16 @@ def confirm(statement_id: int) -> Response:
         ),
         "success",
     )
+    for entry, payment in report.linked:
+        flash(
+            _(
+                "Payment order %(order)s: already recorded by hand as payment #%(id)s; "
+                "linked, not recorded again.",
+                order=entry.number,
+                id=payment.id,
+            ),
+            "info",
+        )
     return redirect(url_for("admin_bank_import.statement", statement_id=statement_id))
 
 

@@ -168,7 +168,11 @@ def invoice_view(invoice_id: int) -> str:
     return _invoice_page(_invoice_or_404(invoice_id))
 
 
-def _invoice_page(invoice: Invoice, credit_note_form: CreditNoteForm | None = None) -> str:
+def _invoice_page(
+    invoice: Invoice,
+    credit_note_form: CreditNoteForm | None = None,
+    payment_form: PaymentForm | None = None,
+) -> str:
     """The invoice page; for a credit note also the invoice it corrects and how it was settled,
     for an invoice the credit notes against it and what is left to correct."""
     client = db.session.get(Client, invoice.client_id)
@@ -183,7 +187,7 @@ def _invoice_page(invoice: Invoice, credit_note_form: CreditNoteForm | None = No
         client=client,
         labels=INVOICE_STATUS_LABELS,
         line_form=DraftLineForm(),
-        payment_form=PaymentForm(payment_date=_today()),
+        payment_form=payment_form or PaymentForm(payment_date=_today()),
         credit_note_form=credit_note_form or CreditNoteForm(),
         payments_made=payments.invoice_payments(invoice.id),
         credit=payments.credit_balance(invoice.client_id, invoice.currency),
@@ -310,19 +314,19 @@ def invoice_credit_note(invoice_id: int) -> WerkzeugResponse | tuple[str, int]:
 
 @admin_billing.route("/invoices/<int:invoice_id>/payments", methods=["POST"])
 @requires(Permission.BILLING_MANAGE)
-def invoice_record_payment(invoice_id: int) -> WerkzeugResponse:
+def invoice_record_payment(invoice_id: int) -> WerkzeugResponse | tuple[str, int]:
     invoice = _invoice_or_404(invoice_id)
     form = PaymentForm()
     if not form.validate():
         flash(_("Enter the amount, the date and the payment order number."), "danger")
-        return redirect(url_for("admin_billing.invoice_view", invoice_id=invoice_id))
+        return _invoice_page(invoice, payment_form=form), 400
     client = db.session.get(Client, invoice.client_id)
     try:
-        payments.record_payment(
+        payment = payments.record_payment(
             client,
             amount=form.amount.data,
             method=form.method.data,
-            reference=form.reference.data,
+            reference=form.payment_reference(),
             payment_date=form.payment_date.data,
             invoices=[invoice],
             currency=invoice.currency,
@@ -332,8 +336,25 @@ def invoice_record_payment(invoice_id: int) -> WerkzeugResponse:
         db.session.rollback()
         _problem(exc)
     else:
-        flash(_("Payment recorded."), "success")
+        _recorded(payment)
     return redirect(url_for("admin_billing.invoice_view", invoice_id=invoice_id))
+
+
+def _recorded(payment: Payment) -> None:
+    """Say what recording a payment did: a payment order recorded before (imported from a
+    statement, typed by someone else) is not recorded again."""
+    if payment.recorded_now:
+        flash(_("Payment recorded."), "success")
+    else:
+        flash(
+            _(
+                "This payment is already recorded as payment #%(id)s (%(reference)s); "
+                "nothing was recorded again.",
+                id=payment.id,
+                reference=payment.reference,
+            ),
+            "warning",
+        )
 
 
 @admin_billing.route("/invoices/<int:invoice_id>/apply-credit", methods=["POST"])
@@ -425,11 +446,11 @@ def mass_payment(client_id: int) -> WerkzeugResponse | str:
     if form.validate_on_submit():
         chosen = [i for i in open_invoices if i.id in form.invoices.data]
         try:
-            payments.record_payment(
+            payment = payments.record_payment(
                 client,
                 amount=form.amount.data,
                 method=form.method.data,
-                reference=form.reference.data,
+                reference=form.payment_reference(),
                 payment_date=form.payment_date.data,
                 invoices=chosen,
                 description=form.description.data or "",
@@ -438,7 +459,7 @@ def mass_payment(client_id: int) -> WerkzeugResponse | str:
             db.session.rollback()
             _problem(exc)
         else:
-            flash(_("Payment recorded."), "success")
+            _recorded(payment)
             return redirect(url_for("admin_clients.summary", client_id=client_id))
     return render_template("admin/billing/mass_payment.html", form=form, client=client)
 

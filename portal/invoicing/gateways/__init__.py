@@ -4,8 +4,9 @@ A gateway is an object a plugin returns from ``register_payment_gateways``. The 
 gateway's ``instructions`` on the client's invoice page, sends the client to ``start_payment``
 when the gateway needs a redirect, and routes ``/gateways/<name>/callback`` to
 ``handle_callback``. A gateway records money only through ``portal.invoicing.payments``
-(``record_payment`` with the gateway's transaction id as the reference), so a callback delivered
-twice records one payment.
+(``record_payment`` with the gateway's transaction id as the reference, whose normal form —
+portal/invoicing/payment_references.py — is unique per gateway), so a callback delivered twice
+records one payment and ``recorded_now`` on the result tells the two deliveries apart.
 """
 
 from __future__ import annotations

@@ -1,8 +1,10 @@
 """Payments, their allocation to invoices, and the client's credit balance ledger.
 
-Each payment carries the external reference of its method (the bank's payment order number, the
-gateway's transaction id); the pair is unique, so importing the same payment twice records it
-once. The credit balance is the sum of the ledger, never a number edited in place.
+Each payment carries the external reference of its method (the bank's payment order, the
+gateway's transaction id) as people read it, and its normal form (``reference_key``,
+portal/invoicing/payment_references.py); both are unique per method, so the same payment
+arriving twice, or typed by staff and then imported, is recorded once. The credit balance is
+the sum of the ledger, never a number edited in place.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from datetime import date
 from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Date, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import Date, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.core.column_types import MoneyType
@@ -26,14 +28,22 @@ class PaymentKind(enum.StrEnum):
 
 class Payment(TimestampMixin, Base):
     __tablename__ = "payment"
-    __table_args__ = (UniqueConstraint("method", "reference"),)
+    __table_args__ = (
+        UniqueConstraint("method", "reference"),
+        # An index, not a constraint: migration 0018 adds it without rebuilding the table.
+        Index("uq_payment_method_reference_key", "method", "reference_key", unique=True),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     client_id: Mapped[int] = mapped_column(ForeignKey("client.id"), index=True)
     kind: Mapped[PaymentKind] = mapped_column(enum_column(PaymentKind), default=PaymentKind.PAYMENT)
     method: Mapped[str] = mapped_column(String(50))
     reference: Mapped[str] = mapped_column(String(100))
-    payment_date: Mapped[date] = mapped_column(Date)
+    #: ``PaymentReference.key``: "701/2026-12-03/7712345700" for a payment order, the
+    #: transaction id for a gateway; empty (NULL) for an order whose date is not known.
+    reference_key: Mapped[str | None] = mapped_column(String(100))
+    #: Indexed: the statement import looks for a hand entry of an order by its date.
+    payment_date: Mapped[date] = mapped_column(Date, index=True)
     currency: Mapped[str] = mapped_column(String(3))
     #: Positive for money received, negative for money paid back.
     amount: Mapped[Decimal] = mapped_column(MoneyType())
@@ -45,6 +55,10 @@ class Payment(TimestampMixin, Base):
     credit_note_id: Mapped[int | None] = mapped_column(ForeignKey("invoice.id"), index=True)
 
     allocations: Mapped[list[PaymentAllocation]] = relationship(cascade="all, delete-orphan")
+
+    #: Not stored: whether the last ``record_payment`` call that returned this payment inserted
+    #: it (True) or found it recorded already (by another worker, by hand: False).
+    recorded_now = False
 
 
 class PaymentAllocation(Base):
