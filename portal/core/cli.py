@@ -286,7 +286,10 @@ def mail_send(limit: int) -> None:
     from portal.messaging.outbox import deliver_outbox
 
     report = deliver_outbox(clock().now(), limit=limit)
-    click.echo(f"sent {report.sent}, to retry {report.retried}, failed {report.failed}")
+    click.echo(
+        f"sent {report.sent}, to retry {report.retried}, failed {report.failed}, "
+        f"taken over by another sender {report.skipped}"
+    )
     for error in report.errors:
         click.echo(f"  {error}", err=True)
 
