@@ -24,16 +24,19 @@ import smtplib
 import ssl
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from dataclasses import asdict, dataclass, field, replace
+from datetime import date, datetime, time, timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime, formataddr, make_msgid
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from flask import current_app
-from sqlalchemy import select, update
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import ColumnElement, Select, String, cast, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
+from portal.accounts import audit
 from portal.core import work_queue
 from portal.core.app_state import clock
 from portal.core.extensions import db
@@ -43,6 +46,11 @@ from portal.messaging.models.outbox import OutboundAttachment, OutboundMessage, 
 from portal.messaging.sources import sources
 from portal.platform.jobs.runs import this_worker
 
+STATUS_LABELS = {
+    OutboundStatus.QUEUED: _l("Queued"),
+    OutboundStatus.SENT: _l("Sent"),
+    OutboundStatus.FAILED: _l("Failed"),
+}
 #: How many due messages a sender claims at a time: a slow server holds few of them back.
 CLAIM_BATCH = 20
 #: How long a claimed message stays invisible to other senders; renewed before each message, so
@@ -538,14 +546,6 @@ def deliver_outbox(now: datetime | None = None, limit: int = 100) -> DeliveryRep
     return report
 
 
-def requeue(row: OutboundMessage, now: datetime | None = None) -> None:
-    """Give a failed message another round of attempts (staff action); the caller commits."""
-    row.status = OutboundStatus.QUEUED
-    row.attempts = 0
-    row.failing_since = None
-    row.next_attempt_at = now or clock().now()
-
-
 def sent_to_client(client_id: int) -> list[OutboundMessage]:
     """What was queued or sent to the client, newest first, at most 200 (the client card's
     E-mails tab)."""
@@ -559,10 +559,92 @@ def sent_to_client(client_id: int) -> list[OutboundMessage]:
     )
 
 
+@dataclass(frozen=True)
+class OutboxFilter:
+    """What staff look for on Utilities → E-mail queue and send again in bulk."""
+
+    status: OutboundStatus | None = None
+    #: Queued on or after / on or before these days (the provider's time zone).
+    since: date | None = None
+    until: date | None = None
+    #: A mail template's name, ``NO_TEMPLATE`` for mail written without one (ticket replies).
+    template: str | None = None
+    #: Part of a recipient's address (To or CC), any case.
+    recipient: str = ""
+
+    def conditions(self) -> list[ColumnElement[bool]]:
+        zone = ZoneInfo(_config()["default_timezone"])
+        found: list[ColumnElement[bool]] = []
+        if self.status is not None:
+            found.append(OutboundMessage.status == self.status)
+        if self.since is not None:
+            found.append(OutboundMessage.created_at >= datetime.combine(self.since, time(), zone))
+        if self.until is not None:
+            next_day = datetime.combine(self.until + timedelta(days=1), time(), zone)
+            found.append(OutboundMessage.created_at < next_day)
+        if self.template == NO_TEMPLATE:
+            found.append(OutboundMessage.template.is_(None))
+        elif self.template:
+            found.append(OutboundMessage.template == self.template)
+        if self.recipient.strip():
+            term = self.recipient.strip().lower()
+            found.append(
+                func.lower(cast(OutboundMessage.to_addrs, String)).contains(term, autoescape=True)
+                | func.lower(cast(OutboundMessage.cc_addrs, String)).contains(term, autoescape=True)
+            )
+        return found
+
+    def describe(self) -> dict[str, Any]:
+        """The filter as the audit log shows it."""
+        return {key: value for key, value in asdict(self).items() if value not in (None, "")}
+
+
+#: ``OutboxFilter.template`` for mail written without a template.
+NO_TEMPLATE = "-"
+
+
+def failed_count(matching: OutboxFilter) -> int:
+    """How many failed messages the filter finds, whatever status it asks for (what "send
+    again all matching" would take)."""
+    failed = replace(matching, status=OutboundStatus.FAILED)
+    return (
+        db.session.scalar(select(func.count(OutboundMessage.id)).where(*failed.conditions())) or 0
+    )
+
+
+def outbox_messages(matching: OutboxFilter) -> Select[tuple[OutboundMessage]]:
+    """The queue as staff search it, newest first."""
+    return select(OutboundMessage).where(*matching.conditions()).order_by(OutboundMessage.id.desc())
+
+
 @unit_of_work()
-def retry_failed(row: OutboundMessage) -> bool:
-    """Staff's "send again" for a message that failed for good; False if it had not failed."""
-    if row.status is not OutboundStatus.FAILED:
-        return False
-    requeue(row)
-    return True
+def retry_failed(*, ids: Sequence[int] = (), matching: OutboxFilter | None = None) -> int:
+    """Staff's "send again": every *failed* message among ``ids`` and/or ``matching`` gets a
+    fresh round of attempts, due now, in one UPDATE (a message that is queued or sent meanwhile
+    is left alone). Returns how many; the action is in the audit log with their ids."""
+    if not ids and matching is None:
+        return 0
+    conditions = [OutboundMessage.status == OutboundStatus.FAILED]
+    if ids:
+        conditions.append(OutboundMessage.id.in_(list(ids)))
+    if matching is not None:
+        conditions.extend(replace(matching, status=None).conditions())
+    retried = db.session.scalars(
+        update(OutboundMessage)
+        .where(*conditions)
+        .values(
+            status=OutboundStatus.QUEUED,
+            attempts=0,
+            failing_since=None,
+            next_attempt_at=clock().now(),
+        )
+        .returning(OutboundMessage.id)
+        .execution_options(synchronize_session=False)
+    ).all()
+    if retried:
+        after = {"messages": len(retried), "ids": sorted(retried)}
+        if matching is not None:
+            after["filter"] = matching.describe()
+        entity_id = retried[0] if len(retried) == 1 else "bulk"
+        audit.record("outbox.retry", "outbound_message", entity_id, after=after)
+    return len(retried)
