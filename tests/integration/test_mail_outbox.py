@@ -26,7 +26,7 @@ from portal.messaging.outbox import (
     _deliver_one,
     deliver_outbox,
     queue_email,
-    requeue,
+    retry_failed,
 )
 from portal.testing import databases
 
@@ -70,6 +70,17 @@ def test_headers_cc_and_attachments_arrive(app: Flask, mailbox, clock) -> None:
     assert attachment.get_content() == b"%PDF-1.4 test"
     db.session.refresh(row)
     assert row.status is OutboundStatus.SENT and row.sent_at == clock.now() and row.attempts == 1
+
+
+def test_message_ids_are_chosen_once_with_the_mail_from_domain(app: Flask, mailbox, clock) -> None:
+    from portal.messaging.smtp import send_email
+
+    row = _queue()
+    assert row.message_id.endswith("@portal.test>")  # mail_from is billing@portal.test
+    deliver_outbox(clock.now())
+    sent_now = send_email(to="ivan@romashka.example", subject="Ссылка", text="…")
+    assert sent_now.endswith("@portal.test>")
+    assert [m["Message-ID"] for m in mailbox] == [row.message_id, sent_now]
 
 
 def test_queueing_joins_the_callers_transaction(app: Flask) -> None:
@@ -157,8 +168,7 @@ def test_retries_follow_the_settings_and_give_up_at_the_give_up_time(
     assert row.status is OutboundStatus.FAILED and row.attempts == len(expected) + 1
     clock.advance(timedelta(days=1))
     assert deliver_outbox(clock.now()).sent == 0  # failed mail waits for staff
-    requeue(row, clock.now())
-    db.session.commit()
+    assert retry_failed(ids=[row.id]) == 1  # staff send it again: a fresh round
     assert deliver_outbox(clock.now()).sent == 1 and len(mailbox) == 1
     db.session.expire_all()
     assert db.session.get(OutboundMessage, row.id).failing_since is None

@@ -22,7 +22,7 @@ from portal.core.model_base import Base, TimestampMixin, UTCDateTime, enum_colum
 class OutboundStatus(enum.StrEnum):
     QUEUED = "queued"
     SENT = "sent"
-    #: Gave up after the last attempt; staff may requeue it.
+    #: Gave up at the give-up time; staff may send it again (E-mail queue, `portal mail retry`).
     FAILED = "failed"
 
 
