@@ -488,6 +488,7 @@ def _deliver_one(
     report: DeliveryReport,
     policy: RetryPolicy,
 ) -> None:
+    """Compose, renew the claim, send, mark: each step committed only while the claim holds."""
     row = db.session.get(OutboundMessage, row_id)
     now = clock().now()
     if row is None or row.claim_token != claim.token:
