@@ -113,6 +113,11 @@ def test_ticked_and_single_messages_are_sent_again_and_sent_mail_never(staff_web
     assert statuses[ids["nov5"]] is statuses[ids["no_template"]] is OutboundStatus.QUEUED
     assert statuses[ids["sent"]] is OutboundStatus.SENT and statuses[ids["nov2"]].value == "failed"
 
+    bad_date = {"scope": "matching", "status": "failed", "since": "31.02.2026", "csrf_token": token}
+    refused = staff_web.post(f"{URL}/retry", data=bad_date, headers=RU, follow_redirects=True)
+    assert "Сначала исправьте условия поиска" in refused.get_data(as_text=True)
+    assert _statuses()[ids["nov2"]] is OutboundStatus.FAILED
+
     nothing = staff_web.post(
         f"{URL}/retry",
         data={"scope": "selected", "csrf_token": token},

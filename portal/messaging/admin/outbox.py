@@ -72,7 +72,7 @@ class OutboxFilterForm(FlaskForm):
 
 
 class RetryForm(FlaskForm):
-    """ "Send again": the ticked messages, or every failed one the filter finds."""
+    """Send again the ticked messages, or every failed one the filter finds."""
 
     scope = SelectField(choices=[("selected", "selected"), ("matching", "matching")])
     ids = SelectMultipleField(coerce=int, validate_choice=False)
@@ -109,7 +109,9 @@ def retry() -> Response:
         abort(400)
     search = OutboxFilterForm(request.form)
     if form.scope.data == "matching":
-        search.validate()
+        if not search.validate():  # never more than the list showed
+            flash(_("Correct the search first: nothing was sent again."), "danger")
+            return redirect(url_for("admin_outbox.index", **_filter_args()))
         count = retry_failed(matching=search.matching())
     else:
         count = retry_failed(ids=form.ids.data or [])
