@@ -257,7 +257,7 @@ def staff_create(email: str, first_name: str, last_name: str, role: str, passwor
 
 @click.group("mail", cls=AppGroup)
 def mail_group() -> None:
-    """E-mail: take in support mail, deliver the outbox."""
+    """E-mail: take in support mail, deliver the outbox, send failed mail again."""
 
 
 #: sysexits.h EX_TEMPFAIL: the MTA keeps the message and pipes it again later.
@@ -286,9 +286,35 @@ def mail_send(limit: int) -> None:
     from portal.messaging.outbox import deliver_outbox
 
     report = deliver_outbox(clock().now(), limit=limit)
-    click.echo(f"sent {report.sent}, to retry {report.retried}, failed {report.failed}")
+    click.echo(
+        f"sent {report.sent}, to retry {report.retried}, failed {report.failed}, "
+        f"taken over by another sender {report.skipped}"
+    )
     for error in report.errors:
         click.echo(f"  {error}", err=True)
+
+
+@mail_group.command("retry")
+@click.option(
+    "--failed", is_flag=True, help="Send failed mail again (required: only failed mail is)."
+)
+@click.option("--since", type=click.DateTime(["%Y-%m-%d"]), help="Queued on or after this day.")
+@click.option("--until", type=click.DateTime(["%Y-%m-%d"]), help="Queued on or before this day.")
+@click.option("--template", help="Only mail of this template ('-': mail without one).")
+@click.option("--to", "recipient", default="", help="Only mail to an address containing this.")
+def mail_retry(failed: bool, since: Any, until: Any, template: str | None, recipient: str) -> None:
+    """Give failed mail a fresh round of attempts, as "Send again" on the E-mail queue page."""
+    from portal.messaging.outbox import OutboxFilter, retry_failed
+
+    if not failed:
+        raise click.UsageError("say --failed: only mail that failed for good is sent again")
+    matching = OutboxFilter(
+        since=since.date() if since else None,
+        until=until.date() if until else None,
+        template=template,
+        recipient=recipient,
+    )
+    click.echo(f"{retry_failed(matching=matching)} failed messages will be sent again")
 
 
 @mail_group.command("poll")

@@ -1,42 +1,60 @@
-"""Queue e-mail in the caller's transaction; deliver it later over SMTP with retries.
+"""Queue e-mail in the caller's transaction; deliver it later over SMTP, once, with retries.
 
 ``queue_email`` only adds a row to the session: the mail is committed with the change it reports
-or rolled back with it. ``deliver_outbox`` sends the messages that are due. Each message is
-claimed first (``attempts`` and ``next_attempt_at`` move forward in a committed update that only
-one worker can win; on PostgreSQL the candidates are read with ``FOR UPDATE SKIP LOCKED`` so
-several senders share a large queue), then sent, then marked. A failure leaves it queued with
-an exponential backoff; after ``MAX_ATTEMPTS`` it is marked failed for staff to look at. A worker
-that dies between sending and marking causes one duplicate after the claim lease: SMTP offers no
-way to be exactly-once, so we err on the side of delivering.
+or rolled back with it. ``deliver_outbox`` sends the messages that are due, in small batches. A
+batch is *claimed* first (a committed update only one sender can win, ``portal.core.work_queue``;
+on PostgreSQL the candidates are read ``FOR UPDATE SKIP LOCKED``): each won message gets this
+sender's name and a fresh claim token, and is hidden for ``CLAIM_LEASE``. Right before sending a
+message the sender renews its claim with one conditional UPDATE ("still mine": same sender,
+same token); a sender whose lease ran out and whose message another sender has claimed since
+finds the token changed and skips it. The message is marked sent in its own commit right after
+the server accepted it. So a slow server, a long batch or ``portal mail send`` running beside
+the ``mail.send`` job never sends a message twice; only a sender that dies between the server's
+"250 OK" and that commit causes one duplicate after the lease (SMTP cannot be exactly-once).
+
+A failure leaves the message queued and retries it with a doubling backoff; ``mail_give_up_hours``
+after the first failed attempt it is marked failed for staff to send again (one by one or in
+bulk on Utilities → E-mail queue, or ``portal mail retry --failed``). The schedule is the
+``mail_retry`` runtime setting (``portal.messaging.mail_settings``, docs/automation.md).
 """
 
 from __future__ import annotations
 
 import smtplib
 import ssl
+import uuid
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from dataclasses import asdict, dataclass, field, replace
+from datetime import date, datetime, time, timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime, formataddr, make_msgid
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from flask import current_app
-from sqlalchemy import select
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import ColumnElement, Select, String, cast, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
+from portal.accounts import audit
 from portal.core import work_queue
 from portal.core.app_state import clock
 from portal.core.extensions import db
 from portal.core.transactions import unit_of_work
+from portal.messaging.mail_settings import RetryPolicy, retry_policy
 from portal.messaging.models.outbox import OutboundAttachment, OutboundMessage, OutboundStatus
 from portal.messaging.sources import sources
+from portal.platform.jobs.runs import this_worker
 
-BACKOFF_BASE = timedelta(minutes=1)
-BACKOFF_MAX = timedelta(hours=6)
-#: With the backoff above, the last attempt comes about 17 hours after the first.
-MAX_ATTEMPTS = 10
-#: How long a claimed message stays invisible to other senders while this one sends it.
+STATUS_LABELS = {
+    OutboundStatus.QUEUED: _l("Queued"),
+    OutboundStatus.SENT: _l("Sent"),
+    OutboundStatus.FAILED: _l("Failed"),
+}
+#: How many due messages a sender claims at a time: a slow server holds few of them back.
+CLAIM_BATCH = 20
+#: How long a claimed message stays invisible to other senders; renewed before each message, so
+#: it needs to outlast the sending of one message only (``smtp_timeout`` is 10 s by default).
 CLAIM_LEASE = timedelta(minutes=10)
 
 
@@ -55,6 +73,8 @@ class DeliveryReport:
     sent: int = 0
     retried: int = 0
     failed: int = 0
+    #: Claimed, then found taken by another sender (this one's lease had run out): not sent.
+    skipped: int = 0
     errors: list[str] = field(default_factory=list)
 
 
@@ -320,33 +340,83 @@ def connect_smtp() -> smtplib.SMTP:
     return smtp
 
 
-def backoff(attempts: int) -> timedelta:
-    """1, 2, 4, 8 ... minutes after the n-th failed attempt, at most ``BACKOFF_MAX``."""
-    return work_queue.backoff(attempts, BACKOFF_BASE, BACKOFF_MAX)
+@dataclass(frozen=True)
+class Claim:
+    """Who holds a batch: the sender ("host:pid") and the batch's token."""
+
+    sender: str
+    token: str = field(default_factory=lambda: uuid.uuid4().hex)
 
 
-def _claim(now: datetime, limit: int) -> list[int]:
-    """Ids of due messages this worker won; each claim is committed before anything is sent."""
+def _claim(now: datetime, limit: int, claim: Claim) -> list[int]:
+    """Ids of due messages this sender won, each stamped with its claim; committed before
+    anything is sent."""
     due = (OutboundMessage.status == OutboundStatus.QUEUED) & (
         OutboundMessage.next_attempt_at <= now
     )
-    return work_queue.claim_due(OutboundMessage, due, now=now, limit=limit, lease=CLAIM_LEASE)
+    return work_queue.claim_due(
+        OutboundMessage,
+        due,
+        now=clock().now(),
+        limit=limit,
+        lease=CLAIM_LEASE,
+        claimed={"claimed_by": claim.sender, "claim_token": claim.token},
+    )
+
+
+def _still_mine(row_id: int, claim: Claim, *, renew: bool) -> bool:
+    """One conditional UPDATE: does this claim still hold the message? With ``renew``
+    the lease starts again from now. The row stays locked until the caller commits, so what the
+    caller wrote to it in this transaction is kept only if the claim held (else roll back)."""
+    values: dict[str, Any] = {"claim_token": claim.token}
+    if renew:
+        values["next_attempt_at"] = clock().now() + CLAIM_LEASE
+    result = db.session.execute(
+        update(OutboundMessage)
+        .where(
+            OutboundMessage.id == row_id,
+            OutboundMessage.claimed_by == claim.sender,
+            OutboundMessage.claim_token == claim.token,
+        )
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1  # type: ignore[attr-defined]
+
+
+def _commit_if_mine(row_id: int, claim: Claim, report: DeliveryReport, *, renew: bool) -> bool:
+    """Commit what was written to the message if the claim held; else roll it back."""
+    if _still_mine(row_id, claim, renew=renew):
+        db.session.commit()
+        return True
+    db.session.rollback()
+    report.skipped += 1
+    return False
 
 
 def _failed(
-    row: OutboundMessage, now: datetime, error: BaseException, report: DeliveryReport
+    row: OutboundMessage,
+    now: datetime,
+    error: BaseException,
+    report: DeliveryReport,
+    policy: RetryPolicy,
 ) -> None:
+    """Retry after the backoff, the last retry exactly at the give-up time; fail at it."""
     row.last_error = f"{type(error).__name__}: {error}"[:2000]
-    if row.attempts >= MAX_ATTEMPTS:
+    row.failing_since = row.failing_since or now
+    give_up_at = row.failing_since + policy.give_up_after
+    if now >= give_up_at:
         row.status = OutboundStatus.FAILED
         report.failed += 1
     else:
-        row.next_attempt_at = now + backoff(row.attempts)
+        row.next_attempt_at = min(now + policy.delay(row.attempts), give_up_at)
         report.retried += 1
     report.errors.append(f"#{row.id}: {row.last_error}")
 
 
-def _ready(row: OutboundMessage, now: datetime, report: DeliveryReport) -> bool:
+def _ready(
+    row: OutboundMessage, now: datetime, report: DeliveryReport, policy: RetryPolicy
+) -> bool:
     """Compose the letter and render its documents if that waited for delivery."""
     try:
         if not row.composed:
@@ -361,61 +431,120 @@ def _ready(row: OutboundMessage, now: datetime, report: DeliveryReport) -> bool:
         return False
     except Exception as exc:  # a letter or document that cannot be rendered delays this one only
         current_app.logger.exception("outbound message #%s not composed", row.id)
-        _failed(row, now, exc, report)
+        _failed(row, now, exc, report, policy)
         return False
     return True
 
 
-def deliver_outbox(now: datetime | None = None, limit: int = 100) -> DeliveryReport:
-    """Send up to ``limit`` due messages; returns what happened. Safe to run from many workers."""
-    now = now or clock().now()
-    report = DeliveryReport()
-    claimed = _claim(now, limit)
-    rows = db.session.scalars(
-        select(OutboundMessage).where(OutboundMessage.id.in_(claimed)).order_by(OutboundMessage.id)
-    ).all()
-    smtp: smtplib.SMTP | None = None
-    down: BaseException | None = None  # the server cannot be reached: every message waits
-    try:
-        for row in rows:
-            if smtp is None and down is None:
-                try:
-                    smtp = connect_smtp()
-                except (OSError, smtplib.SMTPException) as exc:
-                    down = exc
-            if down is not None or smtp is None:
-                _failed(row, now, down or RuntimeError("no connection"), report)
-            elif _ready(row, now, report):
-                try:
-                    smtp.send_message(build_message(row, now))
-                except (
-                    smtplib.SMTPRecipientsRefused,
-                    smtplib.SMTPSenderRefused,
-                    smtplib.SMTPDataError,
-                ) as exc:
-                    _failed(row, now, exc, report)  # this message; the connection is fine
-                except (OSError, smtplib.SMTPException) as exc:
-                    _failed(row, now, exc, report)
-                    smtp.close()
-                    smtp = None  # reconnect for the next message
-                else:
-                    row.status, row.sent_at, row.last_error = OutboundStatus.SENT, now, ""
-                    report.sent += 1
-            db.session.commit()
-    finally:
-        if smtp is not None:
+def _mark_sent(row_id: int, claim: Claim, now: datetime) -> None:
+    """The server took the message: record it at once, in its own commit. It was sent even if
+    the claim ran out during the SMTP dialogue (a lease shorter than one message's sending),
+    which is logged: that is the only way left to send it twice."""
+    if not _still_mine(row_id, claim, renew=False):
+        current_app.logger.warning("outbound message #%s: claim lost while sending", row_id)
+    db.session.execute(
+        update(OutboundMessage)
+        .where(OutboundMessage.id == row_id)
+        .values(status=OutboundStatus.SENT, sent_at=now, last_error="", failing_since=None)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
+
+
+class _Connection:
+    """One SMTP connection for a run, opened when the first message is ready; ``down`` keeps
+    the error once the server could not be reached (every later message waits)."""
+
+    def __init__(self) -> None:
+        self.smtp: smtplib.SMTP | None = None
+        self.down: BaseException | None = None
+
+    def get(self) -> smtplib.SMTP | None:
+        if self.smtp is None and self.down is None:
             try:
-                smtp.quit()
+                self.smtp = connect_smtp()
+            except (OSError, smtplib.SMTPException) as exc:
+                self.down = exc
+        return self.smtp
+
+    def drop(self) -> None:
+        if self.smtp is not None:
+            self.smtp.close()
+            self.smtp = None
+
+    def close(self) -> None:
+        if self.smtp is not None:
+            try:
+                self.smtp.quit()
             except (OSError, smtplib.SMTPException):
-                smtp.close()
+                self.smtp.close()
+            self.smtp = None
+
+
+def _deliver_one(
+    row_id: int,
+    claim: Claim,
+    connection: _Connection,
+    report: DeliveryReport,
+    policy: RetryPolicy,
+) -> None:
+    """Compose, renew the claim, send, mark: each step committed only while the claim holds."""
+    row = db.session.get(OutboundMessage, row_id)
+    now = clock().now()
+    if row is None or row.claim_token != claim.token:
+        db.session.rollback()
+        report.skipped += 1  # deleted, or another sender took it after this one's lease
+        return
+    smtp = connection.get()
+    if smtp is None:
+        _failed(row, now, connection.down or RuntimeError("no connection"), report, policy)
+        _commit_if_mine(row_id, claim, report, renew=False)
+        return
+    if not _ready(row, now, report, policy):
+        _commit_if_mine(row_id, claim, report, renew=False)
+        return
+    message = build_message(row, now)
+    # The composed letter and the renewed lease are committed together, or neither.
+    if not _commit_if_mine(row_id, claim, report, renew=True):
+        return
+    try:
+        smtp.send_message(message)
+    except (OSError, smtplib.SMTPException) as exc:
+        if not isinstance(
+            exc, smtplib.SMTPRecipientsRefused | smtplib.SMTPSenderRefused | smtplib.SMTPDataError
+        ):
+            connection.drop()  # the connection is broken: reconnect for the next message
+        row = db.session.get(OutboundMessage, row_id)
+        assert row is not None
+        _failed(row, clock().now(), exc, report, policy)
+        _commit_if_mine(row_id, claim, report, renew=False)
+    else:
+        _mark_sent(row_id, claim, clock().now())
+        report.sent += 1
+
+
+def deliver_outbox(now: datetime | None = None, limit: int = 100) -> DeliveryReport:
+    """Send up to ``limit`` messages due at ``now``, claimed ``CLAIM_BATCH`` at a time; returns
+    what happened. Safe to run from many senders at once (the ``mail.send`` job, ``portal mail
+    send``, several schedulers): none sends a message another one holds."""
+    now = now or clock().now()
+    policy = retry_policy()
+    report = DeliveryReport()
+    connection = _Connection()
+    claimed = 0
+    try:
+        while claimed < limit:
+            claim = Claim(this_worker())
+            batch = _claim(now, min(CLAIM_BATCH, limit - claimed), claim)
+            if not batch:
+                break
+            claimed += len(batch)
+            for row_id in batch:
+                _deliver_one(row_id, claim, connection, report, policy)
+    finally:
+        db.session.rollback()
+        connection.close()
     return report
-
-
-def requeue(row: OutboundMessage, now: datetime | None = None) -> None:
-    """Give a failed message another round of attempts (staff action); the caller commits."""
-    row.status = OutboundStatus.QUEUED
-    row.attempts = 0
-    row.next_attempt_at = now or clock().now()
 
 
 def sent_to_client(client_id: int) -> list[OutboundMessage]:
@@ -431,10 +560,92 @@ def sent_to_client(client_id: int) -> list[OutboundMessage]:
     )
 
 
+@dataclass(frozen=True)
+class OutboxFilter:
+    """What staff look for on Utilities → E-mail queue and send again in bulk."""
+
+    status: OutboundStatus | None = None
+    #: Queued on or after / on or before these days (the provider's time zone).
+    since: date | None = None
+    until: date | None = None
+    #: A mail template's name, ``NO_TEMPLATE`` for mail written without one (ticket replies).
+    template: str | None = None
+    #: Part of a recipient's address (To or CC), any case.
+    recipient: str = ""
+
+    def conditions(self) -> list[ColumnElement[bool]]:
+        zone = ZoneInfo(_config()["default_timezone"])
+        found: list[ColumnElement[bool]] = []
+        if self.status is not None:
+            found.append(OutboundMessage.status == self.status)
+        if self.since is not None:
+            found.append(OutboundMessage.created_at >= datetime.combine(self.since, time(), zone))
+        if self.until is not None:
+            next_day = datetime.combine(self.until + timedelta(days=1), time(), zone)
+            found.append(OutboundMessage.created_at < next_day)
+        if self.template == NO_TEMPLATE:
+            found.append(OutboundMessage.template.is_(None))
+        elif self.template:
+            found.append(OutboundMessage.template == self.template)
+        if self.recipient.strip():
+            term = self.recipient.strip().lower()
+            found.append(
+                func.lower(cast(OutboundMessage.to_addrs, String)).contains(term, autoescape=True)
+                | func.lower(cast(OutboundMessage.cc_addrs, String)).contains(term, autoescape=True)
+            )
+        return found
+
+    def describe(self) -> dict[str, Any]:
+        """The filter as the audit log shows it."""
+        return {key: value for key, value in asdict(self).items() if value not in (None, "")}
+
+
+#: ``OutboxFilter.template`` for mail written without a template.
+NO_TEMPLATE = "-"
+
+
+def failed_count(matching: OutboxFilter) -> int:
+    """How many failed messages the filter finds, whatever status it asks for (what "send
+    again all matching" would take)."""
+    failed = replace(matching, status=OutboundStatus.FAILED)
+    return (
+        db.session.scalar(select(func.count(OutboundMessage.id)).where(*failed.conditions())) or 0
+    )
+
+
+def outbox_messages(matching: OutboxFilter) -> Select[tuple[OutboundMessage]]:
+    """The queue as staff search it, newest first."""
+    return select(OutboundMessage).where(*matching.conditions()).order_by(OutboundMessage.id.desc())
+
+
 @unit_of_work()
-def retry_failed(row: OutboundMessage) -> bool:
-    """Staff's "send again" for a message that failed for good; False if it had not failed."""
-    if row.status is not OutboundStatus.FAILED:
-        return False
-    requeue(row)
-    return True
+def retry_failed(*, ids: Sequence[int] = (), matching: OutboxFilter | None = None) -> int:
+    """Staff's "send again": every *failed* message among ``ids`` and/or ``matching`` gets a
+    fresh round of attempts, due now, in one UPDATE (a message that is queued or sent meanwhile
+    is left alone). Returns how many; the action is in the audit log with their ids."""
+    if not ids and matching is None:
+        return 0
+    conditions = [OutboundMessage.status == OutboundStatus.FAILED]
+    if ids:
+        conditions.append(OutboundMessage.id.in_(list(ids)))
+    if matching is not None:
+        conditions.extend(replace(matching, status=None).conditions())
+    retried = db.session.scalars(
+        update(OutboundMessage)
+        .where(*conditions)
+        .values(
+            status=OutboundStatus.QUEUED,
+            attempts=0,
+            failing_since=None,
+            next_attempt_at=clock().now(),
+        )
+        .returning(OutboundMessage.id)
+        .execution_options(synchronize_session=False)
+    ).all()
+    if retried:
+        after = {"messages": len(retried), "ids": sorted(retried)}
+        if matching is not None:
+            after["filter"] = matching.describe()
+        entity_id = retried[0] if len(retried) == 1 else "bulk"
+        audit.record("outbox.retry", "outbound_message", entity_id, after=after)
+    return len(retried)

@@ -1,31 +1,26 @@
-"""SMTP delivery with the ``smtp_*`` settings."""
+"""SMTP delivery with the ``smtp_*`` settings, for the few messages that must go out at once
+(a password reset link) instead of through the outbox."""
 
 from __future__ import annotations
 
-import smtplib
-import ssl
 from email.message import EmailMessage
-from email.utils import make_msgid
 
 from flask import current_app
 
+from portal.messaging.outbox import connect_smtp, new_message_id
+
 
 def send_email(*, to: str, subject: str, text: str, html: str | None = None) -> str:
-    """Send one message now; returns its Message-ID. Raises on SMTP failure."""
-    cfg = current_app.config["PORTAL"]
+    """Send one message now; returns its Message-ID (with the domain of ``mail_from``, as the
+    outbox's). Raises on SMTP failure."""
     msg = EmailMessage()
-    msg["From"] = cfg["mail_from"]
+    msg["From"] = current_app.config["PORTAL"]["mail_from"]
     msg["To"] = to
     msg["Subject"] = subject
-    msg["Message-ID"] = make_msgid(domain=cfg["mail_from"].rpartition("@")[2] or None)
+    msg["Message-ID"] = new_message_id()
     msg.set_content(text)
     if html:
         msg.add_alternative(html, subtype="html")
-    smtp_class = smtplib.SMTP_SSL if cfg["smtp_ssl"] else smtplib.SMTP
-    with smtp_class(cfg["smtp_host"], cfg["smtp_port"], timeout=cfg["smtp_timeout"]) as smtp:
-        if cfg["smtp_starttls"]:
-            smtp.starttls(context=ssl.create_default_context())
-        if cfg["smtp_user"]:
-            smtp.login(cfg["smtp_user"], cfg["smtp_password"])
+    with connect_smtp() as smtp:
         smtp.send_message(msg)
     return msg["Message-ID"]

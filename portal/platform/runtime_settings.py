@@ -34,6 +34,7 @@ RUNTIME_KEYS = frozenset(
         "suspend_after_days",
         "suspension_warning_days",
         "terminate_after_days",
+        "mail_retry",  # the outbox's retries and give-up time, portal.messaging.mail_settings
     }
 )
 

@@ -11,8 +11,10 @@ import multiprocessing
 import os
 import time
 from collections.abc import Callable, Sequence
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
+
+from sqlalchemy import func, select
 
 from portal.platform.hooks.markers import hookimpl
 
@@ -167,3 +169,57 @@ def import_statement_file(database_url: str, instance_path: str, data: bytes) ->
     app = _app(database_url, instance_path)
     with app.app_context():
         return len(bank_statements.import_statement(data).recorded)
+
+
+def deliver_mail(
+    database_url: str,
+    instance_path: str,
+    smtp_port: int,
+    via: str,
+    lease_seconds: float,
+    seconds: float,
+) -> int:
+    """Deliver the outbox over and over for at most ``seconds``, until no mail is queued, as
+    the scheduler's ``mail.send`` job (``via="job"``, under its job lease) or as ``portal mail
+    send`` (``via="cli"``). The claim lease is cut to ``lease_seconds`` so that it runs out
+    while a slow SMTP server is still taking this sender's mail. Returns how many claimed
+    messages this sender found taken over by another one (and did not send)."""
+    from portal.core.app import create_app
+    from portal.core.clock import today
+    from portal.core.extensions import db
+    from portal.messaging import outbox
+    from portal.messaging.models import OutboundMessage, OutboundStatus
+    from portal.platform.jobs.registry import jobs
+    from portal.platform.jobs.runs import run_job
+
+    outbox.CLAIM_LEASE = timedelta(seconds=lease_seconds)
+    app = create_app(
+        {
+            "database_url": database_url,
+            "secret_key": "concurrency",
+            "plugins": [],
+            "smtp_host": "127.0.0.1",
+            "smtp_port": smtp_port,
+            "mail_from": "billing@portal.test",
+        },
+        instance_path=instance_path,
+    )
+    queued = select(func.count(OutboundMessage.id)).where(
+        OutboundMessage.status == OutboundStatus.QUEUED
+    )
+    give_up = time.monotonic() + seconds
+    taken_over = 0
+    with app.app_context():
+        while db.session.scalar(queued) and time.monotonic() < give_up:
+            db.session.rollback()
+            if via == "job":
+                job = jobs()["mail.send"]
+                run = run_job(job.id, job.run, today())
+                taken_over += run.counts.get("skipped", 0) if run is not None else 0
+            else:
+                result = app.test_cli_runner().invoke(args=["mail", "send"])
+                assert result.exit_code == 0, result.output
+                taken_over += int(result.output.strip().rpartition(" ")[2])
+            time.sleep(0.1)
+        db.session.rollback()
+    return taken_over

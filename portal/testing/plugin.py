@@ -11,6 +11,7 @@ Fixtures (all documented in docs/plugins.md):
                    the staff member is an administrator (``make_staff(role=...)`` for others)
 ``staff_web`` / ``client_web``           web clients signed in as them
 ``mailbox``        messages received by the loopback SMTP server during the test
+``slow_mailbox``   the same, the server taking ``SLOW_SMTP_SECONDS`` to accept each message
 
 The database is SQLite unless ``PORTAL_TEST_DATABASE=postgres`` (server from
 ``PORTAL_TEST_POSTGRES_URL``); each test process gets a fresh database built by the migrations.
@@ -19,6 +20,7 @@ Installed plugins are never loaded automatically: pass them to ``make_app``.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
 import socket
@@ -40,6 +42,7 @@ from portal.testing.web import WebClient
 
 DEFAULT_NOW = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 CHROMIUM = "/usr/bin/chromium"
+SLOW_SMTP_SECONDS = 0.25
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -64,8 +67,13 @@ class _Collector:
     def __init__(self) -> None:
         self.messages: list[EmailMessage] = []
         self.lock = threading.Lock()
+        #: Seconds the server takes to accept each message (``slow_mailbox``); other sessions
+        #: go on meanwhile, as on a real server.
+        self.delay = 0.0
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        if self.delay:
+            await asyncio.sleep(self.delay)
         message = message_from_bytes(envelope.content, policy=policy.default)
         with self.lock:
             self.messages.append(message)  # type: ignore[arg-type]
@@ -95,6 +103,20 @@ def mailbox(smtp_server: tuple[str, int, _Collector]) -> list[EmailMessage]:
     with collector.lock:
         collector.messages.clear()
     return collector.messages
+
+
+@pytest.fixture
+def slow_mailbox(
+    smtp_server: tuple[str, int, _Collector], mailbox: list[EmailMessage]
+) -> Iterator[list[EmailMessage]]:
+    """``mailbox`` on a server that takes ``SLOW_SMTP_SECONDS`` to accept each message (a slow
+    relay: a sender's claim can run out while it is still sending)."""
+    collector = smtp_server[2]
+    collector.delay = SLOW_SMTP_SECONDS
+    try:
+        yield mailbox
+    finally:
+        collector.delay = 0.0
 
 
 # --- app and database -------------------------------------------------------------------------

@@ -14,17 +14,23 @@ from flask import Flask
 from sqlalchemy import func, select
 
 from portal.core.extensions import db
+from portal.messaging import mail_settings
 from portal.messaging.models import OutboundMessage, OutboundStatus
 from portal.messaging.outbox import (
-    BACKOFF_BASE,
     CLAIM_LEASE,
-    MAX_ATTEMPTS,
     Attachment,
+    Claim,
+    DeliveryReport,
+    _claim,
+    _Connection,
+    _deliver_one,
     deliver_outbox,
     queue_email,
-    requeue,
+    retry_failed,
 )
 from portal.testing import databases
+
+BACKOFF_BASE = timedelta(minutes=mail_settings.RetryPolicy().first_delay_minutes)
 
 
 def _closed_port() -> int:
@@ -64,6 +70,17 @@ def test_headers_cc_and_attachments_arrive(app: Flask, mailbox, clock) -> None:
     assert attachment.get_content() == b"%PDF-1.4 test"
     db.session.refresh(row)
     assert row.status is OutboundStatus.SENT and row.sent_at == clock.now() and row.attempts == 1
+
+
+def test_message_ids_are_chosen_once_with_the_mail_from_domain(app: Flask, mailbox, clock) -> None:
+    from portal.messaging.smtp import send_email
+
+    row = _queue()
+    assert row.message_id.endswith("@portal.test>")  # mail_from is billing@portal.test
+    deliver_outbox(clock.now())
+    sent_now = send_email(to="ivan@romashka.example", subject="Ссылка", text="…")
+    assert sent_now.endswith("@portal.test>")
+    assert [m["Message-ID"] for m in mailbox] == [row.message_id, sent_now]
 
 
 def test_queueing_joins_the_callers_transaction(app: Flask) -> None:
@@ -120,33 +137,54 @@ def test_dead_server_delays_mail_and_never_loses_it(app: Flask, make_app, mailbo
     assert db.session.get(OutboundMessage, row.id).status is OutboundStatus.SENT
 
 
-def test_after_the_last_attempt_the_message_fails_and_can_be_requeued(
+def test_retries_follow_the_settings_and_give_up_at_the_give_up_time(
     app: Flask, make_app, mailbox, clock
 ) -> None:
+    """Retries 5, 10, 20, 20 minutes apart (first delay 5, longest 20), the last exactly one
+    hour after the first failed attempt; failing then, the message is failed."""
+    policy = mail_settings.save(
+        {"first_delay_minutes": 5, "max_delay_minutes": 20, "give_up_hours": 1}
+    )
+    expected = [timedelta(minutes=m) for m in (5, 15, 35, 55, 60)]
+    assert policy.retries() == expected
     row = _queue()
-    row.attempts = MAX_ATTEMPTS - 1
-    db.session.commit()
+    first_failure = clock.now()
     down = make_app(smtp_port=_closed_port(), smtp_timeout=2)
+    for offset in expected:
+        with down.app_context():
+            assert deliver_outbox(clock.now()).retried == 1
+        db.session.expire_all()
+        row = db.session.get(OutboundMessage, row.id)
+        assert row.status is OutboundStatus.QUEUED
+        assert row.next_attempt_at == first_failure + offset
+        clock.set(row.next_attempt_at - timedelta(seconds=1))
+        with down.app_context():
+            assert deliver_outbox(clock.now()) == DeliveryReport()  # not due a second early
+        clock.set(row.next_attempt_at)
     with down.app_context():
         assert deliver_outbox(clock.now()).failed == 1
     db.session.expire_all()
     row = db.session.get(OutboundMessage, row.id)
-    assert row.status is OutboundStatus.FAILED
+    assert row.status is OutboundStatus.FAILED and row.attempts == len(expected) + 1
     clock.advance(timedelta(days=1))
     assert deliver_outbox(clock.now()).sent == 0  # failed mail waits for staff
-    requeue(row, clock.now())
-    db.session.commit()
+    assert retry_failed(ids=[row.id]) == 1  # staff send it again: a fresh round
     assert deliver_outbox(clock.now()).sent == 1 and len(mailbox) == 1
+    db.session.expire_all()
+    assert db.session.get(OutboundMessage, row.id).failing_since is None
 
 
 def test_a_claimed_message_is_not_taken_by_a_second_sender(app: Flask, mailbox, clock) -> None:
-    from portal.messaging.outbox import _claim
-
     row = _queue()
-    assert _claim(clock.now(), 10) == [row.id]  # a sender claimed it and is busy sending
+    first = Claim("first:1")
+    assert _claim(clock.now(), 10, first) == [row.id]  # a sender claimed it and is busy sending
     assert deliver_outbox(clock.now()).sent == 0  # the second sender finds nothing due
-    clock.advance(CLAIM_LEASE)  # the first sender died: after the lease the mail goes out
+    clock.advance(CLAIM_LEASE)  # the first sender stalled: after the lease the mail goes out
     assert deliver_outbox(clock.now()).sent == 1 and len(mailbox) == 1
+    # The first sender wakes up and goes on with its batch: its claim is gone, it sends nothing.
+    report = DeliveryReport()
+    _deliver_one(row.id, first, _Connection(), report, mail_settings.retry_policy())
+    assert (report.sent, report.skipped) == (0, 1) and len(mailbox) == 1
 
 
 WORKER = textwrap.dedent(

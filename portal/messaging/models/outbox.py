@@ -22,7 +22,7 @@ from portal.core.model_base import Base, TimestampMixin, UTCDateTime, enum_colum
 class OutboundStatus(enum.StrEnum):
     QUEUED = "queued"
     SENT = "sent"
-    #: Gave up after the last attempt; staff may requeue it.
+    #: Gave up at the give-up time; staff may send it again (E-mail queue, `portal mail retry`).
     FAILED = "failed"
 
 
@@ -50,7 +50,15 @@ class OutboundMessage(TimestampMixin, Base):
         enum_column(OutboundStatus), default=OutboundStatus.QUEUED
     )
     attempts: Mapped[int] = mapped_column(Integer, default=0)
+    #: When the message is next due; while a sender holds it, the end of that sender's claim.
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    #: The sender holding the message ("host:pid") and the token of its claim: a sender sends
+    #: only after renewing its claim in one conditional UPDATE on both (docs/automation.md).
+    claimed_by: Mapped[str | None] = mapped_column(String(100))
+    claim_token: Mapped[str | None] = mapped_column(String(32))
+    #: The first failed attempt of the current round: the outbox gives up ``mail_give_up_hours``
+    #: after it. Cleared when the message is sent or staff send it again.
+    failing_since: Mapped[datetime | None] = mapped_column(UTCDateTime())
     last_error: Mapped[str] = mapped_column(Text, default="")
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     #: A caller's key for "this mail once" (e.g. "invoice-reminder:71475:first"); NULLs repeat.

@@ -100,6 +100,9 @@ CORE_MENU = (
         8,
         Permission.SETTINGS_MANAGE,
     ),
+    MenuItem(
+        "settings", _l("Outgoing mail"), "admin_mail_settings.index", 9, Permission.SETTINGS_MANAGE
+    ),
     MenuItem("settings", _l("Currencies"), "admin_billing.currency_settings", 7, "settings.manage"),
     MenuItem(
         "plugins", _l("Installed plugins"), "admin_plugins.index", 10, Permission.PLUGINS_MANAGE
@@ -122,9 +125,7 @@ CORE_MENU = (
         "support", _l("Canned replies"), "admin_support.canned_list", 30, Permission.SUPPORT_REPLY
     ),
     MenuItem("reports", _l("Support"), "admin_support.report", 20, Permission.REPORTS_VIEW),
-    MenuItem(
-        "utilities", _l("E-mail queue"), "admin_support.outbox", 40, Permission.SETTINGS_MANAGE
-    ),
+    MenuItem("utilities", _l("E-mail queue"), "admin_outbox.index", 40, Permission.SETTINGS_MANAGE),
     MenuItem(
         "settings",
         _l("Support departments"),

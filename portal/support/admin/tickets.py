@@ -16,7 +16,6 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
@@ -31,8 +30,7 @@ from portal.accounts.models.staff import Staff
 from portal.core.app_state import clock
 from portal.core.clock import today as business_today
 from portal.core.extensions import db
-from portal.messaging.models.outbox import OutboundMessage, OutboundStatus
-from portal.messaging.outbox import retry_failed
+from portal.messaging.outbox import STATUS_LABELS as OUTBOX_STATUS_LABELS
 from portal.messaging.templates import TEMPLATES
 from portal.support import attachments, canned_replies, reports, sla, tickets
 from portal.support.forms import (
@@ -58,11 +56,6 @@ admin_support = Blueprint("admin_support", __name__, url_prefix="/admin/support"
 admin_support.portal_area = Area.ADMIN  # type: ignore[attr-defined]
 
 PAGE_SIZE = 50
-OUTBOX_LABELS = {
-    OutboundStatus.QUEUED: _l("Queued"),
-    OutboundStatus.SENT: _l("Sent"),
-    OutboundStatus.FAILED: _l("Failed"),
-}
 
 
 @admin_support.app_context_processor
@@ -71,7 +64,7 @@ def _support_labels() -> dict[str, object]:
         "ticket_status_labels": STATUS_LABELS,
         "ticket_status_badges": STATUS_BADGES,
         "ticket_priority_labels": PRIORITY_LABELS,
-        "outbox_labels": OUTBOX_LABELS,
+        "outbox_labels": OUTBOX_STATUS_LABELS,
         "mail_template_labels": {name: spec.label for name, spec in TEMPLATES.items()},
     }
 
@@ -588,25 +581,3 @@ def report() -> Response | str:
 
 
 # --- e-mail queue -----------------------------------------------------------------------------
-
-
-@admin_support.route("/outbox")
-@requires(Permission.SETTINGS_MANAGE)
-def outbox() -> str:
-    stmt = select(OutboundMessage).order_by(OutboundMessage.id.desc())
-    if request.args.get("status") in {s.value for s in OutboundStatus}:
-        stmt = stmt.where(OutboundMessage.status == OutboundStatus(request.args["status"]))
-    page = db.paginate(stmt, per_page=PAGE_SIZE, error_out=False, count=True)
-    args = {key: value for key, value in request.args.items() if key != "page"}
-    return render_template("admin/support/outbox.html", page=page, args=args)
-
-
-@admin_support.route("/outbox/<int:message_id>/retry", methods=["POST"])
-@requires(Permission.SETTINGS_MANAGE)
-def outbox_retry(message_id: int) -> Response:
-    row = db.session.get(OutboundMessage, message_id)
-    if row is None:
-        abort(404)
-    if retry_failed(row):
-        flash(_("The message will be sent again."), "success")
-    return redirect(url_for("admin_support.outbox"))
