@@ -1,5 +1,5 @@
 """Running a program on this machine for a module (a quota tool, a panel's CLI), with a timeout
-that ends everything the program started (docs/plugins.md, "Provisioners").
+that ends everything the program started (docs/plugins.md, section 3.1).
 
 ``subprocess.run(timeout=...)`` kills only the program it started: a shell script's ``sleep`` or
 a tool's helper lives on under PID 1, for ever if it hangs. Here the program is the leader of a

@@ -8,8 +8,10 @@ applies, :func:`queue_status_change` when staff suspend, unsuspend or terminate 
 Services whose product has no ``module`` need no command: nothing is queued for them.
 
 Running: :func:`run_due` (the ``provisioning.run`` job, every minute) claims due tasks the way
-the e-mail outbox does (``portal.core.work_queue``: only one worker wins a task), then runs each
-through the provisioner named by ``task.module``, each task in its own transaction. The tasks of
+the e-mail outbox does (``portal.core.work_queue``: only one worker wins a task, the claim is
+committed), then runs each through the provisioner named by ``task.module`` with no transaction
+open, and records its result in a transaction of its own if the claim is still this worker's
+(a command may hang for its whole timeout: nothing may be locked meanwhile). The tasks of
 one service run in the order they were queued: a task waits while an earlier one of its service
 is queued, running or failed (an add-on is never created before its parent). A failure is
 retried with exponential backoff; after ``MAX_ATTEMPTS`` the task is failed and the service
@@ -64,7 +66,7 @@ BACKOFF_MAX = timedelta(hours=6)
 #: How long a claimed task stays invisible to other workers while this one runs it: longer than
 #: a module's command may take (the disk-space module's timeout is at most an hour). A worker
 #: that dies leaves its task to another one after the lease, and the command runs again: a
-#: module's commands must be idempotent (docs/plugins.md, "Provisioners").
+#: module's commands must be idempotent (docs/plugins.md, section 3.1).
 CLAIM_LEASE = timedelta(hours=2)
 #: ``Service.provisioning_status`` of a service whose last command failed after its retries.
 FAILED = "failed"
@@ -296,8 +298,8 @@ def run_due(now: datetime | None = None, limit: int = 100) -> RunReport:
 def _run_one(task_id: int, now: datetime, report: RunReport) -> None:
     """Run one claimed task in three steps, so that nothing is held while the module works: a
     command may hang for as long as its timeout (an hour), and a row lock or a SQLite write
-    transaction held meanwhile would stop the billing run and staff (docs/plugins.md,
-    "Provisioners").
+    transaction held meanwhile would stop the billing run and staff (docs/plugins.md, section
+    3.1).
 
     1. the claim, committed by ``_claim`` before this is called;
     2. the module's command, with no transaction open and autoflush off: what it changes on
