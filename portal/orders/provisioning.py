@@ -27,6 +27,7 @@ import logging
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from time import monotonic
 from typing import Any
 
 from flask_babel import gettext as _
@@ -287,8 +288,12 @@ def run_due(now: datetime | None = None, limit: int = 100) -> RunReport:
     """
     now = now or clock().now()
     report = RunReport()
+    started = monotonic()
     for _slot in range(limit):
-        claimed = _claim(now, 1)
+        # the lease runs from the claim, not from the start of the run: each command before
+        # this one may have taken up to its timeout
+        elapsed = timedelta(seconds=monotonic() - started)
+        claimed = _claim(now + elapsed, 1)
         if not claimed:
             break
         _run_one(claimed[0], now, report)

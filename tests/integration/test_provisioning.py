@@ -550,7 +550,8 @@ WORKER = "provisioning-worker"
 class HangingPanel(Provisioner):
     """A panel module the way they are written: it records the account it creates on the
     service, reads something (its settings), then runs a program that hangs, under a timeout.
-    The program writes its pid to ``pid_file`` first."""
+    The program writes its pid to ``pid_file`` first; the test ends it once it has seen what it
+    needs (its timeout is far beyond any process start-up on a loaded machine)."""
 
     name = "testbox"
 
@@ -561,7 +562,7 @@ class HangingPanel(Provisioner):
         service.username = f"box{service.id}"
         db.session.scalar(select(Product.module).where(Product.id == service.product_id))
         subprocess.run(  # a plain subprocess: the queue, not the helper, must hold nothing
-            ["sh", "-c", f"echo $$ > {self.pid_file}; exec sleep 30"], timeout=20, check=True
+            ["sh", "-c", f"echo $$ > {self.pid_file}; exec sleep 300"], timeout=240, check=True
         )
 
 
@@ -631,7 +632,7 @@ def test_a_billing_run_completes_while_a_provisioning_command_hangs(
     worker.start()
     command_pid = 0
     try:
-        deadline = time.monotonic() + 120
+        deadline = time.monotonic() + 600
         while not (pid_file.exists() and pid_file.read_text().strip()):
             assert worker.is_alive() and time.monotonic() < deadline, "the command never started"
             time.sleep(0.05)
@@ -645,14 +646,14 @@ def test_a_billing_run_completes_while_a_provisioning_command_hangs(
             target=billing_run, args=(portal_database_url, str(tmp_path / "b"), due.isoformat())
         )
         billing.start()
-        billing.join(120)
+        billing.join(600)
         assert billing.exitcode == 0
         assert running(command_pid)  # the run did not wait for the command to end
     finally:
         if command_pid:
             with contextlib.suppress(ProcessLookupError):  # fails: the worker records it
                 os.kill(command_pid, signal.SIGKILL)
-        worker.join(120)
+        worker.join(600)
     assert worker.exitcode == 0
 
     db.session.expire_all()
@@ -681,7 +682,8 @@ class Overtaken(Provisioner):
         if self.calls == 1:
             from portal.orders.provisioning import CLAIM_LEASE, _claim
 
-            assert _claim(clock_now() + CLAIM_LEASE, 1) == [context.task_id]
+            later = clock_now() + CLAIM_LEASE + timedelta(minutes=1)  # the lease has ended
+            assert _claim(later, 1) == [context.task_id]
         service.username = f"run{self.calls}"
 
 
@@ -715,7 +717,7 @@ def test_a_result_after_the_lease_ended_is_dropped(make_app, clock) -> None:
 
         from portal.orders.provisioning import CLAIM_LEASE
 
-        clock.advance(CLAIM_LEASE * 2)  # that worker died too: the task runs again, once more
+        clock.advance(CLAIM_LEASE * 3)  # that worker died too: the task runs again, once more
         assert provisioning.run_due(clock.now()).done == 1
         db.session.expire_all()
         assert db.session.get(Service, service.id).username == "run2"
@@ -739,7 +741,7 @@ def test_a_task_whose_worker_died_mid_command_is_run_after_the_lease(
     )
     worker.start()
     try:
-        deadline = time.monotonic() + 120
+        deadline = time.monotonic() + 600
         while not (pid_file.exists() and pid_file.read_text().strip()):
             assert worker.is_alive() and time.monotonic() < deadline, "the command never started"
             time.sleep(0.05)
@@ -756,9 +758,55 @@ def test_a_task_whose_worker_died_mid_command_is_run_after_the_lease(
     assert provisioning.run_due(clock.now()).done == 0  # still claimed by the dead worker
     from portal.orders.provisioning import CLAIM_LEASE
 
-    clock.advance(CLAIM_LEASE)
+    clock.advance(CLAIM_LEASE + timedelta(minutes=1))
     assert provisioning.run_due(clock.now()).done == 1
     db.session.expire_all()
     assert (tasks()[-1].status, tasks()[-1].attempts) == (TaskStatus.DONE, 2)
     assert [call.command for call in box.calls] == ["create", "change_package"]
     assert not db.session.get(Service, service.id).username
+
+
+class HourLong(Provisioner):
+    """Each command takes an hour (of a stand-in monotonic clock)."""
+
+    name = "testbox"
+
+    def __init__(self, elapsed: list[float]) -> None:
+        self.elapsed = elapsed
+
+    def create(self, service, context) -> None:
+        self.elapsed[0] += 3600
+
+
+def test_a_task_claimed_late_in_a_long_run_gets_a_whole_lease(make_app, clock, monkeypatch):
+    """Three commands of an hour each in one run: the third is claimed two hours after the run
+    began, and its lease runs from then, so no other worker takes it while it runs."""
+    from portal.orders.provisioning import CLAIM_LEASE
+
+    elapsed = [0.0]
+    monkeypatch.setattr(provisioning, "monotonic", lambda: elapsed[0])
+    panel = HourLong(elapsed)
+    other: Flask = make_app(extra_plugins=(BoxPlugin(panel),))
+    with other.app_context():
+        products = demo.load_demo_catalogue()
+        products[demo.USERS_PRODUCT].module = "testbox"
+        db.session.commit()
+        box = Box()
+        box.products = products
+        for n in range(3):
+            paid_service(box, clock, reference=f"п/п {n}")
+        claims = []
+        real_claim = provisioning._claim
+
+        def claim(now: datetime, limit: int) -> list[int]:
+            claims.append(now)
+            return real_claim(now, limit)
+
+        monkeypatch.setattr(provisioning, "_claim", claim)
+        start = clock.now()
+        assert provisioning.run_due(start).done == 3
+        hour = timedelta(hours=1)
+        assert claims == [start, start + hour, start + 2 * hour, start + 3 * hour]
+        db.session.expire_all()
+        third = tasks()[-1]
+        assert third.next_attempt_at == start + 2 * hour + CLAIM_LEASE  # not start + lease
