@@ -63,3 +63,39 @@ def lock_row(table: Table, row_id: int) -> None:
     SQLite starts the write transaction (one writer at a time), which a ``SELECT ... FOR
     UPDATE`` would not do there: it is silently no lock at all."""
     db.session.execute(update(table).where(table.c.id == row_id).values(id=table.c.id))
+
+
+def holds_writes() -> bool:
+    """Whether the session's transaction has written or locked a row, which another writer
+    would wait for: on PostgreSQL it has a transaction id, on SQLite the write transaction has
+    begun (Python's sqlite3 begins one only before the first write)."""
+    session = db.session()
+    if not session.in_transaction():
+        return False
+    connection = session.connection()
+    raw = connection.connection.dbapi_connection
+    if isinstance(raw, sqlite3.Connection):
+        return raw.in_transaction
+    if connection.dialect.name == "postgresql":
+        return connection.exec_driver_sql("SELECT txid_current_if_assigned()").scalar() is not None
+    return True  # another engine: assume the worst
+
+
+def end_read_transaction() -> None:
+    """Before a long wait (a program, a remote system): end the session's transaction if it only
+    read, so that no snapshot or lock is held while waiting (docs/development.md, "Transactions").
+
+    A transaction that wrote, or objects changed and not yet written, cannot be ended here
+    without committing someone's unit of work half-done: that is the caller's bug, and a
+    RuntimeError says so instead of holding row locks for the whole wait.
+    """
+    session = db.session()
+    if not session.in_transaction():
+        return
+    changed = any(session.is_modified(instance) for instance in session.dirty)
+    if changed or session.new or session.deleted or holds_writes():
+        raise RuntimeError(
+            "a long wait inside a transaction that writes: commit first, or write after the "
+            "wait (docs/development.md, Transactions)"
+        )
+    session.commit()  # writes nothing: only ends the transaction

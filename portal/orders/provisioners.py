@@ -15,7 +15,13 @@ provisioner later, with retries (``portal.orders.provisioning``). So a provision
 * may write to the database: the writes commit with the task's success and are rolled back
   when the method raises — except what a service it calls commits itself (``open_ticket``
   does), which stays;
-* should be idempotent: after a crash a command may be run again (the claim lease ends);
+* is called with **no transaction open** and autoflush off: what it changes on the objects is
+  written after it returns, with the task's result, so nothing is locked while a slow command
+  runs; it must not flush or commit before a long wait (``run_command`` refuses to start a
+  program inside a transaction that wrote; docs/plugins.md, section 3.1);
+* must be idempotent: after a crash a command may run again (the claim lease ends), and one
+  that outlived its lease may run while another worker runs it too (only the claim holder's
+  result is recorded);
 * may hand the work to people or a slow system and say so by raising
   :class:`ProvisioningPending` (e.g. "ticket #K7QM4ZP2 is open"): that is not a failure. What it
   wrote is kept, the task stays queued and is run again after ``recheck_after`` — the command

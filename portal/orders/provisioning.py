@@ -8,8 +8,10 @@ applies, :func:`queue_status_change` when staff suspend, unsuspend or terminate 
 Services whose product has no ``module`` need no command: nothing is queued for them.
 
 Running: :func:`run_due` (the ``provisioning.run`` job, every minute) claims due tasks the way
-the e-mail outbox does (``portal.core.work_queue``: only one worker wins a task), then runs each
-through the provisioner named by ``task.module``, each task in its own transaction. The tasks of
+the e-mail outbox does (``portal.core.work_queue``: only one worker wins a task, the claim is
+committed), then runs each through the provisioner named by ``task.module`` with no transaction
+open, and records its result in a transaction of its own if the claim is still this worker's
+(a command may hang for its whole timeout: nothing may be locked meanwhile). The tasks of
 one service run in the order they were queued: a task waits while an earlier one of its service
 is queued, running or failed (an add-on is never created before its parent). A failure is
 retried with exponential backoff; after ``MAX_ATTEMPTS`` the task is failed and the service
@@ -22,9 +24,10 @@ Nothing here touches invoices or payments.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from time import monotonic
 from typing import Any
 
 from flask_babel import gettext as _
@@ -34,7 +37,7 @@ from sqlalchemy.orm import aliased, selectinload
 from portal.accounts import audit
 from portal.accounts.models import Staff
 from portal.catalog.models import Addon, Product
-from portal.core import work_queue
+from portal.core import transactions, work_queue
 from portal.core.app_state import clock
 from portal.core.extensions import db
 from portal.core.once import record_once
@@ -61,9 +64,11 @@ log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 5
 BACKOFF_BASE = timedelta(minutes=1)
 BACKOFF_MAX = timedelta(hours=6)
-#: How long a claimed task stays invisible to other workers while this one runs it; a module
-#: command that may take longer must be idempotent (it can run twice after a crash anyway).
-CLAIM_LEASE = timedelta(minutes=30)
+#: How long a claimed task stays invisible to other workers while this one runs it: longer than
+#: a module's command may take (the disk-space module's timeout is at most an hour). A worker
+#: that dies leaves its task to another one after the lease, and the command runs again: a
+#: module's commands must be idempotent (docs/plugins.md, section 3.1).
+CLAIM_LEASE = timedelta(hours=2)
 #: ``Service.provisioning_status`` of a service whose last command failed after its retries.
 FAILED = "failed"
 #: Tasks that hold back the later tasks of their service.
@@ -283,8 +288,12 @@ def run_due(now: datetime | None = None, limit: int = 100) -> RunReport:
     """
     now = now or clock().now()
     report = RunReport()
+    started = monotonic()
     for _slot in range(limit):
-        claimed = _claim(now, 1)
+        # the lease runs from the claim, not from the start of the run: each command before
+        # this one may have taken up to its timeout
+        elapsed = timedelta(seconds=monotonic() - started)
+        claimed = _claim(now + elapsed, 1)
         if not claimed:
             break
         _run_one(claimed[0], now, report)
@@ -292,35 +301,72 @@ def run_due(now: datetime | None = None, limit: int = 100) -> RunReport:
 
 
 def _run_one(task_id: int, now: datetime, report: RunReport) -> None:
-    """One task in its own transaction: the module's writes commit with its success (or its
-    "pending") only. No savepoint: a module may call a service that commits (opening a ticket);
-    the claim was committed before, so a rollback loses only the module's uncommitted writes."""
+    """Run one claimed task in three steps, so that nothing is held while the module works: a
+    command may hang for as long as its timeout (an hour), and a row lock or a SQLite write
+    transaction held meanwhile would stop the billing run and staff (docs/plugins.md, section
+    3.1).
+
+    1. the claim, committed by ``_claim`` before this is called;
+    2. the module's command, with no transaction open and autoflush off: what it changes on
+       the objects is only written in step 3 (a module that opens a ticket commits that
+       itself, and it stays);
+    3. the result, in a transaction of its own, if the claim is still this worker's.
+    """
     task = db.session.get(ProvisioningTask, task_id)
     service = db.session.get(Service, task.service_id) if task is not None else None
     if task is None or service is None:
         db.session.rollback()
         return
-    try:
-        _perform(task, service)
-    except ProvisioningPending as pending:
-        _waiting(task, now, pending, report)
-    except Exception as error:  # a module's failure is the task's, never the caller's
-        db.session.rollback()
-        _failed(task, service, now, error, report)
-    else:
-        _finish(task, service, now)
-        report.done += 1
-    db.session.commit()
+    claimed_attempt = task.attempts
+    outcome: Exception | None = None
+    with db.session.no_autoflush:
+        try:
+            command = _command(task)
+            context = context_for(task)
+            transactions.end_read_transaction()
+            command(service, context)
+        except Exception as error:  # a module's failure is the task's, never the caller's
+            outcome = error
+    if outcome is not None and not isinstance(outcome, ProvisioningPending):
+        db.session.rollback()  # what the module changed goes with its failure
+    _record(task_id, claimed_attempt, now, outcome, report)
 
 
-def _perform(task: ProvisioningTask, service: Service) -> None:
+def _command(task: ProvisioningTask) -> Callable[[Service, ProvisioningContext], None]:
     provisioner = provisioners().get(task.module)
     if provisioner is None:
         raise ProvisioningError(
             _("module %(module)s is not installed or not enabled", module=task.module)
         )
-    command = getattr(provisioner, task.action.value)
-    command(service, context_for(task))
+    return getattr(provisioner, task.action.value)
+
+
+def _record(
+    task_id: int,
+    claimed_attempt: int,
+    now: datetime,
+    outcome: Exception | None,
+    report: RunReport,
+) -> None:
+    """Step 3 of ``_run_one``: the task's row is taken first, then the result is written only
+    if this worker still holds the claim; after a lease that ended mid-command another worker
+    has taken the task, and its result is the one that counts."""
+    transactions.lock_row(ProvisioningTask.__table__, task_id)  # writes the module's changes
+    task = db.session.get(ProvisioningTask, task_id, populate_existing=True)
+    if task is None or task.status is not TaskStatus.RUNNING or task.attempts != claimed_attempt:
+        log.warning("provisioning task #%s: the claim ended while it ran; result dropped", task_id)
+        db.session.rollback()
+        return
+    service = db.session.get(Service, task.service_id)
+    db.session.refresh(service)  # what others committed while the command ran, and ours
+    if outcome is None:
+        _finish(task, service, now)
+        report.done += 1
+    elif isinstance(outcome, ProvisioningPending):
+        _waiting(task, now, outcome, report)
+    else:
+        _failed(task, service, now, outcome, report)
+    db.session.commit()
 
 
 def context_for(task: ProvisioningTask) -> ProvisioningContext:
@@ -368,7 +414,7 @@ def _failed(
     if isinstance(error, ProvisioningError):
         log.warning("provisioning task #%s (%s) failed: %s", task.id, task.module, message)
     else:
-        log.exception("provisioning task #%s (%s) failed", task.id, task.module)
+        log.error("provisioning task #%s (%s) failed", task.id, task.module, exc_info=error)
     task.last_error = message
     if task.attempts - _waits(task) >= MAX_ATTEMPTS:
         task.status = TaskStatus.FAILED

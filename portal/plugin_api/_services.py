@@ -11,6 +11,7 @@ Every function needs an app context: the one a hook, a job, a provisioner or a r
 
 from __future__ import annotations
 
+import subprocess
 from collections.abc import Mapping, Sequence
 from contextlib import AbstractContextManager
 from datetime import date, datetime
@@ -25,7 +26,7 @@ from portal.accounts.models import Client
 from portal.catalog import catalog
 from portal.catalog import tax as taxes
 from portal.catalog.models import Product
-from portal.core import app_state, clock, transactions
+from portal.core import app_state, clock, commands, transactions
 from portal.core.extensions import db
 from portal.invoicing import invoices, payments
 from portal.invoicing.models import Invoice, Payment
@@ -55,6 +56,7 @@ __all__ = [
     "product_values",
     "queue_provisioning",
     "record_payment",
+    "run_command",
     "savepoint",
     "session",
     "suspend_service",
@@ -92,6 +94,22 @@ def client_locale(client: Client) -> AbstractContextManager[Any]:
     """``with client_locale(client):`` — texts for the client (a ticket, an invoice line, a
     letter) are translated into the client's language, or the portal's default."""
     return orders.client_locale(client)
+
+
+# --- programs on this machine ----------------------------------------------------------------
+
+
+def run_command(
+    args: Sequence[str], *, timeout: float, input_text: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run a program (``args``, never through a shell) and return its exit code, stdout and
+    stderr as text; the caller decides what a non-zero exit means. The program runs in a
+    process group of its own: after ``timeout`` seconds it and every process it started are
+    ended (SIGTERM, then SIGKILL) and ``subprocess.TimeoutExpired`` is raised; a missing
+    program raises ``FileNotFoundError``. Nothing of the database is held meanwhile: a
+    transaction that only read is ended first; one that wrote, or objects changed and not yet
+    written, raise RuntimeError (write after the command). Does not commit anything."""
+    return commands.run_command(args, timeout=timeout, input_text=input_text)
 
 
 # --- settings ---------------------------------------------------------------------------------

@@ -4,9 +4,14 @@ entry, the hook, the provisioning command and the letter happen as when staff ac
 
 from __future__ import annotations
 
+import contextlib
+import os
+import signal
+import subprocess
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -273,3 +278,47 @@ def test_a_savepoint_rolls_back_its_part_only(plugged, clock) -> None:
     api.session().commit()
     api.session().expire_all()
     assert (client.phone, client.company) == ("+7 900 000-00-01", "")
+
+
+def alive(pid: int) -> bool:
+    """Whether ``pid`` is a live process (a zombie waiting to be reaped is not)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except FileNotFoundError:
+        return False
+    return state != "Z"
+
+
+def test_a_command_runs_with_no_transaction_open(plugged, service) -> None:
+    """A read is ended before the program starts; a write would hold its locks for the whole
+    command, so it is refused and the program never starts."""
+    api.session().get(api.Service, service.id)
+    assert api.session().in_transaction()
+    done = api.run_command(["sh", "-c", "echo out; echo err >&2; exit 3"], timeout=30)
+    assert (done.returncode, done.stdout, done.stderr) == (3, "out\n", "err\n")
+    assert not api.session().in_transaction()
+
+    service.username = "changed, not written"
+    with pytest.raises(RuntimeError, match="commit first, or write after"):
+        api.run_command(["sh", "-c", "echo started"], timeout=30)
+    api.session().flush()
+    with pytest.raises(RuntimeError, match="commit first, or write after"):
+        api.run_command(["sh", "-c", "echo started"], timeout=30)
+    api.session().rollback()
+
+
+def test_a_timeout_ends_the_program_and_everything_it_started(app, tmp_path: Path) -> None:
+    """A script starts a helper in the background and hangs: after the timeout neither the
+    script nor its helper is left running (``subprocess.run`` would leave the helper)."""
+    pids = tmp_path / "pids"
+    script = f"sleep 600 & echo $! >> {pids}; echo $$ >> {pids}; exec sleep 600"
+    try:
+        with pytest.raises(subprocess.TimeoutExpired):
+            api.run_command(["sh", "-c", script], timeout=1)
+        started = [int(pid) for pid in pids.read_text().split()]
+        assert len(started) == 2
+        assert not [pid for pid in started if alive(pid)]
+    finally:
+        for pid in pids.read_text().split() if pids.exists() else ():
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(int(pid), signal.SIGKILL)

@@ -5,6 +5,11 @@ and never run twice by concurrent workers."""
 
 from __future__ import annotations
 
+import contextlib
+import multiprocessing
+import os
+import signal
+import subprocess
 import time
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -14,11 +19,11 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from portal import hookimpl
 from portal.accounts.models import AuditEntry
-from portal.catalog.models import Addon, AddonPrice
+from portal.catalog.models import Addon, AddonPrice, Product
 from portal.core.extensions import db
 from portal.invoicing import payments
 from portal.invoicing.models import Invoice, Payment
@@ -34,6 +39,7 @@ from portal.orders.provisioners import (
 )
 from portal.orders.service_changes import ChangeRequest
 from portal.platform import demo
+from portal.testing.concurrency import billing_run
 from portal.testing.factories import make_client, make_staff
 from tests.plugins import exerciser
 
@@ -534,3 +540,273 @@ def test_four_workers_run_each_task_once(box, clock, portal_database_url, tmp_pa
     assert len(ran) == 12 and len(set(ran)) == 12
     db.session.expire_all()
     assert all(t.status is TaskStatus.DONE and t.attempts == 1 for t in tasks())
+
+
+# --- nothing held while a command runs (issue #14) -----------------------------------------------
+
+WORKER = "provisioning-worker"
+
+
+class HangingPanel(Provisioner):
+    """A panel module the way they are written: it records the account it creates on the
+    service, reads something (its settings), then runs a program that hangs, under a timeout.
+    The program writes its pid to ``pid_file`` first; the test ends it once it has seen what it
+    needs (its timeout is far beyond any process start-up on a loaded machine)."""
+
+    name = "testbox"
+
+    def __init__(self, pid_file: str) -> None:
+        self.pid_file = pid_file
+
+    def change_package(self, service, context) -> None:
+        service.username = f"box{service.id}"
+        db.session.scalar(select(Product.module).where(Product.id == service.product_id))
+        subprocess.run(  # a plain subprocess: the queue, not the helper, must hold nothing
+            ["sh", "-c", f"echo $$ > {self.pid_file}; exec sleep 300"], timeout=240, check=True
+        )
+
+
+def run_hanging_worker(database_url: str, instance_path: str, pid_file: str, now: str) -> None:
+    """A worker process running the queue with ``HangingPanel``; its connections are named
+    ``WORKER`` on PostgreSQL so the test can look at its locks."""
+    from sqlalchemy.engine import make_url
+
+    from portal.core.app import create_app
+
+    url = make_url(database_url)
+    if url.get_backend_name() == "postgresql":
+        database_url = url.update_query_dict({"application_name": WORKER}).render_as_string(
+            hide_password=False
+        )
+    app = create_app(
+        {"database_url": database_url, "secret_key": "workers", "plugins": []},
+        instance_path=instance_path,
+        extra_plugins=(BoxPlugin(HangingPanel(pid_file)),),
+    )
+    with app.app_context():
+        provisioning.run_due(datetime.fromisoformat(now))
+
+
+def running(pid: int) -> bool:
+    """Whether ``pid`` is a live process (a zombie waiting for its parent is not)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (FileNotFoundError, ProcessLookupError):
+        return False
+    return state != "Z"
+
+
+def worker_locks() -> list[tuple[str, str, str | None]]:
+    """PostgreSQL: the locks the worker's connections hold (lock type, mode, relation)."""
+    rows = db.session.execute(
+        text(
+            "SELECT l.locktype, l.mode, c.relname FROM pg_locks l "
+            "JOIN pg_stat_activity a ON a.pid = l.pid "
+            "LEFT JOIN pg_class c ON c.oid = l.relation "
+            "WHERE a.application_name = :name AND l.granted"
+        ),
+        {"name": WORKER},
+    )
+    db.session.rollback()
+    return [tuple(row) for row in rows]
+
+
+def test_a_billing_run_completes_while_a_provisioning_command_hangs(
+    box, clock, portal_database_url, tmp_path: Path
+) -> None:
+    """A module's command hangs (up to its timeout) on a service the billing run renews. The
+    run must not wait for it: the command runs with no transaction open, and what the module
+    changed is written with the result afterwards."""
+    service = paid_service(box, clock)
+    assert provisioning.run_due(clock.now()).done == 1  # created, active
+    due = service.next_due_date
+    provisioning.queue(service, ProvisioningAction.CHANGE_PACKAGE, payload={})
+    db.session.commit()
+    pid_file = tmp_path / "command.pid"
+
+    context = multiprocessing.get_context("spawn")
+    worker = context.Process(
+        target=run_hanging_worker,
+        args=(portal_database_url, str(tmp_path / "w"), str(pid_file), clock.now().isoformat()),
+    )
+    worker.start()
+    command_pid = 0
+    try:
+        deadline = time.monotonic() + 600
+        while not (pid_file.exists() and pid_file.read_text().strip()):
+            assert worker.is_alive() and time.monotonic() < deadline, "the command never started"
+            time.sleep(0.05)
+        command_pid = int(pid_file.read_text())
+        if db.engine.dialect.name == "postgresql":
+            held = worker_locks()
+            assert not [lock for lock in held if lock[0] == "transactionid"], held
+            assert {lock[1] for lock in held if lock[0] == "relation"} <= {"AccessShareLock"}
+
+        billing = context.Process(
+            target=billing_run, args=(portal_database_url, str(tmp_path / "b"), due.isoformat())
+        )
+        billing.start()
+        billing.join(600)
+        assert billing.exitcode == 0
+        assert running(command_pid)  # the run did not wait for the command to end
+    finally:
+        if command_pid:
+            with contextlib.suppress(ProcessLookupError):  # fails: the worker records it
+                os.kill(command_pid, signal.SIGKILL)
+        worker.join(600)
+    assert worker.exitcode == 0
+
+    db.session.expire_all()
+    renewed = db.session.get(Service, service.id)
+    assert renewed.next_due_date > due  # the billing run's change, not undone by the result
+    renewal = db.session.scalars(
+        select(Invoice).where(Invoice.client_id == renewed.client_id).order_by(Invoice.id.desc())
+    ).first()
+    assert renewal.lines[0].period_start == due
+    task = tasks()[-1]
+    assert (task.status, task.attempts) == (TaskStatus.QUEUED, 1)  # failed once, to be retried
+    assert "CalledProcessError" in task.last_error
+    assert renewed.username != f"box{service.id}"  # the module's change went with its failure
+
+
+class Overtaken(Provisioner):
+    """A command so slow that its lease ends: meanwhile another worker claims the task."""
+
+    name = "testbox"
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def create(self, service, context) -> None:
+        self.calls += 1
+        if self.calls == 1:
+            from portal.orders.provisioning import CLAIM_LEASE, _claim
+
+            later = clock_now() + CLAIM_LEASE + timedelta(minutes=1)  # the lease has ended
+            assert _claim(later, 1) == [context.task_id]
+        service.username = f"run{self.calls}"
+
+
+def clock_now() -> datetime:
+    from portal.core.app_state import clock
+
+    return clock().now()
+
+
+def test_a_result_after_the_lease_ended_is_dropped(make_app, clock) -> None:
+    """The lease ended while the command ran and another worker took the task: the late
+    result is not recorded over the other worker's claim (the task ran twice, as the lease
+    allows, but it is recorded once, by the worker that holds it)."""
+    panel = Overtaken()
+    other: Flask = make_app(extra_plugins=(BoxPlugin(panel),))
+    with other.app_context():
+        products = demo.load_demo_catalogue()
+        products[demo.USERS_PRODUCT].module = "testbox"
+        db.session.commit()
+        box = Box()
+        box.products = products
+        service = paid_service(box, clock)
+
+        report = provisioning.run_due(clock.now())
+
+        assert (report.done, report.failed, report.retried) == (0, 0, 0)
+        db.session.expire_all()
+        [task] = tasks()
+        assert (task.status, task.attempts) == (TaskStatus.RUNNING, 2)  # the other worker's
+        assert not db.session.get(Service, service.id).username  # the late result's change
+
+        from portal.orders.provisioning import CLAIM_LEASE
+
+        clock.advance(CLAIM_LEASE * 3)  # that worker died too: the task runs again, once more
+        assert provisioning.run_due(clock.now()).done == 1
+        db.session.expire_all()
+        assert db.session.get(Service, service.id).username == "run2"
+        assert tasks()[0].status is TaskStatus.DONE
+
+
+def test_a_task_whose_worker_died_mid_command_is_run_after_the_lease(
+    box, clock, portal_database_url, tmp_path: Path
+) -> None:
+    """The worker is killed (no cleanup) while its command runs: the task stays claimed until
+    the lease ends, then another worker runs it; the dead worker's changes were never written."""
+    service = paid_service(box, clock)
+    assert provisioning.run_due(clock.now()).done == 1
+    provisioning.queue(service, ProvisioningAction.CHANGE_PACKAGE, payload={})
+    db.session.commit()
+    pid_file = tmp_path / "command.pid"
+    context = multiprocessing.get_context("spawn")
+    worker = context.Process(
+        target=run_hanging_worker,
+        args=(portal_database_url, str(tmp_path / "w"), str(pid_file), clock.now().isoformat()),
+    )
+    worker.start()
+    try:
+        deadline = time.monotonic() + 600
+        while not (pid_file.exists() and pid_file.read_text().strip()):
+            assert worker.is_alive() and time.monotonic() < deadline, "the command never started"
+            time.sleep(0.05)
+    finally:
+        worker.kill()
+        worker.join(60)
+        if pid_file.exists():
+            with contextlib.suppress(ProcessLookupError, ValueError):
+                os.kill(int(pid_file.read_text()), signal.SIGKILL)
+
+    db.session.expire_all()
+    task = tasks()[-1]
+    assert task.status is TaskStatus.RUNNING
+    assert provisioning.run_due(clock.now()).done == 0  # still claimed by the dead worker
+    from portal.orders.provisioning import CLAIM_LEASE
+
+    clock.advance(CLAIM_LEASE + timedelta(minutes=1))
+    assert provisioning.run_due(clock.now()).done == 1
+    db.session.expire_all()
+    assert (tasks()[-1].status, tasks()[-1].attempts) == (TaskStatus.DONE, 2)
+    assert [call.command for call in box.calls] == ["create", "change_package"]
+    assert not db.session.get(Service, service.id).username
+
+
+class HourLong(Provisioner):
+    """Each command takes an hour (of a stand-in monotonic clock)."""
+
+    name = "testbox"
+
+    def __init__(self, elapsed: list[float]) -> None:
+        self.elapsed = elapsed
+
+    def create(self, service, context) -> None:
+        self.elapsed[0] += 3600
+
+
+def test_a_task_claimed_late_in_a_long_run_gets_a_whole_lease(make_app, clock, monkeypatch):
+    """Three commands of an hour each in one run: the third is claimed two hours after the run
+    began, and its lease runs from then, so no other worker takes it while it runs."""
+    from portal.orders.provisioning import CLAIM_LEASE
+
+    elapsed = [0.0]
+    monkeypatch.setattr(provisioning, "monotonic", lambda: elapsed[0])
+    panel = HourLong(elapsed)
+    other: Flask = make_app(extra_plugins=(BoxPlugin(panel),))
+    with other.app_context():
+        products = demo.load_demo_catalogue()
+        products[demo.USERS_PRODUCT].module = "testbox"
+        db.session.commit()
+        box = Box()
+        box.products = products
+        for n in range(3):
+            paid_service(box, clock, reference=f"п/п {n}")
+        claims = []
+        real_claim = provisioning._claim
+
+        def claim(now: datetime, limit: int) -> list[int]:
+            claims.append(now)
+            return real_claim(now, limit)
+
+        monkeypatch.setattr(provisioning, "_claim", claim)
+        start = clock.now()
+        assert provisioning.run_due(start).done == 3
+        hour = timedelta(hours=1)
+        assert claims == [start, start + hour, start + 2 * hour, start + 3 * hour]
+        db.session.expire_all()
+        third = tasks()[-1]
+        assert third.next_attempt_at == start + 2 * hour + CLAIM_LEASE  # not start + lease

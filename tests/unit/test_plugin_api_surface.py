@@ -74,6 +74,7 @@ PUBLIC = [
     "product_values",
     "queue_provisioning",
     "record_payment",
+    "run_command",
     "savepoint",
     "session",
     "suspend_service",

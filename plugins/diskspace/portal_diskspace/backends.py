@@ -3,6 +3,8 @@ who set it by hand (the way offices do it today) — and how the usage is measur
 
 A command is run without a shell: the template is split like a shell line first and each part is
 filled in afterwards, so an account name can never become an extra argument or a second command.
+After a crash a command may run again (the queue's lease ends and another worker takes the task):
+a quota command sets the quota, it does not add to it, so running it twice does no harm.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from portal.plugin_api import (
     client_locale,
     now,
     open_ticket,
+    run_command,
     session,
 )
 from portal_diskspace.models import DiskRequest
@@ -64,8 +67,12 @@ class QuotaCommand:
     reason: str = ""
 
 
-def run_command(template: str, values: Mapping[str, Any], timeout: int) -> str:
-    """Run ``template`` filled with ``values``; its output, or ProvisioningError with stderr."""
+def run_template(template: str, values: Mapping[str, Any], timeout: int) -> str:
+    """Run ``template`` filled with ``values``; its output, or ProvisioningError with stderr.
+
+    Through the plugin API's ``run_command``: nothing of the database is held while it runs,
+    and a timeout ends the program with everything it started (a script's ``sleep``).
+    """
     try:
         args = [part.format_map(values) for part in shlex.split(template)]
     except (ValueError, KeyError) as error:
@@ -75,9 +82,7 @@ def run_command(template: str, values: Mapping[str, Any], timeout: int) -> str:
     if not args:
         raise ProvisioningError(_("No command is set in the disk-space settings."))
     try:
-        done = subprocess.run(  # noqa: S603 - staff's template, split, never through a shell
-            args, capture_output=True, text=True, timeout=timeout, check=False
-        )
+        done = run_command(args, timeout=timeout)
     except FileNotFoundError:
         raise ProvisioningError(
             _("The program %(program)s was not found.", program=args[0])
@@ -104,7 +109,7 @@ def measure(account: str, config: Mapping[str, Any]) -> int | None:
     template = (config.get("usage_command") or "").strip()
     if not template:
         return None
-    output = run_command(template, {"account": account}, int(config["command_timeout"]))
+    output = run_template(template, {"account": account}, int(config["command_timeout"]))
     found = re.search(r"\d+", output)
     if found is None:
         raise ProvisioningError(
@@ -155,7 +160,7 @@ class CommandBackend:
             "quota_bytes": quota_bytes,
             "old_quota_gb": command.old_gb,
         }
-        run_command(template, values, int(self.config["command_timeout"]))
+        run_template(template, values, int(self.config["command_timeout"]))
 
 
 class TicketBackend:

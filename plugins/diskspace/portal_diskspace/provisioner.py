@@ -52,9 +52,9 @@ class DiskSpace(Provisioner):
         backends.backend_for(config).apply(command)
 
     def create(self, service: Service, context: ProvisioningContext) -> None:
-        if not service.username:
-            service.username = quota.account(service)  # kept with the command's success
         self._run(service, context, 0, quota.service_quota_gb(service, self._config(context)))
+        if not service.username:  # after the command: nothing is written while it runs
+            service.username = quota.account(service)  # kept with the command's success
 
     def change_package(self, service: Service, context: ProvisioningContext) -> None:
         config = self._config(context)

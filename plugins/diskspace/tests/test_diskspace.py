@@ -6,6 +6,9 @@ reaching the backend, the report and the settings form."""
 
 from __future__ import annotations
 
+import contextlib
+import os
+import signal
 import stat
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
@@ -249,6 +252,39 @@ def test_an_account_name_is_one_argument_never_a_shell(disk, server, clock) -> N
     session().commit()
     run_queue(clock)
     assert server.calls() == [f"set evil; rm -rf / {10 * 1024 * 1024} 10"]  # echoed as data
+
+
+def alive(pid: int) -> bool:
+    """Whether ``pid`` is a live process (a zombie waiting to be reaped is not)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except FileNotFoundError:
+        return False
+    return state != "Z"
+
+
+def test_a_hanging_command_is_ended_with_what_it_started(disk, server, tmp_path, clock) -> None:
+    """The quota tool starts a helper and hangs: at the timeout the attempt fails with a clear
+    message and neither the tool nor its helper is left running under PID 1."""
+    pids = tmp_path / "pids"
+    hanging = server._script(
+        tmp_path / "hanging.sh",
+        f"sleep 600 &\necho $! >> {pids}\necho $$ >> {pids}\nexec sleep 600\n",
+    )
+    command_settings(server, command=f"{hanging} {{account}}", command_timeout=1)
+    bought(clock, disk)
+    try:
+        report = run_queue(clock)
+        [task] = tasks()
+        assert report.retried == 1 and task.status is TaskStatus.QUEUED
+        assert task.last_error == f"{hanging} did not finish in 1 s."
+        started = [int(pid) for pid in pids.read_text().split()]
+        assert len(started) == 2
+        assert not [pid for pid in started if alive(pid)]
+    finally:
+        for pid in pids.read_text().split() if pids.exists() else ():
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(int(pid), signal.SIGKILL)
 
 
 # --- ticket backend -------------------------------------------------------------------------------

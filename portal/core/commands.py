@@ -1,0 +1,82 @@
+"""Running a program on this machine for a module (a quota tool, a panel's CLI), with a timeout
+that ends everything the program started (docs/plugins.md, section 3.1).
+
+``subprocess.run(timeout=...)`` kills only the program it started: a shell script's ``sleep`` or
+a tool's helper lives on under PID 1, for ever if it hangs. Here the program is the leader of a
+process group of its own, and a timeout (or the worker being interrupted) ends the whole group:
+SIGTERM first, SIGKILL to whatever is left after a short grace.
+
+Nothing of the database is held while the program runs: a transaction that only read is ended
+first, and one that wrote is refused, since its row locks would stop the billing run and staff
+for as long as the program takes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import time
+from collections.abc import Sequence
+
+from flask import has_app_context
+
+from portal.core import transactions
+
+#: How long the group has after SIGTERM to end on its own before SIGKILL.
+TERM_GRACE = 5.0
+
+
+def run_command(
+    args: Sequence[str], *, timeout: float, input_text: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run ``args`` (no shell) and return its exit code and output, as text.
+
+    Raises ``subprocess.TimeoutExpired`` after ``timeout`` seconds, once the program and every
+    process it started are gone; ``FileNotFoundError`` when the program does not exist.
+    """
+    if has_app_context():
+        transactions.end_read_transaction()
+    process = subprocess.Popen(  # noqa: S603 - the caller's argument list, never a shell
+        list(args),
+        stdin=subprocess.PIPE if input_text is not None else subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,  # its own process group: killpg reaches its children
+    )
+    try:
+        stdout, stderr = process.communicate(input_text, timeout=timeout)
+    except BaseException:  # the timeout, or the worker told to stop: leave nothing behind
+        end_group(process)
+        raise
+    return subprocess.CompletedProcess(list(args), process.returncode, stdout, stderr)
+
+
+def end_group(process: subprocess.Popen[str], grace: float = TERM_GRACE) -> None:
+    """SIGTERM the process group of ``process``, SIGKILL what is left after ``grace`` seconds
+    (or as soon as the group is empty), and reap the leader."""
+    group = process.pid  # the leader of its own session: the group id is its pid
+    _signal_group(group, signal.SIGTERM)
+    deadline = time.monotonic() + grace
+    while time.monotonic() < deadline and _group_alive(group, process):
+        time.sleep(0.05)
+    _signal_group(group, signal.SIGKILL)
+    process.communicate()  # reaps the leader and closes the pipes
+
+
+def _signal_group(group: int, signum: signal.Signals) -> None:
+    with contextlib.suppress(ProcessLookupError):  # the group has ended already
+        os.killpg(group, signum)
+
+
+def _group_alive(group: int, process: subprocess.Popen[str]) -> bool:
+    """Whether a process of the group still runs. The leader, once it exits, is a zombie until
+    reaped (and still counts for ``killpg``): reap it, then ask about the rest."""
+    process.poll()
+    try:
+        os.killpg(group, 0)
+    except ProcessLookupError:
+        return False
+    return True
