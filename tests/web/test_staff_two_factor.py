@@ -30,8 +30,15 @@ def code_at(secret: str, clock, offset: timedelta = timedelta(0)) -> str:
     return pyotp.TOTP(secret).at(clock.now() + offset)
 
 
-def enrol(web: WebClient, clock) -> str:
-    """Set up 2FA through the profile page; returns the secret shown there."""
+def recovery_codes(response) -> list[str]:
+    """The recovery codes a page shows (once, right after they are made)."""
+    assert response.status_code == 200, response.status_code
+    listed = re.search(r'id="recovery-codes">(.*?)</ol>', text(response), re.S).group(1)
+    return re.findall(r"<code[^>]*>([a-z0-9-]+)</code>", listed)
+
+
+def enrol_with_codes(web: WebClient, clock) -> tuple[str, list[str]]:
+    """Set up 2FA through the profile page; the secret shown there and the recovery codes."""
     web.submit("/admin/profile/two-factor/enrol", {}, form_page="/admin/profile")
     page = web.get("/admin/profile").get_data(as_text=True)
     secret = re.search(r'id="totp-secret"[^>]*>([A-Z2-7]+)<', page).group(1)
@@ -40,8 +47,11 @@ def enrol(web: WebClient, clock) -> str:
         {"code": code_at(secret, clock)},
         form_page="/admin/profile",
     )
-    assert confirmed.status_code == 302
-    return secret
+    return secret, recovery_codes(confirmed)
+
+
+def enrol(web: WebClient, clock) -> str:
+    return enrol_with_codes(web, clock)[0]
 
 
 def audit(action: str) -> list[AuditEntry]:
@@ -87,7 +97,7 @@ def test_enrolment_shows_secret_and_uri_and_needs_a_right_code(
         form_page="/admin/profile",
     )
     db.session.refresh(staff_member)
-    assert staff_member.two_factor_enabled and staff_member.totp_secret == secret
+    assert staff_member.two_factor_enabled and two_factor.secret_of(staff_member) == secret
     [entry] = audit("staff.two_factor_enable")
     assert entry.after == {"two_factor": True} and secret not in str(entry.after)
     assert "On since" in text(staff_web.get("/admin/profile"))
