@@ -300,20 +300,22 @@ def disable(account: Account, code: str, *, password: str | None = None) -> None
     db.session.commit()
 
 
-def reset(actor: Staff, staff: Staff) -> None:
-    """Recovery for a lost phone: someone allowed to manage ``staff`` turns their 2FA off.
+def reset(actor: Staff, account: Account) -> None:
+    """Recovery for a lost phone (and lost recovery codes): a staff member turns someone's 2FA
+    off: a client's (the view requires ``clients.edit``), or a colleague's they may manage.
 
     Not for oneself: a stolen session must not be enough to remove the second factor.
     """
-    if actor.id == staff.id:
-        raise StaffError(
-            _("Turn off your own two-factor authentication on your profile page, with a code.")
-        )
-    check_may_manage(actor, staff)
-    was_on = staff.two_factor_enabled
-    _clear(staff)
-    _record(staff, "reset", before=was_on, after=False)
-    _two_factor_changed(staff)
+    if isinstance(account, Staff):
+        if actor.id == account.id:
+            raise StaffError(
+                _("Turn off your own two-factor authentication on your profile page, with a code.")
+            )
+        check_may_manage(actor, account)
+    was_on = account.two_factor_enabled
+    _clear(account)
+    _record(account, "reset", before=was_on, after=False)
+    _two_factor_changed(account)
     db.session.commit()
 
 

@@ -284,3 +284,54 @@ def test_reset_is_refused_for_oneself_and_for_a_higher_staff_member(
     db.session.refresh(staff_member)
     assert staff_member.two_factor_enabled
     assert audit("staff.two_factor_reset") == []
+
+
+def test_enrolment_shows_a_qr_code_as_inline_svg(staff_web) -> None:
+    staff_web.submit("/admin/profile/two-factor/enrol", {}, form_page="/admin/profile")
+    page = text(staff_web.get("/admin/profile"))
+    qr = re.search(r'<div class="mb-2" id="totp-qr">(.*?)</div>', page, re.S).group(1)
+    assert qr.startswith("<svg") and "<path" in qr
+
+
+def test_staff_recovery_codes_work_once_and_can_be_replaced(
+    app: Flask, staff_member, staff_web, clock
+) -> None:
+    secret, codes = enrol_with_codes(staff_web, clock)
+    assert len(codes) == 10
+    clock.advance(STEP)
+    web = app.test_client()
+    password_step(web, staff_member, "/admin/plugins")
+    used = web.submit("/admin/login/code", {"code": codes[0]})
+    assert used.status_code == 302 and used.location == "/admin/plugins"
+    [entry] = audit("staff.two_factor_recovery_code_used")
+    assert entry.entity_id == str(staff_member.id)
+
+    again = app.test_client()
+    password_step(again, staff_member)
+    assert "Wrong or already used code." in text(
+        again.submit("/admin/login/code", {"code": codes[0]})
+    )
+
+    assert "Recovery codes left: 9." in text(staff_web.get("/admin/profile"))
+    new = recovery_codes(
+        staff_web.submit(
+            "/admin/profile/two-factor/recovery-codes",
+            {"code": code_at(secret, clock)},
+            form_page="/admin/profile",
+        )
+    )
+    assert not set(new) & set(codes)
+    assert "Wrong or already used code." in text(
+        again.submit("/admin/login/code", {"code": codes[1]})
+    )
+    assert again.submit("/admin/login/code", {"code": new[1]}).status_code == 302
+
+
+def test_the_staff_secret_is_encrypted_in_the_database(staff_member, enrolled) -> None:
+    import sqlalchemy as sa
+
+    with db.engine.connect() as connection:
+        stored = connection.execute(
+            sa.text("SELECT totp_secret FROM staff WHERE id = :id"), {"id": staff_member.id}
+        ).scalar_one()
+    assert enrolled not in stored and len(stored) > 100
