@@ -32,7 +32,7 @@ from werkzeug.wrappers import Response
 
 from portal.accounts import audit, two_factor
 from portal.accounts import staff as staff_service
-from portal.accounts.auth.forms import AppCodeForm, SecondFactorForm
+from portal.accounts.forms import AppCodeForm, SecondFactorForm
 from portal.accounts.models import Department, Permission, Role, Staff
 from portal.accounts.staff import StaffError
 from portal.accounts.staff_forms import (

@@ -30,13 +30,8 @@ from flask_limiter.util import get_remote_address
 from werkzeug.wrappers import Response
 
 from portal.accounts import sign_in, two_factor
-from portal.accounts.auth.forms import (
-    LoginForm,
-    RegisterForm,
-    ResetPasswordForm,
-    ResetRequestForm,
-    SecondFactorForm,
-)
+from portal.accounts.auth.forms import LoginForm, RegisterForm, ResetPasswordForm, ResetRequestForm
+from portal.accounts.forms import SecondFactorForm
 from portal.accounts.models import Client, Staff
 from portal.accounts.models.account import normalise_email
 from portal.core.app_state import clock

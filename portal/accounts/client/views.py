@@ -20,14 +20,13 @@ from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from portal.accounts import client_profile, clients, contacts, two_factor
-from portal.accounts.auth.forms import AppCodeForm, PasswordSecondFactorForm
 from portal.accounts.client.forms import (
     EmailChangeForm,
     EnrolForm,
     PasswordChangeForm,
     ProfileForm,
 )
-from portal.accounts.forms import ContactForm
+from portal.accounts.forms import AppCodeForm, ContactForm, PasswordSecondFactorForm
 from portal.accounts.models.contact import Contact
 from portal.core.app_state import plugins
 from portal.core.extensions import db
