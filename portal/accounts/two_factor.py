@@ -20,11 +20,14 @@ import hmac
 import logging
 import re
 import secrets
+from collections.abc import Callable
+from typing import Any
 
 import pyotp
 import segno
-from flask import current_app
+from flask import current_app, g, has_request_context
 from flask_babel import gettext as _
+from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy import ColumnElement, delete, func, select, update
 
@@ -33,7 +36,7 @@ from portal.accounts.models import Client, RecoveryCode, Staff
 from portal.accounts.staff import StaffError, check_may_manage
 from portal.core import encryption
 from portal.core.app_state import clock
-from portal.core.extensions import db
+from portal.core.extensions import db, limiter
 from portal.platform import runtime_settings
 
 log = logging.getLogger(__name__)
@@ -235,13 +238,38 @@ def _record(account: Account, action: str, *, before: bool, after: bool | None =
     )
 
 
+#: Set on ``flask.g`` when a code or password given to change two-factor was wrong.
+_REFUSED = "portal_two_factor_refused"
+
+
+def _refusal(message: str, field: str) -> TwoFactorError:
+    if has_request_context():
+        setattr(g, _REFUSED, True)  # counted by limit_changes
+    return TwoFactorError(message, field)
+
+
 def _wrong_code() -> TwoFactorError:
-    return TwoFactorError(_("Wrong or already used code."), "code")
+    return _refusal(_("Wrong or already used code."), "code")
 
 
 def _check_password(account: Account, password: str | None) -> None:
     if password is not None and not account.check_password(password):
-        raise TwoFactorError(_("The password is wrong."), "password")
+        raise _refusal(_("The password is wrong."), "password")
+
+
+def limit_changes(view: Callable[..., Any]) -> Callable[..., Any]:
+    """For the views that turn two-factor on or off or make new recovery codes: wrong codes and
+    passwords count against the signed-in account's sign-in limit (``login_rate_limit_account``),
+    so a session left open is no way to guess them."""
+    return limiter.limit(
+        lambda: current_app.config["PORTAL"]["login_rate_limit_account"],
+        key_func=lambda: (
+            f"2fa-change:{type(current_user._get_current_object()).__name__}:{current_user.id}"
+        ),
+        methods=["POST"],
+        deduct_when=lambda _response: bool(g.get(_REFUSED)),
+        scope="two-factor-change",
+    )(view)
 
 
 def confirm_enrolment(account: Account, code: str) -> list[str]:

@@ -234,3 +234,20 @@ def test_staff_reset_a_lost_phone(app: Flask, staff_web, client_account, enrolle
     [entry] = audit("client.two_factor_reset")
     assert entry.actor_type.value == "staff" and entry.client_id == client_account.id
     assert password_step(app.test_client(), client_account).location == "/"
+
+
+def test_guessing_codes_on_an_open_session_is_rate_limited(
+    client_web, client_account, enrolled, clock
+) -> None:
+    secret, _codes = enrolled
+    for _ in range(5):
+        refused = client_web.submit(
+            f"{PAGE}/disable", {"password": PASSWORD, "code": "000000"}, form_page=PAGE
+        )
+        assert refused.status_code == 302
+    blocked = client_web.submit(
+        f"{PAGE}/disable", {"password": PASSWORD, "code": code_at(secret, clock)}, form_page=PAGE
+    )
+    assert blocked.status_code == 429
+    db.session.refresh(client_account)
+    assert client_account.two_factor_enabled

@@ -376,14 +376,14 @@ def security() -> Response | str:
 @requires()
 def profile() -> str:
     me = _me()
-    pending = not me.two_factor_enabled and two_factor.secret_of(me) is not None
-    uri = two_factor.provisioning_uri(me) if pending else ""
+    secret = None if me.two_factor_enabled else two_factor.secret_of(me)
+    uri = two_factor.provisioning_uri(me) if secret else ""
     return render_template(
         "admin/two_factor.html",
         me=me,
-        secret=two_factor.secret_of(me) if pending else "",
+        secret=secret or "",
         uri=uri,
-        qr=two_factor.qr_code(uri) if pending else "",
+        qr=two_factor.qr_code(uri) if secret else "",
         codes_left=two_factor.recovery_codes_left(me) if me.two_factor_enabled else 0,
         code_form=AppCodeForm(),
         proof_form=SecondFactorForm(),
@@ -410,6 +410,7 @@ def two_factor_enrol() -> Response:
 
 @staff_admin.route("/profile/two-factor/confirm", methods=["POST"])
 @requires()
+@two_factor.limit_changes
 def two_factor_confirm() -> Response:
     form = AppCodeForm()
     if form.validate_on_submit():
@@ -437,6 +438,7 @@ def two_factor_cancel() -> Response:
 
 @staff_admin.route("/profile/two-factor/recovery-codes", methods=["POST"])
 @requires()
+@two_factor.limit_changes
 def two_factor_recovery_codes() -> Response:
     form = SecondFactorForm()
     if form.validate_on_submit():
@@ -453,6 +455,7 @@ def two_factor_recovery_codes() -> Response:
 
 @staff_admin.route("/profile/two-factor/disable", methods=["POST"])
 @requires()
+@two_factor.limit_changes
 def two_factor_disable() -> Response:
     form = SecondFactorForm()
     if two_factor.required():

@@ -133,7 +133,9 @@ def change_password() -> Response:
     except clients.ClientError as exc:
         flash(str(exc), "danger")
         return redirect(url_for("client.profile"))
-    identity.sign_in(Area.CLIENT, current_user)  # stay signed in here; other sessions end
+    from portal.web.identity import sign_in
+
+    sign_in(Area.CLIENT, current_user)  # stay signed in here; other sessions end
     flash(_("Your password has been changed."), "success")
     return redirect(url_for("client.profile"))
 
@@ -190,6 +192,7 @@ def two_factor_cancel() -> Response:
 
 
 @client.route("/profile/two-factor/confirm", methods=["POST"])
+@two_factor.limit_changes
 def two_factor_confirm() -> Response:
     form = AppCodeForm()
     if not form.validate_on_submit():
@@ -206,6 +209,7 @@ def two_factor_confirm() -> Response:
 
 
 @client.route("/profile/two-factor/recovery-codes", methods=["POST"])
+@two_factor.limit_changes
 def two_factor_recovery_codes() -> Response:
     form = PasswordSecondFactorForm()
     if not form.validate_on_submit():
@@ -222,6 +226,7 @@ def two_factor_recovery_codes() -> Response:
 
 
 @client.route("/profile/two-factor/disable", methods=["POST"])
+@two_factor.limit_changes
 def two_factor_disable() -> Response:
     form = PasswordSecondFactorForm()
     if not form.validate_on_submit():
