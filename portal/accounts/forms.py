@@ -1,5 +1,6 @@
-"""Staff forms for the client card, and the password fields every sign-up and reset form shares.
-Choices that come from the database are set by the view."""
+"""Staff forms for the client card, and what every area's forms share: the password fields of
+sign-up and reset, the two-factor code fields. Choices that come from the database are set by
+the view."""
 
 from __future__ import annotations
 
@@ -25,6 +26,7 @@ from wtforms.validators import (
     Length,
     NumberRange,
     Optional,
+    Regexp,
     ValidationError,
 )
 
@@ -94,6 +96,42 @@ class NewPasswordMixin:
         _l("Repeat the password"),
         validators=[DataRequired(), EqualTo("password", message=_l("The passwords differ."))],
     )
+
+
+class AppCodeForm(FlaskForm):
+    """The code that confirms an authenticator app was set up: six digits, nothing else."""
+
+    code = StringField(
+        _l("Code from the authenticator app"),
+        validators=[
+            DataRequired(),
+            Regexp(r"^\s*\d{3}\s?\d{3}\s*$", message=_l("Enter the 6 digits the app shows.")),
+        ],
+        render_kw={"autocomplete": "one-time-code", "inputmode": "numeric"},
+    )
+
+
+def _code_field(*, autofocus: bool) -> StringField:
+    return StringField(
+        _l("Code from the authenticator app or a recovery code"),
+        validators=[DataRequired(), Length(max=40)],
+        render_kw={"autocomplete": "one-time-code", "autofocus": autofocus, "spellcheck": "false"},
+    )
+
+
+class SecondFactorForm(FlaskForm):
+    """Six digits from the authenticator app, or a recovery code: the second step of signing
+    in, and what changing the two-factor settings asks for."""
+
+    code = _code_field(autofocus=True)
+
+
+class PasswordSecondFactorForm(FlaskForm):
+    """The password and a second factor: what a client gives to turn two-factor off or to get
+    new recovery codes (a session left open is not enough)."""
+
+    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=200)])
+    code = _code_field(autofocus=False)
 
 
 class ClientForm(FlaskForm):

@@ -15,7 +15,7 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional, Regexp
+from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional
 
 from portal.accounts.forms import MIN_PASSWORD
 
@@ -60,17 +60,6 @@ class DepartmentForm(FlaskForm):
 
 class ConfirmForm(FlaskForm):
     """A button that changes something: only the CSRF token."""
-
-
-class TwoFactorCodeForm(FlaskForm):
-    code = StringField(
-        _l("Code from the authenticator app"),
-        validators=[
-            DataRequired(),
-            Regexp(r"^\s*\d{3}\s?\d{3}\s*$", message=_l("Enter the 6 digits the app shows.")),
-        ],
-        render_kw={"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True},
-    )
 
 
 class SecurityForm(FlaskForm):

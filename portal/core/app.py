@@ -16,6 +16,7 @@ from sqlalchemy.engine import Engine
 
 from portal.core.clock import Clock, SystemClock
 from portal.core.extensions import babel, bootstrap, csrf, db, limiter, migrate
+from portal.core.private_files import prepare_sqlite_file
 from portal.core.settings import data_dir, flask_config, instance_dir, load_settings
 from portal.platform.hooks.manager import PluginLoader
 from portal.platform.plugin_migrations import configure_alembic
@@ -77,6 +78,7 @@ def create_app(
     app = Flask(__name__, instance_path=str(instance_dir(instance_path)))
     app.url_map.converters["int"] = RowIdConverter
     settings = load_settings(Path(app.instance_path), overrides=overrides)
+    prepare_sqlite_file(settings["database_url"])
     app.config.update(flask_config(settings))
     app.extensions["portal.core.clock"] = clock or SystemClock()
 

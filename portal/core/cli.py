@@ -173,13 +173,22 @@ def _set_plugin(name: str, enabled: bool) -> None:
 
 @plugins_group.command("reencrypt")
 def plugins_reencrypt() -> None:
-    """Encrypt every stored plugin secret with the current secret key (after a rotation)."""
+    """Encrypt every stored plugin secret and TOTP secret with the current secret key (after a
+    rotation)."""
+    from portal.accounts.two_factor import reencrypt_secrets as reencrypt_totp
     from portal.platform.plugin_settings import reencrypt_secrets
 
     done, unreadable = reencrypt_secrets()
     click.echo(f"re-encrypted {done}, unreadable {unreadable}")
+    totp_done, totp_unreadable = reencrypt_totp()
+    click.echo(f"two-factor secrets: re-encrypted {totp_done}, unreadable {totp_unreadable}")
     if unreadable:
         raise click.ClickException("some secrets are unreadable: enter them again in the admin")
+    if totp_unreadable:
+        raise click.ClickException(
+            "some two-factor secrets are unreadable: those accounts sign in with a recovery code "
+            "(or have their two-factor reset) and set it up again"
+        )
 
 
 def _database_group() -> click.Group:

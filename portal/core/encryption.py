@@ -1,4 +1,5 @@
-"""Secrets at rest (plugin passwords, API tokens): Fernet with a key derived from the app's key.
+"""Secrets at rest (plugin passwords, API tokens, TOTP secrets): Fernet with a key derived from
+the app's key.
 
 Why derived rather than a second key to keep: an operator already guards ``secret_key`` (it
 signs sessions); a database dump alone then reveals no secret. The Fernet key is
@@ -8,13 +9,16 @@ used for.
 Rotation: tokens are decrypted with the current key or any key in the ``SECRET_KEY_FALLBACKS``
 Flask setting (``secret_key_fallbacks`` in the portal settings), and always encrypted with the
 current key. After changing ``secret_key``, put the old one into ``secret_key_fallbacks``, run
-``portal plugins reencrypt``, then drop the fallback. A secret encrypted with a key that is no
-longer configured cannot be read back: staff see it as "not set" and must enter it again.
+``portal plugins reencrypt`` (plugin and TOTP secrets), then drop the fallback. A secret
+encrypted with a key that is no longer configured cannot be read back: staff see it as "not
+set" and must enter it again (a TOTP secret: that account signs in with a recovery code).
 """
 
 from __future__ import annotations
 
 import base64
+import hashlib
+import hmac
 from collections.abc import Iterable
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
@@ -64,3 +68,20 @@ def reencrypt(token: str) -> str:
         return _fernet(_app_keys()).rotate(token.encode("ascii")).decode("ascii")
     except (InvalidToken, ValueError) as exc:
         raise SecretUnreadable("encrypted with a secret key that is no longer configured") from exc
+
+
+def digests(value: str, purpose: bytes) -> list[str]:
+    """Keyed SHA-256 digests (hex) of ``value``: with the current secret key first, then with
+    each fallback key, so that a value stored before a rotation is still found.
+
+    For random, high-entropy values that must be recognised but never read back (two-factor
+    recovery codes): the key derived for ``purpose`` is a pepper, so a database dump alone is
+    not enough to test guesses. Not for passwords, which need a slow hash (argon2).
+    """
+    keys = [
+        HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=purpose).derive(
+            key.encode() if isinstance(key, str) else key
+        )
+        for key in _app_keys()
+    ]
+    return [hmac.new(key, value.encode(), hashlib.sha256).hexdigest() for key in keys]

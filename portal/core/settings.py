@@ -18,6 +18,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from portal.core.private_files import make_private_dir, open_private_file
+
 PACKAGE_DIR = Path(__file__).resolve().parents[1]
 #: The directory above the package: the checkout when the portal runs from one (``make``'s
 #: editable install, the tests); site-packages when it was installed from a wheel.
@@ -176,11 +178,10 @@ def _instance_secret_key(instance_path: Path) -> str:
     path = instance_path / "secret_key"
     if path.is_file():
         return path.read_text().strip()
-    instance_path.mkdir(parents=True, exist_ok=True)
+    make_private_dir(instance_path)
     key = secrets.token_urlsafe(48)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w") as fh:
-        fh.write(key)
+    with open_private_file(path) as fh:
+        fh.write(key.encode())
     return key
 
 

@@ -24,6 +24,7 @@ from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from portal.core.extensions import db
+from portal.core.private_files import make_private_dir, open_private_file
 from portal.support.models.ticket import TicketAttachment, TicketMessage
 
 #: Allowed unless ``support_attachment_extensions`` lists others: documents, images, archives,
@@ -195,8 +196,8 @@ def store(
         name = check(upload)
         key = f"{now:%Y}/{now:%m}/{secrets.token_hex(16)}"
         path = root() / key
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with path.open("xb") as fh:
+        make_private_dir(path.parent)
+        with open_private_file(path) as fh:
             fh.write(upload.data)
         written.append(path)
         row = TicketAttachment(

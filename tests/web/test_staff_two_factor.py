@@ -30,8 +30,15 @@ def code_at(secret: str, clock, offset: timedelta = timedelta(0)) -> str:
     return pyotp.TOTP(secret).at(clock.now() + offset)
 
 
-def enrol(web: WebClient, clock) -> str:
-    """Set up 2FA through the profile page; returns the secret shown there."""
+def recovery_codes(response) -> list[str]:
+    """The recovery codes a page shows (once, right after they are made)."""
+    assert response.status_code == 200, response.status_code
+    listed = re.search(r'id="recovery-codes">(.*?)</ol>', text(response), re.S).group(1)
+    return re.findall(r"<code[^>]*>([a-z0-9-]+)</code>", listed)
+
+
+def enrol_with_codes(web: WebClient, clock) -> tuple[str, list[str]]:
+    """Set up 2FA through the profile page; the secret shown there and the recovery codes."""
     web.submit("/admin/profile/two-factor/enrol", {}, form_page="/admin/profile")
     page = web.get("/admin/profile").get_data(as_text=True)
     secret = re.search(r'id="totp-secret"[^>]*>([A-Z2-7]+)<', page).group(1)
@@ -40,8 +47,11 @@ def enrol(web: WebClient, clock) -> str:
         {"code": code_at(secret, clock)},
         form_page="/admin/profile",
     )
-    assert confirmed.status_code == 302
-    return secret
+    return secret, recovery_codes(confirmed)
+
+
+def enrol(web: WebClient, clock) -> str:
+    return enrol_with_codes(web, clock)[0]
 
 
 def audit(action: str) -> list[AuditEntry]:
@@ -87,7 +97,7 @@ def test_enrolment_shows_secret_and_uri_and_needs_a_right_code(
         form_page="/admin/profile",
     )
     db.session.refresh(staff_member)
-    assert staff_member.two_factor_enabled and staff_member.totp_secret == secret
+    assert staff_member.two_factor_enabled and two_factor.secret_of(staff_member) == secret
     [entry] = audit("staff.two_factor_enable")
     assert entry.after == {"two_factor": True} and secret not in str(entry.after)
     assert "On since" in text(staff_web.get("/admin/profile"))
@@ -274,3 +284,54 @@ def test_reset_is_refused_for_oneself_and_for_a_higher_staff_member(
     db.session.refresh(staff_member)
     assert staff_member.two_factor_enabled
     assert audit("staff.two_factor_reset") == []
+
+
+def test_enrolment_shows_a_qr_code_as_inline_svg(staff_web) -> None:
+    staff_web.submit("/admin/profile/two-factor/enrol", {}, form_page="/admin/profile")
+    page = text(staff_web.get("/admin/profile"))
+    qr = re.search(r'<div class="mb-2" id="totp-qr">(.*?)</div>', page, re.S).group(1)
+    assert qr.startswith("<svg") and "<path" in qr
+
+
+def test_staff_recovery_codes_work_once_and_can_be_replaced(
+    app: Flask, staff_member, staff_web, clock
+) -> None:
+    secret, codes = enrol_with_codes(staff_web, clock)
+    assert len(codes) == 10
+    clock.advance(STEP)
+    web = app.test_client()
+    password_step(web, staff_member, "/admin/plugins")
+    used = web.submit("/admin/login/code", {"code": codes[0]})
+    assert used.status_code == 302 and used.location == "/admin/plugins"
+    [entry] = audit("staff.two_factor_recovery_code_used")
+    assert entry.entity_id == str(staff_member.id)
+
+    again = app.test_client()
+    password_step(again, staff_member)
+    assert "Wrong or already used code." in text(
+        again.submit("/admin/login/code", {"code": codes[0]})
+    )
+
+    assert "Recovery codes left: 9." in text(staff_web.get("/admin/profile"))
+    new = recovery_codes(
+        staff_web.submit(
+            "/admin/profile/two-factor/recovery-codes",
+            {"code": code_at(secret, clock)},
+            form_page="/admin/profile",
+        )
+    )
+    assert not set(new) & set(codes)
+    assert "Wrong or already used code." in text(
+        again.submit("/admin/login/code", {"code": codes[1]})
+    )
+    assert again.submit("/admin/login/code", {"code": new[1]}).status_code == 302
+
+
+def test_the_staff_secret_is_encrypted_in_the_database(staff_member, enrolled) -> None:
+    import sqlalchemy as sa
+
+    with db.engine.connect() as connection:
+        stored = connection.execute(
+            sa.text("SELECT totp_secret FROM staff WHERE id = :id"), {"id": staff_member.id}
+        ).scalar_one()
+    assert enrolled not in stored and len(stored) > 100

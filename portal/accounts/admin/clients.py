@@ -22,7 +22,7 @@ from sqlalchemy import Select, asc, desc, or_, select
 from sqlalchemy.orm import selectinload
 from werkzeug.wrappers import Response
 
-from portal.accounts import clients, contacts, notes
+from portal.accounts import clients, contacts, notes, two_factor
 from portal.accounts.forms import (
     LEGAL_TYPE_LABELS,
     RATING_LABELS,
@@ -505,6 +505,16 @@ def close(client_id: int) -> Response:
         flash(str(exc), "danger")
     else:
         flash(_("The client account is closed. Its history is kept."), "success")
+    return redirect(url_for("admin_clients.summary", client_id=client_id))
+
+
+@admin_clients.route("/<int:client_id>/two-factor/reset", methods=["POST"])
+@requires(Permission.CLIENTS_EDIT)
+def reset_two_factor(client_id: int) -> Response:
+    """For a client who lost both the phone and the recovery codes (after checking who asks)."""
+    client = _client_or_404(client_id)
+    two_factor.reset(current_user._get_current_object(), client)
+    flash(_("Two-factor sign-in of %(name)s is off.", name=client.display_name), "success")
     return redirect(url_for("admin_clients.summary", client_id=client_id))
 
 

@@ -19,6 +19,7 @@ from flask import (
     abort,
     current_app,
     flash,
+    make_response,
     redirect,
     render_template,
     request,
@@ -31,6 +32,7 @@ from werkzeug.wrappers import Response
 
 from portal.accounts import audit, two_factor
 from portal.accounts import staff as staff_service
+from portal.accounts.forms import AppCodeForm, SecondFactorForm
 from portal.accounts.models import Department, Permission, Role, Staff
 from portal.accounts.staff import StaffError
 from portal.accounts.staff_forms import (
@@ -42,9 +44,9 @@ from portal.accounts.staff_forms import (
     RoleForm,
     SecurityForm,
     StaffForm,
-    TwoFactorCodeForm,
 )
 from portal.core.extensions import db
+from portal.web import identity
 from portal.web.csv_export import csv_response
 from portal.web.formatting import audit_value
 from portal.web.i18n import available_locales
@@ -374,15 +376,27 @@ def security() -> Response | str:
 @requires()
 def profile() -> str:
     me = _me()
-    uri = two_factor.provisioning_uri(me) if me.totp_secret and not me.two_factor_enabled else ""
+    secret = None if me.two_factor_enabled else two_factor.secret_of(me)
+    uri = two_factor.provisioning_uri(me) if secret else ""
     return render_template(
         "admin/two_factor.html",
         me=me,
+        secret=secret or "",
         uri=uri,
-        code_form=TwoFactorCodeForm(),
+        qr=two_factor.qr_code(uri) if secret else "",
+        codes_left=two_factor.recovery_codes_left(me) if me.two_factor_enabled else 0,
+        code_form=AppCodeForm(),
+        proof_form=SecondFactorForm(),
         confirm=ConfirmForm(),
         required=two_factor.required(),
     )
+
+
+def _show_recovery_codes(codes: list[str]) -> Response:
+    """The new recovery codes, this once (never stored in a form anyone can read back)."""
+    response = make_response(render_template("admin/recovery_codes.html", codes=codes))
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @staff_admin.route("/profile/two-factor/enrol", methods=["POST"])
@@ -396,10 +410,19 @@ def two_factor_enrol() -> Response:
 
 @staff_admin.route("/profile/two-factor/confirm", methods=["POST"])
 @requires()
+@two_factor.limit_changes
 def two_factor_confirm() -> Response:
-    form = TwoFactorCodeForm()
-    if form.validate_on_submit() and two_factor.confirm_enrolment(_me(), form.code.data):
-        flash(_("Two-factor authentication is on."), "success")
+    form = AppCodeForm()
+    if form.validate_on_submit():
+        me = _me()
+        try:
+            codes = two_factor.confirm_enrolment(me, form.code.data)
+        except two_factor.TwoFactorError as exc:
+            flash(str(exc), "danger")
+        else:
+            identity.sign_in(Area.ADMIN, me)  # other sessions end, this one stays
+            flash(_("Two-factor authentication is on."), "success")
+            return _show_recovery_codes(codes)
     else:
         flash(_("Wrong or already used code."), "danger")
     return redirect(url_for("staff_admin.profile"))
@@ -413,14 +436,39 @@ def two_factor_cancel() -> Response:
     return redirect(url_for("staff_admin.profile"))
 
 
+@staff_admin.route("/profile/two-factor/recovery-codes", methods=["POST"])
+@requires()
+@two_factor.limit_changes
+def two_factor_recovery_codes() -> Response:
+    form = SecondFactorForm()
+    if form.validate_on_submit():
+        try:
+            codes = two_factor.regenerate_recovery_codes(_me(), form.code.data)
+        except two_factor.TwoFactorError as exc:
+            flash(str(exc), "danger")
+        else:
+            return _show_recovery_codes(codes)
+    else:
+        flash(_("Wrong or already used code."), "danger")
+    return redirect(url_for("staff_admin.profile"))
+
+
 @staff_admin.route("/profile/two-factor/disable", methods=["POST"])
 @requires()
+@two_factor.limit_changes
 def two_factor_disable() -> Response:
-    form = TwoFactorCodeForm()
+    form = SecondFactorForm()
     if two_factor.required():
         flash(_("Two-factor authentication is required for all staff."), "danger")
-    elif form.validate_on_submit() and two_factor.disable(_me(), form.code.data):
-        flash(_("Two-factor authentication is off."), "success")
+    elif form.validate_on_submit():
+        me = _me()
+        try:
+            two_factor.disable(me, form.code.data)
+        except two_factor.TwoFactorError as exc:
+            flash(str(exc), "danger")
+        else:
+            identity.sign_in(Area.ADMIN, me)  # other sessions end, this one stays
+            flash(_("Two-factor authentication is off."), "success")
     else:
         flash(_("Wrong or already used code."), "danger")
     return redirect(url_for("staff_admin.profile"))

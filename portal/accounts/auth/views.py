@@ -3,10 +3,10 @@
 Sign-in POSTs are rate-limited per address and per account; only failed attempts count
 (a successful sign-in redirects, and redirects are not deducted).
 
-Staff with two-factor authentication sign in in two steps: the right password only remembers
-*who* is signing in (in the session, for a few minutes); they are signed in once the code from
-their authenticator app is accepted. The code step is rate-limited per address and per account
-like the password step.
+Staff and clients with two-factor authentication sign in in two steps: the right password only
+remembers *who* is signing in (in the session, for a few minutes); they are signed in once the
+code from their authenticator app, or one of their recovery codes, is accepted. The code step is
+rate-limited per address and per account like the password step.
 """
 
 from __future__ import annotations
@@ -29,8 +29,9 @@ from flask_babel import gettext as _
 from flask_limiter.util import get_remote_address
 from werkzeug.wrappers import Response
 
-from portal.accounts import sign_in, staff_forms, two_factor
+from portal.accounts import sign_in, two_factor
 from portal.accounts.auth.forms import LoginForm, RegisterForm, ResetPasswordForm, ResetRequestForm
+from portal.accounts.forms import SecondFactorForm
 from portal.accounts.models import Client, Staff
 from portal.accounts.models.account import normalise_email
 from portal.core.app_state import clock
@@ -47,8 +48,12 @@ client_auth.portal_area = Area.CLIENT  # type: ignore[attr-defined]
 client_auth.portal_public = True  # type: ignore[attr-defined]
 
 HOME = {Area.ADMIN: "admin.dashboard", Area.CLIENT: "client.dashboard"}
-#: Session key of a staff member who gave the right password and still owes the 2FA code.
-PENDING_KEY = "_staff_pending_2fa"
+#: Session key, per area, of an account that gave the right password and still owes the code.
+PENDING_KEYS = {Area.ADMIN: "_staff_pending_2fa", Area.CLIENT: "_client_pending_2fa"}
+CODE_ENDPOINTS = {
+    Area.ADMIN: "admin_auth.two_factor_code",
+    Area.CLIENT: "client_auth.two_factor_code",
+}
 PENDING_FOR = timedelta(minutes=5)
 
 
@@ -96,14 +101,14 @@ def _login(area: Area, model: type[Staff] | type[Client], template: str) -> Resp
         if account is not None:
             target = form.next.data
             target = target if is_safe_next(target) else url_for(HOME[area])
-            if isinstance(account, Staff) and account.two_factor_enabled:
-                session[PENDING_KEY] = {
+            if account.two_factor_enabled:
+                session[PENDING_KEYS[area]] = {
                     "id": account.id,
                     "token": account.session_token,
                     "until": (clock().now() + PENDING_FOR).timestamp(),
                     "next": target,
                 }
-                return redirect(url_for("admin_auth.two_factor_code"))
+                return redirect(url_for(CODE_ENDPOINTS[area]))
             identity.sign_in(area, account)
             return redirect(target)
         flash(_("Wrong e-mail or password."), "danger")
@@ -116,42 +121,62 @@ def login() -> Response | str:
     return _login(Area.ADMIN, Staff, "admin/login.html")
 
 
-def _pending_staff() -> Staff | None:
-    """The staff member between the password and the code step, if still in time."""
-    data = session.get(PENDING_KEY)
+def _pending(area: Area, model: type[Staff] | type[Client]) -> Staff | Client | None:
+    """The account between the password and the code step, if still in time."""
+    data = session.get(PENDING_KEYS[area])
     if not isinstance(data, dict) or clock().now().timestamp() > data.get("until", 0):
         return None
-    staff = db.session.get(Staff, data.get("id"))
-    if staff is None or staff.session_token != data.get("token") or not staff.is_active:
+    account = db.session.get(model, data.get("id"))
+    if account is None or account.session_token != data.get("token") or not account.is_active:
         return None
-    return staff
+    return account
 
 
-def _pending_key() -> str:
-    data = session.get(PENDING_KEY)
-    return f"2fa:{data.get('id') if isinstance(data, dict) else None}"
+def _pending_key(area: Area) -> Callable[[], str]:
+    def key() -> str:
+        data = session.get(PENDING_KEYS[area])
+        return f"2fa:{area}:{data.get('id') if isinstance(data, dict) else None}"
+
+    return key
 
 
-#: The sign-in limits, applied to the code step per address and per pending account.
-_code_limits = _sign_in_limits(_pending_key)
+def _code_step(area: Area, model: type[Staff] | type[Client], template: str) -> Response | str:
+    """The second step: a code from the authenticator app or a recovery code."""
+    account = _pending(area, model)
+    if account is None:
+        session.pop(PENDING_KEYS[area], None)
+        flash(_("Please sign in again."), "warning")
+        return redirect(url_for(identity.LOGIN_ENDPOINTS[area]))
+    form = SecondFactorForm()
+    if form.validate_on_submit():
+        proof = two_factor.verify(account, form.code.data)
+        if proof is not None:
+            target = session.pop(PENDING_KEYS[area])["next"]
+            identity.sign_in(area, account)
+            if proof is two_factor.Proof.RECOVERY_CODE:
+                flash(
+                    _(
+                        "You signed in with a recovery code; it cannot be used again. "
+                        "Recovery codes left: %(left)d.",
+                        left=two_factor.recovery_codes_left(account),
+                    ),
+                    "warning",
+                )
+            return redirect(target if is_safe_next(target) else url_for(HOME[area]))
+        flash(_("Wrong or already used code."), "danger")
+    return render_template(template, form=form)
 
 
 @admin_auth.route("/login/code", methods=["GET", "POST"])
-@_code_limits
+@_sign_in_limits(_pending_key(Area.ADMIN))
 def two_factor_code() -> Response | str:
-    staff = _pending_staff()
-    if staff is None:
-        session.pop(PENDING_KEY, None)
-        flash(_("Please sign in again."), "warning")
-        return redirect(url_for("admin_auth.login"))
-    form = staff_forms.TwoFactorCodeForm()
-    if form.validate_on_submit():
-        if two_factor.verify(staff, form.code.data):
-            target = session.pop(PENDING_KEY)["next"]
-            identity.sign_in(Area.ADMIN, staff)
-            return redirect(target if is_safe_next(target) else url_for(HOME[Area.ADMIN]))
-        flash(_("Wrong or already used code."), "danger")
-    return render_template("admin/two_factor_code.html", form=form)
+    return _code_step(Area.ADMIN, Staff, "admin/two_factor_code.html")
+
+
+@client_auth.route("/login/code", methods=["GET", "POST"], endpoint="two_factor_code")
+@_sign_in_limits(_pending_key(Area.CLIENT))
+def client_two_factor_code() -> Response | str:
+    return _code_step(Area.CLIENT, Client, "client/two_factor_code.html")
 
 
 @admin_auth.route("/logout", methods=["POST"])

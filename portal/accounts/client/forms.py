@@ -31,3 +31,7 @@ class EmailChangeForm(FlaskForm):
 
 class PasswordChangeForm(NewPasswordMixin, FlaskForm):
     current_password = PasswordField(_l("Current password"), validators=[DataRequired()])
+
+
+class EnrolForm(FlaskForm):
+    """Starting or cancelling two-factor enrolment: a button, only the CSRF token."""

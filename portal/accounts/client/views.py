@@ -3,18 +3,34 @@ here is scoped to ``current_user``, the signed-in client."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user
+from flask_wtf import FlaskForm
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
-from portal.accounts import client_profile, clients, contacts
-from portal.accounts.client.forms import EmailChangeForm, PasswordChangeForm, ProfileForm
-from portal.accounts.forms import ContactForm
+from portal.accounts import client_profile, clients, contacts, two_factor
+from portal.accounts.client.forms import (
+    EmailChangeForm,
+    EnrolForm,
+    PasswordChangeForm,
+    ProfileForm,
+)
+from portal.accounts.forms import AppCodeForm, ContactForm, PasswordSecondFactorForm
 from portal.accounts.models.contact import Contact
 from portal.core.app_state import plugins
 from portal.core.extensions import db
+from portal.web import identity
 from portal.web.identity import Area
 
 client = Blueprint("client", __name__)
@@ -122,6 +138,108 @@ def change_password() -> Response:
     sign_in(Area.CLIENT, current_user)  # stay signed in here; other sessions end
     flash(_("Your password has been changed."), "success")
     return redirect(url_for("client.profile"))
+
+
+# --- two-factor sign-in (docs/security.md, "Two-factor sign-in and secrets at rest") ---------
+
+
+@client.route("/profile/two-factor")
+def two_factor_page() -> str:
+    me = current_user
+    secret = None if me.two_factor_enabled else two_factor.secret_of(me)
+    uri = two_factor.provisioning_uri(me) if secret else ""
+    return render_template(
+        "client/two_factor.html",
+        secret=secret or "",
+        uri=uri,
+        qr=two_factor.qr_code(uri) if secret else "",
+        codes_left=two_factor.recovery_codes_left(me) if me.two_factor_enabled else 0,
+        enrol_form=EnrolForm(),
+        code_form=AppCodeForm(),
+        change_form=PasswordSecondFactorForm(),
+    )
+
+
+def _back_to_two_factor() -> Response:
+    return redirect(url_for("client.two_factor_page"))
+
+
+def _show_recovery_codes(codes: list[str]) -> Response:
+    """The new recovery codes, this once; never cached."""
+    response = make_response(render_template("client/recovery_codes.html", codes=codes))
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _flash_form_errors(form: FlaskForm) -> None:
+    for errors in form.errors.values():
+        for error in errors:
+            flash(str(error), "danger")
+
+
+@client.route("/profile/two-factor/enrol", methods=["POST"])
+def two_factor_enrol() -> Response:
+    if EnrolForm().validate_on_submit() and not current_user.two_factor_enabled:
+        two_factor.start_enrolment(current_user)
+    return _back_to_two_factor()
+
+
+@client.route("/profile/two-factor/cancel", methods=["POST"])
+def two_factor_cancel() -> Response:
+    if EnrolForm().validate_on_submit():
+        two_factor.cancel_enrolment(current_user)
+    return _back_to_two_factor()
+
+
+@client.route("/profile/two-factor/confirm", methods=["POST"])
+@two_factor.limit_changes
+def two_factor_confirm() -> Response:
+    form = AppCodeForm()
+    if not form.validate_on_submit():
+        _flash_form_errors(form)
+        return _back_to_two_factor()
+    try:
+        codes = two_factor.confirm_enrolment(current_user, form.code.data)
+    except two_factor.TwoFactorError as exc:
+        flash(str(exc), "danger")
+        return _back_to_two_factor()
+    identity.sign_in(Area.CLIENT, current_user)  # other sessions end, this one stays
+    flash(_("Two-factor sign-in is on."), "success")
+    return _show_recovery_codes(codes)
+
+
+@client.route("/profile/two-factor/recovery-codes", methods=["POST"])
+@two_factor.limit_changes
+def two_factor_recovery_codes() -> Response:
+    form = PasswordSecondFactorForm()
+    if not form.validate_on_submit():
+        _flash_form_errors(form)
+        return _back_to_two_factor()
+    try:
+        codes = two_factor.regenerate_recovery_codes(
+            current_user, form.code.data, password=form.password.data
+        )
+    except two_factor.TwoFactorError as exc:
+        flash(str(exc), "danger")
+        return _back_to_two_factor()
+    return _show_recovery_codes(codes)
+
+
+@client.route("/profile/two-factor/disable", methods=["POST"])
+@two_factor.limit_changes
+def two_factor_disable() -> Response:
+    form = PasswordSecondFactorForm()
+    if not form.validate_on_submit():
+        _flash_form_errors(form)
+        return _back_to_two_factor()
+    try:
+        two_factor.disable(current_user, form.code.data, password=form.password.data)
+    except two_factor.TwoFactorError as exc:
+        flash(str(exc), "danger")
+    else:
+        identity.sign_in(Area.CLIENT, current_user)  # other sessions end, this one stays
+        flash(_("Two-factor sign-in is off."), "success")
+    return _back_to_two_factor()
 
 
 @client.route("/contacts", methods=["GET", "POST"])

@@ -7,6 +7,7 @@ from portal.accounts.models.custom_field import CustomField, CustomFieldValue, F
 from portal.accounts.models.department import Department
 from portal.accounts.models.note import Note
 from portal.accounts.models.permissions import BuiltinRole, Permission, Role
+from portal.accounts.models.recovery_code import RecoveryCode
 from portal.accounts.models.staff import Staff
 from portal.accounts.models.todo import TodoItem
 
@@ -26,6 +27,7 @@ __all__ = [
     "Note",
     "Permission",
     "Rating",
+    "RecoveryCode",
     "Role",
     "Staff",
     "TodoItem",

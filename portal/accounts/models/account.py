@@ -9,7 +9,7 @@ from functools import cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import String
+from sqlalchemy import Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from portal.core.model_base import UTCDateTime
@@ -66,6 +66,24 @@ class AccountMixin:
 
     def get_id(self) -> str:
         return self.session_identity
+
+
+class TwoFactorMixin:
+    """TOTP two-factor sign-in (portal.accounts.two_factor), the same for staff and clients.
+
+    ``totp_secret`` holds the secret encrypted with the app's key (portal.core.encryption), so a
+    database dump alone does not reveal it; it is set while enrolling, and two-factor is on once
+    ``totp_enabled_at`` is.
+    """
+
+    totp_secret: Mapped[str | None] = mapped_column(String(255))
+    totp_enabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    #: The last accepted TOTP time step: a code is never accepted twice.
+    totp_last_step: Mapped[int | None] = mapped_column(Integer)
+
+    @property
+    def two_factor_enabled(self) -> bool:
+        return self.totp_enabled_at is not None
 
 
 def burn_password_check(password: str) -> None:

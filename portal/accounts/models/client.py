@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from portal.accounts.models.account import AccountMixin
+from portal.accounts.models.account import AccountMixin, TwoFactorMixin
 from portal.accounts.requisites import LegalType
 from portal.core.column_types import MoneyType
 from portal.core.model_base import Base, TimestampMixin, UTCDateTime, enum_column
@@ -42,7 +42,7 @@ class ClientGroup(Base):
     colour: Mapped[str] = mapped_column(String(7), default="#6c757d")
 
 
-class Client(AccountMixin, TimestampMixin, Base):
+class Client(AccountMixin, TwoFactorMixin, TimestampMixin, Base):
     __tablename__ = "client"
     __table_args__ = (
         Index("ix_client_inn", "inn"),

@@ -8,16 +8,16 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Integer, String
+from sqlalchemy import Boolean, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from portal.accounts.models.account import AccountMixin
+from portal.accounts.models.account import AccountMixin, TwoFactorMixin
 from portal.accounts.models.department import Department, staff_department
 from portal.accounts.models.permissions import Permission, Role
 from portal.core.model_base import Base, TimestampMixin, UTCDateTime
 
 
-class Staff(AccountMixin, TimestampMixin, Base):
+class Staff(AccountMixin, TwoFactorMixin, TimestampMixin, Base):
     __tablename__ = "staff"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -27,11 +27,6 @@ class Staff(AccountMixin, TimestampMixin, Base):
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     last_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     role_id: Mapped[int | None] = mapped_column(ForeignKey("role.id"), index=True)
-    #: TOTP secret (base32). Set while enrolling; two-factor is on once ``totp_enabled_at`` is.
-    totp_secret: Mapped[str | None] = mapped_column(String(64))
-    totp_enabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    #: The last accepted TOTP time step: a code is never accepted twice.
-    totp_last_step: Mapped[int | None] = mapped_column(Integer)
 
     # Joined: the signed-in staff member is loaded on every request and asked for permissions.
     role: Mapped[Role | None] = relationship(back_populates="staff", lazy="joined")
@@ -56,10 +51,6 @@ class Staff(AccountMixin, TimestampMixin, Base):
     @property
     def is_administrator(self) -> bool:
         return self.role is not None and self.role.is_administrator
-
-    @property
-    def two_factor_enabled(self) -> bool:
-        return self.totp_enabled_at is not None
 
     def __repr__(self) -> str:
         return f"<Staff {self.id} {self.email}>"
