@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable
 
 from flask import current_app, url_for
@@ -117,9 +118,14 @@ def _reset_serializer() -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=_RESET_SALT)
 
 
+def _password_stamp(client: Client) -> str:
+    """Changes with the password (argon2 salts every hash), so a used reset link stops working;
+    not the session generation, which signing out elsewhere moves on."""
+    return hashlib.sha256(client.password_hash.encode()).hexdigest()[:32]
+
+
 def password_reset_token(client: Client) -> str:
-    # The session token changes with the password, so a used link stops working.
-    return _reset_serializer().dumps({"id": client.id, "t": client.session_token})
+    return _reset_serializer().dumps({"id": client.id, "p": _password_stamp(client)})
 
 
 def send_password_reset(email: str) -> None:
@@ -142,7 +148,7 @@ def client_for_reset_token(token: str) -> Client | None:
     except (SignatureExpired, BadSignature):
         return None
     client = db.session.get(Client, data.get("id"))
-    if client is None or client.session_token != data.get("t") or not client.is_active:
+    if client is None or _password_stamp(client) != data.get("p") or not client.is_active:
         return None
     return client
 

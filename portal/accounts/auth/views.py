@@ -29,7 +29,7 @@ from flask_babel import gettext as _
 from flask_limiter.util import get_remote_address
 from werkzeug.wrappers import Response
 
-from portal.accounts import sign_in, staff_forms, two_factor
+from portal.accounts import sessions, sign_in, staff_forms, two_factor
 from portal.accounts.auth.forms import LoginForm, RegisterForm, ResetPasswordForm, ResetRequestForm
 from portal.accounts.models import Client, Staff
 from portal.accounts.models.account import normalise_email
@@ -156,7 +156,7 @@ def two_factor_code() -> Response | str:
 
 @admin_auth.route("/logout", methods=["POST"])
 def logout() -> Response:
-    identity.sign_out(Area.ADMIN)
+    sessions.sign_out(Area.ADMIN)
     return redirect(url_for("admin_auth.login"))
 
 
@@ -168,7 +168,7 @@ def client_login() -> Response | str:
 
 @client_auth.route("/logout", methods=["POST"], endpoint="logout")
 def client_logout() -> Response:
-    identity.sign_out(Area.CLIENT)
+    sessions.sign_out(Area.CLIENT)
     return redirect(url_for("client_auth.login"))
 
 
