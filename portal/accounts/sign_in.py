@@ -12,8 +12,8 @@ from sqlalchemy.exc import IntegrityError
 
 from portal.accounts.models import Client, Staff
 from portal.accounts.models.account import burn_password_check, hash_password, normalise_email
-from portal.core.encryption import SecretUnreadable, decrypt, encrypt
 from portal.core.clock import Clock
+from portal.core.encryption import SecretUnreadable, decrypt, encrypt
 from portal.core.extensions import db
 from portal.core.transactions import unit_of_work
 from portal.messaging import templates
@@ -135,7 +135,9 @@ def password_reset_token(client: Client) -> str:
     return _reset_serializer().dumps({"id": client.id, "p": _password_stamp(client)})
 
 
-def _queue_mail(name: str, to: str, locale: str, client_id: int | None, **variables: object) -> None:
+def _queue_mail(
+    name: str, to: str, locale: str, client_id: int | None, **variables: object
+) -> None:
     """Queue template ``name`` to ``to`` only (never to contacts: these are sign-in links)."""
     subject, text = templates.render(name, locale, variables)
     queue_email(to=to, subject=subject, text=text, client_id=client_id)
@@ -155,7 +157,12 @@ def request_password_reset(email: str) -> None:
         return
     link = templates.external_url("client_auth.reset_password", token=password_reset_token(client))
     _queue_mail(
-        "password_reset", client.email, templates.locale_of(client), client.id, client=client, link=link
+        "password_reset",
+        client.email,
+        templates.locale_of(client),
+        client.id,
+        client=client,
+        link=link,
     )
 
 

@@ -76,7 +76,7 @@ def two_servers(
     }
     ports = [_free_port(), _free_port()]
     servers = [
-        subprocess.Popen(  # noqa: S603 (our own interpreter)
+        subprocess.Popen(
             [sys.executable, "-c", _SERVE, str(port)], env=env, stderr=subprocess.DEVNULL
         )
         for port in ports
@@ -97,7 +97,7 @@ def _wait_until_up(url: str, server: subprocess.Popen[bytes]) -> None:
         if server.poll() is not None:
             raise AssertionError(f"the server for {url} exited with {server.returncode}")
         try:
-            urllib.request.urlopen(f"{url}/login", timeout=2).close()  # noqa: S310 (loopback)
+            urllib.request.urlopen(f"{url}/login", timeout=2).close()
             return
         except OSError:
             time.sleep(0.1)

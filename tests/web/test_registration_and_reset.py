@@ -134,7 +134,9 @@ def test_reset_requests_are_limited_per_email(make_app, client_account) -> None:
     with strict.app_context():
         web = strict.test_client()
         for email in (client_account.email, "nobody@example.com"):
-            answers = [web.submit("/password/reset", {"email": email}).status_code for _ in range(3)]
+            answers = [
+                web.submit("/password/reset", {"email": email}).status_code for _ in range(3)
+            ]
             assert answers == [302, 302, 429]  # the same for a real and an unknown account
 
 

@@ -16,7 +16,6 @@ from datetime import timedelta
 
 from flask import (
     Blueprint,
-    current_app,
     flash,
     redirect,
     render_template,
@@ -44,7 +43,7 @@ from portal.accounts.auth.limits import (
 )
 from portal.accounts.models import Client, Staff
 from portal.core.app_state import clock
-from portal.core.extensions import db, limiter
+from portal.core.extensions import db
 from portal.web import identity
 from portal.web.identity import Area
 from portal.web.safe_redirect import is_safe_next
