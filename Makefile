@@ -39,7 +39,7 @@ run: install
 	@redis_url="$${PORTAL_REDIS_URL:-$(REDIS_URL)}"; \
 	if $(BIN)/python -c "import redis, sys; redis.Redis.from_url(sys.argv[1], socket_connect_timeout=1).ping()" "$$redis_url" 2>/dev/null; then \
 		echo "Rate limits in Redis at $$redis_url; 2 workers"; \
-		export PORTAL_REDIS_URL="$$redis_url"; workers="--workers 2"; \
+		export PORTAL_REDIS_URL="$$redis_url" PORTAL_RATELIMIT_STORAGE_URI="$$redis_url"; workers="--workers 2"; \
 	else \
 		echo "Redis does not answer at $$redis_url: 1 worker, rate limits in its memory"; \
 		unset PORTAL_REDIS_URL; workers="--workers 1 --threads 4"; \

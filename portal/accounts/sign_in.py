@@ -82,7 +82,11 @@ def register_client(
         created_at=clock.now(),
         currency=current_app.config["PORTAL"]["default_currency"],
     )
-    client.set_password_hash(password_hash or hash_password(password or ""))
+    if password_hash is None:
+        if password is None:
+            raise TypeError("register_client needs a password or its password_hash")
+        password_hash = hash_password(password)
+    client.set_password_hash(password_hash)
     db.session.add(client)
     db.session.flush()
     if send_welcome:
