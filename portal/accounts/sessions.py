@@ -11,10 +11,15 @@ authentication. See docs/security.md, "Sessions".
 
 from __future__ import annotations
 
+from flask import session
+
 from portal.accounts.models import Client, Staff
 from portal.core.transactions import unit_of_work
 from portal.web import identity
 from portal.web.identity import Area
+
+#: Session key set while a staff member is signed in to the client area as a client.
+IMPERSONATOR_KEY = "impersonated_by"
 
 
 def end_sessions(account: Staff | Client) -> None:
@@ -28,6 +33,16 @@ def sign_out(area: Area) -> None:
     """Sign the current request's account of ``area`` out everywhere, not just this browser:
     a copy of this session's cookie must stop working too."""
     account = identity.identity_for(area)
-    if account is not None:
+    if account is not None and not _impersonated(area, account):
         end_sessions(account)  # type: ignore[arg-type]
     identity.sign_out(area)
+
+
+def _impersonated(area: Area, account: object) -> bool:
+    """Staff signed in as a client: their signing out must not sign the client out."""
+    info = session.get(IMPERSONATOR_KEY)
+    return (
+        area is Area.CLIENT
+        and isinstance(info, dict)
+        and info.get("client_id") == getattr(account, "id", None)
+    )

@@ -86,3 +86,13 @@ def test_copied_cookie_is_refused_after_blocking_even_once_unblocked(
     db.session.expire_all()
     assert stolen.get("/admin/clients").status_code == 302
     assert web.get("/admin/clients").status_code == 302
+
+
+def test_staff_signed_in_as_a_client_signing_out_leaves_the_client_signed_in(
+    app: Flask, staff_web: WebClient, client_web: WebClient, client_account
+) -> None:
+    card = f"/admin/clients/{client_account.id}"
+    assert staff_web.submit(f"{card}/login-as", {}, form_page=card).status_code == 302
+    staff_web.submit("/logout", {}, form_page="/")
+    assert staff_web.get("/").status_code == 302
+    assert client_web.get("/invoices").status_code == 200  # the client's own session goes on
