@@ -4,6 +4,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 5000
+# Redis for rate limits shared by the workers of `make run`, used when it answers.
+REDIS_URL ?= redis://127.0.0.1:6379/0
 # Plugins that ship in plugins/ (installed into the venv as separate distributions).
 PLUGIN_DIRS := $(wildcard plugins/*/pyproject.toml)
 
@@ -28,11 +30,21 @@ install-dev: .make-install-dev.stamp translations
 translations: .make-install.stamp
 	@$(BIN)/pybabel -q compile -d portal/translations
 
+# Rate limits need one count for all workers (docs/security.md): two workers sharing Redis
+# when it answers, else one worker (its threads share its memory), never memory per worker.
 run: install
 	PORTAL_SESSION_COOKIE_SECURE=0 $(BIN)/portal db upgrade
 	PORTAL_SESSION_COOKIE_SECURE=0 $(BIN)/portal demo
 	@echo "Portal: http://$(HOST):$(PORT)/  (admin area: http://$(HOST):$(PORT)/admin/)"
-	PORTAL_SESSION_COOKIE_SECURE=0 PORTAL_EMBEDDED_SCHEDULER=1 $(BIN)/gunicorn --bind $(HOST):$(PORT) --workers 2 \
+	@redis_url="$${PORTAL_REDIS_URL:-$(REDIS_URL)}"; \
+	if $(BIN)/python -c "import redis, sys; redis.Redis.from_url(sys.argv[1], socket_connect_timeout=1).ping()" "$$redis_url" 2>/dev/null; then \
+		echo "Rate limits in Redis at $$redis_url; 2 workers"; \
+		export PORTAL_REDIS_URL="$$redis_url" PORTAL_RATELIMIT_STORAGE_URI="$$redis_url"; workers="--workers 2"; \
+	else \
+		echo "Redis does not answer at $$redis_url: 1 worker, rate limits in its memory"; \
+		unset PORTAL_REDIS_URL; workers="--workers 1 --threads 4"; \
+	fi; \
+	PORTAL_SESSION_COOKIE_SECURE=0 PORTAL_EMBEDDED_SCHEDULER=1 exec $(BIN)/gunicorn --bind $(HOST):$(PORT) $$workers \
 		--access-logfile - wsgi:app
 
 # Whole suite on SQLite, then on PostgreSQL when one answers (required when PORTAL_REQUIRE_POSTGRES=1).

@@ -36,6 +36,7 @@ from portal.accounts.requisites import (
     clean_inn,
     clean_kpp,
 )
+from portal.accounts.sessions import end_sessions
 from portal.accounts.sign_in import queue_welcome_email
 from portal.core.app_state import clock, plugins
 from portal.core.extensions import db
@@ -285,7 +286,7 @@ def close_client(client: Client) -> None:
     before = {"status": client.status.value}
     client.status = ClientStatus.CLOSED
     client.closed_at = clock().now()
-    client.rotate_sessions()
+    end_sessions(client)
     audit.record(
         "client.close",
         "client",

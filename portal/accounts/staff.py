@@ -27,6 +27,7 @@ from portal.accounts import audit
 from portal.accounts.models import BuiltinRole, Department, Permission, Role, Staff
 from portal.accounts.models.account import normalise_email
 from portal.accounts.models.permissions import BUILTIN_ROLES
+from portal.accounts.sessions import end_sessions
 from portal.core.app_state import clock
 from portal.core.extensions import db
 from portal.core.transactions import unit_of_work
@@ -345,6 +346,8 @@ def update_staff_member(
     staff.role = role
     staff.departments = _departments(department_ids)
     staff.language = language or None
+    if staff.is_active and not is_active:
+        end_sessions(staff)  # unblocking later must not bring an old session back
     staff.is_active = is_active
     if new_password:
         staff.set_password(new_password)  # also signs them out everywhere

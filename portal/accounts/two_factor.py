@@ -31,7 +31,7 @@ from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy import ColumnElement, delete, func, select, update
 
-from portal.accounts import audit
+from portal.accounts import audit, sessions
 from portal.accounts.models import Client, RecoveryCode, Staff
 from portal.accounts.staff import StaffError, check_may_manage
 from portal.core import encryption
@@ -79,18 +79,6 @@ def required() -> bool:
 
 def set_required(value: bool) -> None:
     runtime_settings.put(REQUIRE_SETTING, bool(value))  # audited and committed there
-
-
-def _two_factor_changed(account: Account) -> None:
-    """THE ONE CALL SITE for ending the account's sessions when its two-factor sign-in changes
-    (turned on, turned off, reset): a session opened before must not outlive the change.
-
-    Coordinator: wire the session generation of branch ``sessions`` here
-    (``portal.accounts.sessions.end_sessions(account)`` or its final name). Until then the
-    session token is rotated, which signs the account out everywhere; the views that change
-    one's own two-factor sign the current session in again, as a password change does.
-    """
-    account.rotate_sessions()
 
 
 def secret_of(account: Account) -> str | None:
@@ -282,7 +270,7 @@ def confirm_enrolment(account: Account, code: str) -> list[str]:
     account.totp_enabled_at = clock().now()
     codes = _new_recovery_codes(account)
     _record(account, "enable", before=False, after=True)
-    _two_factor_changed(account)
+    sessions.end_sessions(account)  # a session opened before must not outlive the change
     db.session.commit()
     return codes
 
@@ -324,7 +312,7 @@ def disable(account: Account, code: str, *, password: str | None = None) -> None
         raise _wrong_code()
     _clear(account)
     _record(account, "disable", before=True, after=False)
-    _two_factor_changed(account)
+    sessions.end_sessions(account)  # a session opened before must not outlive the change
     db.session.commit()
 
 
@@ -343,7 +331,7 @@ def reset(actor: Staff, account: Account) -> None:
     was_on = account.two_factor_enabled
     _clear(account)
     _record(account, "reset", before=was_on, after=False)
-    _two_factor_changed(account)
+    sessions.end_sessions(account)  # a session opened before must not outlive the change
     db.session.commit()
 
 

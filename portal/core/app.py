@@ -13,6 +13,7 @@ from flask import Flask
 from jinja2 import ChoiceLoader, FileSystemLoader
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from portal.core.clock import Clock, SystemClock
 from portal.core.extensions import babel, bootstrap, csrf, db, limiter, migrate
@@ -81,6 +82,10 @@ def create_app(
     prepare_sqlite_file(settings["database_url"])
     app.config.update(flask_config(settings))
     app.extensions["portal.core.clock"] = clock or SystemClock()
+    if settings["proxy_hops"]:
+        # Only the proxies we were told about may say who the client is (docs/security.md).
+        hops = settings["proxy_hops"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
 
     _init_extensions(app)
     _init_areas(app)

@@ -64,9 +64,19 @@ DEFAULTS: dict[str, Any] = {
     "theme_paths": [],  # extra theme folders, searched before the built-in themes/
     "session_cookie_secure": True,
     "session_lifetime_hours": 12,
+    # Rate limits (docs/security.md, "Sign-in limits"). Failed sign-ins per account and address,
+    # per address, and per account from browsers that never signed in to it.
     "login_rate_limit_account": "5 per 5 minutes",
     "login_rate_limit_address": "30 per 5 minutes",
-    "ratelimit_storage_uri": "memory://",
+    "login_rate_limit_account_total": "30 per hour",
+    # Password reset and registration requests (each sends a mail) per address and per e-mail.
+    "mail_request_rate_limit_address": "10 per 15 minutes",
+    "mail_request_rate_limit_email": "3 per hour",
+    "api_rate_limit": "120 per minute",  # the named limit "api" (portal.web.limits)
+    "redis_url": "",  # e.g. redis://127.0.0.1:6379/0: rate limits shared by every process
+    "ratelimit_storage_uri": "",  # empty: redis_url, else memory:// (one process only)
+    "ratelimit_key_prefix": "portal",  # several portals on one Redis need different ones
+    "proxy_hops": 0,  # reverse proxies in front that set X-Forwarded-For/-Proto (nginx: 1)
     "password_reset_max_age": 3600,
     "max_upload_mb": 16,
     "staff_online_minutes": 5,
@@ -185,6 +195,12 @@ def _instance_secret_key(instance_path: Path) -> str:
     return key
 
 
+def ratelimit_storage(settings: Mapping[str, Any]) -> str:
+    """Where rate-limit counters live: the explicit ``ratelimit_storage_uri``, else Redis when
+    ``redis_url`` names one, else the process's memory (right only for a single process)."""
+    return settings["ratelimit_storage_uri"] or settings["redis_url"] or "memory://"
+
+
 def flask_config(settings: Mapping[str, Any]) -> dict[str, Any]:
     """Translate portal settings into the names Flask and its extensions read."""
     from datetime import timedelta
@@ -203,7 +219,11 @@ def flask_config(settings: Mapping[str, Any]) -> dict[str, Any]:
         "SESSION_COOKIE_NAME": "portal_session",
         "PERMANENT_SESSION_LIFETIME": timedelta(hours=settings["session_lifetime_hours"]),
         "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session
-        "RATELIMIT_STORAGE_URI": settings["ratelimit_storage_uri"],
+        "RATELIMIT_STORAGE_URI": ratelimit_storage(settings),
+        "RATELIMIT_KEY_PREFIX": settings["ratelimit_key_prefix"],
+        # Redis down: each process counts in its own memory until it answers again (limits
+        # stay, looser) rather than every limited page failing.
+        "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
         "RATELIMIT_HEADERS_ENABLED": True,
         "MAX_CONTENT_LENGTH": settings["max_upload_mb"] * 1024 * 1024,
         "BOOTSTRAP_SERVE_LOCAL": True,

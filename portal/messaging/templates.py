@@ -184,6 +184,20 @@ TEMPLATES: dict[str, MailTemplateSpec] = {
             "mail/password_reset.txt",
             ("link",),
         ),
+        MailTemplateSpec(
+            "registration_confirm",
+            _l("Registration: link to finish it"),
+            N_("Finish registering with %(company)s", company="company"),
+            "mail/registration_confirm.txt",
+            ("link",),
+        ),
+        MailTemplateSpec(
+            "registration_attempt",
+            _l("Registration with an address that has an account"),
+            N_("Someone tried to register with your address"),
+            "mail/registration_attempt.txt",
+            ("login_link", "reset_link"),
+        ),
     )
 }
 

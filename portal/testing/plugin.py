@@ -143,6 +143,9 @@ def portal_settings(
         "smtp_port": smtp_server[1],
         "mail_from": "billing@portal.test",
         "base_url": "http://localhost",
+        # Each test app counts in its own memory, even where PORTAL_REDIS_URL is set for the
+        # tests that start real servers on Redis (tests/web/test_limits_shared.py).
+        "ratelimit_storage_uri": "memory://",
     }
 
 

@@ -85,3 +85,24 @@ def test_data_and_instance_folders_in_a_checkout_and_in_an_installed_wheel(
     assert settings.data_dir("migrations") == packaged / "migrations"
     assert settings.data_dir("themes") == settings.PROJECT_ROOT / "themes"  # not in this one
     assert settings.instance_dir() == Path(sys.prefix) / "var" / "portal-instance"
+
+
+def test_rate_limits_count_in_redis_when_it_is_named(tmp_path: Path) -> None:
+    def storage(environ: dict[str, str]) -> str:
+        return flask_config(load_settings(tmp_path, environ=environ))["RATELIMIT_STORAGE_URI"]
+
+    assert storage({}) == "memory://"
+    assert storage({"PORTAL_REDIS_URL": "redis://cache:6379/2"}) == "redis://cache:6379/2"
+    explicit = {
+        "PORTAL_REDIS_URL": "redis://cache/2",
+        "PORTAL_RATELIMIT_STORAGE_URI": "memcached://m",
+    }
+    assert storage(explicit) == "memcached://m"
+
+
+@pytest.mark.parametrize("name", ["portal.example.toml", "production.example.toml"])
+def test_example_settings_files_load(tmp_path: Path, name: str) -> None:
+    path = settings.PROJECT_ROOT / "config" / name
+    loaded = load_settings(tmp_path, environ={"PORTAL_SETTINGS_FILE": str(path)})
+    if name.startswith("production"):
+        assert loaded["redis_url"] and loaded["proxy_hops"] == 1

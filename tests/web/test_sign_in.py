@@ -145,3 +145,57 @@ def test_session_cookie_is_http_only_and_lax(app: Flask, client_account) -> None
     response = web.submit("/login", {"email": client_account.email, "password": PASSWORD})
     cookie = response.headers["Set-Cookie"]
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+
+
+def _from(app: Flask, address: str):  # type: ignore[no-untyped-def]
+    """A browser at ``address``."""
+    browser = app.test_client()
+    browser.environ_base["REMOTE_ADDR"] = address
+    return browser
+
+
+def test_throttled_address_does_not_lock_the_owner_out(app: Flask, client_account) -> None:
+    attacker = _from(app, "203.0.113.7")
+    bad = {"email": client_account.email, "password": "wrong-password"}
+    answers = [attacker.submit("/login", bad).status_code for _ in range(6)]
+    assert answers == [200] * 5 + [429]
+    right = {"email": client_account.email, "password": PASSWORD}
+    assert attacker.submit("/login", right).status_code == 429
+    owner = _from(app, "198.51.100.20")
+    assert owner.submit("/login", right).status_code == 302  # the right password, elsewhere
+
+
+def test_many_addresses_guessing_one_account_only_known_browsers_may_go_on(
+    make_app, client_account
+) -> None:
+    strict = make_app(login_rate_limit_account_total="4 per hour")
+    with strict.app_context():
+        right = {"email": client_account.email, "password": PASSWORD}
+        known = _from(strict, "198.51.100.20")
+        known.sign_in_client(client_account.email)  # this browser has signed in before
+        known.submit("/logout", {}, form_page="/")
+        for n in range(4):
+            guess = {"email": client_account.email, "password": f"guess {n}"}
+            assert _from(strict, f"203.0.113.{n}").submit("/login", guess).status_code == 200
+        new_browser = _from(strict, "192.0.2.50")
+        refused = new_browser.submit("/login", right)
+        assert refused.status_code == 429
+        assert "Sign in from a device you have used before" in refused.get_data(as_text=True)
+        known.environ_base["REMOTE_ADDR"] = "192.0.2.51"  # the owner's laptop, another network
+        assert known.submit("/login", right).status_code == 302
+
+
+def test_proxy_hops_take_the_address_from_the_proxy(make_app, client_account) -> None:
+    behind_proxy = make_app(proxy_hops=1, login_rate_limit_address="2 per 5 minutes")
+    with behind_proxy.app_context():
+        proxy = _from(behind_proxy, "10.0.0.1")  # every request comes from the proxy
+
+        def attempt(client_address: str) -> int:
+            return proxy.submit(
+                "/login",
+                {"email": f"x{client_address}@example.com", "password": "x"},
+                headers={"X-Forwarded-For": client_address},
+            ).status_code
+
+        assert [attempt("203.0.113.7") for _ in range(3)] == [200, 200, 429]
+        assert attempt("198.51.100.20") == 200  # another user behind the same proxy

@@ -41,6 +41,7 @@ from portal.accounts.models.custom_field import CustomField, CustomFieldValue
 from portal.accounts.models.note import Note
 from portal.accounts.models.permissions import Permission
 from portal.accounts.requisites import LegalType
+from portal.accounts.sessions import IMPERSONATOR_KEY
 from portal.catalog.catalog import CYCLE_LABELS
 from portal.core.clock import today
 from portal.core.extensions import db
@@ -59,7 +60,6 @@ from portal.web.query_args import db_id
 admin_clients = Blueprint("admin_clients", __name__, url_prefix="/admin/clients")
 admin_clients.portal_area = Area.ADMIN  # type: ignore[attr-defined]
 
-IMPERSONATOR_KEY = "impersonated_by"
 
 TABS = (
     ("summary", _l("Summary")),

@@ -29,3 +29,7 @@ class ResetRequestForm(FlaskForm):
 
 class ResetPasswordForm(NewPasswordMixin, FlaskForm):
     pass
+
+
+class ConfirmForm(FlaskForm):
+    """A button only: the action is in the URL (its CSRF token is the point)."""

@@ -1,7 +1,8 @@
 """Sign-in views. Each area has its own blueprint, so ``current_user`` here is that area's.
 
-Sign-in POSTs are rate-limited per address and per account; only failed attempts count
-(a successful sign-in redirects, and redirects are not deducted).
+Sign-in POSTs are rate-limited (portal.accounts.auth.limits); only failed attempts count
+(a successful sign-in redirects, and redirects are not deducted). Password reset and
+registration answer the same whether or not the e-mail has an account, and are limited too.
 
 Staff and clients with two-factor authentication sign in in two steps: the right password only
 remembers *who* is signing in (in the session, for a few minutes); they are signed in once the
@@ -11,13 +12,10 @@ rate-limited per address and per account like the password step.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import timedelta
-from typing import Any
 
 from flask import (
     Blueprint,
-    current_app,
     flash,
     redirect,
     render_template,
@@ -26,16 +24,27 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
-from flask_limiter.util import get_remote_address
 from werkzeug.wrappers import Response
 
-from portal.accounts import sign_in, two_factor
-from portal.accounts.auth.forms import LoginForm, RegisterForm, ResetPasswordForm, ResetRequestForm
+from portal.accounts import sessions, sign_in, two_factor
+from portal.accounts.auth.forms import (
+    ConfirmForm,
+    LoginForm,
+    RegisterForm,
+    ResetPasswordForm,
+    ResetRequestForm,
+)
+from portal.accounts.auth.limits import (
+    code_limits,
+    mail_request_limits,
+    pending_session_key,
+    remember_device,
+    sign_in_limits,
+)
 from portal.accounts.forms import SecondFactorForm
 from portal.accounts.models import Client, Staff
-from portal.accounts.models.account import normalise_email
 from portal.core.app_state import clock
-from portal.core.extensions import db, limiter
+from portal.core.extensions import db
 from portal.web import identity
 from portal.web.identity import Area
 from portal.web.safe_redirect import is_safe_next
@@ -57,41 +66,6 @@ CODE_ENDPOINTS = {
 PENDING_FOR = timedelta(minutes=5)
 
 
-def _failed(response: Response) -> bool:
-    return response.status_code != 302
-
-
-def _account_key() -> str:
-    return "account:" + normalise_email(request.form.get("email", ""))
-
-
-def _limit(setting: str, key: Callable[[], str], scope: str) -> Any:
-    """A limit on sign-in POSTs from setting ``setting``, counted per ``key``; only failures
-    count."""
-    return limiter.limit(
-        lambda: current_app.config["PORTAL"][setting],
-        key_func=key,
-        methods=["POST"],
-        deduct_when=_failed,
-        scope=lambda endpoint: f"{scope}:{endpoint}",
-    )
-
-
-def _sign_in_limits(account_key: Callable[[], str]) -> Callable[[Any], Any]:
-    """The sign-in limits from the settings, per address and per account (``account_key``
-    names the account a request tries), for a view that signs someone in."""
-
-    def apply(view):  # type: ignore[no-untyped-def]
-        by_address = _limit("login_rate_limit_address", get_remote_address, "login-address")
-        by_account = _limit("login_rate_limit_account", account_key, "login-account")
-        return by_address(by_account(view))
-
-    return apply
-
-
-_limits = _sign_in_limits(_account_key)
-
-
 def _login(area: Area, model: type[Staff] | type[Client], template: str) -> Response | str:
     form = LoginForm()
     if request.method == "GET":
@@ -110,13 +84,14 @@ def _login(area: Area, model: type[Staff] | type[Client], template: str) -> Resp
                 }
                 return redirect(url_for(CODE_ENDPOINTS[area]))
             identity.sign_in(area, account)
+            remember_device(area, account.email)
             return redirect(target)
         flash(_("Wrong e-mail or password."), "danger")
     return render_template(template, form=form)
 
 
 @admin_auth.route("/login", methods=["GET", "POST"])
-@_limits
+@sign_in_limits(Area.ADMIN)
 def login() -> Response | str:
     return _login(Area.ADMIN, Staff, "admin/login.html")
 
@@ -132,14 +107,6 @@ def _pending(area: Area, model: type[Staff] | type[Client]) -> Staff | Client | 
     return account
 
 
-def _pending_key(area: Area) -> Callable[[], str]:
-    def key() -> str:
-        data = session.get(PENDING_KEYS[area])
-        return f"2fa:{area}:{data.get('id') if isinstance(data, dict) else None}"
-
-    return key
-
-
 def _code_step(area: Area, model: type[Staff] | type[Client], template: str) -> Response | str:
     """The second step: a code from the authenticator app or a recovery code."""
     account = _pending(area, model)
@@ -153,6 +120,7 @@ def _code_step(area: Area, model: type[Staff] | type[Client], template: str) -> 
         if proof is not None:
             target = session.pop(PENDING_KEYS[area])["next"]
             identity.sign_in(area, account)
+            remember_device(area, account.email)
             if proof is two_factor.Proof.RECOVERY_CODE:
                 flash(
                     _(
@@ -168,58 +136,80 @@ def _code_step(area: Area, model: type[Staff] | type[Client], template: str) -> 
 
 
 @admin_auth.route("/login/code", methods=["GET", "POST"])
-@_sign_in_limits(_pending_key(Area.ADMIN))
+@code_limits(pending_session_key(PENDING_KEYS[Area.ADMIN]))
 def two_factor_code() -> Response | str:
     return _code_step(Area.ADMIN, Staff, "admin/two_factor_code.html")
 
 
 @client_auth.route("/login/code", methods=["GET", "POST"], endpoint="two_factor_code")
-@_sign_in_limits(_pending_key(Area.CLIENT))
+@code_limits(pending_session_key(PENDING_KEYS[Area.CLIENT]))
 def client_two_factor_code() -> Response | str:
     return _code_step(Area.CLIENT, Client, "client/two_factor_code.html")
 
 
 @admin_auth.route("/logout", methods=["POST"])
 def logout() -> Response:
-    identity.sign_out(Area.ADMIN)
+    sessions.sign_out(Area.ADMIN)
     return redirect(url_for("admin_auth.login"))
 
 
 @client_auth.route("/login", methods=["GET", "POST"], endpoint="login")
-@_limits
+@sign_in_limits(Area.CLIENT)
 def client_login() -> Response | str:
     return _login(Area.CLIENT, Client, "client/login.html")
 
 
 @client_auth.route("/logout", methods=["POST"], endpoint="logout")
 def client_logout() -> Response:
-    identity.sign_out(Area.CLIENT)
+    sessions.sign_out(Area.CLIENT)
     return redirect(url_for("client_auth.login"))
 
 
 @client_auth.route("/register", methods=["GET", "POST"])
+@mail_request_limits
 def register() -> Response | str:
     form = RegisterForm()
     if form.validate_on_submit():
-        try:
-            client = sign_in.register_client(
-                email=form.email.data,
-                password=form.password.data,
-                first_name=form.first_name.data,
-                last_name=form.last_name.data or "",
-                company=form.company.data or "",
-                language=str(_current_locale()),
-                ip=request.remote_addr or "",
-                clock=clock(),
-                send_welcome=True,
-            )
-        except sign_in.AccountError as exc:
-            getattr(form, exc.field or "email").errors.append(str(exc))
-        else:
-            identity.sign_in(Area.CLIENT, client)
-            flash(_("Welcome! Your account has been created."), "success")
-            return redirect(url_for("client.dashboard"))
+        sign_in.request_registration(
+            email=form.email.data,
+            password=form.password.data,
+            first_name=form.first_name.data,
+            last_name=form.last_name.data or "",
+            company=form.company.data or "",
+            language=_current_locale(),
+            ip=request.remote_addr or "",
+        )
+        flash(_check_mail(), "info")
+        return redirect(url_for("client_auth.login"))
     return render_template("client/register.html", form=form)
+
+
+def _check_mail() -> str:
+    # The same words whether or not the address has an account (docs/security.md).
+    return _(
+        "Check your mail: we have sent a message to the address you entered. "
+        "Follow it to finish registering."
+    )
+
+
+@client_auth.route("/register/<token>", methods=["GET", "POST"])
+def confirm_registration(token: str) -> Response | str:
+    """The link from the registration mail: a button (mail scanners open links), then the
+    account exists and its owner is signed in."""
+    data = sign_in.registration_for_token(token)
+    if data is None:
+        flash(_("This registration link is invalid or has expired, or was used already."), "danger")
+        return redirect(url_for("client_auth.login"))
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        client = sign_in.confirm_registration(data, clock())
+        if client is None:
+            return redirect(url_for("client_auth.login"))
+        identity.sign_in(Area.CLIENT, client)
+        remember_device(Area.CLIENT, client.email)
+        flash(_("Welcome! Your account has been created."), "success")
+        return redirect(url_for("client.dashboard"))
+    return render_template("client/register_confirm.html", form=form, email=data["email"])
 
 
 def _current_locale() -> str:
@@ -229,15 +219,11 @@ def _current_locale() -> str:
 
 
 @client_auth.route("/password/reset", methods=["GET", "POST"])
+@mail_request_limits
 def forgot_password() -> Response | str:
     form = ResetRequestForm()
     if form.validate_on_submit():
-        try:
-            sign_in.send_password_reset(form.email.data)
-        except OSError:
-            current_app.logger.exception("password reset mail could not be sent")
-            flash(_("The e-mail could not be sent right now. Please try again later."), "danger")
-            return render_template("client/forgot_password.html", form=form)
+        sign_in.request_password_reset(form.email.data)
         flash(
             _("If an account with this e-mail exists, we have sent a link to reset the password."),
             "info",
@@ -255,6 +241,7 @@ def reset_password(token: str) -> Response | str:
     form = ResetPasswordForm()
     if form.validate_on_submit():
         sign_in.reset_password(client, form.password.data)
+        remember_device(Area.CLIENT, client.email)  # the link proved the mailbox
         flash(_("Your password has been changed. Please sign in."), "success")
         return redirect(url_for("client_auth.login"))
     return render_template("client/reset_password.html", form=form)

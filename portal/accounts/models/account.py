@@ -25,6 +25,11 @@ def _dummy_hash() -> str:
     return _hasher.hash(secrets.token_urlsafe(16))
 
 
+def hash_password(password: str) -> str:
+    """The argon2 hash kept instead of the password."""
+    return _hasher.hash(password)
+
+
 def new_session_token() -> str:
     return secrets.token_urlsafe(24)
 
@@ -43,7 +48,11 @@ class AccountMixin:
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     def set_password(self, password: str) -> None:
-        self.password_hash = _hasher.hash(password)
+        self.set_password_hash(hash_password(password))
+
+    def set_password_hash(self, password_hash: str) -> None:
+        """A new password ends every session (docs/security.md, "Sessions")."""
+        self.password_hash = password_hash
         self.session_token = new_session_token()
 
     def rotate_sessions(self) -> None:
