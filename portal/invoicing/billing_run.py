@@ -18,6 +18,12 @@ Exactly once, by construction (DESIGN §5):
 * clients are claimed in batches (``FOR UPDATE SKIP LOCKED`` on PostgreSQL), so several workers
   share a large run without waiting for each other; each batch is one transaction, so a run that
   dies loses only its current batch, and running it again completes the rest;
+* on SQLite a batch's transaction takes the database's writer lock before it claims and reads
+  (``begin_writing``): two runs, even for different dates, take turns batch by batch, and none
+  bills from dates another has moved meanwhile;
+* a renewal is billed whole or not at all: when another run won some of its periods first, the
+  periods this batch did win are given back in the same transaction (no billed period is left
+  without its invoice line, and the service's next run finds them free);
 * invoice numbers for a batch are taken in one block from the locked series counter in the same
   transaction: gapless however the run ends.
 
@@ -48,6 +54,7 @@ from portal.catalog import catalog, client_rules, tax
 from portal.catalog.models import Addon, Product, ProductType
 from portal.core.app_state import clock, plugins
 from portal.core.extensions import db
+from portal.core.transactions import begin_writing
 from portal.invoicing import invoices, payments
 from portal.invoicing.models import (
     BilledPeriod,
@@ -418,8 +425,11 @@ def _claim(horizon: date, after: int, size: int) -> list[int]:
     """Lock the next ``size`` clients (by id, after ``after``) with services due by ``horizon``.
 
     On PostgreSQL the lock is ``FOR UPDATE SKIP LOCKED``: a client another worker is billing is
-    skipped, not waited for. SQLite has one writer at a time anyway.
+    skipped, not waited for. On SQLite the batch's transaction takes the writer lock first
+    (``begin_writing``): each SELECT there would otherwise see whatever was committed last, and
+    the batch would bill from dates another run moves before this one writes.
     """
+    begin_writing()
     # EXISTS per client, walked in id order from the cursor: each batch reads only as far as it
     # needs (an IN over all due services would rescan them for every batch of a large run).
     due = select(Service.id).where(Service.client_id == Client.id, _due_services(horizon))
@@ -512,6 +522,18 @@ def _claim_periods(
         table.c.service_id, table.c.period_start
     )
     return {(service_id, start) for service_id, start in db.session.execute(stmt, params)}
+
+
+def _release_periods(keys: Sequence[tuple[int, date]]) -> None:
+    """Delete the (service, period start) claims of a renewal this batch does not bill."""
+    if not keys:
+        return
+    table = BilledPeriod.__table__
+    stmt = table.delete().where(
+        table.c.service_id == bindparam("key_service"),
+        table.c.period_start == bindparam("key_start"),
+    )
+    db.session.execute(stmt, [{"key_service": s, "key_start": start} for s, start in keys])
 
 
 def _invoice_groups(client: ClientData, lines: list[DueLine]) -> list[list[DueLine]]:
@@ -677,12 +699,18 @@ def _bill_batch(
     won = _claim_periods(renewals, run_id, now)
     by_client: dict[int, list[DueLine]] = defaultdict(list)
     moved = []
+    given_back: list[tuple[int, date]] = []
     for renewal in renewals:
-        if not all((renewal.service_id, p.start) in won for p in renewal.periods):
-            continue  # another worker billed it first; its transaction moved the dates
+        keys = [(renewal.service_id, p.start) for p in renewal.periods]
+        if not all(key in won for key in keys):
+            # Another run billed it first and moved its dates; the periods it did not reach
+            # are given back, or they would stay billed with no invoice and block the service.
+            given_back.extend(key for key in keys if key in won)
+            continue
         moved.append((renewal.service_id, renewal.period_start, renewal.next_due))
         by_client[renewal.client_id].extend(renewal.lines)
         report.services += 1
+    _release_periods(given_back)
     _update_rows(Service.__table__, ("id",), ("period_start", "next_due_date"), moved)
     groups = [
         (clients[client_id], group)
