@@ -67,6 +67,7 @@ from portal.invoicing.models import (
 from portal.orders.models import Service, ServiceAddon, ServiceOption, ServiceStatus
 from portal.platform import runtime_settings
 from portal.platform.hooks import events
+from portal.platform.jobs.runs import error_text
 
 #: A ``Service`` (client, add-on) model or a row of its columns: the run reads rows, the
 #: forecast models; both only read the columns.
@@ -885,7 +886,7 @@ def bill_due(
                 progress(batch)
     except Exception as exc:
         db.session.rollback()
-        _finish(run_id, BillingRunStatus.FAILED, f"{type(exc).__name__}: {exc}")
+        _finish(run_id, BillingRunStatus.FAILED, error_text(exc))
         raise
     _finish(run_id, BillingRunStatus.FINISHED)
     return total
@@ -903,7 +904,7 @@ def _add(total: RunReport, batch: RunReport) -> None:
 def _finish(run_id: int, status: BillingRunStatus, error: str = "") -> None:
     values: dict[str, Any] = {"status": status, "finished_at": clock().now()}
     if error:
-        values.update(last_error=error[:4000], errors=BillingRun.errors + 1)
+        values.update(last_error=error, errors=BillingRun.errors + 1)
     db.session.execute(update(BillingRun).where(BillingRun.id == run_id).values(**values))
     db.session.commit()
 

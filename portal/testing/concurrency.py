@@ -138,3 +138,22 @@ def confirm_statement(database_url: str, instance_path: str, statement_id: int) 
     with app.app_context():
         stored = db.session.get(BankStatementFile, statement_id)
         return len(bank_statements.confirm(stored).recorded)
+
+
+def fire_scheduled_job(
+    database_url: str,
+    instance_path: str,
+    job_id: str,
+    schedule: str,
+    together: tuple[str, int] | None = None,
+) -> None:
+    """Do what a scheduler does when ``schedule`` (a crontab line, UTC) fires ``job_id``; with
+    ``together`` (directory, processes) it fires when the others do (``start_together``)."""
+    from apscheduler.triggers.cron import CronTrigger
+
+    from portal.platform.jobs.scheduler import run_scheduled
+
+    app = _app(database_url, instance_path)
+    if together is not None:
+        start_together(*together)
+    run_scheduled(app, job_id, CronTrigger.from_crontab(schedule, timezone="UTC"))
