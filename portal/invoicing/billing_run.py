@@ -537,13 +537,18 @@ def _release_periods(keys: Sequence[tuple[int, date]]) -> None:
     db.session.execute(stmt, [{"key_service": s, "key_start": start} for s, start in keys])
 
 
+def invoice_group(client: ClientData, service_id: int) -> int | None:
+    """Which of a run's invoices for ``client`` bills ``service_id``: the client's one invoice
+    (None), or the service's own when the client wants separate invoices. The forecast counts
+    invoices by it too."""
+    return service_id if client.separate_invoices else None
+
+
 def _invoice_groups(client: ClientData, lines: list[DueLine]) -> list[list[DueLine]]:
-    if not client.separate_invoices:
-        return [lines]
-    by_service: dict[int, list[DueLine]] = defaultdict(list)
+    groups: dict[int | None, list[DueLine]] = defaultdict(list)
     for due in lines:
-        by_service[due.service_id].append(due)
-    return list(by_service.values())
+        groups[invoice_group(client, due.service_id)].append(due)
+    return list(groups.values())
 
 
 def _write_invoices(
