@@ -18,9 +18,10 @@ Exactly once, by construction (DESIGN §5):
 * clients are claimed in batches (``FOR UPDATE SKIP LOCKED`` on PostgreSQL), so several workers
   share a large run without waiting for each other; each batch is one transaction, so a run that
   dies loses only its current batch, and running it again completes the rest;
-* on SQLite a batch's transaction takes the database's writer lock before it claims and reads
-  (``begin_writing``): two runs, even for different dates, take turns batch by batch, and none
-  bills from dates another has moved meanwhile;
+* a batch prices its renewals, then becomes the writer (``begin_writing``: on SQLite the
+  database's writer lock) and reads its services' dates again: a service whose dates another
+  run (for another date, say) moved meanwhile is left to the next run, never billed from stale
+  dates; pricing stays outside the lock, so other writers get their turn between batches;
 * a renewal is billed whole or not at all: when another run won some of its periods first, the
   periods this batch did win are given back in the same transaction (no billed period is left
   without its invoice line, and the service's next run finds them free);
@@ -426,11 +427,9 @@ def _claim(horizon: date, after: int, size: int) -> list[int]:
     """Lock the next ``size`` clients (by id, after ``after``) with services due by ``horizon``.
 
     On PostgreSQL the lock is ``FOR UPDATE SKIP LOCKED``: a client another worker is billing is
-    skipped, not waited for. On SQLite the batch's transaction takes the writer lock first
-    (``begin_writing``): each SELECT there would otherwise see whatever was committed last, and
-    the batch would bill from dates another run moves before this one writes.
+    skipped, not waited for. SQLite has no row locks: ``_still_due`` checks the batch's dates
+    again once the batch is the writer.
     """
-    begin_writing()
     # EXISTS per client, walked in id order from the cursor: each batch reads only as far as it
     # needs (an IN over all due services would rescan them for every batch of a large run).
     due = select(Service.id).where(Service.client_id == Client.id, _due_services(horizon))
@@ -493,6 +492,30 @@ def _load_batch(client_ids: Sequence[int], horizon: date) -> tuple[
     for row in db.session.execute(held):
         addons[row.service_id].append(row)
     return clients, services, options, addons
+
+
+def _still_due(renewals: list[_Renewal], services: Sequence[Any]) -> list[_Renewal]:
+    """The renewals whose services still have the dates the batch priced them from, read again
+    once this transaction is the writer (``begin_writing``).
+
+    On SQLite each SELECT sees whatever was committed last and nothing is locked before the
+    first write: a run for another date may have billed a service and moved its dates since the
+    batch read them. Taking the writer lock only now keeps the slow part (pricing, usage from
+    plugins) outside it, so other writers are not starved between batches.
+    """
+    begin_writing()
+    if not renewals:
+        return renewals
+    read = {service.id: (service.period_start, service.next_due_date) for service in services}
+    current = {
+        row.id: (row.period_start, row.next_due_date)
+        for row in db.session.execute(
+            select(Service.id, Service.period_start, Service.next_due_date).where(
+                _among(Service.id, [renewal.service_id for renewal in renewals])
+            )
+        )
+    }
+    return [r for r in renewals if current.get(r.service_id) == read[r.service_id]]
 
 
 def _claim_periods(
@@ -702,6 +725,7 @@ def _bill_batch(
             ):
                 renewal.lines.append(DueLine(service.id, period.period, line))
         renewals.append(renewal)
+    renewals = _still_due(renewals, services)
     won = _claim_periods(renewals, run_id, now)
     by_client: dict[int, list[DueLine]] = defaultdict(list)
     moved = []
