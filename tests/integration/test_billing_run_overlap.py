@@ -97,3 +97,29 @@ def test_two_runs_for_different_dates_at_once_lose_nothing(
     assert db.session.scalar(select(func.count(BilledPeriod.id))) == SERVICES * PERIODS
     numbers = sorted(db.session.scalars(select(Invoice.sequence)))
     assert numbers == list(range(1, len(numbers) + 1))
+
+
+def test_a_renewal_another_run_billed_in_part_gives_its_claims_back(app, clock) -> None:
+    seed(2)
+    first, second = db.session.scalars(select(Service).order_by(Service.id)).all()
+    # as if another run had billed February of the first service and not yet moved its dates
+    db.session.add(
+        BilledPeriod(
+            service_id=first.id,
+            period_start=date(2026, 2, 1),
+            period_end=date(2026, 3, 1),
+            created_at=clock.now(),
+        )
+    )
+    db.session.commit()
+
+    report = bill_due(date.fromisoformat(EARLY))  # January to March
+
+    db.session.expire_all()
+    assert report.services == 1  # the second one; the first is left as it was
+    claimed = db.session.scalars(
+        select(BilledPeriod.period_start).where(BilledPeriod.service_id == first.id)
+    ).all()
+    assert claimed == [date(2026, 2, 1)]  # January and March given back
+    assert db.session.get(Service, first.id).next_due_date == date(2026, 1, 1)
+    assert db.session.get(Service, second.id).next_due_date == date(2026, 4, 1)
