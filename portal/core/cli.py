@@ -406,7 +406,7 @@ def jobs_run(job_id: str, as_of: Any) -> None:
         raise click.ClickException(f"{job_id} is running elsewhere right now; try again later.")
     click.echo(f"{job_id} {run.status.value}: {run.counts}")
     if run.error:
-        raise click.ClickException(run.error.strip().splitlines()[-1])
+        raise click.ClickException(run.error.strip().splitlines()[0])
 
 
 @click.group("billing", cls=AppGroup)

@@ -99,3 +99,18 @@ def end_read_transaction() -> None:
             "wait (docs/development.md, Transactions)"
         )
     session.commit()  # writes nothing: only ends the transaction
+
+
+def begin_writing() -> None:
+    """Make the current transaction the writer before it reads what it will write over.
+
+    SQLite: ``BEGIN IMMEDIATE`` takes the database's one writer lock now (waiting up to the busy
+    timeout), so nothing another process commits can change what the transaction reads before it
+    writes; a plain BEGIN would still let it read rows that are stale by its first write.
+    PostgreSQL: nothing, its rows are locked as they are read (``FOR UPDATE``, ``lock_row``).
+    A transaction that has already written holds the lock and is left as it is.
+    """
+    connection = db.session.connection()
+    raw = connection.connection.dbapi_connection
+    if isinstance(raw, sqlite3.Connection) and not raw.in_transaction:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")

@@ -3,7 +3,9 @@
 The forecast walks every renewed service forward through its periods with the same pricing the
 billing run uses (``billing_run.RenewalPricing``): the invoice date of a period is its due date
 less the product's "invoice days before due" window (today for what is already within it).
-Usage is unknown in advance, so usage-billed products show their fixed part only.
+Usage is unknown in advance, so usage-billed products show their fixed part only. Invoices are
+counted as the run issues them: one per client and run, one per service for a client with
+separate invoices (``billing_run.invoice_group``), in the client's currency.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from portal.invoicing.billing_run import (
     RENEWED,
     RenewalPricing,
     UpcomingPeriod,
+    invoice_group,
     invoice_window,
     renewal_lines,
     upcoming_periods,
@@ -45,6 +48,10 @@ class ForecastLine:
     net: Decimal
     tax: Decimal
     total: Decimal
+    #: The invoice the run would put the line on: client, run date, ``invoice_group``.
+    invoice: tuple[int, date, int | None]
+    #: That invoice's currency (the client's, as the run writes it).
+    invoice_currency: str
 
     @property
     def month(self) -> str:
@@ -68,17 +75,18 @@ class Forecast:
     lines: tuple[ForecastLine, ...]
 
     def months(self) -> list[MonthTotal]:
-        """Totals per month and currency; an invoice is one client's lines of one day."""
+        """Totals per month and currency, with the invoices the runs would issue (one per
+        client and day, or per service for a client with separate invoices)."""
         sums: dict[tuple[str, str], list[Decimal]] = defaultdict(lambda: [Decimal(0)] * 3)
-        invoices: dict[tuple[str, str], set[tuple[int, date]]] = defaultdict(set)
+        invoices: dict[tuple[str, str], set[tuple[int, date, int | None]]] = defaultdict(set)
         for line in self.lines:
             key = (line.month, line.currency)
             net, tax, total = sums[key]
             sums[key] = [net + line.net, tax + line.tax, total + line.total]
-            invoices[key].add((line.client_id, line.invoice_date))
+            invoices[(line.month, line.invoice_currency)].add(line.invoice)
         return [
             MonthTotal(month, currency, len(invoices[(month, currency)]), *sums[(month, currency)])
-            for month, currency in sorted(sums)
+            for month, currency in sorted(sums.keys() | invoices.keys())
         ]
 
 
@@ -146,4 +154,6 @@ def _line(
         line.net,
         line.tax,
         line.total,
+        (client.id, invoice_date, invoice_group(client, service_id)),
+        client.currency,
     )

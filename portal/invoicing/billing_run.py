@@ -18,6 +18,13 @@ Exactly once, by construction (DESIGN §5):
 * clients are claimed in batches (``FOR UPDATE SKIP LOCKED`` on PostgreSQL), so several workers
   share a large run without waiting for each other; each batch is one transaction, so a run that
   dies loses only its current batch, and running it again completes the rest;
+* a batch prices its renewals, then becomes the writer (``begin_writing``: on SQLite the
+  database's writer lock) and reads its services' dates again: a service whose dates another
+  run (for another date, say) moved meanwhile is left to the next run, never billed from stale
+  dates; pricing stays outside the lock, so other writers get their turn between batches;
+* a renewal is billed whole or not at all: when another run won some of its periods first, the
+  periods this batch did win are given back in the same transaction (no billed period is left
+  without its invoice line, and the service's next run finds them free);
 * invoice numbers for a batch are taken in one block from the locked series counter in the same
   transaction: gapless however the run ends.
 
@@ -48,6 +55,7 @@ from portal.catalog import catalog, client_rules, tax
 from portal.catalog.models import Addon, Product, ProductType
 from portal.core.app_state import clock, plugins
 from portal.core.extensions import db
+from portal.core.transactions import begin_writing
 from portal.invoicing import invoices, payments
 from portal.invoicing.models import (
     BilledPeriod,
@@ -60,6 +68,7 @@ from portal.invoicing.models import (
 from portal.orders.models import Service, ServiceAddon, ServiceOption, ServiceStatus
 from portal.platform import runtime_settings
 from portal.platform.hooks import events
+from portal.platform.jobs.runs import error_text
 
 #: A ``Service`` (client, add-on) model or a row of its columns: the run reads rows, the
 #: forecast models; both only read the columns.
@@ -418,7 +427,8 @@ def _claim(horizon: date, after: int, size: int) -> list[int]:
     """Lock the next ``size`` clients (by id, after ``after``) with services due by ``horizon``.
 
     On PostgreSQL the lock is ``FOR UPDATE SKIP LOCKED``: a client another worker is billing is
-    skipped, not waited for. SQLite has one writer at a time anyway.
+    skipped, not waited for. SQLite has no row locks: ``_still_due`` checks the batch's dates
+    again once the batch is the writer.
     """
     # EXISTS per client, walked in id order from the cursor: each batch reads only as far as it
     # needs (an IN over all due services would rescan them for every batch of a large run).
@@ -484,6 +494,30 @@ def _load_batch(client_ids: Sequence[int], horizon: date) -> tuple[
     return clients, services, options, addons
 
 
+def _still_due(renewals: list[_Renewal], services: Sequence[Any]) -> list[_Renewal]:
+    """The renewals whose services still have the dates the batch priced them from, read again
+    once this transaction is the writer (``begin_writing``).
+
+    On SQLite each SELECT sees whatever was committed last and nothing is locked before the
+    first write: a run for another date may have billed a service and moved its dates since the
+    batch read them. Taking the writer lock only now keeps the slow part (pricing, usage from
+    plugins) outside it, so other writers are not starved between batches.
+    """
+    begin_writing()
+    if not renewals:
+        return renewals
+    read = {service.id: (service.period_start, service.next_due_date) for service in services}
+    current = {
+        row.id: (row.period_start, row.next_due_date)
+        for row in db.session.execute(
+            select(Service.id, Service.period_start, Service.next_due_date).where(
+                _among(Service.id, [renewal.service_id for renewal in renewals])
+            )
+        )
+    }
+    return [r for r in renewals if current.get(r.service_id) == read[r.service_id]]
+
+
 def _claim_periods(
     renewals: Iterable[_Renewal], run_id: int | None, now: datetime
 ) -> set[tuple[int, date]]:
@@ -514,13 +548,30 @@ def _claim_periods(
     return {(service_id, start) for service_id, start in db.session.execute(stmt, params)}
 
 
+def _release_periods(keys: Sequence[tuple[int, date]]) -> None:
+    """Delete the (service, period start) claims of a renewal this batch does not bill."""
+    if not keys:
+        return
+    table = BilledPeriod.__table__
+    stmt = table.delete().where(
+        table.c.service_id == bindparam("key_service"),
+        table.c.period_start == bindparam("key_start"),
+    )
+    db.session.execute(stmt, [{"key_service": s, "key_start": start} for s, start in keys])
+
+
+def invoice_group(client: ClientData, service_id: int) -> int | None:
+    """Which of a run's invoices for ``client`` bills ``service_id``: the client's one invoice
+    (None), or the service's own when the client wants separate invoices. The forecast counts
+    invoices by it too."""
+    return service_id if client.separate_invoices else None
+
+
 def _invoice_groups(client: ClientData, lines: list[DueLine]) -> list[list[DueLine]]:
-    if not client.separate_invoices:
-        return [lines]
-    by_service: dict[int, list[DueLine]] = defaultdict(list)
+    groups: dict[int | None, list[DueLine]] = defaultdict(list)
     for due in lines:
-        by_service[due.service_id].append(due)
-    return list(by_service.values())
+        groups[invoice_group(client, due.service_id)].append(due)
+    return list(groups.values())
 
 
 def _write_invoices(
@@ -674,15 +725,22 @@ def _bill_batch(
             ):
                 renewal.lines.append(DueLine(service.id, period.period, line))
         renewals.append(renewal)
+    renewals = _still_due(renewals, services)
     won = _claim_periods(renewals, run_id, now)
     by_client: dict[int, list[DueLine]] = defaultdict(list)
     moved = []
+    given_back: list[tuple[int, date]] = []
     for renewal in renewals:
-        if not all((renewal.service_id, p.start) in won for p in renewal.periods):
-            continue  # another worker billed it first; its transaction moved the dates
+        keys = [(renewal.service_id, p.start) for p in renewal.periods]
+        if not all(key in won for key in keys):
+            # Another run billed it first and moved its dates; the periods it did not reach
+            # are given back, or they would stay billed with no invoice and block the service.
+            given_back.extend(key for key in keys if key in won)
+            continue
         moved.append((renewal.service_id, renewal.period_start, renewal.next_due))
         by_client[renewal.client_id].extend(renewal.lines)
         report.services += 1
+    _release_periods(given_back)
     _update_rows(Service.__table__, ("id",), ("period_start", "next_due_date"), moved)
     groups = [
         (clients[client_id], group)
@@ -857,7 +915,7 @@ def bill_due(
                 progress(batch)
     except Exception as exc:
         db.session.rollback()
-        _finish(run_id, BillingRunStatus.FAILED, f"{type(exc).__name__}: {exc}")
+        _finish(run_id, BillingRunStatus.FAILED, error_text(exc))
         raise
     _finish(run_id, BillingRunStatus.FINISHED)
     return total
@@ -875,7 +933,7 @@ def _add(total: RunReport, batch: RunReport) -> None:
 def _finish(run_id: int, status: BillingRunStatus, error: str = "") -> None:
     values: dict[str, Any] = {"status": status, "finished_at": clock().now()}
     if error:
-        values.update(last_error=error[:4000], errors=BillingRun.errors + 1)
+        values.update(last_error=error, errors=BillingRun.errors + 1)
     db.session.execute(update(BillingRun).where(BillingRun.id == run_id).values(**values))
     db.session.commit()
 

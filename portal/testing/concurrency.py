@@ -60,6 +60,17 @@ class PauseWhenPaid:
             time.sleep(self.seconds)
 
 
+def start_together(directory: str, count: int, timeout: float = 60.0) -> None:
+    """Wait until ``count`` processes have called this with ``directory`` (a barrier): spawned
+    processes start a second or more apart, which can be longer than the work they race on."""
+    os.makedirs(directory, exist_ok=True)
+    with open(os.path.join(directory, str(os.getpid())), "w"):
+        pass
+    deadline = time.monotonic() + timeout
+    while len(os.listdir(directory)) < count and time.monotonic() < deadline:
+        time.sleep(0.01)
+
+
 def billing_run(
     database_url: str,
     instance_path: str,
@@ -67,9 +78,11 @@ def billing_run(
     batch_size: int = 2,
     die_at: int = 0,
     pause: tuple[str, float] | None = None,
+    together: tuple[str, int] | None = None,
 ) -> dict[str, int]:
     """Run the billing run for ``day``; with ``die_at`` the process dies at that invoice, with
-    ``pause`` (signal file, seconds) it stops when credit pays an invoice (``PauseWhenPaid``)."""
+    ``pause`` (signal file, seconds) it stops when credit pays an invoice (``PauseWhenPaid``),
+    with ``together`` (directory, processes) it starts when the others do (``start_together``)."""
     from portal.invoicing.billing_run import bill_due
 
     extra: tuple[object, ...] = (DieAtInvoice(die_at),) if die_at else ()
@@ -77,6 +90,8 @@ def billing_run(
         extra += (PauseWhenPaid(*pause),)
     app = _app(database_url, instance_path, extra)
     with app.app_context():
+        if together is not None:
+            start_together(*together)
         report = bill_due(date.fromisoformat(day), batch_size=batch_size, started_by="test")
     return {"invoices": report.invoices, "services": report.services}
 
@@ -223,3 +238,22 @@ def deliver_mail(
             time.sleep(0.1)
         db.session.rollback()
     return taken_over
+
+
+def fire_scheduled_job(
+    database_url: str,
+    instance_path: str,
+    job_id: str,
+    schedule: str,
+    together: tuple[str, int] | None = None,
+) -> None:
+    """Do what a scheduler does when ``schedule`` (a crontab line, UTC) fires ``job_id``; with
+    ``together`` (directory, processes) it fires when the others do (``start_together``)."""
+    from apscheduler.triggers.cron import CronTrigger
+
+    from portal.platform.jobs.scheduler import run_scheduled
+
+    app = _app(database_url, instance_path)
+    if together is not None:
+        start_together(*together)
+    run_scheduled(app, job_id, CronTrigger.from_crontab(schedule, timezone="UTC"))

@@ -57,7 +57,7 @@ def run_now() -> str | Response:
     if run is None:
         flash(_("A billing run is going on right now; its progress is below."), "warning")
     elif run.error:
-        flash(_("The run failed: %(error)s", error=run.error.strip().splitlines()[-1]), "danger")
+        flash(_("The run failed: %(error)s", error=run.error.strip().splitlines()[0]), "danger")
     else:
         flash(_("Done: %(invoices)s invoices.", invoices=run.counts.get("invoices", 0)), "success")
     return redirect(url_for("admin_billing_runs.runs"))

@@ -40,7 +40,7 @@ def run_now(job_id: str) -> Response:
     if run is None:
         flash(_("This job is running elsewhere right now; try again in a minute."), "warning")
     elif run.error:
-        flash(_("The job failed: %(error)s", error=run.error.strip().splitlines()[-1]), "danger")
+        flash(_("The job failed: %(error)s", error=run.error.strip().splitlines()[0]), "danger")
     else:
         flash(_("Done: %(counts)s", counts=run.counts or "—"), "success")
     return redirect(url_for("admin_jobs.index"))

@@ -6,16 +6,17 @@ import enum
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Date, String, Text
+from sqlalchemy import JSON, Date, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from portal.core.model_base import Base, UTCDateTime, enum_column
 
 
 class JobLease(Base):
-    """Who runs a job now and until when. Taken with one conditional UPDATE, so two schedulers
-    or two web nodes never run the same job at once; an expired lease (a crashed runner) is
-    taken over."""
+    """Who runs a job now and until when. Taken with one conditional UPDATE that only a free or
+    expired lease passes, so two schedulers, two web nodes or two clicks on "Run now" never run
+    the same job at once; an expired lease (a crashed runner) is taken over. ``holder`` is unique
+    per run (docs/automation.md, "Leases and slots")."""
 
     __tablename__ = "job_lease"
 
@@ -31,7 +32,12 @@ class RunStatus(enum.StrEnum):
 
 
 class JobRun(Base):
+    """One run of a job. A scheduled run names its ``slot``, the time the schedule fired for:
+    unique per job, so two schedulers firing the same slot run it once, even one after the
+    other; runs started by hand or from the command line have none."""
+
     __tablename__ = "job_run"
+    __table_args__ = (Index("uq_job_run_slot", "job_id", "slot", unique=True),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     job_id: Mapped[str] = mapped_column(String(100), index=True)
@@ -44,3 +50,5 @@ class JobRun(Base):
     error: Mapped[str] = mapped_column(Text, default="")
     #: host:pid of the process that ran it, or "staff #3" for "Run now".
     worker: Mapped[str] = mapped_column(String(200), default="")
+    #: The scheduled time this run is for (None: started by hand or from the command line).
+    slot: Mapped[datetime | None] = mapped_column(UTCDateTime())
