@@ -1,7 +1,7 @@
 """payment.reference_key: the normal form of a payment's reference, unique per method
 
 Revision ID: 0018_payment_reference_key
-Revises: 0016_sqlite_autoincrement
+Revises: 0017_money_consistency
 Create Date: 2026-12-04 16:00:00.000000
 
 The key of each existing payment is filled in where its reference can be read
@@ -22,7 +22,7 @@ from portal.invoicing.payment_references import parse
 
 # revision identifiers, used by Alembic.
 revision = "0018_payment_reference_key"
-down_revision = "0016_sqlite_autoincrement"
+down_revision = '0017_money_consistency'
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """outbox: claims that a sender renews before each message, and the start of a failing round
 
 Revision ID: 0019_outbox_claims
-Revises: 0016_sqlite_autoincrement
+Revises: 0018_payment_reference_key
 Create Date: 2026-12-04 15:40:00.000000
 
 """
@@ -13,7 +13,7 @@ import portal.core.model_base
 
 # revision identifiers, used by Alembic.
 revision = '0019_outbox_claims'
-down_revision = '0016_sqlite_autoincrement'
+down_revision = '0018_payment_reference_key'
 branch_labels = None
 depends_on = None
 

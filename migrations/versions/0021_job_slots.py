@@ -1,7 +1,7 @@
 """job runs: the scheduled slot a run is for, unique per job
 
 Revision ID: 0021_job_slots
-Revises: 0016_sqlite_autoincrement
+Revises: 0019_outbox_claims
 Create Date: 2026-12-04 15:40:00.000000
 
 Two schedulers (or web nodes with the embedded scheduler) fire the same cron slot; the lease
@@ -17,7 +17,7 @@ import portal.core.model_base
 
 # revision identifiers, used by Alembic.
 revision = '0021_job_slots'
-down_revision = '0016_sqlite_autoincrement'
+down_revision = '0019_outbox_claims'
 branch_labels = None
 depends_on = None
 

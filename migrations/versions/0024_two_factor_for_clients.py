@@ -1,7 +1,7 @@
 """Two-factor sign-in for clients, recovery codes, TOTP secrets encrypted at rest
 
 Revision ID: 0024_two_factor_for_clients
-Revises: 0016_sqlite_autoincrement
+Revises: 0021_job_slots
 Create Date: 2026-12-04 16:00:00.000000
 
 Clients get the TOTP columns staff have; both get single-use recovery codes (stored as keyed
@@ -21,7 +21,7 @@ from portal.core.model_base import UTCDateTime
 
 # revision identifiers, used by Alembic.
 revision = '0024_two_factor_for_clients'
-down_revision = '0016_sqlite_autoincrement'
+down_revision = '0021_job_slots'
 branch_labels = None
 depends_on = None
 

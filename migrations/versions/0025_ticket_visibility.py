@@ -1,7 +1,7 @@
 """ticket visibility: internal requests and plugins' provisioning tickets are staff-only
 
 Revision ID: 0025_ticket_visibility
-Revises: 0016_sqlite_autoincrement
+Revises: 0024_two_factor_for_clients
 Create Date: 2026-12-04 16:00:00.000000
 
 Existing tickets become staff-only when they were internal requests (opened by staff with a
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0025_ticket_visibility'
-down_revision = '0016_sqlite_autoincrement'
+down_revision = '0024_two_factor_for_clients'
 branch_labels = None
 depends_on = None
 
