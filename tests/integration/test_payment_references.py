@@ -15,7 +15,13 @@ from portal.accounts.models import AuditEntry
 from portal.core.extensions import db
 from portal.invoicing import bank_statements, invoices, payment_references, payments
 from portal.invoicing.bank_statements import Outcome
-from portal.invoicing.models import Invoice, InvoiceStatus, Payment, UnmatchedPayment
+from portal.invoicing.models import (
+    Invoice,
+    InvoiceStatus,
+    Payment,
+    UnmatchedPayment,
+    UnmatchedStatus,
+)
 from portal.testing.bank import incoming, onec_statement
 from portal.testing.concurrency import import_statement_file, run_in_processes
 from portal.testing.factories import make_client
@@ -135,6 +141,33 @@ def test_a_hand_entry_without_the_order_date_matches_by_amount_and_arrival(app, 
     assert [payment.id for _entry, payment in report.linked] == [typed.id]
     assert _payments() == 1
     assert db.session.get(Invoice, invoice.id).amount_paid == D("7000.00")
+
+
+def test_an_order_left_to_link_by_hand_before_is_linked_to_the_hand_entry(
+    app, company, clock
+) -> None:
+    invoice = _issued(company, "7000.00")
+    typed = _by_hand(company, invoice, "701")
+    entry = bank_statements.parse(_statement(invoice)).entries[0]
+    db.session.add(  # what the import did before: "invoice … is not awaiting payment"
+        UnmatchedPayment(
+            reference=entry.reference,
+            number="701",
+            day=ORDER_DAY,
+            currency="RUB",
+            amount=entry.amount,
+            payer_inn=INN,
+            reason="Invoice is not awaiting payment.",
+            created_at=clock.now(),
+        )
+    )
+    db.session.commit()
+
+    bank_statements.import_statement(_statement(invoice))
+
+    queued = db.session.scalars(select(UnmatchedPayment)).one()
+    assert (queued.status, queued.payment_id) == (UnmatchedStatus.LINKED, typed.id)
+    assert _payments() == 1
 
 
 def test_a_part_paid_by_hand_then_the_statement_changes_nothing(app, company) -> None:
