@@ -222,6 +222,18 @@ def test_a_hand_entry_after_the_import_is_the_imported_payment(app, company) -> 
     assert _payments() == 1
 
 
+def test_without_any_inn_another_clients_order_1_is_not_this_one(app, company, clock) -> None:
+    company.inn = ""
+    other = make_client(clock, first_name="Другой")
+    other.tax_exempt = True
+    db.session.commit()
+    first, second = _issued(company, "500.00"), _issued(other, "500.00")
+    theirs = _by_hand(company, first, "1", "500.00")
+    ours = _by_hand(other, second, "№ 1", "500.00")
+    assert ours.recorded_now and ours.id != theirs.id
+    assert _payments() == 2
+
+
 def test_two_payers_may_send_order_1_on_the_same_day(app, company, clock) -> None:
     other = make_client(clock, first_name="Другой")
     other.inn, other.tax_exempt = "7709999999", True
