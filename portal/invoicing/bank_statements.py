@@ -528,9 +528,12 @@ def _enqueue(entry: StatementEntry, reason: str, currency: str, statement_id: in
     return True
 
 
-def _confirm_hand_entry(entry: StatementEntry, payment: Payment, statement_id: int) -> bool:
+def _confirm_hand_entry(
+    entry: StatementEntry, payment: Payment, statement_id: int, staff_id: int | None
+) -> bool:
     """Mark a payment typed by hand as this statement's order: it takes the order's full key,
-    so the next import finds it at once; commits. False if another import did it first."""
+    so the next import finds it at once, and the order, if an earlier import left it in the
+    unmatched queue, is linked to it; commits. False if another import did it first."""
     before = payment.reference_key
     try:
         with savepoint():
@@ -539,6 +542,20 @@ def _confirm_hand_entry(entry: StatementEntry, payment: Payment, statement_id: i
     except IntegrityError:
         db.session.rollback()
         return False
+    db.session.execute(
+        update(UnmatchedPayment)
+        .where(
+            UnmatchedPayment.reference == entry.reference,
+            UnmatchedPayment.status == UnmatchedStatus.OPEN,
+        )
+        .values(
+            status=UnmatchedStatus.LINKED,
+            client_id=payment.client_id,
+            payment_id=payment.id,
+            resolved_by_id=staff_id,
+            resolved_at=clock().now(),
+        )
+    )
     audit.record(
         "bank_statement.match",
         "payment",
@@ -575,7 +592,7 @@ def confirm(stored: BankStatementFile, staff_id: int | None = None) -> ImportRep
             if (
                 payment is not None
                 and _by_hand(entry, payment)
-                and _confirm_hand_entry(entry, payment, stored.id)
+                and _confirm_hand_entry(entry, payment, stored.id, staff_id)
             ):
                 report.linked.append((entry, payment))
             continue

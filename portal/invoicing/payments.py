@@ -279,7 +279,8 @@ def recorded_payment(
     with the same number and amount whose date and payer do not contradict this one's — staff
     typed "701" with its date, the statement then brings "п/п 701 от 03.12.2026 ИНН …". Each
     payment must have arrived within ``ORDER_TRAVEL`` of the other's order date.
-    ``client`` is who the new payment would belong to (its INN stands in for an unknown payer).
+    ``client`` is who the new payment would belong to: its INN stands in for an unknown payer,
+    and where no INN says who paid, only that client's payments are taken.
     """
     same = [Payment.reference == reference.text]
     if reference.key is not None:
@@ -308,6 +309,9 @@ def recorded_payment(
     matches = []
     for payment, payment_inn in rows:
         theirs = payment_references.stored(method, payment.reference, payment.reference_key)
+        payer_unknown = not (reference.payer_inn or inn) or not (theirs.payer_inn or payment_inn)
+        if payer_unknown and client is not None and payment.client_id != client.id:
+            continue  # nothing says another client's payment is this one
         if (
             reference.same_order(theirs, inn or "", payment_inn or "")
             and payment_references.arrived(reference, payment.payment_date)

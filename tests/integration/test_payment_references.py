@@ -15,7 +15,13 @@ from portal.accounts.models import AuditEntry
 from portal.core.extensions import db
 from portal.invoicing import bank_statements, invoices, payment_references, payments
 from portal.invoicing.bank_statements import Outcome
-from portal.invoicing.models import Invoice, InvoiceStatus, Payment, UnmatchedPayment
+from portal.invoicing.models import (
+    Invoice,
+    InvoiceStatus,
+    Payment,
+    UnmatchedPayment,
+    UnmatchedStatus,
+)
 from portal.testing.bank import incoming, onec_statement
 from portal.testing.concurrency import import_statement_file, run_in_processes
 from portal.testing.factories import make_client
@@ -137,6 +143,33 @@ def test_a_hand_entry_without_the_order_date_matches_by_amount_and_arrival(app, 
     assert db.session.get(Invoice, invoice.id).amount_paid == D("7000.00")
 
 
+def test_an_order_left_to_link_by_hand_before_is_linked_to_the_hand_entry(
+    app, company, clock
+) -> None:
+    invoice = _issued(company, "7000.00")
+    typed = _by_hand(company, invoice, "701")
+    entry = bank_statements.parse(_statement(invoice)).entries[0]
+    db.session.add(  # what the import did before: "invoice … is not awaiting payment"
+        UnmatchedPayment(
+            reference=entry.reference,
+            number="701",
+            day=ORDER_DAY,
+            currency="RUB",
+            amount=entry.amount,
+            payer_inn=INN,
+            reason="Invoice is not awaiting payment.",
+            created_at=clock.now(),
+        )
+    )
+    db.session.commit()
+
+    bank_statements.import_statement(_statement(invoice))
+
+    queued = db.session.scalars(select(UnmatchedPayment)).one()
+    assert (queued.status, queued.payment_id) == (UnmatchedStatus.LINKED, typed.id)
+    assert _payments() == 1
+
+
 def test_a_part_paid_by_hand_then_the_statement_changes_nothing(app, company) -> None:
     invoice = _issued(company, "10000.00")
     typed = _by_hand(company, invoice, "п/п 701 от 03.12.2026")
@@ -187,6 +220,18 @@ def test_a_hand_entry_after_the_import_is_the_imported_payment(app, company) -> 
 
     assert again.id == imported.id and not again.recorded_now
     assert _payments() == 1
+
+
+def test_without_any_inn_another_clients_order_1_is_not_this_one(app, company, clock) -> None:
+    company.inn = ""
+    other = make_client(clock, first_name="Другой")
+    other.tax_exempt = True
+    db.session.commit()
+    first, second = _issued(company, "500.00"), _issued(other, "500.00")
+    theirs = _by_hand(company, first, "1", "500.00")
+    ours = _by_hand(other, second, "№ 1", "500.00")
+    assert ours.recorded_now and ours.id != theirs.id
+    assert _payments() == 2
 
 
 def test_two_payers_may_send_order_1_on_the_same_day(app, company, clock) -> None:
