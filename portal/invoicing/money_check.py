@@ -40,6 +40,12 @@ _OWED = (InvoiceStatus.UNPAID, InvoiceStatus.PARTIALLY_PAID, InvoiceStatus.COLLE
 _NOTHING_PAID = (InvoiceStatus.UNPAID, InvoiceStatus.REFUNDED, InvoiceStatus.CANCELLED)
 
 
+def _money(amount: Decimal, currency: str) -> str:
+    from portal.web.formatting import money
+
+    return money(amount, currency)
+
+
 @dataclass(frozen=True)
 class InvoiceDrift:
     """An invoice whose paid amount or status disagrees with its payments and credit."""
@@ -47,6 +53,7 @@ class InvoiceDrift:
     invoice_id: int
     number: str
     status: InvoiceStatus
+    currency: str
     total: Decimal
     amount_paid: Decimal
     #: What its allocations and applied credit add up to: what ``amount_paid`` should be.
@@ -59,9 +66,9 @@ class InvoiceDrift:
             number=self.number or "—",
             id=self.invoice_id,
             status=self.status.value,
-            total=self.total,
-            paid=self.amount_paid,
-            received=self.received,
+            total=_money(self.total, self.currency),
+            paid=_money(self.amount_paid, self.currency),
+            received=_money(self.received, self.currency),
         )
 
 
@@ -75,10 +82,9 @@ class CreditDrift:
 
     def describe(self) -> str:
         return _(
-            "client #%(id)s: credit balance %(balance)s %(currency)s",
+            "client #%(id)s: credit balance %(balance)s",
             id=self.client_id,
-            balance=self.balance,
-            currency=self.currency,
+            balance=_money(self.balance, self.currency),
         )
 
 
@@ -148,6 +154,7 @@ def _invoices(report: MoneyCheck) -> None:
             Invoice.id,
             Invoice.number,
             Invoice.status,
+            Invoice.currency,
             Invoice.total,
             Invoice.amount_paid,
             allocated.c.amount,
@@ -159,12 +166,12 @@ def _invoices(report: MoneyCheck) -> None:
         .order_by(Invoice.id)
         .execution_options(yield_per=5000)
     )
-    for invoice_id, number, status, total, paid, by_payments, by_credit in rows:
+    for invoice_id, number, status, currency, total, paid, by_payments, by_credit in rows:
         report.invoices += 1
         received = (by_payments or Decimal(0)) - (by_credit or Decimal(0))
         if paid != received or not status_agrees(status, total, paid):
             report.invoice_drift.append(
-                InvoiceDrift(invoice_id, number or "", status, total, paid, received)
+                InvoiceDrift(invoice_id, number or "", status, currency, total, paid, received)
             )
 
 
