@@ -54,7 +54,7 @@ from portal.support import tickets
 from portal.web.csv_export import csv_response
 from portal.web.identity import Area, sign_in
 from portal.web.permissions import requires
-from portal.web.query_args import db_id
+from portal.web.query_args import db_id, int_arg
 
 admin_clients = Blueprint("admin_clients", __name__, url_prefix="/admin/clients")
 admin_clients.portal_area = Area.ADMIN  # type: ignore[attr-defined]
@@ -453,7 +453,7 @@ def log(client_id: int) -> str:
 @requires(Permission.CLIENTS_VIEW)
 def invoice_tab(client_id: int) -> str:
     client = _client_or_404(client_id)
-    page = invoices.client_invoices(client_id, request.args.get("page", 1, type=int))
+    page = invoices.client_invoices(client_id, int_arg("page", 1))
     return _card(client, "invoices", page=page, today=today())
 
 
@@ -464,7 +464,7 @@ def transaction_tab(client_id: int) -> str:
     return _card(
         client,
         "transactions",
-        page=payments.client_transactions(client_id, request.args.get("page", 1, type=int)),
+        page=payments.client_transactions(client_id, int_arg("page", 1)),
         credit=payments.credit_balance(client_id, client.currency),
         reason_labels=CREDIT_REASON_LABELS,
     )
