@@ -28,6 +28,7 @@ class FormInfo:
     method: str
     fields: dict[str, str] = field(default_factory=dict)  # name -> the value sent as it is
     names: list[str] = field(default_factory=list)  # every named control, checked or not
+    choices: set[str] = field(default_factory=set)  # selects, checkboxes and radio buttons
     files: list[str] = field(default_factory=list)
 
 
@@ -76,12 +77,15 @@ class PageParser(HTMLParser):
             if kind in ("submit", "button", "image", "reset"):
                 return
             self._form.names.append(name)
+            if kind in ("checkbox", "radio"):
+                self._form.choices.add(name)
             if kind == "file":
                 self._form.files.append(name)
             elif kind not in ("checkbox", "radio") or "checked" in values:
                 self._form.fields.setdefault(name, values.get("value", "on" if kind else ""))
         elif tag == "select":
             self._form.names.append(name)
+            self._form.choices.add(name)
             self._select, self._select_first = name, None
         elif tag == "option" and self._select:
             value = values.get("value", "")

@@ -33,6 +33,16 @@ def int_arg(name: str, default: int, *, minimum: int = 1, maximum: int = MAX_ID)
     return default if number is None else number
 
 
+#: Past the last page of any list; a larger page number would overflow the query's OFFSET.
+MAX_PAGE = 1_000_000
+
+
+def page_arg() -> int:
+    """The ``page`` of a list (``db.paginate(..., page=page_arg())``: Flask-SQLAlchemy reads it
+    with ``int()`` and no upper bound)."""
+    return int_arg("page", 1, maximum=MAX_PAGE)
+
+
 def id_arg(name: str, *, form: bool = False) -> int | None:
     """A row id from the query string (or the posted form): None when absent or not an id."""
     return db_id((request.form if form else request.args).get(name))

@@ -23,7 +23,7 @@ from portal.invoicing.models import (
 from portal.invoicing.models.invoice import INVOICE_STATUS_LABELS
 from portal.web.identity import Area
 from portal.web.permissions import requires
-from portal.web.query_args import db_id, id_arg
+from portal.web.query_args import db_id, id_arg, page_arg
 
 admin_bank_import = Blueprint("admin_bank_import", __name__, url_prefix="/admin/billing/bank")
 admin_bank_import.portal_area = Area.ADMIN  # type: ignore[attr-defined]
@@ -112,7 +112,9 @@ def confirm(statement_id: int) -> Response:
 def unmatched() -> str:
     raw = request.args.get("status", UnmatchedStatus.OPEN.value)
     status = UnmatchedStatus(raw) if raw in {s.value for s in UnmatchedStatus} else None
-    page = db.paginate(bank_statements.unmatched_list(status), per_page=50, error_out=False)
+    page = db.paginate(
+        bank_statements.unmatched_list(status), per_page=50, page=page_arg(), error_out=False
+    )
     return render_template(
         "admin/billing/unmatched.html",
         page=page,

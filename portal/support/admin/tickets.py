@@ -53,7 +53,7 @@ from portal.support.models.ticket import Ticket, TicketAssignment, TicketAttachm
 from portal.web.csv_export import csv_response
 from portal.web.identity import Area
 from portal.web.permissions import requires
-from portal.web.query_args import db_id, id_arg
+from portal.web.query_args import db_id, id_arg, page_arg
 
 admin_support = Blueprint("admin_support", __name__, url_prefix="/admin/support")
 admin_support.portal_area = Area.ADMIN  # type: ignore[attr-defined]
@@ -155,7 +155,7 @@ def index() -> Response | str:
                 for t in db.session.scalars(stmt)
             ),
         )
-    page = db.paginate(stmt, per_page=PAGE_SIZE, error_out=False, count=True)
+    page = db.paginate(stmt, per_page=PAGE_SIZE, page=page_arg(), error_out=False, count=True)
     counts = {
         key: db.session.scalar(
             select(func.count()).select_from(tickets.queue_query(key, me).subquery())
@@ -604,7 +604,7 @@ def outbox() -> str:
     stmt = select(OutboundMessage).order_by(OutboundMessage.id.desc())
     if request.args.get("status") in {s.value for s in OutboundStatus}:
         stmt = stmt.where(OutboundMessage.status == OutboundStatus(request.args["status"]))
-    page = db.paginate(stmt, per_page=PAGE_SIZE, error_out=False, count=True)
+    page = db.paginate(stmt, per_page=PAGE_SIZE, page=page_arg(), error_out=False, count=True)
     args = {key: value for key, value in request.args.items() if key != "page"}
     return render_template("admin/support/outbox.html", page=page, args=args)
 
