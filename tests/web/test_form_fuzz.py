@@ -2,9 +2,10 @@
 
 A crawler walks the admin area (signed in as the demo administrator) and the client area (the
 demo client) on the demo data with an order, an invoice and a ticket, reads every ``<form>``
-that posts, and posts each bad value below to each of its fields in turn, the other fields kept
-as the page filled them. Every answer must be a page (200), a refusal (400, 403, 404, 413) or a
-redirect — never a 500. List pages get the same values as ``q``, ``page`` and their other query
+that posts (one per view), and posts each bad value below to each of its text fields in turn,
+the other fields kept as the page filled them, and a few to all its choices at once. Every
+answer must be a page (200), a refusal (400, 403, 404, 413) or a redirect — never a 500. List
+pages get the same values as ``q``, ``page`` and their other query
 arguments. docs/security.md, "Input bounds".
 """
 
@@ -114,15 +115,23 @@ def _status(send: Callable[..., TestResponse], url: str, **kwargs: Any) -> int |
 
 
 def _fuzz_forms(web: WebClient, forms: list[FormInfo], token: str) -> Iterator[str]:
+    """Each bad value in each typed field in turn; the choices (selects, checkboxes) of a form
+    all at once, as they offer no room for text and are read alike."""
     for form in forms:
-        for name in dict.fromkeys(n for n in form.names if n != "csrf_token"):
-            if name in form.files:
-                continue
-            for bad in BAD_CHOICES if name in form.choices else BAD_VALUES:
-                data = {**form.fields, name: bad, "csrf_token": token}
-                status = _status(web.post, form.action, data=data)
-                if status not in ALLOWED:
-                    yield f"POST {form.action} {name}={bad[:30]!r}: {status}"
+        skipped = {"csrf_token", *form.choices, *form.files}
+        typed = [n for n in dict.fromkeys(form.names) if n not in skipped]
+        posts = [
+            *(({name: bad}, f"{name}={bad[:30]!r}") for name in typed for bad in BAD_VALUES),
+            *(
+                (dict.fromkeys(form.choices, bad), f"choices={bad!r}")
+                for bad in (BAD_CHOICES if form.choices else ())
+            ),
+        ]
+        for values, label in posts:
+            data = {**form.fields, **values, "csrf_token": token}
+            status = _status(web.post, form.action, data=data)
+            if status not in ALLOWED:
+                yield f"POST {form.action} {label}: {status}"
 
 
 def _fuzz_lists(web: WebClient, urls: list[str]) -> Iterator[str]:
