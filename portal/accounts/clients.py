@@ -425,7 +425,7 @@ def clean_custom_value(field: CustomField, raw: str) -> str:
             number = parse_amount(value, signed=True, places=8)
         except ValueError:
             raise ClientError(_("%(field)s must be a number.", field=field.name), key) from None
-        return str(number.normalize()) if number == number.to_integral() else str(number)
+        return str(int(number)) if number == number.to_integral_value() else str(number)
     if field.type is FieldType.DATE:
         try:
             return date.fromisoformat(value).isoformat()
