@@ -46,7 +46,7 @@ class MoneyField(DecimalField):
         self.integer_digits = integer_digits
         self.signed = signed
         self.message = message or _l(
-            "Enter a number such as 1500 or 1500,50 (at most %(places)d digits after the comma).",
+            "Enter a number such as 1500 or 1500,50 (at most %(places)d decimal places).",
             places=places,
         )
 
