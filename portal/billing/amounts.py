@@ -32,4 +32,4 @@ def parse_amount(
     fraction = match["fraction"] or ""
     if len(whole.lstrip("0")) > integer_digits or len(fraction) > places:
         raise ValueError(text)
-    return Decimal(f"{match['sign']}{whole}.{fraction or '0'}")
+    return Decimal(f"{match['sign']}{whole}.{fraction}" if fraction else f"{match['sign']}{whole}")

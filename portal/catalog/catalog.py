@@ -566,7 +566,7 @@ def parse_money(raw: object, field: str, label: str) -> Decimal | None:
         if not text:
             return None
         try:
-            value = parse_amount(text, signed=True)
+            value = parse_amount(text, signed=True, places=12)  # check_price names the places
         except ValueError:
             raise CatalogError(
                 _("%(field)s must be a decimal number, got %(value)s.", field=label, value=raw),

@@ -9,7 +9,7 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from wtforms import DecimalField, IntegerField, SelectMultipleField
-from wtforms.validators import Length
+from wtforms.validators import Length, StopValidation
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from portal.billing.amounts import INTEGER_DIGITS, PLACES, parse_amount
@@ -22,7 +22,18 @@ MAX_TEXT = 50_000
 MIN_INTEGER, MAX_INTEGER = -(2**31), MAX_ID
 
 
-class MoneyField(DecimalField):
+class _KeepsItsMessage:
+    """A value the field could not read ends validation with the field's message: DataRequired
+    would otherwise replace it with "This field is required" although something was typed."""
+
+    process_errors: list[Any]
+
+    def pre_validate(self, form: Any) -> None:
+        if self.process_errors:
+            raise StopValidation()
+
+
+class MoneyField(_KeepsItsMessage, DecimalField):
     """An amount (money, a quantity, a rate) in plain decimal notation, ``.`` or ``,``.
 
     Every value it cannot read is refused with the field's ``message``, in the reader's
@@ -66,7 +77,7 @@ class MoneyField(DecimalField):
             raise ValueError(self.message) from error
 
 
-class BoundedIntegerField(IntegerField):
+class BoundedIntegerField(_KeepsItsMessage, IntegerField):
     """A whole number of ASCII digits that fits a database INTEGER column (``int()`` also takes
     "１００" and "1_000", and a longer number overflows the column)."""
 
