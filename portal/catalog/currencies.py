@@ -69,7 +69,7 @@ def save_rates(rows: Sequence[Mapping[str, str]]) -> None:
                 _("%(code)s is not a currency code other than the default one.", code=code)
             )
         try:
-            rate = parse_amount(str(row.get("rate", "")), places=8)
+            rate = parse_amount(str(row.get("rate", "")), places=8, signed=True)
             since = date.fromisoformat(str(row.get("since", "")))
         except (InvalidOperation, ValueError):
             raise CurrencyError(
