@@ -21,6 +21,7 @@ from sqlalchemy import Select, func, select
 from portal.accounts.models import ActorType, AuditEntry, Client, Staff
 from portal.core.app_state import clock
 from portal.core.extensions import db
+from portal.web.query_args import db_id
 
 _MISSING = object()
 _SCALARS = frozenset((str, int, float, bool, type(None)))
@@ -174,9 +175,9 @@ def search(
     actor = actor.strip()
     if actor:
         kind, _, number = actor.partition(":")
-        if kind in {t.value for t in ActorType} and number.isdigit() and int(number) < 2**31:
+        if kind in {t.value for t in ActorType} and (actor_id := db_id(number)) is not None:
             stmt = stmt.where(
-                AuditEntry.actor_type == ActorType(kind), AuditEntry.actor_id == int(number)
+                AuditEntry.actor_type == ActorType(kind), AuditEntry.actor_id == actor_id
             )
         else:
             stmt = stmt.where(func.lower(AuditEntry.actor_name).contains(actor.lower()))

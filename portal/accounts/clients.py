@@ -12,7 +12,6 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from flask_babel import gettext as _
@@ -38,6 +37,7 @@ from portal.accounts.requisites import (
 )
 from portal.accounts.sessions import end_sessions
 from portal.accounts.sign_in import queue_welcome_email
+from portal.billing.amounts import parse_amount
 from portal.core.app_state import clock, plugins
 from portal.core.extensions import db
 from portal.core.transactions import unit_of_work
@@ -423,10 +423,10 @@ def clean_custom_value(field: CustomField, raw: str) -> str:
         return "0" if field.type is FieldType.CHECKBOX else ""
     if field.type is FieldType.NUMBER:
         try:
-            Decimal(value.replace(",", "."))
-        except InvalidOperation:
+            number = parse_amount(value, signed=True, places=8)
+        except ValueError:
             raise ClientError(_("%(field)s must be a number.", field=field.name), key) from None
-        return value.replace(",", ".")
+        return str(int(number)) if number == number.to_integral_value() else str(number)
     if field.type is FieldType.DATE:
         try:
             return date.fromisoformat(value).isoformat()

@@ -13,7 +13,6 @@ from wtforms import (
     DateField,
     DecimalField,
     EmailField,
-    IntegerField,
     PasswordField,
     SelectField,
     StringField,
@@ -39,7 +38,14 @@ from portal.accounts.requisites import LegalType
 from portal.catalog.models import DiscountKind
 from portal.messaging.sources import MailKind
 from portal.web.formatting import plain_number
-from portal.web.forms import MultiCheckboxField, enum_choices, optional_id
+from portal.web.forms import (
+    BoundedIntegerField,
+    MoneyField,
+    MultiCheckboxField,
+    enum_choices,
+    optional_id,
+    text_length,
+)
 
 STATUS_LABELS = {
     ClientStatus.ACTIVE: _l("Active"),
@@ -151,7 +157,7 @@ class ClientForm(FlaskForm):
     group_id = SelectField(_l("Client group"), coerce=optional_id, choices=[])
     manager_id = SelectField(_l("Personal manager"), coerce=optional_id, choices=[])
     sales_manager_id = SelectField(_l("Sales manager"), coerce=optional_id, choices=[])
-    referred_by_id = IntegerField(
+    referred_by_id = BoundedIntegerField(
         _l("Referred by (client ID)"), validators=[Optional(), NumberRange(min=1)]
     )
     rating = SelectField(_l("Rating"), choices=enum_choices(RATING_LABELS), default="normal")
@@ -173,13 +179,13 @@ class ClientForm(FlaskForm):
     separate_invoices = BooleanField(_l("Separate invoices per service"))
     never_suspend = BooleanField(_l("Never suspend automatically"))
     no_suspend_until = DateField(_l("Do not suspend until"), validators=[Optional()])
-    credit_limit = DecimalField(
-        _l("Credit limit (empty: none)"), places=None, validators=[Optional(), NumberRange(min=0)]
+    credit_limit = MoneyField(
+        _l("Credit limit (empty: none)"), validators=[Optional(), NumberRange(min=0)]
     )
-    payment_terms_days = IntegerField(
+    payment_terms_days = BoundedIntegerField(
         _l("Days to pay (empty: the setting)"), validators=[Optional(), NumberRange(0, 365)]
     )
-    block_orders_after_days = IntegerField(
+    block_orders_after_days = BoundedIntegerField(
         _l("Block orders when an invoice is overdue more than N days (empty: never)"),
         validators=[Optional(), NumberRange(0, 3650)],
     )
@@ -252,7 +258,7 @@ class TodoForm(FlaskForm):
 
 
 class MergeForm(FlaskForm):
-    source_id = IntegerField(
+    source_id = BoundedIntegerField(
         _l("ID of the client to merge into this one"), validators=[DataRequired(), NumberRange(1)]
     )
     confirm = BooleanField(_l("I understand that the other client will be removed"))
@@ -263,8 +269,10 @@ class CustomFieldForm(FlaskForm):
     type = SelectField(_l("Type"), choices=enum_choices(FIELD_TYPE_LABELS))
     required = BooleanField(_l("Required"))
     client_visible = BooleanField(_l("Shown in the client area"))
-    options = TextAreaField(_l("Options (one per line, for dropdowns)"))
-    sort_order = IntegerField(_l("Sort order"), default=0, validators=[Optional()])
+    options = TextAreaField(
+        _l("Options (one per line, for dropdowns)"), validators=[text_length(20_000)]
+    )
+    sort_order = BoundedIntegerField(_l("Sort order"), default=0, validators=[Optional()])
 
 
 class ClientAreaForm(FlaskForm):

@@ -8,7 +8,6 @@ from wtforms import (
     BooleanField,
     DateField,
     EmailField,
-    IntegerField,
     PasswordField,
     SelectField,
     SelectMultipleField,
@@ -18,6 +17,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional
 
 from portal.accounts.forms import MIN_PASSWORD
+from portal.web.forms import BoundedIntegerField
 
 #: Ids are 32-bit integers in the database; PostgreSQL refuses to compare with larger numbers.
 MAX_ID = 2**31 - 1
@@ -76,7 +76,7 @@ class AuditFilterForm(FlaskForm):
     action = StringField(_l("Action"), validators=[Optional(), Length(max=100)])
     entity = StringField(_l("Object"), validators=[Optional(), Length(max=50)])
     entity_id = StringField(_l("Object ID"), validators=[Optional(), Length(max=64)])
-    client_id = IntegerField(
+    client_id = BoundedIntegerField(
         _l("Client ID"), validators=[Optional(), NumberRange(min=1, max=MAX_ID)]
     )
     since = DateField(_l("From"), validators=[Optional()])

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any, Protocol
 
 from flask_babel import gettext as _
@@ -24,6 +24,7 @@ from portal import billing
 from portal.accounts import audit
 from portal.accounts.models import Client
 from portal.billing import Cycle, DayCount
+from portal.billing.amounts import parse_amount
 from portal.catalog import tax
 from portal.catalog.models import (
     Addon,
@@ -561,12 +562,12 @@ def parse_money(raw: object, field: str, label: str) -> Decimal | None:
     if isinstance(raw, Decimal):
         value = raw
     else:
-        text = str(raw).strip().replace("\u00a0", "").replace(" ", "").replace(",", ".")
+        text = str(raw).strip()
         if not text:
             return None
         try:
-            value = Decimal(text)
-        except InvalidOperation:
+            value = parse_amount(text, signed=True, places=12)  # check_price names the places
+        except ValueError:
             raise CatalogError(
                 _("%(field)s must be a decimal number, got %(value)s.", field=label, value=raw),
                 field,

@@ -29,7 +29,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from flask_babel import get_locale
@@ -40,6 +40,7 @@ from sqlalchemy.orm import selectinload
 from portal import billing
 from portal.accounts import audit
 from portal.accounts.models import Client
+from portal.billing.amounts import parse_amount
 from portal.catalog.models import ClientDiscount, ClientTaxRule, DiscountKind, Product, ProductType
 from portal.core.app_state import clock
 from portal.core.extensions import db
@@ -209,10 +210,13 @@ def is_current(row: ClientDiscount | ClientTaxRule, today: date) -> bool:
 def _decimal(value: Any, field: str, message: str) -> Decimal:
     if isinstance(value, float):
         raise RuleError(message, field)
-    try:
-        number = Decimal(str(value).strip().replace(",", ".").replace(" ", ""))
-    except (InvalidOperation, ValueError):
-        raise RuleError(message, field) from None
+    if isinstance(value, Decimal):
+        number = value
+    else:
+        try:
+            number = parse_amount(str(value), signed=True, places=8)
+        except ValueError:
+            raise RuleError(message, field) from None
     if not number.is_finite():
         raise RuleError(message, field)
     return number

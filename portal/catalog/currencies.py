@@ -17,6 +17,7 @@ from flask import current_app
 from flask_babel import gettext as _
 
 from portal import billing
+from portal.billing.amounts import parse_amount
 from portal.platform import runtime_settings
 
 
@@ -68,7 +69,7 @@ def save_rates(rows: Sequence[Mapping[str, str]]) -> None:
                 _("%(code)s is not a currency code other than the default one.", code=code)
             )
         try:
-            rate = Decimal(str(row.get("rate", "")).replace(",", "."))
+            rate = parse_amount(str(row.get("rate", "")), places=8, signed=True)
             since = date.fromisoformat(str(row.get("since", "")))
         except (InvalidOperation, ValueError):
             raise CurrencyError(

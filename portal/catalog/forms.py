@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DateField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, DateField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from portal.catalog.catalog import (
@@ -18,7 +18,7 @@ from portal.catalog.catalog import (
 )
 from portal.catalog.models import OptionKind
 from portal.orders.models import PromoCodeKind
-from portal.web.forms import MultiCheckboxField, enum_choices
+from portal.web.forms import BoundedIntegerField, MultiCheckboxField, enum_choices, text_length
 
 OPTION_KIND_LABELS = {OptionKind.QUANTITY: _l("Quantity"), OptionKind.DROPDOWN: _l("Dropdown")}
 PROMO_KIND_LABELS = {PromoCodeKind.PERCENT: _l("Percent"), PromoCodeKind.FIXED: _l("Fixed amount")}
@@ -26,7 +26,7 @@ PROMO_KIND_LABELS = {PromoCodeKind.PERCENT: _l("Percent"), PromoCodeKind.FIXED: 
 
 class GroupForm(FlaskForm):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
-    sort_order = IntegerField(_l("Sort order"), default=0, validators=[Optional()])
+    sort_order = BoundedIntegerField(_l("Sort order"), default=0, validators=[Optional()])
 
 
 class ProductForm(FlaskForm):
@@ -40,19 +40,19 @@ class ProductForm(FlaskForm):
         _l("Day-count convention"),
         choices=[("", _l("Default from settings")), *enum_choices(DAY_COUNT_LABELS)],
     )
-    stock = IntegerField(_l("Stock (empty: unlimited)"), validators=[Optional()])
+    stock = BoundedIntegerField(_l("Stock (empty: unlimited)"), validators=[Optional()])
     welcome_email = StringField(_l("Welcome e-mail"), validators=[Optional(), Length(max=100)])
-    sort_order = IntegerField(_l("Sort order"), default=0, validators=[Optional()])
-    description = TextAreaField(_l("Description"), validators=[Optional()])
-    invoice_days_before_due = IntegerField(
+    sort_order = BoundedIntegerField(_l("Sort order"), default=0, validators=[Optional()])
+    description = TextAreaField(_l("Description"), validators=[Optional(), text_length()])
+    invoice_days_before_due = BoundedIntegerField(
         _l("Renewal invoice days before due (empty: the setting)"),
         validators=[Optional(), NumberRange(0, 365)],
     )
-    suspend_after_days = IntegerField(
+    suspend_after_days = BoundedIntegerField(
         _l("Suspend when overdue, days (empty: the setting; 0: never)"),
         validators=[Optional(), NumberRange(0, 3650)],
     )
-    terminate_after_days = IntegerField(
+    terminate_after_days = BoundedIntegerField(
         _l("Terminate when overdue, days (empty: the setting; 0: never)"),
         validators=[Optional(), NumberRange(0, 3650)],
     )
@@ -62,20 +62,20 @@ class OptionForm(FlaskForm):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
     kind = SelectField(_l("Kind"), choices=enum_choices(OPTION_KIND_LABELS))
     unit = StringField(_l("Unit"), validators=[Optional(), Length(max=50)])
-    minimum = IntegerField(_l("Minimum"), default=0, validators=[Optional()])
-    maximum = IntegerField(_l("Maximum (empty: no limit)"), validators=[Optional()])
-    step = IntegerField(_l("Step"), default=1, validators=[Optional()])
-    sort_order = IntegerField(_l("Sort order"), default=0, validators=[Optional()])
+    minimum = BoundedIntegerField(_l("Minimum"), default=0, validators=[Optional()])
+    maximum = BoundedIntegerField(_l("Maximum (empty: no limit)"), validators=[Optional()])
+    step = BoundedIntegerField(_l("Step"), default=1, validators=[Optional()])
+    sort_order = BoundedIntegerField(_l("Sort order"), default=0, validators=[Optional()])
 
 
 class ChoiceForm(FlaskForm):
     name = StringField(_l("Choice"), validators=[DataRequired(), Length(max=200)])
-    sort_order = IntegerField(_l("Sort order"), default=0, validators=[Optional()])
+    sort_order = BoundedIntegerField(_l("Sort order"), default=0, validators=[Optional()])
 
 
 class AddonForm(FlaskForm):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
-    description = TextAreaField(_l("Description"), validators=[Optional()])
+    description = TextAreaField(_l("Description"), validators=[Optional(), text_length()])
     product_ids = MultiCheckboxField(_l("Sold with"), coerce=int)
     activate_with_parent = BooleanField(_l("Activate with the service"), default=True)
 
@@ -87,7 +87,9 @@ class UpgradePathsForm(FlaskForm):
 class PromoForm(FlaskForm):
     code = StringField(_l("Code"), validators=[DataRequired(), Length(max=50)])
     kind = SelectField(_l("Kind"), choices=enum_choices(PROMO_KIND_LABELS))
-    value = StringField(_l("Value (percent or amount)"), validators=[DataRequired()])
+    value = StringField(
+        _l("Value (percent or amount)"), validators=[DataRequired(), Length(max=30)]
+    )
     currency = StringField(_l("Currency of a fixed amount"), validators=[Optional(), Length(max=3)])
     description = StringField(_l("Text on the invoice"), validators=[Optional(), Length(max=255)])
     product_ids = MultiCheckboxField(_l("Products (none: all)"), coerce=int)
@@ -97,6 +99,6 @@ class PromoForm(FlaskForm):
     recurring = BooleanField(_l("Recurring (every renewal, not only the first invoice)"))
     valid_from = DateField(_l("Valid from"), validators=[Optional()])
     valid_to = DateField(_l("Valid to (inclusive)"), validators=[Optional()])
-    max_uses = IntegerField(_l("Maximum uses"), validators=[Optional()])
+    max_uses = BoundedIntegerField(_l("Maximum uses"), validators=[Optional()])
     once_per_client = BooleanField(_l("Once per client"))
     active = BooleanField(_l("Active"), default=True)

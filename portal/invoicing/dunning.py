@@ -20,7 +20,7 @@ import logging
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any, TypeVar
 
 from flask_babel import force_locale
@@ -29,6 +29,7 @@ from sqlalchemy import Select, exists, select, update
 
 from portal import billing
 from portal.accounts.models import Client
+from portal.billing.amounts import parse_amount
 from portal.core.app_state import clock
 from portal.core.extensions import db
 from portal.core.once import record_once
@@ -128,14 +129,13 @@ def reminder_schedule() -> ReminderSchedule:
 
 
 def parse_decimal(raw: object) -> Decimal | None:
-    text = str(raw if raw is not None else "").strip().replace(" ", "").replace(",", ".")
-    if not text:
-        return None
+    if isinstance(raw, Decimal):
+        return raw if raw.is_finite() else None
+    text = str(raw if raw is not None else "").strip()
     try:
-        value = Decimal(text)
-    except InvalidOperation:
+        return parse_amount(text, signed=True, places=8) if text else None
+    except ValueError:
         return None
-    return value if value.is_finite() else None
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import BooleanField, DateField, DecimalField, IntegerField, SelectField, StringField
+from wtforms import BooleanField, DateField, DecimalField, SelectField, StringField
 from wtforms.validators import (
     DataRequired,
     InputRequired,
@@ -22,7 +22,7 @@ from wtforms.validators import (
 from portal.invoicing import payment_references
 from portal.invoicing.models.invoice import CREDIT_NOTE_SETTLEMENT_LABELS, CreditNoteSettlement
 from portal.invoicing.payment_references import PaymentReference
-from portal.web.forms import MultiCheckboxField, enum_choices
+from portal.web.forms import BoundedIntegerField, MoneyField, MultiCheckboxField, enum_choices
 
 #: How a manual line is taxed: at the client's rate (the default), without VAT, or at a rate.
 TAX_CLIENT, TAX_NONE, TAX_RATE = "client", "none", "rate"
@@ -30,10 +30,10 @@ TAX_CLIENT, TAX_NONE, TAX_RATE = "client", "none", "rate"
 
 class DraftLineForm(FlaskForm):
     description = StringField(_l("Description"), validators=[DataRequired(), Length(max=500)])
-    quantity = DecimalField(
-        _l("Quantity"), default=1, places=None, validators=[DataRequired(), NumberRange(min=0)]
+    quantity = MoneyField(
+        _l("Quantity"), default=1, validators=[DataRequired(), NumberRange(min=0)]
     )
-    unit_price = DecimalField(_l("Unit price"), places=None, validators=[DataRequired()])
+    unit_price = MoneyField(_l("Unit price"), signed=True, validators=[DataRequired()])
     #: An empty VAT is not "no VAT": a manual line is taxed like the client's other lines
     #: unless staff say otherwise (see ``invoices.add_manual_line``).
     tax_mode = SelectField(
@@ -49,9 +49,8 @@ class DraftLineForm(FlaskForm):
             "tax-exempt client."
         ),
     )
-    tax_percent = DecimalField(
+    tax_percent = MoneyField(
         _l("VAT rate, %"),
-        places=None,
         validators=[Optional(), NumberRange(0, 100)],
         description=_l("Only with «This rate»; 0 % prints as «Без НДС»."),
     )
@@ -68,7 +67,9 @@ class DraftLineForm(FlaskForm):
 
 
 class NewInvoiceForm(FlaskForm):
-    client_id = IntegerField(_l("Client ID"), validators=[DataRequired(), NumberRange(min=1)])
+    client_id = BoundedIntegerField(
+        _l("Client ID"), validators=[DataRequired(), NumberRange(min=1)]
+    )
 
 
 class _PeriodDate(DateField):
@@ -87,7 +88,7 @@ class PaymentForm(FlaskForm):
     import makes, so the import finds this payment instead of recording it again
     (portal/invoicing/payment_references.py)."""
 
-    amount = DecimalField(_l("Amount"), places=None, validators=[DataRequired()])
+    amount = MoneyField(_l("Amount"), validators=[DataRequired()])
     payment_date = DateField(_l("Date"), validators=[DataRequired()])
     method = StringField(_l("Method"), default="bank", validators=[DataRequired(), Length(max=50)])
     reference = StringField(
@@ -122,7 +123,7 @@ class PaymentForm(FlaskForm):
 
     def validate_payer_inn(self, field: StringField) -> None:
         inn = (field.data or "").strip()
-        if inn and not (inn.isdigit() and len(inn) in (10, 12)):
+        if inn and not (inn.isascii() and inn.isdigit() and len(inn) in (10, 12)):
             raise ValidationError(_("An INN is 10 digits (a company) or 12 (a person)."))
 
     def payment_reference(self) -> PaymentReference:
@@ -141,21 +142,9 @@ class MassPaymentForm(PaymentForm):
     invoices = MultiCheckboxField(_l("Invoices"), coerce=int)
 
 
-class AmountField(DecimalField):
-    """An amount as Russian staff type it too: "1 220,00" is 1220.00."""
-
-    def process_formdata(self, valuelist: list[str]) -> None:
-        if valuelist:
-            valuelist = [
-                value.replace("\xa0", "").replace(" ", "").replace(",", ".") for value in valuelist
-            ]
-        super().process_formdata(valuelist)
-
-
 class CreditNoteForm(FlaskForm):
-    amount = AmountField(
+    amount = MoneyField(
         _l("Amount with VAT to take off the invoice"),
-        places=None,
         validators=[InputRequired(_l("Enter the amount of the credit note."))],
     )
     reason = StringField(
@@ -177,7 +166,7 @@ class CreditNoteForm(FlaskForm):
 
 
 class RefundForm(FlaskForm):
-    amount = DecimalField(_l("Amount"), places=None, validators=[DataRequired()])
+    amount = MoneyField(_l("Amount"), validators=[DataRequired()])
     to_credit = BooleanField(_l("To the credit balance (otherwise paid out)"), default=True)
     reference = StringField(_l("Payout reference"), validators=[Optional(), Length(max=100)])
 
@@ -231,7 +220,7 @@ class CompanyForm(FlaskForm):
         default="К-{year}-{number:06d}",
         validators=[DataRequired(), Length(max=60)],
     )
-    invoice_due_days = IntegerField(
+    invoice_due_days = BoundedIntegerField(
         _l("Days to pay an invoice"), default=10, validators=[DataRequired(), NumberRange(0, 365)]
     )
 

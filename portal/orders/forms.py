@@ -16,7 +16,6 @@ from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
-    IntegerField,
     SelectField,
     StringField,
     TextAreaField,
@@ -31,8 +30,8 @@ from portal.orders.models import OrderStatus, Service
 from portal.orders.models.order import ChangeStatus, OrderKind
 from portal.orders.models.service import SERVICE_STATUS_LABELS
 from portal.orders.service_changes import ChangeRequest
-from portal.web.forms import enum_choices
-from portal.web.query_args import MAX_ID, db_id
+from portal.web.forms import BoundedIntegerField, enum_choices, text_length
+from portal.web.query_args import MAX_ID, db_id, strict_int
 
 ORDER_STATUS_LABELS = {
     OrderStatus.PENDING: _l("Pending"),
@@ -64,14 +63,18 @@ class CancelOrderForm(FlaskForm):
 class StaffOrderForm(FlaskForm):
     """The product part is rendered by hand (cycle and options depend on the product)."""
 
-    client_id = IntegerField(_l("Client ID"), validators=[DataRequired(), NumberRange(min=1)])
+    client_id = BoundedIntegerField(
+        _l("Client ID"), validators=[DataRequired(), NumberRange(min=1)]
+    )
     product_id = SelectField(_l("Product"), coerce=int)
-    price_override = StringField(_l("Price override per period"), validators=[Optional()])
+    price_override = StringField(
+        _l("Price override per period"), validators=[Optional(), Length(max=30)]
+    )
     promo_code = StringField(_l("Promo code"), validators=[Optional(), Length(max=50)])
     skip_email = BooleanField(_l("Do not send the e-mail"))
     generate_invoice = BooleanField(_l("Generate the invoice"), default=True)
     accept_now = BooleanField(_l("Accept at once"))
-    notes = TextAreaField(_l("Notes"), validators=[Optional()])
+    notes = TextAreaField(_l("Notes"), validators=[Optional(), text_length()])
 
 
 class ServiceForm(FlaskForm):
@@ -83,12 +86,14 @@ class ServiceForm(FlaskForm):
     username = StringField(_l("Username"), validators=[Optional(), Length(max=100)])
     no_suspend_until = DateField(_l("Do not suspend until"), validators=[Optional()])
     terminate_at_period_end = BooleanField(_l("Terminate at the end of the paid period"))
-    termination_reason = StringField(_l("Reason for termination"), validators=[Optional()])
-    admin_notes = TextAreaField(_l("Admin notes"), validators=[Optional()])
+    termination_reason = StringField(
+        _l("Reason for termination"), validators=[Optional(), Length(max=255)]
+    )
+    admin_notes = TextAreaField(_l("Admin notes"), validators=[Optional(), text_length()])
 
 
 class MoveServiceForm(FlaskForm):
-    client_id = IntegerField(
+    client_id = BoundedIntegerField(
         _l("Move to client ID"), validators=[DataRequired(), NumberRange(min=1)]
     )
 
@@ -105,14 +110,11 @@ def read_options(product: Product, data: Mapping[str, Any]) -> tuple[dict[int, i
         raw = str(data.get(f"option-{option.id}") or "").strip()
         if not raw:
             continue
-        try:
-            value = int(raw)
-        except ValueError:
+        value = strict_int(raw.removeprefix("-"), maximum=MAX_ID)
+        if value is None:
             errors.append(_("%(option)s: enter a whole number.", option=option.name))
             continue
-        if abs(value) > MAX_ID:
-            errors.append(_("%(option)s: the number is too large.", option=option.name))
-            continue
+        value = -value if raw.startswith("-") else value
         values[option.id] = value
     return values, errors
 

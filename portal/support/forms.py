@@ -9,7 +9,6 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
-    IntegerField,
     SelectField,
     StringField,
     TextAreaField,
@@ -18,7 +17,13 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from portal.support import attachments
 from portal.support.models.ticket import PRIORITY_LABELS, STATUS_LABELS, TicketStatus
-from portal.web.forms import MultiCheckboxField, enum_choices, optional_id
+from portal.web.forms import (
+    BoundedIntegerField,
+    MultiCheckboxField,
+    enum_choices,
+    optional_id,
+    text_length,
+)
 
 STATUS_BADGES = {
     TicketStatus.OPEN: "text-bg-danger",
@@ -38,11 +43,11 @@ QUEUE_LABELS = {
 
 
 class NewTicketForm(FlaskForm):
-    client_id = IntegerField(_l("Client ID"), validators=[DataRequired()])
+    client_id = BoundedIntegerField(_l("Client ID"), validators=[DataRequired()])
     department_id = SelectField(_l("Department"), coerce=int)
     priority = SelectField(_l("Priority"), choices=enum_choices(PRIORITY_LABELS), default="medium")
     subject = StringField(_l("Subject"), validators=[DataRequired(), Length(max=255)])
-    body = TextAreaField(_l("Message"), validators=[DataRequired()])
+    body = TextAreaField(_l("Message"), validators=[DataRequired(), text_length()])
     cc = StringField(_l("CC"), validators=[Optional(), Length(max=1000)])
     internal = BooleanField(
         _l("Internal request (the first message is a note; nothing is sent to the client)")
@@ -58,7 +63,7 @@ AFTER_REPLY = (
 
 
 class ReplyForm(FlaskForm):
-    body = TextAreaField(_l("Reply"), validators=[DataRequired()])
+    body = TextAreaField(_l("Reply"), validators=[DataRequired(), text_length()])
     status = SelectField(
         _l("Status after the reply"),
         choices=[(status.value, STATUS_LABELS[status]) for status in AFTER_REPLY],
@@ -67,7 +72,7 @@ class ReplyForm(FlaskForm):
 
 
 class NoteForm(FlaskForm):
-    body = TextAreaField(_l("Internal note"), validators=[DataRequired()])
+    body = TextAreaField(_l("Internal note"), validators=[DataRequired(), text_length()])
 
 
 class TicketUpdateForm(FlaskForm):
@@ -89,36 +94,42 @@ class MergeForm(FlaskForm):
 class CannedReplyForm(FlaskForm):
     title = StringField(_l("Title"), validators=[DataRequired(), Length(max=200)])
     department_id = SelectField(_l("Department"), coerce=optional_id)
-    body = TextAreaField(_l("Text"), validators=[DataRequired()])
+    body = TextAreaField(_l("Text"), validators=[DataRequired(), text_length()])
 
 
 class DepartmentSupportForm(FlaskForm):
     accept_guests = BooleanField(_l("Open tickets for unknown senders (guests)"))
     send_acknowledgement = BooleanField(_l("Acknowledge new tickets by e-mail"))
-    signature = TextAreaField(_l("Signature under staff replies"), validators=[Optional()])
+    signature = TextAreaField(
+        _l("Signature under staff replies"), validators=[Optional(), text_length(5_000)]
+    )
 
 
 class BusinessHoursForm(FlaskForm):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=100)])
-    timezone = StringField(_l("Time zone"), validators=[DataRequired()], default="Europe/Moscow")
+    timezone = StringField(
+        _l("Time zone"), validators=[DataRequired(), Length(max=64)], default="Europe/Moscow"
+    )
     weekly = TextAreaField(
         _l("Working hours (one line per days: “1-5 09:00-18:00”, 1 is Monday)"),
-        validators=[DataRequired()],
+        validators=[DataRequired(), text_length(5_000)],
         default="1-5 09:00-18:00",
     )
-    holidays = TextAreaField(_l("Holidays (dates YYYY-MM-DD)"), validators=[Optional()])
+    holidays = TextAreaField(
+        _l("Holidays (dates YYYY-MM-DD)"), validators=[Optional(), text_length(20_000)]
+    )
 
 
 class SlaPolicyForm(FlaskForm):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=100)])
     department_id = SelectField(_l("Department"), coerce=optional_id)
     client_group_id = SelectField(_l("Client group"), coerce=optional_id)
-    first_response_minutes = IntegerField(
+    first_response_minutes = BoundedIntegerField(
         _l("First response within, minutes"),
         validators=[DataRequired(), NumberRange(min=1)],
         default=120,
     )
-    resolution_minutes = IntegerField(
+    resolution_minutes = BoundedIntegerField(
         _l("Resolution within, minutes"),
         validators=[DataRequired(), NumberRange(min=1)],
         default=1440,
@@ -136,7 +147,7 @@ class EscalationRuleForm(FlaskForm):
         choices=enum_choices({k: v for k, v in STATUS_LABELS.items() if k != TicketStatus.CLOSED}),
     )
     priorities = MultiCheckboxField(_l("At priority"), choices=enum_choices(PRIORITY_LABELS))
-    minutes = IntegerField(
+    minutes = BoundedIntegerField(
         _l("After minutes without a reply"), validators=[DataRequired(), NumberRange(min=1)]
     )
     set_priority = SelectField(_l("Change priority to"))

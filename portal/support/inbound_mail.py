@@ -25,7 +25,19 @@ from html.parser import HTMLParser
 
 import nh3
 
+from portal.web.forms import MAX_TEXT
+
 #: Put above the quoted history of every message we send; everything from it down is dropped.
+#: What a ticket keeps of a letter's text, as of a ticket body typed in a form; a longer letter
+#: is cut there and its whole text attached as ``letter.txt`` (docs/security.md, "Input bounds").
+MAX_TEXT_CHARS = MAX_TEXT
+#: An HTML body past this is dropped; the plain text (and the attachment) keep the letter.
+MAX_HTML_CHARS = 4 * MAX_TEXT
+CUT_NOTE = (
+    "[…] Письмо длиннее {limit} знаков: полный текст во вложении letter.txt / "
+    "The letter is longer than {limit} characters: the full text is attached as letter.txt"
+)
+
 REPLY_MARKER = "##- Please type your reply above this line / Пишите ответ выше этой строки -##"
 
 ALLOWED_TAGS = {
@@ -146,7 +158,7 @@ def _header(msg: Message, name: str) -> str:
             text = str(msg[name])
         except (ValueError, LookupError):  # a malformed encoded word the policy cannot render
             text = str(raw)
-    return " ".join(text.split())
+    return " ".join(text.replace("\x00", "").split())
 
 
 def _addresses(msg: Message, *names: str) -> list[str]:
@@ -370,6 +382,14 @@ def parse_message(raw: bytes) -> InboundMail:
     clean_html = sanitise_html(trim_quoted_html(html)) if html else None
     if text is None:
         text = html_to_text(clean_html or "")
+    text = trim_quoted_text(text).replace("\x00", "")
+    if len(text) > MAX_TEXT_CHARS:
+        attachments.append(InboundAttachment("letter.txt", "text/plain", text.encode()))
+        text = f"{text[:MAX_TEXT_CHARS]}\n\n{CUT_NOTE.format(limit=MAX_TEXT_CHARS)}"
+    if clean_html is not None:
+        clean_html = clean_html.replace("\x00", "")
+        if len(clean_html) > MAX_HTML_CHARS:
+            clean_html = None
     return InboundMail(
         message_id=message_id,
         in_reply_to=_message_ids(_header(msg, "In-Reply-To")),
@@ -380,7 +400,7 @@ def parse_message(raw: bytes) -> InboundMail:
         cc=_addresses(msg, "Cc"),
         delivered_to=_addresses(msg, "Delivered-To", "X-Original-To", "Envelope-To"),
         subject=_header(msg, "Subject"),
-        text=trim_quoted_text(text),
+        text=text,
         html=clean_html or None,
         attachments=attachments,
         automatic=_automatic(msg, from_addr),

@@ -44,6 +44,7 @@ from portal.support.models.ticket import (
     TicketTag,
     TicketVisibility,
 )
+from portal.web.query_args import db_id, strict_int
 
 REFERENCE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 REFERENCE_LENGTH = 8
@@ -710,10 +711,12 @@ def filter_query(stmt: Select[tuple[Ticket]], args: Mapping[str, str]) -> Select
     department, priority, assignee, tag and client."""
     query = (args.get("q") or "").strip()
     bare = query.lstrip("#").upper()
-    if bare.isdigit():
+    if strict_int(bare, maximum=10**12) is not None:
         # A number is a ticket id or the start of an INN, never a fragment of a name.
         by_inn = select(Client.id).where(Client.inn.startswith(bare)) if len(bare) >= 4 else None
-        conditions = [Ticket.id == int(bare), Ticket.reference == bare]
+        conditions = [Ticket.reference == bare]
+        if (ticket_id := db_id(bare)) is not None:
+            conditions.append(Ticket.id == ticket_id)
         if by_inn is not None:
             conditions.append(Ticket.client_id.in_(by_inn))
         stmt = stmt.where(or_(*conditions))
@@ -746,8 +749,8 @@ def filter_query(stmt: Select[tuple[Ticket]], args: Mapping[str, str]) -> Select
         ("staff", Ticket.assigned_staff_id),
         ("client", Ticket.client_id),
     ):
-        if (args.get(key) or "").isdigit():
-            stmt = stmt.where(column == int(args[key]))
+        if (row_id := db_id(args.get(key))) is not None:
+            stmt = stmt.where(column == row_id)
     if args.get("tag"):
         stmt = stmt.where(
             exists().where(TicketTag.ticket_id == Ticket.id, TicketTag.name == args["tag"].lower())

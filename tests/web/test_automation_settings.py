@@ -106,7 +106,7 @@ def test_the_page_shows_the_defaults_and_saves_every_setting(staff_web) -> None:
         ({"terminate_after_days": "15"}, "Termination must come later than suspension"),
         ({"suspend_after_days": ""}, "This field is required."),
         ({"suspend_after_days": "-1"}, "Number must be between 0 and 3650."),
-        ({"reminder_days_before_due": "три"}, "Not a valid integer value."),
+        ({"reminder_days_before_due": "три"}, "Enter a whole number from"),
         ({"late_fee_kind": "sometimes"}, "Not a valid choice."),
     ],
 )

@@ -55,7 +55,7 @@ from portal.support import tickets
 from portal.web.csv_export import csv_response
 from portal.web.identity import Area, sign_in
 from portal.web.permissions import requires
-from portal.web.query_args import db_id
+from portal.web.query_args import db_id, page_arg
 
 admin_clients = Blueprint("admin_clients", __name__, url_prefix="/admin/clients")
 admin_clients.portal_area = Area.ADMIN  # type: ignore[attr-defined]
@@ -207,7 +207,7 @@ def index() -> Response | str:
                 for c in rows
             ),
         )
-    page = db.paginate(stmt, per_page=50, error_out=False, count=True)
+    page = db.paginate(stmt, per_page=50, page=page_arg(), error_out=False, count=True)
     return render_template(
         "admin/clients/list.html",
         page=page,
@@ -444,6 +444,7 @@ def log(client_id: int) -> str:
     page = db.paginate(
         select(AuditEntry).where(AuditEntry.client_id == client_id).order_by(AuditEntry.id.desc()),
         per_page=50,
+        page=page_arg(),
         error_out=False,
     )
     return _card(client, "log", page=page)
@@ -453,7 +454,7 @@ def log(client_id: int) -> str:
 @requires(Permission.CLIENTS_VIEW)
 def invoice_tab(client_id: int) -> str:
     client = _client_or_404(client_id)
-    page = invoices.client_invoices(client_id, request.args.get("page", 1, type=int))
+    page = invoices.client_invoices(client_id, page_arg())
     return _card(client, "invoices", page=page, today=today())
 
 
@@ -464,7 +465,7 @@ def transaction_tab(client_id: int) -> str:
     return _card(
         client,
         "transactions",
-        page=payments.client_transactions(client_id, request.args.get("page", 1, type=int)),
+        page=payments.client_transactions(client_id, page_arg()),
         credit=payments.credit_balance(client_id, client.currency),
         reason_labels=CREDIT_REASON_LABELS,
     )

@@ -52,6 +52,7 @@ from portal.web.formatting import audit_value
 from portal.web.i18n import available_locales
 from portal.web.identity import Area, request_area
 from portal.web.permissions import can, requires
+from portal.web.query_args import page_arg
 
 staff_admin = Blueprint("staff_admin", __name__, url_prefix="/admin")
 staff_admin.portal_area = Area.ADMIN  # type: ignore[attr-defined]
@@ -136,7 +137,7 @@ def staff_list() -> str:
     show_blocked = request.args.get("blocked") == "1"
     search = request.args.get("q", "")
     stmt = staff_service.staff_query(include_blocked=show_blocked, search=search)
-    page = db.paginate(stmt, per_page=50, error_out=False)
+    page = db.paginate(stmt, per_page=50, page=page_arg(), error_out=False)
     return render_template(
         "admin/staff/list.html", page=page, show_blocked=show_blocked, q=search.strip()
     )
@@ -517,7 +518,7 @@ def audit_log() -> Response | str:
             ],
             _csv_rows(db.session.scalars(stmt)),
         )
-    page = db.paginate(stmt, per_page=AUDIT_PAGE_SIZE, error_out=False)
+    page = db.paginate(stmt, per_page=AUDIT_PAGE_SIZE, page=page_arg(), error_out=False)
     args = {key: value for key, value in request.args.items() if key not in ("page", "format")}
     return render_template(
         "admin/audit/list.html",

@@ -17,6 +17,7 @@ from portal.accounts.models.todo import TodoItem
 from portal.core.extensions import db
 from portal.web.identity import Area
 from portal.web.permissions import requires
+from portal.web.query_args import id_arg, page_arg
 
 admin_work = Blueprint("admin_work", __name__, url_prefix="/admin/work")
 admin_work.portal_area = Area.ADMIN  # type: ignore[attr-defined]
@@ -39,7 +40,7 @@ def todos() -> Response | str:
             due_date=form.due_date.data,
             assignee_id=form.assignee_id.data,
             created_by_id=current_user.id,
-            client_id=request.args.get("client_id", type=int),
+            client_id=id_arg("client_id"),
         )
         flash(_("To-do item added."), "success")
         return redirect(url_for("admin_work.todos"))
@@ -77,6 +78,7 @@ def my_notes() -> str:
         .options(selectinload(Note.client))
         .order_by(Note.created_at.desc()),
         per_page=50,
+        page=page_arg(),
         error_out=False,
     )
     return render_template("admin/work/my_notes.html", page=page)

@@ -34,6 +34,7 @@ from portal.orders.models import PromoCode
 from portal.web.formatting import plain_number as plain
 from portal.web.identity import Area
 from portal.web.permissions import requires
+from portal.web.query_args import id_arg
 
 admin_catalog = Blueprint("admin_catalog", __name__, url_prefix="/admin/catalog")
 admin_catalog.portal_area = Area.ADMIN  # type: ignore[attr-defined]
@@ -173,8 +174,8 @@ def _product_form(product: Product | None) -> ProductForm:
         form.type.data = product.type.value
         form.visibility.data = product.visibility.value
         form.day_count.data = product.day_count or ""
-    elif product is None and request.method == "GET" and request.args.get("group_id", "").isdigit():
-        form.group_id.data = int(request.args["group_id"])
+    elif product is None and request.method == "GET" and id_arg("group_id"):
+        form.group_id.data = id_arg("group_id")
     return form
 
 
@@ -358,8 +359,8 @@ def option_prices(option_id: int) -> Response | str:
     option = _get_or_404(ConfigOption, option_id)
     currency, _currencies = _currency_arg(option.prices)
     choice = None
-    if request.form.get("choice_id", "").isdigit():
-        choice = next((c for c in option.choices if c.id == int(request.form["choice_id"])), None)
+    if choice_id := id_arg("choice_id", form=True):
+        choice = next((c for c in option.choices if c.id == choice_id), None)
         if choice is None:
             abort(404)
     errors = _save_prices(option, currency, choice)

@@ -14,6 +14,7 @@ from wtforms.validators import InputRequired, Length, NumberRange
 from portal.accounts.models.permissions import Permission
 from portal.core.extensions import db
 from portal.invoicing import automation_settings
+from portal.web.forms import BoundedIntegerField
 from portal.web.identity import Area
 from portal.web.permissions import requires
 
@@ -25,7 +26,7 @@ MAX_DAYS = 3650
 
 
 def _days(label: str, maximum: int = MAX_DAYS) -> IntegerField:
-    return IntegerField(label, validators=[InputRequired(), NumberRange(0, maximum)])
+    return BoundedIntegerField(label, validators=[InputRequired(), NumberRange(0, maximum)])
 
 
 class AutomationForm(FlaskForm):

@@ -23,6 +23,7 @@ from portal.invoicing.models import (
 from portal.invoicing.models.invoice import INVOICE_STATUS_LABELS
 from portal.web.identity import Area
 from portal.web.permissions import requires
+from portal.web.query_args import db_id, id_arg, page_arg
 
 admin_bank_import = Blueprint("admin_bank_import", __name__, url_prefix="/admin/billing/bank")
 admin_bank_import.portal_area = Area.ADMIN  # type: ignore[attr-defined]
@@ -121,7 +122,9 @@ def confirm(statement_id: int) -> Response:
 def unmatched() -> str:
     raw = request.args.get("status", UnmatchedStatus.OPEN.value)
     status = UnmatchedStatus(raw) if raw in {s.value for s in UnmatchedStatus} else None
-    page = db.paginate(bank_statements.unmatched_list(status), per_page=50, error_out=False)
+    page = db.paginate(
+        bank_statements.unmatched_list(status), per_page=50, page=page_arg(), error_out=False
+    )
     return render_template(
         "admin/billing/unmatched.html",
         page=page,
@@ -140,7 +143,7 @@ def unmatched_item(row_id: int) -> str:
     query = request.args.get("q", "").strip()
     found = bank_statements.find_clients(query or row.payer_inn)
     chosen = None
-    if (client_id := request.args.get("client_id", type=int)) is not None:
+    if (client_id := id_arg("client_id")) is not None:
         chosen = db.session.get(Client, client_id)
     elif len(found) == 1 and not query:
         chosen = found[0]
@@ -163,11 +166,11 @@ def resolve(row_id: int) -> Response:
     """Link to the ticked invoices, or (none ticked, "credit") leave all as the client's
     credit."""
     row = _unmatched_or_404(row_id)
-    client = db.session.get(Client, request.form.get("client_id", type=int) or 0)
+    client = db.session.get(Client, id_arg("client_id", form=True) or 0)
     if client is None:
         flash(_("Choose the client first."), "danger")
         return redirect(url_for("admin_bank_import.unmatched_item", row_id=row_id))
-    wanted = {int(v) for v in request.form.getlist("invoice_ids") if v.isdigit()}
+    wanted = {db_id(v) for v in request.form.getlist("invoice_ids")} - {None}
     chosen = [i for i in bank_statements.open_invoices(client, row.currency) if i.id in wanted]
     back = url_for("admin_bank_import.unmatched_item", row_id=row_id, client_id=client.id)
     if request.form.get("action") != "credit" and not chosen:

@@ -17,6 +17,7 @@ from portal.platform.jobs.runs import run_job
 from portal.web.csv_export import csv_response
 from portal.web.identity import Area
 from portal.web.permissions import requires
+from portal.web.query_args import int_arg
 
 admin_billing_runs = Blueprint("admin_billing_runs", __name__, url_prefix="/admin/billing")
 admin_billing_runs.portal_area = Area.ADMIN  # type: ignore[attr-defined]
@@ -66,7 +67,7 @@ def run_now() -> str | Response:
 @admin_billing_runs.route("/forecast")
 @requires(Permission.BILLING_VIEW)
 def forecast_page() -> str | Response:
-    months = request.args.get("months", 3, type=int)
+    months = int_arg("months", 3)
     if months not in FORECAST_MONTHS:
         months = 3
     result = forecast(_today(), months)

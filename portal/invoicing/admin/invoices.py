@@ -54,7 +54,7 @@ from portal.web.downloads import pdf_response
 from portal.web.formatting import money
 from portal.web.identity import Area
 from portal.web.permissions import requires
-from portal.web.query_args import db_id
+from portal.web.query_args import db_id, id_arg, page_arg
 
 admin_billing = Blueprint("admin_billing", __name__, url_prefix="/admin/billing")
 admin_billing.portal_area = Area.ADMIN  # type: ignore[attr-defined]
@@ -103,7 +103,7 @@ def invoice_list(overdue: bool = False) -> WerkzeugResponse | str:
         stmt = stmt.where(or_(*conditions))
     if request.args.get("format") == "csv":
         return _invoices_csv(stmt)
-    page = db.paginate(stmt, per_page=50, error_out=False)
+    page = db.paginate(stmt, per_page=50, page=page_arg(), error_out=False)
     args = {key: value for key, value in request.args.items() if key != "page"}
     return render_template(
         "admin/billing/invoices.html",
@@ -151,7 +151,7 @@ def _invoices_csv(stmt: Select[tuple[Invoice]]) -> Response:
 @admin_billing.route("/invoices/new", methods=["GET", "POST"])
 @requires(Permission.BILLING_MANAGE)
 def invoice_new() -> WerkzeugResponse | str:
-    form = NewInvoiceForm(client_id=request.args.get("client_id", type=int))
+    form = NewInvoiceForm(client_id=id_arg("client_id"))
     if form.validate_on_submit():
         client = db.session.get(Client, form.client_id.data)
         if client is None:
@@ -402,7 +402,7 @@ def payment_list() -> WerkzeugResponse | str:
                 for p in db.session.scalars(stmt)
             ),
         )
-    page = db.paginate(stmt, per_page=50, error_out=False)
+    page = db.paginate(stmt, per_page=50, page=page_arg(), error_out=False)
     return render_template("admin/billing/payments.html", page=page, refund_form=RefundForm())
 
 

@@ -4,7 +4,7 @@ to the signed-in client; others' invoices are 404."""
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -14,6 +14,7 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 
 from portal import billing
 from portal.billing import BillingError
+from portal.billing.amounts import parse_amount
 from portal.core.clock import today
 from portal.core.extensions import db
 from portal.invoicing import (
@@ -152,10 +153,11 @@ def transactions() -> str:
 def add_funds() -> WerkzeugResponse | str:
     """A top-up invoice: paid like any other, its amount becomes credit balance."""
     if request.method == "POST":
-        raw = request.form.get("amount", "").replace(",", ".").replace(" ", "")
         try:
-            amount = billing.check_minor_units(Decimal(raw), current_user.currency)
-        except (InvalidOperation, BillingError):
+            amount = billing.check_minor_units(
+                parse_amount(request.form.get("amount", ""), places=2), current_user.currency
+            )
+        except (ValueError, BillingError):
             flash(_("Enter an amount in roubles and kopecks, e.g. 5000 or 5000.50."), "danger")
             return render_template("client/billing/add_funds.html", minimum=MIN_TOP_UP), 400
         if amount < MIN_TOP_UP:

@@ -10,12 +10,12 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
-from wtforms import IntegerField
 from wtforms.validators import InputRequired
 
 from portal.accounts.models.permissions import Permission
 from portal.core.extensions import db
 from portal.messaging import mail_settings
+from portal.web.forms import BoundedIntegerField
 from portal.web.identity import Area
 from portal.web.permissions import requires
 
@@ -24,15 +24,15 @@ admin_mail_settings.portal_area = Area.ADMIN  # type: ignore[attr-defined]
 
 
 class RetryForm(FlaskForm):
-    first_delay_minutes = IntegerField(
+    first_delay_minutes = BoundedIntegerField(
         _l("First retry after, minutes"),
         validators=[InputRequired(_l("Enter a whole number of minutes."))],
     )
-    max_delay_minutes = IntegerField(
+    max_delay_minutes = BoundedIntegerField(
         _l("Longest wait between retries, minutes"),
         validators=[InputRequired(_l("Enter a whole number of minutes."))],
     )
-    give_up_hours = IntegerField(
+    give_up_hours = BoundedIntegerField(
         _l("Give up after, hours from the first failed attempt"),
         validators=[InputRequired(_l("Enter a whole number of hours."))],
     )

@@ -28,6 +28,7 @@ from portal.messaging.outbox import (
 from portal.messaging.templates import TEMPLATES
 from portal.web.identity import Area
 from portal.web.permissions import requires
+from portal.web.query_args import page_arg
 
 admin_outbox = Blueprint("admin_outbox", __name__, url_prefix="/admin/outbox")
 admin_outbox.portal_area = Area.ADMIN  # type: ignore[attr-defined]
@@ -89,7 +90,13 @@ def index() -> str:
     search = OutboxFilterForm(request.args)
     search.validate()
     matching = search.matching()
-    page = db.paginate(outbox_messages(matching), per_page=PAGE_SIZE, error_out=False, count=True)
+    page = db.paginate(
+        outbox_messages(matching),
+        per_page=PAGE_SIZE,
+        page=page_arg(),
+        error_out=False,
+        count=True,
+    )
     return render_template(
         "admin/outbox/list.html",
         page=page,

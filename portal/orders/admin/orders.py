@@ -37,7 +37,7 @@ from portal.orders.models.order import ServiceChange
 from portal.orders.orders import CartItem, OrderError
 from portal.web.identity import Area
 from portal.web.permissions import requires
-from portal.web.query_args import db_id
+from portal.web.query_args import db_id, page_arg
 
 admin_orders = Blueprint("admin_orders", __name__, url_prefix="/admin/orders")
 admin_orders.portal_area = Area.ADMIN  # type: ignore[attr-defined]
@@ -65,7 +65,7 @@ def index(status: str | None = None) -> str:
     client_id = db_id(request.args.get("client_id"))
     if client_id is not None:
         stmt = stmt.where(Order.client_id == client_id)
-    page = db.paginate(stmt, per_page=50, error_out=False, count=True)
+    page = db.paginate(stmt, per_page=50, page=page_arg(), error_out=False, count=True)
     return render_template(
         "admin/orders/list.html",
         page=page,

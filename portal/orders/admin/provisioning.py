@@ -19,6 +19,7 @@ from portal.orders.models.provisioning import ProvisioningAction, ProvisioningTa
 from portal.orders.provisioning import ProvisioningQueueError
 from portal.web.identity import Area
 from portal.web.permissions import requires
+from portal.web.query_args import page_arg
 from portal.web.safe_redirect import is_safe_next
 
 admin_provisioning = Blueprint("admin_provisioning", __name__, url_prefix="/admin/provisioning")
@@ -55,7 +56,9 @@ def _labels() -> dict[str, Any]:
 def index() -> str:
     status_arg = request.args.get("status", "")
     status = TaskStatus(status_arg) if status_arg in {s.value for s in TaskStatus} else None
-    page = db.paginate(provisioning.tasks_query(status), per_page=50, error_out=False, count=True)
+    page = db.paginate(
+        provisioning.tasks_query(status), per_page=50, page=page_arg(), error_out=False, count=True
+    )
     return render_template(
         "admin/provisioning/index.html",
         page=page,

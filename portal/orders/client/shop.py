@@ -45,7 +45,7 @@ from portal.orders.orders import CartItem, OrderError
 from portal.orders.service_changes import ChangeError
 from portal.web.formatting import money
 from portal.web.identity import Area
-from portal.web.query_args import db_id
+from portal.web.query_args import db_id, strict_int
 
 shop = Blueprint("shop", __name__)
 shop.portal_area = Area.CLIENT  # type: ignore[attr-defined]
@@ -174,8 +174,9 @@ def cart() -> Response | str:
         elif (action or "").startswith("remove-"):
             index = action.removeprefix("remove-")
             items = cart_items()
-            if index.isdigit() and int(index) < len(items):
-                items.pop(int(index))
+            position = strict_int(index)
+            if position is not None and position < len(items):
+                items.pop(position)
             save_cart(items)
         return redirect(url_for("shop.cart"))
     items = cart_items()

@@ -16,6 +16,7 @@ from portal.platform.jobs.runs import last_runs, run_job
 from portal.platform.models.job import JobRun
 from portal.web.identity import Area
 from portal.web.permissions import requires
+from portal.web.query_args import page_arg
 
 admin_jobs = Blueprint("admin_jobs", __name__, url_prefix="/admin/jobs")
 admin_jobs.portal_area = Area.ADMIN  # type: ignore[attr-defined]
@@ -24,7 +25,9 @@ admin_jobs.portal_area = Area.ADMIN  # type: ignore[attr-defined]
 @admin_jobs.route("")
 @requires(Permission.SETTINGS_MANAGE)
 def index() -> str:
-    page = db.paginate(select(JobRun).order_by(JobRun.id.desc()), per_page=50, error_out=False)
+    page = db.paginate(
+        select(JobRun).order_by(JobRun.id.desc()), per_page=50, page=page_arg(), error_out=False
+    )
     return render_template(
         "admin/jobs/index.html", jobs=jobs().values(), latest=last_runs(), page=page
     )

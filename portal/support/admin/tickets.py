@@ -51,6 +51,7 @@ from portal.support.models.ticket import Ticket, TicketAssignment, TicketAttachm
 from portal.web.csv_export import csv_response
 from portal.web.identity import Area
 from portal.web.permissions import requires
+from portal.web.query_args import db_id, id_arg, page_arg
 
 admin_support = Blueprint("admin_support", __name__, url_prefix="/admin/support")
 admin_support.portal_area = Area.ADMIN  # type: ignore[attr-defined]
@@ -139,7 +140,7 @@ def index() -> Response | str:
                 for t in db.session.scalars(stmt)
             ),
         )
-    page = db.paginate(stmt, per_page=PAGE_SIZE, error_out=False, count=True)
+    page = db.paginate(stmt, per_page=PAGE_SIZE, page=page_arg(), error_out=False, count=True)
     counts = {
         key: db.session.scalar(
             select(func.count()).select_from(tickets.queue_query(key, me).subquery())
@@ -168,8 +169,8 @@ def index() -> Response | str:
 def create() -> Response | str:
     form = NewTicketForm()
     form.department_id.choices = [(d.id, d.name) for d in _departments()]
-    if request.method == "GET" and request.args.get("client", "").isdigit():
-        form.client_id.data = int(request.args["client"])
+    if request.method == "GET" and id_arg("client"):
+        form.client_id.data = id_arg("client")
     if form.validate_on_submit():
         client = db.session.get(Client, form.client_id.data)
         if client is None:
@@ -240,9 +241,8 @@ def view(ticket_id: int) -> str:
     me = _me()
     reply = ReplyForm()
     canned = canned_replies.for_department(ticket.department_id)
-    chosen = request.args.get("canned", "")
-    if chosen.isdigit():
-        reply_row = db.session.get(CannedReply, int(chosen))
+    if chosen := id_arg("canned"):
+        reply_row = db.session.get(CannedReply, chosen)
         if reply_row is not None:
             reply.body.data = canned_replies.render(reply_row, ticket, me)
     important: list[Note] = []
@@ -398,8 +398,8 @@ def merge(ticket_id: int) -> Response:
         if not key:
             continue
         found = (
-            db.session.get(Ticket, int(key))
-            if key.isdigit()
+            db.session.get(Ticket, db_id(key))
+            if db_id(key)
             else db.session.scalar(select(Ticket).where(Ticket.reference == key.upper()))
         )
         if found is None:

@@ -38,6 +38,7 @@ from portal.support.models.ticket import (
     TicketVisibility,
 )
 from portal.support.notifications import ticket_from_feedback_token
+from portal.web.forms import optional_id, text_length
 from portal.web.identity import Area
 
 client_tickets = Blueprint("client_tickets", __name__, url_prefix="/tickets")
@@ -53,24 +54,20 @@ CLIENT_PRIORITIES = (TicketPriority.LOW, TicketPriority.MEDIUM, TicketPriority.H
 SCORES = [(str(n), str(n)) for n in range(5, 0, -1)]
 
 
-def _optional_int(value: object) -> int | None:
-    return int(value) if value not in (None, "", "None") else None  # type: ignore[call-overload]
-
-
 class NewTicketForm(FlaskForm):
     department_id = SelectField(_l("Department"), coerce=int)
-    service_id = SelectField(_l("Related service"), coerce=_optional_int)
+    service_id = SelectField(_l("Related service"), coerce=optional_id)
     priority = SelectField(
         _l("Priority"),
         choices=[(p.value, PRIORITY_LABELS[p]) for p in CLIENT_PRIORITIES],
         default="medium",
     )
     subject = StringField(_l("Subject"), validators=[DataRequired(), Length(max=255)])
-    body = TextAreaField(_l("Message"), validators=[DataRequired()])
+    body = TextAreaField(_l("Message"), validators=[DataRequired(), text_length()])
 
 
 class ClientReplyForm(FlaskForm):
-    body = TextAreaField(_l("Your reply"), validators=[DataRequired()])
+    body = TextAreaField(_l("Your reply"), validators=[DataRequired(), text_length()])
 
 
 class RatingForm(FlaskForm):

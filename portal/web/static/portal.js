@@ -1,0 +1,54 @@
+// The shell's behaviour, bound by data attributes: pages carry no inline script or event
+// handler, which the Content-Security-Policy forbids (portal/web/security_headers.py).
+(function () {
+  "use strict";
+
+  // <form data-confirm="Delete?">: ask before submitting.
+  document.addEventListener("submit", function (event) {
+    var message = event.target.dataset && event.target.dataset.confirm;
+    if (message && !window.confirm(message)) {
+      event.preventDefault();
+    }
+  }, true);
+
+  function applyStyles(root) {
+    // data-colour: a badge in a colour staff chose; data-width: a progress bar's share.
+    root.querySelectorAll("[data-colour]").forEach(function (el) {
+      el.style.backgroundColor = el.dataset.colour;
+    });
+    root.querySelectorAll("[data-width]").forEach(function (el) {
+      el.style.width = el.dataset.width + "%";
+    });
+  }
+
+  // <form data-preview="URL">: post the form to URL while typing and show the answer
+  // (subject, body or error) in #preview-subject, #preview-body and #preview-error.
+  function livePreview(form) {
+    var error = document.getElementById("preview-error");
+    var timer = null;
+    function refresh() {
+      fetch(form.dataset.preview, {method: "POST", body: new FormData(form), credentials: "same-origin"})
+        .then(function (response) { return response.json(); })
+        .then(function (data) {
+          error.textContent = data.error || "";
+          error.classList.toggle("d-none", !data.error);
+          if (!data.error) {
+            document.getElementById("preview-subject").textContent = data.subject;
+            document.getElementById("preview-body").textContent = data.body;
+          }
+        });
+    }
+    form.addEventListener("input", function () { clearTimeout(timer); timer = setTimeout(refresh, 400); });
+  }
+
+  function start() {
+    applyStyles(document);
+    document.querySelectorAll("form[data-preview]").forEach(livePreview);
+  }
+
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", start);
+  } else {
+    start();
+  }
+})();
