@@ -10,7 +10,7 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 from wtforms import DecimalField, IntegerField, SelectMultipleField
 from wtforms.validators import Length, StopValidation
-from wtforms.widgets import CheckboxInput, ListWidget
+from wtforms.widgets import CheckboxInput, ListWidget, TextInput
 
 from portal.billing.amounts import INTEGER_DIGITS, PLACES, parse_amount
 from portal.web.query_args import MAX_ID, db_id
@@ -38,8 +38,11 @@ class MoneyField(_KeepsItsMessage, DecimalField):
 
     Every value it cannot read is refused with the field's ``message``, in the reader's
     language; ``places`` bounds the decimals, ``integer_digits`` the digits before them,
-    ``signed`` allows a minus.
+    ``signed`` allows a minus. It is a text box with a decimal keypad, not ``type="number"``:
+    a browser's number box refuses or drops "1500,50" as a Russian office types it.
     """
+
+    widget = TextInput()
 
     def __init__(
         self,
@@ -52,6 +55,7 @@ class MoneyField(_KeepsItsMessage, DecimalField):
         message: Any = None,
         **kwargs: Any,
     ) -> None:
+        kwargs["render_kw"] = {"inputmode": "decimal", **(kwargs.get("render_kw") or {})}
         super().__init__(label, validators, places=None, **kwargs)
         self.max_places = places
         self.integer_digits = integer_digits
