@@ -19,6 +19,7 @@ import signal
 import subprocess
 import time
 from collections.abc import Sequence
+from pathlib import Path
 
 from flask import has_app_context
 
@@ -26,6 +27,8 @@ from portal.core import transactions
 
 #: How long the group has after SIGTERM to end on its own before SIGKILL.
 TERM_GRACE = 5.0
+#: How long to wait for the group to be gone after SIGKILL.
+KILL_WAIT = 2.0
 
 
 def run_command(
@@ -64,6 +67,12 @@ def end_group(process: subprocess.Popen[str], grace: float = TERM_GRACE) -> None
         time.sleep(0.05)
     _signal_group(group, signal.SIGKILL)
     process.communicate()  # reaps the leader and closes the pipes
+    # SIGKILL is delivered asynchronously: give the rest of the group a moment to be gone, so
+    # that the caller never sees a helper still running (its zombie may outlive this, if PID 1
+    # is slow to reap it, hence the bound).
+    deadline = time.monotonic() + KILL_WAIT
+    while time.monotonic() < deadline and _group_alive(group, process):
+        time.sleep(0.02)
 
 
 def _signal_group(group: int, signum: signal.Signals) -> None:
@@ -73,10 +82,24 @@ def _signal_group(group: int, signum: signal.Signals) -> None:
 
 def _group_alive(group: int, process: subprocess.Popen[str]) -> bool:
     """Whether a process of the group still runs. The leader, once it exits, is a zombie until
-    reaped (and still counts for ``killpg``): reap it, then ask about the rest."""
+    reaped (and still counts for ``killpg``): reap it, then ask about the rest. Where /proc
+    tells, a zombie helper left to PID 1 to reap does not count either: it runs nothing."""
     process.poll()
+    proc = Path("/proc")
+    if proc.is_dir():
+        return any(_running_in(group, stat) for stat in proc.glob("[0-9]*/stat"))
     try:
         os.killpg(group, 0)
     except ProcessLookupError:
         return False
     return True
+
+
+def _running_in(group: int, stat: Path) -> bool:
+    """Whether the process ``stat`` describes belongs to ``group`` and is not a zombie."""
+    try:
+        fields = stat.read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return False  # gone meanwhile
+    state, process_group = fields[0], int(fields[2])
+    return process_group == group and state not in ("Z", "X")

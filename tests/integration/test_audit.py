@@ -244,7 +244,7 @@ def test_filters(staff_web, log, query, expected) -> None:
 def test_out_of_range_client_id_is_a_form_error_not_a_crash(staff_web, log) -> None:
     page = staff_web.get("/admin/audit?client_id=7707083893")
     assert page.status_code == 200
-    assert "Number must be between" in page.get_data(as_text=True)
+    assert "Enter a whole number from" in page.get_data(as_text=True)
 
 
 def test_filter_by_actor_name_and_id(app: Flask, staff_web, staff_member, clock) -> None:
