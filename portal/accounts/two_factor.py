@@ -120,6 +120,19 @@ def provisioning_uri(account: Account) -> str:
     return pyotp.TOTP(secret).provisioning_uri(name=account.email, issuer_name=issuer)
 
 
+def page_values(account: Account) -> dict[str, Any]:
+    """What a two-factor page shows, for staff and clients alike: while setting up, the secret,
+    its otpauth link and the QR code; once on, how many recovery codes are left."""
+    secret = None if account.two_factor_enabled else secret_of(account)
+    uri = provisioning_uri(account) if secret else ""
+    return {
+        "secret": secret or "",
+        "uri": uri,
+        "qr": qr_code(uri) if secret else "",
+        "codes_left": recovery_codes_left(account) if account.two_factor_enabled else 0,
+    }
+
+
 def qr_code(uri: str) -> Markup:
     """``uri`` as a QR code: an inline SVG made here, so the page needs no script, no image
     request and nothing outside the site (the Content-Security-Policy allows none)."""

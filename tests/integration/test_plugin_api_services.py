@@ -28,6 +28,7 @@ from portal.platform import plugin_settings as settings_service
 from portal.support.models import MessageSource
 from portal.testing import actions
 from portal.testing.factories import make_client, make_department
+from portal.testing.processes import alive
 from tests.plugins import exerciser
 
 D = Decimal
@@ -278,15 +279,6 @@ def test_a_savepoint_rolls_back_its_part_only(plugged, clock) -> None:
     api.session().commit()
     api.session().expire_all()
     assert (client.phone, client.company) == ("+7 900 000-00-01", "")
-
-
-def alive(pid: int) -> bool:
-    """Whether ``pid`` is a live process (a zombie waiting to be reaped is not)."""
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except FileNotFoundError:
-        return False
-    return state != "Z"
 
 
 def test_a_command_runs_with_no_transaction_open(plugged, service) -> None:

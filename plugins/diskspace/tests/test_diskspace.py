@@ -40,6 +40,7 @@ from portal.plugin_api import (
 from portal.testing import actions
 from portal.testing.actions import ProvisioningTask, TaskStatus
 from portal.testing.factories import make_client, make_department, make_staff
+from portal.testing.processes import alive
 
 D = Decimal
 GB = 1024**3
@@ -252,15 +253,6 @@ def test_an_account_name_is_one_argument_never_a_shell(disk, server, clock) -> N
     session().commit()
     run_queue(clock)
     assert server.calls() == [f"set evil; rm -rf / {10 * 1024 * 1024} 10"]  # echoed as data
-
-
-def alive(pid: int) -> bool:
-    """Whether ``pid`` is a live process (a zombie waiting to be reaped is not)."""
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except FileNotFoundError:
-        return False
-    return state != "Z"
 
 
 def test_a_hanging_command_is_ended_with_what_it_started(disk, server, tmp_path, clock) -> None:

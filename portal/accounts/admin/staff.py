@@ -377,15 +377,10 @@ def security() -> Response | str:
 @requires()
 def profile() -> str:
     me = _me()
-    secret = None if me.two_factor_enabled else two_factor.secret_of(me)
-    uri = two_factor.provisioning_uri(me) if secret else ""
     return render_template(
         "admin/two_factor.html",
         me=me,
-        secret=secret or "",
-        uri=uri,
-        qr=two_factor.qr_code(uri) if secret else "",
-        codes_left=two_factor.recovery_codes_left(me) if me.two_factor_enabled else 0,
+        **two_factor.page_values(me),
         code_form=AppCodeForm(),
         proof_form=SecondFactorForm(),
         confirm=ConfirmForm(),

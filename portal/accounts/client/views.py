@@ -145,15 +145,9 @@ def change_password() -> Response:
 
 @client.route("/profile/two-factor")
 def two_factor_page() -> str:
-    me = current_user
-    secret = None if me.two_factor_enabled else two_factor.secret_of(me)
-    uri = two_factor.provisioning_uri(me) if secret else ""
     return render_template(
         "client/two_factor.html",
-        secret=secret or "",
-        uri=uri,
-        qr=two_factor.qr_code(uri) if secret else "",
-        codes_left=two_factor.recovery_codes_left(me) if me.two_factor_enabled else 0,
+        **two_factor.page_values(current_user),
         enrol_form=EnrolForm(),
         code_form=AppCodeForm(),
         change_form=PasswordSecondFactorForm(),
