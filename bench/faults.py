@@ -308,9 +308,12 @@ def hand_then_statement(portal: Portal, n: int, count: int) -> Figures:
             invoices=[invoice],
         )
         purpose = f"Оплата по счету № {invoice.number}" if number % 2 else "Оплата услуг"
-        orders.append(incoming(str(number), f"{invoice.total:.2f}", purpose, inn=client.inn))
+        # the order is dated the day before the money arrived (02.12, the statement's day)
+        orders.append(
+            incoming(str(number), f"{invoice.total:.2f}", purpose, inn=client.inn, day="01.12.2026")
+        )
     statement = portal.tmp / "statement.txt"
-    statement.write_bytes(onec_statement(*orders))
+    statement.write_bytes(onec_statement(*orders, day="02.12.2026"))
     code = portal.run("billing", "import-statement", str(statement))
     twice = int(
         portal.scalar(
