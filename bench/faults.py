@@ -310,7 +310,14 @@ def hand_then_statement(portal: Portal, n: int, count: int) -> Figures:
         purpose = f"Оплата по счету № {invoice.number}" if number % 2 else "Оплата услуг"
         # the order is dated the day before the money arrived (02.12, the statement's day)
         orders.append(
-            incoming(str(number), f"{invoice.total:.2f}", purpose, inn=client.inn, day="01.12.2026")
+            incoming(
+                str(number),
+                f"{invoice.total:.2f}",
+                purpose,
+                inn=client.inn,
+                day="01.12.2026",
+                **{"ДатаПоступило": "02.12.2026"},
+            )
         )
     statement = portal.tmp / "statement.txt"
     statement.write_bytes(onec_statement(*orders, day="02.12.2026"))
