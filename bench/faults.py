@@ -495,9 +495,10 @@ def hanging_command(portal: Portal, n: int, limit: int) -> Figures:
         run.kill()
         code = f"killed after {limit} s"
     seconds = time.monotonic() - started
-    # the command's timeout, the group's grace after SIGTERM, and a margin
+    # each command's timeout and the group's grace after SIGTERM, one after another, and a margin
     with contextlib.suppress(subprocess.TimeoutExpired):
-        worker.wait(timeout=COMMAND_TIMEOUT * len(services) + 10)
+        worker.wait(timeout=(COMMAND_TIMEOUT + 10) * len(services) + 30)
+    finished = worker.poll() is not None
     orphans = _sleeps()  # left running after the timeouts (counted as lost)
     worker.send_signal(signal.SIGKILL)  # a worker still going, as an operator or systemd ends it
     worker.wait()
@@ -505,7 +506,8 @@ def hanging_command(portal: Portal, n: int, limit: int) -> Figures:
         os.kill(pid, signal.SIGKILL)
     notes = (
         f"command hanging: {hanging}; billing run {seconds:.1f} s, exit {code}; "
-        f"processes left after the command's {COMMAND_TIMEOUT} s timeout: {len(orphans)}"
+        f"provisioning job finished: {finished}; processes left after the command's "
+        f"{COMMAND_TIMEOUT} s timeout: {len(orphans)}"
     )
     figures = billing_figures(portal, n, notes)
     return Figures(figures.duplicates, int(figures.lost) + len(orphans), figures.gaps, notes)
