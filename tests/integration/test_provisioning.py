@@ -611,6 +611,24 @@ def worker_locks() -> list[tuple[str, str, str | None]]:
     return [tuple(row) for row in rows]
 
 
+def _start_hanging_worker(context, database_url: str, tmp_path: Path, pid_file: Path, clock):  # type: ignore[no-untyped-def]
+    """A provisioning worker in a process of its own whose module's command hangs."""
+    worker = context.Process(
+        target=run_hanging_worker,
+        args=(database_url, str(tmp_path / "w"), str(pid_file), clock.now().isoformat()),
+    )
+    worker.start()
+    return worker
+
+
+def _wait_for_command(worker, pid_file: Path) -> None:  # type: ignore[no-untyped-def]
+    """Until the worker's command has started (it writes its pid)."""
+    deadline = time.monotonic() + 600
+    while not (pid_file.exists() and pid_file.read_text().strip()):
+        assert worker.is_alive() and time.monotonic() < deadline, "the command never started"
+        time.sleep(0.05)
+
+
 def test_a_billing_run_completes_while_a_provisioning_command_hangs(
     box, clock, portal_database_url, tmp_path: Path
 ) -> None:
@@ -623,19 +641,11 @@ def test_a_billing_run_completes_while_a_provisioning_command_hangs(
     provisioning.queue(service, ProvisioningAction.CHANGE_PACKAGE, payload={})
     db.session.commit()
     pid_file = tmp_path / "command.pid"
-
     context = multiprocessing.get_context("spawn")
-    worker = context.Process(
-        target=run_hanging_worker,
-        args=(portal_database_url, str(tmp_path / "w"), str(pid_file), clock.now().isoformat()),
-    )
-    worker.start()
+    worker = _start_hanging_worker(context, portal_database_url, tmp_path, pid_file, clock)
     command_pid = 0
     try:
-        deadline = time.monotonic() + 600
-        while not (pid_file.exists() and pid_file.read_text().strip()):
-            assert worker.is_alive() and time.monotonic() < deadline, "the command never started"
-            time.sleep(0.05)
+        _wait_for_command(worker, pid_file)
         command_pid = int(pid_file.read_text())
         if db.engine.dialect.name == "postgresql":
             held = worker_locks()
@@ -735,16 +745,9 @@ def test_a_task_whose_worker_died_mid_command_is_run_after_the_lease(
     db.session.commit()
     pid_file = tmp_path / "command.pid"
     context = multiprocessing.get_context("spawn")
-    worker = context.Process(
-        target=run_hanging_worker,
-        args=(portal_database_url, str(tmp_path / "w"), str(pid_file), clock.now().isoformat()),
-    )
-    worker.start()
+    worker = _start_hanging_worker(context, portal_database_url, tmp_path, pid_file, clock)
     try:
-        deadline = time.monotonic() + 600
-        while not (pid_file.exists() and pid_file.read_text().strip()):
-            assert worker.is_alive() and time.monotonic() < deadline, "the command never started"
-            time.sleep(0.05)
+        _wait_for_command(worker, pid_file)
     finally:
         worker.kill()
         worker.join(60)
