@@ -11,6 +11,7 @@ import os
 import signal
 import subprocess
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -87,16 +88,24 @@ class BoxPlugin:
         return self.boxes
 
 
-@pytest.fixture
-def box(make_app) -> Any:
-    """An app with the test module installed; the demo catalogue's users product uses it."""
-    found = Box()
-    other: Flask = make_app(extra_plugins=(BoxPlugin(found),))
-    with other.app_context():
+@contextlib.contextmanager
+def installed(make_app, module: Provisioner) -> Iterator[Box]:  # type: ignore[no-untyped-def]
+    """An app with ``module`` installed as "testbox", which the demo catalogue's users product
+    uses; yields a Box holding that catalogue (the module itself when it is a Box)."""
+    app: Flask = make_app(extra_plugins=(BoxPlugin(module),))
+    with app.app_context():
         products = demo.load_demo_catalogue()
         products[demo.USERS_PRODUCT].module = "testbox"
         db.session.commit()
-        found.products = products
+        holder = module if isinstance(module, Box) else Box()
+        holder.products = products
+        yield holder
+
+
+@pytest.fixture
+def box(make_app) -> Any:
+    """An app with the test module installed; the demo catalogue's users product uses it."""
+    with installed(make_app, Box()) as found:
         yield found
 
 
@@ -328,13 +337,7 @@ class Handover(Provisioner):
 
 def test_a_pending_module_waits_without_using_up_its_retries(make_app, clock) -> None:
     module = Handover()
-    other: Flask = make_app(extra_plugins=(BoxPlugin(module),))
-    with other.app_context():
-        products = demo.load_demo_catalogue()
-        products[demo.USERS_PRODUCT].module = "testbox"
-        db.session.commit()
-        box = Box()
-        box.products = products
+    with installed(make_app, module) as box:
         service = paid_service(box, clock)
         [task] = tasks()
         for _check in range(provisioning.MAX_ATTEMPTS + 2):
@@ -708,13 +711,7 @@ def test_a_result_after_the_lease_ended_is_dropped(make_app, clock) -> None:
     result is not recorded over the other worker's claim (the task ran twice, as the lease
     allows, but it is recorded once, by the worker that holds it)."""
     panel = Overtaken()
-    other: Flask = make_app(extra_plugins=(BoxPlugin(panel),))
-    with other.app_context():
-        products = demo.load_demo_catalogue()
-        products[demo.USERS_PRODUCT].module = "testbox"
-        db.session.commit()
-        box = Box()
-        box.products = products
+    with installed(make_app, panel) as box:
         service = paid_service(box, clock)
 
         report = provisioning.run_due(clock.now())
@@ -789,13 +786,7 @@ def test_a_task_claimed_late_in_a_long_run_gets_a_whole_lease(make_app, clock, m
     elapsed = [0.0]
     monkeypatch.setattr(provisioning, "monotonic", lambda: elapsed[0])
     panel = HourLong(elapsed)
-    other: Flask = make_app(extra_plugins=(BoxPlugin(panel),))
-    with other.app_context():
-        products = demo.load_demo_catalogue()
-        products[demo.USERS_PRODUCT].module = "testbox"
-        db.session.commit()
-        box = Box()
-        box.products = products
+    with installed(make_app, panel) as box:
         for n in range(3):
             paid_service(box, clock, reference=f"п/п {n}")
         claims = []
