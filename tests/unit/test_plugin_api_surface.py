@@ -19,7 +19,9 @@ PUBLIC = [
     # base classes and value types of the registry hooks
     "BankStatement",
     "CallbackResult",
+    "ChangePreview",
     "Chart",
+    "ClientCardTab",
     "ClientRecords",
     "JobDefinition",
     "MenuItem",
@@ -61,7 +63,9 @@ PUBLIC = [
     "TicketStatus",
     "UTCDateTime",
     # service functions and the errors they raise
+    "ChangeError",
     "PaymentError",
+    "RequisitesError",
     "TicketError",
     "add_charge",
     "add_credit",
@@ -71,15 +75,18 @@ PUBLIC = [
     "now",
     "open_ticket",
     "plugin_settings",
+    "preview_change",
     "product_values",
     "queue_provisioning",
     "record_payment",
     "run_command",
     "savepoint",
+    "service_change_url",
     "session",
     "suspend_service",
     "today",
     "unsuspend_service",
+    "validate_requisites",
 ]
 
 
