@@ -21,6 +21,7 @@ from portal.orders.provisioners import (
     ProvisioningPending,
 )
 from portal.orders.service_changes import ChangePreview
+from portal.platform.demo import DemoOption, DemoProduct
 from portal.platform.jobs import JobDefinition
 from portal.platform.plugin_forms import PluginSettings, ProductFields
 from portal.platform.reports import Chart, Report, ReportResult
@@ -33,6 +34,8 @@ __all__ = [
     "Chart",
     "ClientCardTab",
     "ClientRecords",
+    "DemoOption",
+    "DemoProduct",
     "JobDefinition",
     "MenuItem",
     "Panel",
