@@ -22,6 +22,7 @@ from portal.billing import Cycle
 from portal.plugin_api import (
     Client,
     ClientCardTab,
+    ClientRecords,
     PluginSettings,
     Product,
     ProductFields,
@@ -83,6 +84,14 @@ def register_client_card_tabs() -> list[ClientCardTab]:
     from portal_onec.admin import TAB
 
     return [TAB]
+
+
+@hookimpl
+def register_client_records() -> list[ClientRecords]:
+    """Organisations, bases and users follow a merged client."""
+    from portal_onec.organisations import move_client
+
+    return [ClientRecords("onec", move_client)]
 
 
 @hookimpl
