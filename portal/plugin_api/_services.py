@@ -18,9 +18,11 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+from flask import url_for
 from sqlalchemy.orm import Session
 
 from portal import billing
+from portal.accounts import clients
 from portal.accounts.contacts import recipients
 from portal.accounts.models import Client
 from portal.catalog import catalog
@@ -35,33 +37,46 @@ from portal.messaging.sources import MailKind
 from portal.orders import orders, provisioning, service_changes
 from portal.orders.models import Service, ServiceStatus
 from portal.orders.provisioners import ProvisioningAction
+from portal.platform import demo
 from portal.platform import plugin_settings as settings_service
+from portal.platform.demo import DemoProduct
 from portal.support import tickets
 from portal.support.models import MessageSource, Ticket, TicketPriority
 
 PaymentError = payments.PaymentError
 TicketError = tickets.TicketError
+ChangeError = service_changes.ChangeError
+RequisitesError = clients.ClientError
 
 __all__ = [
+    "ChangeError",
     "PaymentError",
+    "RequisitesError",
     "TicketError",
     "add_charge",
     "add_credit",
+    "add_demo_client",
+    "add_demo_products",
+    "add_demo_service",
     "client_locale",
     "credit_balance",
     "email_client",
+    "end_read_transaction",
     "now",
     "open_ticket",
     "plugin_settings",
+    "preview_change",
     "product_values",
     "queue_provisioning",
     "record_payment",
     "run_command",
     "savepoint",
+    "service_change_url",
     "session",
     "suspend_service",
     "today",
     "unsuspend_service",
+    "validate_requisites",
 ]
 
 # --- database and time ----------------------------------------------------------------------
@@ -96,6 +111,14 @@ def client_locale(client: Client) -> AbstractContextManager[Any]:
     return orders.client_locale(client)
 
 
+def end_read_transaction() -> None:
+    """Before a long wait on another system (an HTTP call to a panel, a licence server): end
+    the session's transaction if it only read, so no snapshot or lock is held meanwhile —
+    what ``run_command`` does before a program. A transaction that wrote, or objects changed
+    and not yet written, raise RuntimeError (write after the wait). Commits nothing."""
+    transactions.end_read_transaction()
+
+
 # --- programs on this machine ----------------------------------------------------------------
 
 
@@ -125,6 +148,19 @@ def product_values(product: Product, plugin: str) -> dict[str, Any]:
     """The values of ``plugin``'s product fields (``register_product_fields``) on ``product``:
     the registered defaults, overridden by what staff saved on the product page."""
     return settings_service.product_values(product, plugin)
+
+
+# --- clients ----------------------------------------------------------------------------------
+
+
+def validate_requisites(*, inn: str, kpp: str = "") -> tuple[str, str]:
+    """Check an organisation's INN and KPP by the portal's own rules (those of the client
+    profile: python-stdnum's INN check digits, the KPP format) and return them cleaned
+    (spaces removed, KPP upper-cased). A 10-digit INN is a legal entity and needs a KPP; a
+    12-digit one is a sole proprietor and has none (returned as ""). Raises
+    :class:`RequisitesError` whose ``field`` is ``"inn"`` or ``"kpp"`` and whose message is
+    translated into the current language. Reads nothing, writes nothing."""
+    return clients.check_inn_kpp(inn, kpp)
 
 
 # --- support ----------------------------------------------------------------------------------
@@ -277,6 +313,34 @@ def unsuspend_service(service: Service) -> bool:
     return True
 
 
+def preview_change(
+    service: Service,
+    *,
+    product: Product | None = None,
+    cycle: str | None = None,
+    options: Mapping[int, int] | None = None,
+    today: date | None = None,
+) -> service_changes.ChangePreview:
+    """Quote an upgrade or downgrade of ``service`` as the client's change page does: to
+    ``product`` (one of its upgrade paths; default: the same), ``cycle`` and final ``options``
+    ({option id: quantity}), on ``today`` (default: the business date). The result's ``quote``
+    (:class:`portal.billing.ChangeQuote`) holds the credit of the unused part of the old price,
+    the charge of the new one to the same end date, the days and ``difference``; ``taxed`` the
+    difference with tax. Raises :class:`ChangeError` with a message to show. Writes nothing."""
+    request = service_changes.ChangeRequest(
+        product_id=product.id if product is not None else None,
+        cycle=cycle,
+        options=dict(options) if options is not None else None,
+    )
+    return service_changes.preview(service, request, today=today or clock.today())
+
+
+def service_change_url(service: Service) -> str:
+    """The client area's page where the client changes ``service`` (final quantities, another
+    package) with the core preview and confirms; link to it from a plugin's page."""
+    return url_for("shop.change", service_id=service.id)
+
+
 def queue_provisioning(
     service: Service,
     action: ProvisioningAction,
@@ -291,6 +355,55 @@ def queue_provisioning(
     caller's transaction (commit it in a job)."""
     task = provisioning.queue(service, action, payload=dict(payload or {}), dedupe_key=dedupe_key)
     return task is not None
+
+
+# --- demo data (the ``load_demo_data`` hook) ---------------------------------------------------
+
+
+def add_demo_products(
+    group: str, products: Sequence[DemoProduct], sort_order: int = 100
+) -> dict[str, Product]:
+    """The products described by ``products`` (:class:`DemoProduct`: name, type, module, prices
+    per cycle in RUB, an optional quantity option, plugin fields, upgrade paths) in the product
+    group ``group``, created if missing; a product already there keeps what staff set. Returns
+    them by name. Joins the transaction."""
+    return demo.add_demo_products(group, products, sort_order)
+
+
+def add_demo_client(
+    *,
+    email: str,
+    password: str,
+    first_name: str,
+    last_name: str,
+    company: str = "",
+    language: str = "ru",
+) -> Client:
+    """The demo client who signs in with ``email`` and ``password``, registered if missing (as
+    through the sign-up page, which commits)."""
+    return demo.add_demo_client(
+        email=email,
+        password=password,
+        first_name=first_name,
+        last_name=last_name,
+        company=company,
+        language=language,
+    )
+
+
+def add_demo_service(
+    client: Client,
+    product: Product,
+    *,
+    cycle: str,
+    start: date,
+    quantities: Mapping[int, int] | None = None,
+) -> Service:
+    """An active service of ``product`` for ``client`` whose current period started on
+    ``start`` ({option id: quantity}), as if imported from another billing system: no order,
+    no invoice, no provisioning command. The client's existing service of the product is
+    returned unchanged. Joins the transaction."""
+    return demo.add_demo_service(client, product, cycle=cycle, start=start, quantities=quantities)
 
 
 # --- mail -------------------------------------------------------------------------------------

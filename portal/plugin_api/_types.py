@@ -20,16 +20,22 @@ from portal.orders.provisioners import (
     ProvisioningError,
     ProvisioningPending,
 )
+from portal.orders.service_changes import ChangePreview
+from portal.platform.demo import DemoOption, DemoProduct
 from portal.platform.jobs import JobDefinition
 from portal.platform.plugin_forms import PluginSettings, ProductFields
 from portal.platform.reports import Chart, Report, ReportResult
-from portal.web.menu import MenuItem, Panel
+from portal.web.menu import ClientCardTab, MenuItem, Panel
 
 __all__ = [
     "BankStatement",
     "CallbackResult",
+    "ChangePreview",
     "Chart",
+    "ClientCardTab",
     "ClientRecords",
+    "DemoOption",
+    "DemoProduct",
     "JobDefinition",
     "MenuItem",
     "Panel",

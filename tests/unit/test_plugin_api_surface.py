@@ -9,6 +9,7 @@ import sys
 from importlib import import_module
 
 import pytest
+from sqlalchemy import select as sa_select
 
 import portal.plugin_api as api
 from portal.core.settings import PROJECT_ROOT
@@ -19,8 +20,12 @@ PUBLIC = [
     # base classes and value types of the registry hooks
     "BankStatement",
     "CallbackResult",
+    "ChangePreview",
     "Chart",
+    "ClientCardTab",
     "ClientRecords",
+    "DemoOption",
+    "DemoProduct",
     "JobDefinition",
     "MenuItem",
     "Panel",
@@ -61,25 +66,34 @@ PUBLIC = [
     "TicketStatus",
     "UTCDateTime",
     # service functions and the errors they raise
+    "ChangeError",
     "PaymentError",
+    "RequisitesError",
     "TicketError",
     "add_charge",
     "add_credit",
+    "add_demo_client",
+    "add_demo_products",
+    "add_demo_service",
     "client_locale",
     "credit_balance",
     "email_client",
+    "end_read_transaction",
     "now",
     "open_ticket",
     "plugin_settings",
+    "preview_change",
     "product_values",
     "queue_provisioning",
     "record_payment",
     "run_command",
     "savepoint",
+    "service_change_url",
     "session",
     "suspend_service",
     "today",
     "unsuspend_service",
+    "validate_requisites",
 ]
 
 
@@ -142,3 +156,17 @@ def test_docs_describe_every_public_name() -> None:
     section = text.split("## 2. The plugin API", 1)[1].split("\n## ", 1)[0]
     listed = re.findall(r"^\| `([A-Za-z_]+)", section, flags=re.MULTILINE)
     assert sorted(listed) == sorted(PUBLIC)
+
+
+def test_end_read_transaction_ends_a_reading_transaction_and_refuses_a_writing_one(app) -> None:
+    from portal.accounts.models import Department
+    from portal.core.extensions import db
+
+    db.session.scalar(sa_select(Department.id))
+    assert db.session().in_transaction()
+    api.end_read_transaction()
+    assert not db.session().in_transaction()
+    db.session.add(Department(name="Облако", email="cloud@example.com"))
+    with pytest.raises(RuntimeError, match="commit first"):
+        api.end_read_transaction()
+    db.session.rollback()
