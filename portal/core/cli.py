@@ -548,9 +548,16 @@ def import_whmcs_command(source_url: str, dry_run: bool, since: Any) -> None:
         with click.progressbar(length=length, label=f"{label:<24}", file=sys.stderr) as bar:
             yield bar
 
-    report = import_whmcs(
-        source_url, dry_run=dry_run, since=since.date() if since else None, progress=progress
-    )
+    from sqlalchemy.exc import SQLAlchemyError
+
+    try:
+        report = import_whmcs(
+            source_url, dry_run=dry_run, since=since.date() if since else None, progress=progress
+        )
+    except (SQLAlchemyError, OSError) as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        kept = "" if dry_run else " Steps finished before it are kept; run it again once fixed."
+        raise click.ClickException(f"The import stopped: {first}.{kept}") from exc
     if dry_run:
         click.echo("Dry run: nothing was written. What the import would do:")
     for line in report.lines():

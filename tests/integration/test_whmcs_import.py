@@ -7,6 +7,8 @@ staff, notes, to-dos, tickets; the dry run, repeated runs and ``--since``.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 from decimal import Decimal
 
@@ -29,6 +31,7 @@ from portal.accounts.staff import ensure_builtin_roles
 from portal.catalog import currencies
 from portal.core.extensions import db
 from portal.imports.models import ImportMapping
+from portal.imports.whmcs.context import ImportOptions
 from portal.imports.whmcs.runner import import_whmcs
 from portal.imports.whmcs.source import WhmcsSource
 from portal.messaging.models.outbox import OutboundMessage
@@ -328,3 +331,59 @@ def test_since_reads_only_rows_changed_from_that_day(app: Flask, whmcs_source: s
     full = import_whmcs(whmcs_source)
     assert full.tables["tblclients"].changed == 1
     assert client_by_email("romashka@example.ru").city == "Химки"
+
+
+def test_the_command_prints_the_report_and_fails_only_on_a_failure(
+    app: Flask, whmcs_source: str
+) -> None:
+    runner = app.test_cli_runner()
+
+    dry = runner.invoke(args=["import", "whmcs", "--from", whmcs_source, "--dry-run"])
+    assert dry.exit_code == 0, dry.output
+    assert "Dry run: nothing was written" in dry.output
+    assert "tblclients" in dry.output and "would be created" in dry.output
+    assert "tblclients #5: no e-mail" in dry.output  # refusals with their reasons
+    assert count(Client) == 0
+
+    done = runner.invoke(args=["import", "whmcs", "--from", whmcs_source])
+    assert done.exit_code == 0, done.output
+    assert count(Client) == 4
+    assert "clients" in done.output.split("sums")[-1]
+
+    unreachable = whmcs_source.rsplit("/", 1)[0] + "/no_such_whmcs_database"
+    failed = runner.invoke(args=["import", "whmcs", "--from", unreachable])
+    assert failed.exit_code == 1
+    assert "The import stopped" in failed.output and "Traceback" not in failed.output
+
+
+def test_long_tables_show_progress(app: Flask, whmcs_source: str) -> None:
+    bars: dict[str, list[int]] = {}
+
+    @contextmanager
+    def progress(label: str, length: int) -> Iterator[object]:
+        done = bars.setdefault(label, [length, 0])
+
+        class Bar:
+            def update(self, n_steps: int) -> None:
+                done[1] += n_steps
+
+        yield Bar()
+
+    import_whmcs(whmcs_source, progress=progress, options=ImportOptions(progress_from=6))
+
+    assert bars["tblclients"] == [6, 6]  # every row counted, as many as announced
+    assert "tblcurrencies" not in bars  # two rows: no bar
+
+
+def test_since_sees_a_changed_inn_custom_value(app: Flask, whmcs_source: str) -> None:
+    import_whmcs(whmcs_source)
+    source_execute(
+        whmcs_source,
+        "UPDATE tblcustomfieldsvalues SET value = '7707083893', updated_at = '2026-11-01'"
+        " WHERE id = 4",
+    )
+
+    report = import_whmcs(whmcs_source, since=date(2026, 10, 15))
+
+    assert report.tables["tblclients"].changed == 1
+    assert client_by_email("acme@example.com").inn == "7707083893"

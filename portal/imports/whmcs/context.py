@@ -76,12 +76,15 @@ class ImportContext:
         changed: Sequence[str] = (),
         order_by: str = "id",
         select: str | None = None,
+        also: str | None = None,
     ) -> Iterator[dict[str, Any]]:
         """The rows of ``table`` to import: all of them, or with ``--since`` those whose
         ``changed`` columns (e.g. ``updated_at``) are on or after that day. A table without
-        such columns is read whole; its unchanged rows cost a checksum each."""
+        such columns is read whole; its unchanged rows cost a checksum each. ``also`` is an
+        SQL condition (with ``:since``) that marks a row changed too: data from another table
+        the portal row is built from."""
         since = self.since if changed else None
-        length = self.source.count(table, since=since, changed=changed, select=select)
+        length = self.source.count(table, since=since, changed=changed, select=select, also=also)
         bar_context = (
             self.progress(table, length)
             if length >= self.options.progress_from
@@ -89,7 +92,7 @@ class ImportContext:
         )
         with bar_context as bar:
             for row in self.source.rows(
-                table, since=since, changed=changed, order_by=order_by, select=select
+                table, since=since, changed=changed, order_by=order_by, select=select, also=also
             ):
                 yield row
                 bar.update(1)

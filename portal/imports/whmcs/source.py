@@ -117,11 +117,17 @@ class WhmcsSource:
         return self._latin1.get(table, set())
 
     @staticmethod
-    def _where(since: date | None, changed: Sequence[str]) -> tuple[str, dict[str, Any]]:
+    def _where(
+        since: date | None, changed: Sequence[str], also: str | None = None
+    ) -> tuple[str, dict[str, Any]]:
+        """``changed`` columns on or after ``since``, or the step's own condition ``also``
+        (SQL using ``:since``: e.g. a client whose ИНН custom value changed)."""
         if since is None or not changed:
             return "", {}
-        clause = " OR ".join(f"{_name(column)} >= :since" for column in changed)
-        return f" WHERE ({clause})", {"since": since}
+        conditions = [f"{_name(column)} >= :since" for column in changed]
+        if also:
+            conditions.append(f"({also})")
+        return f" WHERE ({' OR '.join(conditions)})", {"since": since}
 
     def count(
         self,
@@ -130,8 +136,9 @@ class WhmcsSource:
         since: date | None = None,
         changed: Sequence[str] = (),
         select: str | None = None,
+        also: str | None = None,
     ) -> int:
-        where, params = self._where(since, changed)
+        where, params = self._where(since, changed, also)
         if select is not None:
             sql = text(f"SELECT COUNT(*) FROM ({select}{where}) AS counted")  # noqa: S608
         else:
@@ -147,12 +154,13 @@ class WhmcsSource:
         changed: Sequence[str] = (),
         order_by: str = "id",
         select: str | None = None,
+        also: str | None = None,
     ) -> Iterator[dict[str, Any]]:
         """Every row of ``table`` (or those whose ``changed`` columns are on or after ``since``),
         in ``order_by`` order, streamed. ``select`` replaces ``SELECT * FROM table`` (a join
         with the table a step needs beside it; the repair of latin1 text covers ``table``'s
         columns)."""
-        where, params = self._where(since, changed)
+        where, params = self._where(since, changed, also)
         repair = self._latin1_columns(table)
         base = select if select is not None else f"SELECT * FROM {_name(table)}"  # noqa: S608
         sql = text(f"{base}{where} ORDER BY {_name(order_by)}")

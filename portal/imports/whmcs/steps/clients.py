@@ -39,8 +39,11 @@ STATUSES = {"active": ClientStatus.ACTIVE, "inactive": ClientStatus.INACTIVE}
 
 
 def run(ctx: ImportContext) -> None:
-    requisites = _requisite_values(ctx)
-    for row in ctx.rows(TABLE, changed=("updated_at", "created_at")):
+    fields = requisite_fields(ctx)
+    requisites = _requisite_values(ctx, fields)
+    for row in ctx.rows(
+        TABLE, changed=("updated_at", "created_at"), also=_requisites_changed(fields)
+    ):
         found = requisites.get(row["id"], {})
         ctx.sync(
             TABLE,
@@ -81,10 +84,20 @@ def requisite_fields(ctx: ImportContext) -> dict[int, str]:
     return found
 
 
-def _requisite_values(ctx: ImportContext) -> dict[int, dict[str, str]]:
+def _requisites_changed(fields: dict[int, str]) -> str | None:
+    """With ``--since``: a client whose ИНН or КПП custom value changed is read again too."""
+    if not fields:
+        return None
+    marks = ", ".join(str(int(field_id)) for field_id in fields)
+    return (
+        "id IN (SELECT relid FROM tblcustomfieldsvalues"  # noqa: S608 (integers)
+        f" WHERE fieldid IN ({marks}) AND (updated_at >= :since OR created_at >= :since))"
+    )
+
+
+def _requisite_values(ctx: ImportContext, fields: dict[int, str]) -> dict[int, dict[str, str]]:
     """WHMCS client id -> {"inn": ..., "kpp": ...} from the custom fields that hold them (two
     short values per client at most: small enough to hold for the run)."""
-    fields = requisite_fields(ctx)
     values: dict[int, dict[str, str]] = {}
     if not fields:
         return values
