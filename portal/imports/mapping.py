@@ -17,7 +17,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, NamedTuple
 
-from sqlalchemy import select, update
+from sqlalchemy import Select, select, update
 
 from portal.core.extensions import db
 from portal.imports.models import ImportMapping
@@ -119,8 +119,12 @@ class Mappings:
             )
         table[key] = Entry(target_table, target_id, checksum)
 
-    def imported_ids(self, source_table: str) -> list[int]:
-        return [entry.target_id for entry in self._table(source_table).values()]
+    def targets(self, source_table: str) -> Select[tuple[int]]:
+        """The portal ids the rows of ``source_table`` became, as a subquery for the report's
+        sums: ``select(func.sum(X.total)).where(X.id.in_(mappings.targets("tblx")))``."""
+        return select(ImportMapping.target_id).where(
+            ImportMapping.source == self.source, ImportMapping.source_table == source_table
+        )
 
     def forget_cache(self) -> None:
         """After a rollback the cached rows are stale (a dry run, a failed step)."""

@@ -35,7 +35,13 @@ from portal.imports.whmcs.context import ImportOptions
 from portal.imports.whmcs.runner import import_whmcs
 from portal.imports.whmcs.source import WhmcsSource
 from portal.messaging.models.outbox import OutboundMessage
-from portal.support.models import MessageKind, Ticket, TicketPriority, TicketStatus
+from portal.support.models import (
+    MessageKind,
+    Ticket,
+    TicketMessage,
+    TicketPriority,
+    TicketStatus,
+)
 from portal.testing.plugin import DEFAULT_NOW
 
 PEOPLE_TABLES = (
@@ -318,6 +324,11 @@ def test_since_reads_only_rows_changed_from_that_day(app: Flask, whmcs_source: s
         "UPDATE tblclients SET phonenumber = '+7 495 111-11-11', updated_at = '2026-11-01'"
         " WHERE id = 3",
     )
+    source_execute(
+        whmcs_source,
+        "INSERT INTO tblticketreplies (id, tid, userid, name, email, date, message, admin)"
+        " VALUES (5, 2, 0, '', '', '2026-11-01 12:00:00', 'Счёт выставлен.', 'Иван Петров')",
+    )
     # A change WHMCS did not date (updated_at left as it was) is not seen with --since...
     source_execute(whmcs_source, "UPDATE tblclients SET city = 'Химки' WHERE id = 1")
 
@@ -326,6 +337,11 @@ def test_since_reads_only_rows_changed_from_that_day(app: Flask, whmcs_source: s
     counts = report.tables["tblclients"]
     assert (counts.changed, counts.created, counts.unchanged) == (1, 0, 0)
     assert client_by_email("acme@example.com").phone == "+7 495 111-11-11"
+    assert report.tables["tblticketreplies"].created == 1
+    assert "tbladmins" not in report.tables  # no admin changed: none read...
+    ivan = db.session.scalars(select(Staff).where(Staff.email == "ivan@provider.test")).one()
+    reply = db.session.scalars(select(TicketMessage).order_by(TicketMessage.id.desc())).first()
+    assert (reply.body, reply.staff_id) == ("Счёт выставлен.", ivan.id)  # ...yet found
     assert client_by_email("romashka@example.ru").city == "Москва"
     # ...and is by a full run.
     full = import_whmcs(whmcs_source)

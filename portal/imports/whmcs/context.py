@@ -113,19 +113,19 @@ class ImportContext:
         returns its id (or raises :class:`Refused`). Returns the portal id, None if refused.
 
         ``extra`` is data from other tables the portal row is built from (it is part of the
-        checksum); ``exists`` tells whether the mapped portal row is still there (staff may
-        have deleted it: then it is created again).
+        checksum). ``exists`` tells whether the mapped portal row is still there: a row staff
+        deleted in the portal is created again when its source row changes (an unchanged one
+        is not looked at, so re-runs stay cheap and a deletion stands until then).
         """
         key = row["id"] if source_id is None else source_id
         checksum = row_checksum(row, *extra)
         entry = self.mappings.get(table, key)
-        if entry is not None and exists is not None and not exists(entry.target_id):
-            entry_target: int | None = None
-        else:
-            entry_target = entry.target_id if entry is not None else None
-        if entry is not None and entry_target is not None and entry.source_checksum == checksum:
+        if entry is not None and entry.source_checksum == checksum:
             self.report.unchanged(table)
             return entry.target_id
+        entry_target = entry.target_id if entry is not None else None
+        if entry_target is not None and exists is not None and not exists(entry_target):
+            entry_target = None
         try:
             # Lookups inside ``write`` must not flush its half-built row; it flushes when done.
             with db.session.no_autoflush:

@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from portal.accounts import audit
 from portal.accounts.models import Client, ClientStatus
@@ -57,10 +57,9 @@ def run(ctx: ImportContext) -> None:
 
 def totals(ctx: ImportContext) -> None:
     ctx.report.source.count("clients", int(ctx.source.scalar("SELECT COUNT(*) FROM tblclients")))
-    ids = ctx.mappings.imported_ids(TABLE)
-    ctx.report.imported.count(
-        "clients", db.session.query(Client.id).filter(Client.id.in_(ids)).count() if ids else 0
-    )
+    # The clients the mapping knows that are still in the portal (staff may delete some).
+    imported = select(func.count()).where(Client.id.in_(ctx.mappings.targets(TABLE)))
+    ctx.report.imported.count("clients", db.session.scalar(imported) or 0)
 
 
 def _matches(name: str, wanted: tuple[str, ...] | list[str]) -> bool:
