@@ -403,3 +403,18 @@ def test_since_sees_a_changed_inn_custom_value(app: Flask, whmcs_source: str) ->
 
     assert report.tables["tblclients"].changed == 1
     assert client_by_email("acme@example.com").inn == "7707083893"
+
+
+def test_the_fields_holding_inn_and_kpp_can_be_named(app: Flask, whmcs_source: str) -> None:
+    source_execute(whmcs_source, "UPDATE tblcustomfields SET fieldname = 'Tax number' WHERE id = 1")
+    runner = app.test_cli_runner()
+
+    plain = runner.invoke(args=["import", "whmcs", "--from", whmcs_source, "--dry-run"])
+    named = runner.invoke(
+        args=["import", "whmcs", "--from", whmcs_source, "--inn-field", "tax number"]
+    )
+
+    assert "invalid ИНН" not in plain.output  # 'Tax number' is no ИНН field by default
+    assert named.exit_code == 0, named.output
+    assert "tblclients #3 ИНН: invalid ИНН '7707083894'" in named.output
+    assert client_by_email("romashka@example.ru").inn == "7707083893"
