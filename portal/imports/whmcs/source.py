@@ -20,7 +20,7 @@ from typing import Any
 
 from pymysql.constants import FIELD_TYPE
 from pymysql.converters import conversions, convert_date, convert_datetime
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Engine, make_url
 
 #: Rows fetched from the server per round trip while streaming.
@@ -86,7 +86,16 @@ def source_engine(url: str) -> Engine:
     parsed = make_url(url)
     if "charset" not in parsed.query:
         parsed = parsed.update_query_dict({"charset": "utf8mb4"})
-    return create_engine(parsed, connect_args={"conv": _converters()}, pool_pre_ping=True)
+    engine = create_engine(parsed, connect_args={"conv": _converters()}, pool_pre_ping=True)
+    event.listen(engine, "connect", _patient_session)
+    return engine
+
+
+def _patient_session(dbapi_connection: Any, _record: Any) -> None:
+    """A streamed table waits on the server while the portal writes a batch: the server must
+    not give up on the connection meanwhile (its default is 60 seconds)."""
+    with dbapi_connection.cursor() as cursor:
+        cursor.execute("SET SESSION net_write_timeout = 3600, net_read_timeout = 3600")
 
 
 class WhmcsSource:
