@@ -74,7 +74,7 @@ class ImportContext:
         table: str,
         *,
         changed: Sequence[str] = (),
-        order_by: str = "id",
+        order_by: str | tuple[str, ...] = "id",
         select: str | None = None,
         also: str | None = None,
     ) -> Iterator[dict[str, Any]]:

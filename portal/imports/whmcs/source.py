@@ -161,7 +161,7 @@ class WhmcsSource:
         *,
         since: date | None = None,
         changed: Sequence[str] = (),
-        order_by: str = "id",
+        order_by: str | tuple[str, ...] = "id",
         select: str | None = None,
         also: str | None = None,
     ) -> Iterator[dict[str, Any]]:
@@ -172,7 +172,8 @@ class WhmcsSource:
         where, params = self._where(since, changed, also)
         repair = self._latin1_columns(table)
         base = select if select is not None else f"SELECT * FROM {_name(table)}"  # noqa: S608
-        sql = text(f"{base}{where} ORDER BY {_name(order_by)}")
+        columns = (order_by,) if isinstance(order_by, str) else order_by
+        sql = text(f"{base}{where} ORDER BY {', '.join(_name(column) for column in columns)}")
         with self.engine.connect() as connection:
             result = connection.execution_options(stream_results=True, yield_per=BATCH).execute(
                 sql, params

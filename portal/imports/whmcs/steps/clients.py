@@ -157,8 +157,10 @@ def _write(ctx: ImportContext, row: dict[str, Any], found: dict[str, str], exist
     client.country = country if len(country) == 2 else "RU"
     client.currency = currency
     client.status = STATUSES.get(status_text, ClientStatus.CLOSED)
-    client.closed_at = ctx.now if client.status is ClientStatus.CLOSED else None
-    client.language = language(row["language"])
+    closed = client.status is ClientStatus.CLOSED
+    client.closed_at = (client.closed_at or ctx.now) if closed else None
+    # The owner user's language (users step) stands when the client row names none.
+    client.language = language(row["language"]) or client.language
     client.tax_exempt = flag(row["taxexempt"])
     client.no_late_fees = flag(row["latefeeoveride"])
     client.no_overdue_notices = flag(row["overideduenotices"])

@@ -65,11 +65,11 @@ def run(ctx: ImportContext) -> None:
     # in id order) read as the conversation did.
     replies = (
         (row["date"] or datetime.min, 0, row)
-        for row in ctx.rows(REPLIES, changed=("date",), order_by="date")
+        for row in ctx.rows(REPLIES, changed=("date",), order_by=("date", "id"))
     )
     notes = (
         (row["date"] or datetime.min, 1, row)
-        for row in ctx.rows(NOTES, changed=("date",), order_by="date")
+        for row in ctx.rows(NOTES, changed=("date",), order_by=("date", "id"))
     )
     for _at, is_note, row in heapq.merge(replies, notes, key=lambda item: (item[0], item[1])):
         ctx.sync(
