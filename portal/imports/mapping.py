@@ -119,9 +119,13 @@ class Mappings:
             )
         table[key] = Entry(target_table, target_id, checksum)
 
-    def targets(self, source_table: str) -> Select[tuple[int]]:
+    def targets(self, source_table: str) -> dict[str, int]:
+        """source id (as text) -> portal id of every imported row of ``source_table``."""
+        return {key: entry.target_id for key, entry in self._table(source_table).items()}
+
+    def imported(self, source_table: str) -> Select[tuple[int]]:
         """The portal ids the rows of ``source_table`` became, as a subquery for the report's
-        sums: ``select(func.sum(X.total)).where(X.id.in_(mappings.targets("tblx")))``."""
+        sums: ``select(func.sum(X.total)).where(X.id.in_(mappings.imported("tblx")))``."""
         return select(ImportMapping.target_id).where(
             ImportMapping.source == self.source, ImportMapping.source_table == source_table
         )
