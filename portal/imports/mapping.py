@@ -119,16 +119,16 @@ class Mappings:
             )
         table[key] = Entry(target_table, target_id, checksum)
 
-    def targets(self, source_table: str) -> dict[str, int]:
-        """source id (as text) -> portal id of every imported row of ``source_table``."""
-        return {key: entry.target_id for key, entry in self._table(source_table).items()}
-
-    def imported(self, source_table: str) -> Select[tuple[int]]:
+    def targets(self, source_table: str) -> Select[tuple[int]]:
         """The portal ids the rows of ``source_table`` became, as a subquery for the report's
-        sums: ``select(func.sum(X.total)).where(X.id.in_(mappings.imported("tblx")))``."""
+        sums: ``select(func.sum(X.total)).where(X.id.in_(mappings.targets("tblx")))``."""
         return select(ImportMapping.target_id).where(
             ImportMapping.source == self.source, ImportMapping.source_table == source_table
         )
+
+    def target_ids(self, source_table: str) -> dict[str, int]:
+        """source id (as text) -> portal id of every imported row of ``source_table``."""
+        return {key: entry.target_id for key, entry in self._table(source_table).items()}
 
     def forget_cache(self) -> None:
         """After a rollback the cached rows are stale (a dry run, a failed step)."""

@@ -58,7 +58,7 @@ def run(ctx: ImportContext) -> None:
 def totals(ctx: ImportContext) -> None:
     ctx.report.source.count("clients", int(ctx.source.scalar("SELECT COUNT(*) FROM tblclients")))
     # The clients the mapping knows that are still in the portal (staff may delete some).
-    imported = select(func.count()).where(Client.id.in_(ctx.mappings.imported(TABLE)))
+    imported = select(func.count()).where(Client.id.in_(ctx.mappings.targets(TABLE)))
     ctx.report.imported.count("clients", db.session.scalar(imported) or 0)
 
 
