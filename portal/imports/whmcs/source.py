@@ -1,0 +1,146 @@
+"""Reading a WHMCS 8.x database (MySQL or MariaDB) through SQLAlchemy and PyMySQL.
+
+Rows are streamed with a server-side cursor (``stream_results``), a batch at a time, so a table
+of a million invoices never sits in memory. Values arrive as the portal wants them:
+
+- ``decimal(16,2)`` columns as :class:`~decimal.Decimal` (PyMySQL's own conversion, kept);
+- WHMCS's "no date" ``0000-00-00`` / ``0000-00-00 00:00:00`` as None (converters below: PyMySQL
+  would hand back the string);
+- text decoded from the connection charset ``utf8mb4`` (added to the URL when it names none);
+  a column stored as ``latin1`` that holds UTF-8 bytes (old WHMCS installs written through a
+  latin1 connection) is repaired when its bytes decode as UTF-8, and left as it is otherwise.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Sequence
+from datetime import date, datetime
+from typing import Any
+
+from pymysql.constants import FIELD_TYPE
+from pymysql.converters import conversions, convert_date, convert_datetime
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import Engine, make_url
+
+#: Rows fetched from the server per round trip while streaming.
+BATCH = 1000
+
+_IDENTIFIER = re.compile(r"^[A-Za-z0-9_]+$")
+
+
+def _name(identifier: str) -> str:
+    """A table or column name for the SQL text: the steps' own constants, checked anyway."""
+    if not _IDENTIFIER.match(identifier):
+        raise ValueError(f"not a WHMCS table or column name: {identifier!r}")
+    return f"`{identifier}`"
+
+
+def _date_or_none(value: str | bytes) -> date | None:
+    converted = convert_date(value)
+    return converted if isinstance(converted, date) else None
+
+
+def _datetime_or_none(value: str | bytes) -> datetime | date | None:
+    converted = convert_datetime(value)
+    return converted if isinstance(converted, datetime | date) else None
+
+
+def _converters() -> dict[Any, Any]:
+    conv = dict(conversions)
+    conv[FIELD_TYPE.DATE] = _date_or_none
+    conv[FIELD_TYPE.NEWDATE] = _date_or_none
+    conv[FIELD_TYPE.DATETIME] = _datetime_or_none
+    conv[FIELD_TYPE.TIMESTAMP] = _datetime_or_none
+    return conv
+
+
+def _repair_latin1(value: str) -> str:
+    """UTF-8 bytes that went through a latin1 connection into a latin1 column come back as
+    'Ð\u0098Ð\u009dÐ\u009d'; re-reading them as UTF-8 gives 'ИНН'. Text that is not such
+    mojibake fails to decode and is kept."""
+    try:
+        return value.encode("latin1").decode("utf-8")
+    except (UnicodeEncodeError, UnicodeDecodeError):
+        return value
+
+
+def source_engine(url: str) -> Engine:
+    parsed = make_url(url)
+    if "charset" not in parsed.query:
+        parsed = parsed.update_query_dict({"charset": "utf8mb4"})
+    return create_engine(parsed, connect_args={"conv": _converters()}, pool_pre_ping=True)
+
+
+class WhmcsSource:
+    """One WHMCS database, read only."""
+
+    def __init__(self, url: str) -> None:
+        self.engine = source_engine(url)
+        self._latin1: dict[str, set[str]] | None = None
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def tables(self) -> set[str]:
+        with self.engine.connect() as connection:
+            return {row[0] for row in connection.execute(text("SHOW TABLES"))}
+
+    def _latin1_columns(self, table: str) -> set[str]:
+        if self._latin1 is None:
+            query = text(
+                "SELECT TABLE_NAME, COLUMN_NAME FROM information_schema.COLUMNS "
+                "WHERE TABLE_SCHEMA = DATABASE() AND CHARACTER_SET_NAME = 'latin1'"
+            )
+            found: dict[str, set[str]] = {}
+            with self.engine.connect() as connection:
+                for table_name, column in connection.execute(query):
+                    found.setdefault(table_name, set()).add(column)
+            self._latin1 = found
+        return self._latin1.get(table, set())
+
+    @staticmethod
+    def _where(since: date | None, changed: Sequence[str]) -> tuple[str, dict[str, Any]]:
+        if since is None or not changed:
+            return "", {}
+        clause = " OR ".join(f"{_name(column)} >= :since" for column in changed)
+        return f" WHERE ({clause})", {"since": since}
+
+    def count(self, table: str, *, since: date | None = None, changed: Sequence[str] = ()) -> int:
+        where, params = self._where(since, changed)
+        sql = text(f"SELECT COUNT(*) FROM {_name(table)}{where}")  # noqa: S608 (names checked)
+        with self.engine.connect() as connection:
+            return int(connection.execute(sql, params).scalar_one())
+
+    def rows(
+        self,
+        table: str,
+        *,
+        since: date | None = None,
+        changed: Sequence[str] = (),
+        order_by: str = "id",
+    ) -> Iterator[dict[str, Any]]:
+        """Every row of ``table`` (or those whose ``changed`` columns are on or after ``since``),
+        in ``order_by`` order, streamed."""
+        where, params = self._where(since, changed)
+        repair = self._latin1_columns(table)
+        sql = text(f"SELECT * FROM {_name(table)}{where} ORDER BY {_name(order_by)}")  # noqa: S608
+        with self.engine.connect() as connection:
+            result = connection.execution_options(stream_results=True, yield_per=BATCH).execute(
+                sql, params
+            )
+            for row in result.mappings():
+                values = dict(row)
+                for column in repair:
+                    if isinstance(values.get(column), str):
+                        values[column] = _repair_latin1(values[column])
+                yield values
+
+    def query(self, sql: str, **params: Any) -> list[dict[str, Any]]:
+        """A small query read whole (lookups, sums): never a whole large table."""
+        with self.engine.connect() as connection:
+            return [dict(row) for row in connection.execute(text(sql), params).mappings()]
+
+    def scalar(self, sql: str, **params: Any) -> Any:
+        with self.engine.connect() as connection:
+            return connection.execute(text(sql), params).scalar()

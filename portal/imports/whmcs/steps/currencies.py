@@ -1,0 +1,9 @@
+"""Import step currencies (being written)."""
+
+from __future__ import annotations
+
+from portal.imports.whmcs.context import ImportContext
+
+
+def run(ctx: ImportContext) -> None:
+    pass
