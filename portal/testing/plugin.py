@@ -12,6 +12,8 @@ Fixtures (all documented in docs/plugins.md):
 ``staff_web`` / ``client_web``           web clients signed in as them
 ``mailbox``        messages received by the loopback SMTP server during the test
 ``slow_mailbox``   the same, the server taking ``SLOW_SMTP_SECONDS`` to accept each message
+``mariadb_server`` / ``mariadb_database``  a MariaDB server (skip, or fail where required) and
+                   a fresh database on it for the session (:mod:`portal.testing.mariadb`)
 
 The database is SQLite unless ``PORTAL_TEST_DATABASE=postgres`` (server from
 ``PORTAL_TEST_POSTGRES_URL``); each test process gets a fresh database built by the migrations.
@@ -38,11 +40,14 @@ from flask import Flask
 from portal.core.clock import FrozenClock
 from portal.testing import databases
 from portal.testing.factories import make_client, make_staff
+from portal.testing.mariadb import mariadb_database, mariadb_server
 from portal.testing.web import WebClient
 
 DEFAULT_NOW = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 CHROMIUM = "/usr/bin/chromium"
 SLOW_SMTP_SECONDS = 0.25
+
+__all__ = ["mariadb_database", "mariadb_server"]  # fixtures defined beside MariaDB's helpers
 
 
 def pytest_configure(config: pytest.Config) -> None:
