@@ -52,6 +52,8 @@ class ImportOptions:
     kpp_fields: Sequence[str] = DEFAULT_KPP_FIELDS
     #: Tables with at least this many rows to read get a progress bar.
     progress_from: int = 200
+    #: The zone of WHMCS's local times; None: the portal's ``default_timezone``.
+    source_timezone: str | None = None
 
 
 @dataclass
@@ -67,20 +69,27 @@ class ImportContext:
     lookups: dict[str, Any] = field(default_factory=dict)
 
     def rows(
-        self, table: str, *, changed: Sequence[str] = (), order_by: str = "id"
+        self,
+        table: str,
+        *,
+        changed: Sequence[str] = (),
+        order_by: str = "id",
+        select: str | None = None,
     ) -> Iterator[dict[str, Any]]:
         """The rows of ``table`` to import: all of them, or with ``--since`` those whose
         ``changed`` columns (e.g. ``updated_at``) are on or after that day. A table without
         such columns is read whole; its unchanged rows cost a checksum each."""
         since = self.since if changed else None
-        length = self.source.count(table, since=since, changed=changed)
+        length = self.source.count(table, since=since, changed=changed, select=select)
         bar_context = (
             self.progress(table, length)
             if length >= self.options.progress_from
             else no_progress(table, length)
         )
         with bar_context as bar:
-            for row in self.source.rows(table, since=since, changed=changed, order_by=order_by):
+            for row in self.source.rows(
+                table, since=since, changed=changed, order_by=order_by, select=select
+            ):
                 yield row
                 bar.update(1)
 

@@ -8,7 +8,10 @@ acknowledgements, plugin reactions to a new client), see docs/migrating-from-whm
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import date
+
+from flask import current_app
 
 from portal.core.app_state import clock
 from portal.core.extensions import db
@@ -44,7 +47,7 @@ def import_whmcs(
         report=report,
         now=clock().now(),
         since=since,
-        options=options or ImportOptions(),
+        options=_with_timezone(options or ImportOptions()),
         progress=progress,
     )
     steps = step_modules()
@@ -72,6 +75,13 @@ def import_whmcs(
         ctx.mappings.forget_cache()
         source.close()
     return report
+
+
+def _with_timezone(options: ImportOptions) -> ImportOptions:
+    if options.source_timezone:
+        return options
+    zone = current_app.config["PORTAL"]["default_timezone"]
+    return dataclasses.replace(options, source_timezone=zone)
 
 
 def _totals(ctx: ImportContext, steps: list) -> None:

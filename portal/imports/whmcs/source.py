@@ -26,14 +26,15 @@ from sqlalchemy.engine import Engine, make_url
 #: Rows fetched from the server per round trip while streaming.
 BATCH = 1000
 
-_IDENTIFIER = re.compile(r"^[A-Za-z0-9_]+$")
+_IDENTIFIER = re.compile(r"^[A-Za-z0-9_]+(\.[A-Za-z0-9_]+)?$")
 
 
 def _name(identifier: str) -> str:
-    """A table or column name for the SQL text: the steps' own constants, checked anyway."""
+    """A table or column name (``alias.column`` too) for the SQL text: the steps' own
+    constants, checked anyway."""
     if not _IDENTIFIER.match(identifier):
         raise ValueError(f"not a WHMCS table or column name: {identifier!r}")
-    return f"`{identifier}`"
+    return ".".join(f"`{part}`" for part in identifier.split("."))
 
 
 def _date_or_none(value: str | bytes) -> date | None:
@@ -106,9 +107,19 @@ class WhmcsSource:
         clause = " OR ".join(f"{_name(column)} >= :since" for column in changed)
         return f" WHERE ({clause})", {"since": since}
 
-    def count(self, table: str, *, since: date | None = None, changed: Sequence[str] = ()) -> int:
+    def count(
+        self,
+        table: str,
+        *,
+        since: date | None = None,
+        changed: Sequence[str] = (),
+        select: str | None = None,
+    ) -> int:
         where, params = self._where(since, changed)
-        sql = text(f"SELECT COUNT(*) FROM {_name(table)}{where}")  # noqa: S608 (names checked)
+        if select is not None:
+            sql = text(f"SELECT COUNT(*) FROM ({select}{where}) AS counted")  # noqa: S608
+        else:
+            sql = text(f"SELECT COUNT(*) FROM {_name(table)}{where}")  # noqa: S608 (names checked)
         with self.engine.connect() as connection:
             return int(connection.execute(sql, params).scalar_one())
 
@@ -119,12 +130,16 @@ class WhmcsSource:
         since: date | None = None,
         changed: Sequence[str] = (),
         order_by: str = "id",
+        select: str | None = None,
     ) -> Iterator[dict[str, Any]]:
         """Every row of ``table`` (or those whose ``changed`` columns are on or after ``since``),
-        in ``order_by`` order, streamed."""
+        in ``order_by`` order, streamed. ``select`` replaces ``SELECT * FROM table`` (a join
+        with the table a step needs beside it; the repair of latin1 text covers ``table``'s
+        columns)."""
         where, params = self._where(since, changed)
         repair = self._latin1_columns(table)
-        sql = text(f"SELECT * FROM {_name(table)}{where} ORDER BY {_name(order_by)}")  # noqa: S608
+        base = select if select is not None else f"SELECT * FROM {_name(table)}"  # noqa: S608
+        sql = text(f"{base}{where} ORDER BY {_name(order_by)}")
         with self.engine.connect() as connection:
             result = connection.execution_options(stream_results=True, yield_per=BATCH).execute(
                 sql, params

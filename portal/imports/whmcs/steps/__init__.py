@@ -17,6 +17,7 @@ from types import ModuleType
 STEPS: list[str] = [
     # --- people and their data ---
     "currencies",  # tblcurrencies: the default currency and the others with their rates
+    "departments",  # tblticketdepartments: departments (staff belong to them)
     "staff",  # tbladmins: staff, signed in only after a password reset (no WHMCS passwords)
     "clients",  # tblclients: clients with their legal details (needs currencies)
     "users",  # tblusers + tblusers_clients: sign-in password of the owner, others as contacts
@@ -26,7 +27,6 @@ STEPS: list[str] = [
     "todos",  # tbltodolist: staff to-do items
     # --- money (catalogue, services, invoices, payments, credit, promotions) ---
     # --- support ---
-    "departments",  # tblticketdepartments: departments
     "tickets",  # tbltickets + tblticketreplies + tblticketnotes
 ]
 
