@@ -89,6 +89,10 @@ class Mappings:
         entry.imported_at = at
         return entry
 
+    def targets(self, source_table: str) -> dict[str, int]:
+        """source id (as text) -> portal id of every imported row of ``source_table``."""
+        return {key: entry.target_id for key, entry in self._table(source_table).items()}
+
     def imported_ids(self, source_table: str) -> list[int]:
         return [entry.target_id for entry in self._table(source_table).values()]
 

@@ -66,30 +66,45 @@ def offered_prices(
 
 
 def currency_codes(ctx: ImportContext) -> dict[int, str]:
-    """WHMCS currency id -> ISO code (tblcurrencies), read once per import."""
-    if "billing.currencies" not in ctx.lookups:
-        rows = ctx.source.query("SELECT id, code FROM tblcurrencies")
-        ctx.lookups["billing.currencies"] = {
-            int(row["id"]): str(row["code"]).strip().upper() for row in rows
-        }
-    return ctx.lookups["billing.currencies"]
+    """WHMCS currency id -> ISO code (the currencies step's lookup)."""
+    from portal.imports.whmcs.steps.currencies import codes
+
+    return codes(ctx)
 
 
 def default_currency(ctx: ImportContext) -> str:
+    """WHMCS's default currency (fixed-amount promotions are in it)."""
     rows = ctx.source.query("SELECT code FROM tblcurrencies ORDER BY `default` DESC, id LIMIT 1")
     return str(rows[0]["code"]).strip().upper() if rows else "RUB"
 
 
-def client_currencies(ctx: ImportContext) -> dict[int, str]:
-    """WHMCS client id -> the ISO code of the currency the client pays in."""
-    if "billing.client_currencies" not in ctx.lookups:
-        codes = currency_codes(ctx)
-        fallback = default_currency(ctx)
-        rows = ctx.source.query("SELECT id, currency FROM tblclients")
-        ctx.lookups["billing.client_currencies"] = {
-            int(row["id"]): codes.get(int(row["currency"] or 0), fallback) for row in rows
+def clients(ctx: ImportContext) -> dict[int, tuple[int, str]]:
+    """WHMCS client id -> (portal client id, the client's currency), for imported clients."""
+    if "billing.clients" not in ctx.lookups:
+        from sqlalchemy import select
+
+        from portal.accounts.models import Client
+        from portal.core.extensions import db
+
+        by_target = {
+            entry_target: int(source_id)
+            for source_id, entry_target in mapped(ctx, "tblclients").items()
         }
-    return ctx.lookups["billing.client_currencies"]
+        found: dict[int, tuple[int, str]] = {}
+        ids = list(by_target)
+        for start in range(0, len(ids), 5000):
+            chunk = ids[start : start + 5000]
+            for client_id, currency in db.session.execute(
+                select(Client.id, Client.currency).where(Client.id.in_(chunk))
+            ):
+                found[by_target[client_id]] = (client_id, currency)
+        ctx.lookups["billing.clients"] = found
+    return ctx.lookups["billing.clients"]
+
+
+def mapped(ctx: ImportContext, table: str) -> dict[str, int]:
+    """source id (text) -> portal id of every row of ``table`` imported so far."""
+    return ctx.mappings.targets(table)
 
 
 def grouped(rows: Iterable[Mapping[str, Any]], key: str) -> dict[Any, list[dict[str, Any]]]:
@@ -109,35 +124,49 @@ def trailing_number(number: str) -> int | None:
     return int(found.group(1)) if found else None
 
 
-#: WHMCS invoice statuses that say nothing about money (the amounts decide the rest).
-_KEPT_STATUSES = {
-    "Draft": InvoiceStatus.DRAFT,
-    "Cancelled": InvoiceStatus.CANCELLED,
-    "Refunded": InvoiceStatus.REFUNDED,
-    "Collections": InvoiceStatus.COLLECTIONS,
-}
+#: Statuses that say what became of an invoice beyond its money; the amounts decide the rest.
+_KEPT_WHEN_NOTHING_PAID = (
+    InvoiceStatus.CANCELLED,
+    InvoiceStatus.REFUNDED,
+    InvoiceStatus.COLLECTIONS,
+    InvoiceStatus.UNPAID,
+)
 
 
-def invoice_status(whmcs_status: str, total: Decimal, paid: Decimal) -> InvoiceStatus:
-    """The portal status of an invoice WHMCS calls ``whmcs_status`` with ``total`` (before
-    credit) of which ``paid`` was received (payments less refunds, plus credit applied).
+def settled_status(status: InvoiceStatus, total: Decimal, paid: Decimal) -> InvoiceStatus:
+    """The status of an imported invoice (``status`` as WHMCS had it, or as settled before) with
+    ``total`` (before credit) of which ``paid`` was received: payments less refunds, plus the
+    credit applied. What ``portal billing check`` expects of it:
 
-    Draft stays a draft. Otherwise the money decides, as the portal's own ledger would: all
-    received is paid, some is partly paid (or still in collections), none keeps WHMCS's
-    cancelled / refunded / collections, else unpaid. WHMCS leaves an invoice "Paid" after a
-    partial refund; here it is partly paid, which the money check requires."""
-    kept = _KEPT_STATUSES.get(whmcs_status)
-    if kept is InvoiceStatus.DRAFT:
-        return kept
-    if paid >= total and (total > 0 or whmcs_status == "Paid"):
+    a draft stays a draft; all received is paid, some is partly paid (or still in collections),
+    nothing keeps cancelled / refunded / collections / unpaid. WHMCS leaves an invoice "Paid"
+    after a partial refund, and may cancel one with money on it: here both are partly paid."""
+    if status is InvoiceStatus.DRAFT:
+        return status
+    if paid >= total and (total > 0 or status is InvoiceStatus.PAID):
         return InvoiceStatus.PAID
     if paid > 0:
-        return (
-            InvoiceStatus.COLLECTIONS
-            if kept is InvoiceStatus.COLLECTIONS
-            else InvoiceStatus.PARTIALLY_PAID
-        )
-    return kept or InvoiceStatus.UNPAID
+        if status is InvoiceStatus.COLLECTIONS:
+            return status
+        return InvoiceStatus.PARTIALLY_PAID
+    return status if status in _KEPT_WHEN_NOTHING_PAID else InvoiceStatus.UNPAID
+
+
+def imported(ctx: ImportContext, table: str) -> Any:
+    """A subquery of the portal ids imported from WHMCS ``table`` (for the report's sums)."""
+    from sqlalchemy import select
+
+    from portal.imports.models import ImportMapping
+
+    return select(ImportMapping.target_id).where(
+        ImportMapping.source == ctx.mappings.source, ImportMapping.source_table == table
+    )
+
+
+def per_currency(ctx: ImportContext, sql: str) -> list[dict[str, Any]]:
+    """A per-currency query of the source: ``sql`` joins the client's currency as ``cur`` and
+    selects ``COALESCE(cur.code, :fallback) AS code`` (an unknown currency is the default)."""
+    return ctx.source.query(sql, fallback=default_currency(ctx))
 
 
 def split_tax(tax: Decimal, bases: list[Decimal]) -> list[Decimal]:

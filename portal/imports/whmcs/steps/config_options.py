@@ -9,6 +9,7 @@ prices come over for the cycles the product itself is sold in; a price of 0.00 i
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from portal.catalog.models import (
@@ -30,8 +31,13 @@ _YES_NO = "3"
 
 def run(ctx: ImportContext) -> None:
     codes = currency_codes(ctx)
-    options = grouped(ctx.source.query(f"SELECT * FROM {TABLE} ORDER BY `order`, id"), "gid")
-    subs = grouped(ctx.source.query(f"SELECT * FROM {CHOICES} ORDER BY sortorder, id"), "configid")
+    options = grouped(
+        ctx.source.query("SELECT * FROM tblproductconfigoptions ORDER BY `order`, id"), "gid"
+    )
+    subs = grouped(
+        ctx.source.query("SELECT * FROM tblproductconfigoptionssub ORDER BY sortorder, id"),
+        "configid",
+    )
     prices = grouped(
         ctx.source.query("SELECT * FROM tblpricing WHERE type = 'configoptions' ORDER BY id"),
         "relid",
@@ -48,11 +54,14 @@ def run(ctx: ImportContext) -> None:
                 source_id=key,
                 target_table="config_option",
                 extra=(link["pid"], option_subs, option_prices),
-                write=lambda existing, option=option, pid=link["pid"], own=option_subs, op=(
-                    option_prices
-                ): _write(ctx, option, pid, own, op, codes, existing),
+                write=_writer(ctx, option, link["pid"], option_subs, option_prices, codes),
                 exists=lambda target: db.session.get(ConfigOption, target) is not None,
             )
+
+
+def _writer(ctx: ImportContext, *args: Any) -> Callable[[int | None], int]:
+    """The writer of one option (a closure: the loop variables change under a lambda)."""
+    return lambda existing: _write(ctx, *args, existing)
 
 
 def _names(optionname: str) -> tuple[str, str]:

@@ -106,9 +106,7 @@ def _prices(
     for price_row in pricing:
         code = codes.get(int(price_row["currency"]))
         if code is None:
-            ctx.report.refused_value(
-                "tblpricing", price_row["id"], "currency", "unknown currency"
-            )
+            ctx.report.refused_value("tblpricing", price_row["id"], "currency", "unknown currency")
             continue
         offered, disabled = offered_prices(price_row, one_time=paytype == "onetime")
         if disabled:
