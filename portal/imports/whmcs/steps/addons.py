@@ -14,20 +14,22 @@ TABLE = "tbladdons"
 
 
 def run(ctx: ImportContext) -> None:
-    codes = currency_codes(ctx)
-    prices = grouped(
-        ctx.source.query("SELECT * FROM tblpricing WHERE type = 'addon' ORDER BY id"), "relid"
-    )
-    for row in ctx.rows(TABLE, changed=("updated_at",)):
-        own = prices.get(row["id"], [])
-        ctx.sync(
-            TABLE,
-            row,
-            target_table="addon",
-            extra=(own,),
-            write=lambda existing, row=row, own=own: _write(ctx, row, own, codes, existing),
-            exists=lambda target: db.session.get(Addon, target) is not None,
+    """Writes flush themselves: nothing half-built is flushed by a lookup in between."""
+    with db.session.no_autoflush:
+        codes = currency_codes(ctx)
+        prices = grouped(
+            ctx.source.query("SELECT * FROM tblpricing WHERE type = 'addon' ORDER BY id"), "relid"
         )
+        for row in ctx.rows(TABLE, changed=("updated_at",)):
+            own = prices.get(row["id"], [])
+            ctx.sync(
+                TABLE,
+                row,
+                target_table="addon",
+                extra=(own,),
+                write=lambda existing, row=row, own=own: _write(ctx, row, own, codes, existing),
+                exists=lambda target: db.session.get(Addon, target) is not None,
+            )
 
 
 def _write(

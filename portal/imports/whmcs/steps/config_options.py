@@ -30,33 +30,35 @@ _YES_NO = "3"
 
 
 def run(ctx: ImportContext) -> None:
-    codes = currency_codes(ctx)
-    options = grouped(
-        ctx.source.query("SELECT * FROM tblproductconfigoptions ORDER BY `order`, id"), "gid"
-    )
-    subs = grouped(
-        ctx.source.query("SELECT * FROM tblproductconfigoptionssub ORDER BY sortorder, id"),
-        "configid",
-    )
-    prices = grouped(
-        ctx.source.query("SELECT * FROM tblpricing WHERE type = 'configoptions' ORDER BY id"),
-        "relid",
-    )
-    links = ctx.source.query("SELECT gid, pid FROM tblproductconfiglinks ORDER BY id")
-    for link in links:
-        for option in options.get(link["gid"], []):
-            option_subs = subs.get(option["id"], [])
-            option_prices = [p for sub in option_subs for p in prices.get(sub["id"], [])]
-            key = f"{option['id']}:{link['pid']}"
-            ctx.sync(
-                TABLE,
-                option,
-                source_id=key,
-                target_table="config_option",
-                extra=(link["pid"], option_subs, option_prices),
-                write=_writer(ctx, option, link["pid"], option_subs, option_prices, codes),
-                exists=lambda target: db.session.get(ConfigOption, target) is not None,
-            )
+    """Writes flush themselves: nothing half-built is flushed by a lookup in between."""
+    with db.session.no_autoflush:
+        codes = currency_codes(ctx)
+        options = grouped(
+            ctx.source.query("SELECT * FROM tblproductconfigoptions ORDER BY `order`, id"), "gid"
+        )
+        subs = grouped(
+            ctx.source.query("SELECT * FROM tblproductconfigoptionssub ORDER BY sortorder, id"),
+            "configid",
+        )
+        prices = grouped(
+            ctx.source.query("SELECT * FROM tblpricing WHERE type = 'configoptions' ORDER BY id"),
+            "relid",
+        )
+        links = ctx.source.query("SELECT gid, pid FROM tblproductconfiglinks ORDER BY id")
+        for link in links:
+            for option in options.get(link["gid"], []):
+                option_subs = subs.get(option["id"], [])
+                option_prices = [p for sub in option_subs for p in prices.get(sub["id"], [])]
+                key = f"{option['id']}:{link['pid']}"
+                ctx.sync(
+                    TABLE,
+                    option,
+                    source_id=key,
+                    target_table="config_option",
+                    extra=(link["pid"], option_subs, option_prices),
+                    write=_writer(ctx, option, link["pid"], option_subs, option_prices, codes),
+                    exists=lambda target: db.session.get(ConfigOption, target) is not None,
+                )
 
 
 def _writer(ctx: ImportContext, *args: Any) -> Callable[[int | None], int]:
@@ -155,5 +157,5 @@ def _product_cycles(product_id: int) -> set[tuple[str, str]]:
             select(ProductPrice.currency, ProductPrice.cycle).where(
                 ProductPrice.product_id == product_id
             )
-        ).tuples()
+        ).all()
     )

@@ -28,16 +28,18 @@ TABLE = "tblcredit"
 
 
 def run(ctx: ImportContext) -> None:
-    invoices = mapped(ctx, "tblinvoices")
-    for row in ctx.rows(TABLE):
-        ctx.sync(
-            TABLE,
-            row,
-            target_table="credit_entry",
-            write=lambda existing, row=row: _write(ctx, row, invoices, existing),
-            exists=lambda target: db.session.get(CreditEntry, target) is not None,
-        )
-    _balance(ctx)
+    """Writes flush themselves: nothing half-built is flushed by a lookup in between."""
+    with db.session.no_autoflush:
+        invoices = mapped(ctx, "tblinvoices")
+        for row in ctx.rows(TABLE):
+            ctx.sync(
+                TABLE,
+                row,
+                target_table="credit_entry",
+                write=lambda existing, row=row: _write(ctx, row, invoices, existing),
+                exists=lambda target: db.session.get(CreditEntry, target) is not None,
+            )
+        _balance(ctx)
 
 
 def _applied_entry(invoice_id: int) -> int | None:
@@ -82,7 +84,7 @@ def _balance(ctx: ImportContext) -> None:
             select(
                 CreditEntry.client_id, CreditEntry.currency, func.sum(CreditEntry.amount)
             ).group_by(CreditEntry.client_id, CreditEntry.currency)
-        ).tuples()
+        ).all()
     }
     known = clients(ctx)
     for row in ctx.source.query("SELECT id, credit FROM tblclients"):
@@ -126,5 +128,5 @@ def totals(ctx: ImportContext) -> None:
         select(CreditEntry.currency, func.sum(CreditEntry.amount))
         .where(CreditEntry.client_id.in_(imported(ctx, "tblclients")))
         .group_by(CreditEntry.currency)
-    ).tuples():
-        ctx.report.imported.add("credit total", currency, amount)
+    ).all():
+        ctx.report.imported.add("credit total", currency, money(amount))

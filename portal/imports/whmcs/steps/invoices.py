@@ -62,27 +62,29 @@ _ADDON_ITEMS = {"Addon", "PromoAddon", "SetupAddon"}
 
 
 def run(ctx: ImportContext) -> None:
-    services = mapped(ctx, "tblhosting")
-    addon_services = {
-        row["id"]: services.get(str(row["hostingid"]))
-        for row in ctx.source.query("SELECT id, hostingid FROM tblhostingaddons")
-    }
-    taken = set(db.session.scalars(select(Invoice.number).where(Invoice.number.is_not(None))))
-    buyers: dict[int, dict[str, Any]] = {}
-    lines = _items_by_invoice(ctx)
-    for row in ctx.rows(TABLE, changed=("updated_at",)):
-        items = lines.take(row["id"])
-        ctx.sync(
-            TABLE,
-            row,
-            target_table="invoice",
-            extra=(items,),
-            write=lambda existing, row=row, items=items: _write(
-                ctx, row, items, services, addon_services, taken, buyers, existing
-            ),
-            exists=lambda target: db.session.get(Invoice, target) is not None,
-        )
-    continue_numbering(ctx)
+    """Writes flush themselves: nothing half-built is flushed by a lookup in between."""
+    with db.session.no_autoflush:
+        services = mapped(ctx, "tblhosting")
+        addon_services = {
+            row["id"]: services.get(str(row["hostingid"]))
+            for row in ctx.source.query("SELECT id, hostingid FROM tblhostingaddons")
+        }
+        taken = set(db.session.scalars(select(Invoice.number).where(Invoice.number.is_not(None))))
+        buyers: dict[int, dict[str, Any]] = {}
+        lines = _items_by_invoice(ctx)
+        for row in ctx.rows(TABLE, changed=("updated_at",)):
+            items = lines.take(row["id"])
+            ctx.sync(
+                TABLE,
+                row,
+                target_table="invoice",
+                extra=(items,),
+                write=lambda existing, row=row, items=items: _write(
+                    ctx, row, items, services, addon_services, taken, buyers, existing
+                ),
+                exists=lambda target: db.session.get(Invoice, target) is not None,
+            )
+        continue_numbering(ctx)
 
 
 class _ItemStream:
@@ -268,7 +270,7 @@ def totals(ctx: ImportContext) -> None:
         select(Invoice.currency, func.count(), func.sum(Invoice.total))
         .where(Invoice.id.in_(imported(ctx, TABLE)))
         .group_by(Invoice.currency)
-    ).tuples():
+    ).all():
         count += number
-        ctx.report.imported.add("invoices total", currency, amount)
+        ctx.report.imported.add("invoices total", currency, money(amount))
     ctx.report.imported.count("invoices", count)

@@ -35,24 +35,26 @@ STATUSES = {
 
 
 def run(ctx: ImportContext) -> None:
-    services = grouped(
-        ctx.source.query(
-            "SELECT id, orderid, packageid, billingcycle, amount, firstpaymentamount "
-            "FROM tblhosting WHERE orderid > 0 ORDER BY id"
-        ),
-        "orderid",
-    )
-    invoices = mapped(ctx, "tblinvoices")
-    for row in ctx.rows(TABLE):
-        own = services.get(row["id"], [])
-        ctx.sync(
-            TABLE,
-            row,
-            target_table="sales_order",
-            extra=(own,),
-            write=lambda existing, row=row, own=own: _write(ctx, row, own, invoices, existing),
-            exists=lambda target: db.session.get(Order, target) is not None,
+    """Writes flush themselves: nothing half-built is flushed by a lookup in between."""
+    with db.session.no_autoflush:
+        services = grouped(
+            ctx.source.query(
+                "SELECT id, orderid, packageid, billingcycle, amount, firstpaymentamount "
+                "FROM tblhosting WHERE orderid > 0 ORDER BY id"
+            ),
+            "orderid",
         )
+        invoices = mapped(ctx, "tblinvoices")
+        for row in ctx.rows(TABLE):
+            own = services.get(row["id"], [])
+            ctx.sync(
+                TABLE,
+                row,
+                target_table="sales_order",
+                extra=(own,),
+                write=lambda existing, row=row, own=own: _write(ctx, row, own, invoices, existing),
+                exists=lambda target: db.session.get(Order, target) is not None,
+            )
 
 
 def _write(

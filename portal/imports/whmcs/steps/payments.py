@@ -51,30 +51,32 @@ TABLE = "tblaccounts"
 
 
 def run(ctx: ImportContext) -> None:
-    invoices = mapped(ctx, "tblinvoices")
-    owed = _owed()
-    twice = {
-        (row["gateway"], row["transid"])
-        for row in ctx.source.query(
-            "SELECT gateway, transid FROM tblaccounts WHERE transid <> '' "
-            "GROUP BY gateway, transid HAVING COUNT(*) > 1"
-        )
-    }
-    for row in ctx.rows(TABLE):
-        ctx.sync(
-            TABLE,
-            row,
-            target_table="payment",
-            write=lambda existing, row=row: _write(ctx, row, invoices, owed, twice, existing),
-            exists=lambda target: db.session.get(Payment, target) is not None,
-        )
-    settle_invoices(ctx)
+    """Writes flush themselves: nothing half-built is flushed by a lookup in between."""
+    with db.session.no_autoflush:
+        invoices = mapped(ctx, "tblinvoices")
+        owed = _owed()
+        twice = {
+            (row["gateway"], row["transid"])
+            for row in ctx.source.query(
+                "SELECT gateway, transid FROM tblaccounts WHERE transid <> '' "
+                "GROUP BY gateway, transid HAVING COUNT(*) > 1"
+            )
+        }
+        for row in ctx.rows(TABLE):
+            ctx.sync(
+                TABLE,
+                row,
+                target_table="payment",
+                write=lambda existing, row=row: _write(ctx, row, invoices, owed, twice, existing),
+                exists=lambda target: db.session.get(Payment, target) is not None,
+            )
+        settle_invoices(ctx)
 
 
 def _owed() -> dict[int, Decimal]:
     """Invoice id -> what payments may still be allocated to it (total less credit applied
     less what is allocated)."""
-    owed = dict(db.session.execute(select(Invoice.id, Invoice.total)).tuples())
+    owed = dict(db.session.execute(select(Invoice.id, Invoice.total)).all())
     for invoice_id, amount in _received():
         owed[invoice_id] = owed.get(invoice_id, ZERO) - amount
     return owed
@@ -90,8 +92,8 @@ def _received() -> list[tuple[int, Decimal]]:
         .group_by(CreditEntry.invoice_id)
     )
     return [
-        *db.session.execute(allocated).tuples(),
-        *db.session.execute(applied).tuples(),
+        *db.session.execute(allocated).all(),
+        *db.session.execute(applied).all(),
     ]
 
 
@@ -207,6 +209,7 @@ def settle_invoices(ctx: ImportContext) -> None:
     """Every imported invoice's paid amount is what its allocations and applied credit add up
     to, and its status follows (:func:`settled_status`), as ``portal billing check`` expects.
     Written without firing ``invoice_paid``: nothing is provisioned or mailed."""
+    db.session.flush()
     received: dict[int, Decimal] = defaultdict(lambda: ZERO)
     for invoice_id, amount in _received():
         received[invoice_id] += amount
@@ -265,8 +268,8 @@ def totals(ctx: ImportContext) -> None:
     ):
         count += number
         if kind is PaymentKind.PAYMENT:
-            ctx.report.imported.add("payments total", currency, amount)
+            ctx.report.imported.add("payments total", currency, money(amount))
         else:
-            ctx.report.imported.add("refunds total", currency, -amount)
-        ctx.report.imported.add("payment fees", currency, fees)
+            ctx.report.imported.add("refunds total", currency, money(-amount))
+        ctx.report.imported.add("payment fees", currency, money(fees))
     ctx.report.imported.count("payments", count)

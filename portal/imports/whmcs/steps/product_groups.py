@@ -15,14 +15,16 @@ TABLE = "tblproductgroups"
 
 
 def run(ctx: ImportContext) -> None:
-    for row in ctx.rows(TABLE, changed=("updated_at",)):
-        ctx.sync(
-            TABLE,
-            row,
-            target_table="product_group",
-            write=lambda existing, row=row: _write(row, existing),
-            exists=lambda target: db.session.get(ProductGroup, target) is not None,
-        )
+    """Writes flush themselves: nothing half-built is flushed by a lookup in between."""
+    with db.session.no_autoflush:
+        for row in ctx.rows(TABLE, changed=("updated_at",)):
+            ctx.sync(
+                TABLE,
+                row,
+                target_table="product_group",
+                write=lambda existing, row=row: _write(row, existing),
+                exists=lambda target: db.session.get(ProductGroup, target) is not None,
+            )
 
 
 def _write(row: dict[str, Any], existing: int | None) -> int:

@@ -27,25 +27,28 @@ TABLE = "tblproducts"
 
 
 def run(ctx: ImportContext) -> None:
-    codes = currency_codes(ctx)
-    prices = grouped(
-        ctx.source.query("SELECT * FROM tblpricing WHERE type = 'product' ORDER BY id"), "relid"
-    )
-    hidden_groups = {
-        int(row["id"]) for row in ctx.source.query("SELECT id FROM tblproductgroups WHERE hidden")
-    }
-    for row in ctx.rows(TABLE, changed=("updated_at",)):
-        own_prices = prices.get(row["id"], [])
-        ctx.sync(
-            TABLE,
-            row,
-            target_table="product",
-            extra=(own_prices, row["gid"] in hidden_groups),
-            write=lambda existing, row=row, own=own_prices: _write(
-                ctx, row, own, codes, row["gid"] in hidden_groups, existing
-            ),
-            exists=lambda target: db.session.get(Product, target) is not None,
+    """Writes flush themselves: nothing half-built is flushed by a lookup in between."""
+    with db.session.no_autoflush:
+        codes = currency_codes(ctx)
+        prices = grouped(
+            ctx.source.query("SELECT * FROM tblpricing WHERE type = 'product' ORDER BY id"), "relid"
         )
+        hidden_groups = {
+            int(row["id"])
+            for row in ctx.source.query("SELECT id FROM tblproductgroups WHERE hidden")
+        }
+        for row in ctx.rows(TABLE, changed=("updated_at",)):
+            own_prices = prices.get(row["id"], [])
+            ctx.sync(
+                TABLE,
+                row,
+                target_table="product",
+                extra=(own_prices, row["gid"] in hidden_groups),
+                write=lambda existing, row=row, own=own_prices: _write(
+                    ctx, row, own, codes, row["gid"] in hidden_groups, existing
+                ),
+                exists=lambda target: db.session.get(Product, target) is not None,
+            )
 
 
 def _write(

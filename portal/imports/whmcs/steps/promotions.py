@@ -22,15 +22,17 @@ _KINDS = {"percentage": PromoCodeKind.PERCENT, "fixed amount": PromoCodeKind.FIX
 
 
 def run(ctx: ImportContext) -> None:
-    currency = default_currency(ctx)
-    for row in ctx.rows(TABLE):
-        ctx.sync(
-            TABLE,
-            row,
-            target_table="promo_code",
-            write=lambda existing, row=row: _write(ctx, row, currency, existing),
-            exists=lambda target: db.session.get(PromoCode, target) is not None,
-        )
+    """Writes flush themselves: nothing half-built is flushed by a lookup in between."""
+    with db.session.no_autoflush:
+        currency = default_currency(ctx)
+        for row in ctx.rows(TABLE):
+            ctx.sync(
+                TABLE,
+                row,
+                target_table="promo_code",
+                write=lambda existing, row=row: _write(ctx, row, currency, existing),
+                exists=lambda target: db.session.get(PromoCode, target) is not None,
+            )
 
 
 def _write(ctx: ImportContext, row: dict[str, Any], currency: str, existing: int | None) -> int:
@@ -45,7 +47,7 @@ def _write(ctx: ImportContext, row: dict[str, Any], currency: str, existing: int
         taken = db.session.scalar(select(PromoCode.id).where(PromoCode.code == code))
         if taken is not None:
             raise Refused(f"the portal has a promo code {code!r} already (#{taken})")
-        promo = PromoCode(code=code, kind=kind, value=money(0))
+        promo = PromoCode(code=code, kind=kind, value=money(0), created_at=ctx.now)
         db.session.add(promo)
     promo.code = code
     promo.kind = kind
@@ -72,6 +74,5 @@ def _write(ctx: ImportContext, row: dict[str, Any], currency: str, existing: int
     left = max(max_uses - int(row["uses"] or 0), 0) if max_uses else None
     promo.max_uses = left
     promo.active = left != 0
-    promo.created_at = ctx.now
     db.session.flush()
     return promo.id

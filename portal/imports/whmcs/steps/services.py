@@ -39,22 +39,26 @@ STATUSES = {
 
 
 def run(ctx: ImportContext) -> None:
-    options = grouped(
-        ctx.source.query("SELECT * FROM tblhostingconfigoptions ORDER BY id"), "relid"
-    )
-    addons = grouped(ctx.source.query("SELECT * FROM tblhostingaddons ORDER BY id"), "hostingid")
-    for row in ctx.rows(TABLE, changed=("updated_at",)):
-        own_options, own_addons = options.get(row["id"], []), addons.get(row["id"], [])
-        ctx.sync(
-            TABLE,
-            row,
-            target_table="service",
-            extra=(own_options, own_addons),
-            write=lambda existing, row=row, opts=own_options, adds=own_addons: _write(
-                ctx, row, opts, adds, existing
-            ),
-            exists=lambda target: db.session.get(Service, target) is not None,
+    """Writes flush themselves: nothing half-built is flushed by a lookup in between."""
+    with db.session.no_autoflush:
+        options = grouped(
+            ctx.source.query("SELECT * FROM tblhostingconfigoptions ORDER BY id"), "relid"
         )
+        addons = grouped(
+            ctx.source.query("SELECT * FROM tblhostingaddons ORDER BY id"), "hostingid"
+        )
+        for row in ctx.rows(TABLE, changed=("updated_at",)):
+            own_options, own_addons = options.get(row["id"], []), addons.get(row["id"], [])
+            ctx.sync(
+                TABLE,
+                row,
+                target_table="service",
+                extra=(own_options, own_addons),
+                write=lambda existing, row=row, opts=own_options, adds=own_addons: _write(
+                    ctx, row, opts, adds, existing
+                ),
+                exists=lambda target: db.session.get(Service, target) is not None,
+            )
 
 
 def _write(
