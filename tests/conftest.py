@@ -4,6 +4,7 @@ below serve the portal's own tests only."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 from flask import Flask
@@ -26,3 +27,28 @@ def register_plugin(app: Flask) -> Iterator[Callable[[object], object]]:
     yield register
     for plugin in registered:
         manager.unregister(plugin)
+
+
+WHMCS_FIXTURES = Path(__file__).parent / "fixtures" / "whmcs"
+
+
+@pytest.fixture(scope="session")
+def _whmcs_schema(mariadb_database: str) -> str:
+    from portal.testing.mariadb import load_sql
+
+    load_sql(mariadb_database, WHMCS_FIXTURES / "schema.sql")
+    return mariadb_database
+
+
+@pytest.fixture
+def whmcs_source(_whmcs_schema: str) -> str:
+    """The URL of a WHMCS 8.x database (this session's fresh MariaDB one) holding the fixture
+    data: tests/fixtures/whmcs/clients.sql, then billing.sql when present. Refilled for every
+    test, so a test may change it."""
+    from portal.testing.mariadb import refill
+
+    data = [WHMCS_FIXTURES / "clients.sql"]
+    if (WHMCS_FIXTURES / "billing.sql").exists():
+        data.append(WHMCS_FIXTURES / "billing.sql")
+    refill(_whmcs_schema, *data)
+    return _whmcs_schema

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Protocol
 
+from portal.core.extensions import db
 from portal.imports.mapping import Mappings, row_checksum
 from portal.imports.report import ImportReport
 from portal.imports.whmcs.source import WhmcsSource
@@ -123,7 +124,9 @@ class ImportContext:
             self.report.unchanged(table)
             return entry.target_id
         try:
-            target_id = write(entry_target)
+            # Lookups inside ``write`` must not flush its half-built row; it flushes when done.
+            with db.session.no_autoflush:
+                target_id = write(entry_target)
         except Refused as refusal:
             self.report.refused(table, key, str(refusal))
             return None

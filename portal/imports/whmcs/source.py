@@ -56,12 +56,28 @@ def _converters() -> dict[Any, Any]:
     return conv
 
 
+def _latin1_bytes(value: str) -> bytes:
+    """The bytes behind MySQL's ``latin1`` text: that charset is Windows-1252, with the five
+    bytes cp1252 leaves undefined passed through as U+0081 and the like."""
+    out = bytearray()
+    for char in value:
+        try:
+            out += char.encode("cp1252")
+        except UnicodeEncodeError:
+            if ord(char) > 0xFF:
+                raise
+            out.append(ord(char))
+    return bytes(out)
+
+
 def _repair_latin1(value: str) -> str:
     """UTF-8 bytes that went through a latin1 connection into a latin1 column come back as
-    'Ð\u0098Ð\u009dÐ\u009d'; re-reading them as UTF-8 gives 'ИНН'. Text that is not such
-    mojibake fails to decode and is kept."""
+    'Ð˜ÐÐ'; re-reading their bytes as UTF-8 gives 'ИНН'. Text that is not such mojibake (a
+    real 'Café') does not decode and is kept."""
+    if value.isascii():
+        return value
     try:
-        return value.encode("latin1").decode("utf-8")
+        return _latin1_bytes(value).decode("utf-8")
     except (UnicodeEncodeError, UnicodeDecodeError):
         return value
 

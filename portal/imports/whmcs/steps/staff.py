@@ -14,7 +14,7 @@ from sqlalchemy import select
 from portal.accounts import audit
 from portal.accounts.models import Department, Staff
 from portal.accounts.models.account import normalise_email
-from portal.accounts.staff import builtin_role
+from portal.accounts.models.permissions import Role
 from portal.core.extensions import db
 from portal.imports.whmcs.context import ImportContext, Refused
 from portal.imports.whmcs.values import NO_PASSWORD, fit, language
@@ -54,6 +54,12 @@ def staff_for(ctx: ImportContext, name: object) -> int | None:
     return names.get(str(name or "").strip().lower())
 
 
+def _role(key: str) -> Role | None:
+    """The built-in role (seeded by the migrations; not created here: ``ensure_builtin_roles``
+    commits, which a dry run must not)."""
+    return db.session.scalar(select(Role).where(Role.key == key))
+
+
 def _write(ctx: ImportContext, row: dict, existing: int | None) -> int:
     email = normalise_email(str(row["email"] or ""))
     if not email:
@@ -68,7 +74,7 @@ def _write(ctx: ImportContext, row: dict, existing: int | None) -> int:
             password_hash=NO_PASSWORD,
             is_active=False,
             created_at=ctx.now,
-            role=builtin_role(ROLES.get(row["roleid"], "support")),
+            role=_role(ROLES.get(row["roleid"], "support")),
         )
         db.session.add(staff)
     elif staff.password_hash != NO_PASSWORD:
@@ -84,7 +90,8 @@ def _write(ctx: ImportContext, row: dict, existing: int | None) -> int:
             target = ctx.mappings.target_id("tblticketdepartments", int(part))
             if target is not None:
                 department_ids.append(target)
-    staff.departments = [db.session.get(Department, target) for target in department_ids]
+    found = (db.session.get(Department, target) for target in department_ids)
+    staff.departments = [department for department in found if department is not None]
     db.session.flush()
     audit.record(
         "staff.import", "staff", staff.id, note=f"WHMCS admin #{row['id']}", system="whmcs import"

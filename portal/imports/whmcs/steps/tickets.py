@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+import heapq
 from datetime import datetime
 
 from portal.accounts import audit
@@ -60,20 +61,24 @@ def run(ctx: ImportContext) -> None:
             write=lambda existing, row=row: _ticket(ctx, row, existing),
             exists=lambda target: db.session.get(Ticket, target) is not None,
         )
-    for row in ctx.rows(REPLIES, changed=("date",)):
+    # Replies and notes in the order they were written, so that the portal's messages (shown
+    # in id order) read as the conversation did.
+    replies = (
+        (row["date"] or datetime.min, 0, row)
+        for row in ctx.rows(REPLIES, changed=("date",), order_by="date")
+    )
+    notes = (
+        (row["date"] or datetime.min, 1, row)
+        for row in ctx.rows(NOTES, changed=("date",), order_by="date")
+    )
+    for _at, is_note, row in heapq.merge(replies, notes, key=lambda item: (item[0], item[1])):
         ctx.sync(
-            REPLIES,
+            NOTES if is_note else REPLIES,
             row,
             target_table="ticket_message",
-            write=lambda existing, row=row: _reply(ctx, row, existing),
-            exists=_message_exists,
-        )
-    for row in ctx.rows(NOTES, changed=("date",)):
-        ctx.sync(
-            NOTES,
-            row,
-            target_table="ticket_message",
-            write=lambda existing, row=row: _note(ctx, row, existing),
+            write=lambda existing, row=row, is_note=is_note: (
+                _note(ctx, row, existing) if is_note else _reply(ctx, row, existing)
+            ),
             exists=_message_exists,
         )
 
