@@ -169,6 +169,16 @@ def per_currency(ctx: ImportContext, sql: str) -> list[dict[str, Any]]:
     return ctx.source.query(sql, fallback=default_currency(ctx))
 
 
+def both_sides(ctx: ImportContext, *whats: str) -> None:
+    """Name every currency of ``whats`` on both sides of the report's sums (zero where one side
+    has none), so that "0.00" stands against "0.00", not against nothing."""
+    sides = (ctx.report.source.money, ctx.report.imported.money)
+    keys = {key for side in sides for key in side if key[0] in whats}
+    for side in sides:
+        for key in keys:
+            side[key] = side.get(key, ZERO) + ZERO
+
+
 def split_tax(tax: Decimal, bases: list[Decimal]) -> list[Decimal]:
     """``tax`` shared between lines in proportion to their ``bases`` (the taxed amounts), to the
     kopeck, the remainder on the largest line: the lines add up to the invoice's tax exactly."""

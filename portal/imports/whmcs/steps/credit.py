@@ -19,7 +19,15 @@ from typing import Any
 from sqlalchemy import func, select
 
 from portal.core.extensions import db
-from portal.imports.whmcs.billing import ZERO, clients, imported, mapped, money, per_currency
+from portal.imports.whmcs.billing import (
+    ZERO,
+    both_sides,
+    clients,
+    imported,
+    mapped,
+    money,
+    per_currency,
+)
 from portal.imports.whmcs.context import ImportContext, Refused
 from portal.imports.whmcs.values import moment
 from portal.invoicing.models import CreditEntry, CreditReason
@@ -130,3 +138,4 @@ def totals(ctx: ImportContext) -> None:
         .group_by(CreditEntry.currency)
     ).all():
         ctx.report.imported.add("credit total", currency, money(amount))
+    both_sides(ctx, "credit total")

@@ -27,6 +27,7 @@ from portal.accounts.models import Client
 from portal.core.extensions import db
 from portal.imports.whmcs.billing import (
     ZERO,
+    both_sides,
     clients,
     imported,
     mapped,
@@ -274,3 +275,4 @@ def totals(ctx: ImportContext) -> None:
         count += number
         ctx.report.imported.add("invoices total", currency, money(amount))
     ctx.report.imported.count("invoices", count)
+    both_sides(ctx, "invoices total")

@@ -28,6 +28,7 @@ from sqlalchemy import func, select, update
 from portal.core.extensions import db
 from portal.imports.whmcs.billing import (
     ZERO,
+    both_sides,
     clients,
     imported,
     mapped,
@@ -273,3 +274,4 @@ def totals(ctx: ImportContext) -> None:
             ctx.report.imported.add("refunds total", currency, money(-amount))
         ctx.report.imported.add("payment fees", currency, money(fees))
     ctx.report.imported.count("payments", count)
+    both_sides(ctx, "payments total", "refunds total", "payment fees")
