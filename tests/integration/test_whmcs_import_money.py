@@ -376,3 +376,24 @@ def test_a_dry_run_creates_nothing(app: Flask, whmcs: str) -> None:
     assert report.tables["tblaccounts"].created == 11
     for model in (ProductGroup, Product, Service, Invoice, Payment, CreditEntry, PromoCode, Order):
         assert count(model) == 0, model
+
+
+def test_clients_sign_in_with_their_whmcs_bcrypt_and_salted_md5_passwords(
+    app: Flask, whmcs: str
+) -> None:
+    from portal.accounts.models import Client, ClientStatus
+
+    import_whmcs(whmcs)
+    owner = db.session.scalars(select(Client).where(Client.email == "romashka@example.ru")).one()
+    petr = db.session.scalars(select(Client).where(Client.email == "petr@example.ru")).one()
+    assert owner.password_hash.startswith("whmcs$$2y$")
+    assert petr.password_hash == "whmcs$c68bbf5be56bc6367080a63fab06e409:xY7!q"
+    petr.status = ClientStatus.ACTIVE  # inactive in WHMCS; staff let him in again
+    db.session.commit()
+
+    app.test_client().sign_in_client("romashka@example.ru", "bcrypt-secret")
+    app.test_client().sign_in_client("petr@example.ru", "md5-secret")
+
+    db.session.expire_all()
+    for client in (owner, petr):
+        assert db.session.get(Client, client.id).password_hash.startswith("$argon2id$")
