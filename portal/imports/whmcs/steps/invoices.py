@@ -17,11 +17,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 
 from portal.accounts.models import Client
 from portal.core.extensions import db
@@ -29,6 +29,7 @@ from portal.imports.whmcs.billing import (
     ZERO,
     both_sides,
     clients,
+    grouped,
     imported,
     mapped,
     money,
@@ -36,6 +37,7 @@ from portal.imports.whmcs.billing import (
     split_tax,
     trailing_number,
 )
+from portal.imports.whmcs.bulk import BatchSync
 from portal.imports.whmcs.context import ImportContext, Refused
 from portal.imports.whmcs.values import moment
 from portal.invoicing.invoices import buyer_snapshot
@@ -44,6 +46,7 @@ from portal.invoicing.models import (
     CreditReason,
     Invoice,
     InvoiceCounter,
+    InvoiceKind,
     InvoiceLine,
     InvoiceStatus,
 )
@@ -63,129 +66,208 @@ _ADDON_ITEMS = {"Addon", "PromoAddon", "SetupAddon"}
 
 
 def run(ctx: ImportContext) -> None:
-    """Writes flush themselves: nothing half-built is flushed by a lookup in between."""
+    """New invoices go in batches (bulk.BatchSync); a changed one is rewritten alone."""
     with db.session.no_autoflush:
         services = mapped(ctx, "tblhosting")
         addon_services = {
             row["id"]: services.get(str(row["hostingid"]))
             for row in ctx.source.query("SELECT id, hostingid FROM tblhostingaddons")
         }
-        taken = set(db.session.scalars(select(Invoice.number).where(Invoice.number.is_not(None))))
-        buyers: dict[int, dict[str, Any]] = {}
-        lines = _items_by_invoice(ctx)
+        values = _Values(ctx, services, addon_services)
+        batch = BatchSync(
+            ctx,
+            TABLE,
+            target_table="invoice",
+            write=values.write,
+            build=values.build,
+            insert=_insert,
+            existing_ids=set(db.session.scalars(select(Invoice.id))),
+        )
+        lines = _Items(ctx)
         for row in ctx.rows(TABLE, changed=("updated_at",)):
             items = lines.take(row["id"])
-            ctx.sync(
-                TABLE,
-                row,
-                target_table="invoice",
-                extra=(items,),
-                write=lambda existing, row=row, items=items: _write(
-                    ctx, row, items, services, addon_services, taken, buyers, existing
-                ),
-                exists=lambda target: db.session.get(Invoice, target) is not None,
-            )
+            batch.add(row, extra=(items,), data=items)
+        batch.flush()
         continue_numbering(ctx)
 
 
-class _ItemStream:
-    """tblinvoiceitems read alongside the invoices, both in invoice order: one streamed pass
-    over each table instead of a query per invoice."""
+class _Items:
+    """tblinvoiceitems fetched a block of invoice ids at a time, as the invoices come in id
+    order: a query per 2 000 invoices instead of one per invoice, and no second cursor left
+    open beside the invoices' stream."""
 
-    def __init__(self, rows: Iterator[dict[str, Any]]) -> None:
-        self._rows = rows
-        self._next: dict[str, Any] | None = next(rows, None)
+    BLOCK = 2000
+
+    def __init__(self, ctx: ImportContext) -> None:
+        self._source = ctx.source
+        self._upto = -1
+        self._block: dict[int, list[dict[str, Any]]] = {}
 
     def take(self, invoice_id: int) -> list[dict[str, Any]]:
-        while self._next is not None and self._next["invoiceid"] < invoice_id:
-            self._next = next(self._rows, None)
-        found = []
-        while self._next is not None and self._next["invoiceid"] == invoice_id:
-            found.append(self._next)
-            self._next = next(self._rows, None)
-        return sorted(found, key=lambda item: item["id"])
-
-
-def _items_by_invoice(ctx: ImportContext) -> _ItemStream:
-    return _ItemStream(ctx.source.rows("tblinvoiceitems", order_by="invoiceid"))
+        if invoice_id > self._upto:
+            rows = self._source.query(
+                "SELECT * FROM tblinvoiceitems WHERE invoiceid >= :low AND invoiceid < :high "
+                "ORDER BY invoiceid, id",
+                low=invoice_id,
+                high=invoice_id + self.BLOCK,
+            )
+            self._block = grouped(rows, "invoiceid")
+            self._upto = invoice_id + self.BLOCK - 1
+        return self._block.pop(invoice_id, [])
 
 
 def invoice_number(row: dict[str, Any]) -> str:
     return (row["invoicenum"] or "").strip() or str(row["id"])
 
 
-def _write(
-    ctx: ImportContext,
-    row: dict[str, Any],
-    items: list[dict[str, Any]],
-    services: dict[str, int],
-    addon_services: dict[int, int | None],
-    taken: set[str],
-    buyers: dict[int, dict[str, Any]],
-    existing: int | None,
-) -> int:
-    client = clients(ctx).get(row["userid"])
-    if client is None:
-        raise Refused(f"its client #{row['userid']} was not imported")
-    client_id, currency = client
-    invoice = db.session.get(Invoice, existing) if existing else None
-    draft = row["status"] == "Draft"
-    number = None if draft else invoice_number(row)
-    if number is not None and (invoice is None or invoice.number != number):
-        if number in taken:
-            number = f"{number}/WHMCS-{row['id']}"
-        if number in taken:
-            raise Refused(f"the portal has an invoice numbered {number} already")
-    if invoice is None:
-        invoice = Invoice(client_id=client_id, currency=currency, created_at=ctx.now)
-        db.session.add(invoice)
-    elif invoice.lines:
-        invoice.lines.clear()
+class _Values:
+    """An invoice's portal values from its WHMCS row and items: for the bulk insert of new
+    invoices (:meth:`build`) and for rewriting a changed one (:meth:`write`)."""
+
+    def __init__(
+        self,
+        ctx: ImportContext,
+        services: dict[str, int],
+        addon_services: dict[int, int | None],
+    ) -> None:
+        self.ctx = ctx
+        self.services = services
+        self.addon_services = addon_services
+        self.taken = set(
+            db.session.scalars(select(Invoice.number).where(Invoice.number.is_not(None)))
+        )
+        self.buyers: dict[int, dict[str, Any]] = {}
+
+    def build(
+        self, row: dict[str, Any], items: list[dict[str, Any]], own: str | None = None
+    ) -> Built:
+        """The values of an invoice row; refuses an invoice of a client not imported, or whose
+        number the portal holds already. ``own``: the number a changed invoice has."""
+        ctx = self.ctx
+        client = clients(ctx).get(row["userid"])
+        if client is None:
+            raise Refused(f"its client #{row['userid']} was not imported")
+        client_id, currency = client
+        draft = row["status"] == "Draft"
+        number = None if draft else invoice_number(row)
+        if number is not None and number != own:
+            if number in self.taken:
+                number = f"{number}/WHMCS-{row['id']}"
+            if number in self.taken:
+                raise Refused(f"the portal has an invoice numbered {number} already")
+            self.taken.add(number)
+        if client_id not in self.buyers:
+            self.buyers[client_id] = buyer_snapshot(db.session.get(Client, client_id))
+        tax = money(row["tax"]) + money(row["tax2"])
+        subtotal = money(row["subtotal"])
+        paid_at = row["datepaid"]
+        invoice = {
+            "client_id": client_id,
+            "currency": currency,
+            "kind": InvoiceKind.INVOICE,
+            "status": _STATUSES.get(row["status"], InvoiceStatus.UNPAID),
+            "series": None if draft else SERIES,
+            "sequence": None if draft else int(row["id"]),
+            "number": number,
+            "issue_date": None if draft else row["date"],
+            "tax_date": None if draft else row["date"],
+            "due_date": row["duedate"],
+            "paid_date": paid_at.date() if isinstance(paid_at, datetime) else paid_at,
+            "subtotal": subtotal,
+            "discount": ZERO,
+            "tax": tax,
+            "total": subtotal + tax,
+            "amount_paid": ZERO,  # settled from the payments and the credit afterwards
+            "buyer": self.buyers[client_id],
+            "notes": row["notes"] or "",
+            "issued_at": None if draft else moment(ctx, row["date"]),
+            "created_at": moment(ctx, row["created_at"] or row["date"]) or ctx.now,
+        }
+        return Built(
+            invoice,
+            _lines(row, items, tax, self.services, self.addon_services),
+            money(row["credit"]),
+            moment(ctx, row["datepaid"] or row["date"]) or ctx.now,
+        )
+
+    def write(self, row: dict[str, Any], existing: int | None, items: list[dict[str, Any]]) -> int:
+        """A changed invoice rewritten from its WHMCS row (or one whose portal row is gone)."""
+        invoice = db.session.get(Invoice, existing) if existing else None
+        built = self.build(row, items, invoice.number if invoice else None)
+        if invoice is None:
+            invoice = Invoice(**built.invoice)
+            db.session.add(invoice)
+        else:
+            for name, value in built.invoice.items():
+                if name != "created_at":
+                    setattr(invoice, name, value)
+            invoice.lines.clear()
+            db.session.flush()
+        invoice.lines = [InvoiceLine(**line) for line in built.lines]
         db.session.flush()
-    if number is not None:
-        taken.add(number)
-    if client_id not in buyers:
-        buyers[client_id] = buyer_snapshot(db.session.get(Client, client_id))
-    tax = money(row["tax"]) + money(row["tax2"])
-    subtotal, credit = money(row["subtotal"]), money(row["credit"])
-    invoice.client_id, invoice.currency = client_id, currency
-    invoice.status = _STATUSES.get(row["status"], InvoiceStatus.UNPAID)
-    invoice.series = None if draft else SERIES
-    invoice.sequence = None if draft else int(row["id"])
-    invoice.number = number
-    invoice.issue_date = None if draft else row["date"]
-    invoice.tax_date = None if draft else row["date"]
-    invoice.due_date = row["duedate"]
-    paid_at = row["datepaid"]
-    invoice.paid_date = paid_at.date() if hasattr(paid_at, "date") else paid_at
-    invoice.subtotal = subtotal
-    invoice.discount = ZERO
-    invoice.tax = tax
-    invoice.total = subtotal + tax
-    invoice.amount_paid = ZERO  # settled from the payments and the credit afterwards
-    invoice.buyer = buyers[client_id]
-    invoice.notes = row["notes"] or ""
-    invoice.issued_at = None if draft else moment(ctx, row["date"])
-    if row["created_at"]:
-        invoice.created_at = moment(ctx, row["created_at"]) or invoice.created_at
-    _lines(invoice, row, items, tax, services, addon_services)
-    db.session.flush()
-    _applied_credit(ctx, invoice, credit, row)
-    return invoice.id
+        _applied_credit(invoice, built.credit, built.credited_at)
+        return invoice.id
+
+
+class Built(NamedTuple):
+    invoice: dict[str, Any]
+    lines: list[dict[str, Any]]
+    #: The credit WHMCS applied to it, and when.
+    credit: Decimal
+    credited_at: datetime
+
+
+def _insert(built: list[Built]) -> list[int]:
+    """New invoices, their lines and their applied credit: a statement per table."""
+    ids = list(
+        db.session.scalars(
+            insert(Invoice).returning(Invoice.id, sort_by_parameter_order=True),
+            [one.invoice for one in built],
+        )
+    )
+    lines = [
+        {**line, "invoice_id": invoice_id}
+        for invoice_id, one in zip(ids, built, strict=True)
+        for line in one.lines
+    ]
+    if lines:
+        db.session.execute(insert(InvoiceLine), lines)
+    credit = [
+        _credit_values(invoice_id, one)
+        for invoice_id, one in zip(ids, built, strict=True)
+        if one.credit > 0
+    ]
+    if credit:
+        db.session.execute(insert(CreditEntry), credit)
+    return ids
+
+
+def _credit_values(invoice_id: int, built: Built) -> dict[str, Any]:
+    """The applied entry of the credit ledger for the credit WHMCS applied to an invoice."""
+    return {
+        "client_id": built.invoice["client_id"],
+        "currency": built.invoice["currency"],
+        "amount": -built.credit,
+        "reason": CreditReason.APPLIED,
+        "invoice_id": invoice_id,
+        "description": (
+            f"WHMCS: credit applied to invoice {built.invoice['number'] or invoice_id}"
+        ),
+        "created_at": built.credited_at,
+    }
 
 
 def _lines(
-    invoice: Invoice,
     row: dict[str, Any],
     items: list[dict[str, Any]],
     tax: Decimal,
     services: dict[str, int],
     addon_services: dict[int, int | None],
-) -> None:
+) -> list[dict[str, Any]]:
     rate = money(row["taxrate"]) + money(row["taxrate2"])
     taxed = [money(item["amount"]) if item["taxed"] else ZERO for item in items]
-    shares = split_tax(tax, taxed)
-    for position, (item, share) in enumerate(zip(items, shares, strict=True)):
+    out = []
+    for position, (item, share) in enumerate(zip(items, split_tax(tax, taxed), strict=True)):
         amount = money(item["amount"])
         if item["type"] in _SERVICE_ITEMS:
             service_id = services.get(str(item["relid"]))
@@ -193,29 +275,31 @@ def _lines(
             service_id = addon_services.get(item["relid"])
         else:
             service_id = None
-        invoice.lines.append(
-            InvoiceLine(
-                position=position,
-                kind="promo" if item["type"].startswith("Promo") else "charge",
-                description=item["description"] or item["type"] or "—",
-                details=[item["notes"]] if item["notes"] else [],
-                service_id=service_id,
-                quantity=Decimal(1),
-                unit_price=amount,
-                amount=amount,
-                tax_percent=rate if item["taxed"] and rate else None,
-                tax_inclusive=False,
-                net=amount,
-                tax=share,
-                total=amount + share,
-            )
+        out.append(
+            {
+                "position": position,
+                "kind": "promo" if item["type"].startswith("Promo") else "charge",
+                "description": item["description"] or item["type"] or "—",
+                "details": [item["notes"]] if item["notes"] else [],
+                "service_id": service_id,
+                "period_start": None,
+                "period_end": None,
+                "quantity": Decimal(1),
+                "unit": "",
+                "unit_price": amount,
+                "discount": ZERO,
+                "amount": amount,
+                "tax_percent": rate if item["taxed"] and rate else None,
+                "tax_inclusive": False,
+                "net": amount,
+                "tax": share,
+                "total": amount + share,
+            }
         )
+    return out
 
 
-def _applied_credit(
-    ctx: ImportContext, invoice: Invoice, credit: Decimal, row: dict[str, Any]
-) -> None:
-    """The credit WHMCS applied to the invoice, as the applied entry of the credit ledger."""
+def _applied_credit(invoice: Invoice, credit: Decimal, at: datetime) -> None:
     entry = db.session.scalar(
         select(CreditEntry).where(
             CreditEntry.invoice_id == invoice.id, CreditEntry.reason == CreditReason.APPLIED
@@ -225,17 +309,23 @@ def _applied_credit(
         if entry is not None:
             db.session.delete(entry)
         return
+    values = _credit_values(
+        invoice.id,
+        Built(
+            {
+                "client_id": invoice.client_id,
+                "currency": invoice.currency,
+                "number": invoice.number,
+            },
+            [],
+            credit,
+            at,
+        ),
+    )
     if entry is None:
-        entry = CreditEntry(
-            client_id=invoice.client_id,
-            currency=invoice.currency,
-            reason=CreditReason.APPLIED,
-            invoice_id=invoice.id,
-            created_at=moment(ctx, row["datepaid"] or row["date"]) or ctx.now,
-        )
-        db.session.add(entry)
-    entry.amount = -credit
-    entry.description = f"WHMCS: credit applied to invoice {invoice.number or row['id']}"
+        db.session.add(CreditEntry(**values))
+    else:
+        entry.amount, entry.description = values["amount"], values["description"]
 
 
 def continue_numbering(ctx: ImportContext) -> None:

@@ -23,7 +23,7 @@ from collections import defaultdict
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, insert, select, update
 
 from portal.core.extensions import db
 from portal.imports.whmcs.billing import (
@@ -36,6 +36,7 @@ from portal.imports.whmcs.billing import (
     per_currency,
     settled_status,
 )
+from portal.imports.whmcs.bulk import BatchSync
 from portal.imports.whmcs.context import ImportContext, Refused
 from portal.imports.whmcs.values import moment
 from portal.invoicing.models import (
@@ -52,7 +53,8 @@ TABLE = "tblaccounts"
 
 
 def run(ctx: ImportContext) -> None:
-    """Writes flush themselves: nothing half-built is flushed by a lookup in between."""
+    """New payments go in batches (bulk.BatchSync); refunds, which change the payment they
+    give back, and changed rows are written one by one."""
     with db.session.no_autoflush:
         invoices = mapped(ctx, "tblinvoices")
         owed = _owed()
@@ -63,15 +65,54 @@ def run(ctx: ImportContext) -> None:
                 "GROUP BY gateway, transid HAVING COUNT(*) > 1"
             )
         }
+
+        def write(row: dict[str, Any], existing: int | None, _data: object = None) -> int:
+            return _write(ctx, row, invoices, owed, twice, existing)
+
+        def build(row: dict[str, Any], _data: object) -> tuple[dict[str, Any], Any]:
+            payment, allocation = _values(ctx, row, invoices, owed, twice)
+            return payment, allocation
+
+        batch = BatchSync(
+            ctx,
+            TABLE,
+            target_table="payment",
+            write=write,
+            build=build,
+            insert=_insert,
+            existing_ids=set(db.session.scalars(select(Payment.id))),
+        )
         for row in ctx.rows(TABLE):
-            ctx.sync(
-                TABLE,
-                row,
-                target_table="payment",
-                write=lambda existing, row=row: _write(ctx, row, invoices, owed, twice, existing),
-                exists=lambda target: db.session.get(Payment, target) is not None,
-            )
+            if money(row["amountout"]) and not money(row["amountin"]):
+                batch.flush()  # the payment it gives back may be in the batch
+                ctx.sync(
+                    TABLE,
+                    row,
+                    target_table="payment",
+                    write=lambda existing, row=row: write(row, existing),
+                    exists=lambda target: db.session.get(Payment, target) is not None,
+                )
+            else:
+                batch.add(row)
+        batch.flush()
         settle_invoices(ctx)
+
+
+def _insert(built: list[tuple[dict[str, Any], tuple[int, Decimal] | None]]) -> list[int]:
+    ids = list(
+        db.session.scalars(
+            insert(Payment).returning(Payment.id, sort_by_parameter_order=True),
+            [payment for payment, _allocation in built],
+        )
+    )
+    allocations = [
+        {"payment_id": payment_id, "invoice_id": allocation[0], "amount": allocation[1]}
+        for payment_id, (_payment, allocation) in zip(ids, built, strict=True)
+        if allocation is not None
+    ]
+    if allocations:
+        db.session.execute(insert(PaymentAllocation), allocations)
+    return ids
 
 
 def _owed() -> dict[int, Decimal]:
@@ -98,6 +139,53 @@ def _received() -> list[tuple[int, Decimal]]:
     ]
 
 
+def _checked(ctx: ImportContext, row: dict[str, Any]) -> tuple[int, str]:
+    """The (portal client id, currency) of a transaction worth importing, or Refused."""
+    if not row["userid"]:
+        raise Refused("not a client's transaction (the portal keeps its clients' money only)")
+    client = clients(ctx).get(row["userid"])
+    if client is None:
+        raise Refused(f"its client #{row['userid']} was not imported")
+    amount_in, amount_out = money(row["amountin"]), money(row["amountout"])
+    if amount_in and amount_out:
+        raise Refused("both money in and money out: split it in WHMCS first")
+    if not amount_in and not amount_out:
+        raise Refused("moves no money")
+    return client
+
+
+def _values(
+    ctx: ImportContext,
+    row: dict[str, Any],
+    invoices: dict[str, int],
+    owed: dict[int, Decimal],
+    twice: set[tuple[str, str]],
+) -> tuple[dict[str, Any], tuple[int, Decimal] | None]:
+    """A new payment's values, and its allocation (invoice id, amount) if it pays one."""
+    client_id, currency = _checked(ctx, row)
+    amount_in, amount_out = money(row["amountin"]), money(row["amountout"])
+    paid_on = moment(ctx, row["date"]) or ctx.now
+    transid = (row["transid"] or "").strip()
+    unique = transid and (row["gateway"], row["transid"]) not in twice
+    payment = {
+        "client_id": client_id,
+        "kind": PaymentKind.PAYMENT if amount_in else PaymentKind.REFUND,
+        "method": (row["gateway"] or "").strip()[:50] or "whmcs",
+        "reference": transid[:100] if unique else f"WHMCS-{row['id']}",
+        "reference_key": None,
+        "payment_date": paid_on.date(),
+        "currency": currency,
+        "amount": amount_in or -amount_out,
+        "fee": money(row["fees"]),
+        "description": _description(row),
+        "refunded": ZERO,
+        "created_at": paid_on,
+    }
+    invoice_id = invoices.get(str(row["invoiceid"])) if row["invoiceid"] else None
+    allocation = _allocation(ctx, row, invoice_id, amount_in, owed) if amount_in else None
+    return payment, allocation
+
+
 def _write(
     ctx: ImportContext,
     row: dict[str, Any],
@@ -106,50 +194,26 @@ def _write(
     twice: set[tuple[str, str]],
     existing: int | None,
 ) -> int:
-    client = clients(ctx).get(row["userid"]) if row["userid"] else None
-    if not row["userid"]:
-        raise Refused("not a client's transaction (the portal keeps its clients' money only)")
-    if client is None:
-        raise Refused(f"its client #{row['userid']} was not imported")
-    amount_in, amount_out = money(row["amountin"]), money(row["amountout"])
-    if amount_in and amount_out:
-        raise Refused("both money in and money out: split it in WHMCS first")
-    if not amount_in and not amount_out:
-        raise Refused("moves no money")
     payment = db.session.get(Payment, existing) if existing else None
-    paid_on = moment(ctx, row["date"]) or ctx.now
     if payment is not None:  # recorded already: only what does not move money is updated
+        _checked(ctx, row)
         payment.description = _description(row)
         payment.fee = money(row["fees"])
-        payment.payment_date = paid_on.date()
-        if payment.amount != (amount_in or -amount_out):
+        payment.payment_date = (moment(ctx, row["date"]) or ctx.now).date()
+        if payment.amount != (money(row["amountin"]) or -money(row["amountout"])):
             ctx.report.refused_value(
                 TABLE, row["id"], "amountin", "the amount changed in WHMCS: not changed here"
             )
         return payment.id
-    client_id, currency = client
-    transid = (row["transid"] or "").strip()
-    gateway = (row["gateway"] or "").strip()[:50] or "whmcs"
-    reference = transid[:100] if transid and (row["gateway"], row["transid"]) not in twice else None
-    payment = Payment(
-        client_id=client_id,
-        kind=PaymentKind.PAYMENT if amount_in else PaymentKind.REFUND,
-        method=gateway,
-        reference=reference or f"WHMCS-{row['id']}",
-        reference_key=None,
-        payment_date=paid_on.date(),
-        currency=currency,
-        amount=amount_in or -amount_out,
-        fee=money(row["fees"]),
-        description=_description(row),
-        created_at=paid_on,
-    )
+    values, allocation = _values(ctx, row, invoices, owed, twice)
+    payment = Payment(**values)
     db.session.add(payment)
-    invoice_id = invoices.get(str(row["invoiceid"])) if row["invoiceid"] else None
-    if amount_in:
-        _allocate(ctx, row, payment, invoice_id, amount_in, owed)
-    else:
-        _refund(ctx, row, payment, amount_out, owed)
+    if allocation is not None:
+        payment.allocations.append(
+            PaymentAllocation(invoice_id=allocation[0], amount=allocation[1])
+        )
+    if payment.kind is PaymentKind.REFUND:
+        _refund(ctx, row, payment, -payment.amount, owed)
     db.session.flush()
     return payment.id
 
@@ -158,16 +222,16 @@ def _description(row: dict[str, Any]) -> str:
     return (row["description"] or "").strip()
 
 
-def _allocate(
+def _allocation(
     ctx: ImportContext,
     row: dict[str, Any],
-    payment: Payment,
     invoice_id: int | None,
     amount: Decimal,
     owed: dict[int, Decimal],
-) -> None:
+) -> tuple[int, Decimal] | None:
+    """What of a payment goes to its invoice: at most what the invoice still owes."""
     if invoice_id is None:
-        return
+        return None
     share = min(amount, max(owed.get(invoice_id, ZERO), ZERO))
     if share < amount:
         ctx.report.refused_value(
@@ -177,9 +241,10 @@ def _allocate(
             f"{amount - share} more than invoice #{row['invoiceid']} owed: left unallocated "
             "(WHMCS put it on the credit balance)",
         )
-    if share > 0:
-        payment.allocations.append(PaymentAllocation(invoice_id=invoice_id, amount=share))
-        owed[invoice_id] = owed.get(invoice_id, ZERO) - share
+    if share <= 0:
+        return None
+    owed[invoice_id] = owed.get(invoice_id, ZERO) - share
+    return invoice_id, share
 
 
 def _refund(
