@@ -534,13 +534,34 @@ def import_group() -> None:
     type=click.DateTime(formats=["%Y-%m-%d"]),
     help="Read only rows changed on or after this day (a later run after the first).",
 )
-def import_whmcs_command(source_url: str, dry_run: bool, since: Any) -> None:
+@click.option(
+    "--inn-field",
+    "inn_fields",
+    multiple=True,
+    metavar="NAME",
+    help="A client custom field holding the ИНН (repeatable; default: ИНН, INN, TIN, Tax ID).",
+)
+@click.option(
+    "--kpp-field",
+    "kpp_fields",
+    multiple=True,
+    metavar="NAME",
+    help="A client custom field holding the КПП (repeatable; default: КПП, KPP).",
+)
+def import_whmcs_command(
+    source_url: str,
+    dry_run: bool,
+    since: Any,
+    inn_fields: tuple[str, ...],
+    kpp_fields: tuple[str, ...],
+) -> None:
     """Import clients, staff, tickets, the catalogue, services, invoices and payments from a
     WHMCS 8.x database. Safe to repeat: imported rows are updated, never duplicated. Refused
     rows are listed with the reason; the exit status is 0 unless the import failed."""
     import sys
     from contextlib import contextmanager
 
+    from portal.imports.whmcs.context import ImportOptions
     from portal.imports.whmcs.runner import import_whmcs
 
     @contextmanager
@@ -548,9 +569,25 @@ def import_whmcs_command(source_url: str, dry_run: bool, since: Any) -> None:
         with click.progressbar(length=length, label=f"{label:<24}", file=sys.stderr) as bar:
             yield bar
 
-    report = import_whmcs(
-        source_url, dry_run=dry_run, since=since.date() if since else None, progress=progress
-    )
+    from sqlalchemy.exc import SQLAlchemyError
+
+    try:
+        defaults = ImportOptions()
+        options = ImportOptions(
+            inn_fields=inn_fields or defaults.inn_fields,
+            kpp_fields=kpp_fields or defaults.kpp_fields,
+        )
+        report = import_whmcs(
+            source_url,
+            dry_run=dry_run,
+            since=since.date() if since else None,
+            progress=progress,
+            options=options,
+        )
+    except (SQLAlchemyError, OSError) as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        kept = "" if dry_run else " Steps finished before it are kept; run it again once fixed."
+        raise click.ClickException(f"The import stopped: {first}.{kept}") from exc
     if dry_run:
         click.echo("Dry run: nothing was written. What the import would do:")
     for line in report.lines():

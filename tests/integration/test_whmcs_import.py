@@ -7,6 +7,8 @@ staff, notes, to-dos, tickets; the dry run, repeated runs and ``--since``.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 from decimal import Decimal
 
@@ -29,10 +31,17 @@ from portal.accounts.staff import ensure_builtin_roles
 from portal.catalog import currencies
 from portal.core.extensions import db
 from portal.imports.models import ImportMapping
+from portal.imports.whmcs.context import ImportOptions
 from portal.imports.whmcs.runner import import_whmcs
 from portal.imports.whmcs.source import WhmcsSource
 from portal.messaging.models.outbox import OutboundMessage
-from portal.support.models import MessageKind, Ticket, TicketPriority, TicketStatus
+from portal.support.models import (
+    MessageKind,
+    Ticket,
+    TicketMessage,
+    TicketPriority,
+    TicketStatus,
+)
 from portal.testing.plugin import DEFAULT_NOW
 
 PEOPLE_TABLES = (
@@ -314,6 +323,11 @@ def test_since_reads_only_rows_changed_from_that_day(app: Flask, whmcs_source: s
         "UPDATE tblclients SET phonenumber = '+7 495 111-11-11', updated_at = '2026-11-01'"
         " WHERE id = 3",
     )
+    source_execute(
+        whmcs_source,
+        "INSERT INTO tblticketreplies (id, tid, userid, name, email, date, message, admin)"
+        " VALUES (5, 2, 0, '', '', '2026-11-01 12:00:00', 'Счёт выставлен.', 'Иван Петров')",
+    )
     # A change WHMCS did not date (updated_at left as it was) is not seen with --since...
     source_execute(whmcs_source, "UPDATE tblclients SET city = 'Химки' WHERE id = 1")
 
@@ -322,8 +336,84 @@ def test_since_reads_only_rows_changed_from_that_day(app: Flask, whmcs_source: s
     counts = report.tables["tblclients"]
     assert (counts.changed, counts.created, counts.unchanged) == (1, 0, 0)
     assert client_by_email("acme@example.com").phone == "+7 495 111-11-11"
+    assert report.tables["tblticketreplies"].created == 1
+    assert "tbladmins" not in report.tables  # no admin changed: none read...
+    ivan = db.session.scalars(select(Staff).where(Staff.email == "ivan@provider.test")).one()
+    reply = db.session.scalars(select(TicketMessage).order_by(TicketMessage.id.desc())).first()
+    assert (reply.body, reply.staff_id) == ("Счёт выставлен.", ivan.id)  # ...yet found
     assert client_by_email("romashka@example.ru").city == "Москва"
     # ...and is by a full run.
     full = import_whmcs(whmcs_source)
     assert full.tables["tblclients"].changed == 1
     assert client_by_email("romashka@example.ru").city == "Химки"
+
+
+def test_the_command_prints_the_report_and_fails_only_on_a_failure(
+    app: Flask, whmcs_source: str
+) -> None:
+    runner = app.test_cli_runner()
+
+    dry = runner.invoke(args=["import", "whmcs", "--from", whmcs_source, "--dry-run"])
+    assert dry.exit_code == 0, dry.output
+    assert "Dry run: nothing was written" in dry.output
+    assert "tblclients" in dry.output and "would be created" in dry.output
+    assert "tblclients #5: no e-mail" in dry.output  # refusals with their reasons
+    assert count(Client) == 0
+
+    done = runner.invoke(args=["import", "whmcs", "--from", whmcs_source])
+    assert done.exit_code == 0, done.output
+    assert count(Client) == 4
+    assert "clients" in done.output.split("sums")[-1]
+
+    unreachable = whmcs_source.rsplit("/", 1)[0] + "/no_such_whmcs_database"
+    failed = runner.invoke(args=["import", "whmcs", "--from", unreachable])
+    assert failed.exit_code == 1
+    assert "The import stopped" in failed.output and "Traceback" not in failed.output
+
+
+def test_long_tables_show_progress(app: Flask, whmcs_source: str) -> None:
+    bars: dict[str, list[int]] = {}
+
+    @contextmanager
+    def progress(label: str, length: int) -> Iterator[object]:
+        done = bars.setdefault(label, [length, 0])
+
+        class Bar:
+            def update(self, n_steps: int) -> None:
+                done[1] += n_steps
+
+        yield Bar()
+
+    import_whmcs(whmcs_source, progress=progress, options=ImportOptions(progress_from=6))
+
+    assert bars["tblclients"] == [6, 6]  # every row counted, as many as announced
+    assert "tblcurrencies" not in bars  # two rows: no bar
+
+
+def test_since_sees_a_changed_inn_custom_value(app: Flask, whmcs_source: str) -> None:
+    import_whmcs(whmcs_source)
+    source_execute(
+        whmcs_source,
+        "UPDATE tblcustomfieldsvalues SET value = '7707083893', updated_at = '2026-11-01'"
+        " WHERE id = 4",
+    )
+
+    report = import_whmcs(whmcs_source, since=date(2026, 10, 15))
+
+    assert report.tables["tblclients"].changed == 1
+    assert client_by_email("acme@example.com").inn == "7707083893"
+
+
+def test_the_fields_holding_inn_and_kpp_can_be_named(app: Flask, whmcs_source: str) -> None:
+    source_execute(whmcs_source, "UPDATE tblcustomfields SET fieldname = 'Tax number' WHERE id = 1")
+    runner = app.test_cli_runner()
+
+    plain = runner.invoke(args=["import", "whmcs", "--from", whmcs_source, "--dry-run"])
+    named = runner.invoke(
+        args=["import", "whmcs", "--from", whmcs_source, "--inn-field", "tax number"]
+    )
+
+    assert "invalid ИНН" not in plain.output  # 'Tax number' is no ИНН field by default
+    assert named.exit_code == 0, named.output
+    assert "tblclients #3 ИНН: invalid ИНН '7707083894'" in named.output
+    assert client_by_email("romashka@example.ru").inn == "7707083893"

@@ -104,7 +104,7 @@ def clients(ctx: ImportContext) -> dict[int, tuple[int, str]]:
 
 def mapped(ctx: ImportContext, table: str) -> dict[str, int]:
     """source id (text) -> portal id of every row of ``table`` imported so far."""
-    return ctx.mappings.targets(table)
+    return ctx.mappings.target_ids(table)
 
 
 def grouped(rows: Iterable[Mapping[str, Any]], key: str) -> dict[Any, list[dict[str, Any]]]:
@@ -154,13 +154,7 @@ def settled_status(status: InvoiceStatus, total: Decimal, paid: Decimal) -> Invo
 
 def imported(ctx: ImportContext, table: str) -> Any:
     """A subquery of the portal ids imported from WHMCS ``table`` (for the report's sums)."""
-    from sqlalchemy import select
-
-    from portal.imports.models import ImportMapping
-
-    return select(ImportMapping.target_id).where(
-        ImportMapping.source == ctx.mappings.source, ImportMapping.source_table == table
-    )
+    return ctx.mappings.targets(table)
 
 
 def per_currency(ctx: ImportContext, sql: str) -> list[dict[str, Any]]:

@@ -74,14 +74,17 @@ class ImportContext:
         table: str,
         *,
         changed: Sequence[str] = (),
-        order_by: str = "id",
+        order_by: str | tuple[str, ...] = "id",
         select: str | None = None,
+        also: str | None = None,
     ) -> Iterator[dict[str, Any]]:
         """The rows of ``table`` to import: all of them, or with ``--since`` those whose
         ``changed`` columns (e.g. ``updated_at``) are on or after that day. A table without
-        such columns is read whole; its unchanged rows cost a checksum each."""
+        such columns is read whole; its unchanged rows cost a checksum each. ``also`` is an
+        SQL condition (with ``:since``) that marks a row changed too: data from another table
+        the portal row is built from."""
         since = self.since if changed else None
-        length = self.source.count(table, since=since, changed=changed, select=select)
+        length = self.source.count(table, since=since, changed=changed, select=select, also=also)
         bar_context = (
             self.progress(table, length)
             if length >= self.options.progress_from
@@ -89,7 +92,7 @@ class ImportContext:
         )
         with bar_context as bar:
             for row in self.source.rows(
-                table, since=since, changed=changed, order_by=order_by, select=select
+                table, since=since, changed=changed, order_by=order_by, select=select, also=also
             ):
                 yield row
                 bar.update(1)
@@ -110,19 +113,19 @@ class ImportContext:
         returns its id (or raises :class:`Refused`). Returns the portal id, None if refused.
 
         ``extra`` is data from other tables the portal row is built from (it is part of the
-        checksum); ``exists`` tells whether the mapped portal row is still there (staff may
-        have deleted it: then it is created again).
+        checksum). ``exists`` tells whether the mapped portal row is still there: a row staff
+        deleted in the portal is created again when its source row changes (an unchanged one
+        is not looked at, so re-runs stay cheap and a deletion stands until then).
         """
         key = row["id"] if source_id is None else source_id
         checksum = row_checksum(row, *extra)
         entry = self.mappings.get(table, key)
-        if entry is not None and exists is not None and not exists(entry.target_id):
-            entry_target: int | None = None
-        else:
-            entry_target = entry.target_id if entry is not None else None
-        if entry is not None and entry_target is not None and entry.source_checksum == checksum:
+        if entry is not None and entry.source_checksum == checksum:
             self.report.unchanged(table)
             return entry.target_id
+        entry_target = entry.target_id if entry is not None else None
+        if entry_target is not None and exists is not None and not exists(entry_target):
+            entry_target = None
         try:
             # Lookups inside ``write`` must not flush its half-built row; it flushes when done.
             with db.session.no_autoflush:

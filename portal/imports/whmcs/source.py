@@ -20,7 +20,7 @@ from typing import Any
 
 from pymysql.constants import FIELD_TYPE
 from pymysql.converters import conversions, convert_date, convert_datetime
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Engine, make_url
 
 #: Rows fetched from the server per round trip while streaming.
@@ -86,7 +86,16 @@ def source_engine(url: str) -> Engine:
     parsed = make_url(url)
     if "charset" not in parsed.query:
         parsed = parsed.update_query_dict({"charset": "utf8mb4"})
-    return create_engine(parsed, connect_args={"conv": _converters()}, pool_pre_ping=True)
+    engine = create_engine(parsed, connect_args={"conv": _converters()}, pool_pre_ping=True)
+    event.listen(engine, "connect", _patient_session)
+    return engine
+
+
+def _patient_session(dbapi_connection: Any, _record: Any) -> None:
+    """A streamed table waits on the server while the portal writes a batch: the server must
+    not give up on the connection meanwhile (its default is 60 seconds)."""
+    with dbapi_connection.cursor() as cursor:
+        cursor.execute("SET SESSION net_write_timeout = 3600, net_read_timeout = 3600")
 
 
 class WhmcsSource:
@@ -117,11 +126,17 @@ class WhmcsSource:
         return self._latin1.get(table, set())
 
     @staticmethod
-    def _where(since: date | None, changed: Sequence[str]) -> tuple[str, dict[str, Any]]:
+    def _where(
+        since: date | None, changed: Sequence[str], also: str | None = None
+    ) -> tuple[str, dict[str, Any]]:
+        """``changed`` columns on or after ``since``, or the step's own condition ``also``
+        (SQL using ``:since``: e.g. a client whose ИНН custom value changed)."""
         if since is None or not changed:
             return "", {}
-        clause = " OR ".join(f"{_name(column)} >= :since" for column in changed)
-        return f" WHERE ({clause})", {"since": since}
+        conditions = [f"{_name(column)} >= :since" for column in changed]
+        if also:
+            conditions.append(f"({also})")
+        return f" WHERE ({' OR '.join(conditions)})", {"since": since}
 
     def count(
         self,
@@ -130,8 +145,9 @@ class WhmcsSource:
         since: date | None = None,
         changed: Sequence[str] = (),
         select: str | None = None,
+        also: str | None = None,
     ) -> int:
-        where, params = self._where(since, changed)
+        where, params = self._where(since, changed, also)
         if select is not None:
             sql = text(f"SELECT COUNT(*) FROM ({select}{where}) AS counted")  # noqa: S608
         else:
@@ -145,17 +161,19 @@ class WhmcsSource:
         *,
         since: date | None = None,
         changed: Sequence[str] = (),
-        order_by: str = "id",
+        order_by: str | tuple[str, ...] = "id",
         select: str | None = None,
+        also: str | None = None,
     ) -> Iterator[dict[str, Any]]:
         """Every row of ``table`` (or those whose ``changed`` columns are on or after ``since``),
         in ``order_by`` order, streamed. ``select`` replaces ``SELECT * FROM table`` (a join
         with the table a step needs beside it; the repair of latin1 text covers ``table``'s
         columns)."""
-        where, params = self._where(since, changed)
+        where, params = self._where(since, changed, also)
         repair = self._latin1_columns(table)
         base = select if select is not None else f"SELECT * FROM {_name(table)}"  # noqa: S608
-        sql = text(f"{base}{where} ORDER BY {_name(order_by)}")
+        columns = (order_by,) if isinstance(order_by, str) else order_by
+        sql = text(f"{base}{where} ORDER BY {', '.join(_name(column) for column in columns)}")
         with self.engine.connect() as connection:
             result = connection.execution_options(stream_results=True, yield_per=BATCH).execute(
                 sql, params

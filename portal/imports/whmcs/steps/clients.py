@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from portal.accounts import audit
 from portal.accounts.models import Client, ClientStatus
@@ -39,8 +39,11 @@ STATUSES = {"active": ClientStatus.ACTIVE, "inactive": ClientStatus.INACTIVE}
 
 
 def run(ctx: ImportContext) -> None:
-    requisites = _requisite_values(ctx)
-    for row in ctx.rows(TABLE, changed=("updated_at", "created_at")):
+    fields = requisite_fields(ctx)
+    requisites = _requisite_values(ctx, fields)
+    for row in ctx.rows(
+        TABLE, changed=("updated_at", "created_at"), also=_requisites_changed(fields)
+    ):
         found = requisites.get(row["id"], {})
         ctx.sync(
             TABLE,
@@ -54,10 +57,9 @@ def run(ctx: ImportContext) -> None:
 
 def totals(ctx: ImportContext) -> None:
     ctx.report.source.count("clients", int(ctx.source.scalar("SELECT COUNT(*) FROM tblclients")))
-    ids = ctx.mappings.imported_ids(TABLE)
-    ctx.report.imported.count(
-        "clients", db.session.query(Client.id).filter(Client.id.in_(ids)).count() if ids else 0
-    )
+    # The clients the mapping knows that are still in the portal (staff may delete some).
+    imported = select(func.count()).where(Client.id.in_(ctx.mappings.targets(TABLE)))
+    ctx.report.imported.count("clients", db.session.scalar(imported) or 0)
 
 
 def _matches(name: str, wanted: tuple[str, ...] | list[str]) -> bool:
@@ -81,10 +83,20 @@ def requisite_fields(ctx: ImportContext) -> dict[int, str]:
     return found
 
 
-def _requisite_values(ctx: ImportContext) -> dict[int, dict[str, str]]:
+def _requisites_changed(fields: dict[int, str]) -> str | None:
+    """With ``--since``: a client whose ИНН or КПП custom value changed is read again too."""
+    if not fields:
+        return None
+    marks = ", ".join(str(int(field_id)) for field_id in fields)
+    return (
+        "id IN (SELECT relid FROM tblcustomfieldsvalues"  # noqa: S608 (integers)
+        f" WHERE fieldid IN ({marks}) AND (updated_at >= :since OR created_at >= :since))"
+    )
+
+
+def _requisite_values(ctx: ImportContext, fields: dict[int, str]) -> dict[int, dict[str, str]]:
     """WHMCS client id -> {"inn": ..., "kpp": ...} from the custom fields that hold them (two
     short values per client at most: small enough to hold for the run)."""
-    fields = requisite_fields(ctx)
     values: dict[int, dict[str, str]] = {}
     if not fields:
         return values
@@ -145,8 +157,10 @@ def _write(ctx: ImportContext, row: dict[str, Any], found: dict[str, str], exist
     client.country = country if len(country) == 2 else "RU"
     client.currency = currency
     client.status = STATUSES.get(status_text, ClientStatus.CLOSED)
-    client.closed_at = ctx.now if client.status is ClientStatus.CLOSED else None
-    client.language = language(row["language"])
+    closed = client.status is ClientStatus.CLOSED
+    client.closed_at = (client.closed_at or ctx.now) if closed else None
+    # The owner user's language (users step) stands when the client row names none.
+    client.language = language(row["language"]) or client.language
     client.tax_exempt = flag(row["taxexempt"])
     client.no_late_fees = flag(row["latefeeoveride"])
     client.no_overdue_notices = flag(row["overideduenotices"])

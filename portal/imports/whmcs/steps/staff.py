@@ -24,26 +24,21 @@ ROLES = {1: "administrator", 2: "sales_manager", 3: "support"}
 
 
 def run(ctx: ImportContext) -> None:
-    names: dict[str, int] = {}
     for row in ctx.rows(TABLE, changed=("updated_at", "created_at")):
-        staff_id = ctx.sync(
+        ctx.sync(
             TABLE,
             row,
             target_table="staff",
             write=lambda existing, row=row: _write(ctx, row, existing),
             exists=lambda target: db.session.get(Staff, target) is not None,
         )
-        if staff_id is not None:
-            names[str(row["username"]).strip().lower()] = staff_id
-            full = f"{row['firstname']} {row['lastname']}".strip().lower()
-            names.setdefault(full, staff_id)
-    ctx.lookups["staff_by_name"] = names
 
 
 def staff_for(ctx: ImportContext, name: object) -> int | None:
-    """The staff id of a WHMCS admin named by username or full name (as tickets name them)."""
+    """The staff id of a WHMCS admin named by username or full name, as tickets name them.
+    Read from every admin (not only those this run read: ``--since``) once staff are in."""
     names = ctx.lookups.get("staff_by_name")
-    if names is None:  # --since run: staff rows not read again; use the mapping
+    if names is None:
         names = {}
         for row in ctx.source.query("SELECT id, username, firstname, lastname FROM tbladmins"):
             staff_id = ctx.mappings.target_id(TABLE, row["id"])

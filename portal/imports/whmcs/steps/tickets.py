@@ -65,11 +65,11 @@ def run(ctx: ImportContext) -> None:
     # in id order) read as the conversation did.
     replies = (
         (row["date"] or datetime.min, 0, row)
-        for row in ctx.rows(REPLIES, changed=("date",), order_by="date")
+        for row in ctx.rows(REPLIES, changed=("date",), order_by=("date", "id"))
     )
     notes = (
         (row["date"] or datetime.min, 1, row)
-        for row in ctx.rows(NOTES, changed=("date",), order_by="date")
+        for row in ctx.rows(NOTES, changed=("date",), order_by=("date", "id"))
     )
     for _at, is_note, row in heapq.merge(replies, notes, key=lambda item: (item[0], item[1])):
         ctx.sync(
@@ -112,7 +112,10 @@ def _ticket(ctx: ImportContext, row: dict, existing: int | None) -> int:
         status = TicketStatus.OPEN
     ticket = db.session.get(Ticket, existing) if existing else None
     if ticket is None:
-        ticket = Ticket(reference=new_reference(), created_at=opened, cc=[])
+        # Empty collections given: a new ticket's tags and messages are not looked up.
+        ticket = Ticket(
+            reference=new_reference(), created_at=opened, cc=[], messages=[], tag_rows=[]
+        )
         db.session.add(ticket)
     ticket.client_id = client_id
     ticket.contact_id = (
@@ -132,7 +135,7 @@ def _ticket(ctx: ImportContext, row: dict, existing: int | None) -> int:
     db.session.flush()
     tag = f"whmcs-{row['tid']}"[:50]
     if tag not in ticket.tags:
-        db.session.add(TicketTag(ticket_id=ticket.id, name=tag))
+        ticket.tag_rows.append(TicketTag(name=tag))
     _first_message(ctx, ticket, row, opened)
     audit.record(
         "ticket.import",
