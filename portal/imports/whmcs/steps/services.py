@@ -47,6 +47,12 @@ def run(ctx: ImportContext) -> None:
         addons = grouped(
             ctx.source.query("SELECT * FROM tblhostingaddons ORDER BY id"), "hostingid"
         )
+        holders = {
+            (client_id, product_id): service_id
+            for service_id, client_id, product_id in db.session.execute(
+                select(Service.id, Service.client_id, Service.product_id)
+            ).all()
+        }
         for row in ctx.rows(TABLE, changed=("updated_at",)):
             own_options, own_addons = options.get(row["id"], []), addons.get(row["id"], [])
             ctx.sync(
@@ -55,7 +61,7 @@ def run(ctx: ImportContext) -> None:
                 target_table="service",
                 extra=(own_options, own_addons),
                 write=lambda existing, row=row, opts=own_options, adds=own_addons: _write(
-                    ctx, row, opts, adds, existing
+                    ctx, row, opts, adds, holders, existing
                 ),
                 exists=lambda target: db.session.get(Service, target) is not None,
             )
@@ -66,8 +72,10 @@ def _write(
     row: dict[str, Any],
     options: list[dict[str, Any]],
     addons: list[dict[str, Any]],
+    holders: dict[tuple[int, int], int],
     existing: int | None,
 ) -> int:
+    """``holders``: (client, product) -> the service of it (the portal's one per client)."""
     client = clients(ctx).get(row["userid"])
     if client is None:
         raise Refused(f"its client #{row['userid']} was not imported")
@@ -79,9 +87,7 @@ def _write(
         raise Refused(f"unknown billing cycle {row['billingcycle']!r}")
     client_id, currency = client
     service = db.session.get(Service, existing) if existing else None
-    twin = db.session.scalar(
-        select(Service.id).where(Service.client_id == client_id, Service.product_id == product_id)
-    )
+    twin = holders.get((client_id, product_id))
     if twin is not None and (service is None or twin != service.id):
         raise Refused(
             f"the client holds service #{twin} of this product already; the portal keeps one "
@@ -118,9 +124,11 @@ def _write(
         if service.status in (ServiceStatus.TERMINATED, ServiceStatus.CANCELLED)
         else None
     )
+    new = service.id is None
     db.session.flush()
+    holders[(client_id, product_id)] = service.id
     _options(ctx, service, row, options)
-    _addons(ctx, service, addons)
+    _addons(ctx, service, addons, new)
     db.session.flush()
     return service.id
 
@@ -128,7 +136,7 @@ def _write(
 def _options(
     ctx: ImportContext, service: Service, row: dict[str, Any], options: list[dict[str, Any]]
 ) -> None:
-    if service.options:
+    if service.options:  # a new service has none (and loads nothing)
         service.options.clear()
         db.session.flush()
     for held in options:
@@ -152,13 +160,17 @@ def _options(
             )
 
 
-def _addons(ctx: ImportContext, service: Service, addons: list[dict[str, Any]]) -> None:
-    held = {
-        row.addon_id: row
-        for row in db.session.scalars(
-            select(ServiceAddon).where(ServiceAddon.service_id == service.id)
-        )
-    }
+def _addons(ctx: ImportContext, service: Service, addons: list[dict[str, Any]], new: bool) -> None:
+    held = (
+        {}
+        if new
+        else {
+            row.addon_id: row
+            for row in db.session.scalars(
+                select(ServiceAddon).where(ServiceAddon.service_id == service.id)
+            )
+        }
+    )
     kept: set[int] = set()
     for addon in addons:
         addon_id = ctx.mappings.target_id("tbladdons", addon["addonid"])
