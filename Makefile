@@ -11,7 +11,7 @@ PLUGIN_DIRS := $(wildcard plugins/*/pyproject.toml)
 # Plugins `make run` enables unless PORTAL_PLUGINS says otherwise (the 1C demo shows up).
 RUN_PLUGINS ?= onec
 
-.PHONY: run test test-sqlite test-postgres lint bench faults translations messages install install-dev wheel clean
+.PHONY: run test test-sqlite test-postgres lint bench bench-whmcs faults translations messages install install-dev wheel clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -66,11 +66,16 @@ lint: install-dev
 	$(BIN)/lint-imports
 
 bench: install-dev
-	@for f in $(filter-out bench/faults.py,$(wildcard bench/*.py)); do echo "== $$f"; $(BIN)/python $$f || exit 1; done
+	@for f in $(filter-out bench/faults.py bench/whmcs_import.py,$(wildcard bench/*.py)); do echo "== $$f"; $(BIN)/python $$f || exit 1; done
 
 # Issue #14's fault scenarios on PostgreSQL (docs/development.md, "Faults"); FAULTS_ARGS="--clients 10000".
 faults: install-dev
 	$(BIN)/python bench/faults.py $(FAULTS_ARGS)
+
+# `portal import whmcs` of 10 000 clients and 100 000 invoices from MariaDB into PostgreSQL
+# (docs/migrating-from-whmcs.md); WHMCS_ARGS="--sqlite" or "--clients 1000 --invoices 10000".
+bench-whmcs: install-dev
+	$(BIN)/python bench/whmcs_import.py $(WHMCS_ARGS)
 
 # A self-contained wheel in dist/ (migrations, default theme, compiled catalogues inside); the
 # same as a plain `pip wheel --no-deps -w dist .` in a clean clone.

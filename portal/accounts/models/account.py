@@ -12,6 +12,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
+from portal.accounts import legacy_passwords
 from portal.core.model_base import UTCDateTime
 
 _hasher = PasswordHasher()
@@ -60,10 +61,21 @@ class AccountMixin:
         self.session_token = new_session_token()
 
     def check_password(self, password: str) -> bool:
+        """Whether ``password`` is right; a right one kept in an old form (a WHMCS hash, argon2
+        with weaker parameters) is hashed again with the current argon2 on the way. The session
+        token stays: it is the same password, and the caller commits with its own work."""
+        if legacy_passwords.is_legacy(self.password_hash):
+            if not legacy_passwords.verify(self.password_hash, password):
+                return False
+            self.password_hash = hash_password(password)
+            return True
         try:
-            return _hasher.verify(self.password_hash, password)
+            _hasher.verify(self.password_hash, password)
         except (VerificationError, InvalidHashError):
             return False
+        if _hasher.check_needs_rehash(self.password_hash):
+            self.password_hash = hash_password(password)
+        return True
 
     @property
     def session_identity(self) -> str:

@@ -48,6 +48,9 @@ class Payment(TimestampMixin, Base):
     #: Positive for money received, negative for money paid back.
     amount: Mapped[Decimal] = mapped_column(MoneyType())
     description: Mapped[str] = mapped_column(Text, default="")
+    #: What the gateway or bank kept of it (``amount`` is what the client paid); on a refund,
+    #: negative when the fee was given back.
+    fee: Mapped[Decimal] = mapped_column(MoneyType(), default=Decimal(0), server_default="0")
     #: How much of this payment has been given back (to credit or paid out).
     refunded: Mapped[Decimal] = mapped_column(MoneyType(), default=Decimal(0))
     refund_of_id: Mapped[int | None] = mapped_column(ForeignKey("payment.id"), index=True)

@@ -26,6 +26,16 @@ STEPS: list[str] = [
     "notes",  # tblnotes: client notes (needs staff)
     "todos",  # tbltodolist: staff to-do items
     # --- money (catalogue, services, invoices, payments, credit, promotions) ---
+    "product_groups",  # tblproductgroups
+    "products",  # tblproducts + tblpricing: prices per currency and cycle (disabled ones left)
+    "config_options",  # tblproductconfig*: options per linked product, with their prices
+    "addons",  # tbladdons + tblpricing
+    "promotions",  # tblpromotions -> promo codes (needs products)
+    "services",  # tblhosting + config options + add-ons held (needs clients, catalogue)
+    "invoices",  # tblinvoices + items, applied credit; moves the numbering counter on
+    "orders",  # tblorders (needs services, invoices, promo codes)
+    "payments",  # tblaccounts: payments, fees, refunds; then settles invoices' paid amounts
+    "credit",  # tblcredit; the balance made to agree with tblclients.credit
     # --- support ---
     "tickets",  # tbltickets + tblticketreplies + tblticketnotes
 ]
