@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import enum
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlalchemy import Date
 from sqlalchemy.ext.compiler import compiles
@@ -34,7 +34,7 @@ class bucket(FunctionElement[date]):
     inherit_cache = True
     name = "report_bucket"
     #: The grain is part of the statement's cache key: a month query's SQL is not a day's.
-    _traverse_internals = [
+    _traverse_internals: ClassVar[list[Any]] = [
         *FunctionElement._traverse_internals,
         ("grain", InternalTraversal.dp_string),
     ]
