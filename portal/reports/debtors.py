@@ -28,7 +28,7 @@ from portal.core.column_types import MoneyType
 from portal.core.extensions import db
 from portal.invoicing.credit_terms import OWED
 from portal.invoicing.models import CreditEntry, Invoice, InvoiceKind
-from portal.reports.sql import month_of
+from portal.core.sql_dates import month_of
 
 #: Bucket keys in the order the columns show them; the bounds are days past due (inclusive).
 BUCKETS: tuple[tuple[str, int | None, int | None], ...] = (
@@ -247,9 +247,7 @@ def by_manager(
     rows = db.session.execute(
         select(owed, Staff.first_name, Staff.last_name)
         .outerjoin(Staff, Staff.id == owed.c.manager_id)
-        .order_by(
-            owed.c.manager_id.is_(None), Staff.last_name, Staff.first_name, owed.c.currency
-        )
+        .order_by(owed.c.manager_id.is_(None), Staff.last_name, Staff.first_name, owed.c.currency)
     )
     return [
         DebtorRow(

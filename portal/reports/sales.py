@@ -32,7 +32,7 @@ from portal.core.column_types import MoneyType
 from portal.core.extensions import db
 from portal.invoicing.models import Invoice, InvoiceLine, InvoiceStatus, Payment
 from portal.orders.models import Order, OrderStatus, PromoCode, Service
-from portal.reports.sql import month_of
+from portal.core.sql_dates import month_of
 
 #: Services whose renewals the billing run invoices (``billing_run.RENEWED``).
 RENEWING = ("active", "suspended")

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import String
+from sqlalchemy import Float, String
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.expression import FunctionElement
 
 
-class year_month(FunctionElement[str]):  # noqa: N801 - reads as an SQL function
+class year_month(FunctionElement[str]):
     """``'2026-11'`` for a DATE or a UTC timestamp column (the month a row belongs to)."""
 
     type = String()
@@ -41,3 +41,25 @@ def _year_month_sqlite(element: year_month, compiler: Any, **kw: Any) -> str:
 
 def month_of(column: ColumnElement[Any]) -> year_month:
     return year_month(column)
+
+
+class seconds_between(FunctionElement[float]):
+    """Seconds from the first UTC timestamp to the second, as a float (durations to average:
+    not money, so a float is fine)."""
+
+    type = Float()
+    inherit_cache = True
+    name = "seconds_between"
+
+
+@compiles(seconds_between, "postgresql")
+def _seconds_between_postgresql(element: seconds_between, compiler: Any, **kw: Any) -> str:
+    start, end = (compiler.process(c, **kw) for c in element.clauses)
+    return f"CAST(EXTRACT(EPOCH FROM ({end} - {start})) AS DOUBLE PRECISION)"
+
+
+@compiles(seconds_between, "sqlite")
+def _seconds_between_sqlite(element: seconds_between, compiler: Any, **kw: Any) -> str:
+    # Whole seconds: the "%s" of the ISO text SQLite keeps (julianday() would be inexact).
+    start, end = (compiler.process(c, **kw) for c in element.clauses)
+    return f"(CAST(strftime('%s', {end}) AS INTEGER) - CAST(strftime('%s', {start}) AS INTEGER))"
