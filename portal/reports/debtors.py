@@ -26,9 +26,9 @@ from portal import billing
 from portal.accounts.models import Client, Staff
 from portal.core.column_types import MoneyType
 from portal.core.extensions import db
+from portal.core.sql_dates import month_of
 from portal.invoicing.credit_terms import OWED
 from portal.invoicing.models import CreditEntry, Invoice, InvoiceKind
-from portal.core.sql_dates import month_of
 
 #: Bucket keys in the order the columns show them; the bounds are days past due (inclusive).
 BUCKETS: tuple[tuple[str, int | None, int | None], ...] = (

@@ -30,9 +30,9 @@ from portal.accounts.models import Client
 from portal.billing.cycles import Cycle
 from portal.core.column_types import MoneyType
 from portal.core.extensions import db
+from portal.core.sql_dates import month_of
 from portal.invoicing.models import Invoice, InvoiceLine, InvoiceStatus, Payment
 from portal.orders.models import Order, OrderStatus, PromoCode, Service
-from portal.core.sql_dates import month_of
 
 #: Services whose renewals the billing run invoices (``billing_run.RENEWED``).
 RENEWING = ("active", "suspended")
