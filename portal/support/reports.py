@@ -17,6 +17,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy.orm import aliased
 
 from portal.accounts.models.department import Department
 from portal.accounts.models.staff import Staff
@@ -118,22 +119,25 @@ def _replied_in(since: datetime, until: datetime) -> Any:
     )
 
 
-def _responder() -> Any:
-    """Who answered the ticket first (the staff member of its first staff message), else the
-    one it is assigned to."""
+def _by_responder(since: datetime, until: datetime) -> Any:
+    """The figures per staff member who answered the ticket first (the staff member of its
+    first staff message), else the one it is assigned to; joined, not a subquery per ticket."""
     first = (
-        select(func.min(TicketMessage.id))
-        .where(TicketMessage.ticket_id == Ticket.id, TicketMessage.kind == MessageKind.STAFF)
-        .correlate(Ticket)
-        .scalar_subquery()
+        select(TicketMessage.ticket_id, func.min(TicketMessage.id).label("message_id"))
+        .where(TicketMessage.kind == MessageKind.STAFF)
+        .group_by(TicketMessage.ticket_id)
+        .subquery("first_answer")
     )
-    first_staff = (
-        select(TicketMessage.staff_id)
-        .where(TicketMessage.id == first)
-        .correlate(Ticket)
-        .scalar_subquery()
+    answer = aliased(TicketMessage, name="answer")
+    responder = func.coalesce(answer.staff_id, Ticket.assigned_staff_id).label("responder")
+    return (
+        select(responder, *_figures())
+        .select_from(Ticket)
+        .outerjoin(first, first.c.ticket_id == Ticket.id)
+        .outerjoin(answer, answer.id == first.c.message_id)
+        .where(_opened_in(since, until), responder.is_not(None))
+        .group_by(responder)
     )
-    return func.coalesce(first_staff, Ticket.assigned_staff_id)
 
 
 def build(since: datetime, until: datetime) -> SupportReport:
@@ -147,14 +151,8 @@ def build(since: datetime, until: datetime) -> SupportReport:
         select(Ticket.department_id, *_figures()).where(window).group_by(Ticket.department_id)
     ):
         by_department[dept_id] = _row(dept_id, departments.get(dept_id, ""), figures)
-    responder = _responder().label("responder")
     by_staff: dict[int | None, Row] = {}
-    responders = (
-        select(responder, *_figures()).where(window).group_by(responder).subquery("responders")
-    )
-    for staff_id, *figures in db.session.execute(
-        select(responders).where(responders.c.responder.is_not(None))
-    ):
+    for staff_id, *figures in db.session.execute(_by_responder(since, until)):
         by_staff[staff_id] = _row(staff_id, staff_names.get(staff_id, ""), figures)
     total = _row(None, "", db.session.execute(select(*_figures()).where(window)).one())
 
