@@ -26,9 +26,9 @@ from portal import billing
 from portal.accounts.models import Client, Staff
 from portal.core.column_types import MoneyType
 from portal.core.extensions import db
-from portal.core.sql_dates import month_of
 from portal.invoicing.credit_terms import OWED
 from portal.invoicing.models import CreditEntry, Invoice, InvoiceKind
+from portal.reports.periods import bucket
 
 #: Bucket keys in the order the columns show them; the bounds are days past due (inclusive).
 BUCKETS: tuple[tuple[str, int | None, int | None], ...] = (
@@ -70,10 +70,10 @@ class Aging:
 class DebtorRow:
     """One line of the report: a client, a manager or a month of issue, in one currency.
 
-    ``key`` is the client's or the manager's id (None: no manager) or the month ("2026-11").
+    ``key`` is the client's or the manager's id (None: no manager) or the month (its first day).
     Credit balance and limit are filled for clients only."""
 
-    key: int | str | None
+    key: int | date | None
     name: str
     aging: Aging
     credit_balance: Decimal | None = None
@@ -259,7 +259,7 @@ def by_month(
     as_of: date, *, currency: str | None = None, manager_id: int | None = None
 ) -> list[DebtorRow]:
     """Debts by the month the invoices were issued, oldest first."""
-    month = month_of(Invoice.issue_date).label("month")
+    month = bucket(Invoice.issue_date, "month").label("month")
     query = select(month, *_aging_columns(as_of)).select_from(Invoice)
     if manager_id is not None:
         query = query.join(Client, Client.id == Invoice.client_id)
@@ -268,7 +268,7 @@ def by_month(
         .group_by(month, Invoice.currency)
         .order_by(month, Invoice.currency)
     )
-    return [DebtorRow(row.month, row.month, _aging(row)) for row in rows]
+    return [DebtorRow(row.month, "", _aging(row)) for row in rows]
 
 
 def rows_for(

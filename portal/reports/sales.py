@@ -21,18 +21,18 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
-from typing import Any
 
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import case, func, select
 
 from portal import billing
 from portal.accounts.models import Client
 from portal.billing.cycles import Cycle
 from portal.core.column_types import MoneyType
 from portal.core.extensions import db
-from portal.core.sql_dates import month_of
 from portal.invoicing.models import Invoice, InvoiceLine, InvoiceStatus, Payment
 from portal.orders.models import Order, OrderStatus, PromoCode, Service
+from portal.platform.report_filters import add_months
+from portal.reports.periods import bucket, buckets, months
 
 #: Services whose renewals the billing run invoices (``billing_run.RENEWED``).
 RENEWING = ("active", "suspended")
@@ -44,29 +44,13 @@ def start_of(day: date) -> datetime:
     return datetime.combine(day, time(), tzinfo=UTC)
 
 
-def months_between(since: date, until: date) -> list[str]:
-    """Every month key ("2026-11") from ``since``'s month to ``until``'s, both included."""
-    keys = []
-    year, month = since.year, since.month
-    while (year, month) <= (until.year, until.month):
-        keys.append(f"{year:04d}-{month:02d}")
-        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
-    return keys
-
-
-def _index(key: str) -> int:
-    """A month key as a count of months, to subtract two of them."""
-    return int(key[:4]) * 12 + int(key[5:7]) - 1
-
-
-def _shift(key: str, months: int) -> str:
-    year, month = divmod(int(key[:4]) * 12 + int(key[5:7]) - 1 + months, 12)
-    return f"{year:04d}-{month + 1:02d}"
+def _month_index(day: date) -> int:
+    return day.year * 12 + day.month - 1
 
 
 @dataclass(frozen=True)
 class MonthOfSales:
-    month: str
+    month: date
     new_clients: int
     orders: int
     accepted: int
@@ -75,7 +59,7 @@ class MonthOfSales:
 def new_clients_and_orders(since: date, until: date) -> list[MonthOfSales]:
     """Per month of [since, until]: clients registered, orders placed and orders accepted."""
     begin, end = start_of(since), start_of(until.fromordinal(until.toordinal() + 1))
-    client_month = month_of(Client.created_at).label("month")
+    client_month = bucket(Client.created_at, "month").label("month")
     clients = dict(
         db.session.execute(
             select(client_month, func.count(Client.id))
@@ -83,7 +67,7 @@ def new_clients_and_orders(since: date, until: date) -> list[MonthOfSales]:
             .group_by(client_month)
         ).all()
     )
-    order_month = month_of(Order.created_at).label("month")
+    order_month = bucket(Order.created_at, "month").label("month")
     orders = {
         month: (placed, accepted)
         for month, placed, accepted in db.session.execute(
@@ -107,7 +91,7 @@ def new_clients_and_orders(since: date, until: date) -> list[MonthOfSales]:
             int(orders.get(month, (0, 0))[0]),
             int(orders.get(month, (0, 0))[1] or 0),
         )
-        for month in months_between(since, until)
+        for month in buckets(since, until, "month")
     ]
 
 
@@ -205,59 +189,39 @@ def top_clients(
     ]
 
 
-def income_forecast(since: date, months: int) -> dict[str, dict[str, Decimal]]:
-    """``{month: {currency: amount}}`` of the renewals falling due in the ``months`` months
-    from ``since``'s month.
+def income_forecast(since: date, count: int) -> dict[date, dict[str, Decimal]]:
+    """``{month: {currency: amount}}`` of the renewals falling due in the ``count`` months
+    from ``since``'s month (months keyed by their first day).
 
     One query sums the services by cycle, currency and month of their next due date; each of
     those sums then repeats every cycle length (a monthly service renews every month), which
     works on a handful of groups, never on the services."""
-    first = f"{since:%Y-%m}"
-    keys = [_shift(first, n) for n in range(months)]
-    last = keys[-1]
+    keys = months(since.replace(day=1), count)
+    first, last = keys[0], keys[-1]
     amount = func.coalesce(Service.price_override, Service.recurring_amount)
-    due_month = month_of(Service.next_due_date).label("month")
+    due_month = bucket(Service.next_due_date, "month").label("month")
     cycles = [cycle.value for cycle in Cycle if cycle.is_recurring]
     rows = db.session.execute(
-        select(
-            Service.cycle,
-            Service.currency,
-            due_month,
-            func.sum(amount, type_=MoneyType()),
-        )
+        select(Service.cycle, Service.currency, due_month, func.sum(amount, type_=MoneyType()))
         .where(
             Service.status.in_(RENEWING),
             Service.terminate_at_period_end.is_(False),
             Service.cycle.in_(cycles),
-            and_(Service.next_due_date.is_not(None), Service.next_due_date < _after(last)),
+            Service.next_due_date.is_not(None),
+            Service.next_due_date < add_months(last, 1),
         )
         .group_by(Service.cycle, Service.currency, due_month)
     )
-    forecast: dict[str, dict[str, Decimal]] = {key: defaultdict(Decimal) for key in keys}
+    forecast: dict[date, dict[str, Decimal]] = {key: defaultdict(Decimal) for key in keys}
     for cycle, currency, month, total in rows:
         step = Cycle(cycle).months or 0
-        if month < first:  # already due: the next renewals come a whole cycle later each
-            behind = _index(first) - _index(month)
-            month = _shift(month, -(-behind // step) * step)
+        behind = _month_index(first) - _month_index(month)
+        if behind > 0:  # already due: the next renewals come a whole cycle later each
+            month = add_months(month, -(-behind // step) * step)
         while month <= last:
             forecast[month][currency] += total or Decimal(0)
-            month = _shift(month, step)
+            month = add_months(month, step)
     return {
         key: {c: billing.round_money(v, c) for c, v in sorted(values.items())}
         for key, values in forecast.items()
     }
-
-
-def _after(key: str) -> date:
-    """The first day of the month after ``key``."""
-    following = _shift(key, 1)
-    return date(int(following[:4]), int(following[5:7]), 1)
-
-
-def income_forecast_rows(since: date, months: int) -> list[tuple[str, str, Any]]:
-    """The forecast as (month, currency, amount) lines, months without renewals left out."""
-    return [
-        (month, currency, value)
-        for month, values in income_forecast(since, months).items()
-        for currency, value in values.items()
-    ]

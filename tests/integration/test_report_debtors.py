@@ -132,12 +132,12 @@ def test_by_manager(ledger) -> None:
 def test_by_month_of_issue(ledger) -> None:
     rows = debtors.by_month(AS_OF)
     assert [(r.key, r.aging.currency, r.aging.balance) for r in rows] == [
-        ("2026-06", "RUB", D("400")),
-        ("2026-07", "RUB", D("60")),
-        ("2026-08", "RUB", D("3000")),
-        ("2026-09", "RUB", D("1550")),
-        ("2026-10", "EUR", D("100")),
-        ("2026-10", "RUB", D("1700")),
+        (date(2026, 6, 1), "RUB", D("400")),
+        (date(2026, 7, 1), "RUB", D("60")),
+        (date(2026, 8, 1), "RUB", D("3000")),
+        (date(2026, 9, 1), "RUB", D("1550")),
+        (date(2026, 10, 1), "EUR", D("100")),
+        (date(2026, 10, 1), "RUB", D("1700")),
     ]
 
 

@@ -59,8 +59,8 @@ def test_new_clients_orders_and_promotions(app: Flask, clock) -> None:
 
     months = sales.new_clients_and_orders(date(2026, 10, 1), date(2026, 11, 30))
     assert [(m.month, m.new_clients, m.orders, m.accepted) for m in months] == [
-        ("2026-10", 1, 1, 1),
-        ("2026-11", 2, 2, 1),
+        (date(2026, 10, 1), 1, 1, 1),
+        (date(2026, 11, 1), 2, 2, 1),
     ]
     # One use (the cancelled order gave its use back): 10 % of the 4 500.00 office PBX.
     used = sales.promotions(date(2026, 11, 1), date(2026, 11, 30))
@@ -146,8 +146,8 @@ def test_income_forecast_by_month(app: Flask, clock) -> None:
     db.session.commit()
     forecast = sales.income_forecast(date(2026, 11, 2), 4)
     assert forecast == {
-        "2026-11": {"RUB": D("110.00")},
-        "2026-12": {"RUB": D("410.00")},
-        "2027-01": {"EUR": D("40.00"), "RUB": D("110.00")},
-        "2027-02": {"EUR": D("40.00"), "RUB": D("1310.00")},
+        date(2026, 11, 1): {"RUB": D("110.00")},
+        date(2026, 12, 1): {"RUB": D("410.00")},
+        date(2027, 1, 1): {"EUR": D("40.00"), "RUB": D("110.00")},
+        date(2027, 2, 1): {"EUR": D("40.00"), "RUB": D("1310.00")},
     }
