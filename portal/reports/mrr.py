@@ -52,8 +52,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import aliased
 
-from portal.billing import money
 from portal.accounts.models import Client
+from portal.billing import money
 from portal.billing.cycles import Cycle
 from portal.core.clock import today as business_today
 from portal.core.column_types import MoneyType
@@ -81,7 +81,7 @@ RUNNING = (ServiceStatus.ACTIVE, ServiceStatus.SUSPENDED)
 #: Statuses of a service that has ended; its end is ``terminated_at``.
 ENDED = (ServiceStatus.TERMINATED, ServiceStatus.CANCELLED)
 
-assert all(UNITS % cycle.months == 0 for cycle in Cycle if cycle.months)  # noqa: S101
+assert all(UNITS % cycle.months == 0 for cycle in Cycle if cycle.months)
 
 
 @dataclass(frozen=True)
@@ -129,7 +129,7 @@ def to_money(units: Decimal | int | None, currency: str) -> Decimal:
     return money.scale(Decimal(units or 0), 1, UNITS, currency)
 
 
-# --- the MRR of each service at an instant ----------------------------------------------------------
+# --- the MRR of each service at an instant --------------------------------------------------------
 
 
 def _factor(cycle: ColumnElement[Any]) -> ColumnElement[int]:
@@ -245,7 +245,7 @@ def mrr_series(first_month: date, months: int, currency: str) -> list[tuple[date
     return series
 
 
-# --- movements --------------------------------------------------------------------------------------
+# --- movements ------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -395,7 +395,7 @@ def movements(first_month: date, months: int, scope: Scope = EVERYTHING) -> list
     return result
 
 
-# --- subscription churn -----------------------------------------------------------------------------
+# --- subscription churn ---------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -440,7 +440,7 @@ def subscription_churn(
     return result
 
 
-# --- cohorts --------------------------------------------------------------------------------------------
+# --- cohorts --------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
