@@ -34,6 +34,8 @@ from flask import Flask
 
 from portal import billing
 from portal.catalog.models import (
+    Addon,
+    AddonPrice,
     ConfigOption,
     ConfigOptionPrice,
     OptionKind,
@@ -77,6 +79,11 @@ def shop(app: Flask) -> dict[str, Product]:
         "annual": _product(group, "Annual licence", "annual", "13000"),
         "install": _product(group, "Installation", "one_time", "5000"),
     }
+    for product in products.values():
+        product.invoice_days_before_due = 14
+    support = Addon(name="Support pack", products=[users])
+    support.prices.append(AddonPrice(currency="RUB", cycle="monthly", price=D("200")))
+    db.session.add(support)
     db.session.commit()
     return products
 
