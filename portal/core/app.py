@@ -27,7 +27,16 @@ PACKAGE_DIR = Path(__file__).resolve().parents[1]
 
 #: The domain areas: each is a package ``portal.<area>`` with a ``register(app)``
 #: (docs/architecture.md).
-AREAS = ("accounts", "platform", "catalog", "orders", "invoicing", "support", "messaging")
+AREAS = (
+    "accounts",
+    "platform",
+    "catalog",
+    "orders",
+    "invoicing",
+    "support",
+    "messaging",
+    "reports",
+)
 
 #: The core's own hook implementations, registered as plugins before any other, under their
 #: module names, as datasette registers its ``default_*`` modules (docs/hooks.md, "Built-in
@@ -38,6 +47,7 @@ BUILTIN_PLUGINS = (
     "portal.invoicing.gateways.bank_transfer",
     "portal.invoicing.statement_formats",
     "portal.platform.report_registry",
+    "portal.reports.builtin_hooks",
     "portal.support.builtin_hooks",
     "portal.invoicing.builtin_hooks",
     "portal.orders.builtin_hooks",

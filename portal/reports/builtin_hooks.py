@@ -1,0 +1,23 @@
+"""The core reports, registered as a built-in plugin through ``register_reports`` — the same
+way a plugin adds its reports, so both look and behave the same. ``trylast``: a plugin may
+register a report under a core report's name to replace it.
+
+Each report module adds its class to :data:`CORE_REPORTS` (one line per report).
+"""
+
+from __future__ import annotations
+
+from portal.platform.hooks.markers import hookimpl
+from portal.platform.reports import Report
+from portal.reports.income import IncomeReport
+from portal.reports.vat import VatReport
+
+CORE_REPORTS: tuple[type[Report], ...] = (
+    IncomeReport,
+    VatReport,
+)
+
+
+@hookimpl(trylast=True)
+def register_reports() -> list[Report]:
+    return [report() for report in CORE_REPORTS]
