@@ -27,8 +27,7 @@ month may differ from the change of MRR by a kopeck.
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
@@ -36,13 +35,14 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import current_app
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
     ColumnElement,
     Select,
     and_,
     case,
     exists,
-    extract,
     func,
     literal,
     or_,
@@ -51,6 +51,8 @@ from sqlalchemy import (
     union_all,
 )
 from sqlalchemy.orm import aliased
+from wtforms import DateField
+from wtforms.validators import Optional
 
 from portal.accounts.models import Client
 from portal.billing import money
@@ -67,6 +69,14 @@ from portal.orders.models import (
     ServiceAddon,
     ServiceChange,
     ServiceStatus,
+)
+from portal.platform.report_filters import ReportFilters, add_months, month_start
+from portal.platform.reports import (
+    Chart,
+    Column,
+    Report,
+    ReportResult,
+    short_month_label,
 )
 
 #: The least common multiple of the recurring cycles' months: sums are kept in 72nds of a month.
@@ -103,16 +113,6 @@ def end_of_day(day: date) -> datetime:
     """The instant a business day ends (midnight of the next day in the provider's zone), UTC."""
     zone = ZoneInfo(current_app.config["PORTAL"]["default_timezone"])
     return datetime.combine(day + timedelta(days=1), time(0), tzinfo=zone).astimezone(UTC)
-
-
-def month_start(day: date) -> date:
-    return day.replace(day=1)
-
-
-def add_months(month: date, count: int) -> date:
-    """The first day of the month ``count`` months after ``month``'s."""
-    index = month.year * 12 + month.month - 1 + count
-    return date(index // 12, index % 12 + 1, 1)
 
 
 def month_end(month: date) -> date:
@@ -292,7 +292,7 @@ def percent(part: int, whole: int) -> Decimal | None:
     return (Decimal(100) * part / whole).quantize(Decimal("0.1"))
 
 
-def _both_ends(start: date, end: date, scope: Scope, key: str) -> Any:
+def both_ends(start: date, end: date, scope: Scope, key: str) -> Any:
     """Per ``key`` (client or service) and currency, the MRR at the end of ``start`` (``before``)
     and of ``end`` (``after``), in 72nds, as a subquery."""
     sides = union_all(
@@ -340,7 +340,7 @@ def _bought_before(client_id: ColumnElement[int], day: date) -> ColumnElement[bo
 def month_movements(month: date, today: date, scope: Scope = EVERYTHING) -> list[Movements]:
     """The movements of ``month`` per currency (the current month: up to ``today``)."""
     month = month_start(month)
-    pairs = _both_ends(month - timedelta(days=1), month_close(month, today), scope, "client_id")
+    pairs = both_ends(month - timedelta(days=1), month_close(month, today), scope, "client_id")
     before, after = pairs.c.before, pairs.c.after
     returning = _bought_before(pairs.c.key, month)
     gained = and_(before == 0, after > 0)
@@ -395,133 +395,141 @@ def movements(first_month: date, months: int, scope: Scope = EVERYTHING) -> list
     return result
 
 
-# --- subscription churn ---------------------------------------------------------------------------
+# --- the report -----------------------------------------------------------------------------------
+
+#: A report covers at most this many months (ten years).
+MAX_MONTHS = 120
 
 
-@dataclass(frozen=True)
-class SubscriptionChurn:
-    month: date
-    currency: str
-    #: Services with MRR above 0 at the start of the month.
-    subscriptions: int
-    #: Of those, the ones with no MRR at its end (terminated, cancelled or made free).
-    churned: int
-
-    @property
-    def rate(self) -> Decimal | None:
-        return percent(self.churned, self.subscriptions)
+def _a_year_ago() -> date:
+    return add_months(month_start(business_today()), -11)
 
 
-def subscription_churn(
-    first_month: date, months: int, scope: Scope = EVERYTHING
-) -> list[SubscriptionChurn]:
-    """Per month and currency, paying services at the start and how many of them stopped
-    paying by the end (a plan change keeps the service: it is not churn)."""
-    today = business_today()
-    result = []
-    for index in range(months):
-        month = add_months(month_start(first_month), index)
-        if month > today:
-            break
-        pairs = _both_ends(
-            month - timedelta(days=1), month_close(month, today), scope, "service_id"
-        )
-        rows = db.session.execute(
-            select(
-                pairs.c.currency,
-                func.sum(case((pairs.c.before > 0, 1), else_=0)),
-                func.sum(case((and_(pairs.c.before > 0, pairs.c.after == 0), 1), else_=0)),
-            )
-            .group_by(pairs.c.currency)
-            .order_by(pairs.c.currency)
-        )
-        for currency, paying, churned in rows:
-            result.append(SubscriptionChurn(month, currency, int(paying or 0), int(churned or 0)))
-    return result
+class MonthlyFilters(ReportFilters):
+    """The common filters, from the month a year ago by default; no product group (MRR is
+    per service, and a service's product is what it was at each month's end)."""
+
+    since = DateField(_l("From"), default=_a_year_ago, validators=[Optional()])
+    product_group = None
 
 
-# --- cohorts --------------------------------------------------------------------------------------
+def scope_of(filters: Mapping[str, Any]) -> Scope:
+    from portal.catalog.currencies import default_currency
 
-
-@dataclass(frozen=True)
-class Cohort:
-    """Clients whose first recurring service started in ``month``; ``paying[n]`` of them still
-    had MRR above 0 at the end of the n-th month after it (n = 0 is the month itself)."""
-
-    month: date
-    clients: int
-    paying: tuple[int, ...]
-
-    def share(self, index: int) -> Decimal | None:
-        return percent(self.paying[index], self.clients) if index < len(self.paying) else None
-
-
-def _first_months(scope: Scope) -> Any:
-    """Each client's first recurring service: (client, year, month) as a subquery."""
-    first = (
-        select(
-            Service.client_id.label("client_id"),
-            func.min(Service.registration_date).label("first_day"),
-        )
-        .where(Service.status != ServiceStatus.PENDING, Service.cycle.in_(RECURRING_CYCLES))
-        .group_by(Service.client_id)
+    return Scope(
+        currency=filters.get("currency") or default_currency(),
+        product_id=filters.get("product"),
+        manager_id=filters.get("manager"),
     )
-    if scope.currency:
-        first = first.where(Service.currency == scope.currency)
-    if scope.manager_id is not None:
-        first = first.join(Client, Client.id == Service.client_id).where(
-            Client.manager_id == scope.manager_id
-        )
-    first = first.subquery()
-    return select(
-        first.c.client_id,
-        extract("year", first.c.first_day).label("year"),
-        extract("month", first.c.first_day).label("month"),
-    ).subquery()
 
 
-def cohorts(first_month: date, months: int, scope: Scope = EVERYTHING) -> list[Cohort]:
-    """The retention table of the cohorts of ``months`` months from ``first_month``: one query
-    for the cohorts' sizes and one per month end for who still pays."""
-    today = business_today()
-    first_month = month_start(first_month)
-    wanted = [add_months(first_month, i) for i in range(months)]
-    wanted = [m for m in wanted if m <= today]
-    cohort = _first_months(scope)
-    sizes = {
-        (int(year), int(month)): int(count)
-        for year, month, count in db.session.execute(
-            select(cohort.c.year, cohort.c.month, func.count()).group_by(
-                cohort.c.year, cohort.c.month
+def months_of(filters: Mapping[str, Any], today: date) -> tuple[date, int]:
+    """The first month and the number of months the filters' period covers, up to today."""
+    first = month_start(filters.get("since") or _a_year_ago())
+    last = month_start(min(filters.get("until") or today, today))
+    count = (last.year - first.year) * 12 + last.month - first.month + 1
+    return first, max(0, min(count, MAX_MONTHS))
+
+
+def negative(amount: Decimal) -> Decimal:
+    """``-amount``, never ``-0.00``."""
+    return -amount if amount else amount
+
+
+def by_month(items: Any, first: date, count: int) -> list[tuple[date, Any]]:
+    """``(month, item or None)`` for every month of the period: a month with nothing running
+    has no row in the database."""
+    found = {item.month: item for item in items}
+    return [(m, found.get(m)) for m in (add_months(first, i) for i in range(count))]
+
+
+class MrrReport(Report):
+    name = "mrr"
+    label = _l("MRR and ARR")
+    description = _l(
+        "Monthly recurring revenue at each month's end from the services' recurring prices "
+        "(annual / 12, quarterly / 3 ...), without one-off charges, setup fees, usage and tax, "
+        "and what moved it: new clients, expansion, contraction, churn, reactivation."
+    )
+    filters = MonthlyFilters
+    order = 30
+
+    def run(self, filters: Mapping[str, Any]) -> ReportResult:
+        today = business_today()
+        scope = scope_of(filters)
+        currency = scope.currency or ""
+        first, count = months_of(filters, today)
+        zero = Decimal("0.00")
+        rows = []
+        for month, item in by_month(movements(first, count, scope), first, count):
+            if item is None:
+                rows.append([month, zero, zero, zero, zero, zero, zero, zero, zero, 0, zero])
+                continue
+            rows.append(
+                [
+                    month,
+                    item.starting,
+                    item.new,
+                    item.expansion,
+                    negative(item.contraction),
+                    negative(item.churn),
+                    item.reactivation,
+                    item.ending,
+                    item.arr,
+                    item.clients_end,
+                    item.net,
+                ]
             )
+        columns = [
+            Column(_("Month"), "month"),
+            Column(_("MRR at the start"), "money"),
+            Column(_("New"), "money"),
+            Column(_("Expansion"), "money"),
+            Column(_("Contraction"), "money"),
+            Column(_("Churn"), "money"),
+            Column(_("Reactivation"), "money"),
+            Column(_("MRR at the end"), "money"),
+            Column(_("ARR"), "money"),
+            Column(_("Paying clients"), "number"),
+            Column(_("Net change"), "money"),
+        ]
+        totals = [
+            None,
+            rows[0][1] if rows else None,
+            *(sum((r[i] for r in rows), zero) for i in range(2, 7)),
+            rows[-1][7] if rows else None,
+            rows[-1][8] if rows else None,
+            rows[-1][9] if rows else None,
+            sum((r[10] for r in rows), zero),
+        ]
+        labels = [short_month_label(r[0]) for r in rows]
+        charts = []
+        if rows:
+            charts = [
+                Chart(
+                    "stacked",
+                    labels,
+                    [
+                        (_("New"), [r[2] for r in rows]),
+                        (_("Expansion"), [r[3] for r in rows]),
+                        (_("Reactivation"), [r[6] for r in rows]),
+                        (_("Contraction"), [r[4] for r in rows]),
+                        (_("Churn"), [r[5] for r in rows]),
+                    ],
+                    title=_("MRR movements, %(currency)s", currency=currency),
+                ),
+                Chart(
+                    "line",
+                    labels,
+                    [(_("MRR at the end"), [r[7] for r in rows])],
+                    title=_("MRR, %(currency)s", currency=currency),
+                ),
+            ]
+        return ReportResult(
+            columns,
+            rows,
+            charts[0] if charts else None,
+            totals,
+            currency,
+            charts=charts[1:],
         )
-    }
-    paying: dict[tuple[int, int], dict[date, int]] = defaultdict(dict)
-    for month in wanted:
-        rows = service_mrr(month_close(month, today), scope).subquery()
-        clients = (
-            select(rows.c.client_id)
-            .group_by(rows.c.client_id)
-            .having(func.sum(rows.c.units) > 0)
-            .subquery()
-        )
-        for year, number, count in db.session.execute(
-            select(cohort.c.year, cohort.c.month, func.count())
-            .join(clients, clients.c.client_id == cohort.c.client_id)
-            .group_by(cohort.c.year, cohort.c.month)
-        ):
-            paying[(int(year), int(number))][month] = int(count)
-    table = []
-    for month in wanted:
-        key = (month.year, month.month)
-        later = [m for m in wanted if m >= month]
-        table.append(Cohort(month, sizes.get(key, 0), tuple(paying[key].get(m, 0) for m in later)))
-    return table
-
-
-def rows_by_month(items: Sequence[Movements]) -> dict[str, list[Movements]]:
-    """Movements grouped by currency, each list oldest first."""
-    grouped: dict[str, list[Movements]] = defaultdict(list)
-    for item in items:
-        grouped[item.currency].append(item)
-    return dict(grouped)

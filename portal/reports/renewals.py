@@ -19,27 +19,39 @@ has passed uninvoiced. A period starting after today is not counted yet.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
+from flask import url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, case, func, literal, null, or_, select, union_all
+from wtforms import IntegerField
+from wtforms.validators import NumberRange
 
 from portal.accounts.models import Client
 from portal.catalog.models import Product
+from portal.core.clock import today as business_today
 from portal.core.extensions import db
 from portal.invoicing.models import BilledPeriod, Invoice, InvoiceStatus
+from portal.invoicing.models.invoice import INVOICE_STATUS_LABELS
 from portal.orders.models import Service, ServiceAddon
+from portal.platform.report_filters import ReportFilters, add_months, month_start
+from portal.platform.reports import Chart, Column, Link, Report, ReportResult, short_month_label
 from portal.reports.mrr import (
     ENDED,
     RECURRING_CYCLES,
     RUNNING,
+    MonthlyFilters,
     Scope,
-    add_months,
+    by_month,
     month_end,
-    month_start,
+    months_of,
     percent,
+    scope_of,
 )
 
 EVERYTHING = Scope()
@@ -240,3 +252,115 @@ def renewal_rates(
         ):
             result.append(RenewalRate(month, currency, int(due), int(renewed or 0)))
     return result
+
+
+# --- the reports --------------------------------------------------------------------------------
+
+
+class RenewalFilters(ReportFilters):
+    period = None
+    since = None
+    until = None
+    product_group = None
+    days = IntegerField(
+        _l("Due in the next days"), default=30, validators=[NumberRange(min=1, max=366)]
+    )
+
+
+class RenewalsReport(Report):
+    name = "renewals"
+    label = _l("Renewals due")
+    description = _l(
+        "Services whose next period starts in the coming days, with the price per period "
+        "(before tax and personal discounts) and the renewal invoice when it is issued."
+    )
+    filters = RenewalFilters
+    order = 40
+
+    def run(self, filters: Mapping[str, Any]) -> ReportResult:
+        today = business_today()
+        scope = scope_of(filters)
+        due = due_renewals(today, int(filters.get("days") or 30), scope)
+        rows = [
+            [
+                r.due,
+                Link(r.client, url_for("admin_clients.summary", client_id=r.client_id)),
+                Link(
+                    f"#{r.service_id} {r.product}",
+                    url_for("admin_services.view", service_id=r.service_id),
+                ),
+                r.amount,
+                r.currency,
+                Link(
+                    r.invoice_number, url_for("admin_billing.invoice_view", invoice_id=r.invoice_id)
+                )
+                if r.invoice_id and r.invoice_number
+                else None,
+                str(INVOICE_STATUS_LABELS[r.invoice_status])
+                if r.invoice_status
+                else _("Not invoiced yet"),
+            ]
+            for r in due
+        ]
+        columns = [
+            Column(_("Due date"), "date"),
+            Column(_("Client"), "link"),
+            Column(_("Service"), "link"),
+            Column(_("Amount"), "money", currency_column=4),
+            Column(_("Currency")),
+            Column(_("Invoice"), "link"),
+            Column(_("Invoice status")),
+        ]
+        currency = scope.currency or ""
+        total = totals(due).get(currency, Decimal(0))
+        return ReportResult(
+            columns, rows, None, [None, None, None, total, currency, None, None], currency
+        )
+
+
+class RenewalRateFilters(MonthlyFilters):
+    product_group = None
+
+
+class RenewalRateReport(Report):
+    name = "renewal_rate"
+    label = _l("Renewal rate")
+    description = _l(
+        "Per month: the periods of services due to start in it and the share renewed (their "
+        "invoice paid); periods never invoiced because the service ended count as not renewed."
+    )
+    filters = RenewalRateFilters
+    order = 41
+
+    def run(self, filters: Mapping[str, Any]) -> ReportResult:
+        today = business_today()
+        scope = scope_of(filters)
+        first, count = months_of(filters, today)
+        rows = []
+        for month, item in by_month(renewal_rates(first, count, today, scope), first, count):
+            due, renewed = (item.due, item.renewed) if item else (0, 0)
+            rows.append([month, due, renewed, due - renewed, percent(renewed, due)])
+        columns = [
+            Column(_("Month"), "month"),
+            Column(_("Periods due"), "number"),
+            Column(_("Renewed"), "number"),
+            Column(_("Not renewed"), "number"),
+            Column(_("Renewal rate"), "percent"),
+        ]
+        due_total, renewed_total = sum(r[1] for r in rows), sum(r[2] for r in rows)
+        totals_row = [
+            None,
+            due_total,
+            renewed_total,
+            due_total - renewed_total,
+            percent(renewed_total, due_total),
+        ]
+        chart = None
+        if rows:
+            chart = Chart(
+                "bar",
+                [short_month_label(r[0]) for r in rows],
+                [(_("Renewed"), [r[2] for r in rows]), (_("Not renewed"), [r[3] for r in rows])],
+                title=_("Renewals per month"),
+            )
+        return ReportResult(columns, rows, chart, totals_row, scope.currency)

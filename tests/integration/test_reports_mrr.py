@@ -49,7 +49,7 @@ from portal.invoicing.models import Invoice
 from portal.orders import orders, service_changes
 from portal.orders.models import OrderSource, Service
 from portal.orders.orders import CartItem
-from portal.reports import mrr
+from portal.reports import churn, cohorts, mrr
 from portal.testing.factories import make_client
 
 D = Decimal
@@ -212,7 +212,7 @@ def test_churn_rates(history) -> None:
     assert [m.customer_churn_rate for m in months] == [None, D("33.3"), D("0.0"), D("0.0")]
     # (800 churned + 600 contracted) / 3 300
     assert months[1].mrr_churn_rate == D("42.4")
-    services = mrr.subscription_churn(JAN, 4)
+    services = churn.subscription_churn(JAN, 4)
     assert [(s.month, s.subscriptions, s.churned, s.rate) for s in services] == [
         (JAN, 0, 0, None),
         (FEB, 3, 1, D("33.3")),
@@ -222,7 +222,7 @@ def test_churn_rates(history) -> None:
 
 
 def test_cohort_retention(history) -> None:
-    table = mrr.cohorts(JAN, 4)
+    table = cohorts.cohorts(JAN, 4)
     assert [(c.month, c.clients, c.paying) for c in table] == [
         (JAN, 3, (3, 2, 2, 3)),
         (FEB, 0, (0, 0, 0)),
