@@ -134,6 +134,6 @@ class ChurnReport(Report):
                     (_("Subscription churn rate"), [r[6] or 0 for r in rows]),
                     (_("MRR churn rate"), [r[7] or 0 for r in rows]),
                 ],
-                title=_("Churn rates, %"),
+                title=_("Churn rates"),
             )
         return ReportResult(columns, rows, chart, totals, scope.currency)
