@@ -20,7 +20,7 @@ from typing import Any
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import func, select
 
 from portal.core.clock import today as business_today
 from portal.core.extensions import db
@@ -28,6 +28,7 @@ from portal.platform.report_filters import add_months, month_start
 from portal.platform.reports import Chart, Column, Report, ReportResult, short_month_label
 from portal.reports.mrr import (
     EVERYTHING,
+    Instants,
     MonthlyFilters,
     Scope,
     both_ends,
@@ -60,23 +61,25 @@ def subscription_churn(
     """Per month and currency, paying services at the start and how many of them stopped
     paying by the end (a plan change keeps the service: it is not churn)."""
     today = business_today()
+    instants = Instants(scope)
     result = []
     for index in range(months):
         month = add_months(month_start(first_month), index)
         if month > today:
             break
-        pairs = both_ends(month - timedelta(days=1), month_close(month, today), scope, "service_id")
-        rows = db.session.execute(
-            select(
-                pairs.c.currency,
-                func.sum(case((pairs.c.before > 0, 1), else_=0)),
-                func.sum(case((and_(pairs.c.before > 0, pairs.c.after == 0), 1), else_=0)),
-            )
-            .group_by(pairs.c.currency)
-            .order_by(pairs.c.currency)
+        first_day = month - timedelta(days=1)
+        pairs = both_ends(first_day, month_close(month, today), scope, "service_id")
+        churned = dict(
+            db.session.execute(
+                select(pairs.c.currency, func.count())
+                .where(pairs.c.before > 0, pairs.c.after == 0)
+                .group_by(pairs.c.currency)
+            ).all()
         )
-        for currency, paying, churned in rows:
-            result.append(SubscriptionChurn(month, currency, int(paying or 0), int(churned or 0)))
+        start = instants(first_day)
+        for currency in sorted({*start, *churned}):
+            paying = start[currency].services if currency in start else 0
+            result.append(SubscriptionChurn(month, currency, paying, int(churned.get(currency, 0))))
     return result
 
 

@@ -48,6 +48,7 @@ from sqlalchemy import (
     or_,
     select,
     type_coerce,
+    union,
     union_all,
 )
 from sqlalchemy.orm import aliased
@@ -144,27 +145,31 @@ def service_mrr(day: date, scope: Scope = EVERYTHING) -> Select[Any]:
     after it: then it is that change's "old" side (the first such change).
     """
     moment = end_of_day(day)
-    later = aliased(ServiceChange)
-    first_later_change = (
-        select(func.min(ServiceChange.id))
+    # Joined as grouped subqueries (hash joins), not correlated per service row.
+    owner = aliased(Service)
+    first_later_changes = (
+        select(
+            ServiceChange.service_id.label("service_id"),
+            func.min(ServiceChange.id).label("change_id"),
+        )
+        .join(owner, owner.id == ServiceChange.service_id)
         .where(
-            ServiceChange.service_id == Service.id,
             ServiceChange.status == ChangeStatus.APPLIED,
             ServiceChange.applied_at >= moment,
-            ServiceChange.change_date >= Service.registration_date,
+            ServiceChange.change_date >= owner.registration_date,
         )
-        .correlate(Service)
-        .scalar_subquery()
+        .group_by(ServiceChange.service_id)
+        .subquery()
     )
+    later = aliased(ServiceChange)
     addons = (
-        select(func.coalesce(func.sum(ServiceAddon.recurring_amount), 0))
-        .where(
-            ServiceAddon.service_id == Service.id,
-            ServiceAddon.status.in_(RUNNING),
-            ServiceAddon.registration_date <= day,
+        select(
+            ServiceAddon.service_id.label("service_id"),
+            type_coerce(func.sum(ServiceAddon.recurring_amount), MoneyType()).label("amount"),
         )
-        .correlate(Service)
-        .scalar_subquery()
+        .where(ServiceAddon.status.in_(RUNNING), ServiceAddon.registration_date <= day)
+        .group_by(ServiceAddon.service_id)
+        .subquery()
     )
     changed = later.id.is_not(None)
     price = case(
@@ -173,7 +178,8 @@ def service_mrr(day: date, scope: Scope = EVERYTHING) -> Select[Any]:
     )
     cycle = case((changed, later.old_cycle), else_=Service.cycle)
     product = case((changed, later.old_product_id), else_=Service.product_id)
-    units = type_coerce((price + type_coerce(addons, MoneyType())) * _factor(cycle), MoneyType())
+    held = type_coerce(func.coalesce(addons.c.amount, 0), MoneyType())
+    units = type_coerce((price + held) * _factor(cycle), MoneyType())
     running = and_(
         Service.status != ServiceStatus.PENDING,
         Service.registration_date <= day,
@@ -191,7 +197,9 @@ def service_mrr(day: date, scope: Scope = EVERYTHING) -> Select[Any]:
             units.label("units"),
         )
         .select_from(Service)
-        .outerjoin(later, later.id == first_later_change)
+        .outerjoin(first_later_changes, first_later_changes.c.service_id == Service.id)
+        .outerjoin(later, later.id == first_later_changes.c.change_id)
+        .outerjoin(addons, addons.c.service_id == Service.id)
         .where(running)
     )
     if scope.currency:
@@ -292,12 +300,66 @@ def percent(part: int, whole: int) -> Decimal | None:
     return (Decimal(100) * part / whole).quantize(Decimal("0.1"))
 
 
+@dataclass(frozen=True)
+class Totals:
+    """The MRR of one currency at an instant, in 72nds, and who pays it."""
+
+    units: Decimal
+    clients: int
+    services: int
+
+
+def totals_at(day: date, scope: Scope = EVERYTHING) -> dict[str, Totals]:
+    """Per currency at the end of ``day``: MRR in 72nds, paying clients and paying services."""
+    rows = service_mrr(day, scope).subquery()
+    paying = rows.c.units > 0
+    query = (
+        select(
+            rows.c.currency,
+            type_coerce(func.sum(rows.c.units), MoneyType()),
+            func.count(func.distinct(case((paying, rows.c.client_id)))),
+            func.sum(case((paying, 1), else_=0)),
+        )
+        .group_by(rows.c.currency)
+        .order_by(rows.c.currency)
+    )
+    return {
+        currency: Totals(Decimal(units or 0), int(clients or 0), int(services or 0))
+        for currency, units, clients, services in db.session.execute(query)
+    }
+
+
+def moved(first: date, last: date, key: str) -> Any:
+    """Ids of the clients (``key="client_id"``) or services (``"service_id"``) whose MRR may
+    have moved from the end of the day before ``first`` to the end of ``last``: a service
+    registered, ended or changed, or an add-on added, in between. Every other one has the same
+    MRR at both ends, so a month's movements need only these."""
+    since, until = end_of_day(first - timedelta(days=1)), end_of_day(last)
+    column = Service.client_id if key == "client_id" else Service.id
+    change_column = ServiceChange.client_id if key == "client_id" else ServiceChange.service_id
+    return union(
+        select(column).where(Service.registration_date.between(first, last)),
+        select(column).where(Service.terminated_at >= since, Service.terminated_at < until),
+        select(change_column).where(
+            ServiceChange.status == ChangeStatus.APPLIED,
+            ServiceChange.applied_at >= since,
+            ServiceChange.applied_at < until,
+        ),
+        select(column)
+        .join(ServiceAddon, ServiceAddon.service_id == Service.id)
+        .where(ServiceAddon.registration_date.between(first, last)),
+    )
+
+
 def both_ends(start: date, end: date, scope: Scope, key: str) -> Any:
-    """Per ``key`` (client or service) and currency, the MRR at the end of ``start`` (``before``)
-    and of ``end`` (``after``), in 72nds, as a subquery."""
+    """Per ``key`` (``client_id`` or ``service_id``) and currency, the MRR at the end of
+    ``start`` (``before``) and of ``end`` (``after``), in 72nds, as a subquery; only the keys
+    whose MRR may have moved (:func:`moved`)."""
+    column = Service.client_id if key == "client_id" else Service.id
+    only = column.in_(moved(start + timedelta(days=1), end, key))
     sides = union_all(
-        service_mrr(start, scope).add_columns(literal(0).label("side")),
-        service_mrr(end, scope).add_columns(literal(1).label("side")),
+        service_mrr(start, scope).where(only).add_columns(literal(0).label("side")),
+        service_mrr(end, scope).where(only).add_columns(literal(1).label("side")),
     ).subquery()
     keyed = sides.c[key]
     return (
@@ -337,10 +399,31 @@ def _bought_before(client_id: ColumnElement[int], day: date) -> ColumnElement[bo
     return or_(service, ordered)
 
 
-def month_movements(month: date, today: date, scope: Scope = EVERYTHING) -> list[Movements]:
-    """The movements of ``month`` per currency (the current month: up to ``today``)."""
+class Instants:
+    """:func:`totals_at` of each day asked, read once (a month's end is the next one's start)."""
+
+    def __init__(self, scope: Scope) -> None:
+        self.scope = scope
+        self._read: dict[date, dict[str, Totals]] = {}
+
+    def __call__(self, day: date) -> dict[str, Totals]:
+        if day not in self._read:
+            self._read[day] = totals_at(day, self.scope)
+        return self._read[day]
+
+
+NOTHING = Totals(Decimal(0), 0, 0)
+
+
+def month_movements(
+    month: date, today: date, scope: Scope = EVERYTHING, instants: Instants | None = None
+) -> list[Movements]:
+    """The movements of ``month`` per currency (the current month: up to ``today``): the
+    totals at both ends, and the clients whose MRR moved classified in one aggregate query."""
+    instants = instants or Instants(scope)
     month = month_start(month)
-    pairs = both_ends(month - timedelta(days=1), month_close(month, today), scope, "client_id")
+    first_day, last_day = month - timedelta(days=1), month_close(month, today)
+    pairs = both_ends(first_day, last_day, scope, "client_id")
     before, after = pairs.c.before, pairs.c.after
     returning = _bought_before(pairs.c.key, month)
     gained = and_(before == 0, after > 0)
@@ -354,44 +437,63 @@ def month_movements(month: date, today: date, scope: Scope = EVERYTHING) -> list
     def count(condition: ColumnElement[bool]) -> Any:
         return func.sum(case((condition, 1), else_=0))
 
-    rows = db.session.execute(
-        select(
-            pairs.c.currency,
-            total(literal(True), before),
-            total(and_(gained, ~returning), after),
-            total(and_(kept, after > before), after - before),
-            total(and_(kept, after < before), before - after),
-            total(lost, before),
-            total(and_(gained, returning), after),
-            total(literal(True), after),
-            count(before > 0),
-            count(after > 0),
-            count(and_(gained, ~returning)),
-            count(lost),
-            count(and_(gained, returning)),
+    flows = {
+        currency: figures
+        for currency, *figures in db.session.execute(
+            select(
+                pairs.c.currency,
+                total(and_(gained, ~returning), after),
+                total(and_(kept, after > before), after - before),
+                total(and_(kept, after < before), before - after),
+                total(lost, before),
+                total(and_(gained, returning), after),
+                count(and_(gained, ~returning)),
+                count(lost),
+                count(and_(gained, returning)),
+            ).group_by(pairs.c.currency)
         )
-        .group_by(pairs.c.currency)
-        .order_by(pairs.c.currency)
-    ).all()
+    }
+    start, end = instants(first_day), instants(last_day)
     result = []
-    for currency, *figures in rows:
-        money = [to_money(value, currency) for value in figures[:7]]
-        counts = [int(value or 0) for value in figures[7:]]
-        yearly = arr(Decimal(figures[6] or 0), currency)
-        result.append(Movements(month, currency, *money, yearly, *counts))
+    for currency in sorted({*start, *end, *flows}):
+        opening, closing = start.get(currency, NOTHING), end.get(currency, NOTHING)
+        figures = flows.get(currency) or [0] * 8
+        new, expansion, contraction, churn, reactivation = (
+            to_money(value, currency) for value in figures[:5]
+        )
+        result.append(
+            Movements(
+                month,
+                currency,
+                starting=to_money(opening.units, currency),
+                new=new,
+                expansion=expansion,
+                contraction=contraction,
+                churn=churn,
+                reactivation=reactivation,
+                ending=to_money(closing.units, currency),
+                arr=arr(closing.units, currency),
+                clients_start=opening.clients,
+                clients_end=closing.clients,
+                new_clients=int(figures[5] or 0),
+                churned_clients=int(figures[6] or 0),
+                reactivated_clients=int(figures[7] or 0),
+            )
+        )
     return result
 
 
 def movements(first_month: date, months: int, scope: Scope = EVERYTHING) -> list[Movements]:
-    """Movements of ``months`` months from ``first_month``, per currency, oldest first; one
-    aggregate query per month."""
+    """Movements of ``months`` months from ``first_month``, per currency, oldest first: per
+    month one query for the clients that moved and one for the totals at its end."""
     today = business_today()
+    instants = Instants(scope)
     result: list[Movements] = []
     for index in range(months):
         month = add_months(month_start(first_month), index)
         if month > today:
             break
-        result.extend(month_movements(month, today, scope))
+        result.extend(month_movements(month, today, scope, instants))
     return result
 
 
