@@ -133,6 +133,7 @@ def test_xlsx_export_has_numbers_and_dates(book, staff_web) -> None:
     cell = sheet.cell(row=rows.index(paid) + 1, column=2)
     assert cell.number_format == "#,##0.00" and cell.data_type == "n"
     assert rows[-1][3] == 18980 and sheet.cell(row=len(rows), column=4).font.bold
+    assert sheet.freeze_panes == "A2" and sheet.column_dimensions["B"].width >= 14
     vat = load_workbook(
         io.BytesIO(staff_web.get(f"/admin/reports/vat?{AUTUMN}&format=xlsx").data)
     ).active
