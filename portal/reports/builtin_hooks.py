@@ -9,12 +9,26 @@ from __future__ import annotations
 
 from portal.platform.hooks.markers import hookimpl
 from portal.platform.reports import Report
+from portal.reports.debtors import DebtorsReport
 from portal.reports.income import IncomeReport
+from portal.reports.sales import (
+    IncomeForecastReport,
+    NewSalesReport,
+    PromotionsReport,
+    TopClientsReport,
+)
 from portal.reports.vat import VatReport
+from portal.support.reports import SupportSlaReport
 
 CORE_REPORTS: tuple[type[Report], ...] = (
     IncomeReport,
     VatReport,
+    DebtorsReport,
+    NewSalesReport,
+    PromotionsReport,
+    TopClientsReport,
+    IncomeForecastReport,
+    SupportSlaReport,
 )
 
 
