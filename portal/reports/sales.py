@@ -180,7 +180,7 @@ def top_clients(
     paid = (
         select(
             Payment.client_id.label("client_id"),
-            func.count(Payment.id).label("payments"),
+            func.count().label("payments"),  # not count(id): the index covers no id
             func.sum(Payment.amount, type_=MoneyType()).label("income"),
         )
         .where(Payment.currency == currency, Payment.payment_date.between(since, until))
