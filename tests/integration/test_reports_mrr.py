@@ -213,8 +213,8 @@ def test_churn_rates(history) -> None:
     # (800 churned + 600 contracted) / 3 300
     assert months[1].mrr_churn_rate == D("42.4")
     services = churn.subscription_churn(JAN, 4)
-    # January: nothing paid at its start, nothing churned: no row (the report shows zeros)
     assert [(s.month, s.subscriptions, s.churned, s.rate) for s in services] == [
+        (JAN, 0, 0, None),
         (FEB, 3, 1, D("33.3")),
         (MAR, 2, 0, D("0.0")),
         (APR, 3, 0, D("0.0")),
