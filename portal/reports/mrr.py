@@ -27,7 +27,7 @@ month may differ from the change of MRR by a kopeck.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
@@ -42,7 +42,6 @@ from sqlalchemy import (
     Select,
     and_,
     case,
-    exists,
     func,
     literal,
     or_,
@@ -60,6 +59,7 @@ from portal.billing.cycles import Cycle
 from portal.core.clock import today as business_today
 from portal.core.column_types import MoneyType
 from portal.core.extensions import db
+from portal.core.model_base import UTCDateTime
 from portal.orders.models import (
     ChangeStatus,
     Order,
@@ -498,11 +498,19 @@ def _flows(
     gained = and_(~opening, before == 0, after > 0)
     kept = and_(~opening, before > 0, after > 0)
     lost = and_(~opening, before > 0, after == 0)
+    came_back: ColumnElement[bool] = literal(False)
     if returning:
-        months = [timeline.days[0] + timedelta(days=1), *timeline.months]
-        came_back = _bought_before_month(levels.c.key, bucket, months)
-    else:
-        came_back = literal(False)
+        services, orders = _first_purchases()
+        # the first day of the bucket's month, as a day and as the instant it starts
+        firsts = [timeline.days[0] + timedelta(days=1), *timeline.months]
+        month_day = case(*((bucket == i, day) for i, day in enumerate(firsts)))
+        month_start_at = case(
+            *(
+                (bucket == i, literal(end_of_day(day - timedelta(days=1)), UTCDateTime()))
+                for i, day in enumerate(firsts)
+            )
+        )
+        came_back = or_(services.c.first_day < month_day, orders.c.first_at < month_start_at)
     zero = literal(0)
 
     def total(condition: ColumnElement[bool], value: Any) -> Any:
@@ -524,6 +532,10 @@ def _flows(
         count(lost),
         count(and_(gained, came_back)),
     ).group_by(bucket, levels.c.currency)
+    if returning:
+        query = query.outerjoin(services, services.c.client_id == levels.c.key).outerjoin(
+            orders, orders.c.client_id == levels.c.key
+        )
     flows = {}
     for index, currency, *figures in db.session.execute(query):
         amounts = [Decimal(value or 0) for value in figures[:6]]
@@ -532,34 +544,35 @@ def _flows(
     return flows
 
 
-def _bought_before_month(
-    client_id: ColumnElement[int], bucket: ColumnElement[int], months: Sequence[date]
-) -> ColumnElement[bool]:
-    """:func:`_bought_before` the first day of the bucket's month."""
-    return or_(
-        *(and_(bucket == i, _bought_before(client_id, month)) for i, month in enumerate(months))
+def _first_purchases() -> tuple[Any, Any]:
+    """Per client, the first registration day of a recurring service that ran, and the first
+    acceptance of an order for one (subqueries to join): a client who had either before a month
+    and gains MRR in it comes back (a service reopened for the same product keeps one row and
+    its latest registration date, so its first life is seen through its order)."""
+    services = (
+        select(
+            Service.client_id.label("client_id"),
+            func.min(Service.registration_date).label("first_day"),
+        )
+        .where(Service.status != ServiceStatus.PENDING, Service.cycle.in_(RECURRING_CYCLES))
+        .group_by(Service.client_id)
+        .subquery()
     )
-
-
-def _bought_before(client_id: ColumnElement[int], day: date) -> ColumnElement[bool]:
-    """The client had a recurring service before ``day``: a service registered earlier, or an
-    accepted order for one (a service reopened for the same product keeps one row and its latest
-    registration date, so its first life is seen through its order)."""
-    service = exists().where(
-        Service.client_id == client_id,
-        Service.status != ServiceStatus.PENDING,
-        Service.cycle.in_(RECURRING_CYCLES),
-        Service.registration_date < day,
+    orders = (
+        select(
+            Order.client_id.label("client_id"),
+            func.min(Order.accepted_at).label("first_at"),
+        )
+        .join(OrderItem, OrderItem.order_id == Order.id)
+        .where(
+            Order.kind == OrderKind.NEW,
+            Order.accepted_at.is_not(None),
+            OrderItem.cycle.in_(RECURRING_CYCLES),
+        )
+        .group_by(Order.client_id)
+        .subquery()
     )
-    ordered = exists().where(
-        Order.client_id == client_id,
-        Order.kind == OrderKind.NEW,
-        Order.accepted_at.is_not(None),
-        Order.accepted_at < end_of_day(day - timedelta(days=1)),
-        OrderItem.order_id == Order.id,
-        OrderItem.cycle.in_(RECURRING_CYCLES),
-    )
-    return or_(service, ordered)
+    return services, orders
 
 
 def movements(first_month: date, months: int, scope: Scope = EVERYTHING) -> list[Movements]:
