@@ -31,6 +31,7 @@ __all__ = [
     "Link",
     "Report",
     "ReportResult",
+    "client_link",
     "nice_ceiling",
 ]
 
@@ -152,6 +153,13 @@ class ReportResult:
         """Cell ``index`` of ``row`` as HTML for the current locale."""
         column: Column = self.columns[index]  # type: ignore[assignment]
         return cell_html(column, row[index], self.currency_of(column, row))
+
+
+def client_link(client_id: int, name: str) -> Link:
+    """A link cell to the client's card in the admin area (call it inside ``run``)."""
+    from flask import url_for
+
+    return Link(name, url_for("admin_clients.summary", client_id=client_id))
 
 
 def link_of(value: Any) -> Link | None:

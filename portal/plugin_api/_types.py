@@ -22,7 +22,8 @@ from portal.orders.provisioners import (
 )
 from portal.platform.jobs import JobDefinition
 from portal.platform.plugin_forms import PluginSettings, ProductFields
-from portal.platform.reports import Chart, Report, ReportResult
+from portal.platform.report_filters import ReportFilters
+from portal.platform.reports import Chart, Column, Link, Report, ReportResult, client_link
 from portal.web.menu import MenuItem, Panel
 
 __all__ = [
@@ -30,7 +31,9 @@ __all__ = [
     "CallbackResult",
     "Chart",
     "ClientRecords",
+    "Column",
     "JobDefinition",
+    "Link",
     "MenuItem",
     "Panel",
     "PaymentGateway",
@@ -43,10 +46,12 @@ __all__ = [
     "ProvisioningPending",
     "QuotedItem",
     "Report",
+    "ReportFilters",
     "ReportResult",
     "StatementEntry",
     "StatementFormatError",
     "StatementParser",
     "UsageCharge",
     "UsageCollector",
+    "client_link",
 ]

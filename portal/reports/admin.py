@@ -7,6 +7,7 @@ The Reports menu lists the reports through the built-in plugin ``portal.platform
 from __future__ import annotations
 
 import logging
+from datetime import date
 from typing import Any
 
 from flask import Blueprint, abort, flash, render_template, request
@@ -21,6 +22,7 @@ from portal.platform.report_registry import registered
 from portal.platform.reports import Report, ReportResult
 from portal.reports import dashboard
 from portal.web.downloads import download
+from portal.web.formatting import short_date
 from portal.web.identity import Area
 from portal.web.permissions import current_staff_can, requires
 
@@ -39,7 +41,10 @@ FORMATS = ("csv", "xlsx", "print")
 def index() -> str:
     reports = [r for r in registered().values() if current_staff_can(r.permission)]
     return render_template(
-        "admin/reports/index.html", reports=reports, figures=dashboard.figures(clock().now())
+        "admin/reports/index.html",
+        reports=reports,
+        report_names={r.name for r in reports},
+        figures=dashboard.figures(clock().now()),
     )
 
 
@@ -71,7 +76,9 @@ def _filter_summary(form: Any) -> list[tuple[str, str]]:
     for field in form:
         if field.data in (None, "") or field.type == "CSRFTokenField":
             continue
-        if hasattr(field, "choices") and field.choices:
+        if isinstance(field.data, date):
+            shown = short_date(field.data)
+        elif hasattr(field, "choices") and field.choices:
             shown = next((str(label) for value, label in field.choices if value == field.data), "")
         else:
             shown = field._value() if hasattr(field, "_value") else str(field.data)

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import enum
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlalchemy import Date
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.expression import ColumnElement, FunctionElement
+from sqlalchemy.sql.visitors import InternalTraversal
 
 from portal.platform.report_filters import add_months
 
@@ -32,6 +33,11 @@ class bucket(FunctionElement[date]):
     type = Date()
     inherit_cache = True
     name = "report_bucket"
+    #: The grain is part of the statement's cache key: a month query's SQL is not a day's.
+    _traverse_internals: ClassVar[list[Any]] = [
+        *FunctionElement._traverse_internals,
+        ("grain", InternalTraversal.dp_string),
+    ]
 
     def __init__(self, expression: ColumnElement[Any], grain: Grain | str) -> None:
         self.grain = Grain(grain)

@@ -26,6 +26,7 @@ from portal.invoicing.models import Invoice, InvoiceKind, InvoiceLine, InvoiceSt
 from portal.platform.report_filters import ReportFilters
 from portal.platform.reports import Chart, Column, Report, ReportResult, month_label
 from portal.reports.periods import Grain, bucket
+from portal.web.formatting import plain_number
 
 ZERO = Decimal(0)
 
@@ -44,7 +45,7 @@ class VatFilters(ReportFilters):
     product = None
     product_group = None
     group_by = SelectField(
-        _l("Period"),
+        _l("Group by"),
         choices=[("month", _l("Month")), ("quarter", _l("Quarter")), ("year", _l("Year"))],
         default="month",
     )
@@ -125,8 +126,7 @@ class VatReport(Report):
                 label = f"{period.year} Q{(period.month - 1) // 3 + 1}"
             elif grouping == "year":
                 label = period.year
-            rows.append([label, rate.normalize() if rate is not None else None, *money,
-                         money[4] + money[5]])  # fmt: skip
+            rows.append([label, rate, *money, money[4] + money[5]])
         columns = [
             Column(_("Period"), "month" if grouping == "month" else "text"),
             Column(_("VAT rate"), "percent"),
@@ -152,7 +152,7 @@ class VatReport(Report):
             series = []
             for rate in rates:
                 by_period = {row[0]: row[7] for row in rows if row[1] == rate}
-                name = f"{rate} %" if rate is not None else _("without VAT")
+                name = f"{plain_number(rate)} %" if rate is not None else _("without VAT")
                 series.append((name, [by_period.get(p, ZERO) for p in periods]))
             labels = [month_label(p) if grouping == "month" else str(p) for p in periods]
             chart = Chart("stacked", labels, series, title=_("VAT payable, %(c)s", c=currency))

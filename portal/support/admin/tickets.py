@@ -564,7 +564,7 @@ def report() -> Response | str:
                     _fmt_minutes(row.resolution_minutes),
                     _fmt_number(row.resolution_met_percent),
                     _fmt_number(row.average_score),
-                    len(row.scores),
+                    row.ratings,
                 )
                 for section, rows in sections
                 for row in rows
