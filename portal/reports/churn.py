@@ -14,26 +14,23 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
 
 from portal.core.clock import today as business_today
-from portal.core.extensions import db
-from portal.platform.report_filters import add_months, month_start
 from portal.platform.reports import Chart, Column, Report, ReportResult, short_month_label
 from portal.reports.mrr import (
     EVERYTHING,
-    Instants,
+    Flow,
     MonthlyFilters,
     Scope,
-    both_ends,
+    Timeline,
+    _flows,
     by_month,
-    month_close,
     months_of,
     movements,
     percent,
@@ -59,27 +56,17 @@ def subscription_churn(
     first_month: date, months: int, scope: Scope = EVERYTHING
 ) -> list[SubscriptionChurn]:
     """Per month and currency, paying services at the start and how many of them stopped
-    paying by the end (a plan change keeps the service: it is not churn)."""
-    today = business_today()
-    instants = Instants(scope)
+    paying by the end (a plan change keeps the service: it is not churn). One query."""
+    timeline = Timeline(first_month, months, business_today())
+    flows = _flows(timeline, scope, "service_id", returning=False)
     result = []
-    for index in range(months):
-        month = add_months(month_start(first_month), index)
-        if month > today:
-            break
-        first_day = month - timedelta(days=1)
-        pairs = both_ends(first_day, month_close(month, today), scope, "service_id")
-        churned = dict(
-            db.session.execute(
-                select(pairs.c.currency, func.count())
-                .where(pairs.c.before > 0, pairs.c.after == 0)
-                .group_by(pairs.c.currency)
-            ).all()
-        )
-        start = instants(first_day)
-        for currency in sorted({*start, *churned}):
-            paying = start[currency].services if currency in start else 0
-            result.append(SubscriptionChurn(month, currency, paying, int(churned.get(currency, 0))))
+    for currency in sorted({currency for _bucket, currency in flows}):
+        paying = flows.get((0, currency), Flow()).new_keys
+        for index, month in enumerate(timeline.months, start=1):
+            flow = flows.get((index, currency), Flow())
+            result.append(SubscriptionChurn(month, currency, paying, flow.lost_keys))
+            paying += flow.new_keys - flow.lost_keys
+    result.sort(key=lambda item: (item.month, item.currency))
     return result
 
 

@@ -17,24 +17,23 @@ from typing import Any
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import extract, func, select
+from sqlalchemy import and_, case, extract, func, select
 
 from portal.accounts.models import Client
 from portal.core.clock import today as business_today
 from portal.core.extensions import db
 from portal.orders.models import Service, ServiceStatus
-from portal.platform.report_filters import add_months, month_start
 from portal.platform.reports import Column, Report, ReportResult
 from portal.reports.mrr import (
     EVERYTHING,
     RECURRING_CYCLES,
     MonthlyFilters,
     Scope,
-    month_close,
+    Timeline,
+    _levels,
     months_of,
     percent,
     scope_of,
-    service_mrr,
 )
 
 
@@ -77,11 +76,8 @@ def _first_months(scope: Scope) -> Any:
 
 def cohorts(first_month: date, months: int, scope: Scope = EVERYTHING) -> list[Cohort]:
     """The retention table of the cohorts of ``months`` months from ``first_month``: one query
-    for the cohorts' sizes and one per month end for who still pays."""
-    today = business_today()
-    first_month = month_start(first_month)
-    wanted = [add_months(first_month, i) for i in range(months)]
-    wanted = [m for m in wanted if m <= today]
+    for the cohorts' sizes, one for who starts and stops paying in each month."""
+    timeline = Timeline(first_month, months, business_today())
     cohort = _first_months(scope)
     sizes = {
         (int(year), int(month)): int(count)
@@ -91,26 +87,33 @@ def cohorts(first_month: date, months: int, scope: Scope = EVERYTHING) -> list[C
             )
         )
     }
-    paying: dict[tuple[int, int], dict[date, int]] = defaultdict(dict)
-    for month in wanted:
-        rows = service_mrr(month_close(month, today), scope).subquery()
-        clients = (
-            select(rows.c.client_id)
-            .group_by(rows.c.client_id)
-            .having(func.sum(rows.c.units) > 0)
-            .subquery()
-        )
-        for year, number, count in db.session.execute(
-            select(cohort.c.year, cohort.c.month, func.count())
-            .join(clients, clients.c.client_id == cohort.c.client_id)
-            .group_by(cohort.c.year, cohort.c.month)
-        ):
-            paying[(int(year), int(number))][month] = int(count)
+    levels = _levels(timeline, scope, "client_id")
+    after = levels.c.level
+    before = after - levels.c.delta
+    opening = levels.c.bucket == 0
+    # per cohort and bucket: clients paying from then on (+1) and clients stopping (-1)
+    change = case(
+        (and_(opening, after > 0), 1),
+        (and_(~opening, before == 0, after > 0), 1),
+        (and_(~opening, before > 0, after == 0), -1),
+        else_=0,
+    )
+    steps: dict[tuple[int, int], dict[int, int]] = defaultdict(dict)
+    for year, number, bucket, total in db.session.execute(
+        select(cohort.c.year, cohort.c.month, levels.c.bucket, func.sum(change))
+        .join(levels, levels.c.key == cohort.c.client_id)
+        .group_by(cohort.c.year, cohort.c.month, levels.c.bucket)
+    ):
+        steps[(int(year), int(number))][int(bucket)] = int(total or 0)
     table = []
-    for month in wanted:
+    for index, month in enumerate(timeline.months, start=1):
         key = (month.year, month.month)
-        later = [m for m in wanted if m >= month]
-        table.append(Cohort(month, sizes.get(key, 0), tuple(paying[key].get(m, 0) for m in later)))
+        paying = sum(n for bucket, n in steps[key].items() if bucket < index)
+        counts = []
+        for later in range(index, len(timeline.months) + 1):
+            paying += steps[key].get(later, 0)
+            counts.append(paying)
+        table.append(Cohort(month, sizes.get(key, 0), tuple(counts)))
     return table
 
 

@@ -42,13 +42,11 @@ from sqlalchemy import (
     Select,
     and_,
     case,
-    exists,
     func,
     literal,
     or_,
     select,
     type_coerce,
-    union,
     union_all,
 )
 from sqlalchemy.orm import aliased
@@ -61,6 +59,7 @@ from portal.billing.cycles import Cycle
 from portal.core.clock import today as business_today
 from portal.core.column_types import MoneyType
 from portal.core.extensions import db
+from portal.core.model_base import UTCDateTime
 from portal.orders.models import (
     ChangeStatus,
     Order,
@@ -137,12 +136,20 @@ def _factor(cycle: ColumnElement[Any]) -> ColumnElement[int]:
     return case(FACTORS, value=cycle, else_=0)
 
 
+def _matches(product: ColumnElement[Any], scope: Scope) -> ColumnElement[int]:
+    """1 where ``product`` is in the scope, else 0 (a multiplier of the units)."""
+    if scope.product_id is None:
+        return literal(1)
+    return case((product == scope.product_id, 1), else_=0)
+
+
 def service_mrr(day: date, scope: Scope = EVERYTHING) -> Select[Any]:
     """One row per service running at the end of ``day``: service, client, currency, product
     and its MRR in 72nds (``units``), at the price, cycle and product it had then.
 
     The state at an instant is the service's current one unless a change of plan was applied
-    after it: then it is that change's "old" side (the first such change).
+    after it: then it is that change's "old" side (the first such change). Add-ons count with
+    the service's current cycle and product. Out of a product scope a row's units are 0.
     """
     moment = end_of_day(day)
     # Joined as grouped subqueries (hash joins), not correlated per service row.
@@ -179,7 +186,11 @@ def service_mrr(day: date, scope: Scope = EVERYTHING) -> Select[Any]:
     cycle = case((changed, later.old_cycle), else_=Service.cycle)
     product = case((changed, later.old_product_id), else_=Service.product_id)
     held = type_coerce(func.coalesce(addons.c.amount, 0), MoneyType())
-    units = type_coerce((price + held) * _factor(cycle), MoneyType())
+    units = type_coerce(
+        price * _factor(cycle) * _matches(product, scope)
+        + held * _factor(Service.cycle) * _matches(Service.product_id, scope),
+        MoneyType(),
+    )
     running = and_(
         Service.status != ServiceStatus.PENDING,
         Service.registration_date <= day,
@@ -204,8 +215,6 @@ def service_mrr(day: date, scope: Scope = EVERYTHING) -> Select[Any]:
     )
     if scope.currency:
         query = query.where(Service.currency == scope.currency)
-    if scope.product_id is not None:
-        query = query.where(product == scope.product_id)
     if scope.manager_id is not None:
         query = query.join(Client, Client.id == Service.client_id).where(
             Client.manager_id == scope.manager_id
@@ -241,15 +250,14 @@ def arr(mrr_units: Decimal, currency: str) -> Decimal:
 
 def mrr_series(first_month: date, months: int, currency: str) -> list[tuple[date, Decimal]]:
     """MRR in ``currency`` at the end of each of ``months`` months from ``first_month`` (the
-    current month: at the end of today); months after today are left out."""
-    today = business_today()
+    current month: at the end of today); months after today are left out. One query."""
+    timeline = Timeline(first_month, months, business_today())
+    flows = _flows(timeline, Scope(currency=currency), "client_id", returning=False)
+    units = flows.get((0, currency), Flow()).delta
     series = []
-    for index in range(months):
-        month = add_months(month_start(first_month), index)
-        if month > today:
-            break
-        units = mrr_units_by_currency(month_close(month, today), Scope(currency=currency))
-        series.append((month, to_money(units.get(currency, 0), currency)))
+    for index, month in enumerate(timeline.months, start=1):
+        units += flows.get((index, currency), Flow()).delta
+        series.append((month, to_money(units, currency)))
     return series
 
 
@@ -300,135 +308,209 @@ def percent(part: int, whole: int) -> Decimal | None:
     return (Decimal(100) * part / whole).quantize(Decimal("0.1"))
 
 
-@dataclass(frozen=True)
-class Totals:
-    """The MRR of one currency at an instant, in 72nds, and who pays it."""
-
-    units: Decimal
-    clients: int
-    services: int
-
-
-def totals_at(day: date, scope: Scope = EVERYTHING) -> dict[str, Totals]:
-    """Per currency at the end of ``day``: MRR in 72nds, paying clients and paying services."""
-    rows = service_mrr(day, scope).subquery()
-    paying = rows.c.units > 0
-    query = (
-        select(
-            rows.c.currency,
-            type_coerce(func.sum(rows.c.units), MoneyType()),
-            func.count(func.distinct(case((paying, rows.c.client_id)))),
-            func.sum(case((paying, 1), else_=0)),
-        )
-        .group_by(rows.c.currency)
-        .order_by(rows.c.currency)
-    )
-    return {
-        currency: Totals(Decimal(units or 0), int(clients or 0), int(services or 0))
-        for currency, units, clients, services in db.session.execute(query)
-    }
+# --- the timeline: MRR as the sum of its changes --------------------------------------------------
+#
+# A service's MRR changes at a few events: it starts (registration date), a plan change is
+# applied, it ends (terminated_at), an add-on is added. Each event is a delta in 72nds; the MRR
+# at an instant is the sum of the deltas before it. Bucketing the deltas by the month ends of a
+# period gives, in one pass over services, changes and add-ons, every month's totals and, per
+# client (or service) with an event in a month, its MRR before and after: the movements.
+# The rules are service_mrr's, so both give the same MRR at any month end.
 
 
-def moved(first: date, last: date, key: str) -> Any:
-    """Ids of the clients (``key="client_id"``) or services (``"service_id"``) whose MRR may
-    have moved from the end of the day before ``first`` to the end of ``last``: a service
-    registered, ended or changed, or an add-on added, in between. Every other one has the same
-    MRR at both ends, so a month's movements need only these."""
-    since, until = end_of_day(first - timedelta(days=1)), end_of_day(last)
-    column = Service.client_id if key == "client_id" else Service.id
-    change_column = ServiceChange.client_id if key == "client_id" else ServiceChange.service_id
-    return union(
-        select(column).where(Service.registration_date.between(first, last)),
-        select(column).where(Service.terminated_at >= since, Service.terminated_at < until),
-        select(change_column).where(
-            ServiceChange.status == ChangeStatus.APPLIED,
-            ServiceChange.applied_at >= since,
-            ServiceChange.applied_at < until,
+class Timeline:
+    """The month ends of a period as instants: bucket 0 is everything up to the end of the day
+    before the first month, bucket i (1..n) what happens during month i; later events are left
+    out."""
+
+    def __init__(self, first_month: date, months: int, today: date) -> None:
+        first_month = month_start(first_month)
+        self.months = [add_months(first_month, i) for i in range(months)]
+        self.months = [m for m in self.months if m <= today]
+        self.days = [first_month - timedelta(days=1)]
+        self.days += [month_close(m, today) for m in self.months]
+        self.moments = [end_of_day(day) for day in self.days]
+
+    def by_day(self, day: ColumnElement[date]) -> ColumnElement[int]:
+        """The bucket of an event of a day (a service counts from its registration day)."""
+        whens = [(day <= d, i) for i, d in enumerate(self.days)]
+        return case(*whens, else_=len(self.days))
+
+    def by_moment(self, moment: ColumnElement[datetime]) -> ColumnElement[int]:
+        """The bucket of an event at an instant (it shows at the month ends after it)."""
+        whens = [(moment < t, i) for i, t in enumerate(self.moments)]
+        return case(*whens, else_=len(self.moments))
+
+
+def _units(price: Any, cycle: Any, product: Any, scope: Scope) -> Any:
+    return type_coerce(price * _factor(cycle) * _matches(product, scope), MoneyType())
+
+
+def _deltas(timeline: Timeline, scope: Scope) -> Any:
+    """Every event as (service, client, currency, bucket, delta in 72nds), a subquery."""
+    current_price = func.coalesce(Service.price_override, Service.recurring_amount)
+    current = _units(current_price, Service.cycle, Service.product_id, scope)
+    counted = and_(
+        Service.status != ServiceStatus.PENDING,
+        or_(
+            Service.status.in_(RUNNING),
+            and_(Service.status.in_(ENDED), Service.terminated_at.is_not(None)),
         ),
-        select(column)
-        .join(ServiceAddon, ServiceAddon.service_id == Service.id)
-        .where(ServiceAddon.registration_date.between(first, last)),
     )
-
-
-def both_ends(start: date, end: date, scope: Scope, key: str) -> Any:
-    """Per ``key`` (``client_id`` or ``service_id``) and currency, the MRR at the end of
-    ``start`` (``before``) and of ``end`` (``after``), in 72nds, as a subquery; only the keys
-    whose MRR may have moved (:func:`moved`)."""
-    column = Service.client_id if key == "client_id" else Service.id
-    only = column.in_(moved(start + timedelta(days=1), end, key))
-    sides = union_all(
-        service_mrr(start, scope).where(only).add_columns(literal(0).label("side")),
-        service_mrr(end, scope).where(only).add_columns(literal(1).label("side")),
-    ).subquery()
-    keyed = sides.c[key]
-    return (
+    if scope.currency:
+        counted = and_(counted, Service.currency == scope.currency)
+    if scope.manager_id is not None:
+        managed = select(Client.id).where(Client.manager_id == scope.manager_id)
+        counted = and_(counted, Service.client_id.in_(managed))
+    in_life = and_(
+        ServiceChange.status == ChangeStatus.APPLIED,
+        ServiceChange.change_date >= Service.registration_date,
+    )
+    first_change = (
         select(
-            keyed.label("key"),
-            sides.c.currency,
-            type_coerce(
-                func.sum(case((sides.c.side == 0, sides.c.units), else_=0)), MoneyType()
-            ).label("before"),
-            type_coerce(
-                func.sum(case((sides.c.side == 1, sides.c.units), else_=0)), MoneyType()
-            ).label("after"),
+            ServiceChange.service_id.label("service_id"),
+            func.min(ServiceChange.id).label("change_id"),
         )
-        .group_by(keyed, sides.c.currency)
+        .join(Service, Service.id == ServiceChange.service_id)
+        .where(in_life)
+        .group_by(ServiceChange.service_id)
         .subquery()
     )
-
-
-def _bought_before(client_id: ColumnElement[int], day: date) -> ColumnElement[bool]:
-    """The client had a recurring service before ``day``: a service registered earlier, or an
-    accepted order for one (a service reopened for the same product keeps one row and its latest
-    registration date, so its first life is seen through its order)."""
-    service = exists().where(
-        Service.client_id == client_id,
-        Service.status != ServiceStatus.PENDING,
-        Service.cycle.in_(RECURRING_CYCLES),
-        Service.registration_date < day,
+    first = aliased(ServiceChange)
+    started = case(
+        (
+            first.id.is_not(None),
+            _units(first.old_price, first.old_cycle, first.old_product_id, scope),
+        ),
+        else_=current,
     )
-    ordered = exists().where(
-        Order.client_id == client_id,
-        Order.kind == OrderKind.NEW,
-        Order.accepted_at.is_not(None),
-        Order.accepted_at < end_of_day(day - timedelta(days=1)),
-        OrderItem.order_id == Order.id,
-        OrderItem.cycle.in_(RECURRING_CYCLES),
+    key = (
+        Service.id.label("service_id"),
+        Service.client_id.label("client_id"),
+        Service.currency.label("currency"),
     )
-    return or_(service, ordered)
+    starts = (
+        select(*key, timeline.by_day(Service.registration_date).label("bucket"))
+        .add_columns(started.label("delta"))
+        .outerjoin(first_change, first_change.c.service_id == Service.id)
+        .outerjoin(first, first.id == first_change.c.change_id)
+        .where(counted)
+    )
+    old = _units(
+        ServiceChange.old_price, ServiceChange.old_cycle, ServiceChange.old_product_id, scope
+    )
+    following = (
+        select(
+            *key,
+            timeline.by_moment(ServiceChange.applied_at).label("bucket"),
+            old.label("old"),
+            func.lead(old)
+            .over(partition_by=ServiceChange.service_id, order_by=ServiceChange.id)
+            .label("next_old"),
+            current.label("current"),
+        )
+        .join(Service, Service.id == ServiceChange.service_id)
+        .where(in_life, counted)
+        .subquery()
+    )
+    changes = select(
+        following.c.service_id,
+        following.c.client_id,
+        following.c.currency,
+        following.c.bucket,
+        type_coerce(
+            func.coalesce(following.c.next_old, following.c.current) - following.c.old,
+            MoneyType(),
+        ).label("delta"),
+    )
+    addon_units = _units(ServiceAddon.recurring_amount, Service.cycle, Service.product_id, scope)
+    later_day = ServiceAddon.registration_date > Service.registration_date
+    addon_day = case((later_day, ServiceAddon.registration_date), else_=Service.registration_date)
+    addons = (
+        select(*key, timeline.by_day(addon_day).label("bucket"), addon_units.label("delta"))
+        .join(ServiceAddon, ServiceAddon.service_id == Service.id)
+        .where(counted, ServiceAddon.status.in_(RUNNING))
+    )
+    ended = Service.status.in_(ENDED)
+    ends = select(
+        *key,
+        timeline.by_moment(Service.terminated_at).label("bucket"),
+        type_coerce(literal(0) - current, MoneyType()).label("delta"),
+    ).where(counted, ended)
+    addon_ends = (
+        select(
+            *key,
+            timeline.by_moment(Service.terminated_at).label("bucket"),
+            type_coerce(literal(0) - addon_units, MoneyType()).label("delta"),
+        )
+        .join(ServiceAddon, ServiceAddon.service_id == Service.id)
+        .where(counted, ended, ServiceAddon.status.in_(RUNNING))
+    )
+    events = union_all(starts, changes, addons, ends, addon_ends).subquery()
+    return select(events).where(events.c.bucket < len(timeline.days)).subquery()
 
 
-class Instants:
-    """:func:`totals_at` of each day asked, read once (a month's end is the next one's start)."""
+def _levels(timeline: Timeline, scope: Scope, key: str) -> Any:
+    """Per ``key`` (client or service), currency and bucket with an event: the delta of the
+    bucket and the MRR after it (``level``), a subquery."""
+    deltas = _deltas(timeline, scope)
+    grouped = (
+        select(
+            deltas.c[key].label("key"),
+            deltas.c.currency,
+            deltas.c.bucket,
+            type_coerce(func.sum(deltas.c.delta), MoneyType()).label("delta"),
+        )
+        .group_by(deltas.c[key], deltas.c.currency, deltas.c.bucket)
+        .subquery()
+    )
+    level = func.sum(grouped.c.delta).over(
+        partition_by=(grouped.c.key, grouped.c.currency), order_by=grouped.c.bucket
+    )
+    return select(grouped, type_coerce(level, MoneyType()).label("level")).subquery()
 
-    def __init__(self, scope: Scope) -> None:
-        self.scope = scope
-        self._read: dict[date, dict[str, Totals]] = {}
 
-    def __call__(self, day: date) -> dict[str, Totals]:
-        if day not in self._read:
-            self._read[day] = totals_at(day, self.scope)
-        return self._read[day]
+@dataclass
+class Flow:
+    """What one bucket of one currency did: amounts in 72nds, counts of keys."""
+
+    delta: Decimal = Decimal(0)
+    new: Decimal = Decimal(0)
+    expansion: Decimal = Decimal(0)
+    contraction: Decimal = Decimal(0)
+    churn: Decimal = Decimal(0)
+    reactivation: Decimal = Decimal(0)
+    new_keys: int = 0
+    lost_keys: int = 0
+    returned_keys: int = 0
 
 
-NOTHING = Totals(Decimal(0), 0, 0)
-
-
-def month_movements(
-    month: date, today: date, scope: Scope = EVERYTHING, instants: Instants | None = None
-) -> list[Movements]:
-    """The movements of ``month`` per currency (the current month: up to ``today``): the
-    totals at both ends, and the clients whose MRR moved classified in one aggregate query."""
-    instants = instants or Instants(scope)
-    month = month_start(month)
-    first_day, last_day = month - timedelta(days=1), month_close(month, today)
-    pairs = both_ends(first_day, last_day, scope, "client_id")
-    before, after = pairs.c.before, pairs.c.after
-    returning = _bought_before(pairs.c.key, month)
-    gained = and_(before == 0, after > 0)
-    kept = and_(before > 0, after > 0)
-    lost = and_(before > 0, after == 0)
+def _flows(
+    timeline: Timeline, scope: Scope, key: str, returning: bool = True
+) -> dict[tuple[int, str], Flow]:
+    """Per (bucket, currency): the movements of the keys with an event in it (bucket 0: the
+    opening MRR as ``delta`` and the paying keys as ``new_keys``). One query."""
+    levels = _levels(timeline, scope, key)
+    after = levels.c.level
+    before = type_coerce(after - levels.c.delta, MoneyType())
+    bucket = levels.c.bucket
+    opening = bucket == 0
+    gained = and_(~opening, before == 0, after > 0)
+    kept = and_(~opening, before > 0, after > 0)
+    lost = and_(~opening, before > 0, after == 0)
+    came_back: ColumnElement[bool] = literal(False)
+    if returning:
+        services, orders = _first_purchases()
+        # the first day of the bucket's month, as a day and as the instant it starts
+        firsts = [timeline.days[0] + timedelta(days=1), *timeline.months]
+        month_day = case(*((bucket == i, day) for i, day in enumerate(firsts)))
+        month_start_at = case(
+            *(
+                (bucket == i, literal(end_of_day(day - timedelta(days=1)), UTCDateTime()))
+                for i, day in enumerate(firsts)
+            )
+        )
+        came_back = or_(services.c.first_day < month_day, orders.c.first_at < month_start_at)
     zero = literal(0)
 
     def total(condition: ColumnElement[bool], value: Any) -> Any:
@@ -437,63 +519,97 @@ def month_movements(
     def count(condition: ColumnElement[bool]) -> Any:
         return func.sum(case((condition, 1), else_=0))
 
-    flows = {
-        currency: figures
-        for currency, *figures in db.session.execute(
-            select(
-                pairs.c.currency,
-                total(and_(gained, ~returning), after),
-                total(and_(kept, after > before), after - before),
-                total(and_(kept, after < before), before - after),
-                total(lost, before),
-                total(and_(gained, returning), after),
-                count(and_(gained, ~returning)),
-                count(lost),
-                count(and_(gained, returning)),
-            ).group_by(pairs.c.currency)
+    query = select(
+        bucket,
+        levels.c.currency,
+        type_coerce(func.sum(levels.c.delta), MoneyType()),
+        total(and_(gained, ~came_back), after),
+        total(and_(kept, after > before), after - before),
+        total(and_(kept, after < before), before - after),
+        total(lost, before),
+        total(and_(gained, came_back), after),
+        count(or_(and_(gained, ~came_back), and_(opening, after > 0))),
+        count(lost),
+        count(and_(gained, came_back)),
+    ).group_by(bucket, levels.c.currency)
+    if returning:
+        query = query.outerjoin(services, services.c.client_id == levels.c.key).outerjoin(
+            orders, orders.c.client_id == levels.c.key
         )
-    }
-    start, end = instants(first_day), instants(last_day)
-    result = []
-    for currency in sorted({*start, *end, *flows}):
-        opening, closing = start.get(currency, NOTHING), end.get(currency, NOTHING)
-        figures = flows.get(currency) or [0] * 8
-        new, expansion, contraction, churn, reactivation = (
-            to_money(value, currency) for value in figures[:5]
+    flows = {}
+    for index, currency, *figures in db.session.execute(query):
+        amounts = [Decimal(value or 0) for value in figures[:6]]
+        counts = [int(value or 0) for value in figures[6:]]
+        flows[(int(index), currency)] = Flow(*amounts, *counts)
+    return flows
+
+
+def _first_purchases() -> tuple[Any, Any]:
+    """Per client, the first registration day of a recurring service that ran, and the first
+    acceptance of an order for one (subqueries to join): a client who had either before a month
+    and gains MRR in it comes back (a service reopened for the same product keeps one row and
+    its latest registration date, so its first life is seen through its order)."""
+    services = (
+        select(
+            Service.client_id.label("client_id"),
+            func.min(Service.registration_date).label("first_day"),
         )
-        result.append(
-            Movements(
-                month,
-                currency,
-                starting=to_money(opening.units, currency),
-                new=new,
-                expansion=expansion,
-                contraction=contraction,
-                churn=churn,
-                reactivation=reactivation,
-                ending=to_money(closing.units, currency),
-                arr=arr(closing.units, currency),
-                clients_start=opening.clients,
-                clients_end=closing.clients,
-                new_clients=int(figures[5] or 0),
-                churned_clients=int(figures[6] or 0),
-                reactivated_clients=int(figures[7] or 0),
-            )
+        .where(Service.status != ServiceStatus.PENDING, Service.cycle.in_(RECURRING_CYCLES))
+        .group_by(Service.client_id)
+        .subquery()
+    )
+    orders = (
+        select(
+            Order.client_id.label("client_id"),
+            func.min(Order.accepted_at).label("first_at"),
         )
-    return result
+        .join(OrderItem, OrderItem.order_id == Order.id)
+        .where(
+            Order.kind == OrderKind.NEW,
+            Order.accepted_at.is_not(None),
+            OrderItem.cycle.in_(RECURRING_CYCLES),
+        )
+        .group_by(Order.client_id)
+        .subquery()
+    )
+    return services, orders
 
 
 def movements(first_month: date, months: int, scope: Scope = EVERYTHING) -> list[Movements]:
-    """Movements of ``months`` months from ``first_month``, per currency, oldest first: per
-    month one query for the clients that moved and one for the totals at its end."""
-    today = business_today()
-    instants = Instants(scope)
-    result: list[Movements] = []
-    for index in range(months):
-        month = add_months(month_start(first_month), index)
-        if month > today:
-            break
-        result.extend(month_movements(month, today, scope, instants))
+    """Movements of ``months`` months from ``first_month`` per currency, oldest first, months
+    after today left out; one aggregate query for the whole period."""
+    timeline = Timeline(first_month, months, business_today())
+    flows = _flows(timeline, scope, "client_id")
+    currencies = sorted({currency for _bucket, currency in flows})
+    result = []
+    for currency in currencies:
+        opening = flows.get((0, currency), Flow())
+        units, clients = opening.delta, opening.new_keys
+        for index, month in enumerate(timeline.months, start=1):
+            flow = flows.get((index, currency), Flow())
+            start_units, start_clients = units, clients
+            units += flow.delta
+            clients += flow.new_keys + flow.returned_keys - flow.lost_keys
+            result.append(
+                Movements(
+                    month,
+                    currency,
+                    starting=to_money(start_units, currency),
+                    new=to_money(flow.new, currency),
+                    expansion=to_money(flow.expansion, currency),
+                    contraction=to_money(flow.contraction, currency),
+                    churn=to_money(flow.churn, currency),
+                    reactivation=to_money(flow.reactivation, currency),
+                    ending=to_money(units, currency),
+                    arr=arr(units, currency),
+                    clients_start=start_clients,
+                    clients_end=clients,
+                    new_clients=flow.new_keys,
+                    churned_clients=flow.lost_keys,
+                    reactivated_clients=flow.returned_keys,
+                )
+            )
+    result.sort(key=lambda m: (m.month, m.currency))
     return result
 
 

@@ -28,13 +28,14 @@ from typing import Any
 from flask import url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, case, func, literal, null, or_, select, union_all
+from sqlalchemy import and_, case, func, literal, null, or_, select, type_coerce, union_all
 from wtforms import IntegerField
 from wtforms.validators import NumberRange
 
 from portal.accounts.models import Client
 from portal.catalog.models import Product
 from portal.core.clock import today as business_today
+from portal.core.column_types import MoneyType
 from portal.core.extensions import db
 from portal.invoicing.models import BilledPeriod, Invoice, InvoiceStatus
 from portal.invoicing.models.invoice import INVOICE_STATUS_LABELS
@@ -55,6 +56,8 @@ from portal.reports.mrr import (
 )
 
 EVERYTHING = Scope()
+#: The page lists at most this many renewals (the totals count them all); narrow the filters.
+MAX_ROWS = 5000
 
 
 @dataclass(frozen=True)
@@ -72,14 +75,17 @@ class DueRenewal:
     invoice_status: InvoiceStatus | None
 
 
-def _price() -> Any:
-    addons = (
-        select(func.coalesce(func.sum(ServiceAddon.recurring_amount), 0))
-        .where(ServiceAddon.service_id == Service.id, ServiceAddon.status.in_(RUNNING))
-        .correlate(Service)
-        .scalar_subquery()
+def _addons() -> Any:
+    """Per service, the sum of its running add-ons (a subquery to join)."""
+    return (
+        select(
+            ServiceAddon.service_id.label("service_id"),
+            type_coerce(func.sum(ServiceAddon.recurring_amount), MoneyType()).label("amount"),
+        )
+        .where(ServiceAddon.status.in_(RUNNING))
+        .group_by(ServiceAddon.service_id)
+        .subquery()
     )
-    return func.coalesce(Service.price_override, Service.recurring_amount) + addons
 
 
 def _scoped(query: Any, scope: Scope) -> Any:
@@ -92,9 +98,10 @@ def _scoped(query: Any, scope: Scope) -> Any:
     return query
 
 
-def due_renewals(today: date, days: int, scope: Scope = EVERYTHING) -> list[DueRenewal]:
-    """Periods of running services starting from ``today`` to ``today + days``, by due date."""
+def _due(today: date, days: int, scope: Scope) -> Any:
+    """The coming renewals, invoiced and not yet, as one subquery."""
     last = today + timedelta(days=days)
+    addons = _addons()
     columns = (
         Client.id.label("client_id"),
         Client.company,
@@ -103,12 +110,13 @@ def due_renewals(today: date, days: int, scope: Scope = EVERYTHING) -> list[DueR
         Service.id.label("service_id"),
         Product.name.label("product"),
         Service.currency,
-        _price().label("amount"),
+        type_coerce(
+            func.coalesce(Service.price_override, Service.recurring_amount)
+            + func.coalesce(addons.c.amount, 0),
+            MoneyType(),
+        ).label("amount"),
     )
-    running = and_(
-        Service.status.in_(RUNNING),
-        Service.cycle.in_(RECURRING_CYCLES),
-    )
+    running = and_(Service.status.in_(RUNNING), Service.cycle.in_(RECURRING_CYCLES))
     invoiced = (
         select(
             BilledPeriod.period_start.label("due"),
@@ -125,54 +133,69 @@ def due_renewals(today: date, days: int, scope: Scope = EVERYTHING) -> list[DueR
             Invoice.status.not_in((InvoiceStatus.CANCELLED, InvoiceStatus.DRAFT)),
         )
     )
-    coming = select(
-        Service.next_due_date.label("due"),
-        *columns,
-        null().label("invoice_id"),
-        null().label("number"),
-        null().label("status"),
-    ).where(
-        running,
-        Service.terminate_at_period_end.is_(False),
-        Service.next_due_date.between(today, last),
+    coming = (
+        select(
+            Service.next_due_date.label("due"),
+            *columns,
+            null().label("invoice_id"),
+            null().label("number"),
+            null().label("status"),
+        )
+        .select_from(Service)
+        .where(
+            running,
+            Service.terminate_at_period_end.is_(False),
+            Service.next_due_date.between(today, last),
+        )
     )
     queries = []
     for query in (invoiced, coming):
-        query = query.join(Client, Client.id == Service.client_id).join(
-            Product, Product.id == Service.product_id
+        query = (
+            query.join(Client, Client.id == Service.client_id)
+            .join(Product, Product.id == Service.product_id)
+            .outerjoin(addons, addons.c.service_id == Service.id)
         )
         queries.append(_scoped(query, scope))
-    both = union_all(*queries).subquery()
-    rows = db.session.execute(
-        select(both).order_by(both.c.due, both.c.client_id, both.c.service_id)
-    ).all()
+    return union_all(*queries).subquery()
+
+
+def due_totals(today: date, days: int, scope: Scope = EVERYTHING) -> dict[str, Decimal]:
+    """Expected amount per currency of every coming renewal (one aggregate query)."""
+    both = _due(today, days, scope)
+    return {
+        currency: Decimal(amount or 0)
+        for currency, amount in db.session.execute(
+            select(both.c.currency, type_coerce(func.sum(both.c.amount), MoneyType()))
+            .group_by(both.c.currency)
+            .order_by(both.c.currency)
+        )
+    }
+
+
+def due_renewals(
+    today: date, days: int, scope: Scope = EVERYTHING, limit: int | None = None
+) -> list[DueRenewal]:
+    """Periods of running services starting from ``today`` to ``today + days``, by due date;
+    the first ``limit`` of them when given."""
+    both = _due(today, days, scope)
+    query = select(both).order_by(both.c.due, both.c.client_id, both.c.service_id)
+    if limit is not None:
+        query = query.limit(limit)
     result = []
-    for (
-        due,
-        client_id,
-        company,
-        first,
-        last_name,
-        service_id,
-        product,
-        currency,
-        amount,
-        *inv,
-    ) in rows:
-        invoice_id, number, status = inv
-        name = company or " ".join(p for p in (first, last_name) if p)
+    for row in db.session.execute(query):
+        name = row.company or " ".join(p for p in (row.first_name, row.last_name) if p)
         result.append(
             DueRenewal(
-                due,
-                client_id,
+                row.due,
+                row.client_id,
                 name,
-                service_id,
-                product,
-                currency,
-                Decimal(amount),
-                invoice_id,
-                number,
-                InvoiceStatus(status) if status else None,
+                row.service_id,
+                row.product,
+                row.currency,
+                Decimal(row.amount),
+                row.invoice_id,
+                row.number,
+                InvoiceStatus(row.status) if row.status else None,
             )
         )
     return result
@@ -204,54 +227,55 @@ class RenewalRate:
 def renewal_rates(
     first_month: date, months: int, today: date, scope: Scope = EVERYTHING
 ) -> list[RenewalRate]:
-    """Per month and currency: periods due and periods renewed (invoice paid); one aggregate
-    query per month, months after today left out."""
-    result = []
-    for index in range(months):
-        month = add_months(month_start(first_month), index)
-        if month > today:
-            break
-        last = min(month_end(month), today)
-        invoiced = (
-            select(
-                Service.currency.label("currency"),
-                literal(1).label("due"),
-                case((Invoice.status == InvoiceStatus.PAID, 1), else_=0).label("renewed"),
-            )
-            .select_from(BilledPeriod)
-            .join(Service, Service.id == BilledPeriod.service_id)
-            .outerjoin(Invoice, Invoice.id == BilledPeriod.invoice_id)
-            .where(BilledPeriod.period_start.between(month, last))
-        )
-        lapsed = select(
+    """Per month and currency: periods due and periods renewed (invoice paid), months after
+    today left out; one aggregate query."""
+    wanted = [add_months(month_start(first_month), i) for i in range(months)]
+    wanted = [m for m in wanted if m <= today]
+    if not wanted:
+        return []
+    first, last = wanted[0], min(month_end(wanted[-1]), today)
+
+    def month_of(day: Any) -> Any:
+        return case(*((day <= month_end(m), i) for i, m in enumerate(wanted)), else_=None)
+
+    invoiced = (
+        select(
             Service.currency.label("currency"),
-            literal(1).label("due"),
-            literal(0).label("renewed"),
-        ).where(
-            Service.cycle.in_(RECURRING_CYCLES),
-            Service.next_due_date.between(month, last),
-            or_(
-                Service.status.in_(ENDED),
-                and_(Service.status.in_(RUNNING), Service.next_due_date < today),
-            ),
+            month_of(BilledPeriod.period_start).label("month"),
+            case((Invoice.status == InvoiceStatus.PAID, 1), else_=0).label("renewed"),
         )
-        queries = []
-        for query in (invoiced, lapsed):
-            if scope.manager_id is not None:
-                query = query.join(Client, Client.id == Service.client_id)
-            queries.append(_scoped(query, scope))
-        both = union_all(*queries).subquery()
-        for currency, due, renewed in db.session.execute(
-            select(
-                both.c.currency,
-                func.count(),
-                func.sum(both.c.renewed),
-            )
-            .group_by(both.c.currency)
-            .order_by(both.c.currency)
-        ):
-            result.append(RenewalRate(month, currency, int(due), int(renewed or 0)))
-    return result
+        .select_from(BilledPeriod)
+        .join(Service, Service.id == BilledPeriod.service_id)
+        .outerjoin(Invoice, Invoice.id == BilledPeriod.invoice_id)
+        .where(BilledPeriod.period_start.between(first, last))
+    )
+    lapsed = select(
+        Service.currency.label("currency"),
+        month_of(Service.next_due_date).label("month"),
+        literal(0).label("renewed"),
+    ).where(
+        Service.cycle.in_(RECURRING_CYCLES),
+        Service.next_due_date.between(first, last),
+        or_(
+            Service.status.in_(ENDED),
+            and_(Service.status.in_(RUNNING), Service.next_due_date < today),
+        ),
+    )
+    queries = []
+    for query in (invoiced, lapsed):
+        if scope.manager_id is not None:
+            query = query.join(Client, Client.id == Service.client_id)
+        queries.append(_scoped(query, scope))
+    both = union_all(*queries).subquery()
+    rows = db.session.execute(
+        select(both.c.month, both.c.currency, func.count(), func.sum(both.c.renewed))
+        .group_by(both.c.month, both.c.currency)
+        .order_by(both.c.month, both.c.currency)
+    )
+    return [
+        RenewalRate(wanted[int(index)], currency, int(due), int(renewed or 0))
+        for index, currency, due, renewed in rows
+    ]
 
 
 # --- the reports --------------------------------------------------------------------------------
@@ -280,7 +304,8 @@ class RenewalsReport(Report):
     def run(self, filters: Mapping[str, Any]) -> ReportResult:
         today = business_today()
         scope = scope_of(filters)
-        due = due_renewals(today, int(filters.get("days") or 30), scope)
+        days = int(filters.get("days") or 30)
+        due = due_renewals(today, days, scope, limit=MAX_ROWS)
         rows = [
             [
                 r.due,
@@ -312,7 +337,7 @@ class RenewalsReport(Report):
             Column(_("Invoice status")),
         ]
         currency = scope.currency or ""
-        total = totals(due).get(currency, Decimal(0))
+        total = due_totals(today, days, scope).get(currency, Decimal(0))
         return ReportResult(
             columns, rows, None, [None, None, None, total, currency, None, None], currency
         )

@@ -213,8 +213,8 @@ def test_churn_rates(history) -> None:
     # (800 churned + 600 contracted) / 3 300
     assert months[1].mrr_churn_rate == D("42.4")
     services = churn.subscription_churn(JAN, 4)
-    # January: nothing paid at its start, nothing churned: no row (the report shows zeros)
     assert [(s.month, s.subscriptions, s.churned, s.rate) for s in services] == [
+        (JAN, 0, 0, None),
         (FEB, 3, 1, D("33.3")),
         (MAR, 2, 0, D("0.0")),
         (APR, 3, 0, D("0.0")),
@@ -236,3 +236,29 @@ def test_scope_by_product_and_currency(history, shop) -> None:
     annual = mrr.Scope(product_id=shop["annual"].id)
     assert mrr.mrr_units_by_currency(date(2026, 4, 30), annual) == {"RUB": D(13000 * 6 * 2)}
     assert mrr.mrr_units_by_currency(date(2026, 4, 30), mrr.Scope(currency="USD")) == {}
+
+
+def test_scope_of_a_product_follows_the_plan_at_each_month_end(history, shop) -> None:
+    annual = mrr.Scope(product_id=shop["annual"].id)
+    months = mrr.movements(JAN, 4, annual)
+    assert [m.ending for m in months] == [D(0), D(0), D("1083.33"), D("2166.67")]
+    # C bought a Backup in January: coming back with the licence is a reactivation
+    assert [(m.new, m.reactivation) for m in months[2:]] == [
+        (D("1083.33"), D(0)),
+        (D(0), D("1083.33")),
+    ]
+
+
+def test_a_client_reordering_the_same_product_is_a_reactivation(shop, clock) -> None:
+    client = make_client(clock, email="x@example.com", company="Client X")
+    client.tax_exempt = True
+    db.session.commit()
+    (backup,) = _buy(clock, client, (shop["backup"], "monthly", None), day=date(2026, 1, 5))
+    _on(clock, date(2026, 2, 20))
+    service_changes.update_service(backup, {"status": "terminated"})
+    (again,) = _buy(clock, client, (shop["backup"], "monthly", None), day=date(2026, 4, 8))
+    _on(clock, TODAY)
+    assert again.id == backup.id  # one service per product, reopened
+    april = mrr.movements(APR, 1)[0]
+    # the row keeps only its latest registration; the first order shows the client had bought
+    assert (april.new, april.reactivation, april.ending) == (D(0), D("800.00"), D("800.00"))

@@ -110,8 +110,9 @@ def test_due_in_the_next_thirty_days(renewing) -> None:
     ]
     assert [r.invoice_status for r in due] == [InvoiceStatus.UNPAID, InvoiceStatus.UNPAID, None]
     assert due[0].invoice_number and due[2].invoice_number is None
-    assert renewals.totals(due) == {"RUB": D("15200")}
-    assert renewals.totals(renewals.due_renewals(TODAY, 10)) == {"RUB": D("2200")}
+    assert renewals.totals(due) == renewals.due_totals(TODAY, 30) == {"RUB": D("15200")}
+    assert renewals.due_totals(TODAY, 10) == {"RUB": D("2200")}
+    assert [r.client for r in renewals.due_renewals(TODAY, 30, limit=2)] == ["Client T", "Client P"]
     assert renewals.due_renewals(TODAY, 30, Scope(currency="EUR")) == []
 
 
