@@ -36,6 +36,7 @@ AREAS = (
     "support",
     "messaging",
     "imports",
+    "reports",
 )
 
 #: The core's own hook implementations, registered as plugins before any other, under their
@@ -47,6 +48,7 @@ BUILTIN_PLUGINS = (
     "portal.invoicing.gateways.bank_transfer",
     "portal.invoicing.statement_formats",
     "portal.platform.report_registry",
+    "portal.reports.builtin_hooks",
     "portal.support.builtin_hooks",
     "portal.invoicing.builtin_hooks",
     "portal.orders.builtin_hooks",

@@ -1,5 +1,6 @@
 """What the portal runs on: plugins (manager, hooks, settings, migrations), runtime settings,
-scheduled jobs, themes, reports and demo data.
+scheduled jobs, themes, the report API (``reports``, its registry, filters, charts, exports)
+and demo data.
 """
 
 from __future__ import annotations
@@ -15,12 +16,10 @@ def register(app: Flask) -> None:
     from portal.platform.admin.home import admin
     from portal.platform.admin.jobs import admin_jobs
     from portal.platform.admin.plugins import admin_plugins
-    from portal.platform.admin.reports import admin_reports
 
     for blueprint in (
         admin,
         admin_jobs,
         admin_plugins,
-        admin_reports,
     ):
         app.register_blueprint(blueprint)

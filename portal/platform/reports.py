@@ -1,37 +1,108 @@
-"""Reports plugins add to the admin Reports menu (``register_reports``).
+"""Reports core and plugins add to the admin Reports menu (``register_reports``).
 
 A report has a ``name`` (its URL, ``/admin/reports/<name>``), a ``label``, optional ``filters``
-(a WTForms form class, filled from the query string) and ``run(filters) -> ReportResult``: the
-columns, the rows and, where a picture helps, a :class:`Chart`. The portal renders the filter
-form, the table, the chart (an inline SVG drawn here on the server: no JavaScript, nothing
-downloaded) and offers the rows as CSV.
+(a WTForms form class, filled from the query string; :class:`ReportFilters` gives the common
+ones) and ``run(filters) -> ReportResult``: typed :class:`Column` s, rows of raw values
+(``Decimal``, ``int``, ``date``, :class:`Link` — never pre-formatted text), an optional totals
+row and, where a picture helps, :class:`Chart` s. The portal formats every cell by its column's
+kind (money through the Babel filters, in the currency), draws the charts as inline SVG on the
+server, and exports the same rows as CSV and XLSX with numbers as numbers and dates as dates.
+Core reports and plugin reports go through the same code, so they look and behave the same.
 """
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
 from markupsafe import Markup, escape
 
-#: Series colours (Bootstrap's palette), repeated when there are more series.
-COLOURS = ("#0d6efd", "#198754", "#fd7e14", "#6f42c1", "#dc3545", "#20c997", "#6c757d")
+from portal.platform.report_charts import COLOURS, nice_ceiling, render_svg
+
+__all__ = [
+    "COLOURS",
+    "Chart",
+    "Column",
+    "ColumnKind",
+    "Link",
+    "Report",
+    "ReportResult",
+    "client_link",
+    "nice_ceiling",
+]
+
+
+class ColumnKind(enum.StrEnum):
+    """How a column's cells are shown and exported."""
+
+    TEXT = "text"
+    #: ``Decimal`` amounts in the column's (or the result's, or the row's) currency.
+    MONEY = "money"
+    #: ``int`` or ``Decimal`` counts and quantities.
+    NUMBER = "number"
+    #: Percentages as numbers of per cent: ``Decimal("12.5")`` is 12.5 %.
+    PERCENT = "percent"
+    DATE = "date"
+    #: A ``date`` standing for its month (the first day by convention): "March 2026".
+    MONTH = "month"
+    #: :class:`Link` cells (or ``(text, url)`` pairs): a client's card, an invoice.
+    LINK = "link"
+
+
+NUMERIC_KINDS = frozenset({ColumnKind.MONEY, ColumnKind.NUMBER, ColumnKind.PERCENT})
+
+
+@dataclass(frozen=True)
+class Column:
+    """A heading and how its cells are shown. ``currency`` fixes the currency of a money column;
+    ``currency_column`` names the index of the column that holds each row's currency code;
+    without either, the result's ``currency`` applies."""
+
+    label: str
+    kind: ColumnKind | str = ColumnKind.TEXT
+    currency: str | None = None
+    currency_column: int | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "kind", ColumnKind(self.kind))
+
+    @property
+    def numeric(self) -> bool:
+        return self.kind in NUMERIC_KINDS
+
+
+@dataclass(frozen=True)
+class Link:
+    """A cell that opens a page: the text is what CSV and XLSX carry."""
+
+    text: str
+    url: str
+
+    def __str__(self) -> str:
+        return self.text
 
 
 @dataclass(frozen=True)
 class Chart:
-    """A bar or line chart: one value per label in each series (``(name, values)``)."""
+    """A chart: one value per label in each series (``(name, values)``).
 
-    kind: str  # "bar" or "line"
+    ``bar`` draws the series side by side, ``stacked`` on top of each other (negative values
+    below the zero line: MRR movements with churn), ``line`` as lines."""
+
+    kind: str  # "bar", "stacked" or "line"
     labels: Sequence[str]
     series: Sequence[tuple[str, Sequence[Decimal | int]]]
     title: str = ""
 
+    KINDS = ("bar", "stacked", "line")
+
     def __post_init__(self) -> None:
-        if self.kind not in ("bar", "line"):
-            raise ValueError(f"chart kind must be 'bar' or 'line', not {self.kind!r}")
+        if self.kind not in self.KINDS:
+            raise ValueError(f"chart kind must be one of {self.KINDS}, not {self.kind!r}")
         for name, values in self.series:
             if len(values) != len(self.labels):
                 raise ValueError(f"series {name!r} has {len(values)} values for {len(self.labels)}")
@@ -40,14 +111,114 @@ class Chart:
         return render_svg(self, width, height)
 
 
+def _as_column(column: Column | str) -> Column:
+    return column if isinstance(column, Column) else Column(str(column))
+
+
 @dataclass(frozen=True)
 class ReportResult:
-    """What a report shows: ``columns`` (headings), ``rows`` (cells: text, numbers, Decimal,
-    dates) and an optional chart."""
+    """What a report shows: ``columns`` (:class:`Column` s, or plain headings meaning text),
+    ``rows`` (raw values), an optional ``totals`` row (``None`` in cells without a total), the
+    ``currency`` of money columns that name none, and charts (``chart`` first, then
+    ``charts``)."""
 
-    columns: Sequence[str]
+    columns: Sequence[Column | str]
     rows: Sequence[Sequence[Any]]
     chart: Chart | None = None
+    totals: Sequence[Any] | None = None
+    currency: str | None = None
+    charts: Sequence[Chart] = field(default=())
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "columns", tuple(_as_column(c) for c in self.columns))
+        width = len(self.columns)
+        if self.totals is not None and len(self.totals) != width:
+            raise ValueError(f"totals has {len(self.totals)} cells for {width} columns")
+
+    @property
+    def headings(self) -> list[str]:
+        return [str(column.label) for column in self.columns]  # type: ignore[union-attr]
+
+    @property
+    def all_charts(self) -> list[Chart]:
+        return [c for c in (self.chart, *self.charts) if c is not None]
+
+    def currency_of(self, column: Column, row: Sequence[Any]) -> str | None:
+        """The currency a money cell of ``row`` is in."""
+        if column.currency_column is not None:
+            return str(row[column.currency_column] or "") or self.currency
+        return column.currency or self.currency
+
+    def display(self, index: int, row: Sequence[Any]) -> Markup:
+        """Cell ``index`` of ``row`` as HTML for the current locale."""
+        column: Column = self.columns[index]  # type: ignore[assignment]
+        return cell_html(column, row[index], self.currency_of(column, row))
+
+
+def client_link(client_id: int, name: str) -> Link:
+    """A link cell to the client's card in the admin area (call it inside ``run``)."""
+    from flask import url_for
+
+    return Link(name, url_for("admin_clients.summary", client_id=client_id))
+
+
+def link_of(value: Any) -> Link | None:
+    """A :class:`Link` for a link cell given as a Link or a ``(text, url)`` pair."""
+    if isinstance(value, Link):
+        return value
+    if isinstance(value, tuple) and len(value) == 2:
+        return Link(str(value[0]), str(value[1]))
+    return None
+
+
+def cell_html(column: Column, value: Any, currency: str | None) -> Markup:
+    """One cell for the page: a link, or the escaped :func:`cell_text`."""
+    link = link_of(value)
+    if link is not None:
+        return Markup('<a href="{}">{}</a>').format(link.url, link.text)
+    return escape(cell_text(column, value, currency))
+
+
+def cell_text(column: Column, value: Any, currency: str | None) -> str:
+    """One cell as text for the current locale: money and dates through the portal's Babel
+    filters."""
+    from flask_babel import format_decimal, format_percent
+
+    from portal.web.formatting import decimal_text, money, short_date
+
+    if value is None or value == "":
+        return ""
+    kind = column.kind
+    link = link_of(value)
+    if link is not None:
+        return link.text
+    if kind == ColumnKind.MONEY and isinstance(value, Decimal | int):
+        amount = Decimal(value)
+        return money(amount, currency) if currency else decimal_text(amount)
+    if kind == ColumnKind.NUMBER and isinstance(value, Decimal | int):
+        return format_decimal(value) if isinstance(value, int) else decimal_text(value)
+    if kind == ColumnKind.PERCENT and isinstance(value, Decimal | int):
+        return format_percent(Decimal(value) / 100, "#,##0.##%")
+    if kind == ColumnKind.MONTH and isinstance(value, date):
+        return month_label(value)
+    if isinstance(value, date):
+        return short_date(value)
+    return str(value)
+
+
+def month_label(day: date) -> str:
+    """ "March 2026" in the current locale ("март 2026" in Russian): a month column's text and
+    a chart's axis label."""
+    from flask_babel import format_date
+
+    return format_date(day, "LLLL yyyy")
+
+
+def short_month_label(day: date) -> str:
+    """ "Mar 26" ("мар. 26"): a chart label that fits twelve to a small chart."""
+    from flask_babel import format_date
+
+    return format_date(day, "LLL yy")
 
 
 class Report:
@@ -69,95 +240,3 @@ class Report:
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name!r}>"
-
-
-# --- SVG ------------------------------------------------------------------------------------------
-# Pixel geometry is drawing, not money: floats are fine here.
-
-MARGIN_LEFT, MARGIN_RIGHT, MARGIN_TOP, MARGIN_BOTTOM = 64, 16, 28, 56
-GRID_LINES = 4
-
-
-def nice_ceiling(value: float) -> float:
-    """The smallest of 1, 2, 2.5, 5 × 10^n not below ``value`` (a readable axis maximum)."""
-    if value <= 0:
-        return 1.0
-    magnitude = 10 ** (len(str(int(value))) - 1) if value >= 1 else 1.0
-    while magnitude > value:
-        magnitude /= 10
-    for step in (1, 2, 2.5, 5, 10):
-        if step * magnitude >= value:
-            return step * magnitude
-    return 10 * magnitude
-
-
-def _number(value: float) -> str:
-    """An axis label: whole numbers with thin-space thousands (12 500), else one decimal."""
-    if value == int(value):
-        return f"{int(value):,}".replace(",", "\u202f")
-    return f"{value:.3g}"
-
-
-def _text(x: float, y: float, text: str, anchor: str = "middle", extra: str = "") -> str:
-    return (
-        f'<text x="{x:.1f}" y="{y:.1f}" text-anchor="{anchor}" font-size="11"{extra}>'
-        f"{escape(text)}</text>"
-    )
-
-
-def render_svg(chart: Chart, width: int, height: int) -> Markup:
-    """Draw ``chart`` as an accessible inline SVG (``role="img"`` with the title)."""
-    values = [float(v) for _name, series in chart.series for v in series]
-    top = nice_ceiling(max([0.0, *values]))
-    plot_w = width - MARGIN_LEFT - MARGIN_RIGHT
-    plot_h = height - MARGIN_TOP - MARGIN_BOTTOM
-    count = max(len(chart.labels), 1)
-    slot = plot_w / count
-
-    def y_of(value: float) -> float:
-        return MARGIN_TOP + plot_h - plot_h * max(value, 0.0) / top
-
-    parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" class="report-chart" role="img" '
-        f'width="{width}" height="{height}" viewBox="0 0 {width} {height}">',
-        f"<title>{escape(chart.title)}</title>",
-    ]
-    for step in range(GRID_LINES + 1):
-        value = top * step / GRID_LINES
-        y = y_of(value)
-        parts.append(
-            f'<line x1="{MARGIN_LEFT}" x2="{width - MARGIN_RIGHT}" y1="{y:.1f}" y2="{y:.1f}" '
-            f'stroke="#dee2e6"/>'
-        )
-        parts.append(_text(MARGIN_LEFT - 6, y + 4, _number(value), "end"))
-    for index, label in enumerate(chart.labels):
-        x = MARGIN_LEFT + slot * (index + 0.5)
-        parts.append(_text(x, height - MARGIN_BOTTOM + 16, str(label)))
-    bar_w = slot * 0.8 / max(len(chart.series), 1)
-    for number, (name, series) in enumerate(chart.series):
-        colour = COLOURS[number % len(COLOURS)]
-        points = []
-        for index, raw in enumerate(series):
-            value = float(raw)
-            if chart.kind == "bar":
-                x = MARGIN_LEFT + slot * index + slot * 0.1 + bar_w * number
-                parts.append(
-                    f'<rect x="{x:.1f}" y="{y_of(value):.1f}" width="{bar_w:.1f}" '
-                    f'height="{MARGIN_TOP + plot_h - y_of(value):.1f}" fill="{colour}">'
-                    f"<title>{escape(name)}: {escape(str(chart.labels[index]))} — "
-                    f"{escape(str(raw))}</title></rect>"
-                )
-            else:
-                points.append(f"{MARGIN_LEFT + slot * (index + 0.5):.1f},{y_of(value):.1f}")
-        if points:
-            parts.append(
-                f'<polyline fill="none" stroke="{colour}" stroke-width="2" '
-                f'points="{" ".join(points)}"/>'
-            )
-        legend_x = MARGIN_LEFT + 140 * number
-        parts.append(
-            f'<rect x="{legend_x}" y="{height - 18}" width="10" height="10" fill="{colour}"/>'
-        )
-        parts.append(_text(legend_x + 14, height - 9, name, "start"))
-    parts.append("</svg>")
-    return Markup("".join(parts))  # noqa: S704 - every text above is escaped

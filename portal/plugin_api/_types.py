@@ -24,7 +24,8 @@ from portal.orders.service_changes import ChangePreview
 from portal.platform.demo import DemoOption, DemoProduct
 from portal.platform.jobs import JobDefinition
 from portal.platform.plugin_forms import PluginSettings, ProductFields
-from portal.platform.reports import Chart, Report, ReportResult
+from portal.platform.report_filters import ReportFilters
+from portal.platform.reports import Chart, Column, Link, Report, ReportResult, client_link
 from portal.web.menu import ClientCardTab, MenuItem, Panel
 
 __all__ = [
@@ -34,9 +35,11 @@ __all__ = [
     "Chart",
     "ClientCardTab",
     "ClientRecords",
+    "Column",
     "DemoOption",
     "DemoProduct",
     "JobDefinition",
+    "Link",
     "MenuItem",
     "Panel",
     "PaymentGateway",
@@ -49,10 +52,12 @@ __all__ = [
     "ProvisioningPending",
     "QuotedItem",
     "Report",
+    "ReportFilters",
     "ReportResult",
     "StatementEntry",
     "StatementFormatError",
     "StatementParser",
     "UsageCharge",
     "UsageCollector",
+    "client_link",
 ]

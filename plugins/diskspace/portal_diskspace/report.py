@@ -17,6 +17,7 @@ from wtforms.validators import Optional
 from portal.plugin_api import (
     Chart,
     Client,
+    Column,
     Product,
     Report,
     ReportResult,
@@ -134,9 +135,9 @@ class DiskUsageReport(Report):
             _("Client"),
             _("Service"),
             _("Account"),
-            _("Quota, GB"),
-            _("Latest, GB"),
-            _("Peak, GB"),
-            _("Days over the quota"),
+            Column(_("Quota, GB"), "number"),
+            Column(_("Latest, GB"), "number"),
+            Column(_("Peak, GB"), "number"),
+            Column(_("Days over the quota"), "number"),
         ]
         return ReportResult(columns, rows, chart)

@@ -379,7 +379,9 @@ def test_the_report_shows_usage_against_quota_with_chart_and_csv(
     assert "Disk usage against quota" in page and "ООО «Диск»" in page
     assert f"disk{service.id}" in page and "<svg" in page
     csv = staff_web.get(url + "&format=csv").get_data(as_text=True)
-    assert "ООО «Диск»" in csv and "12,00" in csv and "10,00" in csv
+    # CSV for programs: dot decimals (XLSX is the one for Excel)
+    assert "ООО «Диск»,#1" in csv.replace(f"#{service.id}", "#1") and ",10.00,12.00,12.00,1" in csv
+    assert "<rect" in page and 'text-end text-nowrap">12.00<' in page  # numbers, right-aligned
     assert "ООО «Диск»" in staff_web.get(url + "&over_only=y").get_data(as_text=True)
     server.set_used(9 * GB)
     collect_daily(BOUGHT + timedelta(days=1))  # under the quota from now on

@@ -14,7 +14,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import JSON, Date, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.core.column_types import MoneyType
@@ -73,6 +73,11 @@ CREDIT_NOTE_SETTLEMENT_LABELS = {
 }
 
 
+#: The statuses of an invoice the client owes (``credit_terms.OWED``), as the WHERE clause of the
+#: partial index the reports use.
+OWED_SQL = "status IN ('unpaid', 'partially_paid', 'collections')"
+
+
 class InvoiceCounter(Base):
     """The next number of a series (e.g. "2026"); incremented under a row lock when issuing."""
 
@@ -84,7 +89,20 @@ class InvoiceCounter(Base):
 
 class Invoice(TimestampMixin, Base):
     __tablename__ = "invoice"
-    __table_args__ = (UniqueConstraint("series", "sequence"),)
+    __table_args__ = (
+        UniqueConstraint("series", "sequence"),
+        # Reports (migration 0028): the debtors report reads only what is owed, grouped by
+        # client and currency; PostgreSQL answers it from this index alone.
+        Index(
+            "ix_invoice_owed",
+            "client_id",
+            "currency",
+            postgresql_where=text(OWED_SQL),
+            sqlite_where=text(OWED_SQL),
+            postgresql_include=["kind", "issue_date", "due_date", "total", "amount_paid"],
+        ),
+        Index("ix_invoice_issue_date", "issue_date"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     client_id: Mapped[int] = mapped_column(ForeignKey("client.id"), index=True)

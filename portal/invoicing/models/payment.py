@@ -32,6 +32,13 @@ class Payment(TimestampMixin, Base):
         UniqueConstraint("method", "reference"),
         # An index, not a constraint: migration 0018 adds it without rebuilding the table.
         Index("uq_payment_method_reference_key", "method", "reference_key", unique=True),
+        # Reports (migration 0028): money received in a currency over a period, by client.
+        Index(
+            "ix_payment_currency_date",
+            "currency",
+            "payment_date",
+            postgresql_include=["client_id", "amount"],
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -12,7 +12,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Date, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.core.column_types import MoneyType
@@ -43,7 +43,12 @@ SERVICE_STATUS_LABELS = {
 
 class Service(TimestampMixin, Base):
     __tablename__ = "service"
-    __table_args__ = (UniqueConstraint("client_id", "product_id"),)
+    __table_args__ = (
+        UniqueConstraint("client_id", "product_id"),
+        # Reports (migration 0028): renewals and the forecast read the renewing services by
+        # their next due date.
+        Index("ix_service_status_next_due_date", "status", "next_due_date"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     client_id: Mapped[int] = mapped_column(ForeignKey("client.id"), index=True)

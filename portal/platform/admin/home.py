@@ -124,7 +124,7 @@ CORE_MENU = (
     MenuItem(
         "support", _l("Canned replies"), "admin_support.canned_list", 30, Permission.SUPPORT_REPLY
     ),
-    MenuItem("reports", _l("Support"), "admin_support.report", 20, Permission.REPORTS_VIEW),
+    MenuItem("reports", _l("Overview"), "admin_reports.index", 1, Permission.REPORTS_VIEW),
     MenuItem("utilities", _l("E-mail queue"), "admin_outbox.index", 40, Permission.SETTINGS_MANAGE),
     MenuItem(
         "settings",

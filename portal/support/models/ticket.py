@@ -90,6 +90,8 @@ class Ticket(TimestampMixin, Base):
     __table_args__ = (
         Index("ix_ticket_status_department", "status", "department_id"),
         Index("ix_ticket_guest_email", "guest_email"),
+        # Reports (migration 0028): the support report reads the tickets opened in a period.
+        Index("ix_ticket_created_at", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -41,6 +41,13 @@
     form.addEventListener("input", function () { clearTimeout(timer); timer = setTimeout(refresh, 400); });
   }
 
+  // <button data-print>: the browser's print dialog (a report's printable page).
+  document.addEventListener("click", function (event) {
+    if (event.target.closest && event.target.closest("[data-print]")) {
+      window.print();
+    }
+  });
+
   function start() {
     applyStyles(document);
     document.querySelectorAll("form[data-preview]").forEach(livePreview);
