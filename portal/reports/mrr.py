@@ -511,7 +511,11 @@ def flows_by_month(
                 for i, day in enumerate(firsts)
             )
         )
-        came_back = or_(services.c.first_day < month_day, orders.c.first_at < month_start_at)
+        # each side is false, not NULL, for a client without services or orders before
+        came_back = or_(
+            and_(services.c.first_day.is_not(None), services.c.first_day < month_day),
+            and_(orders.c.first_at.is_not(None), orders.c.first_at < month_start_at),
+        )
     zero = literal(0)
 
     def total(condition: ColumnElement[bool], value: Any) -> Any:
