@@ -9,8 +9,12 @@ from __future__ import annotations
 
 from portal.platform.hooks.markers import hookimpl
 from portal.platform.reports import Report
+from portal.reports.churn import ChurnReport
+from portal.reports.cohorts import CohortReport
 from portal.reports.debtors import DebtorsReport
 from portal.reports.income import IncomeReport
+from portal.reports.mrr import MrrReport
+from portal.reports.renewals import RenewalRateReport, RenewalsReport
 from portal.reports.sales import (
     IncomeForecastReport,
     NewSalesReport,
@@ -23,6 +27,11 @@ from portal.support.reports import SupportSlaReport
 CORE_REPORTS: tuple[type[Report], ...] = (
     IncomeReport,
     VatReport,
+    MrrReport,
+    ChurnReport,
+    CohortReport,
+    RenewalsReport,
+    RenewalRateReport,
     DebtorsReport,
     NewSalesReport,
     PromotionsReport,
