@@ -103,11 +103,17 @@ def report_xlsx(result: ReportResult, title: str, language: str = "en") -> bytes
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
 
     book = Workbook(write_only=True)
     # Excel forbids []:*?/\ in a sheet's name and keeps 31 characters.
     sheet = book.create_sheet(("".join(c for c in title if c not in "[]:*?/\\") or "Report")[:31])
     sheet.freeze_panes = "A2"
+    for index, column in enumerate(result.columns, start=1):
+        # wide enough for the heading, or for an amount or a date in a numeric column
+        floor = 14 if column.numeric or column.kind in (ColumnKind.DATE, ColumnKind.MONTH) else 10
+        width = min(max(len(str(column.label)) + 2, floor), 48)  # type: ignore[union-attr]
+        sheet.column_dimensions[get_column_letter(index)].width = width
     bold = Font(bold=True)
     columns: Sequence[Column] = result.columns  # type: ignore[assignment]
 

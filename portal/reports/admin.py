@@ -41,7 +41,10 @@ FORMATS = ("csv", "xlsx", "print")
 def index() -> str:
     reports = [r for r in registered().values() if current_staff_can(r.permission)]
     return render_template(
-        "admin/reports/index.html", reports=reports, figures=dashboard.figures(clock().now())
+        "admin/reports/index.html",
+        reports=reports,
+        report_names={r.name for r in reports},
+        figures=dashboard.figures(clock().now()),
     )
 
 

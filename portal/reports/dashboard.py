@@ -11,7 +11,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
-from importlib import import_module
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
@@ -20,7 +19,8 @@ from portal.catalog.currencies import default_currency
 from portal.core import clock as portal_clock
 from portal.platform.report_filters import add_months
 from portal.platform.reports import Chart, short_month_label
-from portal.reports import income
+from portal.reports import debtors, income, mrr
+from portal.support import reports as support_reports
 
 #: Months in the dashboard's charts.
 CHART_MONTHS = 12
@@ -37,7 +37,6 @@ class Figure:
     count: int | None = None
     change: dict[str, Decimal] = field(default_factory=dict)
     report: str | None = None
-    available: bool = True
 
 
 @dataclass
@@ -47,57 +46,39 @@ class Dashboard:
     currency: str
 
 
-def _provider(module: str, name: str) -> Any | None:
-    """A figure's function from its report module, or None where that report is not part of
-    this build (the dashboard shows what exists and says what does not)."""
-    try:
-        found = import_module(module)
-    except ModuleNotFoundError as missing:
-        if missing.name != module:
-            raise
-        return None
-    return getattr(found, name, None)
-
-
 def figures(now: datetime) -> Dashboard:
     today = portal_clock.today()
     currency = default_currency()
     month = today.replace(day=1)
-    last_month_end = month - timedelta(days=1)
+    mrr_now = mrr.mrr_by_currency(today)
+    mrr_before = mrr.mrr_by_currency(month - timedelta(days=1))
     shown = [
         Figure(
             "income",
             _l("Income this month"),
             amounts=income.income_total(month, today),
             report="income",
-        )
+        ),
+        Figure(
+            "mrr",
+            _l("MRR"),
+            amounts=mrr_now,
+            change={
+                code: mrr_now.get(code, Decimal(0)) - mrr_before.get(code, Decimal(0))
+                for code in sorted({*mrr_now, *mrr_before})
+            },
+            report="mrr",
+        ),
+        Figure(
+            "debtors", _l("Debtors owe"), amounts=debtors.debtors_total(today), report="debtors"
+        ),
+        Figure(
+            "tickets_past_sla",
+            _l("Open tickets past SLA"),
+            count=support_reports.tickets_past_sla(now),
+            report="support",
+        ),
     ]
-    mrr_by_currency = _provider("portal.reports.mrr", "mrr_by_currency")
-    mrr = Figure("mrr", _l("MRR"), report="mrr", available=mrr_by_currency is not None)
-    if mrr_by_currency is not None:
-        mrr.amounts = mrr_by_currency(today)
-        before = mrr_by_currency(last_month_end)
-        mrr.change = {
-            code: mrr.amounts.get(code, Decimal(0)) - before.get(code, Decimal(0))
-            for code in sorted({*mrr.amounts, *before})
-        }
-    shown.append(mrr)
-    debtors_total = _provider("portal.reports.debtors", "debtors_total")
-    debtors = Figure(
-        "debtors", _l("Debtors owe"), report="debtors", available=debtors_total is not None
-    )
-    if debtors_total is not None:
-        debtors.amounts = debtors_total(today)
-    shown.append(debtors)
-    past_sla = _provider("portal.support.reports", "tickets_past_sla")
-    tickets = Figure(
-        "tickets_past_sla",
-        _l("Open tickets past SLA"),
-        available=past_sla is not None,
-    )
-    if past_sla is not None:
-        tickets.count = past_sla(now)
-    shown.append(tickets)
 
     first = add_months(month, -(CHART_MONTHS - 1))
     charts = []
@@ -110,9 +91,8 @@ def figures(now: datetime) -> Dashboard:
             title=str(_l("Income per month, %(currency)s", currency=currency)),
         )
     )
-    mrr_series = _provider("portal.reports.mrr", "mrr_series")
-    if mrr_series is not None:
-        points = mrr_series(first, CHART_MONTHS, currency)
+    points = mrr.mrr_series(first, CHART_MONTHS, currency)
+    if points:
         charts.append(
             Chart(
                 "line",
@@ -122,6 +102,6 @@ def figures(now: datetime) -> Dashboard:
             )
         )
     for figure in shown:
-        if figure.available and figure.count is None and not figure.amounts:
+        if figure.count is None and not figure.amounts:
             figure.amounts = {currency: Decimal(0)}
     return Dashboard(shown, charts, currency)

@@ -27,7 +27,7 @@ month may differ from the change of MRR by a kopeck.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
@@ -42,7 +42,6 @@ from sqlalchemy import (
     Select,
     and_,
     case,
-    exists,
     func,
     literal,
     or_,
@@ -60,6 +59,7 @@ from portal.billing.cycles import Cycle
 from portal.core.clock import today as business_today
 from portal.core.column_types import MoneyType
 from portal.core.extensions import db
+from portal.core.model_base import UTCDateTime
 from portal.orders.models import (
     ChangeStatus,
     Order,
@@ -136,11 +136,12 @@ def _factor(cycle: ColumnElement[Any]) -> ColumnElement[int]:
     return case(FACTORS, value=cycle, else_=0)
 
 
-def _matches(product: ColumnElement[Any], scope: Scope) -> ColumnElement[int]:
-    """1 where ``product`` is in the scope, else 0 (a multiplier of the units)."""
+def _scaled(price: Any, cycle: Any, product: Any, scope: Scope) -> Any:
+    """``price`` x 72 / the cycle's months, or 0 out of the scope's product."""
+    units = price * _factor(cycle)
     if scope.product_id is None:
-        return literal(1)
-    return case((product == scope.product_id, 1), else_=0)
+        return units
+    return units * case((product == scope.product_id, 1), else_=0)
 
 
 def service_mrr(day: date, scope: Scope = EVERYTHING) -> Select[Any]:
@@ -187,8 +188,8 @@ def service_mrr(day: date, scope: Scope = EVERYTHING) -> Select[Any]:
     product = case((changed, later.old_product_id), else_=Service.product_id)
     held = type_coerce(func.coalesce(addons.c.amount, 0), MoneyType())
     units = type_coerce(
-        price * _factor(cycle) * _matches(product, scope)
-        + held * _factor(Service.cycle) * _matches(Service.product_id, scope),
+        _scaled(price, cycle, product, scope)
+        + _scaled(held, Service.cycle, Service.product_id, scope),
         MoneyType(),
     )
     running = and_(
@@ -252,7 +253,7 @@ def mrr_series(first_month: date, months: int, currency: str) -> list[tuple[date
     """MRR in ``currency`` at the end of each of ``months`` months from ``first_month`` (the
     current month: at the end of today); months after today are left out. One query."""
     timeline = Timeline(first_month, months, business_today())
-    flows = _flows(timeline, Scope(currency=currency), "client_id", returning=False)
+    flows = flows_by_month(timeline, Scope(currency=currency), "client_id", returning=False)
     units = flows.get((0, currency), Flow()).delta
     series = []
     for index, month in enumerate(timeline.months, start=1):
@@ -343,7 +344,7 @@ class Timeline:
 
 
 def _units(price: Any, cycle: Any, product: Any, scope: Scope) -> Any:
-    return type_coerce(price * _factor(cycle) * _matches(product, scope), MoneyType())
+    return type_coerce(_scaled(price, cycle, product, scope), MoneyType())
 
 
 def _deltas(timeline: Timeline, scope: Scope) -> Any:
@@ -450,7 +451,7 @@ def _deltas(timeline: Timeline, scope: Scope) -> Any:
     return select(events).where(events.c.bucket < len(timeline.days)).subquery()
 
 
-def _levels(timeline: Timeline, scope: Scope, key: str) -> Any:
+def levels_by_month(timeline: Timeline, scope: Scope, key: str) -> Any:
     """Per ``key`` (client or service), currency and bucket with an event: the delta of the
     bucket and the MRR after it (``level``), a subquery."""
     deltas = _deltas(timeline, scope)
@@ -485,12 +486,12 @@ class Flow:
     returned_keys: int = 0
 
 
-def _flows(
+def flows_by_month(
     timeline: Timeline, scope: Scope, key: str, returning: bool = True
 ) -> dict[tuple[int, str], Flow]:
     """Per (bucket, currency): the movements of the keys with an event in it (bucket 0: the
     opening MRR as ``delta`` and the paying keys as ``new_keys``). One query."""
-    levels = _levels(timeline, scope, key)
+    levels = levels_by_month(timeline, scope, key)
     after = levels.c.level
     before = type_coerce(after - levels.c.delta, MoneyType())
     bucket = levels.c.bucket
@@ -498,11 +499,23 @@ def _flows(
     gained = and_(~opening, before == 0, after > 0)
     kept = and_(~opening, before > 0, after > 0)
     lost = and_(~opening, before > 0, after == 0)
+    came_back: ColumnElement[bool] = literal(False)
     if returning:
-        months = [timeline.days[0] + timedelta(days=1), *timeline.months]
-        came_back = _bought_before_month(levels.c.key, bucket, months)
-    else:
-        came_back = literal(False)
+        services, orders = _first_purchases()
+        # the first day of the bucket's month, as a day and as the instant it starts
+        firsts = [timeline.days[0] + timedelta(days=1), *timeline.months]
+        month_day = case(*((bucket == i, day) for i, day in enumerate(firsts)))
+        month_start_at = case(
+            *(
+                (bucket == i, literal(end_of_day(day - timedelta(days=1)), UTCDateTime()))
+                for i, day in enumerate(firsts)
+            )
+        )
+        # each side is false, not NULL, for a client without services or orders before
+        came_back = or_(
+            and_(services.c.first_day.is_not(None), services.c.first_day < month_day),
+            and_(orders.c.first_at.is_not(None), orders.c.first_at < month_start_at),
+        )
     zero = literal(0)
 
     def total(condition: ColumnElement[bool], value: Any) -> Any:
@@ -524,6 +537,10 @@ def _flows(
         count(lost),
         count(and_(gained, came_back)),
     ).group_by(bucket, levels.c.currency)
+    if returning:
+        query = query.outerjoin(services, services.c.client_id == levels.c.key).outerjoin(
+            orders, orders.c.client_id == levels.c.key
+        )
     flows = {}
     for index, currency, *figures in db.session.execute(query):
         amounts = [Decimal(value or 0) for value in figures[:6]]
@@ -532,41 +549,42 @@ def _flows(
     return flows
 
 
-def _bought_before_month(
-    client_id: ColumnElement[int], bucket: ColumnElement[int], months: Sequence[date]
-) -> ColumnElement[bool]:
-    """:func:`_bought_before` the first day of the bucket's month."""
-    return or_(
-        *(and_(bucket == i, _bought_before(client_id, month)) for i, month in enumerate(months))
+def _first_purchases() -> tuple[Any, Any]:
+    """Per client, the first registration day of a recurring service that ran, and the first
+    acceptance of an order for one (subqueries to join): a client who had either before a month
+    and gains MRR in it comes back (a service reopened for the same product keeps one row and
+    its latest registration date, so its first life is seen through its order)."""
+    services = (
+        select(
+            Service.client_id.label("client_id"),
+            func.min(Service.registration_date).label("first_day"),
+        )
+        .where(Service.status != ServiceStatus.PENDING, Service.cycle.in_(RECURRING_CYCLES))
+        .group_by(Service.client_id)
+        .subquery()
     )
-
-
-def _bought_before(client_id: ColumnElement[int], day: date) -> ColumnElement[bool]:
-    """The client had a recurring service before ``day``: a service registered earlier, or an
-    accepted order for one (a service reopened for the same product keeps one row and its latest
-    registration date, so its first life is seen through its order)."""
-    service = exists().where(
-        Service.client_id == client_id,
-        Service.status != ServiceStatus.PENDING,
-        Service.cycle.in_(RECURRING_CYCLES),
-        Service.registration_date < day,
+    orders = (
+        select(
+            Order.client_id.label("client_id"),
+            func.min(Order.accepted_at).label("first_at"),
+        )
+        .join(OrderItem, OrderItem.order_id == Order.id)
+        .where(
+            Order.kind == OrderKind.NEW,
+            Order.accepted_at.is_not(None),
+            OrderItem.cycle.in_(RECURRING_CYCLES),
+        )
+        .group_by(Order.client_id)
+        .subquery()
     )
-    ordered = exists().where(
-        Order.client_id == client_id,
-        Order.kind == OrderKind.NEW,
-        Order.accepted_at.is_not(None),
-        Order.accepted_at < end_of_day(day - timedelta(days=1)),
-        OrderItem.order_id == Order.id,
-        OrderItem.cycle.in_(RECURRING_CYCLES),
-    )
-    return or_(service, ordered)
+    return services, orders
 
 
 def movements(first_month: date, months: int, scope: Scope = EVERYTHING) -> list[Movements]:
     """Movements of ``months`` months from ``first_month`` per currency, oldest first, months
     after today left out; one aggregate query for the whole period."""
     timeline = Timeline(first_month, months, business_today())
-    flows = _flows(timeline, scope, "client_id")
+    flows = flows_by_month(timeline, scope, "client_id")
     currencies = sorted({currency for _bucket, currency in flows})
     result = []
     for currency in currencies:

@@ -236,3 +236,51 @@ def test_scope_by_product_and_currency(history, shop) -> None:
     annual = mrr.Scope(product_id=shop["annual"].id)
     assert mrr.mrr_units_by_currency(date(2026, 4, 30), annual) == {"RUB": D(13000 * 6 * 2)}
     assert mrr.mrr_units_by_currency(date(2026, 4, 30), mrr.Scope(currency="USD")) == {}
+
+
+def test_scope_of_a_product_follows_the_plan_at_each_month_end(history, shop) -> None:
+    annual = mrr.Scope(product_id=shop["annual"].id)
+    months = mrr.movements(JAN, 4, annual)
+    assert [m.ending for m in months] == [D(0), D(0), D("1083.33"), D("2166.67")]
+    # C bought a Backup in January: coming back with the licence is a reactivation
+    assert [(m.new, m.reactivation) for m in months[2:]] == [
+        (D("1083.33"), D(0)),
+        (D(0), D("1083.33")),
+    ]
+
+
+def test_a_client_reordering_the_same_product_is_a_reactivation(shop, clock) -> None:
+    client = make_client(clock, email="x@example.com", company="Client X")
+    client.tax_exempt = True
+    db.session.commit()
+    (backup,) = _buy(clock, client, (shop["backup"], "monthly", None), day=date(2026, 1, 5))
+    _on(clock, date(2026, 2, 20))
+    service_changes.update_service(backup, {"status": "terminated"})
+    (again,) = _buy(clock, client, (shop["backup"], "monthly", None), day=date(2026, 4, 8))
+    _on(clock, TODAY)
+    assert again.id == backup.id  # one service per product, reopened
+    april = mrr.movements(APR, 1)[0]
+    # the row keeps only its latest registration; the first order shows the client had bought
+    assert (april.new, april.reactivation, april.ending) == (D(0), D("800.00"), D("800.00"))
+
+
+def test_a_service_without_an_order_is_new_business(shop, clock) -> None:
+    """Services made without an order (the demo data, an import) count as new, not as a
+    reactivation, and their client as paying."""
+    client = make_client(clock, email="y@example.com", company="Client Y")
+    db.session.add(
+        Service(
+            client_id=client.id,
+            product_id=shop["backup"].id,
+            status="active",
+            cycle="monthly",
+            currency="RUB",
+            registration_date=date(2026, 3, 3),
+            recurring_amount=D("800"),
+            created_at=clock.now(),
+        )
+    )
+    db.session.commit()
+    march = mrr.movements(MAR, 1)[0]
+    assert (march.new, march.reactivation, march.ending) == (D("800.00"), D(0), D("800.00"))
+    assert (march.new_clients, march.clients_end) == (1, 1)

@@ -166,9 +166,9 @@ def test_register_reports_menu_page_filters_chart_and_csv(
     assert "<td>860.00</td>" in filtered and "960.00" not in filtered
     csv = web.get("/admin/reports/exerciser_invoices?status=paid&format=csv")
     assert csv.mimetype == "text/csv"
-    assert csv.get_data().decode("utf-8-sig").splitlines() == [
-        "Month;Invoices;Total",
-        "2026-11;1;860,00",
+    assert csv.get_data().decode("utf-8-sig").splitlines() == [  # for programs: dot decimals
+        "Month,Invoices,Total",
+        "2026-11,1,860.00",
     ]
     assert web.get("/admin/reports/nothing-here").status_code == 404
 

@@ -4,14 +4,18 @@ totals, CSV and XLSX downloads and the printable page; permissions; the Reports 
 import csv
 import io
 import re
-from datetime import datetime
+from datetime import date, datetime, timedelta
+from decimal import Decimal as D
 
 import pytest
 from flask import Flask
 from openpyxl import load_workbook
 
+from portal import billing
+from portal.support import tickets
 from portal.testing.factories import make_staff
-from tests.fixtures.income import make_book
+from tests.fixtures.income import VAT22, issued, make_book, make_service
+from tests.fixtures.mail.desk import make_desk
 
 AUTUMN = "since=2026-10-01&until=2026-11-30&currency=RUB"
 
@@ -30,14 +34,30 @@ def _section(html: str, element_id: str) -> str:
     return html.split(f'id="{element_id}"', 1)[1]
 
 
-def test_the_dashboard_shows_the_owners_numbers_and_charts(book, staff_web) -> None:
+def _figure(html: str, key: str) -> str:
+    return _digits(_section(html, f"figure-{key}").split('class="col-md-3"')[0])
+
+
+def test_the_dashboard_shows_the_owners_numbers_and_charts(book, clock, staff_web) -> None:
+    # a service from 3 November (MRR +600), an unpaid invoice, a ticket unanswered for 3 hours
+    make_service(clock, book.lyutik, book.hosting, date(2026, 11, 3), "600.00")
+    line = billing.charge_line("Хостинг", D("2000.00"), "RUB", line_tax=VAT22)
+    issued(book.lyutik, date(2026, 11, 4), (line, None))  # 2 440 owed
+    desk = make_desk(clock)
+    tickets.open_ticket(subject="Не работает", body="?", client=desk.client,
+                        department_id=desk.support.id)  # fmt: skip
+    clock.advance(timedelta(hours=3))
+
     page = staff_web.get("/admin/reports/")
     assert page.status_code == 200
     html = page.get_data(as_text=True)
-    income = _section(html, "figure-income").split("</div>\n  </div>")[0]
-    assert "6780.00" in _digits(income)  # 8 000 received − 1 220 refunded in November
+    assert "6780.00" in _figure(html, "income")  # 8 000 received − 1 220 refunded in November
+    mrr = _figure(html, "mrr")
+    assert "RUB4800.00" in mrr and "+RUB600.00" in mrr  # 1 200 + 3 000 + 600; +600 since October
+    assert "RUB2440.00" in _figure(html, "debtors")
+    assert 'figure-value">1<' in _figure(html, "tickets_past_sla")
     charts = _section(html, "dashboard-charts")
-    assert charts.count("<svg") >= 1 and "<rect" in charts
+    assert charts.count("<svg") == 2 and "<rect" in charts and "<polyline" in charts
     assert 'id="reports"' in html and "/admin/reports/income" in html
     assert "style=" not in html  # the strict CSP allows no inline styles
 
@@ -113,6 +133,7 @@ def test_xlsx_export_has_numbers_and_dates(book, staff_web) -> None:
     cell = sheet.cell(row=rows.index(paid) + 1, column=2)
     assert cell.number_format == "#,##0.00" and cell.data_type == "n"
     assert rows[-1][3] == 18980 and sheet.cell(row=len(rows), column=4).font.bold
+    assert sheet.freeze_panes == "A2" and sheet.column_dimensions["B"].width >= 14
     vat = load_workbook(
         io.BytesIO(staff_web.get(f"/admin/reports/vat?{AUTUMN}&format=xlsx").data)
     ).active
