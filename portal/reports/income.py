@@ -348,8 +348,9 @@ class IncomeReport(Report):
             refund_vat = _vat_of_refunds(scope, literal(1)).get(1)
             unallocated = _money(received, currency) - sum((r[1] for r in rows), ZERO)
             if unallocated:
-                rows.append([_("Not allocated to invoices (credit balance)"), unallocated, ZERO,
-                             unallocated, None])  # fmt: skip
+                no_vat = _money(ZERO, currency)
+                label = _("Not allocated to invoices (credit balance)")
+                rows.append([label, unallocated, no_vat, unallocated, None])
             back = _money(refunds, currency)
             if back:
                 tax = _money(refund_vat, currency)
