@@ -20,6 +20,7 @@ from portal.orders.provisioners import (
     ProvisioningError,
     ProvisioningPending,
 )
+from portal.platform.admin.dashboard import Counter as DashboardCounter
 from portal.platform.jobs import JobDefinition
 from portal.platform.plugin_forms import PluginSettings, ProductFields
 from portal.platform.reports import Chart, Report, ReportResult
@@ -30,6 +31,7 @@ __all__ = [
     "CallbackResult",
     "Chart",
     "ClientRecords",
+    "DashboardCounter",
     "JobDefinition",
     "MenuItem",
     "Panel",

@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     from portal.billing.periods import Period
     from portal.billing.tax import TaxContext
     from portal.billing.usage import UsageCharge, UsageCollector
+    from portal.platform.admin.dashboard import Counter as DashboardCounter
     from portal.invoicing.gateways import PaymentGateway
     from portal.invoicing.models.invoice import Invoice
     from portal.invoicing.models.payment import Payment
@@ -111,6 +112,14 @@ def register_admin_menu_items() -> list[MenuItem]:
 @registry
 def register_client_area_panels() -> list[Panel]:
     """Registry. Return :class:`Panel` objects shown on the client-area dashboard."""
+
+
+@registry
+def register_dashboard_counters() -> list[DashboardCounter]:
+    """Registry. Return :class:`DashboardCounter` objects: numbers on the admin dashboard next to
+    the core's (pending orders, overdue invoices...), each linking to its list and shown only to
+    staff who hold its permission. A key already taken (by the core or an earlier plugin) is
+    ignored."""
 
 
 @registry
