@@ -22,7 +22,6 @@ from flask import current_app
 from flask_babel import force_locale
 from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import Select
-
 from sqlalchemy.orm import Session
 
 from portal import billing
@@ -36,8 +35,8 @@ from portal.core.extensions import db
 from portal.invoicing import invoices, payments
 from portal.invoicing.models import Invoice, Payment
 from portal.messaging.outbox import queue_email
-from portal.messaging.templates import external_url as _external_url
 from portal.messaging.sources import MailKind
+from portal.messaging.templates import external_url as _external_url
 from portal.orders import orders, provisioning, service_changes
 from portal.orders.models import Service, ServiceStatus
 from portal.orders.provisioners import ProvisioningAction

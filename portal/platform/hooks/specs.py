@@ -38,7 +38,6 @@ if TYPE_CHECKING:
     from portal.billing.periods import Period
     from portal.billing.tax import TaxContext
     from portal.billing.usage import UsageCharge, UsageCollector
-    from portal.platform.admin.dashboard import Counter as DashboardCounter
     from portal.invoicing.gateways import PaymentGateway
     from portal.invoicing.models.invoice import Invoice
     from portal.invoicing.models.payment import Payment
@@ -47,6 +46,7 @@ if TYPE_CHECKING:
     from portal.orders.models.service import Service
     from portal.orders.orders import QuotedItem
     from portal.orders.provisioners import Provisioner
+    from portal.platform.admin.dashboard import Counter as DashboardCounter
     from portal.platform.jobs.registry import JobDefinition
     from portal.platform.plugin_forms import PluginSettings, ProductFields
     from portal.platform.reports import Report
