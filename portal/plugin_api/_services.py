@@ -18,13 +18,14 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, TypeVar
 
-from flask import current_app
+from flask import current_app, url_for
 from flask_babel import force_locale
 from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import Select
 from sqlalchemy.orm import Session
 
 from portal import billing
+from portal.accounts import clients
 from portal.accounts.contacts import recipients
 from portal.accounts.models import Client, Staff
 from portal.catalog import catalog
@@ -40,7 +41,9 @@ from portal.messaging.templates import external_url as _external_url
 from portal.orders import orders, provisioning, service_changes
 from portal.orders.models import Service, ServiceStatus
 from portal.orders.provisioners import ProvisioningAction
+from portal.platform import demo
 from portal.platform import plugin_settings as settings_service
+from portal.platform.demo import DemoProduct
 from portal.support import tickets
 from portal.support.models import MessageSource, Ticket, TicketPriority
 from portal.web import permissions as permissions_check
@@ -50,12 +53,19 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 PaymentError = payments.PaymentError
 TicketError = tickets.TicketError
+ChangeError = service_changes.ChangeError
+RequisitesError = clients.ClientError
 
 __all__ = [
+    "ChangeError",
     "PaymentError",
+    "RequisitesError",
     "TicketError",
     "add_charge",
     "add_credit",
+    "add_demo_client",
+    "add_demo_products",
+    "add_demo_service",
     "client_locale",
     "credit_balance",
     "email_client",
@@ -66,18 +76,21 @@ __all__ = [
     "open_ticket",
     "paginate",
     "plugin_settings",
+    "preview_change",
     "product_values",
     "queue_provisioning",
     "record_payment",
     "requires",
     "run_command",
     "savepoint",
+    "service_change_url",
     "session",
     "staff_locale",
     "suspend_service",
     "terminate_at_period_end",
     "today",
     "unsuspend_service",
+    "validate_requisites",
 ]
 
 # --- database and time ----------------------------------------------------------------------
@@ -141,6 +154,19 @@ def product_values(product: Product, plugin: str) -> dict[str, Any]:
     """The values of ``plugin``'s product fields (``register_product_fields``) on ``product``:
     the registered defaults, overridden by what staff saved on the product page."""
     return settings_service.product_values(product, plugin)
+
+
+# --- clients ----------------------------------------------------------------------------------
+
+
+def validate_requisites(*, inn: str, kpp: str = "") -> tuple[str, str]:
+    """Check an organisation's INN and KPP by the portal's own rules (those of the client
+    profile: python-stdnum's INN check digits, the KPP format) and return them cleaned
+    (spaces removed, KPP upper-cased). A 10-digit INN is a legal entity and needs a KPP; a
+    12-digit one is a sole proprietor and has none (returned as ""). Raises
+    :class:`RequisitesError` whose ``field`` is ``"inn"`` or ``"kpp"`` and whose message is
+    translated into the current language. Reads nothing, writes nothing."""
+    return clients.check_inn_kpp(inn, kpp)
 
 
 # --- support ----------------------------------------------------------------------------------
@@ -293,6 +319,34 @@ def unsuspend_service(service: Service) -> bool:
     return True
 
 
+def preview_change(
+    service: Service,
+    *,
+    product: Product | None = None,
+    cycle: str | None = None,
+    options: Mapping[int, int] | None = None,
+    today: date | None = None,
+) -> service_changes.ChangePreview:
+    """Quote an upgrade or downgrade of ``service`` as the client's change page does: to
+    ``product`` (one of its upgrade paths; default: the same), ``cycle`` and final ``options``
+    ({option id: quantity}), on ``today`` (default: the business date). The result's ``quote``
+    (:class:`portal.billing.ChangeQuote`) holds the credit of the unused part of the old price,
+    the charge of the new one to the same end date, the days and ``difference``; ``taxed`` the
+    difference with tax. Raises :class:`ChangeError` with a message to show. Writes nothing."""
+    request = service_changes.ChangeRequest(
+        product_id=product.id if product is not None else None,
+        cycle=cycle,
+        options=dict(options) if options is not None else None,
+    )
+    return service_changes.preview(service, request, today=today or clock.today())
+
+
+def service_change_url(service: Service) -> str:
+    """The client area's page where the client changes ``service`` (final quantities, another
+    package) with the core preview and confirms; link to it from a plugin's page."""
+    return url_for("shop.change", service_id=service.id)
+
+
 def queue_provisioning(
     service: Service,
     action: ProvisioningAction,
@@ -360,6 +414,55 @@ def external_url(endpoint: str, **values: Any) -> str:
     """An absolute link to a page of the portal, built on the ``base_url`` setting, for mail
     sent from jobs (outside any request)."""
     return _external_url(endpoint, **values)
+
+
+# --- demo data (the ``load_demo_data`` hook) ---------------------------------------------------
+
+
+def add_demo_products(
+    group: str, products: Sequence[DemoProduct], sort_order: int = 100
+) -> dict[str, Product]:
+    """The products described by ``products`` (:class:`DemoProduct`: name, type, module, prices
+    per cycle in RUB, an optional quantity option, plugin fields, upgrade paths) in the product
+    group ``group``, created if missing; a product already there keeps what staff set. Returns
+    them by name. Joins the transaction."""
+    return demo.add_demo_products(group, products, sort_order)
+
+
+def add_demo_client(
+    *,
+    email: str,
+    password: str,
+    first_name: str,
+    last_name: str,
+    company: str = "",
+    language: str = "ru",
+) -> Client:
+    """The demo client who signs in with ``email`` and ``password``, registered if missing (as
+    through the sign-up page, which commits)."""
+    return demo.add_demo_client(
+        email=email,
+        password=password,
+        first_name=first_name,
+        last_name=last_name,
+        company=company,
+        language=language,
+    )
+
+
+def add_demo_service(
+    client: Client,
+    product: Product,
+    *,
+    cycle: str,
+    start: date,
+    quantities: Mapping[int, int] | None = None,
+) -> Service:
+    """An active service of ``product`` for ``client`` whose current period started on
+    ``start`` ({option id: quantity}), as if imported from another billing system: no order,
+    no invoice, no provisioning command. The client's existing service of the product is
+    returned unchanged. Joins the transaction."""
+    return demo.add_demo_service(client, product, cycle=cycle, start=start, quantities=quantities)
 
 
 # --- mail -------------------------------------------------------------------------------------
