@@ -125,6 +125,7 @@ def register_dashboard_counters() -> list[DashboardCounter]:
     ignored."""
 
 
+@registry
 def register_client_card_tabs() -> list[ClientCardTab]:
     """Registry. Return :class:`ClientCardTab` objects: tabs added after the core's on the
     admin client card (``/admin/clients/<id>/tab/<name>``), each rendering its own content for
