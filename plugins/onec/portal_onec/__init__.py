@@ -1,5 +1,13 @@
 """portal-onec: 1C in the cloud sold per user, per information base and per organisation.
 
+A client account holds organisations (INN/KPP checked by the portal's rules, one primary);
+organisations hold information bases in the cloud, with users given access to them, and
+licences of product lines. Products of Module ``onec`` sell a tariff (users and concurrent
+sessions, N bases), a base or a licence (product fields); their provisioning commands reach the
+cloud through a program, an HTTP endpoint or staff-only tickets. Clients manage their
+organisations, bases and users in the client area; staff see it all on the client card's "1C"
+tab.
+
 Everything here reaches the portal through hooks and ``portal.plugin_api`` only (an
 import-linter contract in the portal's setup.cfg holds it to that).
 """
@@ -12,23 +20,30 @@ from typing import Any
 from flask import Blueprint
 from flask_babel import lazy_gettext as _l
 
-from portal.billing import Period
+from portal.billing import Cycle, Period
 from portal.plugin_api import (
+    Client,
+    ClientCardTab,
     DashboardCounter,
     Invoice,
     JobDefinition,
     MenuItem,
+    PluginSettings,
+    Product,
+    ProductFields,
+    Provisioner,
     Report,
     Service,
     hookimpl,
 )
+from portal.plugin_api import Panel as Panel
 
 __version__ = "0.1.0"
 
 #: Daily, after the core's billing run (03:00 by default), so that a renewal invoiced and paid
 #: by credit in that run is seen the same morning.
 RENEWALS_SCHEDULE = "30 3 * * *"
-#: Daily, before the renewals: the cloud's usage export of the day before.
+#: Daily, before the renewals: the cloud's usage exports.
 USAGE_SCHEDULE = "0 3 * * *"
 
 
@@ -40,10 +55,48 @@ def renewals_job(as_of: date) -> dict[str, int]:
 
 
 def usage_job(as_of: date) -> dict[str, int]:
-    """The ``onec.usage`` job: read the cloud's usage export (portal_onec.usage)."""
+    """The ``onec.usage`` job: read the cloud's usage exports (portal_onec.usage)."""
     from portal_onec.usage import collect_daily
 
     return collect_daily(as_of)
+
+
+@hookimpl
+def register_provisioners() -> list[Provisioner]:
+    from portal_onec.provisioner import Onec
+
+    return [Onec()]
+
+
+@hookimpl
+def register_settings() -> list[PluginSettings]:
+    from portal_onec.settings import SETTINGS
+
+    return [SETTINGS]
+
+
+@hookimpl
+def register_product_fields() -> list[ProductFields]:
+    from portal_onec.settings import PRODUCT_FIELDS
+
+    return [PRODUCT_FIELDS]
+
+
+@hookimpl
+def co_term_with(client: Client, product: Product, cycle: Cycle, start: date) -> Service | None:
+    """Licences of one product line share one period within a client account."""
+    from portal_onec.licences import running_licence
+
+    return running_licence(client, product, cycle, start)
+
+
+@hookimpl
+def register_blueprints() -> list[Blueprint]:
+    from portal_onec.admin import admin_pages
+    from portal_onec.client import client_pages
+    from portal_onec.renewal_views import bp as renewal_pages
+
+    return [client_pages, admin_pages, renewal_pages]
 
 
 @hookimpl
@@ -52,13 +105,6 @@ def register_scheduled_jobs() -> list[JobDefinition]:
         JobDefinition("onec.renewals", _l("1C: renewal queue"), RENEWALS_SCHEDULE, renewals_job),
         JobDefinition("onec.usage", _l("1C: read usage from the cloud"), USAGE_SCHEDULE, usage_job),
     ]
-
-
-@hookimpl
-def register_blueprints() -> list[Blueprint]:
-    from portal_onec.renewal_views import bp
-
-    return [bp]
 
 
 @hookimpl
@@ -113,3 +159,24 @@ def invoice_paid(invoice: Invoice) -> None:
     from portal_onec.renewals import on_invoice_paid
 
     on_invoice_paid(invoice)
+
+
+@hookimpl
+def register_client_area_panels() -> list[Panel]:
+    from portal_onec.client import PANEL
+
+    return [PANEL]
+
+
+@hookimpl
+def register_client_card_tabs() -> list[ClientCardTab]:
+    from portal_onec.admin import TAB
+
+    return [TAB]
+
+
+@hookimpl
+def load_demo_data(today: date) -> list[str]:
+    from portal_onec.demo import load
+
+    return load(today)
