@@ -213,3 +213,33 @@ def test_the_funnel_and_inactive_reports_with_csv(app, clock, staff_member) -> N
 
     inactive = web.get("/admin/reports/onec_inactive?format=csv").get_data().decode("utf-8-sig")
     assert "ООО «Плательщик»" in inactive and "Без результата" in inactive
+
+
+def test_the_demo_has_a_licence_in_the_queue_and_an_inactive_one(app, clock) -> None:
+    from portal_onec import demo, inactive
+
+    from portal.plugin_api import Client
+
+    today = date(2026, 11, 2)
+    set_day(clock, today)
+    demo.load(today)
+    demo.load(today)  # idempotent
+    client = session().scalar(select(Client).where(Client.email == demo.EMAIL))
+    queue = session().scalars(renewals.queue_query(as_of=today)).all()
+    assert [(i.client_id, i.service.product.name) for i in queue] == [(client.id, demo.ITS)]
+    idle = inactive.inactive_services(today)
+    assert [(i.service.product.name, i.idle_days, i.outcome) for i in idle] == [
+        (demo.REPORTING, 45, None)
+    ]
+
+
+def test_the_1c_tab_shows_the_renewals_and_the_history_of_outcomes(
+    app, clock, staff_member
+) -> None:
+    item = queued(clock)
+    renewals.record_outcome(item, "invoice_issued", comment="Счёт отправлен бухгалтеру")
+    web = russian(app, staff_member)
+    tab = web.get(f"/admin/clients/{item.client_id}/tab/onec").get_data(as_text=True)
+    assert 'id="onec-renewals"' in tab and f"/admin/onec/renewals/{item.id}" in tab
+    assert "История результатов" in tab and "Счёт отправлен бухгалтеру" in tab
+    assert "Выставлен счёт" in tab
