@@ -4,9 +4,9 @@ work items.
 * The daily job ``onec.renewals`` queues every running service of Module ``onec`` whose period
   ends within its product's renewal window (product field, 40–60 days, default 60): a licence
   whose last day is 31 March is queued on 30 January, not on 29 January. Periods no longer
-  than the window (monthly tariffs) are left to the billing run: they would never leave it. The item is unique per
-  (service, last day of the period), so the job run twice — or by two schedulers — queues once.
-  It is assigned to the client's manager.
+  than the window (monthly tariffs) are left to the billing run: they would never leave it.
+  The item is unique per (service, last day of the period), so the job run twice — or by two
+  schedulers — queues once. It is assigned to the client's manager.
 * Managers record outcomes (``portal_onec.outcomes``) with a comment — required for a refusal —
   and a date to call again; on that date the manager gets a reminder by mail (once per date).
 * Automatic transitions, by the same job (an as-of date, so tests and dry runs move time) and
