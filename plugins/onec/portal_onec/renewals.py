@@ -33,6 +33,7 @@ from typing import Any
 from flask_babel import gettext as _
 from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
 
 from portal.plugin_api import (
     Client,
@@ -401,7 +402,11 @@ def queue_query(
     last day of the period."""
     as_of = as_of or today()
     ended = Renewal.period_end < as_of
-    query = select(Renewal).where(Renewal.state.in_(list(states)))
+    query = (
+        select(Renewal)
+        .where(Renewal.state.in_(list(states)))
+        .options(joinedload(Renewal.service).joinedload(Service.product))
+    )
     if manager_id is not None:
         query = query.where(Renewal.manager_id == manager_id)
     if outcome == "none":
