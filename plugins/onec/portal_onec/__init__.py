@@ -24,6 +24,7 @@ from portal.billing import Cycle, Period
 from portal.plugin_api import (
     Client,
     ClientCardTab,
+    ClientRecords,
     DashboardCounter,
     Invoice,
     JobDefinition,
@@ -173,6 +174,14 @@ def register_client_card_tabs() -> list[ClientCardTab]:
     from portal_onec.admin import TAB
 
     return [TAB]
+
+
+@hookimpl
+def register_client_records() -> list[ClientRecords]:
+    """Organisations, bases and users follow a merged client."""
+    from portal_onec.organisations import move_client
+
+    return [ClientRecords("onec", move_client)]
 
 
 @hookimpl
