@@ -178,10 +178,12 @@ def register_client_card_tabs() -> list[ClientCardTab]:
 
 @hookimpl
 def register_client_records() -> list[ClientRecords]:
-    """Organisations, bases and users follow a merged client."""
+    """Organisations, bases and users, renewal queue items and outcomes follow a merged
+    client."""
     from portal_onec.organisations import move_client
+    from portal_onec.renewals import move_client as move_renewals
 
-    return [ClientRecords("onec", move_client)]
+    return [ClientRecords("onec", move_client), ClientRecords("onec_renewals", move_renewals)]
 
 
 @hookimpl

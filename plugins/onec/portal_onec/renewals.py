@@ -31,7 +31,7 @@ from decimal import Decimal
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
@@ -345,6 +345,15 @@ def reassign(item: Renewal, manager: Staff | None) -> None:
     """Hand the item to another manager (or to nobody). Commits."""
     item.manager_id = manager.id if manager is not None else None
     session().commit()
+
+
+def move_client(source_id: int, target_id: int) -> None:
+    """A merge of client ``source_id`` into ``target_id``: its queue items and its history of
+    outcomes follow (their services move with the core's). Joins the merge's transaction."""
+    for model in (Renewal, OutcomeRecord):
+        session().execute(
+            update(model).where(model.client_id == source_id).values(client_id=target_id)
+        )
 
 
 # --- hooks --------------------------------------------------------------------------------------

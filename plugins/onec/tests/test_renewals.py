@@ -24,7 +24,7 @@ from portal.plugin_api import (
     session,
 )
 from portal.testing import actions
-from portal.testing.factories import make_staff
+from portal.testing.factories import make_client, make_staff
 
 END = date(2026, 3, 31)  # the last day of the licence's period
 
@@ -191,3 +191,18 @@ def test_the_manager_is_reminded_on_the_next_contact_date_once(app, clock) -> No
     assert renewals.run_daily(date(2026, 2, 10))["reminded"] == 0
     assert renewals.run_daily(date(2026, 2, 11))["reminded"] == 0
     assert item.reminded_for == date(2026, 2, 10)
+
+
+def test_queue_items_and_outcomes_follow_a_merged_client(app, clock) -> None:
+    target = make_client(clock, company="ООО «Остаётся»")
+    merged = licence(clock, company="ООО «Сливается»")
+    set_day(clock, date(2026, 3, 1))
+    renewals.run_daily(date(2026, 3, 1))
+    (item,) = items(merged)
+    renewals.record_outcome(item, Outcome.INVOICE_ISSUED, comment="Позвонить после слияния")
+    source_id = merged.client_id
+    actions.merge_clients(target, merged.client)
+    session().refresh(item)
+    assert item.client_id == target.id == merged.client_id
+    assert [r.comment for r in renewals.history(target.id)] == ["Позвонить после слияния"]
+    assert renewals.history(source_id) == []
