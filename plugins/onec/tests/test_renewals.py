@@ -179,8 +179,9 @@ def test_a_keeping_outcome_after_a_refusal_withdraws_the_termination(app, clock)
     ]
 
 
-def test_the_manager_is_reminded_on_the_next_contact_date_once(app, clock) -> None:
+def test_the_manager_is_reminded_on_the_next_contact_date_once(app, clock, mailbox) -> None:
     manager = make_staff(clock, role="sales_manager", email="manager@example.com")
+    manager.language = "ru"
     service = licence(clock, manager=manager)
     set_day(clock, date(2026, 2, 1))
     renewals.run_daily(date(2026, 2, 1))
@@ -191,6 +192,18 @@ def test_the_manager_is_reminded_on_the_next_contact_date_once(app, clock) -> No
     assert renewals.run_daily(date(2026, 2, 10))["reminded"] == 0
     assert renewals.run_daily(date(2026, 2, 11))["reminded"] == 0
     assert item.reminded_for == date(2026, 2, 10)
+    sent = app.test_cli_runner().invoke(args=["mail", "send"])
+    assert sent.exit_code == 0, sent.output
+    (letter,) = [
+        m for m in mailbox if m["To"] == "manager@example.com"
+    ]  # the client's receipts aside
+    assert letter["Auto-Submitted"] == "auto-generated"
+    assert (
+        letter["Subject"]
+        == "Продление: позвонить ООО «Ромашка» по услуге Пакет лицензий 1С в аренду"
+    )
+    body = letter.get_body(("plain",)).get_content()
+    assert "период заканчивается 31.03.2026" in body and f"/admin/onec/renewals/{item.id}" in body
 
 
 def test_queue_items_and_outcomes_follow_a_merged_client(app, clock) -> None:
