@@ -26,7 +26,7 @@ from portal.platform.jobs import JobDefinition
 from portal.platform.plugin_forms import PluginSettings, ProductFields
 from portal.platform.report_filters import ReportFilters
 from portal.platform.reports import Chart, Column, Link, Report, ReportResult, client_link
-from portal.web.menu import ClientCardTab, MenuItem, Panel
+from portal.web.menu import ClientCardTab, DashboardCounter, MenuItem, Panel
 
 __all__ = [
     "BankStatement",
@@ -36,6 +36,7 @@ __all__ = [
     "ClientCardTab",
     "ClientRecords",
     "Column",
+    "DashboardCounter",
     "DemoOption",
     "DemoProduct",
     "JobDefinition",

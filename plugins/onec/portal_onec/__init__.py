@@ -15,24 +15,51 @@ import-linter contract in the portal's setup.cfg holds it to that).
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 from flask import Blueprint
+from flask_babel import lazy_gettext as _l
 
-from portal.billing import Cycle
+from portal.billing import Cycle, Period
 from portal.plugin_api import (
     Client,
     ClientCardTab,
     ClientRecords,
+    DashboardCounter,
+    Invoice,
+    JobDefinition,
+    MenuItem,
     PluginSettings,
     Product,
     ProductFields,
     Provisioner,
+    Report,
     Service,
     hookimpl,
 )
 from portal.plugin_api import Panel as Panel
 
 __version__ = "0.1.0"
+
+#: Daily, after the core's billing run (03:00 by default), so that a renewal invoiced and paid
+#: by credit in that run is seen the same morning.
+RENEWALS_SCHEDULE = "30 3 * * *"
+#: Daily, before the renewals: the cloud's usage exports.
+USAGE_SCHEDULE = "0 3 * * *"
+
+
+def renewals_job(as_of: date) -> dict[str, int]:
+    """The ``onec.renewals`` job: queue, renew, close, remind (portal_onec.renewals)."""
+    from portal_onec.renewals import run_daily
+
+    return run_daily(as_of)
+
+
+def usage_job(as_of: date) -> dict[str, int]:
+    """The ``onec.usage`` job: read the cloud's usage exports (portal_onec.usage)."""
+    from portal_onec.usage import collect_daily
+
+    return collect_daily(as_of)
 
 
 @hookimpl
@@ -68,8 +95,71 @@ def co_term_with(client: Client, product: Product, cycle: Cycle, start: date) ->
 def register_blueprints() -> list[Blueprint]:
     from portal_onec.admin import admin_pages
     from portal_onec.client import client_pages
+    from portal_onec.renewal_views import bp as renewal_pages
 
-    return [client_pages, admin_pages]
+    return [client_pages, admin_pages, renewal_pages]
+
+
+@hookimpl
+def register_scheduled_jobs() -> list[JobDefinition]:
+    return [
+        JobDefinition("onec.renewals", _l("1C: renewal queue"), RENEWALS_SCHEDULE, renewals_job),
+        JobDefinition("onec.usage", _l("1C: read usage from the cloud"), USAGE_SCHEDULE, usage_job),
+    ]
+
+
+@hookimpl
+def register_admin_menu_items() -> list[MenuItem]:
+    return [
+        MenuItem("clients", _l("Renewal queue (1C)"), "onec_renewals.index", 60, "clients.view"),
+        MenuItem(
+            "clients", _l("Inactive clients (1C)"), "onec_renewals.inactive", 61, "clients.view"
+        ),
+    ]
+
+
+@hookimpl
+def register_dashboard_counters() -> list[DashboardCounter]:
+    from portal_onec.inactive import without_outcome_count
+
+    return [
+        DashboardCounter(
+            "onec_inactive",
+            _l("Inactive 1C clients without an outcome"),
+            "onec_renewals.inactive",
+            without_outcome_count,
+            "clients.view",
+        )
+    ]
+
+
+@hookimpl
+def register_reports() -> list[Report]:
+    from portal_onec.renewal_reports import InactiveReport, RenewalFunnel
+
+    return [RenewalFunnel(), InactiveReport()]
+
+
+@hookimpl
+def register_cli_commands() -> list[Any]:
+    from portal_onec.usage import onec_cli
+
+    return [onec_cli]
+
+
+@hookimpl
+def service_renewed(service: Service, period: Period, invoice: Invoice) -> None:
+    if service.product.module == "onec":
+        from portal_onec.renewals import on_service_renewed
+
+        on_service_renewed(service, period.start, invoice)
+
+
+@hookimpl
+def invoice_paid(invoice: Invoice) -> None:
+    from portal_onec.renewals import on_invoice_paid
+
+    on_invoice_paid(invoice)
 
 
 @hookimpl
@@ -88,10 +178,12 @@ def register_client_card_tabs() -> list[ClientCardTab]:
 
 @hookimpl
 def register_client_records() -> list[ClientRecords]:
-    """Organisations, bases and users follow a merged client."""
+    """Organisations, bases and users, renewal queue items and outcomes follow a merged
+    client."""
     from portal_onec.organisations import move_client
+    from portal_onec.renewals import move_client as move_renewals
 
-    return [ClientRecords("onec", move_client)]
+    return [ClientRecords("onec", move_client), ClientRecords("onec_renewals", move_renewals)]
 
 
 @hookimpl

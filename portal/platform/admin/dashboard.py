@@ -7,26 +7,16 @@ they arrive; until then the counter shows a dash rather than a made-up zero.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import date
 
 from flask_babel import lazy_gettext as _l
 
+from portal.core.app_state import plugins
+from portal.web.menu import DashboardCounter
 from portal.web.permissions import current_staff_can
 
-
-@dataclass
-class Counter:
-    key: str
-    label: str
-    endpoint: str | None = None
-    count: Callable[[], int] | None = None
-    #: What the list it links to needs: staff without it see neither the number nor the link.
-    permission: str | None = None
-
-    def value(self) -> int | None:
-        return self.count() if self.count else None
+#: The dashboard's counters are the shell's ``DashboardCounter`` (plugins return them too).
+Counter = DashboardCounter
 
 
 def _business_today() -> date:
@@ -101,11 +91,20 @@ COUNTERS: dict[str, Counter] = {
 }
 
 
+def all_counters() -> dict[str, Counter]:
+    """The core's counters, then the plugins' (``register_dashboard_counters``); a key already
+    taken is ignored, so a plugin cannot replace a core counter."""
+    found = dict(COUNTERS)
+    for counter in plugins().collect("register_dashboard_counters"):
+        found.setdefault(counter.key, counter)
+    return found
+
+
 def visible_counters() -> dict[str, Counter]:
     """The counters the signed-in staff member may follow; the others are not even counted
     (a support-only role neither sees nor pays for the overdue-invoice count)."""
     return {
         key: counter
-        for key, counter in COUNTERS.items()
+        for key, counter in all_counters().items()
         if counter.permission is None or current_staff_can(counter.permission)
     }

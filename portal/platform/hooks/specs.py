@@ -53,7 +53,7 @@ if TYPE_CHECKING:
     from portal.platform.plugin_forms import PluginSettings, ProductFields
     from portal.platform.reports import Report
     from portal.support.models.ticket import Ticket, TicketMessage
-    from portal.web.menu import ClientCardTab, MenuItem, Panel
+    from portal.web.menu import ClientCardTab, DashboardCounter, MenuItem, Panel
 
 
 class HookKind(StrEnum):
@@ -114,6 +114,14 @@ def register_admin_menu_items() -> list[MenuItem]:
 @registry
 def register_client_area_panels() -> list[Panel]:
     """Registry. Return :class:`Panel` objects shown on the client-area dashboard."""
+
+
+@registry
+def register_dashboard_counters() -> list[DashboardCounter]:
+    """Registry. Return :class:`DashboardCounter` objects: numbers on the admin dashboard next to
+    the core's (pending orders, overdue invoices...), each linking to its list and shown only to
+    staff who hold its permission. A key already taken (by the core or an earlier plugin) is
+    ignored."""
 
 
 @registry
