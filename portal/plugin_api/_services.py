@@ -12,11 +12,11 @@ Every function needs an app context: the one a hook, a job, a provisioner or a r
 from __future__ import annotations
 
 import subprocess
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy.orm import Session
 
@@ -38,15 +38,21 @@ from portal.orders.provisioners import ProvisioningAction
 from portal.platform import plugin_settings as settings_service
 from portal.support import tickets
 from portal.support.models import MessageSource, Ticket, TicketPriority
+from portal.web import permissions as permissions_check
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 PaymentError = payments.PaymentError
 TicketError = tickets.TicketError
+InvoiceError = invoices.InvoiceError
 
 __all__ = [
+    "InvoiceError",
     "PaymentError",
     "TicketError",
     "add_charge",
     "add_credit",
+    "cancel_invoice",
     "client_locale",
     "credit_balance",
     "email_client",
@@ -56,6 +62,7 @@ __all__ = [
     "product_values",
     "queue_provisioning",
     "record_payment",
+    "requires",
     "run_command",
     "savepoint",
     "session",
@@ -173,13 +180,21 @@ def add_charge(
     service: Service | None = None,
     period: billing.Period | None = None,
     details: Sequence[str] = (),
+    issue: bool = False,
+    due_days: int | None = None,
+    commit: bool = True,
 ) -> Invoice:
     """Charge ``client`` once: a new **draft** invoice with one line of ``quantity`` ×
     ``unit_price`` (Decimal, in the service's currency or else the client's, on the product's
     tax basis). With ``service`` the line belongs to it and is taxed like its product; without,
     by the tax settings for the client. Staff review and issue the draft like any other; it
-    sends nothing. Raises :class:`portal.billing.BillingError` for a negative or float price.
-    Commits; returns the draft."""
+    sends nothing. With ``issue=True`` it is issued at once instead (numbered, payable,
+    ``invoice_issued`` fired, so the client gets it like any other invoice), dated today and
+    due after ``due_days`` (default: the client's payment terms, else the ``invoice_due_days``
+    setting). Raises :class:`portal.billing.BillingError` for a negative or float price.
+    Commits, unless ``commit=False``: it then joins the caller's transaction (a plugin that
+    records the charge in its own row commits both together, so a job run twice bills
+    once). Returns the invoice."""
     tax_date = today()
     if service is None:
         currency = client.currency
@@ -199,11 +214,22 @@ def add_charge(
         component=billing.Component.ONE_TIME,
         details=details,
     )
-    draft = invoices.create_draft(
+    invoice = invoices.create_draft(
         client, [(line, service.id if service is not None else None)], currency=currency
     )
-    db.session.commit()
-    return draft
+    if issue:
+        invoices.issue_invoice(invoice, today=tax_date, due_days=due_days, commit=False)
+    if commit:
+        db.session.commit()
+    return invoice
+
+
+def cancel_invoice(invoice: Invoice) -> None:
+    """Cancel a draft or an unpaid invoice as staff would (audited; its number stays used for
+    the books), e.g. a charge the client refused. Raises :class:`InvoiceError` with a message
+    fit to show when it is paid, partly paid or corrected by a credit note. Commits, together
+    with what the caller changed before."""
+    invoices.cancel_invoice(invoice)
 
 
 def add_credit(
@@ -291,6 +317,17 @@ def queue_provisioning(
     caller's transaction (commit it in a job)."""
     task = provisioning.queue(service, action, payload=dict(payload or {}), dedupe_key=dedupe_key)
     return task is not None
+
+
+# --- views ------------------------------------------------------------------------------------
+
+
+def requires(*permissions: str) -> Callable[[F], F]:
+    """Decorate a view of a plugin's admin blueprint (``bp.portal_area = "admin"``): 403 unless
+    the signed-in staff member holds every one of ``permissions`` (their names, e.g.
+    ``"clients.view"``, ``"billing.manage"``); ``@requires()`` for any signed-in staff member.
+    The admin shell's own check, so a plugin's views are held to the same roles."""
+    return permissions_check.requires(*permissions)
 
 
 # --- mail -------------------------------------------------------------------------------------
