@@ -9,6 +9,7 @@ whether they are history that keeps a client from being deleted.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
@@ -195,6 +196,28 @@ def _clean_requisites(values: dict[str, Any]) -> None:
             if not values.get("bank_bic"):
                 raise ClientError(_("Enter the bank's BIC to check the account number."), field)
             values["bank_account"] = clean_account(values["bank_account"], values["bank_bic"])
+    except RequisiteError as exc:
+        raise ClientError(str(REQUISITE_MESSAGES[exc.code] % exc.params), field) from None
+
+
+def check_inn_kpp(inn: str, kpp: str = "") -> tuple[str, str]:
+    """An organisation's INN and KPP, cleaned and checked by the rules of the client profile:
+    10 digits (a legal entity, which needs a KPP) or 12 (a sole proprietor, who has none), the
+    check digits, the KPP's format. Raises :class:`ClientError` naming the field ("inn" or
+    "kpp") with a translated message."""
+    number = re.sub(r"\s", "", inn or "")
+    legal_type = LegalType.SOLE_PROPRIETOR if len(number) == 12 else LegalType.LEGAL_ENTITY
+    field = "inn"
+    try:
+        number = clean_inn(number, legal_type)
+        field = "kpp"
+        if legal_type is LegalType.SOLE_PROPRIETOR:
+            if (kpp or "").strip():
+                raise ClientError(_("A sole proprietor (12-digit INN) has no KPP."), field)
+            return number, ""
+        if not (kpp or "").strip():
+            raise ClientError(_("Enter the KPP of the organisation."), field)
+        return number, clean_kpp(kpp)
     except RequisiteError as exc:
         raise ClientError(str(REQUISITE_MESSAGES[exc.code] % exc.params), field) from None
 

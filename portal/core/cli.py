@@ -93,12 +93,16 @@ main = PortalGroup(
 @with_appcontext
 def demo_command() -> None:
     """Fill an empty database with demo staff, a client and products (safe to repeat)."""
-    from portal.platform.demo import DEMO_LOGINS, load_demo_data
+    from portal.core.clock import today
+    from portal.platform.demo import DEMO_LOGINS, load_demo_data, load_plugin_demo_data
 
     created = load_demo_data(clock())
+    extra = load_plugin_demo_data(today())
     click.echo("Demo data " + ("loaded." if created else "already present."))
     for area, email, password in DEMO_LOGINS:
         click.echo(f"  {area:<12} {email:<24} password: {password}")
+    for line in extra:
+        click.echo(f"  {line}")
 
 
 @click.group("plugins", cls=AppGroup)

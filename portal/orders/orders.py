@@ -9,7 +9,8 @@ accepting it creates one service per item and issues the first invoice.
 Rules (DOMAIN.md): a client never has the same product twice, so ordering a product the client
 holds is refused with a pointer to the upgrade of that service. A new service co-terms with the
 client's running service of the same cycle (its first period ends on that service's next due
-date, prorated); otherwise, with a billing day set (setting ``billing_day``), the first period
+date, prorated) — the one a plugin names through the ``co_term_with`` decision hook, else the
+oldest; otherwise, with a billing day set (setting ``billing_day``), the first period
 runs to the next billing day; otherwise it is one full period from the acceptance date.
 """
 
@@ -202,11 +203,29 @@ def _main_service(client: Client, cycle: Cycle, start: date, exclude: int | None
     )
 
 
+def _co_term_target(client: Client, product: Product, cycle: Cycle, start: date) -> Service | None:
+    """The service a new one co-terms with: a plugin's answer (``co_term_with``) when it is one
+    of the client's running services of the cycle, else the core's (:func:`_main_service`)."""
+    chosen = plugins().hook.co_term_with(client=client, product=product, cycle=cycle, start=start)
+    if (
+        isinstance(chosen, Service)
+        and chosen.client_id == client.id
+        and chosen.product_id != product.id
+        and chosen.cycle == cycle.value
+        and chosen.status is ServiceStatus.ACTIVE
+        and chosen.period_start is not None
+        and chosen.next_due_date is not None
+        and chosen.period_start <= start < chosen.next_due_date
+    ):
+        return chosen
+    return _main_service(client, cycle, start, product.id)
+
+
 def schedule_for(client: Client, product: Product, cycle: Cycle, start: date) -> Schedule:
     """The first period of a new service of ``product`` started on ``start`` (module docstring)."""
     if not cycle.is_recurring:
         return Schedule(start, None, None, None, None)
-    main = _main_service(client, cycle, start, product.id)
+    main = _co_term_target(client, product, cycle, start)
     if main is not None and main.period_start is not None and main.next_due_date is not None:
         full = billing.Period(main.period_start, main.next_due_date)
         return Schedule(

@@ -26,6 +26,7 @@ from portal.catalog.models import (
     UpgradePath,
 )
 from portal.core.app_state import clock as app_clock
+from portal.core.app_state import plugins as app_plugins
 from portal.core.clock import Clock, today
 from portal.core.extensions import db
 from portal.orders.models import PromoCode, PromoCodeKind, Service, ServiceOption, ServiceStatus
@@ -252,7 +253,8 @@ DEMO_DEPARTMENT = "Техническая поддержка"
 
 
 def load_demo_data(clock: Clock) -> bool:
-    """Create what is missing; returns True if anything was created (idempotent)."""
+    """Create what is missing; returns True if anything was created (idempotent). The enabled
+    plugins then add theirs (:func:`load_plugin_demo_data`)."""
     created = False
     ensure_builtin_roles()
     if db.session.scalar(select(Staff.id).where(Staff.email == DEMO_STAFF[0])) is None:
@@ -287,3 +289,11 @@ def load_demo_data(clock: Clock) -> bool:
     created = created or _counts() != before
     db.session.commit()
     return created
+
+
+def load_plugin_demo_data(day: date) -> list[str]:
+    """The enabled plugins' demo data (the ``load_demo_data`` hook), after the core's; each
+    plugin creates only what is missing and commits. Returns the lines they want printed."""
+    lines = app_plugins().collect("load_demo_data", today=day)
+    db.session.commit()
+    return [str(line) for line in lines]

@@ -18,9 +18,11 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, TypeVar
 
+from flask import url_for
 from sqlalchemy.orm import Session
 
 from portal import billing
+from portal.accounts import clients
 from portal.accounts.contacts import recipients
 from portal.accounts.models import Client
 from portal.catalog import catalog
@@ -45,10 +47,14 @@ F = TypeVar("F", bound=Callable[..., Any])
 PaymentError = payments.PaymentError
 TicketError = tickets.TicketError
 InvoiceError = invoices.InvoiceError
+ChangeError = service_changes.ChangeError
+RequisitesError = clients.ClientError
 
 __all__ = [
+    "ChangeError",
     "InvoiceError",
     "PaymentError",
+    "RequisitesError",
     "TicketError",
     "add_charge",
     "add_credit",
@@ -59,16 +65,19 @@ __all__ = [
     "now",
     "open_ticket",
     "plugin_settings",
+    "preview_change",
     "product_values",
     "queue_provisioning",
     "record_payment",
     "requires",
     "run_command",
     "savepoint",
+    "service_change_url",
     "session",
     "suspend_service",
     "today",
     "unsuspend_service",
+    "validate_requisites",
 ]
 
 # --- database and time ----------------------------------------------------------------------
@@ -132,6 +141,19 @@ def product_values(product: Product, plugin: str) -> dict[str, Any]:
     """The values of ``plugin``'s product fields (``register_product_fields``) on ``product``:
     the registered defaults, overridden by what staff saved on the product page."""
     return settings_service.product_values(product, plugin)
+
+
+# --- clients ----------------------------------------------------------------------------------
+
+
+def validate_requisites(*, inn: str, kpp: str = "") -> tuple[str, str]:
+    """Check an organisation's INN and KPP by the portal's own rules (those of the client
+    profile: python-stdnum's INN check digits, the KPP format) and return them cleaned
+    (spaces removed, KPP upper-cased). A 10-digit INN is a legal entity and needs a KPP; a
+    12-digit one is a sole proprietor and has none (returned as ""). Raises
+    :class:`RequisitesError` whose ``field`` is ``"inn"`` or ``"kpp"`` and whose message is
+    translated into the current language. Reads nothing, writes nothing."""
+    return clients.check_inn_kpp(inn, kpp)
 
 
 # --- support ----------------------------------------------------------------------------------
@@ -301,6 +323,34 @@ def unsuspend_service(service: Service) -> bool:
         return False
     service_changes.update_service(service, {"status": ServiceStatus.ACTIVE.value})
     return True
+
+
+def preview_change(
+    service: Service,
+    *,
+    product: Product | None = None,
+    cycle: str | None = None,
+    options: Mapping[int, int] | None = None,
+    today: date | None = None,
+) -> service_changes.ChangePreview:
+    """Quote an upgrade or downgrade of ``service`` as the client's change page does: to
+    ``product`` (one of its upgrade paths; default: the same), ``cycle`` and final ``options``
+    ({option id: quantity}), on ``today`` (default: the business date). The result's ``quote``
+    (:class:`portal.billing.ChangeQuote`) holds the credit of the unused part of the old price,
+    the charge of the new one to the same end date, the days and ``difference``; ``taxed`` the
+    difference with tax. Raises :class:`ChangeError` with a message to show. Writes nothing."""
+    request = service_changes.ChangeRequest(
+        product_id=product.id if product is not None else None,
+        cycle=cycle,
+        options=dict(options) if options is not None else None,
+    )
+    return service_changes.preview(service, request, today=today or clock.today())
+
+
+def service_change_url(service: Service) -> str:
+    """The client area's page where the client changes ``service`` (final quantities, another
+    package) with the core preview and confirms; link to it from a plugin's page."""
+    return url_for("shop.change", service_id=service.id)
 
 
 def queue_provisioning(

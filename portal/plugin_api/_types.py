@@ -20,15 +20,18 @@ from portal.orders.provisioners import (
     ProvisioningError,
     ProvisioningPending,
 )
+from portal.orders.service_changes import ChangePreview
 from portal.platform.jobs import JobDefinition
 from portal.platform.plugin_forms import PluginSettings, ProductFields
 from portal.platform.reports import Chart, Report, ReportResult
-from portal.web.menu import MenuItem, Panel
+from portal.web.menu import ClientCardTab, MenuItem, Panel
 
 __all__ = [
     "BankStatement",
     "CallbackResult",
+    "ChangePreview",
     "Chart",
+    "ClientCardTab",
     "ClientRecords",
     "JobDefinition",
     "MenuItem",

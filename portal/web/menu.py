@@ -47,3 +47,18 @@ class Panel:
     title: str
     render: Callable[[object], str]
     order: int = 100
+
+
+@dataclass(frozen=True)
+class ClientCardTab:
+    """A tab on the admin client card, after the core's tabs. ``name`` is its id in the URL
+    (``/admin/clients/<id>/tab/<name>``), ``label`` a lazy-translatable string; ``render``
+    gets the :class:`~portal.plugin_api.Client` and returns the tab's HTML (``Markup``, e.g.
+    ``Markup(render_template(...))``). With a ``permission`` the tab is shown only to staff who
+    hold it (besides "view clients", which every tab needs)."""
+
+    name: str
+    label: str
+    render: Callable[[object], str]
+    order: int = 100
+    permission: str | None = None

@@ -15,6 +15,7 @@ import click
 from flask import Blueprint
 from flask_wtf import FlaskForm
 from markupsafe import Markup
+from sqlalchemy import select
 from wtforms import DecimalField, Form, IntegerField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, NumberRange
 
@@ -24,6 +25,7 @@ from portal.plugin_api import (
     CallbackResult,
     Chart,
     Client,
+    ClientCardTab,
     ClientRecords,
     Invoice,
     JobDefinition,
@@ -36,6 +38,7 @@ from portal.plugin_api import (
     ProvisioningError,
     Report,
     ReportResult,
+    Service,
     StatementEntry,
     StatementParser,
     UsageCharge,
@@ -375,6 +378,43 @@ def register_product_fields() -> list[ProductFields]:
             label="Exerciser package",
         )
     ]
+
+
+@hookimpl
+def co_term_with(client, product, cycle, start):
+    """A product named "... (follows)" ends with the client's newest service of the cycle (the
+    core would take the oldest); "... (follows anything)" names a service the core must not
+    take (another client's), so the core decides."""
+    if product.name.endswith("(follows anything)"):
+        return session().scalar(
+            select(Service).where(Service.client_id != client.id).order_by(Service.id).limit(1)
+        )
+    if not product.name.endswith("(follows)"):
+        return None
+    return session().scalar(
+        select(Service)
+        .where(Service.client_id == client.id, Service.cycle == cycle.value)
+        .order_by(Service.registration_date.desc(), Service.id.desc())
+        .limit(1)
+    )
+
+
+@hookimpl
+def register_client_card_tabs() -> list[ClientCardTab]:
+    return [
+        ClientCardTab("exerciser", "Exerciser tab", lambda c: Markup("<b>tab of %s</b>") % c.email),
+        ClientCardTab("secret", "Secret tab", lambda c: "hidden", permission="settings.manage"),
+    ]
+
+
+#: The days ``load_demo_data`` was called with.
+DEMO_DAYS: list[date] = []
+
+
+@hookimpl
+def load_demo_data(today) -> list[str]:
+    DEMO_DAYS.append(today)
+    return ["exerciser demo  nobody@example.com"]
 
 
 @hookimpl

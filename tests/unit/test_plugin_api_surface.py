@@ -19,7 +19,9 @@ PUBLIC = [
     # base classes and value types of the registry hooks
     "BankStatement",
     "CallbackResult",
+    "ChangePreview",
     "Chart",
+    "ClientCardTab",
     "ClientRecords",
     "JobDefinition",
     "MenuItem",
@@ -62,7 +64,9 @@ PUBLIC = [
     "UTCDateTime",
     # service functions and the errors they raise
     "InvoiceError",
+    "ChangeError",
     "PaymentError",
+    "RequisitesError",
     "TicketError",
     "add_charge",
     "add_credit",
@@ -73,16 +77,19 @@ PUBLIC = [
     "now",
     "open_ticket",
     "plugin_settings",
+    "preview_change",
     "product_values",
     "queue_provisioning",
     "record_payment",
     "requires",
     "run_command",
     "savepoint",
+    "service_change_url",
     "session",
     "suspend_service",
     "today",
     "unsuspend_service",
+    "validate_requisites",
 ]
 
 

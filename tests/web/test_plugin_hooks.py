@@ -370,3 +370,72 @@ def test_register_client_records_history_refusal_and_merge(
     assert list(exerciser.MERGES) == [(source_id, target_id)]
     assert sorted(exerciser.KEPT) == [target_id]
     assert db.session.get(Client, source_id) is None
+
+
+# --- co_term_with -------------------------------------------------------------------------------
+
+
+def _accepted(client, product, day: date) -> Service:
+    order = orders.place_order(
+        client, [CartItem(product.id, "monthly", {o.id: 1 for o in product.options})], today=day
+    )
+    orders.accept_order(order, today=day, send_email=False)
+    return db.session.get(Service, order.items[0].service_id)
+
+
+def test_co_term_with_a_plugin_chooses_the_service_a_new_one_ends_with(shop, clock) -> None:
+    client = make_client(clock)
+    oldest = _accepted(client, shop[demo.USERS_PRODUCT], date(2026, 3, 1))  # to 1 April
+    newest = _accepted(client, shop[demo.DISK_PRODUCT], date(2026, 3, 20))  # co-termed: 1 April
+    bill_due(date(2026, 4, 1))  # both renewed to 1 May; then the disk moves to its own period
+    newest.period_start, newest.next_due_date = date(2026, 4, 10), date(2026, 5, 10)
+    db.session.commit()
+    follower = shop[demo.LICENCES_PRODUCT]
+    follower.name = "Licences (follows)"
+    schedule = orders.schedule_for(client, follower, billing.Cycle.MONTHLY, date(2026, 4, 20))
+    assert schedule.co_termed_with is newest and schedule.next_due == date(2026, 5, 10)
+    follower.name = "Licences"  # no answer: the core's choice, the oldest service
+    schedule = orders.schedule_for(client, follower, billing.Cycle.MONTHLY, date(2026, 4, 20))
+    assert schedule.co_termed_with is oldest and schedule.next_due == date(2026, 5, 1)
+    other = make_client(clock, email="other@example.com")
+    follower.name = "Licences (follows anything)"  # another client's service: ignored
+    schedule = orders.schedule_for(other, follower, billing.Cycle.MONTHLY, date(2026, 4, 20))
+    assert schedule.co_termed_with is None
+
+
+# --- register_client_card_tabs ------------------------------------------------------------------
+
+
+def test_register_client_card_tabs_adds_tabs_to_the_client_card(exercised, clock) -> None:
+    from portal.testing.factories import make_staff
+
+    client = make_client(clock, email="carded@example.com")
+    admin = make_staff(clock)
+    web = exercised.test_client()
+    web.sign_in_staff(admin.email)
+    card = web.get(f"/admin/clients/{client.id}").get_data(as_text=True)
+    assert f'href="/admin/clients/{client.id}/tab/exerciser"' in card and "Exerciser tab" in card
+    page = web.get(f"/admin/clients/{client.id}/tab/exerciser").get_data(as_text=True)
+    assert "<b>tab of carded@example.com</b>" in page and 'id="client-tabs"' in page
+    assert web.get(f"/admin/clients/{client.id}/tab/nope").status_code == 404
+    support = make_staff(clock, role="support")  # may view clients, not change settings
+    web = exercised.test_client()
+    web.sign_in_staff(support.email)
+    card = web.get(f"/admin/clients/{client.id}").get_data(as_text=True)
+    assert "Exerciser tab" in card and "Secret tab" not in card
+    assert web.get(f"/admin/clients/{client.id}/tab/secret").status_code == 404
+
+
+# --- load_demo_data -----------------------------------------------------------------------------
+
+
+def test_load_demo_data_runs_after_the_cores_demo_and_prints_the_plugins_lines(
+    exercised, clock
+) -> None:
+    exerciser.DEMO_DAYS.clear()
+    result = exercised.test_cli_runner().invoke(args=["demo"])
+    assert result.exit_code == 0, result.output
+    assert "exerciser demo  nobody@example.com" in result.output
+    from portal.core.clock import today
+
+    assert [today()] == exerciser.DEMO_DAYS

@@ -43,6 +43,7 @@ from portal.accounts.models.permissions import Permission
 from portal.accounts.requisites import LegalType
 from portal.accounts.sessions import IMPERSONATOR_KEY
 from portal.catalog.catalog import CYCLE_LABELS
+from portal.core.app_state import plugins
 from portal.core.clock import today
 from portal.core.extensions import db
 from portal.invoicing import credit_terms, invoices, payments
@@ -54,6 +55,7 @@ from portal.orders.models.service import SERVICE_STATUS_LABELS
 from portal.support import tickets
 from portal.web.csv_export import csv_response
 from portal.web.identity import Area, sign_in
+from portal.web.menu import ClientCardTab
 from portal.web.permissions import requires
 from portal.web.query_args import db_id, page_arg
 
@@ -266,12 +268,22 @@ def _field_error(form: Any, exc: clients.ClientError) -> None:
         flash(str(exc), "danger")
 
 
-def _card(client: Client, tab: str, **context: Any) -> str:
+def plugin_tabs() -> list[ClientCardTab]:
+    """The plugins' tabs (``register_client_card_tabs``) the signed-in staff member may see."""
+    found = plugins().by_name("register_client_card_tabs")
+    return sorted(
+        (t for t in found.values() if t.permission is None or current_user.can(t.permission)),
+        key=lambda t: (t.order, t.name),
+    )
+
+
+def _card(client: Client, tab: str, *, template: str | None = None, **context: Any) -> str:
     return render_template(
-        f"admin/clients/{tab}.html",
+        template or f"admin/clients/{tab}.html",
         client=client,
         tab=tab,
         tabs=TABS,
+        plugin_tabs=plugin_tabs(),
         status_labels=STATUS_LABELS,
         invoice_status_labels=INVOICE_STATUS_LABELS,
         rating_labels=RATING_LABELS,
@@ -310,6 +322,22 @@ def summary(client_id: int) -> str:
         financial=clients.has_financial_history(client_id),
         money=invoices.client_invoice_summary(client_id, client.currency),
         order_block=credit_terms.order_block_reason(client, today()),
+    )
+
+
+@admin_clients.route("/<int:client_id>/tab/<name>")
+@requires(Permission.CLIENTS_VIEW)
+def plugin_tab(client_id: int, name: str) -> str:
+    """A plugin's tab of the card: the plugin renders its content for the client."""
+    client = _client_or_404(client_id)
+    tab = next((t for t in plugin_tabs() if t.name == name), None)
+    if tab is None:
+        abort(404)
+    return _card(
+        client,
+        f"plugin:{name}",
+        template="admin/clients/plugin_tab.html",
+        content=tab.render(client),
     )
 
 

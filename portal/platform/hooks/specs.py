@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, TypeVar
 from portal.platform.hooks.markers import hookspec
 
 if TYPE_CHECKING:
+    from datetime import date
     from decimal import Decimal
 
     import click
@@ -35,9 +36,11 @@ if TYPE_CHECKING:
 
     from portal.accounts.clients import ClientRecords
     from portal.accounts.models.client import Client
+    from portal.billing.cycles import Cycle
     from portal.billing.periods import Period
     from portal.billing.tax import TaxContext
     from portal.billing.usage import UsageCharge, UsageCollector
+    from portal.catalog.models.catalog import Product
     from portal.invoicing.gateways import PaymentGateway
     from portal.invoicing.models.invoice import Invoice
     from portal.invoicing.models.payment import Payment
@@ -50,7 +53,7 @@ if TYPE_CHECKING:
     from portal.platform.plugin_forms import PluginSettings, ProductFields
     from portal.platform.reports import Report
     from portal.support.models.ticket import Ticket, TicketMessage
-    from portal.web.menu import MenuItem, Panel
+    from portal.web.menu import ClientCardTab, MenuItem, Panel
 
 
 class HookKind(StrEnum):
@@ -111,6 +114,22 @@ def register_admin_menu_items() -> list[MenuItem]:
 @registry
 def register_client_area_panels() -> list[Panel]:
     """Registry. Return :class:`Panel` objects shown on the client-area dashboard."""
+
+
+@registry
+def register_client_card_tabs() -> list[ClientCardTab]:
+    """Registry. Return :class:`ClientCardTab` objects: tabs added after the core's on the
+    admin client card (``/admin/clients/<id>/tab/<name>``), each rendering its own content for
+    the client; shown to staff who may view clients (and hold the tab's ``permission``)."""
+
+
+@registry
+def load_demo_data(today: date) -> list[str]:
+    """Registry. ``portal demo`` calls it after the core's demo data is in (its staff, the demo
+    client, the catalogue, the support department): add your own demo rows for ``today``, and
+    commit. Must be idempotent (``portal demo`` runs on every ``make run``): create only what is
+    missing. Return lines that ``portal demo`` prints (e.g. a login to try); not isolated — a
+    failure fails the command."""
 
 
 @registry
@@ -266,6 +285,15 @@ def ticket_replied(ticket: Ticket, message: TicketMessage) -> None:
 def resolve_tax_rate(context: TaxContext) -> Decimal | None:
     """Decision. Decide the tax percent for a :class:`TaxContext`, or return None to let the
     next plugin and then the portal's own rules decide."""
+
+
+@decision
+def co_term_with(client: Client, product: Product, cycle: Cycle, start: date) -> Service | None:
+    """Decision. The running service a new service of ``product`` ordered on ``start`` ends
+    with (its first period runs to that service's next due date, prorated), instead of the
+    core's choice (the client's oldest active service of the same cycle). Return one of the
+    client's active services of ``cycle`` whose current period contains ``start``; anything
+    else is ignored and the core decides. E.g. licences of one product line share one period."""
 
 
 @decision
