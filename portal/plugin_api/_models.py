@@ -1,7 +1,7 @@
 """The model classes a plugin may read: what hooks hand it (a client, an order, an invoice, a
 payment, a service, a ticket and its message), what it looks up (a support department, a
-product and its options), and the enums to compare their states with; plus what a plugin needs
-to declare tables of its own.
+product and its options, a staff member), and the enums to compare their states with; plus
+what a plugin needs to declare tables of its own.
 
 Read, query and type-hint with them; change the portal's rows only through the service
 functions of :mod:`portal.plugin_api`, which audit, fire hooks and queue what a change implies.
@@ -9,7 +9,7 @@ functions of :mod:`portal.plugin_api`, which audit, fire hooks and queue what a 
 
 from __future__ import annotations
 
-from portal.accounts.models import Client, Department
+from portal.accounts.models import Client, Department, Staff
 from portal.catalog.models import OptionKind, Product, ProductType
 from portal.core.column_types import MoneyType
 from portal.core.model_base import Base, UTCDateTime
@@ -33,6 +33,7 @@ __all__ = [
     "Service",
     "ServiceAddon",
     "ServiceStatus",
+    "Staff",
     "Ticket",
     "TicketMessage",
     "TicketStatus",

@@ -18,13 +18,16 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, TypeVar
 
-from flask import url_for
+from flask import current_app, url_for
+from flask_babel import force_locale
+from flask_sqlalchemy.pagination import Pagination
+from sqlalchemy import Select
 from sqlalchemy.orm import Session
 
 from portal import billing
 from portal.accounts import clients
 from portal.accounts.contacts import recipients
-from portal.accounts.models import Client
+from portal.accounts.models import Client, Staff
 from portal.catalog import catalog
 from portal.catalog import tax as taxes
 from portal.catalog.models import Product
@@ -34,6 +37,7 @@ from portal.invoicing import invoices, payments
 from portal.invoicing.models import Invoice, Payment
 from portal.messaging.outbox import queue_email
 from portal.messaging.sources import MailKind
+from portal.messaging.templates import external_url as _external_url
 from portal.orders import orders, provisioning, service_changes
 from portal.orders.models import Service, ServiceStatus
 from portal.orders.provisioners import ProvisioningAction
@@ -41,6 +45,7 @@ from portal.platform import plugin_settings as settings_service
 from portal.support import tickets
 from portal.support.models import MessageSource, Ticket, TicketPriority
 from portal.web import permissions as permissions_check
+from portal.web.query_args import page_arg
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -62,8 +67,12 @@ __all__ = [
     "client_locale",
     "credit_balance",
     "email_client",
+    "email_staff",
+    "external_url",
+    "keep_after_period_end",
     "now",
     "open_ticket",
+    "paginate",
     "plugin_settings",
     "preview_change",
     "product_values",
@@ -74,7 +83,9 @@ __all__ = [
     "savepoint",
     "service_change_url",
     "session",
+    "staff_locale",
     "suspend_service",
+    "terminate_at_period_end",
     "today",
     "unsuspend_service",
     "validate_requisites",
@@ -369,6 +380,35 @@ def queue_provisioning(
     return task is not None
 
 
+def terminate_at_period_end(service: Service, *, reason: str) -> bool:
+    """Ask for ``service`` to end with its paid period, as staff would tick "terminate at the end
+    of the paid period" on the service page with ``reason``: the billing run stops renewing it
+    and the overdue automation terminates it on its next due date (module command, hook
+    ``service_terminated``). Audited. False, changing nothing, when the service is not active or
+    suspended, or is already to end (its reason kept). Commits, with what the caller changed
+    before."""
+    if not reason.strip():
+        raise ValueError("a termination needs a reason")
+    if service.status not in (ServiceStatus.ACTIVE, ServiceStatus.SUSPENDED):
+        return False
+    if service.terminate_at_period_end:
+        return False
+    service_changes.update_service(
+        service, {"terminate_at_period_end": True, "termination_reason": reason}
+    )
+    return True
+
+
+def keep_after_period_end(service: Service) -> bool:
+    """Withdraw a request to end ``service`` with its paid period (the client changed their mind
+    before the date): it renews again. Audited. False, changing nothing, when none was made.
+    Commits, with what the caller changed before."""
+    if not service.terminate_at_period_end:
+        return False
+    service_changes.update_service(service, {"terminate_at_period_end": False})
+    return True
+
+
 # --- views ------------------------------------------------------------------------------------
 
 
@@ -378,6 +418,19 @@ def requires(*permissions: str) -> Callable[[F], F]:
     ``"clients.view"``, ``"billing.manage"``); ``@requires()`` for any signed-in staff member.
     The admin shell's own check, so a plugin's views are held to the same roles."""
     return permissions_check.requires(*permissions)
+
+
+def paginate(statement: Select[Any], *, per_page: int = 50) -> Pagination:
+    """One page of a list view's ``select(...)``: the page number is read from the query string
+    with the portal's bounds (a page past the end is empty, never a database error). The
+    result has ``items``, ``page``, ``pages``, ``has_next`` and ``has_prev``."""
+    return db.paginate(statement, page=page_arg(), per_page=per_page, error_out=False)
+
+
+def external_url(endpoint: str, **values: Any) -> str:
+    """An absolute link to a page of the portal, built on the ``base_url`` setting, for mail
+    sent from jobs (outside any request)."""
+    return _external_url(endpoint, **values)
 
 
 # --- mail -------------------------------------------------------------------------------------
@@ -400,3 +453,26 @@ def email_client(
     queue_email(
         to=to, cc=cc, subject=subject, text=text, client_id=client.id, dedupe_key=dedupe_key
     )
+
+
+def staff_locale(staff: Staff) -> AbstractContextManager[Any]:
+    """``with staff_locale(staff):`` — texts for a staff member (a reminder) are in their
+    language, or the portal's default."""
+    return force_locale(staff.language or current_app.config["BABEL_DEFAULT_LOCALE"])
+
+
+def email_staff(staff: Staff, *, subject: str, text: str, dedupe_key: str | None = None) -> bool:
+    """Queue a plain-text letter to a staff member (a reminder, a task) in the outbox, marked
+    auto-generated. Write it in their language (:func:`staff_locale`). False, queuing nothing,
+    for a blocked staff member. A ``dedupe_key`` used before adds nothing (a job that runs
+    twice mails once). Joins the caller's transaction: the letter goes once it commits."""
+    if not staff.is_active:
+        return False
+    queue_email(
+        to=staff.email,
+        subject=subject,
+        text=text,
+        headers={"Auto-Submitted": "auto-generated"},
+        dedupe_key=dedupe_key,
+    )
+    return True

@@ -21,6 +21,7 @@ from portal.orders.provisioners import (
     ProvisioningPending,
 )
 from portal.orders.service_changes import ChangePreview
+from portal.platform.admin.dashboard import Counter as DashboardCounter
 from portal.platform.jobs import JobDefinition
 from portal.platform.plugin_forms import PluginSettings, ProductFields
 from portal.platform.reports import Chart, Report, ReportResult
@@ -33,6 +34,7 @@ __all__ = [
     "Chart",
     "ClientCardTab",
     "ClientRecords",
+    "DashboardCounter",
     "JobDefinition",
     "MenuItem",
     "Panel",

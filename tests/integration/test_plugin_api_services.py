@@ -341,3 +341,42 @@ def test_a_timeout_ends_the_program_and_everything_it_started(app, tmp_path: Pat
         for pid in pids.read_text().split() if pids.exists() else ():
             with contextlib.suppress(ProcessLookupError):
                 os.kill(int(pid), signal.SIGKILL)
+
+
+# --- ending with the period, staff mail, views ----------------------------------------------------
+
+
+def test_a_service_is_set_to_end_with_its_period_and_kept_again(plugged, service) -> None:
+    with pytest.raises(ValueError):
+        api.terminate_at_period_end(service, reason=" ")
+    assert api.terminate_at_period_end(service, reason="onec:left") is True
+    assert (service.terminate_at_period_end, service.termination_reason) == (True, "onec:left")
+    assert api.terminate_at_period_end(service, reason="again") is False  # the reason is kept
+    assert service.termination_reason == "onec:left"
+    assert [e.after for e in audit("service.update")][-1] == {
+        "terminate_at_period_end": True,
+        "termination_reason": "onec:left",
+    }
+    assert api.keep_after_period_end(service) is True
+    assert (service.terminate_at_period_end, service.termination_reason) == (False, "")
+    assert api.keep_after_period_end(service) is False
+    assert service.status is api.ServiceStatus.ACTIVE
+
+
+def test_a_letter_to_a_staff_member_is_queued_once(plugged, clock) -> None:
+    from portal.testing.factories import make_staff
+
+    manager = make_staff(clock, role="sales_manager", email="manager@example.com")
+    manager.language = "ru"
+    with api.staff_locale(manager):
+        subject = gettext("Payments")
+    assert api.email_staff(manager, subject=subject, text="Позвонить", dedupe_key="k1") is True
+    assert api.email_staff(manager, subject=subject, text="Позвонить", dedupe_key="k1") is True
+    api.session().commit()
+    sent = list(api.session().scalars(select(OutboundMessage)))
+    assert [(m.to_addrs, m.subject) for m in sent] == [(["manager@example.com"], "Платежи")]
+    assert sent[0].headers["Auto-Submitted"] == "auto-generated"
+    manager.is_active = False
+    assert api.email_staff(manager, subject="x", text="y") is False
+    link = api.external_url("admin.dashboard")
+    assert link.startswith(("http://", "https://")) and link.endswith("/admin/")

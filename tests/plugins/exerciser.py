@@ -27,6 +27,7 @@ from portal.plugin_api import (
     Client,
     ClientCardTab,
     ClientRecords,
+    DashboardCounter,
     Invoice,
     JobDefinition,
     MenuItem,
@@ -87,6 +88,18 @@ def register_admin_menu_items() -> list[MenuItem]:
 @hookimpl
 def register_client_area_panels() -> list[Panel]:
     return [Panel("Exerciser panel", lambda client: Markup("<b>panel for %s</b>") % client.email)]
+
+
+@hookimpl
+def register_dashboard_counters() -> list[DashboardCounter]:
+    return [
+        DashboardCounter("exerciser_events", "Exerciser events", "exerciser.index", lambda: 7),
+        DashboardCounter(
+            "exerciser_secret", "Exerciser settings", None, lambda: 3, "settings.manage"
+        ),
+        # a core key: ignored, the core's counter stays
+        DashboardCounter("pending_orders", "Hijacked", None, lambda: 99),
+    ]
 
 
 @hookimpl

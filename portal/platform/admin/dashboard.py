@@ -13,11 +13,16 @@ from datetime import date
 
 from flask_babel import lazy_gettext as _l
 
+from portal.core.app_state import plugins
 from portal.web.permissions import current_staff_can
 
 
 @dataclass
 class Counter:
+    """A number on the dashboard: ``key`` (unique), a lazily translated ``label``, the
+    ``endpoint`` of the list it links to, ``count()`` and the ``permission`` that list needs.
+    Plugins return them from ``register_dashboard_counters`` (``plugin_api.DashboardCounter``)."""
+
     key: str
     label: str
     endpoint: str | None = None
@@ -101,11 +106,20 @@ COUNTERS: dict[str, Counter] = {
 }
 
 
+def all_counters() -> dict[str, Counter]:
+    """The core's counters, then the plugins' (``register_dashboard_counters``); a key already
+    taken is ignored, so a plugin cannot replace a core counter."""
+    found = dict(COUNTERS)
+    for counter in plugins().collect("register_dashboard_counters"):
+        found.setdefault(counter.key, counter)
+    return found
+
+
 def visible_counters() -> dict[str, Counter]:
     """The counters the signed-in staff member may follow; the others are not even counted
     (a support-only role neither sees nor pays for the overdue-invoice count)."""
     return {
         key: counter
-        for key, counter in COUNTERS.items()
+        for key, counter in all_counters().items()
         if counter.permission is None or current_staff_can(counter.permission)
     }

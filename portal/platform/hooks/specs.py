@@ -49,6 +49,7 @@ if TYPE_CHECKING:
     from portal.orders.models.service import Service
     from portal.orders.orders import QuotedItem
     from portal.orders.provisioners import Provisioner
+    from portal.platform.admin.dashboard import Counter as DashboardCounter
     from portal.platform.jobs.registry import JobDefinition
     from portal.platform.plugin_forms import PluginSettings, ProductFields
     from portal.platform.reports import Report
@@ -130,6 +131,14 @@ def load_demo_data(today: date) -> list[str]:
     commit. Must be idempotent (``portal demo`` runs on every ``make run``): create only what is
     missing. Return lines that ``portal demo`` prints (e.g. a login to try); not isolated — a
     failure fails the command."""
+
+
+@registry
+def register_dashboard_counters() -> list[DashboardCounter]:
+    """Registry. Return :class:`DashboardCounter` objects: numbers on the admin dashboard next to
+    the core's (pending orders, overdue invoices...), each linking to its list and shown only to
+    staff who hold its permission. A key already taken (by the core or an earlier plugin) is
+    ignored."""
 
 
 @registry
