@@ -16,11 +16,11 @@ from sqlalchemy import Select, select
 from wtforms import DateField, Form, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
-from portal.plugin_api import Client, InvoiceStatus, requires, session
+from portal.plugin_api import Client, InvoiceStatus, paginate, requires, session
 from portal_onec import charges
 from portal_onec.charge_model import AdditionalCharge, ChargeState, Function
 
-#: At most this many charges on a page (newest first); filters narrow the staff list.
+#: At most this many charges in the client's list and on the client card (newest first).
 LIST_LIMIT = 200
 
 STATE_LABELS = {
@@ -180,9 +180,14 @@ def filtered(values: dict[str, Any], client_id: int | None = None) -> Select[Any
 def staff_list() -> str:
     form = StaffFilters(request.args)
     values = form.data if form.validate() else {}
-    rows = session().scalars(filtered(values).limit(LIST_LIMIT)).all()
+    page = paginate(filtered(values))
     return render_template(
-        "onec/charges/staff_list.html", form=form, rows=rows, limit=LIST_LIMIT, **labels()
+        "onec/charges/staff_list.html",
+        form=form,
+        page=page,
+        rows=page.items,
+        filters={k: v for k, v in request.args.items() if k != "page"},
+        **labels(),
     )
 
 

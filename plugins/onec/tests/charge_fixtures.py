@@ -9,6 +9,7 @@ from decimal import Decimal
 
 from portal_onec.models import InformationBase, Organisation
 from portal_onec.renewal_models import BaseUsage
+from sqlalchemy import select
 
 from portal.plugin_api import Client, Invoice, Product, Service, record_payment, session
 from portal.testing import actions
@@ -71,15 +72,21 @@ def bought(clock, product: Product, on: date, client: Client | None = None) -> S
     return service
 
 
-def bases_of(service: Service, *names: str) -> list[InformationBase]:
-    """The client's primary organisation with ``names`` bases under the service."""
-    organisation = Organisation(
+def bases_of(service: Service, *names: str, created: date | None = None) -> list[InformationBase]:
+    """The client's primary organisation (made once) with ``names`` bases under the service,
+    created on ``created`` (default: the day the service was registered)."""
+    made = datetime.combine(created or service.registration_date, time(12), UTC)
+    organisation = session().scalar(
+        select(Organisation).where(
+            Organisation.client_id == service.client_id, Organisation.is_primary
+        )
+    ) or Organisation(
         client_id=service.client_id,
         name="ООО «Облако»",
         inn="7707083893",
         kpp="770701001",
         is_primary=True,
-        created_at=datetime(2026, 1, 1, tzinfo=UTC),
+        created_at=made,
     )
     session().add(organisation)
     session().flush()
@@ -91,7 +98,7 @@ def bases_of(service: Service, *names: str) -> list[InformationBase]:
             name=name,
             configuration="Бухгалтерия предприятия",
             state="active",
-            created_at=datetime(2026, 1, 1, tzinfo=UTC),
+            created_at=made,
         )
         session().add(base)
         found.append(base)

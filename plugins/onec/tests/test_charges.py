@@ -6,7 +6,7 @@ and leaves the statistics; the client and staff lists, the report and its CSV.""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
 import pytest
@@ -31,7 +31,8 @@ DUE = CHARGED_ON + timedelta(days=30)  # 31.01.2027: the last day to pay
 def service(app, clock):
     """A tariff of 5 sessions and 2 bases; in December a peak of 7 sessions on 3 bases."""
     service = bought(clock, tariff(), BOUGHT)
-    first, second, third = bases_of(service, "Бухгалтерия", "ЗУП", "УНФ")
+    first, second = bases_of(service, "Бухгалтерия", "ЗУП")
+    [third] = bases_of(service, "УНФ", created=date(2026, 12, 5))
     used(first, date(2026, 12, 10), ivanov=2, petrova=2)
     used(second, date(2026, 12, 10), sidorov=3)  # 7 at once on the 10th
     used(first, date(2026, 12, 11), ivanov=1, petrova=2)
@@ -40,8 +41,16 @@ def service(app, clock):
     return service
 
 
-def charge_rows() -> list[AdditionalCharge]:
-    return list(session().scalars(select(AdditionalCharge).order_by(AdditionalCharge.function)))
+def run_on(clock, day: date) -> dict[str, int]:
+    """The daily job as the scheduler runs it: on ``day``, at 05:00."""
+    clock.set(datetime.combine(day, time(5), UTC))
+    return charges.run_daily(day)
+
+
+def charge_rows(month: date = DECEMBER) -> list[AdditionalCharge]:
+    """The charges for ``month``: bases first, then sessions."""
+    query = select(AdditionalCharge).where(AdditionalCharge.period_start == month)
+    return list(session().scalars(query.order_by(AdditionalCharge.function)))
 
 
 def function_tasks(action: ProvisioningAction) -> list[actions.ProvisioningTask]:
@@ -53,11 +62,11 @@ def function_tasks(action: ProvisioningAction) -> list[actions.ProvisioningTask]
 
 
 def test_a_months_overage_is_charged_once_as_an_issued_invoice_due_in_30_days(service, clock):
-    assert charges.run_daily(date(2026, 12, 31))["charged"] == 0  # November: nothing above
-    counts = charges.run_daily(CHARGED_ON)
+    assert run_on(clock, date(2026, 12, 31))["charged"] == 0  # November: nothing above
+    counts = run_on(clock, CHARGED_ON)
     assert counts["charged"] == 2
-    assert charges.run_daily(CHARGED_ON)["charged"] == 0  # the job run twice charges once
-    assert charges.run_daily(date(2027, 1, 20))["charged"] == 0
+    assert run_on(clock, CHARGED_ON)["charged"] == 0  # the job run twice charges once
+    assert run_on(clock, date(2027, 1, 20))["charged"] == 0
     bases, sessions = charge_rows()
     assert (sessions.function, sessions.measured, sessions.included, sessions.quantity) == (
         "sessions", 7, 5, 2,
@@ -77,6 +86,7 @@ def test_a_months_overage_is_charged_once_as_an_issued_invoice_due_in_30_days(se
 def test_the_unique_key_holds_against_a_second_worker(service, clock):
     """A worker that read "not charged" before the other committed is stopped by the key: its
     row and its invoice roll back together."""
+    clock.set(datetime.combine(CHARGED_ON, time(5), UTC))
     period = charges.month_before(CHARGED_ON)
     overage = next(o for o in charges.overages(service, period) if o.function == "sessions")
     assert charges.charge(service, period, overage) is not None
@@ -98,11 +108,11 @@ def test_the_unique_key_holds_against_a_second_worker(service, clock):
 def test_unpaid_the_function_is_blocked_the_day_after_the_30th_day_and_paying_unblocks(
     service, clock
 ):
-    charges.run_daily(CHARGED_ON)
-    assert charges.run_daily(DUE)["blocked"] == 0  # day 30: still the client's to pay
+    run_on(clock, CHARGED_ON)
+    assert run_on(clock, DUE)["blocked"] == 0  # day 30: still the client's to pay
     assert function_tasks(ProvisioningAction.SUSPEND) == []
-    assert charges.run_daily(DUE + timedelta(days=1))["blocked"] == 2  # day 31
-    assert charges.run_daily(DUE + timedelta(days=2))["blocked"] == 0
+    assert run_on(clock, DUE + timedelta(days=1))["blocked"] == 2  # day 31
+    assert run_on(clock, DUE + timedelta(days=2))["blocked"] == 0
     blocks = function_tasks(ProvisioningAction.SUSPEND)
     assert sorted((t.payload["function"], t.payload["quantity"]) for t in blocks) == [
         ("bases", 1),
@@ -124,17 +134,17 @@ def test_unpaid_the_function_is_blocked_the_day_after_the_30th_day_and_paying_un
 
 
 def test_paid_in_time_nothing_is_blocked(service, clock):
-    charges.run_daily(CHARGED_ON)
+    run_on(clock, CHARGED_ON)
     for row in charge_rows():
         pay(session().get(Invoice, row.invoice_id), f"п/п {row.id}", DUE)
-    assert charges.run_daily(DUE + timedelta(days=1))["blocked"] == 0
+    assert run_on(clock, DUE + timedelta(days=1))["blocked"] == 0
     assert {row.state for row in charge_rows()} == {ChargeState.PAID}
     assert function_tasks(ProvisioningAction.SUSPEND) == []
     assert function_tasks(ProvisioningAction.UNSUSPEND) == []
 
 
 def test_a_refusal_needs_a_comment_cancels_the_invoice_and_blocks_the_function(service, clock):
-    charges.run_daily(CHARGED_ON)
+    run_on(clock, CHARGED_ON)
     _bases, sessions = charge_rows()
     with pytest.raises(charges.ChargeError, match="a comment is required"):
         charges.refuse(sessions, "   ")
@@ -149,7 +159,7 @@ def test_a_refusal_needs_a_comment_cancels_the_invoice_and_blocks_the_function(s
     with pytest.raises(charges.ChargeError, match="no longer be refused"):
         charges.refuse(sessions, "ещё раз")
     # refused is final: the job's overdue pass does not block it a second time
-    charges.run_daily(DUE + timedelta(days=1))
+    run_on(clock, DUE + timedelta(days=1))
     assert len([t for t in function_tasks(ProvisioningAction.SUSPEND)
                 if t.payload["function"] == "sessions"]) == 1  # fmt: skip
 
@@ -158,18 +168,16 @@ def test_postpaid_charges_everything_and_unpriced_functions_nothing(app, clock):
     service = bought(clock, tariff(sessions=0, bases=0, postpaid=True, base_price="0"), BOUGHT)
     [base] = bases_of(service, "Бухгалтерия")
     used(base, date(2026, 12, 3), ivanov=3)
-    assert charges.run_daily(CHARGED_ON)["charged"] == 1  # sessions only: bases cost nothing
+    assert run_on(clock, CHARGED_ON)["charged"] == 1  # sessions only: bases cost nothing
     [row] = charge_rows()
     assert (row.function, row.quantity, row.amount) == ("sessions", 3, D("1500.00"))
 
 
-def test_no_limit_and_no_usage_charge_nothing(app, clock):
+def test_no_limit_charges_nothing(app, clock):
     service = bought(clock, tariff(sessions=0, bases=0), BOUGHT)
     [base] = bases_of(service, "Бухгалтерия")
-    used(base, date(2026, 12, 3), ivanov=30)
-    other = bought(clock, tariff(), BOUGHT)
-    assert other.id != service.id
-    assert charges.run_daily(CHARGED_ON) == {"charged": 0, "errors": 0, "blocked": 0}
+    used(base, date(2026, 12, 3), ivanov=30)  # no limit: nothing above it
+    assert run_on(clock, CHARGED_ON) == {"charged": 0, "errors": 0, "blocked": 0}
 
 
 # --- screens ------------------------------------------------------------------------------------
@@ -179,7 +187,7 @@ def test_the_client_pays_or_refuses_in_the_client_area(service, clock, client_we
     mine = bought(clock, tariff(), BOUGHT, client=client_account)
     [base] = bases_of(mine, "Розница")
     used(base, date(2026, 12, 20), kassa=6)
-    charges.run_daily(CHARGED_ON)
+    run_on(clock, CHARGED_ON)
     [row] = [r for r in charge_rows() if r.client_id == client_account.id]
     theirs = next(r for r in charge_rows() if r.client_id != client_account.id)
 
@@ -214,7 +222,7 @@ def test_the_client_pays_or_refuses_in_the_client_area(service, clock, client_we
 
 
 def test_staff_list_filters_and_needs_billing_view(service, clock, staff_web, app):
-    charges.run_daily(CHARGED_ON)
+    run_on(clock, CHARGED_ON)
     _bases, sessions = charge_rows()
     charges.refuse(sessions, "Не согласны")
     page = staff_web.get("/admin/onec/charges/").get_data(as_text=True)
@@ -234,7 +242,7 @@ def test_staff_list_filters_and_needs_billing_view(service, clock, staff_web, ap
 
 
 def test_the_report_leaves_refused_charges_out_and_lists_refusals(service, clock, staff_web):
-    charges.run_daily(CHARGED_ON)
+    run_on(clock, CHARGED_ON)
     bases, sessions = charge_rows()
     charges.refuse(sessions, "Не пользовались")
     pay(session().get(Invoice, bases.invoice_id), "п/п 5", date(2027, 1, 10))
@@ -256,7 +264,7 @@ def test_the_report_leaves_refused_charges_out_and_lists_refusals(service, clock
 
 
 def test_other_clients_see_nothing_of_it(service, clock, app):
-    charges.run_daily(CHARGED_ON)
+    run_on(clock, CHARGED_ON)
     stranger = make_client(clock, email="other@example.com")
     web = app.test_client()
     web.sign_in_client(stranger.email)
