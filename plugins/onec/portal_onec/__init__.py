@@ -12,6 +12,7 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 
 from portal.plugin_api import (
+    ClientCardTab,
     Invoice,
     JobDefinition,
     MenuItem,
@@ -60,6 +61,21 @@ def register_client_area_panels() -> list[Panel]:
     from portal_onec.charge_views import client_panel
 
     return [Panel(_l("Additional charges"), client_panel, order=60)]
+
+
+@hookimpl
+def register_client_card_tabs() -> list[ClientCardTab]:
+    from portal_onec.charge_views import client_card_section
+
+    return [
+        ClientCardTab(
+            "onec_charges",
+            _l("1C: additional charges"),
+            client_card_section,
+            order=20,
+            permission="billing.view",
+        )
+    ]
 
 
 @hookimpl

@@ -235,6 +235,11 @@ def test_staff_list_filters_and_needs_billing_view(service, clock, staff_web, ap
     nobody = staff_web.get("/admin/onec/charges/?client=Нет+такого").get_data(as_text=True)
     assert "staff-charge-" not in nobody
 
+    card = staff_web.get(f"/admin/clients/{service.client_id}/tab/onec_charges")
+    text = card.get_data(as_text=True)
+    assert card.status_code == 200 and f"staff-charge-{sessions.id}" in text
+    assert "Не согласны" in text
+
     support = make_staff(clock, role="support", email="support@example.com")
     web = app.test_client()
     web.sign_in_staff(support.email)
