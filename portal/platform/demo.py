@@ -3,9 +3,11 @@ service of the client's to try the upgrade preview on."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import select
 
@@ -13,6 +15,7 @@ from portal import billing
 from portal.accounts.models import Client, Department, Staff
 from portal.accounts.sign_in import create_staff, register_client
 from portal.accounts.staff import ensure_builtin_roles, give_builtin_role
+from portal.catalog import catalog
 from portal.catalog.models import (
     Addon,
     AddonPrice,
@@ -65,6 +68,8 @@ class DemoProduct:
     option: DemoOption | None = None
     upgrades_to: tuple[str, ...] = ()
     setup_fees: dict[str, str] = field(default_factory=dict)
+    #: ``{plugin: {field: value}}``: the plugins' product fields (``register_product_fields``).
+    plugin_fields: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
 DEMO_CATALOGUE: dict[str, list[DemoProduct]] = {
@@ -129,61 +134,79 @@ DEMO_ADDON = ("Резервное копирование базы 1С", {"semi_a
 DEMO_PROMO = ("REF5", "Скидка для референсных клиентов 5%")
 
 
+def add_demo_products(
+    group_name: str, items: Sequence[DemoProduct], sort_order: int = 100
+) -> dict[str, Product]:
+    """Create the products of ``items`` in the group (created if missing) with their prices in
+    RUB, option, plugin fields and upgrade paths among them; a product already there keeps
+    what staff set. Returns the products by name. Joins the transaction."""
+    group = db.session.scalar(select(ProductGroup).where(ProductGroup.name == group_name))
+    if group is None:
+        group = ProductGroup(name=group_name, sort_order=sort_order)
+        db.session.add(group)
+    products: dict[str, Product] = {}
+    for position, item in enumerate(items):
+        product = db.session.scalar(select(Product).where(Product.name == item.name))
+        if product is None:
+            product = Product(
+                name=item.name,
+                type=item.type,
+                module=item.module,
+                group=group,
+                sort_order=position,
+            )
+            db.session.add(product)
+        if not product.description:
+            product.description = item.description
+        if item.plugin_fields and not product.plugin_fields:
+            product.plugin_fields = {k: dict(v) for k, v in item.plugin_fields.items()}
+        if not product.prices:
+            for cycle, price in item.prices.items():
+                fee = D(item.setup_fees.get(cycle, "0"))
+                product.prices.append(
+                    ProductPrice(currency="RUB", cycle=cycle, price=D(price), setup_fee=fee)
+                )
+        if item.option is not None and not product.options:
+            option = ConfigOption(
+                name=item.option.name,
+                kind=OptionKind.QUANTITY,
+                unit=item.option.unit,
+                minimum=item.option.minimum,
+                maximum=item.option.maximum,
+                step=1,
+            )
+            option.prices = [
+                ConfigOptionPrice(currency="RUB", cycle=cycle, price=D(price))
+                for cycle, price in item.option.prices.items()
+            ]
+            product.options.append(option)
+        products[item.name] = product
+    db.session.flush()
+    for item in items:
+        for target in item.upgrades_to:
+            source = products[item.name]
+            to = products.get(target) or db.session.scalar(
+                select(Product).where(Product.name == target)
+            )
+            if to is None:
+                raise ValueError(f"{item.name} upgrades to {target}, which does not exist")
+            exists = db.session.scalar(
+                select(UpgradePath.id).where(
+                    UpgradePath.from_product_id == source.id, UpgradePath.to_product_id == to.id
+                )
+            )
+            if exists is None:
+                db.session.add(UpgradePath(from_product_id=source.id, to_product_id=to.id))
+    db.session.flush()
+    return products
+
+
 def load_demo_catalogue() -> dict[str, Product]:
     """Create the demo products with prices, options, an add-on, upgrade paths and a promo
     code; products already there keep what staff set. Returns the products by name."""
     products: dict[str, Product] = {}
     for n, (group_name, items) in enumerate(DEMO_CATALOGUE.items()):
-        group = db.session.scalar(select(ProductGroup).where(ProductGroup.name == group_name))
-        if group is None:
-            group = ProductGroup(name=group_name, sort_order=n)
-            db.session.add(group)
-        for position, item in enumerate(items):
-            product = db.session.scalar(select(Product).where(Product.name == item.name))
-            if product is None:
-                product = Product(
-                    name=item.name,
-                    type=item.type,
-                    module=item.module,
-                    group=group,
-                    sort_order=position,
-                )
-                db.session.add(product)
-            if not product.description:
-                product.description = item.description
-            if not product.prices:
-                for cycle, price in item.prices.items():
-                    fee = D(item.setup_fees.get(cycle, "0"))
-                    product.prices.append(
-                        ProductPrice(currency="RUB", cycle=cycle, price=D(price), setup_fee=fee)
-                    )
-            if item.option is not None and not product.options:
-                option = ConfigOption(
-                    name=item.option.name,
-                    kind=OptionKind.QUANTITY,
-                    unit=item.option.unit,
-                    minimum=item.option.minimum,
-                    maximum=item.option.maximum,
-                    step=1,
-                )
-                option.prices = [
-                    ConfigOptionPrice(currency="RUB", cycle=cycle, price=D(price))
-                    for cycle, price in item.option.prices.items()
-                ]
-                product.options.append(option)
-            products[item.name] = product
-    db.session.flush()
-    for items in DEMO_CATALOGUE.values():
-        for item in items:
-            for target in item.upgrades_to:
-                source, to = products[item.name], products[target]
-                exists = db.session.scalar(
-                    select(UpgradePath.id).where(
-                        UpgradePath.from_product_id == source.id, UpgradePath.to_product_id == to.id
-                    )
-                )
-                if exists is None:
-                    db.session.add(UpgradePath(from_product_id=source.id, to_product_id=to.id))
+        products.update(add_demo_products(group_name, items, n))
     if db.session.scalar(select(Addon.id).where(Addon.name == DEMO_ADDON[0])) is None:
         addon = Addon(name=DEMO_ADDON[0], description="Ежедневная копия базы, хранится 30 дней.")
         addon.prices = [
@@ -240,6 +263,72 @@ def _demo_service(client: Client, product: Product, today: date) -> None:
     )
     service.options.append(ServiceOption(option_id=option.id, quantity=5))
     db.session.add(service)
+
+
+def add_demo_client(
+    *,
+    email: str,
+    password: str,
+    first_name: str,
+    last_name: str,
+    company: str = "",
+    language: str = "ru",
+) -> Client:
+    """The client signed up with ``email`` and ``password`` (registered if missing, as through
+    the sign-up page). Joins the transaction (the sign-up commits)."""
+    client = db.session.scalar(select(Client).where(Client.email == email))
+    if client is None:
+        client = register_client(
+            email=email,
+            password=password,
+            first_name=first_name,
+            last_name=last_name,
+            company=company,
+            language=language,
+            clock=app_clock(),
+        )
+    return client
+
+
+def add_demo_service(
+    client: Client,
+    product: Product,
+    *,
+    cycle: str,
+    start: date,
+    quantities: Mapping[int, int] | None = None,
+) -> Service:
+    """``client``'s active service of ``product`` whose current period started on ``start``,
+    as if imported from the previous billing system: no order, no invoice, no provisioning.
+    The client's existing service of the product is returned as it is. Joins the transaction."""
+    existing = db.session.scalar(
+        select(Service).where(Service.client_id == client.id, Service.product_id == product.id)
+    )
+    if existing is not None:
+        return existing
+    chosen = billing.Cycle.parse(cycle)
+    service = Service(
+        client_id=client.id,
+        product_id=product.id,
+        status=ServiceStatus.ACTIVE,
+        cycle=chosen.value,
+        currency=client.currency,
+        registration_date=start,
+        period_start=start,
+        next_due_date=billing.next_due(start, chosen),
+        anchor_day=start.day,
+        recurring_amount=D(0),
+        created_at=app_clock().now(),
+    )
+    db.session.add(service)
+    db.session.flush()
+    values = dict(quantities or {})
+    for option_id, quantity in values.items():
+        service.options.append(ServiceOption(option_id=option_id, quantity=quantity))
+    db.session.flush()
+    service.recurring_amount = catalog.recurring_amount(service, values=values)
+    db.session.flush()
+    return service
 
 
 def _counts() -> tuple[int, ...]:

@@ -41,7 +41,9 @@ from portal.messaging.templates import external_url as _external_url
 from portal.orders import orders, provisioning, service_changes
 from portal.orders.models import Service, ServiceStatus
 from portal.orders.provisioners import ProvisioningAction
+from portal.platform import demo
 from portal.platform import plugin_settings as settings_service
+from portal.platform.demo import DemoProduct
 from portal.support import tickets
 from portal.support.models import MessageSource, Ticket, TicketPriority
 from portal.web import permissions as permissions_check
@@ -63,6 +65,9 @@ __all__ = [
     "TicketError",
     "add_charge",
     "add_credit",
+    "add_demo_client",
+    "add_demo_products",
+    "add_demo_service",
     "cancel_invoice",
     "client_locale",
     "credit_balance",
@@ -431,6 +436,55 @@ def external_url(endpoint: str, **values: Any) -> str:
     """An absolute link to a page of the portal, built on the ``base_url`` setting, for mail
     sent from jobs (outside any request)."""
     return _external_url(endpoint, **values)
+
+
+# --- demo data (the ``load_demo_data`` hook) ---------------------------------------------------
+
+
+def add_demo_products(
+    group: str, products: Sequence[DemoProduct], sort_order: int = 100
+) -> dict[str, Product]:
+    """The products described by ``products`` (:class:`DemoProduct`: name, type, module, prices
+    per cycle in RUB, an optional quantity option, plugin fields, upgrade paths) in the product
+    group ``group``, created if missing; a product already there keeps what staff set. Returns
+    them by name. Joins the transaction."""
+    return demo.add_demo_products(group, products, sort_order)
+
+
+def add_demo_client(
+    *,
+    email: str,
+    password: str,
+    first_name: str,
+    last_name: str,
+    company: str = "",
+    language: str = "ru",
+) -> Client:
+    """The demo client who signs in with ``email`` and ``password``, registered if missing (as
+    through the sign-up page, which commits)."""
+    return demo.add_demo_client(
+        email=email,
+        password=password,
+        first_name=first_name,
+        last_name=last_name,
+        company=company,
+        language=language,
+    )
+
+
+def add_demo_service(
+    client: Client,
+    product: Product,
+    *,
+    cycle: str,
+    start: date,
+    quantities: Mapping[int, int] | None = None,
+) -> Service:
+    """An active service of ``product`` for ``client`` whose current period started on
+    ``start`` ({option id: quantity}), as if imported from another billing system: no order,
+    no invoice, no provisioning command. The client's existing service of the product is
+    returned unchanged. Joins the transaction."""
+    return demo.add_demo_service(client, product, cycle=cycle, start=start, quantities=quantities)
 
 
 # --- mail -------------------------------------------------------------------------------------

@@ -22,6 +22,7 @@ from portal.orders.provisioners import (
 )
 from portal.orders.service_changes import ChangePreview
 from portal.platform.admin.dashboard import Counter as DashboardCounter
+from portal.platform.demo import DemoOption, DemoProduct
 from portal.platform.jobs import JobDefinition
 from portal.platform.plugin_forms import PluginSettings, ProductFields
 from portal.platform.reports import Chart, Report, ReportResult
@@ -35,6 +36,8 @@ __all__ = [
     "ClientCardTab",
     "ClientRecords",
     "DashboardCounter",
+    "DemoOption",
+    "DemoProduct",
     "JobDefinition",
     "MenuItem",
     "Panel",

@@ -135,6 +135,12 @@ def suspend_for_non_payment(service: Service, *, as_of: date) -> bool:
 # --- the scheduler --------------------------------------------------------------------------------
 
 
+def run_overdue(as_of: date) -> dict[str, int]:
+    """The overdue automation of ``as_of``: warnings, suspensions and terminations for unpaid
+    invoices, and the services set to end with their period terminated on their due date."""
+    return overdue.process_overdue(as_of)
+
+
 def run_billing(as_of: date) -> billing_run.RunReport:
     """The billing run of ``as_of``: renewal invoices, usage collected from plugins."""
     return billing_run.bill_due(as_of)

@@ -372,6 +372,27 @@ def test_register_client_records_history_refusal_and_merge(
     assert db.session.get(Client, source_id) is None
 
 
+# --- register_dashboard_counters ----------------------------------------------------------------
+
+
+def test_register_dashboard_counters_on_the_dashboard_by_permission(exercised, clock) -> None:
+    from portal.testing.factories import make_staff
+
+    admin = make_staff(clock, role="administrator", email="boss@example.com")
+    web = exercised.test_client()
+    web.sign_in_staff(admin.email)
+    page = web.get("/admin/").get_data(as_text=True)
+    assert "Exerciser events" in page and 'href="/admin/exerciser/">7</a>' in page
+    assert 'data-counter="exerciser_secret">' in page and "Exerciser settings" in page
+    assert "Hijacked" not in page  # a core key stays the core's
+
+    support = make_staff(clock, role="support", email="support@example.com")
+    other = exercised.test_client()
+    other.sign_in_staff(support.email)
+    page = other.get("/admin/").get_data(as_text=True)
+    assert "Exerciser events" in page and "Exerciser settings" not in page
+
+
 # --- co_term_with -------------------------------------------------------------------------------
 
 
@@ -439,24 +460,3 @@ def test_load_demo_data_runs_after_the_cores_demo_and_prints_the_plugins_lines(
     from portal.core.clock import today
 
     assert [today()] == exerciser.DEMO_DAYS
-
-
-# --- register_dashboard_counters ----------------------------------------------------------------
-
-
-def test_register_dashboard_counters_on_the_dashboard_by_permission(exercised, clock) -> None:
-    from portal.testing.factories import make_staff
-
-    admin = make_staff(clock, role="administrator", email="boss@example.com")
-    web = exercised.test_client()
-    web.sign_in_staff(admin.email)
-    page = web.get("/admin/").get_data(as_text=True)
-    assert "Exerciser events" in page and 'href="/admin/exerciser/">7</a>' in page
-    assert 'data-counter="exerciser_secret">' in page and "Exerciser settings" in page
-    assert "Hijacked" not in page  # a core key stays the core's
-
-    support = make_staff(clock, role="support", email="support@example.com")
-    other = exercised.test_client()
-    other.sign_in_staff(support.email)
-    page = other.get("/admin/").get_data(as_text=True)
-    assert "Exerciser events" in page and "Exerciser settings" not in page

@@ -9,49 +9,101 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from flask import Blueprint
 from flask_babel import lazy_gettext as _l
 
+from portal.billing import Period
 from portal.plugin_api import (
     ClientCardTab,
+    DashboardCounter,
     Invoice,
     JobDefinition,
     MenuItem,
     Panel,
     ProductFields,
     Report,
+    Service,
     hookimpl,
 )
 
 __version__ = "0.1.0"
 
+#: Daily, after the core's billing run (03:00 by default), so that a renewal invoiced and paid
+#: by credit in that run is seen the same morning.
+RENEWALS_SCHEDULE = "30 3 * * *"
+#: Daily, before the renewals: the cloud's usage export of the day before.
+USAGE_SCHEDULE = "0 3 * * *"
 #: Daily, after the usage import of the night: last month's overage is charged on the first
 #: days of a month, and charges unpaid after their days to pay are blocked.
 CHARGES_SCHEDULE = "0 5 * * *"
 
 
-def run_charges(as_of: date) -> dict[str, int]:
-    """The ``onec.charges`` job (portal_onec.charges.run_daily)."""
+def renewals_job(as_of: date) -> dict[str, int]:
+    """The ``onec.renewals`` job: queue, renew, close, remind (portal_onec.renewals)."""
+    from portal_onec.renewals import run_daily
+
+    return run_daily(as_of)
+
+
+def usage_job(as_of: date) -> dict[str, int]:
+    """The ``onec.usage`` job: read the cloud's usage export (portal_onec.usage)."""
+    from portal_onec.usage import collect_daily
+
+    return collect_daily(as_of)
+
+
+def charges_job(as_of: date) -> dict[str, int]:
+    """The ``onec.charges`` job: additional charges (portal_onec.charges)."""
     from portal_onec.charges import run_daily
 
     return run_daily(as_of)
 
 
 @hookimpl
-def register_blueprints() -> list[Any]:
-    from portal_onec.charge_views import admin_charges, client_charges
+def register_scheduled_jobs() -> list[JobDefinition]:
+    return [
+        JobDefinition("onec.renewals", _l("1C: renewal queue"), RENEWALS_SCHEDULE, renewals_job),
+        JobDefinition("onec.usage", _l("1C: read usage from the cloud"), USAGE_SCHEDULE, usage_job),
+        JobDefinition("onec.charges", _l("1C: additional charges"), CHARGES_SCHEDULE, charges_job),
+    ]
 
-    return [client_charges, admin_charges]
+
+@hookimpl
+def register_blueprints() -> list[Blueprint]:
+    from portal_onec.charge_views import admin_charges, client_charges
+    from portal_onec.renewal_views import bp
+
+    return [bp, client_charges, admin_charges]
 
 
 @hookimpl
 def register_admin_menu_items() -> list[MenuItem]:
     return [
+        MenuItem("clients", _l("Renewal queue (1C)"), "onec_renewals.index", 60, "clients.view"),
+        MenuItem(
+            "clients", _l("Inactive clients (1C)"), "onec_renewals.inactive", 61, "clients.view"
+        ),
         MenuItem(
             "billing",
             _l("1C: additional charges"),
             "onec_charges_admin.staff_list",
             order=80,
             permission="billing.view",
+        ),
+    ]
+
+
+@hookimpl
+def register_dashboard_counters() -> list[DashboardCounter]:
+    from portal_onec.inactive import without_outcome_count
+
+    return [
+        DashboardCounter(
+            "onec_inactive",
+            _l("Inactive 1C clients without an outcome"),
+            "onec_renewals.inactive",
+            without_outcome_count,
+            "clients.view",
         )
     ]
 
@@ -79,13 +131,6 @@ def register_client_card_tabs() -> list[ClientCardTab]:
 
 
 @hookimpl
-def register_scheduled_jobs() -> list[JobDefinition]:
-    return [
-        JobDefinition("onec.charges", _l("1C: additional charges"), CHARGES_SCHEDULE, run_charges)
-    ]
-
-
-@hookimpl
 def register_product_fields() -> list[ProductFields]:
     from portal_onec.charge_settings import PRODUCT_FIELDS as CHARGE_FIELDS
 
@@ -95,12 +140,30 @@ def register_product_fields() -> list[ProductFields]:
 @hookimpl
 def register_reports() -> list[Report]:
     from portal_onec.charge_report import ChargesReport
+    from portal_onec.renewal_reports import InactiveReport, RenewalFunnel
 
-    return [ChargesReport()]
+    return [RenewalFunnel(), InactiveReport(), ChargesReport()]
+
+
+@hookimpl
+def register_cli_commands() -> list[Any]:
+    from portal_onec.usage import onec_cli
+
+    return [onec_cli]
+
+
+@hookimpl
+def service_renewed(service: Service, period: Period, invoice: Invoice) -> None:
+    if service.product.module == "onec":
+        from portal_onec.renewals import on_service_renewed
+
+        on_service_renewed(service, period.start, invoice)
 
 
 @hookimpl
 def invoice_paid(invoice: Invoice) -> None:
     from portal_onec import charges
+    from portal_onec.renewals import on_invoice_paid
 
+    on_invoice_paid(invoice)
     charges.invoice_paid(invoice)

@@ -68,7 +68,7 @@ def bought(clock, product: Product, on: date, client: Client | None = None) -> S
         customer, product, cycle="monthly", options={product.options[0].id: 5}, today=on
     )
     if invoice is not None:
-        pay(invoice, f"п/п {service.id}", on)
+        pay(invoice, f"заказ {service.id}", on)
     return service
 
 

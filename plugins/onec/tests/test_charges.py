@@ -136,7 +136,7 @@ def test_unpaid_the_function_is_blocked_the_day_after_the_30th_day_and_paying_un
 def test_paid_in_time_nothing_is_blocked(service, clock):
     run_on(clock, CHARGED_ON)
     for row in charge_rows():
-        pay(session().get(Invoice, row.invoice_id), f"п/п {row.id}", DUE)
+        pay(session().get(Invoice, row.invoice_id), f"доп. начисление {row.id}", DUE)
     assert run_on(clock, DUE + timedelta(days=1))["blocked"] == 0
     assert {row.state for row in charge_rows()} == {ChargeState.PAID}
     assert function_tasks(ProvisioningAction.SUSPEND) == []

@@ -118,6 +118,14 @@ def register_client_area_panels() -> list[Panel]:
 
 
 @registry
+def register_dashboard_counters() -> list[DashboardCounter]:
+    """Registry. Return :class:`DashboardCounter` objects: numbers on the admin dashboard next to
+    the core's (pending orders, overdue invoices...), each linking to its list and shown only to
+    staff who hold its permission. A key already taken (by the core or an earlier plugin) is
+    ignored."""
+
+
+@registry
 def register_client_card_tabs() -> list[ClientCardTab]:
     """Registry. Return :class:`ClientCardTab` objects: tabs added after the core's on the
     admin client card (``/admin/clients/<id>/tab/<name>``), each rendering its own content for
@@ -131,14 +139,6 @@ def load_demo_data(today: date) -> list[str]:
     commit. Must be idempotent (``portal demo`` runs on every ``make run``): create only what is
     missing. Return lines that ``portal demo`` prints (e.g. a login to try); not isolated — a
     failure fails the command."""
-
-
-@registry
-def register_dashboard_counters() -> list[DashboardCounter]:
-    """Registry. Return :class:`DashboardCounter` objects: numbers on the admin dashboard next to
-    the core's (pending orders, overdue invoices...), each linking to its list and shown only to
-    staff who hold its permission. A key already taken (by the core or an earlier plugin) is
-    ignored."""
 
 
 @registry

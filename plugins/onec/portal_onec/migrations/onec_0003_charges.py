@@ -1,7 +1,7 @@
 """onec: additional charges (доп. начисления) for sessions and bases above the tariff
 
 Revision ID: onec_0003
-Revises: onec_0001
+Revises: onec_0002
 Create Date: 2026-12-04 19:30:00.000000
 
 """
@@ -13,7 +13,7 @@ from portal.plugin_api import MoneyType
 
 # revision identifiers, used by Alembic.
 revision = "onec_0003"
-down_revision = "onec_0001"
+down_revision = "onec_0002"
 branch_labels = None
 depends_on = None
 
