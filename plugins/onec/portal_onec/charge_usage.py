@@ -5,9 +5,10 @@ This is the one seam between charges and the usage collector: ``portal onec impo
 stores what the 1C cloud reports per base, login and day (``onec_base_usage``), and the bases
 belong to a service (``onec_information_base.service_id``). Charges read nothing else of it.
 
-* **Sessions**: a day's concurrent sessions are the sessions the export reports for that day,
-  summed over the service's bases and logins (each login's sessions are held at once in the
-  cloud's tariff model: one seat per session); the month's figure is the highest day.
+* **Sessions**: a day's concurrent sessions are the logins seen that day on each of the
+  service's bases, added up over the bases (a login in two bases holds two sessions; one login
+  opening a base three times a day is still one seat — the export's session counts are
+  summed over the day, not concurrent); the month's figure is the highest day.
 * **Bases**: the most of the service's bases held in the month: those created before its end
   and not deleted, or — when more — the distinct bases the export reports in use.
 """
@@ -35,7 +36,7 @@ def _bases_of(service: Service) -> object:
 
 def peak_sessions(service: Service, period: Period) -> int | None:
     per_day = (
-        select(func.sum(BaseUsage.sessions).label("sessions"))
+        select(func.count(BaseUsage.id).label("sessions"))
         .where(BaseUsage.base_id.in_(_bases_of(service)), _in_period(period))
         .group_by(BaseUsage.day)
         .subquery()

@@ -33,11 +33,11 @@ def service(app, clock):
     service = bought(clock, tariff(), BOUGHT)
     first, second = bases_of(service, "Бухгалтерия", "ЗУП")
     [third] = bases_of(service, "УНФ", created=date(2026, 12, 5))
-    used(first, date(2026, 12, 10), ivanov=2, petrova=2)
-    used(second, date(2026, 12, 10), sidorov=3)  # 7 at once on the 10th
-    used(first, date(2026, 12, 11), ivanov=1, petrova=2)
-    used(third, date(2026, 12, 11), ivanov=1)  # 4 on the 11th
-    used(first, date(2027, 1, 5), ivanov=9)  # January: not December's business
+    used(first, date(2026, 12, 10), "ivanov", "petrova", "sidorov", "kozlov")
+    used(second, date(2026, 12, 10), "ivanov", "smirnov", "orlova")  # 7 sessions on the 10th
+    used(first, date(2026, 12, 11), "ivanov", "petrova")
+    used(third, date(2026, 12, 11), "ivanov")  # 3 on the 11th
+    used(first, date(2027, 1, 5), *(f"user{n}" for n in range(9)))  # January's business
     return service
 
 
@@ -167,7 +167,7 @@ def test_a_refusal_needs_a_comment_cancels_the_invoice_and_blocks_the_function(s
 def test_postpaid_charges_everything_and_unpriced_functions_nothing(app, clock):
     service = bought(clock, tariff(sessions=0, bases=0, postpaid=True, base_price="0"), BOUGHT)
     [base] = bases_of(service, "Бухгалтерия")
-    used(base, date(2026, 12, 3), ivanov=3)
+    used(base, date(2026, 12, 3), "ivanov", "petrova", "sidorov")
     assert run_on(clock, CHARGED_ON)["charged"] == 1  # sessions only: bases cost nothing
     [row] = charge_rows()
     assert (row.function, row.quantity, row.amount) == ("sessions", 3, D("1500.00"))
@@ -176,7 +176,7 @@ def test_postpaid_charges_everything_and_unpriced_functions_nothing(app, clock):
 def test_no_limit_charges_nothing(app, clock):
     service = bought(clock, tariff(sessions=0, bases=0), BOUGHT)
     [base] = bases_of(service, "Бухгалтерия")
-    used(base, date(2026, 12, 3), ivanov=30)  # no limit: nothing above it
+    used(base, date(2026, 12, 3), *(f"user{n}" for n in range(30)))  # no limit: nothing above it
     assert run_on(clock, CHARGED_ON) == {"charged": 0, "errors": 0, "blocked": 0}
 
 
@@ -186,7 +186,7 @@ def test_no_limit_charges_nothing(app, clock):
 def test_the_client_pays_or_refuses_in_the_client_area(service, clock, client_web, client_account):
     mine = bought(clock, tariff(), BOUGHT, client=client_account)
     [base] = bases_of(mine, "Розница")
-    used(base, date(2026, 12, 20), kassa=6)
+    used(base, date(2026, 12, 20), *(f"kassa{n}" for n in range(6)))
     run_on(clock, CHARGED_ON)
     [row] = [r for r in charge_rows() if r.client_id == client_account.id]
     theirs = next(r for r in charge_rows() if r.client_id != client_account.id)
