@@ -8,6 +8,8 @@ PORT ?= 5000
 REDIS_URL ?= redis://127.0.0.1:6379/0
 # Plugins that ship in plugins/ (installed into the venv as separate distributions).
 PLUGIN_DIRS := $(wildcard plugins/*/pyproject.toml)
+# Plugins `make run` enables unless PORTAL_PLUGINS says otherwise (the 1C demo shows up).
+RUN_PLUGINS ?= onec
 
 .PHONY: run test test-sqlite test-postgres lint bench faults translations messages install install-dev wheel clean
 
@@ -32,6 +34,7 @@ translations: .make-install.stamp
 
 # Rate limits need one count for all workers (docs/security.md): two workers sharing Redis
 # when it answers, else one worker (its threads share its memory), never memory per worker.
+run: export PORTAL_PLUGINS ?= $(RUN_PLUGINS)
 run: install
 	PORTAL_SESSION_COOKIE_SECURE=0 $(BIN)/portal db upgrade
 	PORTAL_SESSION_COOKIE_SECURE=0 $(BIN)/portal demo

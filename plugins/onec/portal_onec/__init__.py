@@ -1,5 +1,14 @@
 """portal-onec: 1C in the cloud sold per user, per information base and per organisation.
 
+A client account holds organisations (INN/KPP checked by the portal's rules, one primary);
+organisations hold information bases in the cloud, with users given access to them, and
+licences of product lines. Products of Module ``onec`` sell a tariff (users and concurrent
+sessions, N bases), a base or a licence (product fields); their provisioning commands reach the
+cloud through a program, an HTTP endpoint or staff-only tickets. Clients manage their
+organisations, bases and users in the client area; staff see it all on the client card's "1C"
+tab. Managers work the renewal queue and the inactive clients; usage above a tariff becomes an
+additional charge whose function is blocked when it is not paid in 30 days.
+
 Everything here reaches the portal through hooks and ``portal.plugin_api`` only (an
 import-linter contract in the portal's setup.cfg holds it to that).
 """
@@ -12,15 +21,19 @@ from typing import Any
 from flask import Blueprint
 from flask_babel import lazy_gettext as _l
 
-from portal.billing import Period
+from portal.billing import Cycle, Period
 from portal.plugin_api import (
+    Client,
     ClientCardTab,
     DashboardCounter,
     Invoice,
     JobDefinition,
     MenuItem,
     Panel,
+    PluginSettings,
+    Product,
     ProductFields,
+    Provisioner,
     Report,
     Service,
     hookimpl,
@@ -60,6 +73,36 @@ def charges_job(as_of: date) -> dict[str, int]:
 
 
 @hookimpl
+def register_provisioners() -> list[Provisioner]:
+    from portal_onec.provisioner import Onec
+
+    return [Onec()]
+
+
+@hookimpl
+def register_settings() -> list[PluginSettings]:
+    from portal_onec.settings import SETTINGS
+
+    return [SETTINGS]
+
+
+@hookimpl
+def register_product_fields() -> list[ProductFields]:
+    from portal_onec.charge_settings import PRODUCT_FIELDS as CHARGE_FIELDS
+    from portal_onec.settings import PRODUCT_FIELDS
+
+    return [PRODUCT_FIELDS, CHARGE_FIELDS]
+
+
+@hookimpl
+def co_term_with(client: Client, product: Product, cycle: Cycle, start: date) -> Service | None:
+    """Licences of one product line share one period within a client account."""
+    from portal_onec.licences import running_licence
+
+    return running_licence(client, product, cycle, start)
+
+
+@hookimpl
 def register_scheduled_jobs() -> list[JobDefinition]:
     return [
         JobDefinition("onec.renewals", _l("1C: renewal queue"), RENEWALS_SCHEDULE, renewals_job),
@@ -70,10 +113,12 @@ def register_scheduled_jobs() -> list[JobDefinition]:
 
 @hookimpl
 def register_blueprints() -> list[Blueprint]:
+    from portal_onec.admin import admin_pages
     from portal_onec.charge_views import admin_charges, client_charges
+    from portal_onec.client import client_pages
     from portal_onec.renewal_views import bp
 
-    return [bp, client_charges, admin_charges]
+    return [client_pages, admin_pages, bp, client_charges, admin_charges]
 
 
 @hookimpl
@@ -111,30 +156,16 @@ def register_dashboard_counters() -> list[DashboardCounter]:
 @hookimpl
 def register_client_area_panels() -> list[Panel]:
     from portal_onec.charge_views import client_panel
+    from portal_onec.client import PANEL
 
-    return [Panel(_l("Additional charges"), client_panel, order=60)]
+    return [PANEL, Panel(_l("Additional charges"), client_panel, order=60)]
 
 
 @hookimpl
 def register_client_card_tabs() -> list[ClientCardTab]:
-    from portal_onec.charge_views import client_card_section
+    from portal_onec.admin import TAB
 
-    return [
-        ClientCardTab(
-            "onec_charges",
-            _l("1C: additional charges"),
-            client_card_section,
-            order=20,
-            permission="billing.view",
-        )
-    ]
-
-
-@hookimpl
-def register_product_fields() -> list[ProductFields]:
-    from portal_onec.charge_settings import PRODUCT_FIELDS as CHARGE_FIELDS
-
-    return [CHARGE_FIELDS]
+    return [TAB]
 
 
 @hookimpl
@@ -150,6 +181,13 @@ def register_cli_commands() -> list[Any]:
     from portal_onec.usage import onec_cli
 
     return [onec_cli]
+
+
+@hookimpl
+def load_demo_data(today: date) -> list[str]:
+    from portal_onec.demo import load
+
+    return load(today)
 
 
 @hookimpl

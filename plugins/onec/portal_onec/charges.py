@@ -8,10 +8,10 @@ The day count: a charge issued on day D is due on D + 30 (the days to pay) and m
 through that day; the daily job blocks it on the first day after the due date (D + 31).
 
 A block is a provisioning command of the service's module through the queue (retries, staff
-see it): a ``suspend`` whose payload names the function (``{"function": "sessions",
-"quantity": 2, "reason": "onec:charge_unpaid", "charge_id": 7}``) while the service stays
-active in the portal; paying queues the matching ``unsuspend``. One block and one unblock per
-charge (dedupe keys), however often the job runs.
+see it): the cloud's ``block_function`` with the function and the quantity (``{"function":
+"sessions", "quantity": 2}``), carried by a ``suspend`` task while the service stays active in
+the portal; paying queues ``unblock_function`` (carried by ``unsuspend``). One block and one
+unblock per charge (dedupe keys), however often the job runs.
 """
 
 from __future__ import annotations
@@ -30,7 +30,6 @@ from portal.plugin_api import (
     Invoice,
     InvoiceError,
     Product,
-    ProvisioningAction,
     Service,
     ServiceStatus,
     add_charge,
@@ -44,6 +43,7 @@ from portal.plugin_api import (
 )
 from portal_onec import charge_settings, charge_usage
 from portal_onec.charge_model import AdditionalCharge, ChargeState, Function
+from portal_onec.commands import BLOCK_FUNCTION, CARRIER, COMMAND_KEY, UNBLOCK_FUNCTION
 
 log = logging.getLogger(__name__)
 
@@ -215,24 +215,24 @@ def charge_month(as_of: date) -> dict[str, int]:
     return counts
 
 
-def _queue(row: AdditionalCharge, action: ProvisioningAction, reason: str, kind: str) -> bool:
+def _queue(row: AdditionalCharge, command: str, reason: str) -> bool:
+    """Queue the cloud's ``command`` for the charge's function, once per charge and command."""
     return queue_provisioning(
         row.service,
-        action,
+        CARRIER[command],
         payload={
+            COMMAND_KEY: command,
+            "values": {"function": row.function, "quantity": row.quantity},
             "reason": reason,
-            "function": row.function,
-            "quantity": row.quantity,
             "charge_id": row.id,
-            "by": MODULE,
         },
-        dedupe_key=f"{MODULE}:{kind}_function:{row.id}",
+        dedupe_key=f"{MODULE}:{command}:{row.id}",
     )
 
 
 def block_function(row: AdditionalCharge, reason: str) -> bool:
     """Queue the block of the charge's function (once per charge). Joins."""
-    return _queue(row, ProvisioningAction.SUSPEND, reason, "block")
+    return _queue(row, BLOCK_FUNCTION, reason)
 
 
 def block_overdue(as_of: date) -> dict[str, int]:
@@ -281,7 +281,7 @@ def invoice_paid(invoice: Invoice) -> None:
         row.state = ChargeState.PAID.value
         row.paid_at = now()
         if was_blocked:
-            _queue(row, ProvisioningAction.UNSUSPEND, PAID, "unblock")
+            _queue(row, UNBLOCK_FUNCTION, PAID)
     session().flush()
 
 

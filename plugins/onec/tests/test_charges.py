@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
+from typing import NamedTuple
 
 import pytest
 from charge_fixtures import BASE_PRICE, SESSION_PRICE, bases_of, bought, pay, tariff, used
@@ -54,11 +55,16 @@ def charge_rows(month: date = DECEMBER) -> list[AdditionalCharge]:
 
 
 def function_tasks(action: ProvisioningAction) -> list[actions.ProvisioningTask]:
-    return [
-        task
-        for task in actions.provisioning_tasks()
-        if task.action is action and "function" in task.payload
-    ]
+    """The cloud's block_function (carried by suspend) or unblock_function (by unsuspend)."""
+    command = {ProvisioningAction.SUSPEND: "block_function"}.get(action, "unblock_function")
+    found = [t for t in actions.provisioning_tasks() if t.payload.get("onec_command") == command]
+    assert all(t.action is action for t in found)
+    return [Task(t.action, {**t.payload, **t.payload["values"]}) for t in found]
+
+
+class Task(NamedTuple):
+    action: ProvisioningAction
+    payload: dict
 
 
 def test_a_months_overage_is_charged_once_as_an_issued_invoice_due_in_30_days(service, clock):
@@ -235,15 +241,17 @@ def test_staff_list_filters_and_needs_billing_view(service, clock, staff_web, ap
     nobody = staff_web.get("/admin/onec/charges/?client=Нет+такого").get_data(as_text=True)
     assert "staff-charge-" not in nobody
 
-    card = staff_web.get(f"/admin/clients/{service.client_id}/tab/onec_charges")
+    card = staff_web.get(f"/admin/clients/{service.client_id}/tab/onec")
     text = card.get_data(as_text=True)
     assert card.status_code == 200 and f"staff-charge-{sessions.id}" in text
-    assert "Не согласны" in text
+    assert "Не согласны" in text and 'id="onec-charges-section"' in text
 
     support = make_staff(clock, role="support", email="support@example.com")
     web = app.test_client()
     web.sign_in_staff(support.email)
     assert web.get("/admin/onec/charges/").status_code == 403
+    card = web.get(f"/admin/clients/{service.client_id}/tab/onec").get_data(as_text=True)
+    assert "onec-tab" in card and "onec-charges-section" not in card  # no billing.view
 
 
 def test_the_report_leaves_refused_charges_out_and_lists_refusals(service, clock, staff_web):
