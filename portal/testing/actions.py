@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from portal.accounts import clients
 from portal.accounts.models import Client, Staff
 from portal.catalog.models import Product
 from portal.core.app_state import plugins
@@ -41,8 +42,10 @@ __all__ = [
     "RunReport",
     "TaskStatus",
     "change_options",
+    "change_package",
     "close_ticket",
     "load_demo_catalogue",
+    "merge_clients",
     "order_and_accept",
     "plugin_info",
     "provisioner",
@@ -117,6 +120,24 @@ def change_options(service: Service, options: Mapping[int, int], *, today: date)
         source=OrderSource.CLIENT_AREA,
     )
     return db.session.get(Invoice, change.invoice_id) if change.invoice_id else None
+
+
+def change_package(service: Service, product: Product, *, today: date) -> Invoice | None:
+    """The client moves the service to ``product`` (one of its upgrade paths) on ``today``: the
+    invoice for the difference, or None when the change applied at once."""
+    change = service_changes.confirm(
+        service,
+        service_changes.ChangeRequest(product_id=product.id),
+        today=today,
+        source=OrderSource.CLIENT_AREA,
+    )
+    return db.session.get(Invoice, change.invoice_id) if change.invoice_id else None
+
+
+def merge_clients(target: Client, source: Client) -> None:
+    """Staff merge ``source`` into ``target`` (everything of the source moves; it is then
+    closed or deleted), as from the client card."""
+    clients.merge_clients(target, source, staff_id=None)
 
 
 def set_service_status(service: Service, status: str) -> None:

@@ -25,6 +25,7 @@ from portal.billing import Cycle, Period
 from portal.plugin_api import (
     Client,
     ClientCardTab,
+    ClientRecords,
     DashboardCounter,
     Invoice,
     JobDefinition,
@@ -181,6 +182,15 @@ def register_cli_commands() -> list[Any]:
     from portal_onec.usage import onec_cli
 
     return [onec_cli]
+
+
+@hookimpl
+def register_client_records() -> list[ClientRecords]:
+    """Organisations, bases and users follow a merged client, and so do additional charges."""
+    from portal_onec.charges import move_charges
+    from portal_onec.organisations import move_client
+
+    return [ClientRecords("onec", move_client), ClientRecords("onec_charges", move_charges)]
 
 
 @hookimpl

@@ -307,3 +307,13 @@ def refuse(row: AdditionalCharge, comment: str) -> None:
     except InvoiceError as error:
         session().rollback()
         raise ChargeError(str(error)) from None
+
+
+def move_charges(source_id: int, target_id: int) -> None:
+    """A merge of client ``source_id`` into ``target_id``: the charges follow (their services
+    and invoices follow in the core). Joins the merge's transaction."""
+    session().execute(
+        update(AdditionalCharge)
+        .where(AdditionalCharge.client_id == source_id)
+        .values(client_id=target_id)
+    )

@@ -344,3 +344,57 @@ def bases_of_service(
     if states is not None:
         query = query.where(InformationBase.state.in_([s.value for s in states]))
     return list(session().scalars(query.order_by(InformationBase.id)))
+
+
+# --- merging clients ----------------------------------------------------------------------------
+
+
+def move_client(source_id: int, target_id: int) -> None:
+    """A merge of client ``source_id`` into ``target_id``: organisations, bases, users and their
+    access follow. An organisation with the same INN/KPP as one of the target's, or a user with
+    the same login, is folded into the target's (its bases, licences and access move over);
+    the target's primary organisation stays primary. Joins the merge's transaction."""
+    from portal_onec.models import Licence
+
+    target_primary = primary_organisation(target_id)
+    for organisation in organisations_of(source_id):
+        twin = session().scalar(
+            select(Organisation).where(
+                Organisation.client_id == target_id,
+                Organisation.inn == organisation.inn,
+                Organisation.kpp == organisation.kpp,
+            )
+        )
+        if twin is None:
+            if target_primary is not None:
+                organisation.is_primary = False
+            session().flush()
+            organisation.client_id = target_id
+            continue
+        session().execute(
+            update(InformationBase)
+            .where(InformationBase.organisation_id == organisation.id)
+            .values(organisation_id=twin.id)
+        )
+        session().execute(
+            update(Licence)
+            .where(Licence.organisation_id == organisation.id)
+            .values(organisation_id=twin.id)
+        )
+        session().delete(organisation)
+    session().flush()
+    for user in users_of(source_id):
+        twin_user = session().scalar(
+            select(BaseUser).where(BaseUser.client_id == target_id, BaseUser.login == user.login)
+        )
+        if twin_user is None:
+            user.client_id = target_id
+            continue
+        held = {access.base_id for access in twin_user.accesses}
+        for access in list(user.accesses):
+            if access.base_id not in held:
+                session().add(
+                    BaseAccess(base_id=access.base_id, user_id=twin_user.id, created_at=now())
+                )
+        session().delete(user)
+    session().flush()

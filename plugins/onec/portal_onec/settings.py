@@ -23,7 +23,7 @@ from wtforms import (
     TextAreaField,
     ValidationError,
 )
-from wtforms.validators import URL, InputRequired, NumberRange, Optional
+from wtforms.validators import URL, InputRequired, NumberRange
 
 from portal.plugin_api import (
     Department,
@@ -118,7 +118,6 @@ class OnecSettings(FlaskForm):
     )
     url = StringField(
         _l("Endpoint URL"),
-        validators=[Optional(), URL(require_tld=False)],
         description=_l("Each command is POSTed here as JSON."),
     )
     token = PasswordField(_l("Endpoint token"), description=_l("Sent as a Bearer token."))
@@ -144,8 +143,11 @@ class OnecSettings(FlaskForm):
             raise ValidationError(_l("Enter the program to run."))
 
     def validate_url(self, field: Any) -> None:
-        if self.backend.data == HTTP and not (field.data or "").strip():
+        value = (field.data or "").strip()
+        if self.backend.data == HTTP and not value:
             raise ValidationError(_l("Enter the endpoint URL."))
+        if value:
+            URL(require_tld=False)(self, field)
 
 
 class OnecProductForm(FlaskForm):

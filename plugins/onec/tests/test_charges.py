@@ -283,3 +283,11 @@ def test_other_clients_see_nothing_of_it(service, clock, app):
     web.sign_in_client(stranger.email)
     page = web.get("/onec/charges/").get_data(as_text=True)
     assert "charge-" not in page.replace("onec-charges", "")
+
+
+def test_a_merged_clients_charges_follow(service, clock, client_account):
+    run_on(clock, CHARGED_ON)
+    source = service.client_id
+    actions.merge_clients(client_account, service.client)
+    session().expire_all()
+    assert {row.client_id for row in charge_rows()} == {client_account.id} != {source}

@@ -219,3 +219,64 @@ def test_the_demo_is_idempotent_with_two_organisations_bases_and_licences(app) -
     assert {x.product_line for x in licences} == {"1С:ИТС", "1С-Отчётность"}
     its = next(x for x in licences if x.product_line == "1С:ИТС")
     assert 0 < (its.service.next_due_date - today).days <= 60  # in its renewal window
+
+
+def test_a_merged_clients_organisations_bases_and_users_follow(
+    app, customer, catalogue, tariff, clock
+) -> None:
+    from portal_onec.organisations import add_organisation, bases_of, grant_access, users_of
+
+    source = make_client(clock, email="old-account@example.com")
+    same = add_organisation(source, name="ООО «Ромашка»", inn="7701234560", kpp="770101001")
+    other = add_organisation(source, name="ООО «Вектор»", inn="7812345675", kpp="781201001")
+    theirs = add_demo_service(
+        source, catalogue[demo.TARIFF_BUSINESS], cycle="monthly", start=date(2026, 11, 1)
+    )
+    session().commit()
+    base = add_base(same, name="Старая база", configuration="Розница", service=theirs)
+    grant_access(base, login="ivanova")
+    mine = add_base(
+        primary_organisation(customer.id), name="Новая", configuration="Розница", service=tariff
+    )
+    grant_access(mine, login="ivanova")
+    actions.merge_clients(customer, source)
+    organisations = organisations_of(customer.id)
+    assert [(o.name, o.is_primary) for o in organisations] == [
+        ("ООО «Ромашка»", True),
+        ("ООО «Вектор»", False),
+    ]
+    assert other.id in {o.id for o in organisations}
+    assert {b.name for b in bases_of(customer.id)} == {"Старая база", "Новая"}
+    [user] = users_of(customer.id)
+    assert {a.base.name for a in user.accesses} == {"Старая база", "Новая"}
+
+
+def test_product_fields_and_settings_are_checked(app) -> None:
+    from portal_onec.settings import OnecProductForm, OnecSettings
+    from werkzeug.datastructures import MultiDict
+
+    with app.test_request_context():
+        fields = {
+            "kind": "licence",
+            "product_line": "",
+            "bases_limit": "0",
+            "sessions_limit": "0",
+            "renewal_window_days": "70",
+            "inactivity_days": "30",
+        }
+        form = OnecProductForm(MultiDict(fields), meta={"csrf": False})
+        assert not form.validate()
+        assert set(form.errors) == {"product_line", "renewal_window_days"}
+        fields.update(product_line="1С:ИТС", renewal_window_days="40")
+        assert OnecProductForm(MultiDict(fields), meta={"csrf": False}).validate()
+        settings = OnecSettings(
+            MultiDict({"backend": "http", "url": "", "timeout": "30", "department": ""}),
+            meta={"csrf": False},
+        )
+        assert not settings.validate() and set(settings.errors) == {"url"}
+        settings = OnecSettings(
+            MultiDict({"backend": "http", "url": "http://127.0.0.1:9/api", "timeout": "30"}),
+            meta={"csrf": False},
+        )
+        settings.department.data = ""
+        assert settings.validate(), settings.errors

@@ -225,18 +225,16 @@ def test_http_backend_posts_json_with_the_token(catalogue, customer, cloud, cloc
     assert base.base_state is BaseState.BLOCKED
 
 
-def test_a_tariff_change_sends_the_new_limits(catalogue, customer, cloud, clock) -> None:
+def test_a_tariff_change_sends_the_new_limits_once_paid(catalogue, customer, cloud, clock) -> None:
     actions.save_plugin_settings("onec", {"backend": "http", "url": cloud.url, "token": "t"})
-    start = tariff_of(customer, catalogue, demo.TARIFF_START)
+    tariff = tariff_of(customer, catalogue, demo.TARIFF_START)
     run(clock)
     assert (cloud.received[-1][1]["sessions"], cloud.received[-1][1]["bases"]) == (5, 2)
-    from portal.plugin_api import queue_provisioning
-
-    start.product_id = catalogue[demo.TARIFF_BUSINESS].id  # as the paid change applies it
-    session().flush()
-    session().refresh(start)
-    queue_provisioning(start, ProvisioningAction.CHANGE_PACKAGE)
-    session().commit()
+    invoice = actions.change_package(tariff, catalogue[demo.TARIFF_BUSINESS], today=BOUGHT)
+    run(clock)
+    assert len(cloud.received) == 1  # nothing until the change is paid
+    pay(invoice, "п/п смена тарифа")
+    assert last_task().action is ProvisioningAction.CHANGE_PACKAGE
     assert run(clock).done == 1
     assert cloud.received[-1][1]["command"] == "set_limits"
     assert (cloud.received[-1][1]["sessions"], cloud.received[-1][1]["bases"]) == (15, 5)
