@@ -21,12 +21,11 @@ from portal.orders.provisioners import (
     ProvisioningPending,
 )
 from portal.orders.service_changes import ChangePreview
-from portal.platform.admin.dashboard import Counter as DashboardCounter
 from portal.platform.demo import DemoOption, DemoProduct
 from portal.platform.jobs import JobDefinition
 from portal.platform.plugin_forms import PluginSettings, ProductFields
 from portal.platform.reports import Chart, Report, ReportResult
-from portal.web.menu import ClientCardTab, MenuItem, Panel
+from portal.web.menu import ClientCardTab, DashboardCounter, MenuItem, Panel
 
 __all__ = [
     "BankStatement",

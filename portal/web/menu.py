@@ -62,3 +62,20 @@ class ClientCardTab:
     render: Callable[[object], str]
     order: int = 100
     permission: str | None = None
+
+
+@dataclass
+class DashboardCounter:
+    """A number on the admin dashboard: ``key`` (unique), a lazily translated ``label``, the
+    ``endpoint`` of the list it links to, ``count()`` and the ``permission`` that list needs
+    (staff without it neither see nor count it). The core's counters and the plugins'
+    (``register_dashboard_counters``) are all of this type."""
+
+    key: str
+    label: str
+    endpoint: str | None = None
+    count: Callable[[], int] | None = None
+    permission: str | None = None
+
+    def value(self) -> int | None:
+        return self.count() if self.count else None

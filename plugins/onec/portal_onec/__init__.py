@@ -45,7 +45,7 @@ __version__ = "0.1.0"
 #: Daily, after the core's billing run (03:00 by default), so that a renewal invoiced and paid
 #: by credit in that run is seen the same morning.
 RENEWALS_SCHEDULE = "30 3 * * *"
-#: Daily, before the renewals: the cloud's usage export of the day before.
+#: Daily, before the renewals: the cloud's usage exports.
 USAGE_SCHEDULE = "0 3 * * *"
 #: Daily, after the usage import of the night: last month's overage is charged on the first
 #: days of a month, and charges unpaid after their days to pay are blocked.

@@ -21,6 +21,7 @@ from portal.plugin_api import Client, ClientCardTab, session
 from portal_onec import organisations as orgs
 from portal_onec.forms import OrganisationForm
 from portal_onec.licences import licences_of
+from portal_onec.renewals import history, renewals_of
 
 TAB_NAME = "onec"
 EDIT_CLIENTS = "clients.edit"
@@ -47,6 +48,8 @@ def render_tab(client: Any) -> Markup:
             licences=licences_of(client.id),
             can_edit=current_user.can(EDIT_CLIENTS),
             charges_section=charges_section(client),
+            renewals=renewals_of(client.id),
+            outcomes=history(client.id),
         )
     )
 

@@ -2,9 +2,9 @@
 organisations, bases with users, a 1C catalogue in RUB (tariffs, a base, licences of two
 product lines) and the client's services. Idempotent: only what is missing is created.
 
-The renewal queue and the inactive clients (onec-renewals) add their demo rows in
-:func:`load` after ``_licences`` — the ИТС licence ends within its renewal window on any day
-the demo is loaded; a licence that was never used is theirs to add there.
+Then ``portal_onec.renewal_demo`` adds the usage of the bases and runs the renewal job: the ИТС
+licence (ending within its renewal window on any day the demo is loaded) is in the renewal
+queue, the St Petersburg organisation's 1С-Отчётность licence is an inactive client.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from portal.plugin_api import (
     now,
     session,
 )
+from portal_onec import renewal_demo
 from portal_onec.licences import ensure_licence
 from portal_onec.models import BaseAccess, BaseState, BaseUser, InformationBase, Organisation
 from portal_onec.settings import BASE, LICENCE, PLUGIN, SESSIONS
@@ -126,6 +127,7 @@ def load(today: date) -> list[str]:
     _bases(client.id, organisations, tariff)
     _licences(client, products, organisations, month_start)
     session().commit()
+    renewal_demo.load(today, client)
     return [f"1C client    {EMAIL:<24} password: {PASSWORD}"]
 
 

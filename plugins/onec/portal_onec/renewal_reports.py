@@ -4,9 +4,9 @@ and CSV export (the portal's Report API)."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, timedelta
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from flask_babel import gettext as _
@@ -33,7 +33,7 @@ def _in_a_quarter() -> date:
 
 class FunnelFilters(Form):
     since = DateField(_l("Periods ending from"), default=_year_ago, validators=[Optional()])
-    until = DateField(_l("to"), default=_in_a_quarter, validators=[Optional()])
+    until = DateField(_l("Periods ending by"), default=_in_a_quarter, validators=[Optional()])
     manager = SelectField(_l("Manager"), choices=[], validators=[Optional()])
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -52,7 +52,7 @@ class FunnelRow:
     invoice_issued: int = 0
     renewed: int = 0
     lost: int = 0
-    revenue: dict[str, Decimal] = field(default_factory=dict)
+    revenue: Decimal = Decimal(0)
 
 
 class RenewalFunnel(Report):
@@ -76,9 +76,10 @@ class RenewalFunnel(Report):
         manager = filters.get("manager")
         if manager:
             query = query.where(Renewal.manager_id == int(manager))
-        groups: dict[tuple[str, str], FunnelRow] = {}
+        groups: dict[tuple[str, str, str], FunnelRow] = {}
         for item in session().scalars(query.order_by(Renewal.period_end)):
-            key = (f"{item.period_end:%Y-%m}", item.manager.full_name if item.manager else "—")
+            manager_name = item.manager.full_name if item.manager else "—"
+            key = (f"{item.period_end:%Y-%m}", manager_name, item.currency)
             row = groups.setdefault(key, FunnelRow())
             row.queued += 1
             row.with_outcome += item.outcome is not None
@@ -87,34 +88,31 @@ class RenewalFunnel(Report):
             row.renewed += state is RenewalState.RENEWED
             row.lost += state in (RenewalState.NOT_RENEWED, RenewalState.TERMINATED)
             if item.revenue is not None:
-                row.revenue[item.currency] = (
-                    row.revenue.get(item.currency, Decimal(0)) + item.revenue
-                )
+                row.revenue += item.revenue
         rows = []
-        for (month, manager_name), row in sorted(groups.items()):
-            revenue = "; ".join(
-                f"{round_money(amount, currency)} {currency}"
-                for currency, amount in sorted(row.revenue.items())
+        for (month, manager_name, currency), row in sorted(groups.items()):
+            rate = (Decimal(100 * row.renewed) / row.queued).quantize(
+                Decimal("0.01"), rounding=ROUND_HALF_UP
             )
-            rate = f"{round_money(Decimal(100 * row.renewed) / row.queued, 'RUB')}"
             rows.append(
                 (
                     month,
                     manager_name,
+                    currency,
                     row.queued,
                     row.with_outcome,
                     row.invoice_issued,
                     row.renewed,
                     row.lost,
                     rate,
-                    revenue,
+                    round_money(row.revenue, currency),
                 )
             )
-        months = sorted({month for month, _m in groups})
+        months = sorted({month for month, _m, _c in groups})
 
         def total(attribute: str) -> list[int]:
             return [
-                sum(getattr(r, attribute) for (m, _n), r in groups.items() if m == month)
+                sum(getattr(r, attribute) for (m, _n, _c), r in groups.items() if m == month)
                 for month in months
             ]
 
@@ -122,7 +120,7 @@ class RenewalFunnel(Report):
             "bar",
             months,
             [
-                (_("Queued"), total("queued")),
+                (_("Queued for renewal"), total("queued")),
                 (_("Renewed"), total("renewed")),
                 (_("Lost"), total("lost")),
             ],
@@ -132,7 +130,8 @@ class RenewalFunnel(Report):
             [
                 _("Month"),
                 _("Manager"),
-                _("Queued"),
+                _("Currency"),
+                _("Queued for renewal"),
                 _("With an outcome"),
                 _("Invoice issued"),
                 _("Renewed"),

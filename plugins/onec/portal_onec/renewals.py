@@ -3,9 +3,10 @@ work items.
 
 * The daily job ``onec.renewals`` queues every running service of Module ``onec`` whose period
   ends within its product's renewal window (product field, 40–60 days, default 60): a licence
-  whose last day is 31 March is queued on 30 January, not on 29 January. The item is unique per
-  (service, last day of the period), so the job run twice — or by two schedulers — queues once.
-  It is assigned to the client's manager.
+  whose last day is 31 March is queued on 30 January, not on 29 January. Periods no longer
+  than the window (monthly tariffs) are left to the billing run: they would never leave it.
+  The item is unique per (service, last day of the period), so the job run twice — or by two
+  schedulers — queues once. It is assigned to the client's manager.
 * Managers record outcomes (``portal_onec.outcomes``) with a comment — required for a refusal —
   and a date to call again; on that date the manager gets a reminder by mail (once per date).
 * Automatic transitions, by the same job (an as-of date, so tests and dry runs move time) and
@@ -123,12 +124,21 @@ def queue_due(as_of: date) -> int:
         end = last_day(service)
         if service.product_id not in windows:
             windows[service.product_id] = window_days(service.product)
-        if end is None or (end - as_of).days > windows[service.product_id]:
+        window = windows[service.product_id]
+        if end is None or (end - as_of).days > window or _too_short(service, window):
             continue
         if _queue_one(service, end, manager_id, as_of):
             queued += 1
     session().commit()
     return queued
+
+
+def _too_short(service: Service, window: int) -> bool:
+    """A period no longer than the window (a monthly tariff) would be in the queue all its life:
+    such services renew by the billing run alone and are not queued."""
+    if service.period_start is None or service.next_due_date is None:
+        return False
+    return (service.next_due_date - service.period_start).days <= window
 
 
 def _queue_one(service: Service, end: date, manager_id: int | None, as_of: date) -> bool:
@@ -399,6 +409,12 @@ def queue_query(
     elif outcome:
         query = query.where(Renewal.outcome == outcome)
     return query.order_by(ended.desc(), Renewal.period_end, Renewal.id)
+
+
+def renewals_of(client_id: int) -> list[Renewal]:
+    """The client's queue items, the latest period first (the client card's 1C tab)."""
+    query = select(Renewal).where(Renewal.client_id == client_id)
+    return list(session().scalars(query.order_by(Renewal.period_end.desc(), Renewal.id.desc())))
 
 
 def history(client_id: int, *, service_id: int | None = None) -> list[OutcomeRecord]:

@@ -63,6 +63,7 @@ DEFAULTS: dict[str, Any] = {
     "timeout": 30,
     "department": "",
     "configurations": "\n".join(CONFIGURATIONS),
+    "usage_source": "",
 }
 
 PRODUCT_DEFAULTS: dict[str, Any] = {
@@ -127,6 +128,14 @@ class OnecSettings(FlaskForm):
     department = SelectField(_l("Support department for tickets"), choices=[])
     configurations = TextAreaField(
         _l("Configurations"), description=_l("One per line: what a new base may be.")
+    )
+    usage_source = StringField(
+        _l("Usage exports of the cloud"),
+        description=_l(
+            "A folder of JSON or CSV exports of sessions per base, or an http(s) URL; read "
+            "daily by the job onec.usage. Empty: usage is imported by hand "
+            "(portal onec import-usage FILE)."
+        ),
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

@@ -7,31 +7,16 @@ they arrive; until then the counter shows a dash rather than a made-up zero.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import date
 
 from flask_babel import lazy_gettext as _l
 
 from portal.core.app_state import plugins
+from portal.web.menu import DashboardCounter
 from portal.web.permissions import current_staff_can
 
-
-@dataclass
-class Counter:
-    """A number on the dashboard: ``key`` (unique), a lazily translated ``label``, the
-    ``endpoint`` of the list it links to, ``count()`` and the ``permission`` that list needs.
-    Plugins return them from ``register_dashboard_counters`` (``plugin_api.DashboardCounter``)."""
-
-    key: str
-    label: str
-    endpoint: str | None = None
-    count: Callable[[], int] | None = None
-    #: What the list it links to needs: staff without it see neither the number nor the link.
-    permission: str | None = None
-
-    def value(self) -> int | None:
-        return self.count() if self.count else None
+#: The dashboard's counters are the shell's ``DashboardCounter`` (plugins return them too).
+Counter = DashboardCounter
 
 
 def _business_today() -> date:

@@ -49,12 +49,11 @@ if TYPE_CHECKING:
     from portal.orders.models.service import Service
     from portal.orders.orders import QuotedItem
     from portal.orders.provisioners import Provisioner
-    from portal.platform.admin.dashboard import Counter as DashboardCounter
     from portal.platform.jobs.registry import JobDefinition
     from portal.platform.plugin_forms import PluginSettings, ProductFields
     from portal.platform.reports import Report
     from portal.support.models.ticket import Ticket, TicketMessage
-    from portal.web.menu import ClientCardTab, MenuItem, Panel
+    from portal.web.menu import ClientCardTab, DashboardCounter, MenuItem, Panel
 
 
 class HookKind(StrEnum):
