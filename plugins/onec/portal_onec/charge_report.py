@@ -16,6 +16,7 @@ from sqlalchemy import case, func, select
 from wtforms import DateField, Form, SelectField, ValidationError
 from wtforms.validators import Optional
 
+from portal.billing import round_money
 from portal.plugin_api import Chart, Client, Report, ReportResult, session, today
 from portal_onec.charge_model import AdditionalCharge, ChargeState, Function
 
@@ -109,10 +110,10 @@ class ChargesReport(Report):
                     currency,
                     int(charged or 0),
                     int(units or 0),
-                    Decimal(amount or 0),
-                    Decimal(paid or 0),
-                    Decimal(open_ or 0),
-                    Decimal(blocked or 0),
+                    round_money(Decimal(amount or 0), currency),
+                    round_money(Decimal(paid or 0), currency),
+                    round_money(Decimal(open_ or 0), currency),
+                    round_money(Decimal(blocked or 0), currency),
                     int(refused or 0),
                 ]
             )
@@ -157,7 +158,7 @@ class ChargesReport(Report):
                 f"#{row.service_id}",
                 str(FUNCTION_NAMES.get(row.function, row.function)),
                 row.quantity,
-                row.amount,
+                round_money(row.amount, row.currency),
                 row.refused_at.date() if row.refused_at else "",
                 row.refusal_comment,
             ]
