@@ -15,6 +15,7 @@ import-linter contract in the portal's setup.cfg holds it to that).
 
 from __future__ import annotations
 
+import logging
 from datetime import date
 from typing import Any
 
@@ -38,9 +39,12 @@ from portal.plugin_api import (
     Report,
     Service,
     hookimpl,
+    savepoint,
 )
 
 __version__ = "0.1.0"
+
+log = logging.getLogger(__name__)
 
 #: Daily, after the core's billing run (03:00 by default), so that a renewal invoiced and paid
 #: by credit in that run is seen the same morning.
@@ -213,5 +217,9 @@ def invoice_paid(invoice: Invoice) -> None:
     from portal_onec import charges
     from portal_onec.renewals import on_invoice_paid
 
-    on_invoice_paid(invoice)
-    charges.invoice_paid(invoice)
+    for react in (on_invoice_paid, charges.invoice_paid):  # one failing leaves the other
+        try:
+            with savepoint():
+                react(invoice)
+        except Exception:
+            log.exception("onec: %s failed for invoice #%s", react.__qualname__, invoice.id)

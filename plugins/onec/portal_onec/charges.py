@@ -29,6 +29,7 @@ from portal.billing import Period
 from portal.plugin_api import (
     Invoice,
     InvoiceError,
+    InvoiceStatus,
     Product,
     Service,
     ServiceStatus,
@@ -57,6 +58,8 @@ CHARGED = (ServiceStatus.ACTIVE, ServiceStatus.SUSPENDED)
 #: The tariff's product field holding each function's limit (onec product fields).
 LIMIT_FIELDS = {Function.SESSIONS: "sessions_limit", Function.BASES: "bases_limit"}
 PRICE_FIELDS = {Function.SESSIONS: "session_price", Function.BASES: "base_price"}
+#: The invoice states in which a charge is still to pay.
+TO_PAY = (InvoiceStatus.UNPAID, InvoiceStatus.PARTIALLY_PAID)
 #: What a charge can still become.
 UNSETTLED = (ChargeState.OPEN.value, ChargeState.BLOCKED.value)
 
@@ -238,10 +241,17 @@ def block_function(row: AdditionalCharge, reason: str) -> bool:
 def block_overdue(as_of: date) -> dict[str, int]:
     """Block the function of every open charge whose due date has passed (the first day after
     it: issued on D, due on D + 30, blocked on D + 31). A conditional UPDATE takes each charge,
-    so two workers block it once. Commits per charge."""
+    so two workers block it once. Only a charge whose invoice is still to pay is blocked: one
+    staff cancelled (waived) stays open and unblocked. Commits per charge."""
     counts = {"blocked": 0}
-    due = select(AdditionalCharge.id).where(
-        AdditionalCharge.state == ChargeState.OPEN.value, AdditionalCharge.due_date < as_of
+    due = (
+        select(AdditionalCharge.id)
+        .join(Invoice, Invoice.id == AdditionalCharge.invoice_id)
+        .where(
+            AdditionalCharge.state == ChargeState.OPEN.value,
+            AdditionalCharge.due_date < as_of,
+            Invoice.status.in_(TO_PAY),
+        )
     )
     for charge_id in list(session().scalars(due.order_by(AdditionalCharge.id))):
         taken = session().execute(

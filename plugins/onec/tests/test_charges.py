@@ -291,3 +291,14 @@ def test_a_merged_clients_charges_follow(service, clock, client_account):
     actions.merge_clients(client_account, service.client)
     session().expire_all()
     assert {row.client_id for row in charge_rows()} == {client_account.id} != {source}
+
+
+def test_a_charge_staff_waived_is_not_blocked(service, clock):
+    """Staff cancel the invoice (the charge is waived): nothing is blocked after the due date."""
+    from portal.plugin_api import cancel_invoice
+
+    run_on(clock, CHARGED_ON)
+    _bases, sessions = charge_rows()
+    cancel_invoice(session().get(Invoice, sessions.invoice_id))
+    assert run_on(clock, DUE + timedelta(days=1))["blocked"] == 1  # only the bases' charge
+    assert [t.payload["function"] for t in function_tasks(ProvisioningAction.SUSPEND)] == ["bases"]
