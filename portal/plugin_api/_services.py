@@ -73,6 +73,7 @@ __all__ = [
     "credit_balance",
     "email_client",
     "email_staff",
+    "end_read_transaction",
     "external_url",
     "keep_after_period_end",
     "now",
@@ -126,6 +127,14 @@ def client_locale(client: Client) -> AbstractContextManager[Any]:
     """``with client_locale(client):`` — texts for the client (a ticket, an invoice line, a
     letter) are translated into the client's language, or the portal's default."""
     return orders.client_locale(client)
+
+
+def end_read_transaction() -> None:
+    """Before a long wait on another system (an HTTP call to a panel, a licence server): end
+    the session's transaction if it only read, so no snapshot or lock is held meanwhile —
+    what ``run_command`` does before a program. A transaction that wrote, or objects changed
+    and not yet written, raise RuntimeError (write after the wait). Commits nothing."""
+    transactions.end_read_transaction()
 
 
 # --- programs on this machine ----------------------------------------------------------------

@@ -9,6 +9,7 @@ import sys
 from importlib import import_module
 
 import pytest
+from sqlalchemy import select as sa_select
 
 import portal.plugin_api as api
 from portal.core.settings import PROJECT_ROOT
@@ -84,6 +85,7 @@ PUBLIC = [
     "email_staff",
     "external_url",
     "keep_after_period_end",
+    "end_read_transaction",
     "now",
     "open_ticket",
     "paginate",
@@ -165,3 +167,17 @@ def test_docs_describe_every_public_name() -> None:
     section = text.split("## 2. The plugin API", 1)[1].split("\n## ", 1)[0]
     listed = re.findall(r"^\| `([A-Za-z_]+)", section, flags=re.MULTILINE)
     assert sorted(listed) == sorted(PUBLIC)
+
+
+def test_end_read_transaction_ends_a_reading_transaction_and_refuses_a_writing_one(app) -> None:
+    from portal.accounts.models import Department
+    from portal.core.extensions import db
+
+    db.session.scalar(sa_select(Department.id))
+    assert db.session().in_transaction()
+    api.end_read_transaction()
+    assert not db.session().in_transaction()
+    db.session.add(Department(name="Облако", email="cloud@example.com"))
+    with pytest.raises(RuntimeError, match="commit first"):
+        api.end_read_transaction()
+    db.session.rollback()

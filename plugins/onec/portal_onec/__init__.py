@@ -190,11 +190,17 @@ def register_cli_commands() -> list[Any]:
 
 @hookimpl
 def register_client_records() -> list[ClientRecords]:
-    """Organisations, bases and users follow a merged client, and so do additional charges."""
+    """Organisations, bases and users, renewal queue items and outcomes, and additional
+    charges follow a merged client."""
     from portal_onec.charges import move_charges
     from portal_onec.organisations import move_client
+    from portal_onec.renewals import move_client as move_renewals
 
-    return [ClientRecords("onec", move_client), ClientRecords("onec_charges", move_charges)]
+    return [
+        ClientRecords("onec", move_client),
+        ClientRecords("onec_renewals", move_renewals),
+        ClientRecords("onec_charges", move_charges),
+    ]
 
 
 @hookimpl

@@ -41,6 +41,7 @@ from portal.plugin_api import (
     TicketError,
     TicketStatus,
     client_locale,
+    end_read_transaction,
     now,
     open_ticket,
     run_command,
@@ -137,6 +138,7 @@ class HttpBackend:
                 },
                 method="POST",
             )
+            end_read_transaction()  # nothing of the database is held while the cloud works
             try:
                 with urllib.request.urlopen(request, timeout=timeout) as answer:  # noqa: S310
                     answer.read()

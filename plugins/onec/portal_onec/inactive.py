@@ -16,8 +16,10 @@ from datetime import UTC, date, datetime, time
 
 from flask_babel import gettext as _
 from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
 
 from portal.plugin_api import (
+    Client,
     Product,
     Service,
     ServiceStatus,
@@ -69,6 +71,7 @@ def inactive_services(
         .join(Product, Product.id == Service.product_id)
         .outerjoin(ServiceUse, ServiceUse.service_id == Service.id)
         .where(Product.module == PLUGIN, Service.status == ServiceStatus.ACTIVE)
+        .options(joinedload(Service.product), joinedload(Service.client).joinedload(Client.manager))
     )
     if client_id is not None:
         query = query.where(Service.client_id == client_id)

@@ -120,7 +120,7 @@ class RenewalFunnel(Report):
             "bar",
             months,
             [
-                (_("Queued for renewal"), total("queued")),
+                (_("In the queue"), total("queued")),
                 (_("Renewed"), total("renewed")),
                 (_("Lost"), total("lost")),
             ],

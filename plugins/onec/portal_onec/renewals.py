@@ -31,8 +31,9 @@ from decimal import Decimal
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
 
 from portal.plugin_api import (
     Client,
@@ -346,6 +347,15 @@ def reassign(item: Renewal, manager: Staff | None) -> None:
     session().commit()
 
 
+def move_client(source_id: int, target_id: int) -> None:
+    """A merge of client ``source_id`` into ``target_id``: its queue items and its history of
+    outcomes follow (their services move with the core's). Joins the merge's transaction."""
+    for model in (Renewal, OutcomeRecord):
+        session().execute(
+            update(model).where(model.client_id == source_id).values(client_id=target_id)
+        )
+
+
 # --- hooks --------------------------------------------------------------------------------------
 
 
@@ -401,7 +411,11 @@ def queue_query(
     last day of the period."""
     as_of = as_of or today()
     ended = Renewal.period_end < as_of
-    query = select(Renewal).where(Renewal.state.in_(list(states)))
+    query = (
+        select(Renewal)
+        .where(Renewal.state.in_(list(states)))
+        .options(joinedload(Renewal.service).joinedload(Service.product))
+    )
     if manager_id is not None:
         query = query.where(Renewal.manager_id == manager_id)
     if outcome == "none":

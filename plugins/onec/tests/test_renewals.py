@@ -24,7 +24,7 @@ from portal.plugin_api import (
     session,
 )
 from portal.testing import actions
-from portal.testing.factories import make_staff
+from portal.testing.factories import make_client, make_staff
 
 END = date(2026, 3, 31)  # the last day of the licence's period
 
@@ -179,8 +179,9 @@ def test_a_keeping_outcome_after_a_refusal_withdraws_the_termination(app, clock)
     ]
 
 
-def test_the_manager_is_reminded_on_the_next_contact_date_once(app, clock) -> None:
+def test_the_manager_is_reminded_on_the_next_contact_date_once(app, clock, mailbox) -> None:
     manager = make_staff(clock, role="sales_manager", email="manager@example.com")
+    manager.language = "ru"
     service = licence(clock, manager=manager)
     set_day(clock, date(2026, 2, 1))
     renewals.run_daily(date(2026, 2, 1))
@@ -191,3 +192,30 @@ def test_the_manager_is_reminded_on_the_next_contact_date_once(app, clock) -> No
     assert renewals.run_daily(date(2026, 2, 10))["reminded"] == 0
     assert renewals.run_daily(date(2026, 2, 11))["reminded"] == 0
     assert item.reminded_for == date(2026, 2, 10)
+    sent = app.test_cli_runner().invoke(args=["mail", "send"])
+    assert sent.exit_code == 0, sent.output
+    (letter,) = [
+        m for m in mailbox if m["To"] == "manager@example.com"
+    ]  # the client's receipts aside
+    assert letter["Auto-Submitted"] == "auto-generated"
+    assert (
+        letter["Subject"]
+        == "Продление: позвонить ООО «Ромашка» по услуге Пакет лицензий 1С в аренду"
+    )
+    body = letter.get_body(("plain",)).get_content()
+    assert "период заканчивается 31.03.2026" in body and f"/admin/onec/renewals/{item.id}" in body
+
+
+def test_queue_items_and_outcomes_follow_a_merged_client(app, clock) -> None:
+    target = make_client(clock, company="ООО «Остаётся»")
+    merged = licence(clock, company="ООО «Сливается»")
+    set_day(clock, date(2026, 3, 1))
+    renewals.run_daily(date(2026, 3, 1))
+    (item,) = items(merged)
+    renewals.record_outcome(item, Outcome.INVOICE_ISSUED, comment="Позвонить после слияния")
+    source_id = merged.client_id
+    actions.merge_clients(target, merged.client)
+    session().refresh(item)
+    assert item.client_id == target.id == merged.client_id
+    assert [r.comment for r in renewals.history(target.id)] == ["Позвонить после слияния"]
+    assert renewals.history(source_id) == []
