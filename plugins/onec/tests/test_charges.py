@@ -262,6 +262,7 @@ def test_the_report_leaves_refused_charges_out_and_lists_refusals(service, clock
     url = "/admin/reports/onec_charges?since=2026-12-01&until=2026-12-31"
     page = staff_web.get(url).get_data(as_text=True)
     assert "Additional charges and refusals" in page and "<svg" in page
+    assert "1000.00<" in page and "1000.0000" not in page  # money rounded to the currency
     csv = staff_web.get(url + "&format=csv").get_data(as_text=True)
     lines = [line for line in csv.splitlines() if line.startswith("12.2026")]
     assert len(lines) == 2
