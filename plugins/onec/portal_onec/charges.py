@@ -55,6 +55,8 @@ REFUSED = "onec:charge_refused"
 PAID = "onec:charge_paid"
 #: Services whose usage is charged.
 CHARGED = (ServiceStatus.ACTIVE, ServiceStatus.SUSPENDED)
+#: The product kind of a tariff (onec product fields): the only one charged.
+TARIFF = "sessions"
 #: The tariff's product field holding each function's limit (onec product fields).
 LIMIT_FIELDS = {Function.SESSIONS: "sessions_limit", Function.BASES: "bases_limit"}
 PRICE_FIELDS = {Function.SESSIONS: "session_price", Function.BASES: "base_price"}
@@ -88,16 +90,22 @@ def month_before(as_of: date) -> Period:
     return Period((first - timedelta(days=1)).replace(day=1), first)
 
 
-def _limits(product: Product) -> dict[str, int]:
+def _limits(product: Product) -> dict[str, int] | None:
+    """The tariff's limits; None for a product that is not a tariff (a base, a licence)."""
     fields = product_values(product, MODULE)
+    if fields.get("kind", TARIFF) != TARIFF:
+        return None
     return {name: int(fields.get(name) or 0) for name in LIMIT_FIELDS.values()}
 
 
 def overages(service: Service, period: Period) -> list[Overage]:
     """What ``service`` used in ``period`` above its tariff's limits, priced: a limit of 0 is
-    no limit unless the product is postpaid; a function priced at 0 is never charged."""
+    no limit unless the product is postpaid; a function priced at 0 is never charged; only
+    tariffs (product kind "sessions") are charged."""
     prices = charge_settings.values(service.product)
     limits = _limits(service.product)
+    if limits is None:
+        return []
     found = []
     for function in Function:
         included = limits[LIMIT_FIELDS[function]]

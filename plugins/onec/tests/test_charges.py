@@ -303,3 +303,10 @@ def test_a_charge_staff_waived_is_not_blocked(service, clock):
     cancel_invoice(session().get(Invoice, sessions.invoice_id))
     assert run_on(clock, DUE + timedelta(days=1))["blocked"] == 1  # only the bases' charge
     assert [t.payload["function"] for t in function_tasks(ProvisioningAction.SUSPEND)] == ["bases"]
+
+
+def test_only_tariffs_are_charged(service, clock):
+    """A product of another kind (a base, a licence) with the same usage charges nothing."""
+    fields = dict(service.product.plugin_fields["onec"], kind="base")
+    actions.save_product_values(service.product, "onec", fields)
+    assert run_on(clock, CHARGED_ON)["charged"] == 0
