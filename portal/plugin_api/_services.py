@@ -53,11 +53,13 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 PaymentError = payments.PaymentError
 TicketError = tickets.TicketError
+InvoiceError = invoices.InvoiceError
 ChangeError = service_changes.ChangeError
 RequisitesError = clients.ClientError
 
 __all__ = [
     "ChangeError",
+    "InvoiceError",
     "PaymentError",
     "RequisitesError",
     "TicketError",
@@ -66,6 +68,7 @@ __all__ = [
     "add_demo_client",
     "add_demo_products",
     "add_demo_service",
+    "cancel_invoice",
     "client_locale",
     "credit_balance",
     "email_client",
@@ -224,13 +227,21 @@ def add_charge(
     service: Service | None = None,
     period: billing.Period | None = None,
     details: Sequence[str] = (),
+    issue: bool = False,
+    due_days: int | None = None,
+    commit: bool = True,
 ) -> Invoice:
     """Charge ``client`` once: a new **draft** invoice with one line of ``quantity`` ×
     ``unit_price`` (Decimal, in the service's currency or else the client's, on the product's
     tax basis). With ``service`` the line belongs to it and is taxed like its product; without,
     by the tax settings for the client. Staff review and issue the draft like any other; it
-    sends nothing. Raises :class:`portal.billing.BillingError` for a negative or float price.
-    Commits; returns the draft."""
+    sends nothing. With ``issue=True`` it is issued at once instead (numbered, payable,
+    ``invoice_issued`` fired, so the client gets it like any other invoice), dated today and
+    due after ``due_days`` (default: the client's payment terms, else the ``invoice_due_days``
+    setting). Raises :class:`portal.billing.BillingError` for a negative or float price.
+    Commits, unless ``commit=False``: it then joins the caller's transaction (a plugin that
+    records the charge in its own row commits both together, so a job run twice bills
+    once). Returns the invoice."""
     tax_date = today()
     if service is None:
         currency = client.currency
@@ -250,11 +261,22 @@ def add_charge(
         component=billing.Component.ONE_TIME,
         details=details,
     )
-    draft = invoices.create_draft(
+    invoice = invoices.create_draft(
         client, [(line, service.id if service is not None else None)], currency=currency
     )
-    db.session.commit()
-    return draft
+    if issue:
+        invoices.issue_invoice(invoice, today=tax_date, due_days=due_days, commit=False)
+    if commit:
+        db.session.commit()
+    return invoice
+
+
+def cancel_invoice(invoice: Invoice) -> None:
+    """Cancel a draft or an unpaid invoice as staff would (audited; its number stays used for
+    the books), e.g. a charge the client refused. Raises :class:`InvoiceError` with a message
+    fit to show when it is paid, partly paid or corrected by a credit note. Commits, together
+    with what the caller changed before."""
+    invoices.cancel_invoice(invoice)
 
 
 def add_credit(

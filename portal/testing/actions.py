@@ -53,6 +53,7 @@ __all__ = [
     "run_billing",
     "run_provisioning",
     "save_plugin_settings",
+    "save_product_values",
     "set_service_status",
     "suspend_for_non_payment",
 ]
@@ -69,6 +70,12 @@ def load_demo_catalogue() -> dict[str, Product]:
 def save_plugin_settings(plugin: str, values: Mapping[str, Any]) -> None:
     """Save ``plugin``'s settings as staff would on the Plugins page (audited, committed)."""
     plugin_settings.save(plugin, values)
+
+
+def save_product_values(product: Product, plugin: str, values: Mapping[str, Any]) -> None:
+    """Save ``plugin``'s product fields on ``product`` as staff would on the product page
+    (audited, committed); read back with ``portal.plugin_api.product_values``."""
+    plugin_settings.save_product_values(product, plugin, values)
 
 
 def plugin_info(name: str) -> PluginInfo:

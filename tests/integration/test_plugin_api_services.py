@@ -166,6 +166,33 @@ def test_a_charge_is_a_draft_with_one_taxed_line(plugged, service, clock) -> Non
         api.add_charge(stranger, description="Not theirs", unit_price=D(1), service=service)
 
 
+def test_a_charge_can_be_issued_with_its_own_due_date_and_cancelled(plugged, service) -> None:
+    """``issue=True``: numbered and payable at once, due after ``due_days``; ``commit=False``
+    leaves it to the caller's transaction; ``cancel_invoice`` cancels it as staff would."""
+    client = service.client
+    issued = api.add_charge(
+        client, description="Sessions over the tariff", unit_price=D("500.00"), service=service,
+        issue=True, due_days=30,
+    )  # fmt: skip
+    assert issued.status is api.InvoiceStatus.UNPAID and issued.number
+    assert (issued.issue_date, issued.due_date) == (TODAY, date(2026, 12, 2))
+    assert ("invoice_issued", issued.number) in exerciser.EVENTS
+
+    joined = api.add_charge(
+        client, description="Joins", unit_price=D("1.00"), issue=True, commit=False
+    )
+    joined_id = joined.id
+    api.session().rollback()  # the caller's transaction fails: no invoice is left behind
+    assert api.session().get(api.Invoice, joined_id) is None
+
+    api.cancel_invoice(issued)
+    api.session().expire_all()
+    assert issued.status is api.InvoiceStatus.CANCELLED
+    assert audit("invoice.cancel")[0].entity_id == str(issued.id)
+    with pytest.raises(api.InvoiceError, match="Only drafts and unpaid"):
+        api.cancel_invoice(issued)
+
+
 def test_credit_is_added_audited_and_refused_unless_positive(plugged, clock) -> None:
     client = make_client(clock)
     assert api.credit_balance(client) == D("0.00")

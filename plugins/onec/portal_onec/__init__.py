@@ -6,7 +6,8 @@ licences of product lines. Products of Module ``onec`` sell a tariff (users and 
 sessions, N bases), a base or a licence (product fields); their provisioning commands reach the
 cloud through a program, an HTTP endpoint or staff-only tickets. Clients manage their
 organisations, bases and users in the client area; staff see it all on the client card's "1C"
-tab.
+tab. Managers work the renewal queue and the inactive clients; usage above a tariff becomes an
+additional charge whose function is blocked when it is not paid in 30 days.
 
 Everything here reaches the portal through hooks and ``portal.plugin_api`` only (an
 import-linter contract in the portal's setup.cfg holds it to that).
@@ -14,6 +15,7 @@ import-linter contract in the portal's setup.cfg holds it to that).
 
 from __future__ import annotations
 
+import logging
 from datetime import date
 from typing import Any
 
@@ -29,6 +31,7 @@ from portal.plugin_api import (
     Invoice,
     JobDefinition,
     MenuItem,
+    Panel,
     PluginSettings,
     Product,
     ProductFields,
@@ -36,16 +39,21 @@ from portal.plugin_api import (
     Report,
     Service,
     hookimpl,
+    savepoint,
 )
-from portal.plugin_api import Panel as Panel
 
 __version__ = "0.1.0"
+
+log = logging.getLogger(__name__)
 
 #: Daily, after the core's billing run (03:00 by default), so that a renewal invoiced and paid
 #: by credit in that run is seen the same morning.
 RENEWALS_SCHEDULE = "30 3 * * *"
 #: Daily, before the renewals: the cloud's usage exports.
 USAGE_SCHEDULE = "0 3 * * *"
+#: Daily, after the usage import of the night: last month's overage is charged on the first
+#: days of a month, and charges unpaid after their days to pay are blocked.
+CHARGES_SCHEDULE = "0 5 * * *"
 
 
 def renewals_job(as_of: date) -> dict[str, int]:
@@ -56,10 +64,17 @@ def renewals_job(as_of: date) -> dict[str, int]:
 
 
 def usage_job(as_of: date) -> dict[str, int]:
-    """The ``onec.usage`` job: read the cloud's usage exports (portal_onec.usage)."""
+    """The ``onec.usage`` job: read the cloud's usage export (portal_onec.usage)."""
     from portal_onec.usage import collect_daily
 
     return collect_daily(as_of)
+
+
+def charges_job(as_of: date) -> dict[str, int]:
+    """The ``onec.charges`` job: additional charges (portal_onec.charges)."""
+    from portal_onec.charges import run_daily
+
+    return run_daily(as_of)
 
 
 @hookimpl
@@ -78,9 +93,10 @@ def register_settings() -> list[PluginSettings]:
 
 @hookimpl
 def register_product_fields() -> list[ProductFields]:
+    from portal_onec.charge_settings import PRODUCT_FIELDS as CHARGE_FIELDS
     from portal_onec.settings import PRODUCT_FIELDS
 
-    return [PRODUCT_FIELDS]
+    return [PRODUCT_FIELDS, CHARGE_FIELDS]
 
 
 @hookimpl
@@ -92,20 +108,22 @@ def co_term_with(client: Client, product: Product, cycle: Cycle, start: date) ->
 
 
 @hookimpl
-def register_blueprints() -> list[Blueprint]:
-    from portal_onec.admin import admin_pages
-    from portal_onec.client import client_pages
-    from portal_onec.renewal_views import bp as renewal_pages
-
-    return [client_pages, admin_pages, renewal_pages]
-
-
-@hookimpl
 def register_scheduled_jobs() -> list[JobDefinition]:
     return [
         JobDefinition("onec.renewals", _l("1C: renewal queue"), RENEWALS_SCHEDULE, renewals_job),
         JobDefinition("onec.usage", _l("1C: read usage from the cloud"), USAGE_SCHEDULE, usage_job),
+        JobDefinition("onec.charges", _l("1C: additional charges"), CHARGES_SCHEDULE, charges_job),
     ]
+
+
+@hookimpl
+def register_blueprints() -> list[Blueprint]:
+    from portal_onec.admin import admin_pages
+    from portal_onec.charge_views import admin_charges, client_charges
+    from portal_onec.client import client_pages
+    from portal_onec.renewal_views import bp
+
+    return [client_pages, admin_pages, bp, client_charges, admin_charges]
 
 
 @hookimpl
@@ -114,6 +132,13 @@ def register_admin_menu_items() -> list[MenuItem]:
         MenuItem("clients", _l("Renewal queue (1C)"), "onec_renewals.index", 60, "clients.view"),
         MenuItem(
             "clients", _l("Inactive clients (1C)"), "onec_renewals.inactive", 61, "clients.view"
+        ),
+        MenuItem(
+            "billing",
+            _l("1C: additional charges"),
+            "onec_charges_admin.staff_list",
+            order=80,
+            permission="billing.view",
         ),
     ]
 
@@ -134,10 +159,26 @@ def register_dashboard_counters() -> list[DashboardCounter]:
 
 
 @hookimpl
+def register_client_area_panels() -> list[Panel]:
+    from portal_onec.charge_views import client_panel
+    from portal_onec.client import PANEL
+
+    return [PANEL, Panel(_l("Additional charges"), client_panel, order=60)]
+
+
+@hookimpl
+def register_client_card_tabs() -> list[ClientCardTab]:
+    from portal_onec.admin import TAB
+
+    return [TAB]
+
+
+@hookimpl
 def register_reports() -> list[Report]:
+    from portal_onec.charge_report import ChargesReport
     from portal_onec.renewal_reports import InactiveReport, RenewalFunnel
 
-    return [RenewalFunnel(), InactiveReport()]
+    return [RenewalFunnel(), InactiveReport(), ChargesReport()]
 
 
 @hookimpl
@@ -145,6 +186,28 @@ def register_cli_commands() -> list[Any]:
     from portal_onec.usage import onec_cli
 
     return [onec_cli]
+
+
+@hookimpl
+def register_client_records() -> list[ClientRecords]:
+    """Organisations, bases and users, renewal queue items and outcomes, and additional
+    charges follow a merged client."""
+    from portal_onec.charges import move_charges
+    from portal_onec.organisations import move_client
+    from portal_onec.renewals import move_client as move_renewals
+
+    return [
+        ClientRecords("onec", move_client),
+        ClientRecords("onec_renewals", move_renewals),
+        ClientRecords("onec_charges", move_charges),
+    ]
+
+
+@hookimpl
+def load_demo_data(today: date) -> list[str]:
+    from portal_onec.demo import load
+
+    return load(today)
 
 
 @hookimpl
@@ -157,37 +220,12 @@ def service_renewed(service: Service, period: Period, invoice: Invoice) -> None:
 
 @hookimpl
 def invoice_paid(invoice: Invoice) -> None:
+    from portal_onec import charges
     from portal_onec.renewals import on_invoice_paid
 
-    on_invoice_paid(invoice)
-
-
-@hookimpl
-def register_client_area_panels() -> list[Panel]:
-    from portal_onec.client import PANEL
-
-    return [PANEL]
-
-
-@hookimpl
-def register_client_card_tabs() -> list[ClientCardTab]:
-    from portal_onec.admin import TAB
-
-    return [TAB]
-
-
-@hookimpl
-def register_client_records() -> list[ClientRecords]:
-    """Organisations, bases and users, renewal queue items and outcomes follow a merged
-    client."""
-    from portal_onec.organisations import move_client
-    from portal_onec.renewals import move_client as move_renewals
-
-    return [ClientRecords("onec", move_client), ClientRecords("onec_renewals", move_renewals)]
-
-
-@hookimpl
-def load_demo_data(today: date) -> list[str]:
-    from portal_onec.demo import load
-
-    return load(today)
+    for react in (on_invoice_paid, charges.invoice_paid):  # one failing leaves the other
+        try:
+            with savepoint():
+                react(invoice)
+        except Exception:
+            log.exception("onec: %s failed for invoice #%s", react.__qualname__, invoice.id)

@@ -25,6 +25,7 @@ from portal_onec.renewals import history, renewals_of
 
 TAB_NAME = "onec"
 EDIT_CLIENTS = "clients.edit"
+BILLING_VIEW = "billing.view"
 
 admin_pages = Blueprint(
     "onec_admin", __name__, url_prefix="/admin/onec", template_folder="templates"
@@ -46,10 +47,20 @@ def render_tab(client: Any) -> Markup:
             bases=orgs.bases_of(client.id),
             licences=licences_of(client.id),
             can_edit=current_user.can(EDIT_CLIENTS),
+            charges_section=charges_section(client),
             renewals=renewals_of(client.id),
             outcomes=history(client.id),
         )
     )
+
+
+def charges_section(client: Any) -> Markup | str:
+    """The client's additional charges, for staff who may see billing."""
+    if not current_user.can(BILLING_VIEW):
+        return ""
+    from portal_onec.charge_views import client_card_section
+
+    return client_card_section(client)
 
 
 TAB = ClientCardTab(TAB_NAME, _l("1C"), render_tab, order=10)

@@ -218,7 +218,10 @@ class TicketBackend:
 
 def describe(command: CloudCommand) -> str:
     """One line saying what to do, in the current language."""
-    values = command.values
+    values = dict(command.values)
+    if "function" in values:  # block_function, unblock_function: the function in words
+        words = {"sessions": _("concurrent sessions"), "bases": _("information bases")}
+        values["function"] = words.get(values["function"], values["function"])
     texts = {
         "create_base": _(
             "Create base «%(base)s» (%(configuration)s) for %(organisation)s, INN %(inn)s.",
@@ -235,13 +238,23 @@ def describe(command: CloudCommand) -> str:
             "Set the limits: %(sessions)s concurrent sessions, %(bases)s bases (0: no limit).",
             **_defaults(values),
         ),
+        "block_function": _(
+            "Block the %(quantity)s %(function)s above the tariff (unpaid or refused additional "
+            "charge); the rest of the service stays available.",
+            **_defaults(values),
+        ),
+        "unblock_function": _(
+            "Unblock the %(quantity)s %(function)s above the tariff (the additional charge is "
+            "paid).",
+            **_defaults(values),
+        ),
     }
     return texts.get(command.name, command.name)
 
 
 def _defaults(values: Mapping[str, Any]) -> dict[str, Any]:
-    keys = ("base", "configuration", "organisation", "inn", "login", "full_name")
-    return {**dict.fromkeys(keys, ""), "sessions": 0, "bases": 0, **values}
+    keys = ("base", "configuration", "organisation", "inn", "login", "full_name", "function")
+    return {**dict.fromkeys(keys, ""), "sessions": 0, "bases": 0, "quantity": 0, **values}
 
 
 def ticket_text(service: Service, commands: Sequence[CloudCommand]) -> tuple[str, str]:

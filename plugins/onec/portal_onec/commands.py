@@ -1,7 +1,9 @@
 """The commands the 1C cloud understands, and how they travel through the core's queue.
 
-The cloud knows seven commands: create, block, unblock and delete a base, add and remove a
-user's access, and set a tariff's limits. The core's provisioning actions map onto them (a
+The cloud knows nine commands: create, block, unblock and delete a base, add and remove a
+user's access, set a tariff's limits, and block and unblock a function used on credit (the
+sessions or the bases above the tariff of an additional charge not paid or refused:
+``portal_onec.charges``). The core's provisioning actions map onto them (a
 service suspended blocks all its bases...); a change the client makes to one base or user rides
 on the core action closest to it — adding is ``create``, removing ``terminate`` — with the
 plugin's command in the task's payload under :data:`COMMAND_KEY`, so staff see it in the
@@ -24,6 +26,8 @@ DELETE_BASE = "delete_base"
 ADD_USER = "add_user"
 REMOVE_USER = "remove_user"
 SET_LIMITS = "set_limits"
+BLOCK_FUNCTION = "block_function"
+UNBLOCK_FUNCTION = "unblock_function"
 
 #: The payload key of a command about one base or user (queued by the plugin itself).
 COMMAND_KEY = "onec_command"
@@ -37,6 +41,8 @@ CARRIER: dict[str, ProvisioningAction] = {
     BLOCK_BASE: ProvisioningAction.SUSPEND,
     UNBLOCK_BASE: ProvisioningAction.UNSUSPEND,
     SET_LIMITS: ProvisioningAction.CHANGE_PACKAGE,
+    BLOCK_FUNCTION: ProvisioningAction.SUSPEND,
+    UNBLOCK_FUNCTION: ProvisioningAction.UNSUSPEND,
 }
 
 

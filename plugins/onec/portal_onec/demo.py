@@ -25,6 +25,7 @@ from portal.plugin_api import (
     session,
 )
 from portal_onec import renewal_demo
+from portal_onec.charge_settings import CHARGES, DAYS_TO_PAY
 from portal_onec.licences import ensure_licence
 from portal_onec.models import BaseAccess, BaseState, BaseUser, InformationBase, Organisation
 from portal_onec.settings import BASE, LICENCE, PLUGIN, SESSIONS
@@ -45,6 +46,11 @@ def _fields(kind: str, **values: object) -> dict[str, dict[str, object]]:
     return {PLUGIN: {"kind": kind, **values}}
 
 
+def _charges(**prices: str) -> dict[str, dict[str, object]]:
+    """A tariff's prices above its limits, per month (the additional charges' product fields)."""
+    return {CHARGES: {**prices, "days_to_pay": DAYS_TO_PAY, "postpaid": False}}
+
+
 CATALOGUE = (
     DemoProduct(
         TARIFF_START,
@@ -53,7 +59,10 @@ CATALOGUE = (
         {"monthly": "3000.00", "semi_annual": "16200.00"},
         "До 2 информационных баз и 5 одновременных сеансов.",
         upgrades_to=(TARIFF_BUSINESS,),
-        plugin_fields=_fields(SESSIONS, bases_limit=2, sessions_limit=5),
+        plugin_fields={
+            **_fields(SESSIONS, bases_limit=2, sessions_limit=5),
+            **_charges(session_price="600.00", base_price="1500.00"),
+        },
     ),
     DemoProduct(
         TARIFF_BUSINESS,
@@ -62,7 +71,10 @@ CATALOGUE = (
         {"monthly": "7500.00", "semi_annual": "40500.00"},
         "До 5 информационных баз и 15 одновременных сеансов.",
         upgrades_to=(TARIFF_START,),
-        plugin_fields=_fields(SESSIONS, bases_limit=5, sessions_limit=15),
+        plugin_fields={
+            **_fields(SESSIONS, bases_limit=5, sessions_limit=15),
+            **_charges(session_price="500.00", base_price="1200.00"),
+        },
     ),
     DemoProduct(
         EXTRA_BASE,
