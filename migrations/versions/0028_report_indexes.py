@@ -1,7 +1,7 @@
 """indexes for the reports' aggregate queries (owed invoices, payments, renewals, tickets)
 
 Revision ID: 0028_report_indexes
-Revises: 0025_ticket_visibility
+Revises: 0027_payment_fee
 Create Date: 2026-12-04 19:00:00.000000
 
 Chosen with EXPLAIN on the bench database of bench/reports.py (100 000 clients, 1 000 000
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0028_report_indexes'
-down_revision = '0025_ticket_visibility'
+down_revision = '0027_payment_fee'
 branch_labels = None
 depends_on = None
 
