@@ -40,14 +40,12 @@ from flask import Flask
 from portal.core.clock import FrozenClock
 from portal.testing import databases
 from portal.testing.factories import make_client, make_staff
-from portal.testing.mariadb import mariadb_database, mariadb_server
+from portal.testing.mariadb import mariadb_database, mariadb_server  # noqa: F401 (fixtures)
 from portal.testing.web import WebClient
 
 DEFAULT_NOW = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 CHROMIUM = "/usr/bin/chromium"
 SLOW_SMTP_SECONDS = 0.25
-
-__all__ = ["mariadb_database", "mariadb_server"]  # fixtures defined beside MariaDB's helpers
 
 
 def pytest_configure(config: pytest.Config) -> None:
