@@ -1,4 +1,4 @@
-"""MRR and ARR per currency, their movements per month, churn rates and cohort retention.
+"""MRR and ARR per currency and their movements per month (churn and cohorts build on it).
 
 The definitions are Lago's. MRR is what the clients' services promise to pay per month, from
 their recurring prices, not from invoices: a service's price per period (staff's price override
@@ -16,7 +16,7 @@ service before), **expansion** (more), **contraction** (less, still above 0), **
 History. The portal keeps no table of past MRR; a service's past is read from what is kept:
 its registration date (start), ``terminated_at`` (end) and the applied changes of plan
 (``service_change``: old product, cycle and price, applied at). What is not kept is documented
-in docs/reports.md ("MRR and ARR", "What the history cannot tell").
+in docs/reports.md ("MRR and ARR", "What the history can and cannot tell").
 
 Exactness. Sums are taken in the database in 72nds of a month (72 is the least common multiple
 of the cycles' months): a period price times 72/months is exact, so a sum over any services is
