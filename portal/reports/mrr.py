@@ -569,11 +569,14 @@ def flows_by_month(
     return flows
 
 
-def movements(first_month: date, months: int, scope: Scope = EVERYTHING) -> list[Movements]:
+def movements(
+    first_month: date, months: int, scope: Scope = EVERYTHING, reactivations: bool = True
+) -> list[Movements]:
     """Movements of ``months`` months from ``first_month`` per currency, oldest first, months
-    after today left out; one aggregate query for the whole period."""
+    after today left out; one aggregate query for the whole period. Without ``reactivations``
+    a client coming back counts as new (cheaper: churn rates do not tell them apart)."""
     timeline = Timeline(first_month, months, business_today())
-    flows = flows_by_month(timeline, scope, "client_id")
+    flows = flows_by_month(timeline, scope, "client_id", returning=reactivations)
     currencies = sorted({currency for _bucket, currency in flows})
     result = []
     for currency in currencies:
