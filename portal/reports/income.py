@@ -328,6 +328,7 @@ class IncomeReport(Report):
                     (_("Refunds paid out"), [r[2] for r in rows]),
                 ],
                 title=_("Income, %(currency)s", currency=currency),
+                currency=currency,
             )
         return ReportResult(columns, rows, chart, _totals(rows, len(columns)), currency)
 
