@@ -38,17 +38,20 @@ NOW = datetime(2026, 12, 1, 6, 0, tzinfo=UTC)
 YEAR = (date(2025, 12, 1), date(2026, 11, 30))
 CLIENTS, SERVICES, INVOICES, ORDERS, TICKETS = 100_000, 200_000, 1_000_000, 150_000, 50_000
 MANAGERS = 20
-#: The table a report reads most, for the floor; reports not listed here are floored by invoice.
+#: The table a report reads most, for the floor; others by the name's first word, else invoice.
 FLOOR_TABLES = {
     "debtors": "invoice",
+    "income": "payment",
+    "income_forecast": "service",
+    "promotions": "sales_order",
     "sales": "sales_order",
     "support": "ticket",
+    "top_clients": "payment",
+    "vat": "invoice_line",
     "mrr": "service",
     "churn": "service",
     "cohorts": "service",
     "renewals": "service",
-    "income": "payment",
-    "vat": "invoice_line",
 }
 
 
@@ -403,15 +406,16 @@ def measure() -> None:
         for name, report in registered().items()
         if type(report).__module__.startswith(("portal.reports", "portal.support"))
     }
-    print(f"{'report':<28} {'run, s':>8} {'rows':>7}   floor: count(*) of    {'s':>6}")
+    print(f"{'report':<20} {'first, s':>9} {'again, s':>9} {'rows':>6}   floor: count(*) of  s")
     for name, report in sorted(core.items()):
-        table = FLOOR_TABLES.get(name.split("_")[0], "invoice")
+        table = FLOOR_TABLES.get(name) or FLOOR_TABLES.get(name.split("_")[0], "invoice")
         floor, _count = _timed(lambda t=table: db.session.scalar(text(f"SELECT count(*) FROM {t}")))
         values = _filters(report)
-        seconds, result = _timed(lambda r=report, v=values: r.run(v))
+        first, result = _timed(lambda r=report, v=values: r.run(v))
+        again, _result = _timed(lambda r=report, v=values: r.run(v))
         db.session.rollback()
         rows = len(result.rows) if result is not None else 0
-        print(f"{name:<28} {seconds:8.2f} {rows:7d}   {table:<20} {floor:6.2f}")
+        print(f"{name:<20} {first:9.2f} {again:9.2f} {rows:6d}   {table:<18} {floor:5.2f}")
 
 
 def main() -> None:

@@ -29,7 +29,7 @@ def _arguments(element: seconds_between, compiler: Any, **kw: Any) -> tuple[str,
 
 
 @compiles(seconds_between)
-def _seconds_between_postgresql_and_others(element: seconds_between, compiler: Any, **kw: Any) -> str:
+def _seconds_between_postgresql(element: seconds_between, compiler: Any, **kw: Any) -> str:
     start, end = _arguments(element, compiler, **kw)
     return f"CAST(EXTRACT(EPOCH FROM ({end} - {start})) AS DOUBLE PRECISION)"
 

@@ -11,10 +11,18 @@ from portal.platform.hooks.markers import hookimpl
 from portal.platform.reports import Report
 from portal.reports.churn import ChurnReport
 from portal.reports.cohorts import CohortReport
+from portal.reports.debtors import DebtorsReport
 from portal.reports.income import IncomeReport
 from portal.reports.mrr import MrrReport
 from portal.reports.renewals import RenewalRateReport, RenewalsReport
+from portal.reports.sales import (
+    IncomeForecastReport,
+    NewSalesReport,
+    PromotionsReport,
+    TopClientsReport,
+)
 from portal.reports.vat import VatReport
+from portal.support.reports import SupportSlaReport
 
 CORE_REPORTS: tuple[type[Report], ...] = (
     IncomeReport,
@@ -24,6 +32,12 @@ CORE_REPORTS: tuple[type[Report], ...] = (
     CohortReport,
     RenewalsReport,
     RenewalRateReport,
+    DebtorsReport,
+    NewSalesReport,
+    PromotionsReport,
+    TopClientsReport,
+    IncomeForecastReport,
+    SupportSlaReport,
 )
 
 

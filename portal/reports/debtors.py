@@ -14,20 +14,28 @@ currency are their own query, so a long list can be cut without changing them.
 from __future__ import annotations
 
 import enum
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, and_, case, func, or_, select
+from wtforms import DateField, SelectField
+from wtforms.validators import Optional
 
 from portal import billing
 from portal.accounts.models import Client, Staff
+from portal.catalog.currencies import default_currency
+from portal.core import clock as portal_clock
 from portal.core.column_types import MoneyType
 from portal.core.extensions import db
 from portal.invoicing.credit_terms import OWED
 from portal.invoicing.models import CreditEntry, Invoice, InvoiceKind
+from portal.platform.report_filters import ReportFilters
+from portal.platform.reports import Chart, Column, ColumnKind, Report, ReportResult, client_link
 from portal.reports.periods import bucket
 
 #: Bucket keys in the order the columns show them; the bounds are days past due (inclusive).
@@ -281,3 +289,90 @@ def rows_for(
     """The report's lines for one grouping."""
     build = {Grouping.CLIENT: by_client, Grouping.MANAGER: by_manager, Grouping.MONTH: by_month}
     return build[grouping](as_of, currency=currency, manager_id=manager_id)
+
+
+# --- the report ----------------------------------------------------------------------------------
+
+GROUPINGS = (
+    (Grouping.CLIENT.value, _l("Client")),
+    (Grouping.MANAGER.value, _l("Manager")),
+    (Grouping.MONTH.value, _l("Month of issue")),
+)
+
+
+def _bucket_labels() -> list[str]:
+    return [_("Not yet due"), _("0–30 days"), _("31–60 days"), _("61–90 days"), _("Over 90 days")]
+
+
+class DebtorFilters(ReportFilters):
+    period = None
+    since = None
+    until = None
+    product_group = None
+    product = None
+    as_of = DateField(_l("As of"), default=portal_clock.today, validators=[Optional()])
+    group_by = SelectField(_l("Group by"), choices=GROUPINGS, default=Grouping.CLIENT.value)
+
+
+class DebtorsReport(Report):
+    name = "debtors"
+    label = _l("Debtors and aging")
+    description = _l(
+        "Unpaid, partly paid and collections invoices issued by the date, aged by days past "
+        "due at that date; balances as they are now. By client: the 1000 largest debts, the "
+        "totals count all."
+    )
+    filters = DebtorFilters
+    order = 30
+
+    def run(self, filters: Mapping[str, Any]) -> ReportResult:
+        as_of = filters.get("as_of") or portal_clock.today()
+        currency = filters.get("currency") or default_currency()
+        manager_id = filters.get("manager")
+        grouping = Grouping(filters.get("group_by") or Grouping.CLIENT)
+        lines = rows_for(grouping, as_of, currency=currency, manager_id=manager_id)
+        first: Column
+        if grouping is Grouping.CLIENT:
+            first = Column(_("Client"), ColumnKind.LINK)
+        elif grouping is Grouping.MANAGER:
+            first = Column(_("Manager"))
+        else:
+            first = Column(_("Month of issue"), ColumnKind.MONTH)
+        columns = [
+            first,
+            Column(_("Invoices"), ColumnKind.NUMBER),
+            *(Column(label, ColumnKind.MONEY) for label in _bucket_labels()),
+            Column(_("Balance due"), ColumnKind.MONEY),
+        ]
+        extra = grouping is Grouping.CLIENT
+        if extra:
+            columns += [
+                Column(_("Credit balance"), ColumnKind.MONEY),
+                Column(_("Credit limit"), ColumnKind.MONEY),
+            ]
+        rows = []
+        for line in lines:
+            if grouping is Grouping.CLIENT:
+                key: Any = client_link(int(line.key or 0), line.name)
+            elif grouping is Grouping.MANAGER:
+                key = line.name or _("No manager")
+            else:
+                key = line.key
+            row = [key, line.aging.invoices, *line.aging.buckets, line.aging.balance]
+            if extra:
+                row += [line.credit_balance, line.credit_limit]
+            rows.append(row)
+        total = next(iter(totals(as_of, currency=currency, manager_id=manager_id)), None)
+        total_row = None
+        chart = None
+        if total is not None:
+            total_row = [None, total.invoices, *total.buckets, total.balance]
+            if extra:
+                total_row += [None, None]
+            chart = Chart(
+                "bar",
+                _bucket_labels(),
+                [(_("Owed"), list(total.buckets))],
+                title=_("What is owed by days past due"),
+            )
+        return ReportResult(columns, rows, chart=chart, totals=total_row, currency=currency)

@@ -18,20 +18,37 @@ Definitions (each is one aggregate query):
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
+from typing import Any
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import case, func, select
+from wtforms import IntegerField
+from wtforms.validators import NumberRange, Optional
 
 from portal import billing
 from portal.accounts.models import Client
 from portal.billing.cycles import Cycle
+from portal.catalog.currencies import default_currency
+from portal.core import clock as portal_clock
 from portal.core.column_types import MoneyType
 from portal.core.extensions import db
 from portal.invoicing.models import Invoice, InvoiceLine, InvoiceStatus, Payment
 from portal.orders.models import Order, OrderStatus, PromoCode, Service
-from portal.platform.report_filters import add_months
+from portal.platform.report_filters import ReportFilters, add_months
+from portal.platform.reports import (
+    Chart,
+    Column,
+    ColumnKind,
+    Report,
+    ReportResult,
+    client_link,
+    short_month_label,
+)
 from portal.reports.periods import bucket, buckets, months
 
 #: Services whose renewals the billing run invoices (``billing_run.RENEWED``).
@@ -163,7 +180,7 @@ def top_clients(
     paid = (
         select(
             Payment.client_id.label("client_id"),
-            func.count(Payment.id).label("payments"),
+            func.count().label("payments"),  # not count(id): the index covers no id
             func.sum(Payment.amount, type_=MoneyType()).label("income"),
         )
         .where(Payment.currency == currency, Payment.payment_date.between(since, until))
@@ -225,3 +242,148 @@ def income_forecast(since: date, count: int) -> dict[date, dict[str, Decimal]]:
         key: {c: billing.round_money(v, c) for c, v in sorted(values.items())}
         for key, values in forecast.items()
     }
+
+
+# --- the reports ---------------------------------------------------------------------------------
+
+
+class SalesFilters(ReportFilters):
+    currency = None
+    manager = None
+    product_group = None
+    product = None
+
+
+class CurrencyPeriodFilters(ReportFilters):
+    manager = None
+    product_group = None
+    product = None
+
+
+class ForecastFilters(ReportFilters):
+    period = None
+    since = None
+    until = None
+    manager = None
+    product_group = None
+    product = None
+    months = IntegerField(
+        _l("Months ahead"), default=12, validators=[Optional(), NumberRange(1, 36)]
+    )
+
+
+def _period(filters: Mapping[str, Any]) -> tuple[date, date]:
+    today = portal_clock.today()
+    return filters.get("since") or date(today.year, 1, 1), filters.get("until") or today
+
+
+class NewSalesReport(Report):
+    name = "sales"
+    label = _l("New clients and orders")
+    description = _l(
+        "Clients registered and orders placed (fraud excluded) per month; accepted: the "
+        "orders staff accepted."
+    )
+    filters = SalesFilters
+    order = 40
+
+    def run(self, filters: Mapping[str, Any]) -> ReportResult:
+        lines = new_clients_and_orders(*_period(filters))
+        columns = [
+            Column(_("Month"), ColumnKind.MONTH),
+            Column(_("New clients"), ColumnKind.NUMBER),
+            Column(_("Orders placed"), ColumnKind.NUMBER),
+            Column(_("Orders accepted"), ColumnKind.NUMBER),
+        ]
+        rows = [[m.month, m.new_clients, m.orders, m.accepted] for m in lines]
+        total = [None, *(sum(row[i] for row in rows) for i in (1, 2, 3))]
+        chart = Chart(
+            "bar",
+            [short_month_label(m.month) for m in lines],
+            [
+                (_("New clients"), [m.new_clients for m in lines]),
+                (_("Orders placed"), [m.orders for m in lines]),
+            ],
+            title=_("New clients and orders"),
+        )
+        return ReportResult(columns, rows, chart=chart if rows else None, totals=total)
+
+
+class PromotionsReport(Report):
+    name = "promotions"
+    label = _l("Promotions")
+    description = _l(
+        "Orders placed with each promo code (cancelled ones excluded) and the discount their "
+        "first invoices gave; a recurring code's later discounts are in the renewal prices."
+    )
+    filters = CurrencyPeriodFilters
+    order = 41
+
+    def run(self, filters: Mapping[str, Any]) -> ReportResult:
+        currency = filters.get("currency") or default_currency()
+        used = [p for p in promotions(*_period(filters)) if p.currency == currency]
+        columns = [
+            Column(_("Promo code")),
+            Column(_("Description")),
+            Column(_("Uses"), ColumnKind.NUMBER),
+            Column(_("Discount given"), ColumnKind.MONEY),
+        ]
+        rows = [[p.code, p.description, p.uses, p.cost] for p in used]
+        total = [None, None, sum(p.uses for p in used), sum(p.cost for p in used)]
+        return ReportResult(columns, rows, totals=total, currency=currency)
+
+
+class TopClientsReport(Report):
+    name = "top_clients"
+    label = _l("Top clients by income")
+    description = _l("The ten clients who paid the most in the period, refunds deducted.")
+    filters = CurrencyPeriodFilters
+    order = 42
+
+    def run(self, filters: Mapping[str, Any]) -> ReportResult:
+        currency = filters.get("currency") or default_currency()
+        top = top_clients(*_period(filters), currency)
+        columns = [
+            Column(_("Place"), ColumnKind.NUMBER),
+            Column(_("Client"), ColumnKind.LINK),
+            Column(_("Payments"), ColumnKind.NUMBER),
+            Column(_("Income"), ColumnKind.MONEY),
+        ]
+        rows = [
+            [place, client_link(c.client_id, c.name), c.payments, c.income]
+            for place, c in enumerate(top, 1)
+        ]
+        chart = Chart(
+            "bar",
+            [c.name for c in top],
+            [(_("Income"), [c.income for c in top])],
+            title=_("Top clients by income"),
+        )
+        return ReportResult(columns, rows, chart=chart if rows else None, currency=currency)
+
+
+class IncomeForecastReport(Report):
+    name = "income_forecast"
+    label = _l("Income forecast")
+    description = _l(
+        "The recurring amounts of the active and suspended services by the month each renewal "
+        "falls due, every renewal counted (before usage and taxes). The renewals report lists "
+        "the services."
+    )
+    filters = ForecastFilters
+    order = 43
+
+    def run(self, filters: Mapping[str, Any]) -> ReportResult:
+        currency = filters.get("currency") or default_currency()
+        forecast = income_forecast(portal_clock.today(), filters.get("months") or 12)
+        zero = billing.round_money(Decimal(0), currency)
+        rows = [[month, amounts.get(currency, zero)] for month, amounts in forecast.items()]
+        columns = [Column(_("Month"), ColumnKind.MONTH), Column(_("Expected"), ColumnKind.MONEY)]
+        chart = Chart(
+            "bar",
+            [short_month_label(month) for month, _amount in rows],
+            [(_("Expected"), [amount for _month, amount in rows])],
+            title=_("Income forecast"),
+        )
+        total = [None, sum((amount for _month, amount in rows), zero)]
+        return ReportResult(columns, rows, chart=chart, totals=total, currency=currency)

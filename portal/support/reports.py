@@ -12,17 +12,27 @@ member), never by loading the tickets.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
+from flask import current_app
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import aliased
+from wtforms import SelectField
 
 from portal.accounts.models.department import Department
 from portal.accounts.models.staff import Staff
+from portal.core import clock as portal_clock
 from portal.core.extensions import db
 from portal.core.sql_dates import seconds_between
+from portal.platform.report_filters import ReportFilters
+from portal.platform.reports import Chart, Column, ColumnKind, Report, ReportResult
 from portal.support.models.ticket import (
     AWAITING_STAFF,
     MessageKind,
@@ -205,3 +215,90 @@ def tickets_past_sla(now: datetime) -> int:
     """Open tickets past their SLA at ``now`` (the owners' dashboard shows the number)."""
     count = db.session.scalar(select(func.count(Ticket.id)).where(past_sla(now)))
     return int(count or 0)
+
+
+# --- the report ----------------------------------------------------------------------------------
+
+GROUPINGS = (("department", _l("Department")), ("staff", _l("Staff member")))
+
+
+class SupportFilters(ReportFilters):
+    currency = None
+    manager = None
+    product_group = None
+    product = None
+    group_by = SelectField(_l("Group by"), choices=GROUPINGS, default="department")
+
+
+def day_start(day: date) -> datetime:
+    """The start of ``day`` in the portal's time zone (a support day is the desk's day), in
+    UTC as tickets keep their times."""
+    zone = ZoneInfo(current_app.config["PORTAL"]["default_timezone"])
+    return datetime.combine(day, time(0), zone).astimezone(UTC)
+
+
+def _minutes(value: float | None) -> int | None:
+    return None if value is None else round(value)
+
+
+def _one_decimal(value: float | None) -> Decimal | None:
+    return None if value is None else Decimal(str(round(value, 1)))
+
+
+def _cells(row: Row) -> list[Any]:
+    return [
+        row.opened,
+        row.closed,
+        row.replies,
+        _minutes(row.first_response_minutes),
+        _one_decimal(row.first_response_met_percent),
+        _minutes(row.resolution_minutes),
+        _one_decimal(row.resolution_met_percent),
+        _one_decimal(row.average_score),
+        row.ratings,
+    ]
+
+
+class SupportSlaReport(Report):
+    name = "support"
+    label = _l("Support")
+    description = _l(
+        "Tickets opened in the period: first response and resolution against the SLA (due "
+        "dates count business hours; averages are plain elapsed time), by department or by "
+        "the staff member who answered first, and the clients' ratings."
+    )
+    filters = SupportFilters
+    order = 90
+
+    def run(self, filters: Mapping[str, Any]) -> ReportResult:
+        today = portal_clock.today()
+        since = filters.get("since") or date(today.year, 1, 1)
+        until = filters.get("until") or today
+        data = build(day_start(since), day_start(until + timedelta(days=1)))
+        by_staff = filters.get("group_by") == "staff"
+        lines = data.staff if by_staff else data.departments
+        columns = [
+            Column(_("Staff member") if by_staff else _("Department")),
+            Column(_("Tickets"), ColumnKind.NUMBER),
+            Column(_("Closed"), ColumnKind.NUMBER),
+            Column(_("Replies"), ColumnKind.NUMBER),
+            Column(_("Average first response, minutes"), ColumnKind.NUMBER),
+            Column(_("First responses within SLA"), ColumnKind.PERCENT),
+            Column(_("Average resolution, minutes"), ColumnKind.NUMBER),
+            Column(_("Resolved within SLA"), ColumnKind.PERCENT),
+            Column(_("Average rating"), ColumnKind.NUMBER),
+            Column(_("Ratings"), ColumnKind.NUMBER),
+        ]
+        rows = [[line.name or _("No department"), *_cells(line)] for line in lines]
+        chart = Chart(
+            "bar",
+            ["★" * score for score in data.score_counts],
+            [(_("Ratings"), list(data.score_counts.values()))],
+            title=_("Ratings"),
+        )
+        return ReportResult(
+            columns,
+            rows,
+            chart=chart if data.total.ratings else None,
+            totals=[None, *_cells(data.total)],
+        )

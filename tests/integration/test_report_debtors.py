@@ -1,82 +1,21 @@
-"""Debtors and aging against hand-computed figures at a fixed date (the test clock's
-2026-11-02): invoices 10, 30, 45, 75, 90 and 120 days past due, one not yet due, one partly
-paid, and the invoices that are no debt (paid, cancelled, drafts, credit notes, top-ups, issued
-after the date)."""
+"""Debtors and aging against hand-computed figures at a fixed date (the ledger of
+tests/fixtures/debtors.py on the test clock's 2026-11-02): invoices 10, 30, 45, 75, 90 and 120
+days past due, one not yet due, one partly paid, and the invoices that are no debt."""
 
 from __future__ import annotations
 
 from datetime import date, timedelta
-from decimal import Decimal
 
 import pytest
 from flask import Flask
 
-from portal.core.extensions import db
-from portal.invoicing.models import CreditEntry, CreditReason, Invoice, InvoiceKind, InvoiceStatus
 from portal.reports import debtors
-from portal.testing.factories import make_client, make_staff
-
-AS_OF = date(2026, 11, 2)
-D = Decimal
-
-
-def _invoice(clock, client, days_overdue, total, *, paid="0", currency="RUB", **fields):
-    """An issued invoice due ``days_overdue`` days before AS_OF, issued ten days before that."""
-    due = AS_OF - timedelta(days=days_overdue)
-    values = {
-        "client_id": client.id,
-        "kind": InvoiceKind.INVOICE,
-        "status": InvoiceStatus.PARTIALLY_PAID if D(paid) else InvoiceStatus.UNPAID,
-        "currency": currency,
-        "issue_date": due - timedelta(days=10),
-        "due_date": due,
-        "total": D(total),
-        "subtotal": D(total),
-        "amount_paid": D(paid),
-        "created_at": clock.now(),
-    }
-    values.update(fields)
-    invoice = Invoice(**values)
-    db.session.add(invoice)
-    return invoice
+from tests.fixtures.debtors import AS_OF, D, make_ledger
 
 
 @pytest.fixture
 def ledger(app: Flask, clock):
-    anna = make_staff(clock, first_name="Анна", last_name="Альфа")
-    boris = make_staff(clock, first_name="Борис", last_name="Бета")
-    alpha = make_client(clock, company="ООО «Альфа»")
-    beta = make_client(clock, company="ООО «Бета»")
-    gamma = make_client(clock, first_name="Гамма", last_name="Гаммова")
-    alpha.manager_id, alpha.credit_limit = anna.id, D("5000")
-    beta.manager_id = boris.id
-    _invoice(clock, alpha, 10, "1000")  # 0–30
-    _invoice(clock, alpha, 45, "2000", paid="500")  # 31–60, 1500 still owed
-    _invoice(clock, alpha, 10, "100", currency="EUR")  # 0–30 in euros
-    _invoice(clock, beta, 75, "3000")  # 61–90
-    _invoice(clock, beta, 30, "50")  # 0–30: the 30th day is still in it
-    _invoice(clock, beta, 90, "60", status=InvoiceStatus.COLLECTIONS)  # 61–90, with collections
-    _invoice(clock, gamma, 120, "400")  # 90+
-    _invoice(clock, gamma, -5, "700")  # not due yet
-    # No debts: paid, cancelled, a draft, a credit note, a top-up, issued after AS_OF.
-    _invoice(clock, gamma, 50, "9000", status=InvoiceStatus.PAID, amount_paid=D("9000"))
-    _invoice(clock, gamma, 50, "9000", status=InvoiceStatus.CANCELLED)
-    _invoice(clock, gamma, 50, "9000", status=InvoiceStatus.DRAFT, issue_date=None)
-    _invoice(clock, gamma, 50, "-9000", kind=InvoiceKind.CREDIT_NOTE)
-    _invoice(clock, gamma, 50, "9000", kind=InvoiceKind.ADD_FUNDS)
-    _invoice(clock, gamma, -20, "9000", issue_date=AS_OF + timedelta(days=2))
-    for amount, reason in (("500", CreditReason.OVERPAYMENT), ("-200", CreditReason.APPLIED)):
-        db.session.add(
-            CreditEntry(
-                client_id=alpha.id,
-                currency="RUB",
-                amount=D(amount),
-                reason=reason,
-                created_at=clock.now(),
-            )
-        )
-    db.session.commit()
-    return {"anna": anna, "boris": boris, "alpha": alpha, "beta": beta, "gamma": gamma}
+    return make_ledger(clock)
 
 
 def _figures(aging: debtors.Aging) -> tuple:

@@ -4,59 +4,23 @@ the renewals forecast by month."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date
 from decimal import Decimal
 
 from flask import Flask
 
 from portal.core.extensions import db
-from portal.invoicing.models import Payment, PaymentKind
-from portal.orders import orders
-from portal.orders.models import PromoCode, PromoCodeKind, Service, ServiceStatus
-from portal.platform.demo import PBX_DEPARTMENT, PBX_OFFICE
+from portal.orders.models import Service, ServiceStatus
 from portal.reports import sales
 from portal.testing.actions import load_demo_catalogue
 from portal.testing.factories import make_client
+from tests.fixtures.sales import make_orders, payment
 
 D = Decimal
 
 
-def _at(clock, *moment: int) -> None:
-    clock.set(datetime(*moment, tzinfo=UTC))
-
-
-def _order(client, product, day: date, promo: str = ""):
-    item = orders.CartItem(product.id, "monthly", {})
-    return orders.place_order(client, [item], today=day, promo_code=promo)
-
-
 def test_new_clients_orders_and_promotions(app: Flask, clock) -> None:
-    catalogue = load_demo_catalogue()
-    db.session.add(
-        PromoCode(
-            code="SAVE10",
-            kind=PromoCodeKind.PERCENT,
-            value=D("10"),
-            description="Минус 10 %",
-            created_at=clock.now(),
-        )
-    )
-    db.session.commit()
-    _at(clock, 2026, 9, 30, 23, 59)
-    make_client(clock, company="Сентябрь")  # before the period
-    _at(clock, 2026, 10, 10, 12)
-    october = make_client(clock, company="Октябрь")
-    orders.accept_order(
-        _order(october, catalogue[PBX_DEPARTMENT], date(2026, 10, 10)),
-        today=date(2026, 10, 10),
-        send_email=False,
-    )
-    _at(clock, 2026, 11, 2, 9)
-    first, second = make_client(clock, company="Первый"), make_client(clock, company="Второй")
-    accepted = _order(first, catalogue[PBX_OFFICE], date(2026, 11, 2), "SAVE10")
-    orders.accept_order(accepted, today=date(2026, 11, 2), send_email=False)
-    orders.cancel_order(_order(second, catalogue[PBX_OFFICE], date(2026, 11, 2), "SAVE10"))
-
+    make_orders(clock)
     months = sales.new_clients_and_orders(date(2026, 10, 1), date(2026, 11, 30))
     assert [(m.month, m.new_clients, m.orders, m.accepted) for m in months] == [
         (date(2026, 10, 1), 1, 1, 1),
@@ -70,32 +34,17 @@ def test_new_clients_orders_and_promotions(app: Flask, clock) -> None:
     assert sales.promotions(date(2026, 10, 1), date(2026, 10, 31)) == []
 
 
-def _payment(client, day: date, amount: str, currency: str = "RUB", refund: bool = False):
-    db.session.add(
-        Payment(
-            client_id=client.id,
-            kind=PaymentKind.REFUND if refund else PaymentKind.PAYMENT,
-            method="bank_transfer",
-            reference=f"{client.id}-{day}-{amount}-{currency}",
-            payment_date=day,
-            currency=currency,
-            amount=D(amount),
-            created_at=datetime.combine(day, datetime.min.time(), tzinfo=UTC),
-        )
-    )
-
-
 def test_top_clients_by_income(app: Flask, clock) -> None:
     alpha = make_client(clock, company="Альфа")
     beta = make_client(clock, company="Бета")
     gamma = make_client(clock, first_name="Гамма", last_name="Гаммова")
-    _payment(alpha, date(2026, 10, 5), "1000")
-    _payment(alpha, date(2026, 11, 1), "2000")
-    _payment(alpha, date(2026, 11, 2), "-500", refund=True)
-    _payment(alpha, date(2026, 9, 30), "5000")  # before the period
-    _payment(beta, date(2026, 11, 30), "3000")
-    _payment(gamma, date(2026, 10, 1), "100")
-    _payment(gamma, date(2026, 10, 2), "9999", currency="EUR")
+    payment(alpha, date(2026, 10, 5), "1000")
+    payment(alpha, date(2026, 11, 1), "2000")
+    payment(alpha, date(2026, 11, 2), "-500", refund=True)
+    payment(alpha, date(2026, 9, 30), "5000")  # before the period
+    payment(beta, date(2026, 11, 30), "3000")
+    payment(gamma, date(2026, 10, 1), "100")
+    payment(gamma, date(2026, 10, 2), "9999", currency="EUR")
     db.session.commit()
     top = sales.top_clients(date(2026, 10, 1), date(2026, 11, 30), "RUB")
     assert [(c.name, c.payments, c.income) for c in top] == [

@@ -125,7 +125,6 @@ CORE_MENU = (
         "support", _l("Canned replies"), "admin_support.canned_list", 30, Permission.SUPPORT_REPLY
     ),
     MenuItem("reports", _l("Overview"), "admin_reports.index", 1, Permission.REPORTS_VIEW),
-    MenuItem("reports", _l("Support"), "admin_support.report", 90, Permission.REPORTS_VIEW),
     MenuItem("utilities", _l("E-mail queue"), "admin_outbox.index", 40, Permission.SETTINGS_MANAGE),
     MenuItem(
         "settings",

@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
-
 from flask import (
     Blueprint,
     abort,
-    current_app,
     flash,
     redirect,
     render_template,
@@ -28,11 +24,10 @@ from portal.accounts.models.note import Note
 from portal.accounts.models.permissions import Permission
 from portal.accounts.models.staff import Staff
 from portal.core.app_state import clock
-from portal.core.clock import today as business_today
 from portal.core.extensions import db
 from portal.messaging.outbox import STATUS_LABELS as OUTBOX_STATUS_LABELS
 from portal.messaging.templates import TEMPLATES
-from portal.support import attachments, canned_replies, reports, sla, tickets
+from portal.support import attachments, canned_replies, sla, tickets
 from portal.support.forms import (
     PRIORITY_LABELS,
     QUEUE_LABELS,
@@ -498,86 +493,13 @@ def canned_delete(reply_id: int) -> Response:
 # --- reports ----------------------------------------------------------------------------------
 
 
-def _report_window() -> tuple[date, date, datetime, datetime]:
-    tz = ZoneInfo(current_app.config["PORTAL"]["default_timezone"])
-    today = business_today()
-    try:
-        since = date.fromisoformat(request.args.get("since", ""))
-    except ValueError:
-        since = today.replace(day=1)
-    try:
-        until = date.fromisoformat(request.args.get("until", ""))
-    except ValueError:
-        until = today
-    start = datetime.combine(since, time(0), tz).astimezone(UTC)
-    end = datetime.combine(until + timedelta(days=1), time(0), tz).astimezone(UTC)
-    return since, until, start, end
-
-
-def _fmt_minutes(value: float | None) -> str:
-    if value is None:
-        return ""
-    hours, minutes = divmod(round(value), 60)
-    return f"{hours}:{minutes:02d}"
-
-
-def _fmt_number(value: float | None) -> str:
-    return "" if value is None else f"{value:.1f}"
-
-
 @admin_support.route("/reports")
 @requires(Permission.REPORTS_VIEW)
-def report() -> Response | str:
-    since, until, start, end = _report_window()
-    data = reports.build(start, end)
-    if request.args.get("format") == "csv":
-        header = [
-            _("Section"),
-            _("Name"),
-            _("Tickets"),
-            _("Closed"),
-            _("Replies"),
-            _("Average first response, h:mm"),
-            _("First responses within SLA, per cent"),
-            _("Average resolution, h:mm"),
-            _("Resolved within SLA, per cent"),
-            _("Average rating"),
-            _("Ratings"),
-        ]
-        sections = [
-            (_("Department"), data.departments),
-            (_("Staff member"), data.staff),
-            (_("Total"), [data.total]),
-        ]
-        return csv_response(
-            f"support-{since.isoformat()}-{until.isoformat()}.csv",
-            header,
-            (
-                (
-                    section,
-                    row.name or (_("No department") if rows is data.departments else ""),
-                    row.opened,
-                    row.closed,
-                    row.replies,
-                    _fmt_minutes(row.first_response_minutes),
-                    _fmt_number(row.first_response_met_percent),
-                    _fmt_minutes(row.resolution_minutes),
-                    _fmt_number(row.resolution_met_percent),
-                    _fmt_number(row.average_score),
-                    row.ratings,
-                )
-                for section, rows in sections
-                for row in rows
-            ),
-        )
-    return render_template(
-        "admin/support/reports.html",
-        report=data,
-        since=since,
-        until=until,
-        fmt_minutes=_fmt_minutes,
-        fmt_number=_fmt_number,
-    )
+def report() -> Response:
+    """The support report is under Reports now (``portal.support.reports``); old links and
+    bookmarks land there with their dates."""
+    kept = {key: request.args[key] for key in ("since", "until", "format") if key in request.args}
+    return redirect(url_for("admin_reports.report", name="support", **kept))
 
 
 # --- e-mail queue -----------------------------------------------------------------------------
