@@ -1,4 +1,4 @@
-"""MRR and ARR per currency, their movements per month, churn rates and cohort retention.
+"""MRR and ARR per currency and their movements per month (churn and cohorts build on it).
 
 The definitions are Lago's. MRR is what the clients' services promise to pay per month, from
 their recurring prices, not from invoices: a service's price per period (staff's price override
@@ -16,7 +16,7 @@ service before), **expansion** (more), **contraction** (less, still above 0), **
 History. The portal keeps no table of past MRR; a service's past is read from what is kept:
 its registration date (start), ``terminated_at`` (end) and the applied changes of plan
 (``service_change``: old product, cycle and price, applied at). What is not kept is documented
-in docs/reports.md ("MRR and ARR", "What the history cannot tell").
+in docs/reports.md ("MRR and ARR", "What the history can and cannot tell").
 
 Exactness. Sums are taken in the database in 72nds of a month (72 is the least common multiple
 of the cycles' months): a period price times 72/months is exact, so a sum over any services is
@@ -569,11 +569,14 @@ def flows_by_month(
     return flows
 
 
-def movements(first_month: date, months: int, scope: Scope = EVERYTHING) -> list[Movements]:
+def movements(
+    first_month: date, months: int, scope: Scope = EVERYTHING, reactivations: bool = True
+) -> list[Movements]:
     """Movements of ``months`` months from ``first_month`` per currency, oldest first, months
-    after today left out; one aggregate query for the whole period."""
+    after today left out; one aggregate query for the whole period. Without ``reactivations``
+    a client coming back counts as new (cheaper: churn rates do not tell them apart)."""
     timeline = Timeline(first_month, months, business_today())
-    flows = flows_by_month(timeline, scope, "client_id")
+    flows = flows_by_month(timeline, scope, "client_id", returning=reactivations)
     currencies = sorted({currency for _bucket, currency in flows})
     result = []
     for currency in currencies:
