@@ -391,9 +391,9 @@ class IncomeForecastReport(Report):
     name = "income_forecast"
     label = _l("Income forecast")
     description = _l(
-        "The recurring amounts of the active and suspended services by the month each renewal "
-        "falls due, every renewal counted (before usage and taxes). The renewals report lists "
-        "the services."
+        "What the renewals falling due each month are expected to bring: each running "
+        "service's price per period plus its add-ons, before usage and taxes; every renewal "
+        "counts, and periods already invoiced ahead. Renewals due lists the services."
     )
     filters = ForecastFilters
     order = 43
