@@ -35,7 +35,7 @@ from typing import Any
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, and_, func, literal, select
+from sqlalchemy import Select, and_, func, select
 from wtforms import SelectField
 
 from portal.accounts.models import Client
@@ -122,12 +122,14 @@ class _Scope:
         self.product: int | None = filters.get("product")
         self.group: int | None = filters.get("product_group")
 
-    def payments(self, query: Select[Any], kind: PaymentKind) -> Select[Any]:
+    def payments(self, query: Select[Any], kind: PaymentKind | None) -> Select[Any]:
+        """Payments (and refunds) in the period and currency, of ``kind`` (None: both)."""
         query = query.where(
-            Payment.kind == kind,
             Payment.payment_date.between(self.start, self.end),
             Payment.currency == self.currency,
         )
+        if kind is not None:
+            query = query.where(Payment.kind == kind)
         if self.manager is not None:
             query = query.join(Client, Client.id == Payment.client_id).where(
                 Client.manager_id == self.manager
@@ -187,11 +189,16 @@ def _vat_of_refunds(scope: _Scope, key: Any) -> dict[Any, Decimal]:
     )
 
 
-def _line_shares(scope: _Scope, key: Any, value: Any) -> dict[Any, Decimal]:
+def _line_shares(scope: _Scope, key: Any) -> dict[Any, tuple[Decimal, Decimal]]:
     """Allocations of payments received spread over the invoices' lines, summed by ``key``
-    (an expression on Product / ProductGroup)."""
+    (an expression on Product / ProductGroup): ``(gross, VAT)``, in one pass."""
+    share = PaymentAllocation.amount
     query = (
-        select(key, func.sum(prorated(PaymentAllocation.amount, value, Invoice.total)))
+        select(
+            key,
+            func.sum(prorated(share, InvoiceLine.total, Invoice.total)),
+            func.sum(prorated(share, InvoiceLine.tax, Invoice.total)),
+        )
         .select_from(Payment)
         .join(PaymentAllocation, PaymentAllocation.payment_id == Payment.id)
         .join(Invoice, Invoice.id == PaymentAllocation.invoice_id)
@@ -200,7 +207,18 @@ def _line_shares(scope: _Scope, key: Any, value: Any) -> dict[Any, Decimal]:
         .outerjoin(Product, Product.id == Service.product_id)
         .outerjoin(ProductGroup, ProductGroup.id == Product.group_id)
     )
-    return _sums(scope.products(scope.payments(query, PaymentKind.PAYMENT)).group_by(key))
+    query = scope.products(scope.payments(query, PaymentKind.PAYMENT)).group_by(key)
+    return {k: (gross or ZERO, vat or ZERO) for k, gross, vat in db.session.execute(query)}
+
+
+def _by_kind(scope: _Scope, key: Any) -> tuple[dict[Any, Decimal], dict[Any, Decimal]]:
+    """Payments received and refunds paid out by ``key``, in one query."""
+    query = scope.payments(select(key, Payment.kind, func.sum(Payment.amount)), None)
+    received: dict[Any, Decimal] = {}
+    refunds: dict[Any, Decimal] = {}
+    for k, kind, total in db.session.execute(query.group_by(key, Payment.kind)):
+        (received if kind == PaymentKind.PAYMENT else refunds)[k] = total or ZERO
+    return received, refunds
 
 
 def _note_lines(scope: _Scope, key: Any) -> dict[Any, Decimal]:
@@ -262,12 +280,7 @@ class IncomeReport(Report):
             key, note_key = Payment.method, None
             heading = Column(_("Payment method"))
             keys = []
-        received = _sums(
-            scope.payments(select(key, func.sum(Payment.amount)), PaymentKind.PAYMENT).group_by(key)
-        )
-        refunds = _sums(
-            scope.payments(select(key, func.sum(Payment.amount)), PaymentKind.REFUND).group_by(key)
-        )
+        received, refunds = _by_kind(scope, key)
         vat = _vat_of_payments(scope, key)
         notes = (
             _sums(scope.notes(select(note_key, func.sum(Invoice.total))).group_by(note_key))
@@ -326,26 +339,19 @@ class IncomeReport(Report):
         else:
             key = Product.name
             heading = _("Product")
-        gross = _line_shares(scope, key, InvoiceLine.total)
-        vat = _line_shares(scope, key, InvoiceLine.tax)
+        shares = _line_shares(scope, key)
         notes = _note_lines(scope, key)
         other = _("Other (no product)")
         rows = []
-        for k in sorted({*gross, *notes}, key=lambda n: (n is None, str(n or ""))):
-            g, t = _money(gross.get(k), currency), _money(vat.get(k), currency)
+        for k in sorted({*shares, *notes}, key=lambda n: (n is None, str(n or ""))):
+            gross, vat = shares.get(k, (ZERO, ZERO))
+            g, t = _money(gross, currency), _money(vat, currency)
             rows.append([k or other, g, t, g - t, _money(notes.get(k), currency)])
         if not scope.by_product:
-            received = _sums(
-                scope.payments(
-                    select(literal(1), func.sum(Payment.amount)), PaymentKind.PAYMENT
-                ).group_by(literal(1))
-            ).get(1)
-            refunds = _sums(
-                scope.payments(
-                    select(literal(1), func.sum(Payment.amount)), PaymentKind.REFUND
-                ).group_by(literal(1))
-            ).get(1)
-            refund_vat = _vat_of_refunds(scope, literal(1)).get(1)
+            # grouped by the currency, which the scope fixes: one row, the period's sums
+            received_by, refunds_by = _by_kind(scope, Payment.currency)
+            received, refunds = received_by.get(currency), refunds_by.get(currency)
+            refund_vat = _vat_of_refunds(scope, Payment.currency).get(currency)
             unallocated = _money(received, currency) - sum((r[1] for r in rows), ZERO)
             if unallocated:
                 no_vat = _money(ZERO, currency)
