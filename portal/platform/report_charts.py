@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from decimal import Decimal
 from typing import TYPE_CHECKING
 
+from babel.numbers import format_decimal
 from markupsafe import Markup, escape
 
 if TYPE_CHECKING:
@@ -52,14 +54,43 @@ def axis_range(low: float, high: float) -> tuple[float, float, float]:
     return math.floor(low / step) * step, math.ceil(high / step) * step, step
 
 
+def _locale() -> str | None:
+    """The page's locale when drawn for a request (numbers in its digits), else None."""
+    from flask import has_request_context
+
+    if not has_request_context():
+        return None
+    from flask_babel import get_locale
+
+    return str(get_locale())
+
+
 def _number(value: float) -> str:
-    """An axis label: whole numbers with thin-space thousands (12 500), else three digits."""
+    """An axis label: whole numbers with thin-space thousands (12 500), millions as 1.5M,
+    fractions (a rate's 0.25) in the page's digits ("0,25" in Russian)."""
     if abs(value) >= 1_000_000 and value == int(value):
         millions = value / 1_000_000
         return (f"{millions:g}" if millions == int(millions) else f"{millions:.1f}") + "M"
     if value == int(value):
         return f"{int(value):,}".replace(",", "\u202f")
-    return f"{value:.3g}"
+    locale = _locale()
+    if locale is None:
+        return f"{value:.3g}"
+    return format_decimal(Decimal(f"{value:.3g}"), locale=locale)
+
+
+def value_text(raw: Decimal | int, currency: str | None) -> str:
+    """A value as its tooltip says it: money in the currency, else a number in the page's
+    digits (``str`` when drawn outside a request)."""
+    if _locale() is None:
+        return str(raw)
+    from portal.web.formatting import decimal_text, money
+
+    if currency:
+        return money(Decimal(raw), currency)
+    if isinstance(raw, int):
+        return format_decimal(raw, locale=_locale())
+    return decimal_text(Decimal(raw))
 
 
 def _text(x: float, y: float, text: str, anchor: str = "middle", extra: str = "") -> str:
@@ -150,8 +181,9 @@ def render_svg(chart: Chart, width: int, height: int) -> Markup:
     return Markup("".join(parts))  # noqa: S704 - every text above is escaped
 
 
-def _tip(name: str, label: str, raw: object) -> str:
-    return f"<title>{escape(name)}: {escape(label)} — {escape(str(raw))}</title>"
+def _tip(chart: Chart, name: str, index: int, raw: Decimal | int) -> str:
+    label, value = str(chart.labels[index]), value_text(raw, chart.currency)
+    return f"<title>{escape(name)}: {escape(label)} — {escape(value)}</title>"
 
 
 def _series(chart: Chart, slot: float, y: Callable[[float], float]) -> list[str]:
@@ -175,7 +207,7 @@ def _series(chart: Chart, slot: float, y: Callable[[float], float]) -> list[str]
                 parts.append(
                     f'<rect x="{x:.1f}" y="{y1:.1f}" width="{bar_w:.1f}" '
                     f'height="{max(y2 - y1, 0.5):.1f}" fill="{colour}">'
-                    f"{_tip(name, str(chart.labels[index]), raw)}</rect>"
+                    f"{_tip(chart, name, index, raw)}</rect>"
                 )
         return parts
     bar_w = slot * 0.8 / max(len(chart.series), 1)
@@ -190,14 +222,14 @@ def _series(chart: Chart, slot: float, y: Callable[[float], float]) -> list[str]
                 parts.append(
                     f'<rect x="{x:.1f}" y="{y1:.1f}" width="{bar_w:.1f}" '
                     f'height="{y2 - y1:.1f}" fill="{colour}">'
-                    f"{_tip(name, str(chart.labels[index]), raw)}</rect>"
+                    f"{_tip(chart, name, index, raw)}</rect>"
                 )
             else:
                 px, py = MARGIN_LEFT + slot * (index + 0.5), y(value)
                 points.append(f"{px:.1f},{py:.1f}")
                 parts.append(
                     f'<circle cx="{px:.1f}" cy="{py:.1f}" r="3" fill="{colour}">'
-                    f"{_tip(name, str(chart.labels[index]), raw)}</circle>"
+                    f"{_tip(chart, name, index, raw)}</circle>"
                 )
         if points:
             parts.append(

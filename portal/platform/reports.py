@@ -91,12 +91,14 @@ class Chart:
     """A chart: one value per label in each series (``(name, values)``).
 
     ``bar`` draws the series side by side, ``stacked`` on top of each other (negative values
-    below the zero line: MRR movements with churn), ``line`` as lines."""
+    below the zero line: MRR movements with churn), ``line`` as lines. With a ``currency``
+    the tooltips show the values as money in it."""
 
     kind: str  # "bar", "stacked" or "line"
     labels: Sequence[str]
     series: Sequence[tuple[str, Sequence[Decimal | int]]]
     title: str = ""
+    currency: str | None = None
 
     KINDS = ("bar", "stacked", "line")
 

@@ -89,6 +89,7 @@ def figures(now: datetime) -> Dashboard:
             [short_month_label(m) for m, _v in series],
             [(f"{_l('Income')}, {currency}", [v for _m, v in series])],
             title=str(_l("Income per month, %(currency)s", currency=currency)),
+            currency=currency,
         )
     )
     points = mrr.mrr_series(first, CHART_MONTHS, currency)
@@ -99,6 +100,7 @@ def figures(now: datetime) -> Dashboard:
                 [short_month_label(m) for m, _v in points],
                 [(f"MRR, {currency}", [v for _m, v in points])],
                 title=str(_l("MRR per month, %(currency)s", currency=currency)),
+                currency=currency,
             )
         )
     for figure in shown:

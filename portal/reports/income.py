@@ -77,17 +77,17 @@ def _sums(query: Select[Any]) -> dict[Any, Decimal]:
     return {key: value or ZERO for key, value in db.session.execute(query)}
 
 
-def _net_received(start: date, end: date) -> Select[Any]:
-    return select(func.sum(Payment.amount)).where(Payment.payment_date.between(start, end))
-
-
 def income_total(start: date, end: date) -> dict[str, Decimal]:
     """Net received (payments less refunds paid out) from ``start`` to ``end`` (both
     included), per currency."""
-    query = _net_received(start, end).add_columns(Payment.currency).group_by(Payment.currency)
+    query = (
+        select(Payment.currency, func.sum(Payment.amount))
+        .where(Payment.payment_date.between(start, end))
+        .group_by(Payment.currency)
+    )
     return {
         currency: round_money(total or ZERO, currency)
-        for total, currency in db.session.execute(query)
+        for currency, total in db.session.execute(query)
     }
 
 
@@ -328,6 +328,7 @@ class IncomeReport(Report):
                     (_("Refunds paid out"), [r[2] for r in rows]),
                 ],
                 title=_("Income, %(currency)s", currency=currency),
+                currency=currency,
             )
         return ReportResult(columns, rows, chart, _totals(rows, len(columns)), currency)
 

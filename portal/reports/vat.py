@@ -155,5 +155,6 @@ class VatReport(Report):
                 name = f"{plain_number(rate)} %" if rate is not None else _("without VAT")
                 series.append((name, [by_period.get(p, ZERO) for p in periods]))
             labels = [month_label(p) if grouping == "month" else str(p) for p in periods]
-            chart = Chart("stacked", labels, series, title=_("VAT payable, %(c)s", c=currency))
+            title = _("VAT payable, %(c)s", c=currency)
+            chart = Chart("stacked", labels, series, title=title, currency=currency)
         return ReportResult(columns, rows, chart, totals, currency)

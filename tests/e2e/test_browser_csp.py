@@ -16,7 +16,16 @@ from portal.testing.factories import PASSWORD
 
 pytestmark = pytest.mark.e2e
 
-PAGES = ("/admin/", "/admin/clients", "/admin/support", "/admin/billing/invoices")
+PAGES = (
+    "/admin/",
+    "/admin/clients",
+    "/admin/support",
+    "/admin/billing/invoices",
+    # the reports: inline SVG charts, the printable page and its Print button (portal.js)
+    "/admin/reports/",
+    "/admin/reports/income?group_by=day",
+    "/admin/reports/vat?format=print",
+)
 
 
 @pytest.fixture
