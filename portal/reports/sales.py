@@ -383,6 +383,7 @@ class TopClientsReport(Report):
             [c.name for c in top],
             [(_("Income"), [c.income for c in top])],
             title=_("Top clients by income"),
+            currency=currency,
         )
         return ReportResult(columns, rows, chart=chart if rows else None, currency=currency)
 
@@ -409,6 +410,7 @@ class IncomeForecastReport(Report):
             [short_month_label(month) for month, _amount in rows],
             [(_("Expected"), [amount for _month, amount in rows])],
             title=_("Income forecast"),
+            currency=currency,
         )
         total = [None, sum((amount for _month, amount in rows), zero)]
         return ReportResult(columns, rows, chart=chart, totals=total, currency=currency)
