@@ -383,6 +383,7 @@ class TopClientsReport(Report):
             [c.name for c in top],
             [(_("Income"), [c.income for c in top])],
             title=_("Top clients by income"),
+            currency=currency,
         )
         return ReportResult(columns, rows, chart=chart if rows else None, currency=currency)
 
@@ -391,9 +392,9 @@ class IncomeForecastReport(Report):
     name = "income_forecast"
     label = _l("Income forecast")
     description = _l(
-        "The recurring amounts of the active and suspended services by the month each renewal "
-        "falls due, every renewal counted (before usage and taxes). The renewals report lists "
-        "the services."
+        "What the renewals falling due each month are expected to bring: each running "
+        "service's price per period plus its add-ons, before usage and taxes; every renewal "
+        "counts, and periods already invoiced ahead. Renewals due lists the services."
     )
     filters = ForecastFilters
     order = 43
@@ -409,6 +410,7 @@ class IncomeForecastReport(Report):
             [short_month_label(month) for month, _amount in rows],
             [(_("Expected"), [amount for _month, amount in rows])],
             title=_("Income forecast"),
+            currency=currency,
         )
         total = [None, sum((amount for _month, amount in rows), zero)]
         return ReportResult(columns, rows, chart=chart, totals=total, currency=currency)
