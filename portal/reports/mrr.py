@@ -480,14 +480,20 @@ def _deltas(timeline: Timeline, scope: Scope, orders: bool = False) -> Any:
             first_order = first_order.where(Order.client_id.in_(managed))
         parts.append(first_order)
     events = union_all(*parts).subquery()
-    return select(events).where(events.c.bucket < len(timeline.days)).subquery()
+    # A CTE: inlined where one query reads it, computed once where two do (churn's clients
+    # and services).
+    return select(events).where(events.c.bucket < len(timeline.days)).cte("mrr_deltas")
 
 
 def levels_by_month(timeline: Timeline, scope: Scope, key: str, purchases: bool = False) -> Any:
     """Per ``key`` (client or service), currency and bucket with an event: the delta of the
     bucket, the MRR after it (``level``) and the first bucket with a purchase (``first_buy``,
     clients only), a subquery."""
-    deltas = _deltas(timeline, scope, orders=purchases and key == "client_id")
+    return _levels(_deltas(timeline, scope, orders=purchases and key == "client_id"), key)
+
+
+def _levels(deltas: Any, key: str) -> Any:
+    """:func:`levels_by_month` of the events ``deltas`` (from :func:`_deltas`)."""
     grouped = (
         select(
             deltas.c[key].label("key"),
@@ -529,7 +535,30 @@ def flows_by_month(
 ) -> dict[tuple[int, str], Flow]:
     """Per (bucket, currency): the movements of the keys with an event in it (bucket 0: the
     opening MRR as ``delta`` and the paying keys as ``new_keys``). One query."""
-    levels = levels_by_month(timeline, scope, key, purchases=returning)
+    return flows_by_keys(timeline, scope, (key,), returning)[key]
+
+
+def flows_by_keys(
+    timeline: Timeline, scope: Scope, keys: tuple[str, ...], returning: bool = True
+) -> dict[str, dict[tuple[int, str], Flow]]:
+    """:func:`flows_by_month` per key of ``keys`` ("client_id", "service_id") in one query:
+    the events are read once for all of them. ``returning`` tells reactivations apart (clients
+    only)."""
+    purchases = returning and "client_id" in keys
+    deltas = _deltas(timeline, scope, orders=purchases)
+    parts = [_flows(_levels(deltas, key), key, returning and key == "client_id") for key in keys]
+    flows: dict[str, dict[tuple[int, str], Flow]] = {key: {} for key in keys}
+    query = parts[0] if len(parts) == 1 else union_all(*parts)
+    for key, index, currency, *figures in db.session.execute(query):
+        amounts = [Decimal(value or 0) for value in figures[:6]]
+        counts = [int(value or 0) for value in figures[6:]]
+        flows[key][(int(index), currency)] = Flow(*amounts, *counts)
+    return flows
+
+
+def _flows(levels: Any, key: str, returning: bool) -> Select[Any]:
+    """The movements per bucket and currency of one key's ``levels`` (see :class:`Flow`),
+    labelled with ``key``; the first purchase (reactivations) only with ``returning``."""
     after = levels.c.level
     before = type_coerce(after - levels.c.delta, MoneyType())
     bucket = levels.c.bucket
@@ -548,25 +577,24 @@ def flows_by_month(
     def count(condition: ColumnElement[bool]) -> Any:
         return func.sum(case((condition, 1), else_=0))
 
-    query = select(
-        bucket,
-        levels.c.currency,
-        type_coerce(func.sum(levels.c.delta), MoneyType()),
-        total(and_(gained, ~came_back), after),
-        total(and_(kept, after > before), after - before),
-        total(and_(kept, after < before), before - after),
-        total(lost, before),
-        total(and_(gained, came_back), after),
-        count(or_(and_(gained, ~came_back), and_(opening, after > 0))),
-        count(lost),
-        count(and_(gained, came_back)),
-    ).group_by(bucket, levels.c.currency)
-    flows = {}
-    for index, currency, *figures in db.session.execute(query):
-        amounts = [Decimal(value or 0) for value in figures[:6]]
-        counts = [int(value or 0) for value in figures[6:]]
-        flows[(int(index), currency)] = Flow(*amounts, *counts)
-    return flows
+    return (
+        select(
+            literal(key).label("key_name"),
+            bucket,
+            levels.c.currency,
+            type_coerce(func.sum(levels.c.delta), MoneyType()),
+            total(and_(gained, ~came_back), after),
+            total(and_(kept, after > before), after - before),
+            total(and_(kept, after < before), before - after),
+            total(lost, before),
+            total(and_(gained, came_back), after),
+            count(or_(and_(gained, ~came_back), and_(opening, after > 0))),
+            count(lost),
+            count(and_(gained, came_back)),
+        )
+        .where(levels.c.key.is_not(None))  # clients' first orders have no service
+        .group_by(bucket, levels.c.currency)
+    )
 
 
 def movements(
@@ -576,7 +604,11 @@ def movements(
     after today left out; one aggregate query for the whole period. Without ``reactivations``
     a client coming back counts as new (cheaper: churn rates do not tell them apart)."""
     timeline = Timeline(first_month, months, business_today())
-    flows = flows_by_month(timeline, scope, "client_id", returning=reactivations)
+    return movements_of(timeline, flows_by_month(timeline, scope, "client_id", reactivations))
+
+
+def movements_of(timeline: Timeline, flows: Mapping[tuple[int, str], Flow]) -> list[Movements]:
+    """:func:`movements` from the clients' flows of ``timeline`` (:func:`flows_by_keys`)."""
     currencies = sorted({currency for _bucket, currency in flows})
     result = []
     for currency in currencies:
