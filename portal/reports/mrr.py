@@ -343,7 +343,8 @@ class Timeline:
 
 
 #: The timeline sums integers, cheaper than decimals on PostgreSQL: money as a whole number of
-#: its smallest step (MoneyType's scale: 1/10 000), exact; 72nds of it in the sums.
+#: its smallest step (MoneyType's scale: 1/10 000), exact; 72nds of it in the sums. A price x 72
+#: fits a bigint up to 10^12 a period (sums of many are decimals in the database, unbounded).
 TICKS = 10 ** MoneyType().scale
 
 
