@@ -30,9 +30,10 @@ from portal.reports.mrr import (
     Scope,
     Timeline,
     by_month,
+    flows_by_keys,
     flows_by_month,
     months_of,
-    movements,
+    movements_of,
     percent,
     scope_of,
 )
@@ -58,7 +59,13 @@ def subscription_churn(
     """Per month and currency, paying services at the start and how many of them stopped
     paying by the end (a plan change keeps the service: it is not churn). One query."""
     timeline = Timeline(first_month, months, business_today())
-    flows = flows_by_month(timeline, scope, "service_id", returning=False)
+    return subscription_churn_of(timeline, flows_by_month(timeline, scope, "service_id", False))
+
+
+def subscription_churn_of(
+    timeline: Timeline, flows: Mapping[tuple[int, str], Flow]
+) -> list[SubscriptionChurn]:
+    """:func:`subscription_churn` from the services' flows of ``timeline``."""
     result = []
     for currency in sorted({currency for _bucket, currency in flows}):
         paying = flows.get((0, currency), Flow()).new_keys
@@ -84,8 +91,13 @@ class ChurnReport(Report):
         today = business_today()
         scope = scope_of(filters)
         first, count = months_of(filters, today)
-        clients = dict(by_month(movements(first, count, scope, reactivations=False), first, count))
-        services = dict(by_month(subscription_churn(first, count, scope), first, count))
+        # clients and services from one query: the services' events are read once
+        timeline = Timeline(first, count, today)
+        flows = flows_by_keys(timeline, scope, ("client_id", "service_id"), returning=False)
+        clients = dict(by_month(movements_of(timeline, flows["client_id"]), first, count))
+        services = dict(
+            by_month(subscription_churn_of(timeline, flows["service_id"]), first, count)
+        )
         rows = []
         for month in clients:
             logo, subscription = clients[month], services[month]

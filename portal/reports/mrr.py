@@ -38,10 +38,12 @@ from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
+    BigInteger,
     ColumnElement,
     Select,
     and_,
     case,
+    cast,
     func,
     literal,
     or_,
@@ -340,8 +342,32 @@ class Timeline:
         return case(*whens, else_=len(self.moments))
 
 
+#: The timeline sums integers, cheaper than decimals on PostgreSQL: money as a whole number of
+#: its smallest step (MoneyType's scale: 1/10 000), exact; 72nds of it in the sums. A price x 72
+#: fits a bigint up to 10^12 a period (sums of many are decimals in the database, unbounded).
+TICKS = 10 ** MoneyType().scale
+
+
+def _ticks(amount: Any) -> ColumnElement[int]:
+    """A money column or expression as an integer number of ticks (1/10 000). SQLite keeps
+    money so already (see MoneyType); elsewhere the exact decimal is multiplied and cast."""
+    if db.session.get_bind().dialect.name == "sqlite":
+        return type_coerce(amount, BigInteger())
+    return cast(amount * TICKS, BigInteger())
+
+
+def _whole(expression: Any) -> Any:
+    return type_coerce(expression, BigInteger())
+
+
+def from_ticks(ticks: Decimal | int | None) -> Decimal:
+    """A sum of the timeline (ticks) as the exact decimal it stands for."""
+    return Decimal(int(ticks or 0)).scaleb(-MoneyType().scale)
+
+
 def _units(price: Any, cycle: Any, product: Any, scope: Scope) -> Any:
-    return type_coerce(_scaled(price, cycle, product, scope), MoneyType())
+    """``price`` x 72 / the cycle's months in ticks (see :func:`_scaled`)."""
+    return _whole(_scaled(_ticks(price), cycle, product, scope))
 
 
 def _deltas(timeline: Timeline, scope: Scope, orders: bool = False) -> Any:
@@ -420,10 +446,9 @@ def _deltas(timeline: Timeline, scope: Scope, orders: bool = False) -> Any:
         following.c.client_id,
         following.c.currency,
         following.c.bucket,
-        type_coerce(
-            func.coalesce(following.c.next_old, following.c.current) - following.c.old,
-            MoneyType(),
-        ).label("delta"),
+        _whole(func.coalesce(following.c.next_old, following.c.current) - following.c.old).label(
+            "delta"
+        ),
         literal(0).label("buys"),
     )
     addon_units = _units(ServiceAddon.recurring_amount, Service.cycle, Service.product_id, scope)
@@ -439,14 +464,14 @@ def _deltas(timeline: Timeline, scope: Scope, orders: bool = False) -> Any:
     ends = select(
         *key,
         timeline.by_moment(Service.terminated_at).label("bucket"),
-        type_coerce(literal(0) - current, MoneyType()).label("delta"),
+        _whole(literal(0) - current).label("delta"),
         literal(0).label("buys"),
     ).where(counted, ended)
     addon_ends = (
         select(
             *key,
             timeline.by_moment(Service.terminated_at).label("bucket"),
-            type_coerce(literal(0) - addon_units, MoneyType()).label("delta"),
+            _whole(literal(0) - addon_units).label("delta"),
             literal(0).label("buys"),
         )
         .join(ServiceAddon, ServiceAddon.service_id == Service.id)
@@ -462,7 +487,7 @@ def _deltas(timeline: Timeline, scope: Scope, orders: bool = False) -> Any:
                 Order.client_id.label("client_id"),
                 Order.currency.label("currency"),
                 timeline.by_moment(func.min(Order.accepted_at)).label("bucket"),
-                type_coerce(literal(0), MoneyType()).label("delta"),
+                _whole(literal(0)).label("delta"),
                 literal(1).label("buys"),
             )
             .join(OrderItem, OrderItem.order_id == Order.id)
@@ -480,20 +505,26 @@ def _deltas(timeline: Timeline, scope: Scope, orders: bool = False) -> Any:
             first_order = first_order.where(Order.client_id.in_(managed))
         parts.append(first_order)
     events = union_all(*parts).subquery()
-    return select(events).where(events.c.bucket < len(timeline.days)).subquery()
+    # A CTE: inlined where one query reads it, computed once where two do (churn's clients
+    # and services).
+    return select(events).where(events.c.bucket < len(timeline.days)).cte("mrr_deltas")
 
 
 def levels_by_month(timeline: Timeline, scope: Scope, key: str, purchases: bool = False) -> Any:
     """Per ``key`` (client or service), currency and bucket with an event: the delta of the
-    bucket, the MRR after it (``level``) and the first bucket with a purchase (``first_buy``,
-    clients only), a subquery."""
-    deltas = _deltas(timeline, scope, orders=purchases and key == "client_id")
+    bucket, the MRR after it (``level``) and the first bucket with a purchase up to this one
+    (``first_buy``, clients only; null before the first purchase), a subquery."""
+    return _levels(_deltas(timeline, scope, orders=purchases and key == "client_id"), key)
+
+
+def _levels(deltas: Any, key: str) -> Any:
+    """:func:`levels_by_month` of the events ``deltas`` (from :func:`_deltas`)."""
     grouped = (
         select(
             deltas.c[key].label("key"),
             deltas.c.currency,
             deltas.c.bucket,
-            type_coerce(func.sum(deltas.c.delta), MoneyType()).label("delta"),
+            _whole(func.sum(deltas.c.delta)).label("delta"),
             func.max(deltas.c.buys).label("buys"),
         )
         .group_by(deltas.c[key], deltas.c.currency, deltas.c.bucket)
@@ -501,10 +532,14 @@ def levels_by_month(timeline: Timeline, scope: Scope, key: str, purchases: bool 
     )
     partition = (grouped.c.key, grouped.c.currency)
     level = func.sum(grouped.c.delta).over(partition_by=partition, order_by=grouped.c.bucket)
-    first_buy = func.min(case((grouped.c.buys > 0, grouped.c.bucket))).over(partition_by=partition)
+    # The same window for both (one pass over the sorted rows): the first purchase up to the
+    # row tells a purchase in an earlier bucket (reactivations) and, from it on, the cohort.
+    first_buy = func.min(case((grouped.c.buys > 0, grouped.c.bucket))).over(
+        partition_by=partition, order_by=grouped.c.bucket
+    )
     return select(
         grouped,
-        type_coerce(level, MoneyType()).label("level"),
+        _whole(level).label("level"),
         first_buy.label("first_buy"),
     ).subquery()
 
@@ -529,9 +564,32 @@ def flows_by_month(
 ) -> dict[tuple[int, str], Flow]:
     """Per (bucket, currency): the movements of the keys with an event in it (bucket 0: the
     opening MRR as ``delta`` and the paying keys as ``new_keys``). One query."""
-    levels = levels_by_month(timeline, scope, key, purchases=returning)
+    return flows_by_keys(timeline, scope, (key,), returning)[key]
+
+
+def flows_by_keys(
+    timeline: Timeline, scope: Scope, keys: tuple[str, ...], returning: bool = True
+) -> dict[str, dict[tuple[int, str], Flow]]:
+    """:func:`flows_by_month` per key of ``keys`` ("client_id", "service_id") in one query:
+    the events are read once for all of them. ``returning`` tells reactivations apart (clients
+    only)."""
+    purchases = returning and "client_id" in keys
+    deltas = _deltas(timeline, scope, orders=purchases)
+    parts = [_flows(_levels(deltas, key), key, returning and key == "client_id") for key in keys]
+    flows: dict[str, dict[tuple[int, str], Flow]] = {key: {} for key in keys}
+    query = parts[0] if len(parts) == 1 else union_all(*parts)
+    for key, index, currency, *figures in db.session.execute(query):
+        amounts = [from_ticks(value) for value in figures[:6]]
+        counts = [int(value or 0) for value in figures[6:]]
+        flows[key][(int(index), currency)] = Flow(*amounts, *counts)
+    return flows
+
+
+def _flows(levels: Any, key: str, returning: bool) -> Select[Any]:
+    """The movements per bucket and currency of one key's ``levels`` (see :class:`Flow`),
+    labelled with ``key``; the first purchase (reactivations) only with ``returning``."""
     after = levels.c.level
-    before = type_coerce(after - levels.c.delta, MoneyType())
+    before = _whole(after - levels.c.delta)
     bucket = levels.c.bucket
     opening = bucket == 0
     gained = and_(~opening, before == 0, after > 0)
@@ -543,30 +601,29 @@ def flows_by_month(
     zero = literal(0)
 
     def total(condition: ColumnElement[bool], value: Any) -> Any:
-        return type_coerce(func.sum(case((condition, value), else_=zero)), MoneyType())
+        return _whole(func.sum(case((condition, value), else_=zero)))
 
     def count(condition: ColumnElement[bool]) -> Any:
         return func.sum(case((condition, 1), else_=0))
 
-    query = select(
-        bucket,
-        levels.c.currency,
-        type_coerce(func.sum(levels.c.delta), MoneyType()),
-        total(and_(gained, ~came_back), after),
-        total(and_(kept, after > before), after - before),
-        total(and_(kept, after < before), before - after),
-        total(lost, before),
-        total(and_(gained, came_back), after),
-        count(or_(and_(gained, ~came_back), and_(opening, after > 0))),
-        count(lost),
-        count(and_(gained, came_back)),
-    ).group_by(bucket, levels.c.currency)
-    flows = {}
-    for index, currency, *figures in db.session.execute(query):
-        amounts = [Decimal(value or 0) for value in figures[:6]]
-        counts = [int(value or 0) for value in figures[6:]]
-        flows[(int(index), currency)] = Flow(*amounts, *counts)
-    return flows
+    return (
+        select(
+            literal(key).label("key_name"),
+            bucket,
+            levels.c.currency,
+            _whole(func.sum(levels.c.delta)),
+            total(and_(gained, ~came_back), after),
+            total(and_(kept, after > before), after - before),
+            total(and_(kept, after < before), before - after),
+            total(lost, before),
+            total(and_(gained, came_back), after),
+            count(or_(and_(gained, ~came_back), and_(opening, after > 0))),
+            count(lost),
+            count(and_(gained, came_back)),
+        )
+        .where(levels.c.key.is_not(None))  # clients' first orders have no service
+        .group_by(bucket, levels.c.currency)
+    )
 
 
 def movements(
@@ -576,7 +633,11 @@ def movements(
     after today left out; one aggregate query for the whole period. Without ``reactivations``
     a client coming back counts as new (cheaper: churn rates do not tell them apart)."""
     timeline = Timeline(first_month, months, business_today())
-    flows = flows_by_month(timeline, scope, "client_id", returning=reactivations)
+    return movements_of(timeline, flows_by_month(timeline, scope, "client_id", reactivations))
+
+
+def movements_of(timeline: Timeline, flows: Mapping[tuple[int, str], Flow]) -> list[Movements]:
+    """:func:`movements` from the clients' flows of ``timeline`` (:func:`flows_by_keys`)."""
     currencies = sorted({currency for _bucket, currency in flows})
     result = []
     for currency in currencies:
