@@ -29,8 +29,8 @@ from portal.reports.mrr import (
     MonthlyFilters,
     Scope,
     Timeline,
-    _flows,
     by_month,
+    flows_by_month,
     months_of,
     movements,
     percent,
@@ -58,7 +58,7 @@ def subscription_churn(
     """Per month and currency, paying services at the start and how many of them stopped
     paying by the end (a plan change keeps the service: it is not churn). One query."""
     timeline = Timeline(first_month, months, business_today())
-    flows = _flows(timeline, scope, "service_id", returning=False)
+    flows = flows_by_month(timeline, scope, "service_id", returning=False)
     result = []
     for currency in sorted({currency for _bucket, currency in flows}):
         paying = flows.get((0, currency), Flow()).new_keys

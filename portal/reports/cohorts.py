@@ -30,7 +30,7 @@ from portal.reports.mrr import (
     MonthlyFilters,
     Scope,
     Timeline,
-    _levels,
+    levels_by_month,
     months_of,
     percent,
     scope_of,
@@ -87,7 +87,7 @@ def cohorts(first_month: date, months: int, scope: Scope = EVERYTHING) -> list[C
             )
         )
     }
-    levels = _levels(timeline, scope, "client_id")
+    levels = levels_by_month(timeline, scope, "client_id")
     after = levels.c.level
     before = after - levels.c.delta
     opening = levels.c.bucket == 0

@@ -374,5 +374,6 @@ class DebtorsReport(Report):
                 _bucket_labels(),
                 [(_("Owed"), list(total.buckets))],
                 title=_("What is owed by days past due"),
+                currency=currency,
             )
         return ReportResult(columns, rows, chart=chart, totals=total_row, currency=currency)

@@ -136,11 +136,12 @@ def _factor(cycle: ColumnElement[Any]) -> ColumnElement[int]:
     return case(FACTORS, value=cycle, else_=0)
 
 
-def _matches(product: ColumnElement[Any], scope: Scope) -> ColumnElement[int]:
-    """1 where ``product`` is in the scope, else 0 (a multiplier of the units)."""
+def _scaled(price: Any, cycle: Any, product: Any, scope: Scope) -> Any:
+    """``price`` x 72 / the cycle's months, or 0 out of the scope's product."""
+    units = price * _factor(cycle)
     if scope.product_id is None:
-        return literal(1)
-    return case((product == scope.product_id, 1), else_=0)
+        return units
+    return units * case((product == scope.product_id, 1), else_=0)
 
 
 def service_mrr(day: date, scope: Scope = EVERYTHING) -> Select[Any]:
@@ -187,8 +188,8 @@ def service_mrr(day: date, scope: Scope = EVERYTHING) -> Select[Any]:
     product = case((changed, later.old_product_id), else_=Service.product_id)
     held = type_coerce(func.coalesce(addons.c.amount, 0), MoneyType())
     units = type_coerce(
-        price * _factor(cycle) * _matches(product, scope)
-        + held * _factor(Service.cycle) * _matches(Service.product_id, scope),
+        _scaled(price, cycle, product, scope)
+        + _scaled(held, Service.cycle, Service.product_id, scope),
         MoneyType(),
     )
     running = and_(
@@ -252,7 +253,7 @@ def mrr_series(first_month: date, months: int, currency: str) -> list[tuple[date
     """MRR in ``currency`` at the end of each of ``months`` months from ``first_month`` (the
     current month: at the end of today); months after today are left out. One query."""
     timeline = Timeline(first_month, months, business_today())
-    flows = _flows(timeline, Scope(currency=currency), "client_id", returning=False)
+    flows = flows_by_month(timeline, Scope(currency=currency), "client_id", returning=False)
     units = flows.get((0, currency), Flow()).delta
     series = []
     for index, month in enumerate(timeline.months, start=1):
@@ -343,7 +344,7 @@ class Timeline:
 
 
 def _units(price: Any, cycle: Any, product: Any, scope: Scope) -> Any:
-    return type_coerce(price * _factor(cycle) * _matches(product, scope), MoneyType())
+    return type_coerce(_scaled(price, cycle, product, scope), MoneyType())
 
 
 def _deltas(timeline: Timeline, scope: Scope) -> Any:
@@ -450,7 +451,7 @@ def _deltas(timeline: Timeline, scope: Scope) -> Any:
     return select(events).where(events.c.bucket < len(timeline.days)).subquery()
 
 
-def _levels(timeline: Timeline, scope: Scope, key: str) -> Any:
+def levels_by_month(timeline: Timeline, scope: Scope, key: str) -> Any:
     """Per ``key`` (client or service), currency and bucket with an event: the delta of the
     bucket and the MRR after it (``level``), a subquery."""
     deltas = _deltas(timeline, scope)
@@ -485,12 +486,12 @@ class Flow:
     returned_keys: int = 0
 
 
-def _flows(
+def flows_by_month(
     timeline: Timeline, scope: Scope, key: str, returning: bool = True
 ) -> dict[tuple[int, str], Flow]:
     """Per (bucket, currency): the movements of the keys with an event in it (bucket 0: the
     opening MRR as ``delta`` and the paying keys as ``new_keys``). One query."""
-    levels = _levels(timeline, scope, key)
+    levels = levels_by_month(timeline, scope, key)
     after = levels.c.level
     before = type_coerce(after - levels.c.delta, MoneyType())
     bucket = levels.c.bucket
@@ -510,7 +511,11 @@ def _flows(
                 for i, day in enumerate(firsts)
             )
         )
-        came_back = or_(services.c.first_day < month_day, orders.c.first_at < month_start_at)
+        # each side is false, not NULL, for a client without services or orders before
+        came_back = or_(
+            and_(services.c.first_day.is_not(None), services.c.first_day < month_day),
+            and_(orders.c.first_at.is_not(None), orders.c.first_at < month_start_at),
+        )
     zero = literal(0)
 
     def total(condition: ColumnElement[bool], value: Any) -> Any:
@@ -579,7 +584,7 @@ def movements(first_month: date, months: int, scope: Scope = EVERYTHING) -> list
     """Movements of ``months`` months from ``first_month`` per currency, oldest first, months
     after today left out; one aggregate query for the whole period."""
     timeline = Timeline(first_month, months, business_today())
-    flows = _flows(timeline, scope, "client_id")
+    flows = flows_by_month(timeline, scope, "client_id")
     currencies = sorted({currency for _bucket, currency in flows})
     result = []
     for currency in currencies:

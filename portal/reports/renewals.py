@@ -75,7 +75,7 @@ class DueRenewal:
     invoice_status: InvoiceStatus | None
 
 
-def _addons() -> Any:
+def addon_amounts() -> Any:
     """Per service, the sum of its running add-ons (a subquery to join)."""
     return (
         select(
@@ -101,7 +101,7 @@ def _scoped(query: Any, scope: Scope) -> Any:
 def _due(today: date, days: int, scope: Scope) -> Any:
     """The coming renewals, invoiced and not yet, as one subquery."""
     last = today + timedelta(days=days)
-    addons = _addons()
+    addons = addon_amounts()
     columns = (
         Client.id.label("client_id"),
         Client.company,

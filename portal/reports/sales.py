@@ -37,7 +37,7 @@ from portal.catalog.currencies import default_currency
 from portal.core import clock as portal_clock
 from portal.core.column_types import MoneyType
 from portal.core.extensions import db
-from portal.invoicing.models import Invoice, InvoiceLine, InvoiceStatus, Payment
+from portal.invoicing.models import BilledPeriod, Invoice, InvoiceLine, InvoiceStatus, Payment
 from portal.orders.models import Order, OrderStatus, PromoCode, Service
 from portal.platform.report_filters import ReportFilters, add_months
 from portal.platform.reports import (
@@ -49,10 +49,10 @@ from portal.platform.reports import (
     client_link,
     short_month_label,
 )
+from portal.reports.mrr import RECURRING_CYCLES, RUNNING
 from portal.reports.periods import bucket, buckets, months
+from portal.reports.renewals import addon_amounts
 
-#: Services whose renewals the billing run invoices (``billing_run.RENEWED``).
-RENEWING = ("active", "suspended")
 TOP_CLIENTS = 10
 
 
@@ -208,29 +208,37 @@ def top_clients(
 
 def income_forecast(since: date, count: int) -> dict[date, dict[str, Decimal]]:
     """``{month: {currency: amount}}`` of the renewals falling due in the ``count`` months
-    from ``since``'s month (months keyed by their first day).
+    from ``since``'s month (months keyed by their first day), priced as the renewals report
+    prices them: the service's price per period plus its running add-ons.
 
     One query sums the services by cycle, currency and month of their next due date; each of
     those sums then repeats every cycle length (a monthly service renews every month), which
-    works on a handful of groups, never on the services."""
+    works on a handful of groups, never on the services. A second one adds the periods the
+    billing run has invoiced ahead (their start after ``since``): the next due date has moved
+    past them. A next due date already passed counts from its next cycle on."""
     keys = months(since.replace(day=1), count)
     first, last = keys[0], keys[-1]
-    amount = func.coalesce(Service.price_override, Service.recurring_amount)
+    addons = addon_amounts()
+    amount = func.sum(
+        func.coalesce(Service.price_override, Service.recurring_amount)
+        + func.coalesce(addons.c.amount, 0),
+        type_=MoneyType(),
+    )
+    running = (Service.status.in_(RUNNING), Service.cycle.in_(RECURRING_CYCLES))
     due_month = bucket(Service.next_due_date, "month").label("month")
-    cycles = [cycle.value for cycle in Cycle if cycle.is_recurring]
-    rows = db.session.execute(
-        select(Service.cycle, Service.currency, due_month, func.sum(amount, type_=MoneyType()))
+    coming = db.session.execute(
+        select(Service.cycle, Service.currency, due_month, amount)
+        .select_from(Service)
+        .outerjoin(addons, addons.c.service_id == Service.id)
         .where(
-            Service.status.in_(RENEWING),
+            *running,
             Service.terminate_at_period_end.is_(False),
-            Service.cycle.in_(cycles),
-            Service.next_due_date.is_not(None),
             Service.next_due_date < add_months(last, 1),
         )
         .group_by(Service.cycle, Service.currency, due_month)
     )
     forecast: dict[date, dict[str, Decimal]] = {key: defaultdict(Decimal) for key in keys}
-    for cycle, currency, month, total in rows:
+    for cycle, currency, month, total in coming:
         step = Cycle(cycle).months or 0
         behind = _month_index(first) - _month_index(month)
         if behind > 0:  # already due: the next renewals come a whole cycle later each
@@ -238,6 +246,23 @@ def income_forecast(since: date, count: int) -> dict[date, dict[str, Decimal]]:
         while month <= last:
             forecast[month][currency] += total or Decimal(0)
             month = add_months(month, step)
+    start_month = bucket(BilledPeriod.period_start, "month").label("month")
+    invoiced = db.session.execute(
+        select(Service.currency, start_month, amount)
+        .select_from(BilledPeriod)
+        .join(Service, Service.id == BilledPeriod.service_id)
+        .join(Invoice, Invoice.id == BilledPeriod.invoice_id)
+        .outerjoin(addons, addons.c.service_id == Service.id)
+        .where(
+            *running,
+            BilledPeriod.period_start > since,
+            BilledPeriod.period_start < add_months(last, 1),
+            Invoice.status.not_in((InvoiceStatus.CANCELLED, InvoiceStatus.DRAFT)),
+        )
+        .group_by(Service.currency, start_month)
+    )
+    for currency, month, total in invoiced:
+        forecast[month][currency] += total or Decimal(0)
     return {
         key: {c: billing.round_money(v, c) for c, v in sorted(values.items())}
         for key, values in forecast.items()
@@ -358,6 +383,7 @@ class TopClientsReport(Report):
             [c.name for c in top],
             [(_("Income"), [c.income for c in top])],
             title=_("Top clients by income"),
+            currency=currency,
         )
         return ReportResult(columns, rows, chart=chart if rows else None, currency=currency)
 
@@ -366,9 +392,9 @@ class IncomeForecastReport(Report):
     name = "income_forecast"
     label = _l("Income forecast")
     description = _l(
-        "The recurring amounts of the active and suspended services by the month each renewal "
-        "falls due, every renewal counted (before usage and taxes). The renewals report lists "
-        "the services."
+        "What the renewals falling due each month are expected to bring: each running "
+        "service's price per period plus its add-ons, before usage and taxes; every renewal "
+        "counts, and periods already invoiced ahead. Renewals due lists the services."
     )
     filters = ForecastFilters
     order = 43
@@ -384,6 +410,7 @@ class IncomeForecastReport(Report):
             [short_month_label(month) for month, _amount in rows],
             [(_("Expected"), [amount for _month, amount in rows])],
             title=_("Income forecast"),
+            currency=currency,
         )
         total = [None, sum((amount for _month, amount in rows), zero)]
         return ReportResult(columns, rows, chart=chart, totals=total, currency=currency)

@@ -263,9 +263,9 @@ class SupportSlaReport(Report):
     name = "support"
     label = _l("Support")
     description = _l(
-        "Tickets opened in the period: first response and resolution against the SLA (due "
-        "dates count business hours; averages are plain elapsed time), by department or by "
-        "the staff member who answered first, and the clients' ratings."
+        "Tickets opened in the period: average first response and resolution times (plain "
+        "elapsed minutes) and the share in time, against the SLA due dates (business hours), "
+        "by department or by the staff member who answered first; the clients' ratings."
     )
     filters = SupportFilters
     order = 90
@@ -282,10 +282,10 @@ class SupportSlaReport(Report):
             Column(_("Tickets"), ColumnKind.NUMBER),
             Column(_("Closed"), ColumnKind.NUMBER),
             Column(_("Replies"), ColumnKind.NUMBER),
-            Column(_("Average first response, minutes"), ColumnKind.NUMBER),
-            Column(_("First responses within SLA"), ColumnKind.PERCENT),
-            Column(_("Average resolution, minutes"), ColumnKind.NUMBER),
-            Column(_("Resolved within SLA"), ColumnKind.PERCENT),
+            Column(_("First response, min"), ColumnKind.NUMBER),
+            Column(_("Answered in time"), ColumnKind.PERCENT),
+            Column(_("Resolution, min"), ColumnKind.NUMBER),
+            Column(_("Resolved in time"), ColumnKind.PERCENT),
             Column(_("Average rating"), ColumnKind.NUMBER),
             Column(_("Ratings"), ColumnKind.NUMBER),
         ]

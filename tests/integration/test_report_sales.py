@@ -8,9 +8,12 @@ from datetime import date
 from decimal import Decimal
 
 from flask import Flask
+from sqlalchemy import select
 
+from portal.catalog.models import Addon
 from portal.core.extensions import db
-from portal.orders.models import Service, ServiceStatus
+from portal.invoicing.models import BilledPeriod, Invoice, InvoiceStatus
+from portal.orders.models import Service, ServiceAddon, ServiceStatus
 from portal.reports import sales
 from portal.testing.actions import load_demo_catalogue
 from portal.testing.factories import make_client
@@ -93,10 +96,42 @@ def test_income_forecast_by_month(app: Flask, clock) -> None:
     service(two, 3, "one_time", "999", date(2026, 11, 5))
     service(two, 4, "monthly", "10", date(2026, 9, 3))  # overdue monthly: renews from November
     db.session.commit()
+    monthly = db.session.scalar(select(Service).where(Service.recurring_amount == D("100")))
+    annual = db.session.scalar(select(Service).where(Service.recurring_amount == D("7000")))
+    # A running add-on of 5 on the monthly service, one ended (not counted).
+    for status in (ServiceStatus.ACTIVE, ServiceStatus.TERMINATED):
+        db.session.add(
+            ServiceAddon(
+                service_id=monthly.id if status is ServiceStatus.ACTIVE else annual.id,
+                addon_id=db.session.scalar(select(Addon.id)),
+                status=status,
+                recurring_amount=D("5"),
+                registration_date=date(2026, 1, 1),
+                created_at=clock.now(),
+            )
+        )
+    # The billing run invoiced the annual 7 000 ahead for a period starting on 10 January (its
+    # passed next due date counts from October 2027): counted in January; a cancelled one is not.
+    for status, start in ((InvoiceStatus.UNPAID, 10), (InvoiceStatus.CANCELLED, 11)):
+        invoice = Invoice(
+            client_id=one.id, currency="RUB", status=status, total=D("7000"), created_at=clock.now()
+        )
+        db.session.add(invoice)
+        db.session.flush()
+        db.session.add(
+            BilledPeriod(
+                service_id=annual.id,
+                period_start=date(2027, 1, start),
+                period_end=date(2028, 1, start),
+                invoice_id=invoice.id,
+                created_at=clock.now(),
+            )
+        )
+    db.session.commit()
     forecast = sales.income_forecast(date(2026, 11, 2), 4)
     assert forecast == {
-        date(2026, 11, 1): {"RUB": D("110.00")},
-        date(2026, 12, 1): {"RUB": D("410.00")},
-        date(2027, 1, 1): {"EUR": D("40.00"), "RUB": D("110.00")},
-        date(2027, 2, 1): {"EUR": D("40.00"), "RUB": D("1310.00")},
+        date(2026, 11, 1): {"RUB": D("115.00")},
+        date(2026, 12, 1): {"RUB": D("415.00")},
+        date(2027, 1, 1): {"EUR": D("40.00"), "RUB": D("7115.00")},
+        date(2027, 2, 1): {"EUR": D("40.00"), "RUB": D("1315.00")},
     }

@@ -262,3 +262,25 @@ def test_a_client_reordering_the_same_product_is_a_reactivation(shop, clock) -> 
     april = mrr.movements(APR, 1)[0]
     # the row keeps only its latest registration; the first order shows the client had bought
     assert (april.new, april.reactivation, april.ending) == (D(0), D("800.00"), D("800.00"))
+
+
+def test_a_service_without_an_order_is_new_business(shop, clock) -> None:
+    """Services made without an order (the demo data, an import) count as new, not as a
+    reactivation, and their client as paying."""
+    client = make_client(clock, email="y@example.com", company="Client Y")
+    db.session.add(
+        Service(
+            client_id=client.id,
+            product_id=shop["backup"].id,
+            status="active",
+            cycle="monthly",
+            currency="RUB",
+            registration_date=date(2026, 3, 3),
+            recurring_amount=D("800"),
+            created_at=clock.now(),
+        )
+    )
+    db.session.commit()
+    march = mrr.movements(MAR, 1)[0]
+    assert (march.new, march.reactivation, march.ending) == (D("800.00"), D(0), D("800.00"))
+    assert (march.new_clients, march.clients_end) == (1, 1)

@@ -143,3 +143,16 @@ def test_each_report_needs_reports_view(app: Flask, clock, staff_web, name) -> N
         assert support.get(f"/admin/reports/{name}{output}").status_code == 403
     menu = staff_web.get("/admin/").get_data(as_text=True)
     assert f'href="/admin/reports/{name}"' in menu
+
+
+def test_the_dashboard_shows_debtors_and_tickets_past_sla(app: Flask, clock, staff_web) -> None:
+    make_ledger(clock)  # 6 710.00 roubles and 100.00 euros owed on 2 November
+    desk = make_desk(clock)
+    tickets.open_ticket(subject="?", body="?", client=desk.client, department_id=desk.support.id)
+    clock.advance(timedelta(hours=3))  # its answer was due in 2 hours
+    html = staff_web.get("/admin/reports/").get_data(as_text=True)
+    owed = html.split('id="figure-debtors"')[1].split('id="figure-')[0]
+    digits = "".join(ch for ch in owed if ch.isdigit() or ch == ".")
+    assert "6710.00" in digits and "100.00" in digits
+    late = html.split('id="figure-tickets_past_sla"')[1].split("</div>\n  </div>")[0]
+    assert '<div class="figure-value">1</div>' in late
