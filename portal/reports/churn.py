@@ -84,7 +84,7 @@ class ChurnReport(Report):
         today = business_today()
         scope = scope_of(filters)
         first, count = months_of(filters, today)
-        clients = dict(by_month(movements(first, count, scope), first, count))
+        clients = dict(by_month(movements(first, count, scope, reactivations=False), first, count))
         services = dict(by_month(subscription_churn(first, count, scope), first, count))
         rows = []
         for month in clients:

@@ -17,16 +17,13 @@ from typing import Any
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, case, extract, func, select
+from sqlalchemy import and_, case, func, select
 
-from portal.accounts.models import Client
 from portal.core.clock import today as business_today
 from portal.core.extensions import db
-from portal.orders.models import Service, ServiceStatus
 from portal.platform.reports import Column, Report, ReportResult
 from portal.reports.mrr import (
     EVERYTHING,
-    RECURRING_CYCLES,
     MonthlyFilters,
     Scope,
     Timeline,
@@ -50,70 +47,35 @@ class Cohort:
         return percent(self.paying[index], self.clients) if index < len(self.paying) else None
 
 
-def _first_months(scope: Scope) -> Any:
-    """Each client's first recurring service: (client, year, month) as a subquery."""
-    first = (
-        select(
-            Service.client_id.label("client_id"),
-            func.min(Service.registration_date).label("first_day"),
-        )
-        .where(Service.status != ServiceStatus.PENDING, Service.cycle.in_(RECURRING_CYCLES))
-        .group_by(Service.client_id)
-    )
-    if scope.currency:
-        first = first.where(Service.currency == scope.currency)
-    if scope.manager_id is not None:
-        first = first.join(Client, Client.id == Service.client_id).where(
-            Client.manager_id == scope.manager_id
-        )
-    first = first.subquery()
-    return select(
-        first.c.client_id,
-        extract("year", first.c.first_day).label("year"),
-        extract("month", first.c.first_day).label("month"),
-    ).subquery()
-
-
 def cohorts(first_month: date, months: int, scope: Scope = EVERYTHING) -> list[Cohort]:
-    """The retention table of the cohorts of ``months`` months from ``first_month``: one query
-    for the cohorts' sizes, one for who starts and stops paying in each month."""
+    """The retention table of the cohorts of ``months`` months from ``first_month``, in one
+    query: a client's cohort is the month of its first purchase (``first_buy`` of the MRR
+    timeline), and per cohort and month the clients who start (+1) and stop (-1) paying."""
     timeline = Timeline(first_month, months, business_today())
-    cohort = _first_months(scope)
-    sizes = {
-        (int(year), int(month)): int(count)
-        for year, month, count in db.session.execute(
-            select(cohort.c.year, cohort.c.month, func.count()).group_by(
-                cohort.c.year, cohort.c.month
-            )
-        )
-    }
     levels = levels_by_month(timeline, scope, "client_id")
     after = levels.c.level
     before = after - levels.c.delta
-    opening = levels.c.bucket == 0
-    # per cohort and bucket: clients paying from then on (+1) and clients stopping (-1)
+    cohort, bucket = levels.c.first_buy, levels.c.bucket
     change = case(
-        (and_(opening, after > 0), 1),
-        (and_(~opening, before == 0, after > 0), 1),
-        (and_(~opening, before > 0, after == 0), -1),
+        (and_(before == 0, after > 0), 1),
+        (and_(before > 0, after == 0), -1),
         else_=0,
     )
-    steps: dict[tuple[int, int], dict[int, int]] = defaultdict(dict)
-    for year, number, bucket, total in db.session.execute(
-        select(cohort.c.year, cohort.c.month, levels.c.bucket, func.sum(change))
-        .join(levels, levels.c.key == cohort.c.client_id)
-        .group_by(cohort.c.year, cohort.c.month, levels.c.bucket)
+    joined = func.sum(case((bucket == cohort, 1), else_=0))
+    sizes: dict[int, int] = defaultdict(int)
+    steps: dict[int, dict[int, int]] = defaultdict(dict)
+    for index, month_index, total, starting in db.session.execute(
+        select(cohort, bucket, func.sum(change), joined).where(cohort >= 1).group_by(cohort, bucket)
     ):
-        steps[(int(year), int(number))][int(bucket)] = int(total or 0)
+        steps[int(index)][int(month_index)] = int(total or 0)
+        sizes[int(index)] += int(starting or 0)
     table = []
     for index, month in enumerate(timeline.months, start=1):
-        key = (month.year, month.month)
-        paying = sum(n for bucket, n in steps[key].items() if bucket < index)
-        counts = []
+        paying, counts = 0, []
         for later in range(index, len(timeline.months) + 1):
-            paying += steps[key].get(later, 0)
+            paying += steps[index].get(later, 0)
             counts.append(paying)
-        table.append(Cohort(month, sizes.get(key, 0), tuple(counts)))
+        table.append(Cohort(month, sizes[index], tuple(counts)))
     return table
 
 

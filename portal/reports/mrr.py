@@ -1,4 +1,4 @@
-"""MRR and ARR per currency, their movements per month, churn rates and cohort retention.
+"""MRR and ARR per currency and their movements per month (churn and cohorts build on it).
 
 The definitions are Lago's. MRR is what the clients' services promise to pay per month, from
 their recurring prices, not from invoices: a service's price per period (staff's price override
@@ -16,7 +16,7 @@ service before), **expansion** (more), **contraction** (less, still above 0), **
 History. The portal keeps no table of past MRR; a service's past is read from what is kept:
 its registration date (start), ``terminated_at`` (end) and the applied changes of plan
 (``service_change``: old product, cycle and price, applied at). What is not kept is documented
-in docs/reports.md ("MRR and ARR", "What the history cannot tell").
+in docs/reports.md ("MRR and ARR", "What the history can and cannot tell").
 
 Exactness. Sums are taken in the database in 72nds of a month (72 is the least common multiple
 of the cycles' months): a period price times 72/months is exact, so a sum over any services is
@@ -50,8 +50,6 @@ from sqlalchemy import (
     union_all,
 )
 from sqlalchemy.orm import aliased
-from wtforms import DateField
-from wtforms.validators import Optional
 
 from portal.accounts.models import Client
 from portal.billing import money
@@ -59,7 +57,6 @@ from portal.billing.cycles import Cycle
 from portal.core.clock import today as business_today
 from portal.core.column_types import MoneyType
 from portal.core.extensions import db
-from portal.core.model_base import UTCDateTime
 from portal.orders.models import (
     ChangeStatus,
     Order,
@@ -347,8 +344,11 @@ def _units(price: Any, cycle: Any, product: Any, scope: Scope) -> Any:
     return type_coerce(_scaled(price, cycle, product, scope), MoneyType())
 
 
-def _deltas(timeline: Timeline, scope: Scope) -> Any:
-    """Every event as (service, client, currency, bucket, delta in 72nds), a subquery."""
+def _deltas(timeline: Timeline, scope: Scope, orders: bool = False) -> Any:
+    """Every event as (service, client, currency, bucket, delta in 72nds, ``buys``), a
+    subquery. ``buys`` is 1 on the start of a recurring service and, with ``orders``, on a
+    client's first accepted order for one: the first bucket with a purchase tells a client
+    coming back from a new one."""
     current_price = func.coalesce(Service.price_override, Service.recurring_amount)
     current = _units(current_price, Service.cycle, Service.product_id, scope)
     counted = and_(
@@ -390,9 +390,10 @@ def _deltas(timeline: Timeline, scope: Scope) -> Any:
         Service.client_id.label("client_id"),
         Service.currency.label("currency"),
     )
+    recurring = case((Service.cycle.in_(RECURRING_CYCLES), 1), else_=0)
     starts = (
         select(*key, timeline.by_day(Service.registration_date).label("bucket"))
-        .add_columns(started.label("delta"))
+        .add_columns(started.label("delta"), recurring.label("buys"))
         .outerjoin(first_change, first_change.c.service_id == Service.id)
         .outerjoin(first, first.id == first_change.c.change_id)
         .where(counted)
@@ -423,12 +424,14 @@ def _deltas(timeline: Timeline, scope: Scope) -> Any:
             func.coalesce(following.c.next_old, following.c.current) - following.c.old,
             MoneyType(),
         ).label("delta"),
+        literal(0).label("buys"),
     )
     addon_units = _units(ServiceAddon.recurring_amount, Service.cycle, Service.product_id, scope)
     later_day = ServiceAddon.registration_date > Service.registration_date
     addon_day = case((later_day, ServiceAddon.registration_date), else_=Service.registration_date)
     addons = (
         select(*key, timeline.by_day(addon_day).label("bucket"), addon_units.label("delta"))
+        .add_columns(literal(0).label("buys"))
         .join(ServiceAddon, ServiceAddon.service_id == Service.id)
         .where(counted, ServiceAddon.status.in_(RUNNING))
     )
@@ -437,38 +440,73 @@ def _deltas(timeline: Timeline, scope: Scope) -> Any:
         *key,
         timeline.by_moment(Service.terminated_at).label("bucket"),
         type_coerce(literal(0) - current, MoneyType()).label("delta"),
+        literal(0).label("buys"),
     ).where(counted, ended)
     addon_ends = (
         select(
             *key,
             timeline.by_moment(Service.terminated_at).label("bucket"),
             type_coerce(literal(0) - addon_units, MoneyType()).label("delta"),
+            literal(0).label("buys"),
         )
         .join(ServiceAddon, ServiceAddon.service_id == Service.id)
         .where(counted, ended, ServiceAddon.status.in_(RUNNING))
     )
-    events = union_all(starts, changes, addons, ends, addon_ends).subquery()
+    parts = [starts, changes, addons, ends, addon_ends]
+    if orders:
+        # a service reopened for the same product keeps one row and its latest registration
+        # date: its first life is seen through the order that started it
+        first_order = (
+            select(
+                literal(None).label("service_id"),
+                Order.client_id.label("client_id"),
+                Order.currency.label("currency"),
+                timeline.by_moment(func.min(Order.accepted_at)).label("bucket"),
+                type_coerce(literal(0), MoneyType()).label("delta"),
+                literal(1).label("buys"),
+            )
+            .join(OrderItem, OrderItem.order_id == Order.id)
+            .where(
+                Order.kind == OrderKind.NEW,
+                Order.accepted_at.is_not(None),
+                OrderItem.cycle.in_(RECURRING_CYCLES),
+            )
+            .group_by(Order.client_id, Order.currency)
+        )
+        if scope.currency:
+            first_order = first_order.where(Order.currency == scope.currency)
+        if scope.manager_id is not None:
+            managed = select(Client.id).where(Client.manager_id == scope.manager_id)
+            first_order = first_order.where(Order.client_id.in_(managed))
+        parts.append(first_order)
+    events = union_all(*parts).subquery()
     return select(events).where(events.c.bucket < len(timeline.days)).subquery()
 
 
-def levels_by_month(timeline: Timeline, scope: Scope, key: str) -> Any:
+def levels_by_month(timeline: Timeline, scope: Scope, key: str, purchases: bool = False) -> Any:
     """Per ``key`` (client or service), currency and bucket with an event: the delta of the
-    bucket and the MRR after it (``level``), a subquery."""
-    deltas = _deltas(timeline, scope)
+    bucket, the MRR after it (``level``) and the first bucket with a purchase (``first_buy``,
+    clients only), a subquery."""
+    deltas = _deltas(timeline, scope, orders=purchases and key == "client_id")
     grouped = (
         select(
             deltas.c[key].label("key"),
             deltas.c.currency,
             deltas.c.bucket,
             type_coerce(func.sum(deltas.c.delta), MoneyType()).label("delta"),
+            func.max(deltas.c.buys).label("buys"),
         )
         .group_by(deltas.c[key], deltas.c.currency, deltas.c.bucket)
         .subquery()
     )
-    level = func.sum(grouped.c.delta).over(
-        partition_by=(grouped.c.key, grouped.c.currency), order_by=grouped.c.bucket
-    )
-    return select(grouped, type_coerce(level, MoneyType()).label("level")).subquery()
+    partition = (grouped.c.key, grouped.c.currency)
+    level = func.sum(grouped.c.delta).over(partition_by=partition, order_by=grouped.c.bucket)
+    first_buy = func.min(case((grouped.c.buys > 0, grouped.c.bucket))).over(partition_by=partition)
+    return select(
+        grouped,
+        type_coerce(level, MoneyType()).label("level"),
+        first_buy.label("first_buy"),
+    ).subquery()
 
 
 @dataclass
@@ -491,7 +529,7 @@ def flows_by_month(
 ) -> dict[tuple[int, str], Flow]:
     """Per (bucket, currency): the movements of the keys with an event in it (bucket 0: the
     opening MRR as ``delta`` and the paying keys as ``new_keys``). One query."""
-    levels = levels_by_month(timeline, scope, key)
+    levels = levels_by_month(timeline, scope, key, purchases=returning)
     after = levels.c.level
     before = type_coerce(after - levels.c.delta, MoneyType())
     bucket = levels.c.bucket
@@ -501,21 +539,7 @@ def flows_by_month(
     lost = and_(~opening, before > 0, after == 0)
     came_back: ColumnElement[bool] = literal(False)
     if returning:
-        services, orders = _first_purchases()
-        # the first day of the bucket's month, as a day and as the instant it starts
-        firsts = [timeline.days[0] + timedelta(days=1), *timeline.months]
-        month_day = case(*((bucket == i, day) for i, day in enumerate(firsts)))
-        month_start_at = case(
-            *(
-                (bucket == i, literal(end_of_day(day - timedelta(days=1)), UTCDateTime()))
-                for i, day in enumerate(firsts)
-            )
-        )
-        # each side is false, not NULL, for a client without services or orders before
-        came_back = or_(
-            and_(services.c.first_day.is_not(None), services.c.first_day < month_day),
-            and_(orders.c.first_at.is_not(None), orders.c.first_at < month_start_at),
-        )
+        came_back = and_(levels.c.first_buy.is_not(None), levels.c.first_buy < bucket)
     zero = literal(0)
 
     def total(condition: ColumnElement[bool], value: Any) -> Any:
@@ -537,10 +561,6 @@ def flows_by_month(
         count(lost),
         count(and_(gained, came_back)),
     ).group_by(bucket, levels.c.currency)
-    if returning:
-        query = query.outerjoin(services, services.c.client_id == levels.c.key).outerjoin(
-            orders, orders.c.client_id == levels.c.key
-        )
     flows = {}
     for index, currency, *figures in db.session.execute(query):
         amounts = [Decimal(value or 0) for value in figures[:6]]
@@ -549,42 +569,14 @@ def flows_by_month(
     return flows
 
 
-def _first_purchases() -> tuple[Any, Any]:
-    """Per client, the first registration day of a recurring service that ran, and the first
-    acceptance of an order for one (subqueries to join): a client who had either before a month
-    and gains MRR in it comes back (a service reopened for the same product keeps one row and
-    its latest registration date, so its first life is seen through its order)."""
-    services = (
-        select(
-            Service.client_id.label("client_id"),
-            func.min(Service.registration_date).label("first_day"),
-        )
-        .where(Service.status != ServiceStatus.PENDING, Service.cycle.in_(RECURRING_CYCLES))
-        .group_by(Service.client_id)
-        .subquery()
-    )
-    orders = (
-        select(
-            Order.client_id.label("client_id"),
-            func.min(Order.accepted_at).label("first_at"),
-        )
-        .join(OrderItem, OrderItem.order_id == Order.id)
-        .where(
-            Order.kind == OrderKind.NEW,
-            Order.accepted_at.is_not(None),
-            OrderItem.cycle.in_(RECURRING_CYCLES),
-        )
-        .group_by(Order.client_id)
-        .subquery()
-    )
-    return services, orders
-
-
-def movements(first_month: date, months: int, scope: Scope = EVERYTHING) -> list[Movements]:
+def movements(
+    first_month: date, months: int, scope: Scope = EVERYTHING, reactivations: bool = True
+) -> list[Movements]:
     """Movements of ``months`` months from ``first_month`` per currency, oldest first, months
-    after today left out; one aggregate query for the whole period."""
+    after today left out; one aggregate query for the whole period. Without ``reactivations``
+    a client coming back counts as new (cheaper: churn rates do not tell them apart)."""
     timeline = Timeline(first_month, months, business_today())
-    flows = flows_by_month(timeline, scope, "client_id")
+    flows = flows_by_month(timeline, scope, "client_id", returning=reactivations)
     currencies = sorted({currency for _bucket, currency in flows})
     result = []
     for currency in currencies:
@@ -632,8 +624,12 @@ class MonthlyFilters(ReportFilters):
     """The common filters, from the month a year ago by default; no product group (MRR is
     per service, and a service's product is what it was at each month's end)."""
 
-    since = DateField(_l("From"), default=_a_year_ago, validators=[Optional()])
     product_group = None
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if "since" in self._fields and not self.since.raw_data:  # not given: a year back
+            self.since.data = _a_year_ago()
 
 
 def scope_of(filters: Mapping[str, Any]) -> Scope:
