@@ -36,6 +36,7 @@ from typing import Any
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, and_, func, select
+from sqlalchemy.orm import aliased
 from wtforms import SelectField
 
 from portal.accounts.models import Client
@@ -222,11 +223,23 @@ def _by_kind(scope: _Scope, key: Any) -> tuple[dict[Any, Decimal], dict[Any, Dec
 
 
 def _note_lines(scope: _Scope, key: Any) -> dict[Any, Decimal]:
+    """Credit notes' line totals by ``key``. A note's line corrects the line at the same
+    position of the invoice it corrects, whose service names the product."""
+    corrected = aliased(InvoiceLine)
     query = (
         select(key, func.sum(InvoiceLine.total))
         .select_from(Invoice)
         .join(InvoiceLine, InvoiceLine.invoice_id == Invoice.id)
-        .outerjoin(Service, Service.id == InvoiceLine.service_id)
+        .outerjoin(
+            corrected,
+            and_(
+                corrected.invoice_id == Invoice.corrects_id,
+                corrected.position == InvoiceLine.position,
+            ),
+        )
+        .outerjoin(
+            Service, Service.id == func.coalesce(InvoiceLine.service_id, corrected.service_id)
+        )
         .outerjoin(Product, Product.id == Service.product_id)
         .outerjoin(ProductGroup, ProductGroup.id == Product.group_id)
     )
