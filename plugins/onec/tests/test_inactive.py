@@ -164,3 +164,36 @@ def test_an_unused_licence_is_inactive_until_an_outcome(app, clock, staff_member
     )
     inactive.record_inactive_outcome(used, Outcome.INVOICE_ISSUED)
     assert listed(date(2025, 6, 25)) == {unused.id: True, used.id: False}
+
+
+def test_the_daily_job_reads_an_export_url(app, clock) -> None:
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    service = licence(clock)
+    base = organisation_with_base(service)
+    body = json.dumps(
+        {"sessions": [{"base": base.id, "login": "buh", "time": "2026-02-03T08:00:00Z"}]}
+    ).encode()
+
+    class Export(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Export)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/usage.json"
+        actions.save_plugin_settings("onec", {"usage_source": url})
+        counts = usage.collect_daily(date(2026, 2, 4))
+    finally:
+        server.shutdown()
+    assert (counts["files"], counts["records"], counts["services"]) == (1, 1, 1)
+    assert usage.last_use(service.id) == datetime(2026, 2, 3, 8, tzinfo=UTC)

@@ -5,12 +5,14 @@ permissions, the dashboard counter and the reports."""
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 
 from helpers import licence, set_day
 from portal_onec import renewals
 from portal_onec.renewal_models import Renewal
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from portal.plugin_api import session
 from portal.testing.factories import make_staff
@@ -243,3 +245,42 @@ def test_the_1c_tab_shows_the_renewals_and_the_history_of_outcomes(
     assert 'id="onec-renewals"' in tab and f"/admin/onec/renewals/{item.id}" in tab
     assert "История результатов" in tab and "Счёт отправлен бухгалтеру" in tab
     assert "Выставлен счёт" in tab
+
+
+@contextmanager
+def counted() -> Iterator[list[str]]:
+    """The SQL statements run inside the block."""
+    statements: list[str] = []
+
+    def before(conn, cursor, statement, parameters, context, executemany) -> None:
+        statements.append(statement)
+
+    engine = session().get_bind()
+    event.listen(engine, "before_cursor_execute", before)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", before)
+
+
+def test_the_lists_cost_the_same_queries_with_more_rows(app, clock, staff_member) -> None:
+    manager = make_staff(clock, role="sales_manager", email="manager@example.com")
+
+    def cost() -> dict[str, int]:
+        set_day(clock, date(2026, 2, 1))
+        renewals.run_daily(date(2026, 2, 1))
+        web = russian(app, staff_member)
+        found = {}
+        for url in ("/admin/onec/renewals", "/admin/onec/inactive", "/admin/"):
+            with counted() as statements:
+                assert web.get(url).status_code == 200
+            # reads only: "staff online" is written at most every few minutes
+            found[url] = sum(1 for s in statements if s.lstrip().upper().startswith("SELECT"))
+        return found
+
+    for n in range(2):
+        licence(clock, company=f"ООО «Первая {n}»", manager=manager)
+    few = cost()
+    for n in range(4):
+        licence(clock, company=f"ООО «Вторая {n}»", manager=manager)
+    assert cost() == few
