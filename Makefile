@@ -92,6 +92,6 @@ clean:
 
 # Extract messages and update both catalogues (then translate the new Russian entries).
 messages: install-dev
-	$(BIN)/pybabel extract -F babel.cfg -k _l -o portal/translations/messages.pot .
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_pgettext:1c,2 -o portal/translations/messages.pot .
 	$(BIN)/pybabel update -i portal/translations/messages.pot -d portal/translations --no-fuzzy-matching
 	rm portal/translations/messages.pot

@@ -14,6 +14,7 @@ from decimal import Decimal
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
 from sqlalchemy import Date, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -36,8 +37,10 @@ IN_WORK = (RenewalState.OPEN, RenewalState.NOT_RENEWED)
 
 STATE_LABELS: dict[str, Any] = {
     RenewalState.OPEN.value: _l("In the queue"),
-    RenewalState.NOT_RENEWED.value: _l("Not renewed"),
-    RenewalState.RENEWED.value: _l("Renewed"),
+    # "Not renewed" and "Renewed" alone are the renewal-rate report's columns («Не продлено»,
+    # «Продлено»); here they name the queue's states.
+    RenewalState.NOT_RENEWED.value: lazy_pgettext("renewal queue", "Not renewed"),
+    RenewalState.RENEWED.value: lazy_pgettext("renewal queue", "Renewed"),
     RenewalState.TERMINATED.value: _l("Terminated on refusal"),
 }
 

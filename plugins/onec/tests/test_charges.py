@@ -6,6 +6,7 @@ and leaves the statistics; the client and staff lists, the report and its CSV.""
 
 from __future__ import annotations
 
+from csv import reader
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import NamedTuple
@@ -264,14 +265,14 @@ def test_the_report_leaves_refused_charges_out_and_lists_refusals(service, clock
     assert "Additional charges and refusals" in page and "<svg" in page
     assert "1000.00<" in page and "1000.0000" not in page  # money rounded to the currency
     csv = staff_web.get(url + "&format=csv").get_data(as_text=True)
-    lines = [line for line in csv.splitlines() if line.startswith("12.2026")]
+    lines = [row for row in reader(csv.splitlines()) if row[0] == "12.2026"]
     assert len(lines) == 2
-    by_function = {line.split(";")[1]: line.split(";") for line in lines}
+    by_function = {row[1]: row for row in lines}
     sessions_row = by_function["Concurrent sessions"]
-    assert sessions_row[3:6] == ["0", "0", "0,00"]  # refused: out of the counts and amounts
+    assert sessions_row[3:6] == ["0", "0", "0.00"]  # refused: out of the counts and amounts
     assert sessions_row[-1] == "1"  # but counted as a refusal
     bases_row = by_function["Information bases"]
-    assert bases_row[3:7] == ["1", "1", "1000,00", "1000,00"]
+    assert bases_row[3:7] == ["1", "1", "1000.00", "1000.00"]
     refusals = staff_web.get(url + "&view=refusals&format=csv").get_data(as_text=True)
     assert "Не пользовались" in refusals and "ООО «Облако»" in refusals
     assert "Information bases" not in refusals
