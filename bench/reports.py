@@ -1,17 +1,20 @@
 """Benchmark of the core reports on data of real size, each next to the floor of a raw count.
 
-Usage: ``python bench/reports.py [--reseed] [--clients N]`` (``make bench-reports``). PostgreSQL
-only: the database ``portal_bench_reports`` on the server of ``PORTAL_TEST_POSTGRES_URL`` (default
-127.0.0.1:5432) is kept between runs and seeded once; ``--reseed`` drops it first. A database whose
+Usage: ``python bench/reports.py [--reseed] [--clients N] [--only income,vat]``
+(``make bench-reports``). PostgreSQL only: the database ``portal_bench_reports`` on the server of
+``PORTAL_TEST_POSTGRES_URL`` (default 127.0.0.1:5432) is kept between runs and seeded once;
+``--reseed`` drops it first; ``--only`` times the named reports alone. A database whose
 migrations no longer match (a revision renamed) is rebuilt by itself.
 
 The seed (not measured), in ``INSERT ... SELECT generate_series`` statements: 100 000 clients
 (20 managers), 200 000 services, 1 000 000 invoices over three years (paid, unpaid, partly paid,
 with collections, cancelled, drafts, credit notes), a payment per paid invoice, credit entries,
-150 000 orders (some with promo codes and their promo lines) and 50 000 tickets with a staff
-answer each. Every report registered in ``portal/reports/`` (found through the report registry,
-so reports added later are timed too) then runs for the year before 1 December 2026, and each
-time is printed next to ``SELECT count(*)`` of the table it reads most; nothing is asserted.
+150 000 orders (some with promo codes and their promo lines), 50 000 tickets with a staff answer
+each, and each paid invoice's payment allocated to it (one in ten only 90 %, the rest left on the
+credit balance; a database seeded before allocations were gets them on its next run). Every report
+registered in ``portal/reports/`` (found through the report registry, so reports added later are
+timed too) then runs for the year before 1 December 2026, and each time is printed next to
+``SELECT count(*)`` of the table it reads most; nothing is asserted.
 """
 
 from __future__ import annotations
@@ -317,8 +320,31 @@ def seed(clients: int) -> None:
             "created_at": f"{opened} + (i % 300) * INTERVAL '1 minute'",
         },
     )
+    seed_allocations()
     db.session.commit()
     print(f"seeded in {time.perf_counter() - started:.0f} s")
+
+
+def seed_allocations() -> None:
+    """Each paid invoice's payment allocated to it: in full, except one in ten allocated 90 %
+    (the rest left on the credit balance), so the income report's VAT and product split read
+    real allocations. Also run by itself on a database seeded before allocations were."""
+    from portal.core.extensions import db
+
+    last = db.session.scalar(text("SELECT coalesce(max(id), 0) FROM payment"))
+    insert_series(
+        db.metadata.tables["payment_allocation"],
+        last,
+        {
+            "payment_id": "payment.id",
+            "invoice_id": "invoice.id",
+            "amount": "CASE WHEN invoice.id % 10 = 3 THEN round(payment.amount * 0.9, 2) "
+            "ELSE payment.amount END",
+        },
+        "JOIN payment ON payment.id = g.i "
+        "JOIN invoice ON invoice.id = substr(payment.reference_key, 2)::int "
+        "WHERE payment.reference_key LIKE 'P%' AND payment.kind = 'payment'",
+    )
 
 
 # --- the database --------------------------------------------------------------------------------
@@ -379,16 +405,22 @@ def _vacuum(url: Any) -> None:
 # --- timing --------------------------------------------------------------------------------------
 
 
-def _filters(report: Any) -> dict[str, Any]:
-    """The report's default filter values, with the year as the period where it has one."""
+def _variants(report: Any) -> list[tuple[str, dict[str, Any]]]:
+    """The report's default filter values, with the year as the period where it has one; a
+    report with a "group by" choice is timed once per grouping (``income/day``, ...)."""
     values: dict[str, Any] = {}
+    groupings: list[str] = []
     if report.filters is not None:
         form = report.filters(formdata=None, meta={"csrf": False})
         values = dict(form.data)
+        if "group_by" in form:
+            groupings = [str(choice[0]) for choice in form["group_by"].choices]
     for key, day in (("since", YEAR[0]), ("until", YEAR[1]), ("as_of", YEAR[1])):
         if key in values or key in ("since", "until"):
             values[key] = day
-    return values
+    if not groupings:
+        return [(report.name, values)]
+    return [(f"{report.name}/{g}", {**values, "group_by": g}) for g in groupings]
 
 
 def _timed(function: Any) -> tuple[float, Any]:
@@ -397,7 +429,7 @@ def _timed(function: Any) -> tuple[float, Any]:
     return time.perf_counter() - started, result
 
 
-def measure() -> None:
+def measure(only: set[str]) -> None:
     from portal.core.extensions import db
     from portal.platform.report_registry import registered
 
@@ -405,23 +437,25 @@ def measure() -> None:
         name: report
         for name, report in registered().items()
         if type(report).__module__.startswith(("portal.reports", "portal.support"))
+        and (not only or name in only)
     }
-    print(f"{'report':<20} {'first, s':>9} {'again, s':>9} {'rows':>6}   floor: count(*) of  s")
+    print(f"{'report':<24} {'first, s':>9} {'again, s':>9} {'rows':>6}   floor: count(*) of  s")
     for name, report in sorted(core.items()):
         table = FLOOR_TABLES.get(name) or FLOOR_TABLES.get(name.split("_")[0], "invoice")
         floor, _count = _timed(lambda t=table: db.session.scalar(text(f"SELECT count(*) FROM {t}")))
-        values = _filters(report)
-        first, result = _timed(lambda r=report, v=values: r.run(v))
-        again, _result = _timed(lambda r=report, v=values: r.run(v))
-        db.session.rollback()
-        rows = len(result.rows) if result is not None else 0
-        print(f"{name:<20} {first:9.2f} {again:9.2f} {rows:6d}   {table:<18} {floor:5.2f}")
+        for label, values in _variants(report):
+            first, result = _timed(lambda r=report, v=values: r.run(v))
+            again, _result = _timed(lambda r=report, v=values: r.run(v))
+            db.session.rollback()
+            rows = len(result.rows) if result is not None else 0
+            print(f"{label:<24} {first:9.2f} {again:9.2f} {rows:6d}   {table:<18} {floor:5.2f}")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--reseed", action="store_true", help="drop the kept database first")
     parser.add_argument("--clients", type=int, default=CLIENTS, help="scales everything")
+    parser.add_argument("--only", default="", help="comma-separated report names to time")
     args = parser.parse_args()
     os.environ["PORTAL_TEST_DATABASE"] = "postgres"
 
@@ -452,6 +486,12 @@ def main() -> None:
                 db.session.remove()
                 seed(args.clients)
                 before = set()
+            elif not db.session.scalar(text("SELECT count(*) FROM payment_allocation")):
+                started = time.perf_counter()
+                seed_allocations()
+                db.session.commit()
+                print(f"payment allocations seeded in {time.perf_counter() - started:.0f} s")
+                before = set()
             if _versions() != before:  # new rows or new indexes: fresh statistics, visibility map
                 db.session.remove()
                 started = time.perf_counter()
@@ -462,7 +502,7 @@ def main() -> None:
                 for name in ("client", "invoice", "service", "payment", "sales_order", "ticket")
             }
             print(f"PostgreSQL {DATABASE}: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
-            measure()
+            measure({name for name in args.only.split(",") if name})
 
 
 if __name__ == "__main__":

@@ -39,6 +39,15 @@ class Payment(TimestampMixin, Base):
             "payment_date",
             postgresql_include=["client_id", "amount"],
         ),
+        # The income report (migration 0029): payments or refunds of a currency over a period,
+        # read from the index alone on PostgreSQL (by method, joined to allocations and notes).
+        Index(
+            "ix_payment_income",
+            "currency",
+            "kind",
+            "payment_date",
+            postgresql_include=["id", "method", "amount", "client_id", "credit_note_id"],
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -75,11 +84,14 @@ class PaymentAllocation(Base):
     """How much of a payment went to which invoice."""
 
     __tablename__ = "payment_allocation"
+    __table_args__ = (
+        # Covering (migration 0029): the income report joins a period's payments to their
+        # allocations without reading the table; also the payment's own lookups (its prefix).
+        Index("ix_payment_allocation_payment", "payment_id", "invoice_id", "amount"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    payment_id: Mapped[int] = mapped_column(
-        ForeignKey("payment.id", ondelete="CASCADE"), index=True
-    )
+    payment_id: Mapped[int] = mapped_column(ForeignKey("payment.id", ondelete="CASCADE"))
     invoice_id: Mapped[int] = mapped_column(ForeignKey("invoice.id"), index=True)
     amount: Mapped[Decimal] = mapped_column(MoneyType())
 
