@@ -24,7 +24,13 @@ def postgres_server_url() -> str:
 
 
 def postgres_answers(url: str | None = None, timeout: int = 3) -> bool:
-    engine = create_engine(url or postgres_server_url(), connect_args={"connect_timeout": timeout})
+    return server_answers(url or postgres_server_url(), timeout)
+
+
+def server_answers(url: str, timeout: int = 3) -> bool:
+    """Whether the database server at ``url`` answers a query within ``timeout`` seconds
+    (PostgreSQL and MariaDB drivers both take ``connect_timeout``)."""
+    engine = create_engine(url, connect_args={"connect_timeout": timeout})
     try:
         with engine.connect() as connection:
             connection.execute(text("SELECT 1"))

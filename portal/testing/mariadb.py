@@ -21,6 +21,8 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+from portal.testing.databases import server_answers
+
 DEFAULT_MARIADB_URL = "mysql+pymysql://root@127.0.0.1:3306/"
 
 
@@ -33,15 +35,7 @@ def mariadb_required() -> bool:
 
 
 def mariadb_answers(url: str | None = None, timeout: int = 3) -> bool:
-    engine = create_engine(url or mariadb_server_url(), connect_args={"connect_timeout": timeout})
-    try:
-        with engine.connect() as connection:
-            connection.execute(text("SELECT 1"))
-    except Exception:
-        return False
-    finally:
-        engine.dispose()
-    return True
+    return server_answers(url or mariadb_server_url(), timeout)
 
 
 @contextmanager
