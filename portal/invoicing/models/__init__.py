@@ -16,6 +16,7 @@ from portal.invoicing.models.bank_import import (
     UnmatchedPayment,
     UnmatchedStatus,
 )
+from portal.invoicing.models.document_render import DocumentRender
 from portal.invoicing.models.invoice import (
     CreditNoteSettlement,
     Invoice,
@@ -38,6 +39,7 @@ __all__ = [
     "BilledPeriod",
     "BillingRun",
     "BillingRunStatus",
+    "DocumentRender",
     "CreditEntry",
     "CreditNoteSettlement",
     "CreditReason",
