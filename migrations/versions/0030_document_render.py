@@ -6,11 +6,10 @@ Create Date: 2026-12-04 20:50:00.000000
 
 See portal/invoicing/stored_documents.py and docs/documents.md, "Stored PDFs".
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 import portal.core.model_base
-
 
 # revision identifiers, used by Alembic.
 revision = '0030_document_render'

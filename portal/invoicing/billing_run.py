@@ -831,7 +831,6 @@ def _after_write(written: Sequence[WrittenInvoice], *, drafts: bool) -> None:
     """Queue the issued invoices' e-mails (composed when they are sent) and tell plugins, who
     get ORM objects (loaded only when some plugin listens)."""
     from portal.invoicing.invoice_documents import queue_invoice_emails
-
     from portal.invoicing.stored_documents import queue_renders
 
     issued = [invoice for invoice in written if invoice.status is InvoiceStatus.UNPAID]

@@ -137,7 +137,7 @@ def render_due(now: datetime, *, limit: int = 200) -> dict[str, int]:
             if invoice is not None and invoice.status is not InvoiceStatus.DRAFT:
                 client = db.session.get(Client, invoice.client_id)
                 stored_pdf(invoice, row.document, templates.locale_of(client))
-        except Exception:  # noqa: BLE001 - one bad document must not stop the run
+        except Exception:  # one bad document must not stop the run
             current_app.logger.exception("rendering document %s failed", row_id)
             row.next_attempt_at = now + backoff(row.attempts, timedelta(minutes=5), LEASE * 6)
             failed += 1
