@@ -831,8 +831,11 @@ def _after_write(written: Sequence[WrittenInvoice], *, drafts: bool) -> None:
     """Queue the issued invoices' e-mails (composed when they are sent) and tell plugins, who
     get ORM objects (loaded only when some plugin listens)."""
     from portal.invoicing.invoice_documents import queue_invoice_emails
+    from portal.invoicing.stored_documents import queue_renders
 
-    queue_invoice_emails([invoice for invoice in written if invoice.status is InvoiceStatus.UNPAID])
+    issued = [invoice for invoice in written if invoice.status is InvoiceStatus.UNPAID]
+    queue_invoice_emails(issued)
+    queue_renders([invoice.id for invoice in issued], clock().now())
     hooks = plugins().hook
     if not written or not any(
         getattr(hooks, name).get_hookimpls()

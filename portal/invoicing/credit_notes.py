@@ -321,6 +321,9 @@ def issue_credit_note(
         setattr(note, name, value)
     note.status = InvoiceStatus.ISSUED
     note.paid_date = None
+    from portal.invoicing.stored_documents import queue_renders
+
+    queue_renders([note.id], values["issued_at"])
     _settle_note(client, invoice, note, amount, today, refund_method, refund_reference)
     audit.record(
         "invoice.credit_note",

@@ -198,12 +198,15 @@ def invoice_page(invoice: Invoice, language: str = "ru") -> str:
 
 
 def invoice_pdf_for_mail(invoice_id: int) -> bytes:
-    """The PDF of an invoice in its client's language, rendered when its e-mail is delivered."""
+    """The PDF of an invoice in its client's language when its e-mail is delivered: the stored
+    file, else rendered then (and stored)."""
+    from portal.invoicing.stored_documents import INVOICE, stored_pdf
+
     invoice = db.session.get(Invoice, invoice_id)
     if invoice is None:
         raise LookupError(f"invoice #{invoice_id} does not exist")
     client = db.session.get(Client, invoice.client_id)
-    return invoice_pdf_bytes(invoice, templates.locale_of(client))
+    return stored_pdf(invoice, INVOICE, templates.locale_of(client))
 
 
 def _queue_invoice_mail(invoice: Invoice, dedupe_key: str | None) -> OutboundMessage:

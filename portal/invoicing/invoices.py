@@ -389,6 +389,9 @@ def _issue(invoice: Invoice, today: date, due_days: int | None) -> Invoice:
     for name, value in values.items():
         setattr(invoice, name, value)
     audit.add(audit_entry("invoice.issue", invoice.id, _logged(invoice, "invoice.issue")))
+    from portal.invoicing.stored_documents import queue_renders
+
+    queue_renders([invoice.id], values["issued_at"])
     events.fire("invoice_issued", invoice=invoice)
     return invoice
 

@@ -257,3 +257,15 @@ def fire_scheduled_job(
     if together is not None:
         start_together(*together)
     run_scheduled(app, job_id, CronTrigger.from_crontab(schedule, timezone="UTC"))
+
+
+def render_documents(database_url: str, instance_path: str, now: str) -> int:
+    """Run the ``documents.render`` work once, as one worker process; returns how many
+    documents this process rendered."""
+    from datetime import datetime
+
+    from portal.invoicing.stored_documents import render_due
+
+    app = _app(database_url, instance_path)
+    with app.app_context():
+        return render_due(datetime.fromisoformat(now), limit=1000)["rendered"]

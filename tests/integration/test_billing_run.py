@@ -14,7 +14,7 @@ from portal import billing, hookimpl
 from portal.accounts.models import ActorType, AuditEntry
 from portal.catalog.models import Product
 from portal.core.extensions import db
-from portal.invoicing import billing_forecast, invoices
+from portal.invoicing import billing_forecast, invoices, stored_documents
 from portal.invoicing.billing_run import bill_due
 from portal.invoicing.models import (
     BilledPeriod,
@@ -104,6 +104,7 @@ def test_the_next_period_is_billed_once_and_the_dates_move_on(shop, clock) -> No
     assert invoice.status is InvoiceStatus.UNPAID and invoice.number
     assert (invoice.issue_date, invoice.due_date) == (date(2026, 7, 25), RENEWAL)
     assert invoice.buyer["email"] == client.email
+    assert invoice.id in stored_documents.pending()  # its PDF is rendered in the background
     db.session.refresh(service)
     assert (service.period_start, service.next_due_date) == (RENEWAL, date(2027, 2, 1))
 
@@ -144,6 +145,7 @@ def test_drafts_per_setting_and_a_product_window_overrides_the_setting(shop, clo
     assert invoice.status is InvoiceStatus.DRAFT and invoice.number is None
     assert invoice.total == D("4800.00")
     assert (invoice.buyer, invoice.seller) == ({}, None)  # frozen when staff issue it
+    assert invoice.id not in stored_documents.pending()  # a draft's PDF is never stored
     (entry,) = db.session.scalars(
         select(AuditEntry).where(
             AuditEntry.entity == "invoice", AuditEntry.entity_id == str(invoice.id)
@@ -153,6 +155,7 @@ def test_drafts_per_setting_and_a_product_window_overrides_the_setting(shop, clo
     assert entry.after == {"total": "4800.00", "currency": "RUB"}
     invoices.issue_invoice(invoice, today=date(2026, 7, 3))
     assert invoice.buyer == invoices.buyer_snapshot(client)
+    assert invoice.id in stored_documents.pending()
     assert invoice.seller == invoices.seller_snapshot()
 
 

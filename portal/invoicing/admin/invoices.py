@@ -27,6 +27,7 @@ from portal.invoicing import (
     invoice_documents,
     invoices,
     payments,
+    stored_documents,
 )
 from portal.invoicing.company import company_details, save_company_details
 from portal.invoicing.forms import (
@@ -376,7 +377,9 @@ def invoice_pdf(invoice_id: int) -> Response:
     if invoice.status is InvoiceStatus.DRAFT:
         abort(404)
     language = request.args.get("lang", "ru")
-    pdf = invoice_documents.invoice_pdf_bytes(invoice, "en" if language == "en" else "ru")
+    pdf = stored_documents.stored_pdf(
+        invoice, stored_documents.INVOICE, "en" if language == "en" else "ru"
+    )
     return pdf_response(pdf, f"invoice-{invoice.number}.pdf")
 
 
@@ -591,7 +594,8 @@ def invoice_act_pdf(invoice_id: int) -> Response:
         abort(404)
     language = "en" if request.args.get("lang") == "en" else "ru"
     return pdf_response(
-        invoice_documents.act_pdf_bytes(invoice, language), f"act-{invoice.number}.pdf"
+        stored_documents.stored_pdf(invoice, stored_documents.ACT, language),
+        f"act-{invoice.number}.pdf",
     )
 
 

@@ -23,6 +23,7 @@ from portal.invoicing import (
     invoice_documents,
     invoices,
     payments,
+    stored_documents,
 )
 from portal.invoicing.forms import StatementForm
 from portal.invoicing.gateways import gateways
@@ -108,7 +109,8 @@ def invoice_pdf(invoice_id: int) -> Response:
     invoice = _my_invoice(invoice_id)
     language = "en" if request.args.get("lang") == "en" else "ru"
     return pdf_response(
-        invoice_documents.invoice_pdf_bytes(invoice, language), f"invoice-{invoice.number}.pdf"
+        stored_documents.stored_pdf(invoice, stored_documents.INVOICE, language),
+        f"invoice-{invoice.number}.pdf",
     )
 
 
@@ -199,7 +201,8 @@ def act_pdf(invoice_id: int) -> Response:
         abort(404)
     language = "en" if request.args.get("lang") == "en" else "ru"
     return pdf_response(
-        invoice_documents.act_pdf_bytes(invoice, language), f"act-{invoice.number}.pdf"
+        stored_documents.stored_pdf(invoice, stored_documents.ACT, language),
+        f"act-{invoice.number}.pdf",
     )
 
 

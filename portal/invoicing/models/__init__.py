@@ -16,6 +16,7 @@ from portal.invoicing.models.bank_import import (
     UnmatchedPayment,
     UnmatchedStatus,
 )
+from portal.invoicing.models.document_render import DocumentRender
 from portal.invoicing.models.invoice import (
     CreditNoteSettlement,
     Invoice,
@@ -41,6 +42,7 @@ __all__ = [
     "CreditEntry",
     "CreditNoteSettlement",
     "CreditReason",
+    "DocumentRender",
     "Invoice",
     "InvoiceCounter",
     "InvoiceKind",

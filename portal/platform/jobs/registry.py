@@ -87,6 +87,12 @@ def provisioning_run(as_of: date) -> Any:
     return run_due(_now_for(as_of))
 
 
+def documents_render(as_of: date) -> Any:
+    from portal.invoicing.stored_documents import render_due
+
+    return render_due(_now_for(as_of))
+
+
 CORE_JOBS: tuple[JobDefinition, ...] = (
     JobDefinition("billing.run", _l("Billing run: renewal invoices"), "0 3 * * *", billing_run),
     JobDefinition(
@@ -106,6 +112,12 @@ CORE_JOBS: tuple[JobDefinition, ...] = (
     JobDefinition("mail.send", _l("Deliver queued e-mail"), "* * * * *", send_mail),
     JobDefinition(
         "provisioning.run", _l("Provisioning queue: module commands"), "* * * * *", provisioning_run
+    ),
+    JobDefinition(
+        "documents.render",
+        _l("Issued documents: render and store their PDFs"),
+        "* * * * *",
+        documents_render,
     ),
     JobDefinition(
         "support.automation",
