@@ -103,10 +103,9 @@ def create_app(
     _init_plugins(app, settings["plugins"], extra_plugins)
     _init_shell(app)
     if settings["embedded_scheduler"] and not app.config.get("TESTING"):
-        from portal.platform.jobs.scheduler import build_scheduler
+        from portal.platform.jobs.scheduler import start_embedded_scheduler
 
-        app.extensions["portal.scheduler"] = scheduler = build_scheduler(app, blocking=False)
-        scheduler.start()
+        start_embedded_scheduler(app)  # in one web process per host: the lock's holder
     return app
 
 

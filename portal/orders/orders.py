@@ -899,8 +899,12 @@ def cancel_order(order: Order, *, reason: str = "", fraud: bool = False) -> Orde
 
 
 def pending_count() -> int:
+    """The dashboard counter: ``count(*)`` is answered from ``ix_sales_order_status`` alone
+    (``count(id)`` would read every pending order's row)."""
     return (
-        db.session.scalar(select(func.count(Order.id)).where(Order.status == OrderStatus.PENDING))
+        db.session.scalar(
+            select(func.count()).select_from(Order).where(Order.status == OrderStatus.PENDING)
+        )
         or 0
     )
 

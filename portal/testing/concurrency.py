@@ -269,3 +269,31 @@ def render_documents(database_url: str, instance_path: str, now: str) -> int:
     app = _app(database_url, instance_path)
     with app.app_context():
         return render_due(datetime.fromisoformat(now), limit=1000)["rendered"]
+
+
+def serve_with_embedded_scheduler(
+    database_url: str, instance_path: str, together: tuple[str, int]
+) -> tuple[int, bool]:
+    """Be a web process of ``make run``: build the app with ``embedded_scheduler`` on (all
+    processes share ``instance_path``, as gunicorn's workers do), start with the others, stay
+    up past the next minute (``mail.send`` fires every minute), then stop the scheduler if this
+    process hosts one. Returns the process id and whether it hosted the scheduler."""
+    from datetime import datetime
+
+    from portal.core.app import create_app
+
+    start_together(*together)
+    app = create_app(
+        {
+            "database_url": database_url,
+            "secret_key": "concurrency",
+            "plugins": [],
+            "embedded_scheduler": True,
+        },
+        instance_path=instance_path,
+    )
+    scheduler = app.extensions.get("portal.scheduler")
+    time.sleep(60 - datetime.now().second + 5)
+    if scheduler is not None:
+        scheduler.shutdown(wait=True)
+    return os.getpid(), scheduler is not None

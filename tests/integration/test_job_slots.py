@@ -11,9 +11,14 @@ from sqlalchemy import func, insert, select
 
 from portal.core.extensions import db
 from portal.platform.jobs.runs import acquire_lease, run_job
-from portal.platform.jobs.scheduler import slot_of
+from portal.platform.jobs.scheduler import claim_embedded_scheduler, slot_of
 from portal.platform.models import JobRun, RunStatus, Setting
-from portal.testing.concurrency import fire_scheduled_job, run_in_process, run_in_processes
+from portal.testing.concurrency import (
+    fire_scheduled_job,
+    run_in_process,
+    run_in_processes,
+    serve_with_embedded_scheduler,
+)
 
 TODAY = date(2026, 11, 2)
 
@@ -91,3 +96,28 @@ def test_a_long_error_keeps_its_start(app: Flask, clock) -> None:
     run = run_job("telephony.usage", broken, TODAY)
     assert run.error.startswith("RuntimeError: cannot reach the PBX: xxx")
     assert len(run.error) == 4000 and run.error.endswith("…")
+
+
+def test_two_web_processes_host_one_embedded_scheduler(
+    app: Flask, portal_database_url, tmp_path
+) -> None:
+    # two gunicorn workers of `make run` (embedded_scheduler on, one instance folder), started
+    # at once and kept up past a minute boundary, when mail.send fires
+    instance = str(tmp_path / "instance")
+    served = run_in_processes(
+        serve_with_embedded_scheduler,
+        [(portal_database_url, instance, (str(tmp_path / "barrier"), 2))] * 2,
+    )
+
+    hosts = [pid for pid, hosted in served if hosted]
+    assert len(hosts) == 1
+    db.session.expire_all()
+    runs = db.session.scalars(select(JobRun).where(JobRun.job_id == "mail.send")).all()
+    assert runs, "the hosted scheduler fired mail.send at the minute"
+    assert {run.worker.rsplit(":", 1)[1] for run in runs} == {str(hosts[0])}
+    assert len({run.slot for run in runs}) == len(runs)
+    # the processes have exited: the OS released the lock, so a new worker can take it over
+    lock = claim_embedded_scheduler(instance)
+    assert lock is not None
+    assert claim_embedded_scheduler(instance) is None  # and then holds it against the others
+    lock.close()

@@ -78,6 +78,12 @@ CREDIT_NOTE_SETTLEMENT_LABELS = {
 OWED_SQL = "status IN ('unpaid', 'partially_paid', 'collections')"
 
 
+#: The statuses of an overdue invoice once its due date has passed (the dashboard counter), and
+#: the same as the WHERE clause of its partial index ``ix_invoice_overdue`` (migration 0031).
+OVERDUE_STATUSES = (InvoiceStatus.UNPAID, InvoiceStatus.PARTIALLY_PAID)
+OVERDUE_SQL = "status IN ('unpaid', 'partially_paid')"
+
+
 class InvoiceCounter(Base):
     """The next number of a series (e.g. "2026"); incremented under a row lock when issuing."""
 
@@ -102,6 +108,14 @@ class Invoice(TimestampMixin, Base):
             postgresql_include=["kind", "issue_date", "due_date", "total", "amount_paid"],
         ),
         Index("ix_invoice_issue_date", "issue_date"),
+        # Dashboard counter (migration 0031): the overdue count reads only the open invoices
+        # past due from this index, however many paid ones there are.
+        Index(
+            "ix_invoice_overdue",
+            "due_date",
+            postgresql_where=text(OVERDUE_SQL),
+            sqlite_where=text(OVERDUE_SQL),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

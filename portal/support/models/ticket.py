@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.core.model_base import Base, TimestampMixin, UTCDateTime, enum_column
@@ -36,6 +36,9 @@ class TicketStatus(enum.StrEnum):
 
 #: Statuses in which the client waits for staff: the "awaiting reply" queue and its counter.
 AWAITING_STAFF = (TicketStatus.OPEN, TicketStatus.CUSTOMER_REPLY)
+#: ``AWAITING_STAFF`` among unmerged tickets, as the WHERE clause of the partial index
+#: ``ix_ticket_awaiting`` the dashboard counter reads (migration 0031).
+AWAITING_SQL = "status IN ('open', 'customer_reply') AND merged_into_id IS NULL"
 
 
 class TicketPriority(enum.StrEnum):
@@ -92,6 +95,12 @@ class Ticket(TimestampMixin, Base):
         Index("ix_ticket_guest_email", "guest_email"),
         # Reports (migration 0028): the support report reads the tickets opened in a period.
         Index("ix_ticket_created_at", "created_at"),
+        Index(
+            "ix_ticket_awaiting",
+            "status",
+            postgresql_where=text(AWAITING_SQL),
+            sqlite_where=text(AWAITING_SQL),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
