@@ -1,7 +1,7 @@
 """partial indexes for the admin header counters (overdue invoices, tickets awaiting reply)
 
 Revision ID: 0031_counter_indexes
-Revises: 0029_income_indexes
+Revises: 0030_document_render
 Create Date: 2026-12-04 20:45:00.000000
 
 Every admin page counts overdue invoices, pending orders and tickets awaiting a reply. Measured
@@ -17,7 +17,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0031_counter_indexes'
-down_revision = '0029_income_indexes'
+down_revision = '0030_document_render'
 branch_labels = None
 depends_on = None
 
