@@ -32,6 +32,7 @@ from portal.web.static_request import is_static_request
 
 _CACHE = "portal.runtime_settings"
 _CHECKED = "portal.runtime_settings.token"  # in the WSGI environ: checked for this request
+_UNCHECKED = object()  # the token may be None (no row yet), so absence needs its own marker
 
 
 @dataclass(frozen=True)
@@ -77,7 +78,7 @@ def _current() -> dict[str, Any]:
     if (
         cached is not None
         and in_request
-        and (is_static_request() or request.environ.get(_CHECKED) == cached.token)
+        and (is_static_request() or request.environ.get(_CHECKED, _UNCHECKED) == cached.token)
     ):
         return cached.values
     token = _stored_token()  # read before the values: at worst they are newer, then reloaded
