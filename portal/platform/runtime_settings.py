@@ -97,11 +97,6 @@ def get(key: str, default: Any = None) -> Any:
     return copy.deepcopy(values[key]) if key in values else default
 
 
-def forget() -> None:
-    """Drop this process's cache (tests that change the table behind the ORM's back)."""
-    current_app.extensions.pop(_CACHE, None)
-
-
 def put(key: str, value: Any) -> None:
     """Store a runtime setting and commit; a change is written to the audit log."""
     if key not in RUNTIME_KEYS:
