@@ -109,3 +109,17 @@ def test_dashboard_query_counts_are_pinned(client_web, staff_web) -> None:
         "client": 4,
         "admin": 16,
     }
+
+
+def test_a_theme_static_file_runs_no_query_once_the_process_knows_the_theme(make_app) -> None:
+    from tests.web.test_themes import THEME_PATHS
+
+    themed = make_app(theme="testtheme", theme_paths=THEME_PATHS)
+    with themed.app_context():
+        web = themed.test_client()
+        assert web.get("/login").status_code == 200  # any page: the settings are cached
+        with counted() as statements:
+            response = web.get("/theme/static/theme.css")
+        assert response.status_code == 200
+        response.close()
+        assert statements == []
