@@ -106,9 +106,11 @@ def needs_restart(name: str) -> bool:
 
 def refresh() -> None:
     """Rebuild this process's plugin manager if the stored choices changed (another process or
-    this one saved them). Runs before every request."""
+    this one saved them). Runs before every request but static files'."""
+    from portal.web.static_request import is_static_request
+
     current = plugins()
-    if current.loader is None:
+    if current.loader is None or is_static_request():
         return
     stored = choices()
     if stored != current.choices:

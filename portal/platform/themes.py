@@ -17,6 +17,7 @@ from werkzeug.wrappers import Response
 
 from portal.core.settings import data_dir
 from portal.platform import runtime_settings
+from portal.web.static_request import is_static_request
 
 DEFAULT_THEME = "default"
 
@@ -99,4 +100,6 @@ def init_theming(app: Flask) -> None:
 
     @app.before_request
     def _remember_theme() -> None:
+        if is_static_request():  # theme_static reads the cached theme itself
+            return
         g.theme = runtime_settings.get("theme", app.config["PORTAL"]["theme"])

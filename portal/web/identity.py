@@ -64,9 +64,24 @@ def request_area(req: Request | None = None) -> Area | None:
     return Area(area) if area else None
 
 
+_LOADED = "portal.identity"  # in the WSGI environ: {area: (session value, account)}
+
+
 def identity_for(area: Area) -> Account | None:
-    """The signed-in account of an area, checked against its current session token."""
+    """The signed-in account of an area, checked against its current session token.
+
+    Loaded once per request (the sign-in check and Flask-Login's ``current_user`` both ask);
+    signing in or out changes the session value, so the next call loads again."""
     raw = session.get(SESSION_KEYS[area])
+    loaded = request.environ.setdefault(_LOADED, {})
+    if area in loaded and loaded[area][0] == raw:
+        return loaded[area][1]
+    account = _load(area, raw)
+    loaded[area] = (raw, account)
+    return account
+
+
+def _load(area: Area, raw: str | None) -> Account | None:
     if not raw or ":" not in raw:
         return None
     user_id, token = raw.split(":", 1)

@@ -3,5 +3,6 @@
 from portal.platform.models.job import JobLease, JobRun, RunStatus
 from portal.platform.models.plugin_setting import PluginSetting
 from portal.platform.models.setting import Setting
+from portal.platform.models.settings_version import SettingsVersion
 
-__all__ = ["JobLease", "JobRun", "PluginSetting", "RunStatus", "Setting"]
+__all__ = ["JobLease", "JobRun", "PluginSetting", "RunStatus", "Setting", "SettingsVersion"]
