@@ -1,7 +1,7 @@
 """settings_version: the token that tells processes their cached runtime settings are current
 
-Revision ID: 0030_settings_version
-Revises: 0029_income_indexes
+Revision ID: 0032_settings_version
+Revises: 0031_counter_indexes
 Create Date: 2026-12-04 20:45:00.000000
 """
 
@@ -11,8 +11,8 @@ import sqlalchemy as sa
 from alembic import op
 
 # revision identifiers, used by Alembic.
-revision = "0030_settings_version"
-down_revision = "0029_income_indexes"
+revision = "0032_settings_version"
+down_revision = "0031_counter_indexes"
 branch_labels = None
 depends_on = None
 
