@@ -94,9 +94,8 @@ def _store(path: Path, pdf: bytes) -> None:
 
 def stored_pdf(invoice: Invoice, document: str = INVOICE, language: str = "ru") -> bytes:
     """The PDF of an issued invoice, credit note (``INVOICE``) or act (``ACT``) in
-    ``language``: the stored file, else rendered now and stored. Never for a draft."""
-    if invoice.status is InvoiceStatus.DRAFT:
-        raise ValueError("a draft changes: its PDF is never stored")
+    ``language``: the stored file, else rendered now and stored. Never for a draft: building
+    the document refuses one (``ValueError``), before anything is stored."""
     data = _document(invoice, document, language)
     path = path_of(invoice.id, document, language, data)
     with contextlib.suppress(FileNotFoundError):
