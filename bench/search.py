@@ -12,6 +12,7 @@ back (the database keeps its indexes), with the plan's first line. Nothing is as
 from __future__ import annotations
 
 import argparse
+import re
 import statistics
 import sys
 import tempfile
@@ -135,7 +136,18 @@ def measure() -> list[tuple[str, str, float, int, str]]:
         found = run()
         sql = str(page.compile(db.engine, compile_kwargs={"literal_binds": True}))
         plan = db.session.scalars(text(f"EXPLAIN {sql}")).all()
-        scans = sorted({line.split(" on ")[1].split()[0] for line in plan if " on " in line})
+        scans = sorted(
+            {
+                found[1]
+                for line in plan
+                if (
+                    found := re.search(
+                        r"(?:Index Scan|Index Only Scan) (?:Backward )?(?:using|on) (\w+)", line
+                    )
+                )
+            }
+            | {"Seq Scan" for line in plan if "Seq Scan" in line}
+        )
         rows.append((label, query, _median_ms(run), found, ", ".join(scans)))
     return rows
 
@@ -162,8 +174,11 @@ def main() -> None:
             if not db.session.scalar(text("SELECT count(*) FROM client")):
                 started = time.perf_counter()
                 seed(args.clients)
-                db.session.execute(text("ANALYZE"))
                 db.session.commit()
+                engine = create_engine(url, isolation_level="AUTOCOMMIT")
+                with engine.connect() as connection:
+                    connection.execute(text("VACUUM ANALYZE"))
+                engine.dispose()
                 print(f"seeded {args.clients} clients in {time.perf_counter() - started:.0f} s")
             total = db.session.scalar(text("SELECT count(*) FROM client"))
             with_indexes = measure()

@@ -71,6 +71,8 @@ def upgrade() -> None:
                 unique=False,
                 postgresql_using='gin',
                 postgresql_ops={column: 'gin_trgm_ops'},
+                # no pending list: a search would read every row added since the last VACUUM
+                postgresql_with={'fastupdate': 'off'},
             )
         else:
             op.create_index(name, table, [column], unique=False)
