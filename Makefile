@@ -11,7 +11,7 @@ PLUGIN_DIRS := $(wildcard plugins/*/pyproject.toml)
 # Plugins `make run` enables unless PORTAL_PLUGINS says otherwise (the 1C demo shows up).
 RUN_PLUGINS ?= onec
 
-.PHONY: run test test-sqlite test-postgres lint bench bench-whmcs bench-reports faults translations messages install install-dev wheel clean
+.PHONY: run test test-sqlite test-postgres lint bench bench-whmcs bench-reports bench-search faults translations messages install install-dev wheel clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -66,12 +66,15 @@ lint: install-dev
 	$(BIN)/lint-imports
 
 bench: install-dev
-	@for f in $(filter-out bench/faults.py bench/whmcs_import.py bench/reports.py,$(wildcard bench/*.py)); do echo "== $$f"; $(BIN)/python $$f || exit 1; done
+	@for f in $(filter-out bench/faults.py bench/whmcs_import.py bench/reports.py bench/search.py,$(wildcard bench/*.py)); do echo "== $$f"; $(BIN)/python $$f || exit 1; done
 
 # The core reports on 100 000 clients and 1 000 000 invoices, on PostgreSQL (docs/reports.md);
 # the seeded database is kept between runs: BENCH_REPORTS_ARGS="--reseed" builds it again.
 bench-reports: install-dev
 	$(BIN)/python bench/reports.py $(BENCH_REPORTS_ARGS)
+
+bench-search: install-dev
+	$(BIN)/python bench/search.py $(BENCH_SEARCH_ARGS)
 
 # Issue #14's fault scenarios on PostgreSQL (docs/development.md, "Faults"); FAULTS_ARGS="--clients 10000".
 faults: install-dev

@@ -27,6 +27,7 @@ from portal.core.app_state import clock
 from portal.core.extensions import db
 from portal.messaging.outbox import STATUS_LABELS as OUTBOX_STATUS_LABELS
 from portal.messaging.templates import TEMPLATES
+from portal.platform import search
 from portal.support import attachments, canned_replies, sla, tickets
 from portal.support.forms import (
     PRIORITY_LABELS,
@@ -92,6 +93,7 @@ def index() -> Response | str:
     if queue not in tickets.QUEUES:
         queue = "awaiting"
     me = _me()
+    search.from_args(request.args)  # shows a refused search text; filter_query finds nothing
     stmt = tickets.filter_query(tickets.queue_query(queue, me), request.args)
     if queue == "awaiting":
         stmt = stmt.order_by(Ticket.response_due_at.is_(None), Ticket.response_due_at, Ticket.id)
