@@ -793,3 +793,19 @@ def client_tickets(client_id: int) -> list[Ticket]:
             .order_by(Ticket.last_reply_at.desc())
         )
     )
+
+
+def client_open_tickets(client_id: int, limit: int) -> tuple[list[Ticket], int]:
+    """The client's open tickets as the client area shows them (not closed, not merged, not
+    staff-only), last replied first, at most ``limit``, and how many there are (the dashboard)."""
+    where = (
+        Ticket.client_id == client_id,
+        Ticket.visibility == TicketVisibility.CLIENT,
+        Ticket.merged_into_id.is_(None),
+        Ticket.status != TicketStatus.CLOSED,
+    )
+    rows = db.session.scalars(
+        select(Ticket).where(*where).order_by(Ticket.last_reply_at.desc()).limit(limit)
+    ).all()
+    count = db.session.scalar(select(func.count(Ticket.id)).where(*where)) or 0
+    return list(rows), count
