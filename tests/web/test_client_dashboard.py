@@ -3,7 +3,7 @@ recent documents, quick actions), in Russian with Babel's figures, in as many qu
 long history as with a short one, and helpful empty states only when there is nothing."""
 
 from contextlib import contextmanager
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 
 from sqlalchemy import event
