@@ -105,6 +105,20 @@ def service_choices(client_id: int) -> list[tuple[int, str]]:
     return [(service_id, name) for service_id, name in rows]
 
 
+def related_service(ticket: Ticket) -> Any:
+    """The service the ticket is about (the ticket page shows its name, status and a link), or
+    None: only one of the ticket's own client, so a stale or foreign id shows nothing."""
+    from portal.orders.models import Service
+
+    if ticket.service_id is None or ticket.client_id is None:
+        return None
+    return db.session.scalar(
+        select(Service)
+        .where(Service.id == ticket.service_id, Service.client_id == ticket.client_id)
+        .options(selectinload(Service.product))
+    )
+
+
 def clean_cc(addresses: Iterable[str] | str) -> list[str]:
     """Addresses from a list or from text separated by commas, semicolons or new lines."""
     items = re.split(r"[,;\s]+", addresses) if isinstance(addresses, str) else list(addresses)
