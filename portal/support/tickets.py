@@ -325,7 +325,7 @@ def open_ticket(
             author = (
                 contact.full_name
                 if contact
-                else (client.display_name if client else guest_name or guest_email)
+                else (client.person_name if client else guest_name or guest_email)
             )
             email = contact.email if contact else (client.email if client else guest_email)
             kind = MessageKind.CLIENT

@@ -178,7 +178,7 @@ def reply(reference: str) -> Response:
             tickets.client_reply(
                 ticket,
                 body=form.body.data,
-                author_name=current_user.display_name,
+                author_name=current_user.person_name,
                 author_email=current_user.email,
                 uploads=uploads_in_request(),
             )
