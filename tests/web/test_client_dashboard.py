@@ -3,18 +3,12 @@ recent documents, quick actions), in Russian with Babel's figures, in as many qu
 long history as with a short one, and helpful empty states only when there is nothing."""
 
 from contextlib import contextmanager
-from datetime import date, timedelta
-from decimal import Decimal
 
 from sqlalchemy import event
 
-from portal.catalog.models import Product, ProductGroup
 from portal.core.extensions import db
-from portal.invoicing.models import CreditEntry, Invoice, InvoiceKind, InvoiceStatus
-from portal.invoicing.models.payment import CreditReason
-from portal.orders.models import Service, ServiceStatus
-from portal.support.models.ticket import Ticket, TicketStatus
 from portal.testing.factories import make_client
+from tests.fixtures.dashboard import fill
 
 RUSSIAN = {"Accept-Language": "ru-RU,ru;q=0.9"}
 EMPTY_STATES = ('id="nothing-to-pay"', 'id="no-services"', 'id="no-tickets"', 'id="no-documents"')
@@ -32,79 +26,6 @@ def counted():
         yield statements
     finally:
         event.remove(db.engine, "before_cursor_execute", before)
-
-
-def fill(client, clock, start: int, count: int) -> None:
-    """``count`` services (each its own product), unpaid invoices (every other one overdue),
-    paid invoices of last month, open tickets and credit in two currencies, numbered from
-    ``start`` so that a second call adds to the first."""
-    now = clock.now()
-    today = now.date()
-    group = db.session.query(ProductGroup).filter_by(name="Тест").one_or_none()
-    if group is None:
-        group = ProductGroup(name="Тест")
-        db.session.add(group)
-        db.session.flush()
-    for n in range(start, start + count):
-        product = Product(group_id=group.id, name=f"Облачный сервер №{n}")
-        db.session.add(product)
-        db.session.flush()
-        db.session.add(
-            Service(
-                client_id=client.id,
-                product_id=product.id,
-                status=ServiceStatus.ACTIVE,
-                cycle="monthly",
-                currency="RUB",
-                registration_date=date(2026, 1, 1),
-                next_due_date=today + timedelta(days=5 + n),
-                recurring_amount=Decimal("1234.50"),
-                created_at=now,
-            )
-        )
-        for kind, status, issued, paid in (
-            ("Н", InvoiceStatus.UNPAID, today - timedelta(days=n % 2 * 20), None),
-            ("П", InvoiceStatus.PAID, date(2026, 10, 5), date(2026, 10, 10)),
-        ):
-            db.session.add(
-                Invoice(
-                    client_id=client.id,
-                    kind=InvoiceKind.INVOICE,
-                    status=status,
-                    number=f"2026-{kind}{n:05d}",
-                    currency="RUB",
-                    issue_date=issued,
-                    due_date=issued + timedelta(days=10),
-                    paid_date=paid,
-                    subtotal=Decimal("12345.67"),
-                    total=Decimal("12345.67"),
-                    amount_paid=Decimal("12345.67") if paid else Decimal("345.67"),
-                    buyer={},
-                    created_at=now,
-                )
-            )
-        db.session.add(
-            Ticket(
-                reference=f"T{n:06d}",
-                client_id=client.id,
-                subject=f"Вопрос №{n}",
-                status=TicketStatus.ANSWERED if n % 2 else TicketStatus.CUSTOMER_REPLY,
-                created_at=now,
-                updated_at=now,
-                last_reply_at=now - timedelta(hours=n),
-            )
-        )
-        for currency, amount in (("RUB", "1000.25"), ("USD", "10.50")):
-            db.session.add(
-                CreditEntry(
-                    client_id=client.id,
-                    currency=currency,
-                    amount=Decimal(amount),
-                    reason=CreditReason.MANUAL,
-                    created_at=now,
-                )
-            )
-    db.session.commit()
 
 
 def test_the_dashboard_shows_everything_in_russian(client_web, client_account, clock) -> None:
