@@ -3,7 +3,7 @@ due, the credit balance in each currency, and the documents of the last month wi
 
 Each answer is one or two queries whatever the client's history holds (a test counts them at
 two data sizes); the dashboard lists the first rows and links to the full pages. See
-docs/client-area.md, "Dashboard".
+docs/clients.md, "The client dashboard".
 """
 
 from __future__ import annotations

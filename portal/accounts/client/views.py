@@ -58,7 +58,7 @@ def dashboard() -> str:
     """What a client comes for, in a constant number of queries (tests/web/test_client_dashboard
     counts them): services and their next due dates, invoices to pay, open tickets, the credit
     balance, recent documents, quick actions; then the plugins' panels. See
-    docs/client-area.md, "Dashboard"."""
+    docs/clients.md, "The client dashboard"."""
     from portal.catalog.catalog import CYCLE_LABELS
     from portal.invoicing import client_summary
     from portal.orders import orders
