@@ -87,7 +87,7 @@ class Service(TimestampMixin, Base):
     @property
     def renewal_price(self) -> Decimal:
         """The price a renewal starts from: staff's override when set, else the computed
-        recurring amount (the billing run and the client's dashboard read the same figure)."""
+        recurring amount (as the billing run prices it from its rows; the dashboard shows it)."""
         return self.price_override if self.price_override is not None else self.recurring_amount
 
 
