@@ -18,25 +18,18 @@ pytestmark = pytest.mark.e2e
 SIGN_IN = "form:has(input[name=password]) button[type=submit]"
 
 
-def _sign_in_client(page: Page, email: str) -> None:
-    page.goto("/login")
+def _sign_in(page: Page, email: str, area: str = "") -> None:
+    """Sign in to the client area (``area=""``) or the admin area (``"/admin"``)."""
+    page.goto(f"{area}/login")
     page.fill("input[name=email]", email)
     page.fill("input[name=password]", PASSWORD)
     page.click(SIGN_IN)
-    page.wait_for_url("**/")
-
-
-def _sign_in_staff(page: Page, email: str) -> None:
-    page.goto("/admin/login")
-    page.fill("input[name=email]", email)
-    page.fill("input[name=password]", PASSWORD)
-    page.click(SIGN_IN)
-    page.wait_for_url("**/admin/")
+    page.wait_for_url(f"**{area}/")
 
 
 def test_the_dashboard_in_russian(russian_page, client_account, clock, screenshots) -> None:
     fill(client_account, clock, 0, 4)
-    _sign_in_client(russian_page, client_account.email)
+    _sign_in(russian_page, client_account.email)
     russian_page.screenshot(path=screenshots / "dashboard.png", full_page=True)
     services = russian_page.locator("#dashboard-services").inner_text()
     assert "Облачный сервер №0" in services and "1\xa0234,50\xa0₽" in services
@@ -90,10 +83,10 @@ def _check_navbar(page: Page, width: int) -> None:
 def test_the_navbars_fit_1366_px_in_russian(
     russian_page, client_account, staff_member, screenshots
 ) -> None:
-    _sign_in_client(russian_page, client_account.email)
+    _sign_in(russian_page, client_account.email)
     _check_navbar(russian_page, 1366)
     russian_page.screenshot(path=screenshots / "client-navbar.png")
-    _sign_in_staff(russian_page, staff_member.email)
+    _sign_in(russian_page, staff_member.email, "/admin")
     assert "Клиенты" in russian_page.locator("#admin-menu").inner_text()
     _check_navbar(russian_page, 1366)
     russian_page.screenshot(path=screenshots / "admin-navbar.png")
@@ -117,7 +110,7 @@ def test_a_canned_reply_goes_in_at_the_cursor_without_a_reload(
         )
     )
     db.session.commit()
-    _sign_in_staff(russian_page, staff_member.email)
+    _sign_in(russian_page, staff_member.email, "/admin")
     russian_page.goto(f"/admin/support/{ticket.id}")
     box = russian_page.locator("#reply-form textarea[name=body]")
     box.fill("Добрый день! \n\nС уважением, поддержка")

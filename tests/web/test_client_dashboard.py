@@ -2,30 +2,13 @@
 recent documents, quick actions), in Russian with Babel's figures, in as many queries with a
 long history as with a short one, and helpful empty states only when there is nothing."""
 
-from contextlib import contextmanager
-
-from sqlalchemy import event
-
 from portal.core.extensions import db
 from portal.testing.factories import make_client
 from tests.fixtures.dashboard import fill
+from tests.web.test_client_queries import counted
 
 RUSSIAN = {"Accept-Language": "ru-RU,ru;q=0.9"}
 EMPTY_STATES = ('id="nothing-to-pay"', 'id="no-services"', 'id="no-tickets"', 'id="no-documents"')
-
-
-@contextmanager
-def counted():
-    statements: list[str] = []
-
-    def before(conn, cursor, statement, parameters, context, executemany):
-        statements.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", before)
-    try:
-        yield statements
-    finally:
-        event.remove(db.engine, "before_cursor_execute", before)
 
 
 def test_the_dashboard_shows_everything_in_russian(client_web, client_account, clock) -> None:
