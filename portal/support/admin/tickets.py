@@ -27,8 +27,8 @@ from portal.core.app_state import clock
 from portal.core.extensions import db
 from portal.messaging.outbox import STATUS_LABELS as OUTBOX_STATUS_LABELS
 from portal.messaging.templates import TEMPLATES
-from portal.platform import search
 from portal.orders.models.service import SERVICE_STATUS_LABELS
+from portal.platform import search
 from portal.support import attachments, canned_replies, sla, tickets
 from portal.support.forms import (
     PRIORITY_LABELS,
