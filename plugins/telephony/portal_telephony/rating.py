@@ -89,6 +89,7 @@ class PrefixIndex:
 
     def __init__(self, prefixes: Iterable[tuple[str, int]] = ()) -> None:
         self._by_length: dict[int, dict[str, int]] = {}
+        self._lengths: list[int] = []
         for prefix, destination in prefixes:
             self.add(prefix, destination)
 
@@ -97,8 +98,6 @@ class PrefixIndex:
             raise ValueError(f"not a prefix: {prefix!r}")
         self._by_length.setdefault(len(prefix), {})[prefix] = destination
         self._lengths = sorted(self._by_length, reverse=True)
-
-    _lengths: list[int] = []
 
     def lookup(self, number: str) -> int | None:
         """The destination of the longest prefix of ``number``, or None."""

@@ -5,7 +5,6 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal as D
 
 import pytest
-
 from portal_telephony.cdr_formats import (
     BadRow,
     Cdr,
@@ -152,7 +151,7 @@ def test_longest_prefix_wins_and_unknown_is_rejected():
 
 
 def test_prefix_index_looks_at_most_15_lengths():
-    index = PrefixIndex((("1" * n, n) for n in range(1, 16)))
+    index = PrefixIndex(("1" * n, n) for n in range(1, 16))
     assert index.lookup("1" * 20) == 15
     assert index.lookup("12") == 1
     with pytest.raises(ValueError):
