@@ -106,6 +106,30 @@ def grant_credit(
     return credit_balance(client.id, currency)
 
 
+def use_credit(
+    client: Client, amount: Decimal, *, description: str, currency: str | None = None
+) -> Decimal:
+    """Take ``amount`` of prepaid usage (calls rated from a prepaid balance) from ``client``'s
+    credit balance in the caller's transaction, under :func:`lock_credit`; the balance may go
+    below zero (a call that happened is charged). No audit entry per debit: a provider module
+    debits in batches of thousands of calls, and its own rows say what each debit was for.
+    Returns the new balance."""
+    currency = currency or client.currency
+    amount = billing.check_minor_units(amount, currency)
+    if amount <= 0:
+        raise PaymentError(_("A charge must be more than zero."))
+    lock_credit(client.id)
+    add_credit(
+        client,
+        -amount,
+        CreditReason.USAGE,
+        description=" ".join(description.split()),
+        currency=currency,
+    )
+    db.session.flush()
+    return credit_balance(client.id, currency)
+
+
 def lock_invoice(invoice: Invoice) -> None:
     """Take ``invoice``'s row for this transaction and read its status and paid amount afresh:
     two payments (or a payment and a credit application) at the same moment each add their

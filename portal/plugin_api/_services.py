@@ -94,6 +94,7 @@ __all__ = [
     "terminate_at_period_end",
     "today",
     "unsuspend_service",
+    "use_credit",
     "validate_requisites",
 ]
 
@@ -291,6 +292,17 @@ def add_credit(
 def credit_balance(client: Client, currency: str | None = None) -> Decimal:
     """``client``'s credit balance in ``currency`` (default: the client's currency)."""
     return payments.credit_balance(client.id, currency or client.currency)
+
+
+def use_credit(
+    client: Client, amount: Decimal, *, description: str, currency: str | None = None
+) -> Decimal:
+    """Debit ``amount`` (Decimal, more than zero, whole minor units) of prepaid usage from
+    ``client``'s credit balance, which may go below zero (what was used is owed); the ledger
+    shows it as "Usage charge" with ``description``. Raises :class:`PaymentError`. Joins the
+    caller's transaction (debit a batch of usage with the rows that record it); returns the new
+    balance."""
+    return payments.use_credit(client, amount, description=description, currency=currency)
 
 
 def record_payment(

@@ -98,6 +98,7 @@ PUBLIC = [
     "product_values",
     "queue_provisioning",
     "record_payment",
+    "use_credit",
     "requires",
     "run_command",
     "savepoint",

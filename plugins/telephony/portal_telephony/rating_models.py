@@ -80,7 +80,9 @@ class IncludedMinutes(Base):
     __tablename__ = "telephony_included_minutes"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    product_id: Mapped[int] = mapped_column(ForeignKey("product.id", ondelete="CASCADE"), index=True)
+    product_id: Mapped[int] = mapped_column(
+        ForeignKey("product.id", ondelete="CASCADE"), index=True
+    )
     minutes: Mapped[int] = mapped_column(Integer)
     groups: Mapped[str] = mapped_column(String(255), default="")
 
