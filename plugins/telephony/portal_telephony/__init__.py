@@ -19,3 +19,16 @@ import logging
 __version__ = "0.1.0"
 
 log = logging.getLogger(__name__)
+
+
+# --- the rating side: CDR import, balances, calls, reports (README.md, "Rating") ---------------
+
+from portal.plugin_api import hookimpl  # noqa: E402
+
+
+@hookimpl
+def payment_received(payment) -> None:
+    """A payment may bring a blocked prepaid client back above the limit."""
+    from portal_telephony import balances
+
+    balances.payment_received(payment)

@@ -1,0 +1,121 @@
+"""Prepaid balances (plugins/telephony/README.md, "Balances").
+
+A prepaid client's calls are debited from the core's credit balance as they are rated
+(``use_credit``, once per import batch). After each debit:
+
+* the balance at or below the client's ``low_balance`` threshold sends one letter per
+  crossing (``crossings`` is in the letter's dedupe key; a payment that lifts the balance
+  above the threshold re-arms it);
+* the balance at or below ``-credit_limit`` (zero by default) blocks every telephony service
+  of the client through the provisioner (``block_service``): outgoing calls stop on the PBX
+  while the core service stays active — it is paid for; only calls are out of money.
+
+A payment (``payment_received``) that brings the balance back above ``-credit_limit``
+unblocks them (``unblock_service``). Both run in the caller's transaction.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from portal.plugin_api import (
+    Client,
+    Payment,
+    Product,
+    ProvisioningAction,
+    Service,
+    ServiceStatus,
+    client_locale,
+    credit_balance,
+    email_client,
+    queue_provisioning,
+    session,
+)
+from portal_telephony.rating_models import ClientTerms
+
+
+def _services(client_id: int) -> list[Service]:
+    return list(
+        session().scalars(
+            select(Service)
+            .join(Product, Product.id == Service.product_id)
+            .where(
+                Service.client_id == client_id,
+                Product.module == "telephony",
+                Service.status == ServiceStatus.ACTIVE,
+            )
+            .order_by(Service.id)
+        )
+    )
+
+
+def _command(service: Service, block: bool, terms: ClientTerms) -> None:
+    """Through tel-base's provisioner when it offers ``block_service``, else a SUSPEND/UNSUSPEND
+    command for the service's module with ``{"reason": "balance"}`` (the service itself stays
+    active)."""
+    try:
+        from portal_telephony import provisioning
+    except ImportError:  # pragma: no cover - the skeleton ships it
+        provisioning = None
+    name = "block_service" if block else "unblock_service"
+    if provisioning is not None and hasattr(provisioning, name):
+        getattr(provisioning, name)(service, reason="balance")
+        return
+    action = ProvisioningAction.SUSPEND if block else ProvisioningAction.UNSUSPEND
+    queue_provisioning(
+        service,
+        action,
+        payload={"reason": "balance"},
+        dedupe_key=f"telephony:{name}:{service.id}:{terms.crossings}",
+    )
+
+
+def after_debit(client: Client, terms: ClientTerms, balance: Decimal) -> None:
+    """Warn and block after a debit left ``balance``."""
+    if balance <= terms.low_balance and not terms.low_notified:
+        terms.low_notified = True
+        terms.crossings += 1
+        with client_locale(client):
+            email_client(
+                client,
+                subject=_("Your balance is low"),
+                text=_(
+                    "Your balance for calls is %(balance)s %(currency)s. Top it up to keep "
+                    "calling: at zero outgoing calls are blocked.",
+                    balance=balance,
+                    currency=client.currency,
+                ),
+                kind="invoices",
+                dedupe_key=f"telephony:low-balance:{client.id}:{terms.crossings}",
+            )
+    if balance <= -terms.credit_limit and not terms.blocked:
+        terms.blocked = True
+        for service in _services(client.id):
+            _command(service, True, terms)
+
+
+def after_payment(client: Client) -> bool:
+    """Unblock (and re-arm the low-balance letter) when the balance is back; True when the
+    services were unblocked."""
+    terms = session().get(ClientTerms, client.id)
+    if terms is None or not terms.prepaid:
+        return False
+    balance = credit_balance(client)
+    if balance > terms.low_balance:
+        terms.low_notified = False
+    if terms.blocked and balance > -terms.credit_limit:
+        terms.blocked = False
+        for service in _services(client.id):
+            _command(service, False, terms)
+        return True
+    return False
+
+
+def payment_received(payment: Payment) -> None:
+    """The ``payment_received`` hook's work (registered in ``portal_telephony.rating_hooks``)."""
+    client = session().get(Client, payment.client_id)
+    if client is not None:
+        after_payment(client)
