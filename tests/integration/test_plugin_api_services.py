@@ -394,3 +394,8 @@ def test_prepaid_usage_is_debited_below_zero_and_refused_unless_positive(plugged
             api.use_credit(client, amount, description="No")
     with pytest.raises(BillingError):
         api.use_credit(client, D("0.005"), description="Half a kopeck")
+    other = make_client(clock, email="second@example.com")
+    assert api.use_credits({client.id: D("1.00"), other.id: D("2.50")}, description="Batch") == {
+        client.id: D("-2.50"),
+        other.id: D("-2.50"),
+    }

@@ -99,6 +99,7 @@ PUBLIC = [
     "queue_provisioning",
     "record_payment",
     "use_credit",
+    "use_credits",
     "requires",
     "run_command",
     "savepoint",

@@ -16,6 +16,7 @@ unblocks them (``unblock_service``). Both run in the caller's transaction.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from decimal import Decimal
 
 from flask_babel import gettext as _
@@ -71,6 +72,50 @@ def _command(service: Service, block: bool, terms: ClientTerms) -> None:
         payload={"reason": "balance"},
         dedupe_key=f"telephony:{name}:{service.id}:{terms.crossings}",
     )
+
+
+@dataclass(slots=True)
+class TermsView:
+    """What rating reads of a client's terms, as plain values for a whole import."""
+
+    client_id: int
+    prepaid: bool
+    tariff_id: int | None
+    coefficient: Decimal
+    low_balance: Decimal
+    credit_limit: Decimal
+    low_notified: bool
+    blocked: bool
+
+    @classmethod
+    def of(cls, terms: ClientTerms) -> TermsView:
+        return cls(
+            terms.client_id,
+            terms.prepaid,
+            terms.tariff_id,
+            terms.coefficient_duration,
+            terms.low_balance,
+            terms.credit_limit,
+            terms.low_notified,
+            terms.blocked,
+        )
+
+    def needs_action(self, balance: Decimal) -> bool:
+        return (balance <= self.low_balance and not self.low_notified) or (
+            balance <= -self.credit_limit and not self.blocked
+        )
+
+
+def after_debits(left: dict[int, Decimal], views: dict[int, TermsView]) -> None:
+    """After a batch's debits (``left``: the new balances): only the clients that cross a line
+    are read and acted on."""
+    for client_id, balance in left.items():
+        view = views.get(client_id)
+        if view is None or not view.needs_action(balance):
+            continue
+        terms = session().get(ClientTerms, client_id)
+        after_debit(session().get(Client, client_id), terms, balance)
+        views[client_id] = TermsView.of(terms)
 
 
 def after_debit(client: Client, terms: ClientTerms, balance: Decimal) -> None:

@@ -71,7 +71,7 @@ def normalise_number(raw: str, *, country: str = "7", trunk: str = "8", national
     """Digits of a dialled number in international form: ``+7 (495) 123-45-67``,
     ``84951234567`` and ``4951234567`` all become ``74951234567``; ``810...`` (the old Russian
     international exit) and ``00...`` lose their exit code. Other lengths keep their digits."""
-    digits = "".join(ch for ch in raw if ch.isdigit())
+    digits = raw if raw.isdigit() else "".join(ch for ch in raw if ch.isdigit())
     if digits.startswith("810") and len(digits) > 11:
         return digits[3:]
     if digits.startswith("00"):
@@ -155,9 +155,10 @@ class Tariff:
 
     def add_rate(self, rate: Rate) -> None:
         rates = self._rates.setdefault(rate.destination_id, [])
-        rates.append(rate)
-        rates.sort(key=lambda r: r.effective_from)
-        self._starts[rate.destination_id] = [r.effective_from for r in rates]
+        starts = self._starts.setdefault(rate.destination_id, [])
+        position = bisect.bisect_right(starts, rate.effective_from)
+        rates.insert(position, rate)
+        starts.insert(position, rate.effective_from)
 
     def rate_at(self, destination_id: int, moment: datetime) -> Rate | None:
         """The rate in force at ``moment`` (the last one that started at or before it)."""
