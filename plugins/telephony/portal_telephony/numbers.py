@@ -362,10 +362,17 @@ def reserve(number_id: int, client: Client, *, actor: str) -> PhoneNumber:
 
 
 def assign(
-    number_id: int, service: Service, *, actor: str, extension: str = "", note: str = ""
+    number_id: int,
+    service: Service,
+    *,
+    actor: str,
+    extension: str = "",
+    note: str = "",
+    provision: bool = True,
 ) -> PhoneNumber:
     """Assign a free number, or one reserved for the service's client, to the PBX ``service``
-    and tell the PBX (``assign_number``). Commits."""
+    and tell the PBX (``assign_number``; not with ``provision=False``: demo data, a number the
+    PBX already routes). Commits."""
     moved = _move(
         number_id,
         expected=(NumberState.FREE, NumberState.RESERVED),
@@ -381,14 +388,15 @@ def assign(
         session().rollback()
         raise _taken()
     number = _refresh(number_id)
-    queue_provisioning(
-        service,
-        ProvisioningAction.CHANGE_PACKAGE,
-        payload={
-            "command": ASSIGN_NUMBER,
-            "values": {"number": number.number, "extension": number.extension},
-        },
-    )
+    if provision:
+        queue_provisioning(
+            service,
+            ProvisioningAction.CHANGE_PACKAGE,
+            payload={
+                "command": ASSIGN_NUMBER,
+                "values": {"number": number.number, "extension": number.extension},
+            },
+        )
     session().commit()
     return number
 
