@@ -257,7 +257,7 @@ def history(number: PhoneNumber) -> list[NumberEvent]:
         session().scalars(
             select(NumberEvent)
             .where(NumberEvent.number_id == number.id)
-            .order_by(NumberEvent.at.desc(), NumberEvent.id.desc())
+            .order_by(NumberEvent.id.desc())  # the order they happened in
         )
     )
 
@@ -509,7 +509,7 @@ def period_charges(service: Service, period: Period) -> list[UsageCharge]:
                     select(NumberEvent.number_id).where(NumberEvent.service_id == service.id)
                 )
             )
-            .order_by(NumberEvent.number_id, NumberEvent.at, NumberEvent.id)
+            .order_by(NumberEvent.number_id, NumberEvent.id)
         )
         .all()
     )
