@@ -34,7 +34,10 @@ def plan(customer, catalogue, clock):
     set_day(clock, date(2026, 3, 2))
     product = catalogue["ВАТС «Отдел»"]
     service = add_demo_service(
-        customer, product, cycle="monthly", start=date(2026, 3, 1),
+        customer,
+        product,
+        cycle="monthly",
+        start=date(2026, 3, 1),
         quantities={product.options[0].id: 2},
     )
     session().commit()
@@ -63,7 +66,9 @@ def test_command_backend_creates_extensions_routes_numbers_and_blocks(
 
     numbers.assign(pool["74957002233"], plan, actor="staff", extension="101")
     assert run(clock).done == 1
-    assert pbx.calls()[-1] == f"assign_number --extension=101 --number=74957002233 --service_id={sid}"
+    assert (
+        pbx.calls()[-1] == f"assign_number --extension=101 --number=74957002233 --service_id={sid}"
+    )
 
     assert block_service(plan, "balance") is True
     assert block_service(plan, "balance") is False  # already blocked: nothing queued
