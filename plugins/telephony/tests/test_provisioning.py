@@ -16,6 +16,7 @@ from sqlalchemy import select
 
 from portal.plugin_api import (
     ProvisioningAction,
+    ProvisioningError,
     Ticket,
     add_demo_service,
     queue_provisioning,
@@ -158,5 +159,5 @@ def test_ticket_backend_opens_one_staff_only_ticket_and_waits(app, clock, plan, 
 def test_connection_test_names_the_backend(app) -> None:
     provisioner = actions.provisioner("telephony")
     assert "pbxctl" in provisioner.test_connection({"backend": "command", "command": "pbxctl -v"})
-    with pytest.raises(Exception, match="department|отдел"):
+    with pytest.raises(ProvisioningError, match=r"department|отдел"):
         provisioner.test_connection({"backend": "ticket", "department": "Нет такого"})
