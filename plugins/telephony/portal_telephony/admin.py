@@ -12,6 +12,7 @@ from typing import Any
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
 from flask_login import current_user
 from markupsafe import Markup
 from werkzeug.wrappers import Response
@@ -41,10 +42,10 @@ admin_pages = Blueprint(
 admin_pages.portal_area = "admin"  # type: ignore[attr-defined]
 
 STATE_LABELS = {
-    NumberState.FREE.value: _l("free"),
-    NumberState.RESERVED.value: _l("reserved"),
-    NumberState.ASSIGNED.value: _l("assigned"),
-    NumberState.QUARANTINE.value: _l("quarantine"),
+    NumberState.FREE.value: lazy_pgettext("number state", "free"),
+    NumberState.RESERVED.value: lazy_pgettext("number state", "reserved"),
+    NumberState.ASSIGNED.value: lazy_pgettext("number state", "assigned"),
+    NumberState.QUARANTINE.value: lazy_pgettext("number state", "quarantine"),
 }
 
 
@@ -190,6 +191,7 @@ def render_tab(client: Any) -> Markup:
             blocked=is_blocked,
             numbers=numbers.numbers_of(client.id),
             label=label,
+            states=STATE_LABELS,
             calls=calls_section(client),
         )
     )
