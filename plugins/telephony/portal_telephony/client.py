@@ -14,6 +14,7 @@ from typing import Any
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import pgettext
 from flask_login import current_user
 from markupsafe import Markup
 from werkzeug.wrappers import Response
@@ -153,7 +154,7 @@ def _panel(client: Any) -> str:
         url_for("telephony_client.index"),
         _("My PBX and numbers"),
         url_for("telephony_client.balance"),
-        _("Balance"),
+        pgettext("prepaid telephony", "Balance"),
     )
 
 

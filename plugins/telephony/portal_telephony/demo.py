@@ -117,7 +117,7 @@ def load(today: date) -> list[str]:
     )
     session().commit()
     _give_numbers(service)
-    return [f"Telephony client: {EMAIL} / {PASSWORD} ({DEPARTMENT}, 8 users, 2 numbers)"]
+    return [f"telephony    {EMAIL:<24} password: {PASSWORD} ({DEPARTMENT}, 8 users, 2 numbers)"]
 
 
 def _give_numbers(service: Service) -> None:
