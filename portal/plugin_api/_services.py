@@ -39,7 +39,7 @@ from portal.invoicing.models import Invoice, Payment
 from portal.messaging.outbox import queue_email
 from portal.messaging.sources import MailKind
 from portal.messaging.templates import external_url as _external_url
-from portal.orders import orders, provisioning, service_changes
+from portal.orders import orders, provisioning, provisioning_backends, service_changes
 from portal.orders.models import Service, ServiceStatus
 from portal.orders.provisioners import ProvisioningAction
 from portal.platform import demo
@@ -83,10 +83,12 @@ __all__ = [
     "plugin_settings",
     "preview_change",
     "product_values",
+    "provisioning_backend",
     "queue_provisioning",
     "record_payment",
     "requires",
     "run_command",
+    "run_program",
     "savepoint",
     "service_change_url",
     "session",
@@ -163,6 +165,31 @@ def plugin_settings(plugin: str) -> dict[str, Any]:
     """The settings of ``plugin`` (its ``register_settings`` name): the registered defaults,
     overridden by what staff saved; secrets decrypted (None when no longer readable)."""
     return settings_service.get(plugin)
+
+
+def run_program(args: Sequence[str], *, timeout: int) -> str:
+    """Run a program as ``run_command`` does and return its stdout; a missing program, the
+    timeout or a non-zero exit raise :class:`ProvisioningError` with a message for staff (the
+    program's stderr). For provisioning modules that build their own arguments."""
+    return provisioning_backends.run_program(args, timeout=timeout)
+
+
+def provisioning_backend(
+    config: Mapping[str, Any],
+    *,
+    settings_name: str,
+    requests: type[Any],
+    text: Callable[[Service, Sequence[Any]], tuple[str, str]],
+) -> provisioning_backends.ProvisioningBackend:
+    """The backend a module's settings choose (``config["backend"]``: ``command``, ``http``,
+    else ``ticket``), built from ``config`` (``command``, ``url``, ``token``, ``timeout``,
+    ``department``). ``settings_name`` names the module's settings in messages, ``requests`` is
+    the module's model remembering the ticket of a task, ``text(service, commands)`` writes a
+    ticket's subject and body (called in the client's language). Its ``apply(task_id, service,
+    commands)`` sends :class:`BackendCommand` s; see docs/plugins.md, "Provisioning backends"."""
+    return provisioning_backends.backend_for(
+        config, settings_name=settings_name, requests=requests, text=text
+    )
 
 
 def product_values(product: Product, plugin: str) -> dict[str, Any]:

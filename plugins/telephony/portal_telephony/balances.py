@@ -26,13 +26,11 @@ from portal.plugin_api import (
     Client,
     Payment,
     Product,
-    ProvisioningAction,
     Service,
     ServiceStatus,
     client_locale,
     credit_balance,
     email_client,
-    queue_provisioning,
     session,
 )
 from portal_telephony.rating_models import ClientTerms
@@ -53,25 +51,15 @@ def _services(client_id: int) -> list[Service]:
     )
 
 
-def _command(service: Service, block: bool, terms: ClientTerms) -> None:
-    """Through tel-base's provisioner when it offers ``block_service``, else a SUSPEND/UNSUSPEND
-    command for the service's module with ``{"reason": "balance"}`` (the service itself stays
-    active)."""
-    try:
-        from portal_telephony import provisioning
-    except ImportError:  # pragma: no cover - the skeleton ships it
-        provisioning = None
-    name = "block_service" if block else "unblock_service"
-    if provisioning is not None and hasattr(provisioning, name):
-        getattr(provisioning, name)(service, reason="balance")
-        return
-    action = ProvisioningAction.SUSPEND if block else ProvisioningAction.UNSUSPEND
-    queue_provisioning(
-        service,
-        action,
-        payload={"reason": "balance"},
-        dedupe_key=f"telephony:{name}:{service.id}:{terms.crossings}",
-    )
+def _command(service: Service, block: bool) -> None:
+    """Through the PBX provisioner (:mod:`portal_telephony.provisioning`): the service stays
+    active in the portal, the PBX stops (or resumes) its outgoing calls."""
+    from portal_telephony import provisioning
+
+    if block:
+        provisioning.block_service(service, reason="balance")
+    else:
+        provisioning.unblock_service(service)
 
 
 @dataclass(slots=True)
@@ -139,7 +127,7 @@ def after_debit(client: Client, terms: ClientTerms, balance: Decimal) -> None:
     if balance <= -terms.credit_limit and not terms.blocked:
         terms.blocked = True
         for service in _services(client.id):
-            _command(service, True, terms)
+            _command(service, True)
 
 
 def after_payment(client: Client) -> bool:
@@ -154,7 +142,7 @@ def after_payment(client: Client) -> bool:
     if terms.blocked and balance > -terms.credit_limit:
         terms.blocked = False
         for service in _services(client.id):
-            _command(service, False, terms)
+            _command(service, False)
         return True
     return False
 

@@ -14,7 +14,7 @@ import enum
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import Date, ForeignKey, Integer, String
+from sqlalchemy import Boolean, Date, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.plugin_api import Base, Client, MoneyType, Service, UTCDateTime
@@ -90,6 +90,8 @@ class NumberEvent(Base):
         ForeignKey("telephony_number.id", ondelete="CASCADE"), index=True
     )
     at: Mapped[datetime] = mapped_column(UTCDateTime())
+    #: The business date of the change: what billing reads (held on which days).
+    day: Mapped[date] = mapped_column(Date, index=True)
     state: Mapped[str] = mapped_column(String(20))
     client_id: Mapped[int | None] = mapped_column(
         ForeignKey("client.id", ondelete="SET NULL"), index=True
@@ -113,3 +115,18 @@ class TelephonyRequest(Base):
     )
     ticket_id: Mapped[int | None] = mapped_column(ForeignKey("ticket.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class PbxBlock(Base):
+    """A PBX service blocked at the PBX while the core service stays active: the rating side
+    blocks a prepaid client whose balance reached zero (``provisioning.block_service``) and
+    unblocks on top-up. One row per service; ``blocked`` says where it is now."""
+
+    __tablename__ = "telephony_pbx_block"
+
+    service_id: Mapped[int] = mapped_column(
+        ForeignKey("service.id", ondelete="CASCADE"), primary_key=True
+    )
+    blocked: Mapped[bool] = mapped_column(Boolean, default=False)
+    reason: Mapped[str] = mapped_column(String(255), default="")
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime())

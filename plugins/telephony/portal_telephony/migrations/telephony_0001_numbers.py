@@ -1,4 +1,4 @@
-"""telephony: number categories, the number pool and its history, provisioning tickets
+"""telephony: number categories, the number pool and its history, provisioning tickets, PBX blocks
 
 Revision ID: telephony_0001
 Revises:
@@ -81,6 +81,7 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("number_id", sa.Integer(), nullable=False),
         sa.Column("at", UTCDateTime(), nullable=False),
+        sa.Column("day", sa.Date(), nullable=False),
         sa.Column("state", sa.String(length=20), nullable=False),
         sa.Column("client_id", sa.Integer(), nullable=True),
         sa.Column("service_id", sa.Integer(), nullable=True),
@@ -92,7 +93,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_telephony_number_event")),
         sqlite_autoincrement=True,
     )
-    for column in ("number_id", "client_id"):
+    for column in ("number_id", "day", "client_id"):
         op.create_index(
             op.f(f"ix_telephony_number_event_{column}"), "telephony_number_event", [column]
         )
@@ -109,8 +110,19 @@ def upgrade() -> None:
         sqlite_autoincrement=True,
     )
 
+    op.create_table(
+        "telephony_pbx_block",
+        sa.Column("service_id", sa.Integer(), nullable=False),
+        sa.Column("blocked", sa.Boolean(), nullable=False),
+        sa.Column("reason", sa.String(length=255), nullable=False),
+        sa.Column("changed_at", UTCDateTime(), nullable=False),
+        _fk("telephony_pbx_block", "service_id", "service", "CASCADE"),
+        sa.PrimaryKeyConstraint("service_id", name=op.f("pk_telephony_pbx_block")),
+    )
+
 
 def downgrade() -> None:
+    op.drop_table("telephony_pbx_block")
     op.drop_table("telephony_request")
     op.drop_table("telephony_number_event")
     op.drop_table("telephony_number")
