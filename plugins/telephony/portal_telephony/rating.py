@@ -229,7 +229,8 @@ def rate_call(
     if rate is None:
         raise RatingError("no_rate")
     if seconds < tariff.free_under:
-        return RatedCall(destination_id, destination.name, destination.group, 0, 0, ZERO, rate)
+        free = round_kopecks(ZERO)
+        return RatedCall(destination_id, destination.name, destination.group, 0, 0, free, rate)
     billed = billed_seconds(seconds, rate.first_increment, rate.next_increment)
     included = 0
     for allowance in allowances:
