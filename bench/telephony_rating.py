@@ -324,7 +324,8 @@ def main() -> None:
             db.session.commit()
             floor = time.perf_counter() - started
             print(
-                f"  floor  {floor:8.2f} s   {args.n / floor:10.0f} rows/s (raw COPY of the rated rows)"
+                f"  floor  {floor:8.2f} s   {args.n / floor:10.0f} rows/s"
+                " (raw COPY of the rated rows)"
             )
             print(f"  ratio  {seconds / floor:8.2f} x the floor")
         tenth = samples[max(0, len(samples) // 10)]

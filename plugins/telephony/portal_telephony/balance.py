@@ -15,6 +15,17 @@ from portal.plugin_api import credit_balance, session
 from portal_telephony.rating_models import Call, ClientTerms
 
 
+def _latest(client_id: int, count: int) -> list[Call]:
+    return list(
+        session().scalars(
+            select(Call)
+            .where(Call.client_id == client_id)
+            .order_by(Call.started_at.desc())
+            .limit(count)
+        )
+    )
+
+
 def balance_section(client: Any) -> Markup:
     """The balance page's content for ``client``: the balance (the core's credit balance, which
     prepaid calls are debited from), the terms and the latest calls."""

@@ -41,6 +41,12 @@ def _window(filters: Mapping[str, Any]) -> tuple[datetime, datetime]:
     )
 
 
+def _calls_in(filters: Mapping[str, Any]) -> tuple[Any, ...]:
+    """The calls of the report's period, in its currency."""
+    since, until = _window(filters)
+    return (Call.started_at >= since, Call.started_at < until, Call.currency == filters["currency"])
+
+
 def _month(column: Any) -> Any:
     if session().get_bind().dialect.name == "postgresql":
         return func.to_char(column, "YYYY-MM")
@@ -57,7 +63,6 @@ class TrafficByDestination(Report):
     order = 80
 
     def run(self, filters: Mapping[str, Any]) -> ReportResult:
-        since, until = _window(filters)
         month = _month(Call.started_at)
         rows = (
             session()
@@ -69,11 +74,7 @@ class TrafficByDestination(Report):
                     func.sum(Call.billed_seconds),
                     func.sum(Call.cost),
                 )
-                .where(
-                    Call.started_at >= since,
-                    Call.started_at < until,
-                    Call.currency == filters["currency"],
-                )
+                .where(*_calls_in(filters))
                 .group_by(month, Call.destination)
                 .order_by(month, Call.destination)
             )
@@ -119,18 +120,13 @@ class ArpuByPlan(Report):
     order = 81
 
     def run(self, filters: Mapping[str, Any]) -> ReportResult:
-        since, until = _window(filters)
         rows = (
             session()
             .execute(
                 select(Product.name, func.count(func.distinct(Call.client_id)), func.sum(Call.cost))
                 .join(Service, Service.id == Call.service_id)
                 .join(Product, Product.id == Service.product_id)
-                .where(
-                    Call.started_at >= since,
-                    Call.started_at < until,
-                    Call.currency == filters["currency"],
-                )
+                .where(*_calls_in(filters))
                 .group_by(Product.name)
                 .order_by(Product.name)
             )
@@ -171,18 +167,13 @@ class TopClients(Report):
     order = 82
 
     def run(self, filters: Mapping[str, Any]) -> ReportResult:
-        since, until = _window(filters)
         seconds = func.sum(Call.billed_seconds)
         rows = (
             session()
             .execute(
                 select(Client.id, Client.email, seconds, func.sum(Call.cost))
                 .join(Client, Client.id == Call.client_id)
-                .where(
-                    Call.started_at >= since,
-                    Call.started_at < until,
-                    Call.currency == filters["currency"],
-                )
+                .where(*_calls_in(filters))
                 .group_by(Client.id, Client.email)
                 .order_by(seconds.desc())
                 .limit(20)
