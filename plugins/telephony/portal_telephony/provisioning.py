@@ -84,25 +84,9 @@ def describe(command: BackendCommand) -> str:
     return texts.get(command.name, command.name)
 
 
-def ticket_text(service: Service, commands: Sequence[BackendCommand]) -> tuple[str, str]:
-    subject = _("Telephony: %(what)s", what=describe(commands[0]).rstrip("."))
-    if len(commands) > 1:
-        subject = _(
-            "Telephony: %(count)s commands for service #%(id)s", count=len(commands), id=service.id
-        )
-    lines = [f"- {describe(command)}" for command in commands]
-    lines += [
-        "",
-        _("Service: #%(id)s %(product)s", id=service.id, product=service.product.name),
-        "",
-        _("Close this ticket when it is done: the portal then completes the command."),
-    ]
-    return subject, "\n".join(lines)
-
-
 def backend_for(config: Mapping[str, Any]) -> ProvisioningBackend:
     return provisioning_backend(
-        config, settings_name=_("telephony"), requests=TelephonyRequest, text=ticket_text
+        config, settings_name=_("Telephony"), requests=TelephonyRequest, describe=describe
     )
 
 

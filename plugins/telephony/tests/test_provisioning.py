@@ -8,7 +8,6 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
-from conftest import set_day
 from portal_telephony import numbers
 from portal_telephony.models import TelephonyRequest
 from portal_telephony.provisioning import block_service, is_blocked, unblock_service
@@ -18,7 +17,6 @@ from portal.plugin_api import (
     ProvisioningAction,
     ProvisioningError,
     Ticket,
-    add_demo_service,
     queue_provisioning,
     record_payment,
     session,
@@ -27,22 +25,6 @@ from portal.testing import actions
 from portal.testing.factories import make_department, make_staff
 
 DEPARTMENT = "Телефония"
-
-
-@pytest.fixture
-def plan(customer, catalogue, clock):
-    """«Отдел» (6 seats included) with 2 more: 8 extensions."""
-    set_day(clock, date(2026, 3, 2))
-    product = catalogue["ВАТС «Отдел»"]
-    service = add_demo_service(
-        customer,
-        product,
-        cycle="monthly",
-        start=date(2026, 3, 1),
-        quantities={product.options[0].id: 2},
-    )
-    session().commit()
-    return service
 
 
 def run(clock):
