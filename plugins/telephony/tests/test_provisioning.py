@@ -17,6 +17,7 @@ from portal.plugin_api import (
     ProvisioningAction,
     ProvisioningError,
     Ticket,
+    add_demo_service,
     queue_provisioning,
     record_payment,
     session,
@@ -143,3 +144,14 @@ def test_connection_test_names_the_backend(app) -> None:
     assert "pbxctl" in provisioner.test_connection({"backend": "command", "command": "pbxctl -v"})
     with pytest.raises(ProvisioningError, match=r"department|отдел"):
         provisioner.test_connection({"backend": "ticket", "department": "Нет такого"})
+
+
+def test_a_sip_trunk_is_created_at_the_pbx(app, clock, customer, catalogue, pbx) -> None:
+    actions.save_plugin_settings("telephony", {"backend": "command", "command": str(pbx.path)})
+    trunk = add_demo_service(
+        customer, catalogue["SIP-транк"], cycle="monthly", start=date(2026, 3, 1)
+    )
+    queue_provisioning(trunk, ProvisioningAction.CREATE)
+    session().commit()
+    assert run(clock).done == 1
+    assert pbx.calls() == [f"create_trunk --service_id={trunk.id}"]
