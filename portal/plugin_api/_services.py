@@ -20,6 +20,7 @@ from typing import Any, TypeVar
 
 from flask import current_app, url_for
 from flask_babel import force_locale
+from flask_babel import gettext as _
 from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import Select
 from sqlalchemy.orm import Session
@@ -96,6 +97,8 @@ __all__ = [
     "terminate_at_period_end",
     "today",
     "unsuspend_service",
+    "use_credit",
+    "use_credits",
     "validate_requisites",
 ]
 
@@ -321,6 +324,26 @@ def add_credit(
 def credit_balance(client: Client, currency: str | None = None) -> Decimal:
     """``client``'s credit balance in ``currency`` (default: the client's currency)."""
     return payments.credit_balance(client.id, currency or client.currency)
+
+
+def use_credit(
+    client: Client, amount: Decimal, *, description: str, currency: str | None = None
+) -> Decimal:
+    """Debit ``amount`` (Decimal, more than zero, whole minor units of the client's currency)
+    of prepaid usage from ``client``'s credit balance, which may go below zero (what was used
+    is owed); the ledger shows it as "Usage charge" with ``description``. Raises
+    :class:`PaymentError`. Joins the caller's transaction (debit usage with the rows that
+    record it); returns the new balance. ``currency`` must be the client's own."""
+    if currency not in (None, client.currency):
+        raise PaymentError(_("Usage is charged in the client's currency."))
+    return payments.use_credits({client.id: amount}, description=description)[client.id]
+
+
+def use_credits(debits: Mapping[int, Decimal], *, description: str) -> dict[int, Decimal]:
+    """:func:`use_credit` for many clients at once (``{client_id: amount}``, each in the
+    client's currency): a few queries whatever the number of clients, for a batch of rated
+    calls. Joins; returns the new balances by client id."""
+    return payments.use_credits(debits, description=description)
 
 
 def record_payment(

@@ -105,6 +105,8 @@ PUBLIC = [
     "provisioning_backend",
     "queue_provisioning",
     "record_payment",
+    "use_credit",
+    "use_credits",
     "requires",
     "run_command",
     "run_program",

@@ -108,22 +108,36 @@ def register_scheduled_jobs() -> list[JobDefinition]:
             _l("Telephony: free numbers after quarantine"),
             NUMBERS_SCHEDULE,
             numbers_job,
-        )
+        ),
+        JobDefinition(
+            "telephony.cdrs", _l("Telephony: import call records"), "* * * * *", cdrs_job
+        ),
     ]
+
+
+def cdrs_job(as_of: date) -> dict[str, int]:
+    """The ``telephony.cdrs`` job (portal_telephony.cdr_jobs.run): uploads and the watched
+    folder."""
+    from portal_telephony.cdr_jobs import run
+
+    return run(as_of)
 
 
 @hookimpl
 def register_blueprints() -> list[Blueprint]:
     from portal_telephony.admin import admin_pages
     from portal_telephony.client import client_pages
+    from portal_telephony.rating_views import admin_rating, api, client_calls
 
-    return [client_pages, admin_pages]
+    return [client_pages, admin_pages, client_calls, admin_rating, api]
 
 
 @hookimpl
 def register_admin_menu_items() -> list[MenuItem]:
     return [
         MenuItem("clients", _l("Number pool"), "telephony_admin.pool", 70, "clients.view"),
+        MenuItem("clients", _l("Unrated calls"), "telephony_rating.rejects", 71, "clients.view"),
+        MenuItem("clients", _l("CDR imports"), "telephony_rating.imports", 72, "clients.edit"),
     ]
 
 
@@ -162,3 +176,21 @@ def service_terminated(service: Service) -> None:
         from portal_telephony.numbers import release_service
 
         release_service(service)
+
+
+# --- the rating side: CDR import, balances, calls, reports (README.md, "Rating") ---------------
+
+
+@hookimpl
+def payment_received(payment: Any) -> None:
+    """A payment may bring a blocked prepaid client back above the limit (balances.py)."""
+    from portal_telephony import balances
+
+    balances.payment_received(payment)
+
+
+@hookimpl
+def register_reports() -> list[Any]:
+    from portal_telephony.rating_reports import REPORTS
+
+    return list(REPORTS)

@@ -117,7 +117,14 @@ def load(today: date) -> list[str]:
     )
     session().commit()
     _give_numbers(service)
-    return [f"telephony    {EMAIL:<24} password: {PASSWORD} ({DEPARTMENT}, 8 users, 2 numbers)"]
+    from portal_telephony import rating_demo
+
+    plans = [products[name] for name in (DEPARTMENT,)]
+    rating_demo.load(client, list(CLIENT_NUMBERS), plans, today)
+    return [
+        f"telephony    {EMAIL:<24} password: {PASSWORD} ({DEPARTMENT}, 8 users, 2 numbers,"
+        " rated calls)"
+    ]
 
 
 def _give_numbers(service: Service) -> None:

@@ -15,11 +15,14 @@ from collections.abc import Callable
 
 from portal.billing import Period, UsageCharge, UsageCollector
 from portal.plugin_api import Service
-from portal_telephony import numbers
+from portal_telephony import calls, numbers
 from portal_telephony.settings import PLUGIN
 
 #: The functions whose lines a renewal carries for the period that ended, in this order.
-SOURCES: list[Callable[[Service, Period], list[UsageCharge]]] = [numbers.period_charges]
+SOURCES: list[Callable[[Service, Period], list[UsageCharge]]] = [
+    numbers.period_charges,
+    calls.period_charges,
+]
 
 
 class TelephonyUsage(UsageCollector):
