@@ -284,10 +284,45 @@ class TicketBackend(ProvisioningBackend):
         return _("Tickets go to %(department)s.", department=self.config.get("department"))
 
 
+def commands_ticket(settings_name: str, describe: Callable[[BackendCommand], str]) -> TicketText:
+    """The usual ticket: the subject says what to do ("1C cloud: Create base «Бухгалтерия»", or
+    how many commands), the body lists each command as ``describe`` words it, then the service
+    and how to complete the task."""
+
+    def text(service: Service, commands: Sequence[BackendCommand]) -> tuple[str, str]:
+        what = describe(commands[0]).rstrip(".")
+        subject = _("%(settings)s: %(what)s", settings=settings_name, what=what)
+        if len(commands) > 1:
+            subject = _(
+                "%(settings)s: %(count)s commands for service #%(id)s",
+                settings=settings_name,
+                count=len(commands),
+                id=service.id,
+            )
+        lines = [f"- {describe(command)}" for command in commands]
+        lines += [
+            "",
+            _("Service: #%(id)s %(product)s", id=service.id, product=service.product.name),
+            "",
+            _("Close this ticket when it is done: the portal then completes the command."),
+        ]
+        return subject, "\n".join(lines)
+
+    return text
+
+
 def backend_for(
-    config: Mapping[str, Any], *, settings_name: str, requests: type[Any], text: TicketText
+    config: Mapping[str, Any],
+    *,
+    settings_name: str,
+    requests: type[Any],
+    text: TicketText | None = None,
+    describe: Callable[[BackendCommand], str] | None = None,
 ) -> ProvisioningBackend:
-    """The backend ``config["backend"]`` names (``command``, ``http``, else ``ticket``)."""
+    """The backend ``config["backend"]`` names (``command``, ``http``, else ``ticket``); the
+    ticket is written by ``text``, or by :func:`commands_ticket` from ``describe``."""
+    if text is None:
+        text = commands_ticket(settings_name, describe or (lambda command: command.name))
     backend = config.get("backend")
     if backend == COMMAND:
         return CommandBackend(config, settings_name=settings_name)

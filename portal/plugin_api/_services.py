@@ -179,16 +179,19 @@ def provisioning_backend(
     *,
     settings_name: str,
     requests: type[Any],
-    text: Callable[[Service, Sequence[Any]], tuple[str, str]],
+    text: Callable[[Service, Sequence[Any]], tuple[str, str]] | None = None,
+    describe: Callable[[Any], str] | None = None,
 ) -> provisioning_backends.ProvisioningBackend:
     """The backend a module's settings choose (``config["backend"]``: ``command``, ``http``,
     else ``ticket``), built from ``config`` (``command``, ``url``, ``token``, ``timeout``,
-    ``department``). ``settings_name`` names the module's settings in messages, ``requests`` is
-    the module's model remembering the ticket of a task, ``text(service, commands)`` writes a
-    ticket's subject and body (called in the client's language). Its ``apply(task_id, service,
-    commands)`` sends :class:`BackendCommand` s; see docs/plugins.md, "Provisioning backends"."""
+    ``department``). ``settings_name`` names the module's settings in messages and tickets,
+    ``requests`` is the module's model remembering the ticket of a task; a ticket is written by
+    ``text(service, commands)`` (subject, body), or else lists the commands as
+    ``describe(command)`` words each (both called in the client's language). Its
+    ``apply(task_id, service, commands)`` sends :class:`BackendCommand` s; see docs/plugins.md,
+    "Provisioning backends"."""
     return provisioning_backends.backend_for(
-        config, settings_name=settings_name, requests=requests, text=text
+        config, settings_name=settings_name, requests=requests, text=text, describe=describe
     )
 
 

@@ -10,12 +10,12 @@ one): after a crash the queue may run a task again.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
 from flask_babel import gettext as _
 
-from portal.plugin_api import ProvisioningBackend, Service, provisioning_backend
+from portal.plugin_api import ProvisioningBackend, provisioning_backend
 from portal_onec.commands import CloudCommand
 from portal_onec.models import OnecRequest
 
@@ -61,24 +61,8 @@ def _defaults(values: Mapping[str, Any]) -> dict[str, Any]:
     return {**dict.fromkeys(keys, ""), "sessions": 0, "bases": 0, "quantity": 0, **values}
 
 
-def ticket_text(service: Service, commands: Sequence[CloudCommand]) -> tuple[str, str]:
-    subject = _("1C cloud: %(what)s", what=describe(commands[0]).rstrip("."))
-    if len(commands) > 1:
-        subject = _(
-            "1C cloud: %(count)s commands for service #%(id)s", count=len(commands), id=service.id
-        )
-    lines = [f"- {describe(command)}" for command in commands]
-    lines += [
-        "",
-        _("Service: #%(id)s %(product)s", id=service.id, product=service.product.name),
-        "",
-        _("Close this ticket when it is done: the portal then completes the command."),
-    ]
-    return subject[:255], "\n".join(lines)
-
-
 def backend_for(config: Mapping[str, Any]) -> ProvisioningBackend:
     """The backend the settings choose."""
     return provisioning_backend(
-        config, settings_name=_("1C cloud"), requests=OnecRequest, text=ticket_text
+        config, settings_name=_("1C cloud"), requests=OnecRequest, describe=describe
     )

@@ -1,7 +1,9 @@
 """The telephony demo (``portal demo``, run by ``make run``): a PBX catalogue in RUB (two plans
 with seats, a SIP trunk, an add-on per plan), a pool of Moscow numbers of every category, and a
 telecom client with the «Отдел» plan, two extra seats and two numbers. Idempotent: only what is
-missing is created. The rating side adds tariffs and rated calls (portal_telephony.rating*).
+missing is created. Then :mod:`portal_telephony.rating_demo` adds the tariff, included minutes,
+prepaid terms with a balance, and a month of calls from the client's numbers rated by the CDR
+import.
 """
 
 from __future__ import annotations

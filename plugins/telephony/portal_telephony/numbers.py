@@ -25,7 +25,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from flask_babel import gettext as _
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import Select, func, or_, select, update
 
 from portal.billing import Period, UsageCharge
 from portal.plugin_api import (
@@ -186,16 +186,11 @@ def import_numbers(lines: Iterable[str], *, actor: str) -> ImportResult:
 # --- reading ------------------------------------------------------------------------------------
 
 
-def search(
-    *,
-    digits: str = "",
-    category: str | None = None,
-    state: str | None = NumberState.FREE.value,
-    client_id: int | None = None,
-    limit: int | None = 50,
-) -> list[PhoneNumber]:
+def search_query(
+    *, digits: str = "", category: str | None = None, state: str | None = None
+) -> Select[tuple[PhoneNumber]]:
     """Numbers whose digits contain ``digits``, of ``category`` and ``state`` (None: any),
-    cheapest category first, then by number."""
+    cheapest category first, then by number (the staff list pages it)."""
     query = select(PhoneNumber).join(NumberCategory)
     wanted = re.sub(r"\D", "", digits)
     if wanted:
@@ -204,25 +199,19 @@ def search(
         query = query.where(PhoneNumber.category == category)
     if state:
         query = query.where(PhoneNumber.state == state)
-    if client_id is not None:
-        query = query.where(PhoneNumber.client_id == client_id)
-    query = query.order_by(NumberCategory.rank, PhoneNumber.number)
-    if limit:
-        query = query.limit(limit)
-    return list(session().scalars(query))
+    return query.order_by(NumberCategory.rank, PhoneNumber.number)
 
 
-def search_query(*, digits: str = "", category: str | None = None, state: str | None = None):  # type: ignore[no-untyped-def]
-    """The staff list's SELECT (paginated by the page)."""
-    query = select(PhoneNumber)
-    wanted = re.sub(r"\D", "", digits)
-    if wanted:
-        query = query.where(PhoneNumber.number.contains(wanted, autoescape=True))
-    if category:
-        query = query.where(PhoneNumber.category == category)
-    if state:
-        query = query.where(PhoneNumber.state == state)
-    return query.order_by(PhoneNumber.number)
+def search(
+    *,
+    digits: str = "",
+    category: str | None = None,
+    state: str | None = NumberState.FREE.value,
+    limit: int | None = 50,
+) -> list[PhoneNumber]:
+    """:func:`search_query`'s first ``limit`` numbers (free ones unless ``state`` says)."""
+    query = search_query(digits=digits, category=category, state=state)
+    return list(session().scalars(query.limit(limit) if limit else query))
 
 
 def counts() -> dict[str, int]:

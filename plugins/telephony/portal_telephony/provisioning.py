@@ -5,6 +5,7 @@ core action            what the PBX is told
 =====================  ===================================================================
 create (a plan)        ``create_extension`` for each seat (101, 102, ...), then
                        ``assign_number`` for each number the service holds
+create (a SIP trunk)   ``create_trunk``
 suspend                ``block``
 unsuspend              ``unblock``
 terminate              ``terminate``; the numbers go to quarantine
@@ -43,10 +44,11 @@ from portal.plugin_api import (
 )
 from portal_telephony import numbers
 from portal_telephony.models import PbxBlock, TelephonyRequest
-from portal_telephony.settings import PLAN, PLUGIN, product_fields
+from portal_telephony.settings import PLAN, PLUGIN, TRUNK, product_fields
 from portal_telephony.settings import settings as saved_settings
 
 CREATE_EXTENSION, DELETE_EXTENSION = "create_extension", "delete_extension"
+CREATE_TRUNK = "create_trunk"
 BLOCK, UNBLOCK, TERMINATE = "block", "unblock", "terminate"
 COMMAND_KEY = "command"
 
@@ -77,6 +79,7 @@ def describe(command: BackendCommand) -> str:
         DELETE_EXTENSION: _("Delete extension %(extension)s.", **values),
         numbers.ASSIGN_NUMBER: _("Route number %(number)s to extension %(extension)s.", **values),
         numbers.RELEASE_NUMBER: _("Remove number %(number)s from the PBX.", **values),
+        CREATE_TRUNK: _("Create a SIP trunk.", **values),
         BLOCK: _("Block outgoing calls of the PBX (%(reason)s).", **values),
         UNBLOCK: _("Unblock the PBX.", **values),
         TERMINATE: _("Remove the PBX: the service has ended.", **values),
@@ -84,25 +87,9 @@ def describe(command: BackendCommand) -> str:
     return texts.get(command.name, command.name)
 
 
-def ticket_text(service: Service, commands: Sequence[BackendCommand]) -> tuple[str, str]:
-    subject = _("Telephony: %(what)s", what=describe(commands[0]).rstrip("."))
-    if len(commands) > 1:
-        subject = _(
-            "Telephony: %(count)s commands for service #%(id)s", count=len(commands), id=service.id
-        )
-    lines = [f"- {describe(command)}" for command in commands]
-    lines += [
-        "",
-        _("Service: #%(id)s %(product)s", id=service.id, product=service.product.name),
-        "",
-        _("Close this ticket when it is done: the portal then completes the command."),
-    ]
-    return subject, "\n".join(lines)
-
-
 def backend_for(config: Mapping[str, Any]) -> ProvisioningBackend:
     return provisioning_backend(
-        config, settings_name=_("telephony"), requests=TelephonyRequest, text=ticket_text
+        config, settings_name=_("Telephony"), requests=TelephonyRequest, describe=describe
     )
 
 
@@ -131,7 +118,12 @@ class Telephony(Provisioner):
         return product_fields(product).get("kind") == PLAN
 
     def create(self, service: Service, context: ProvisioningContext) -> None:
-        if self._own(service, context) or not self._is_plan(service.product):
+        if self._own(service, context):
+            return
+        if product_fields(service.product).get("kind") == TRUNK:
+            self._send(service, context, [BackendCommand(CREATE_TRUNK)])
+            return
+        if not self._is_plan(service.product):
             return
         sent = [
             BackendCommand(CREATE_EXTENSION, {"extension": e}) for e in extensions(seats(service))

@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 from portal_telephony import demo, numbers
 
-from portal.plugin_api import Client, Product, add_demo_products, session
+from portal.plugin_api import Client, Product, add_demo_products, add_demo_service, session
 from portal.testing.factories import make_client
 
 POOL = ("74957001000..74957001019", "74957777777", "74957002233")
@@ -58,6 +58,23 @@ def pool(app, clock) -> dict[str, int]:
     """The number pool: ids by number."""
     numbers.import_numbers(POOL, actor="test")
     return {n.number: n.id for n in numbers.search(state=None, limit=None)}
+
+
+@pytest.fixture
+def plan(customer, catalogue, clock):
+    """«Отдел» (6 seats included) with 2 more — 8 extensions — from 1 March 2026; the clock
+    on 2 March."""
+    set_day(clock, date(2026, 3, 2))
+    product = catalogue[demo.DEPARTMENT]
+    service = add_demo_service(
+        customer,
+        product,
+        cycle="monthly",
+        start=date(2026, 3, 1),
+        quantities={product.options[0].id: 2},
+    )
+    session().commit()
+    return service
 
 
 class Pbx:

@@ -12,19 +12,9 @@ from portal_telephony import numbers
 from portal_telephony.models import NumberState, PhoneNumber
 from sqlalchemy import update
 
-from portal.plugin_api import add_demo_service, session
+from portal.plugin_api import session
 from portal.testing import actions
 from portal.testing.factories import make_client
-
-
-@pytest.fixture
-def plan(customer, catalogue, clock):
-    set_day(clock, date(2026, 3, 2))
-    service = add_demo_service(
-        customer, catalogue["ВАТС «Отдел»"], cycle="monthly", start=date(2026, 3, 1)
-    )
-    session().commit()
-    return service
 
 
 def _state(number_id: int) -> str:

@@ -9,28 +9,12 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from conftest import set_day
 from portal_telephony import demo, numbers
 from portal_telephony.models import PhoneNumber
 
-from portal.plugin_api import add_demo_service, session
+from portal.plugin_api import session
 from portal.testing import actions
 from portal.testing.factories import PASSWORD, make_client, make_staff
-
-
-@pytest.fixture
-def plan(customer, catalogue, clock):
-    set_day(clock, date(2026, 3, 2))
-    product = catalogue[demo.DEPARTMENT]
-    service = add_demo_service(
-        customer,
-        product,
-        cycle="monthly",
-        start=date(2026, 3, 1),
-        quantities={product.options[0].id: 2},
-    )
-    session().commit()
-    return service
 
 
 @pytest.fixture

@@ -8,7 +8,6 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
-from conftest import set_day
 from portal_telephony import numbers
 from portal_telephony.models import TelephonyRequest
 from portal_telephony.provisioning import block_service, is_blocked, unblock_service
@@ -27,22 +26,6 @@ from portal.testing import actions
 from portal.testing.factories import make_department, make_staff
 
 DEPARTMENT = "Телефония"
-
-
-@pytest.fixture
-def plan(customer, catalogue, clock):
-    """«Отдел» (6 seats included) with 2 more: 8 extensions."""
-    set_day(clock, date(2026, 3, 2))
-    product = catalogue["ВАТС «Отдел»"]
-    service = add_demo_service(
-        customer,
-        product,
-        cycle="monthly",
-        start=date(2026, 3, 1),
-        quantities={product.options[0].id: 2},
-    )
-    session().commit()
-    return service
 
 
 def run(clock):
@@ -161,3 +144,14 @@ def test_connection_test_names_the_backend(app) -> None:
     assert "pbxctl" in provisioner.test_connection({"backend": "command", "command": "pbxctl -v"})
     with pytest.raises(ProvisioningError, match=r"department|отдел"):
         provisioner.test_connection({"backend": "ticket", "department": "Нет такого"})
+
+
+def test_a_sip_trunk_is_created_at_the_pbx(app, clock, customer, catalogue, pbx) -> None:
+    actions.save_plugin_settings("telephony", {"backend": "command", "command": str(pbx.path)})
+    trunk = add_demo_service(
+        customer, catalogue["SIP-транк"], cycle="monthly", start=date(2026, 3, 1)
+    )
+    queue_provisioning(trunk, ProvisioningAction.CREATE)
+    session().commit()
+    assert run(clock).done == 1
+    assert pbx.calls() == [f"create_trunk --service_id={trunk.id}"]
