@@ -399,3 +399,16 @@ def test_prepaid_usage_is_debited_below_zero_and_refused_unless_positive(plugged
         client.id: D("-2.50"),
         other.id: D("-2.50"),
     }
+
+
+def test_prepaid_usage_is_a_row_of_the_statement_of_account(plugged, clock) -> None:
+    from portal.invoicing import account_statements
+
+    client = make_client(clock)
+    api.record_payment(client, amount=D("100.00"), method="bank", reference="pp-usage")
+    api.use_credit(client, D("30.00"), description="Calls")
+    api.session().commit()
+    statement = account_statements.statement(client, date(2026, 1, 1), date(2026, 12, 31))
+    labels = [account_statements.row_label(row) for row in statement.rows]
+    assert any(label.startswith("Prepaid usage") for label in labels), labels
+    assert statement.closing == -api.credit_balance(client)
