@@ -9,7 +9,7 @@ REDIS_URL ?= redis://127.0.0.1:6379/0
 # Plugins that ship in plugins/ (installed into the venv as separate distributions).
 PLUGIN_DIRS := $(wildcard plugins/*/pyproject.toml)
 # Plugins `make run` enables unless PORTAL_PLUGINS says otherwise (the 1C demo shows up).
-RUN_PLUGINS ?= onec
+RUN_PLUGINS ?= onec,telephony
 
 .PHONY: run test test-sqlite test-postgres lint bench bench-whmcs bench-reports bench-search faults translations messages install install-dev wheel clean
 

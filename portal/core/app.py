@@ -149,11 +149,17 @@ def _init_plugins(app: Flask, enabled: list[str], extra: Iterable[object]) -> No
     app.extensions["portal.plugins"] = plugins
     plugin_state.remember_mounted(app, plugins)
     app.before_request(plugin_state.refresh)  # staff enabled or disabled a plugin meanwhile
+    from portal.core.extensions import csrf
+
     for blueprint in plugins.collect("register_blueprints"):
-        if getattr(blueprint, "portal_area", None) not in ("admin", "client"):
+        area = getattr(blueprint, "portal_area", None)
+        if area not in ("admin", "client", "api"):
             raise ValueError(
-                f"plugin blueprint {blueprint.name!r} must set portal_area to 'admin' or 'client'"
+                f"plugin blueprint {blueprint.name!r} must set portal_area to 'admin', "
+                "'client' or 'api'"
             )
+        if area == "api":  # server to server (a PBX posting CDRs): no session, no CSRF
+            csrf.exempt(blueprint)  # the plugin authenticates each request itself
         app.register_blueprint(blueprint)
     register_commands(app, plugins.collect("register_cli_commands"))
 

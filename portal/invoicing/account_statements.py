@@ -62,8 +62,14 @@ from portal.invoicing.payments import PAYABLE, credit_balance
 from portal.web.csv_export import csv_response
 from portal.web.downloads import pdf_response
 
-#: Credit entries that change what the client owes (a legacy CORRECTION only without a note).
-POSITION_REASONS = (CreditReason.DOWNGRADE, CreditReason.MANUAL, CreditReason.CORRECTION)
+#: Credit entries that change what the client owes (a legacy CORRECTION only without a note;
+#: USAGE: prepaid usage debited from the balance, e.g. rated calls, raises it).
+POSITION_REASONS = (
+    CreditReason.DOWNGRADE,
+    CreditReason.MANUAL,
+    CreditReason.CORRECTION,
+    CreditReason.USAGE,
+)
 #: Invoices that never existed for the books: not yet issued, or cancelled.
 NOT_ISSUED = (InvoiceStatus.DRAFT, InvoiceStatus.CANCELLED)
 
@@ -358,6 +364,8 @@ def row_label(row: StatementRow) -> str:
         label = _("Credit for a downgrade")
     elif row.reason is CreditReason.CORRECTION:
         label = _("Correction of the balance")
+    elif row.reason is CreditReason.USAGE:
+        label = _("Prepaid usage")
     else:
         label = _("Credit balance adjustment")
     return f"{label}: {row.note}" if row.note else label

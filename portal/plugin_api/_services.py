@@ -20,6 +20,7 @@ from typing import Any, TypeVar
 
 from flask import current_app, url_for
 from flask_babel import force_locale
+from flask_babel import gettext as _
 from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import Select
 from sqlalchemy.orm import Session
@@ -38,7 +39,7 @@ from portal.invoicing.models import Invoice, Payment
 from portal.messaging.outbox import queue_email
 from portal.messaging.sources import MailKind
 from portal.messaging.templates import external_url as _external_url
-from portal.orders import orders, provisioning, service_changes
+from portal.orders import orders, provisioning, provisioning_backends, service_changes
 from portal.orders.models import Service, ServiceStatus
 from portal.orders.provisioners import ProvisioningAction
 from portal.platform import demo
@@ -82,10 +83,12 @@ __all__ = [
     "plugin_settings",
     "preview_change",
     "product_values",
+    "provisioning_backend",
     "queue_provisioning",
     "record_payment",
     "requires",
     "run_command",
+    "run_program",
     "savepoint",
     "service_change_url",
     "session",
@@ -94,6 +97,8 @@ __all__ = [
     "terminate_at_period_end",
     "today",
     "unsuspend_service",
+    "use_credit",
+    "use_credits",
     "validate_requisites",
 ]
 
@@ -160,6 +165,34 @@ def plugin_settings(plugin: str) -> dict[str, Any]:
     """The settings of ``plugin`` (its ``register_settings`` name): the registered defaults,
     overridden by what staff saved; secrets decrypted (None when no longer readable)."""
     return settings_service.get(plugin)
+
+
+def run_program(args: Sequence[str], *, timeout: int) -> str:
+    """Run a program as ``run_command`` does and return its stdout; a missing program, the
+    timeout or a non-zero exit raise :class:`ProvisioningError` with a message for staff (the
+    program's stderr). For provisioning modules that build their own arguments."""
+    return provisioning_backends.run_program(args, timeout=timeout)
+
+
+def provisioning_backend(
+    config: Mapping[str, Any],
+    *,
+    settings_name: str,
+    requests: type[Any],
+    text: Callable[[Service, Sequence[Any]], tuple[str, str]] | None = None,
+    describe: Callable[[Any], str] | None = None,
+) -> provisioning_backends.ProvisioningBackend:
+    """The backend a module's settings choose (``config["backend"]``: ``command``, ``http``,
+    else ``ticket``), built from ``config`` (``command``, ``url``, ``token``, ``timeout``,
+    ``department``). ``settings_name`` names the module's settings in messages and tickets,
+    ``requests`` is the module's model remembering the ticket of a task; a ticket is written by
+    ``text(service, commands)`` (subject, body), or else lists the commands as
+    ``describe(command)`` words each (both called in the client's language). Its
+    ``apply(task_id, service, commands)`` sends :class:`BackendCommand` s; see docs/plugins.md,
+    "Provisioning backends"."""
+    return provisioning_backends.backend_for(
+        config, settings_name=settings_name, requests=requests, text=text, describe=describe
+    )
 
 
 def product_values(product: Product, plugin: str) -> dict[str, Any]:
@@ -291,6 +324,26 @@ def add_credit(
 def credit_balance(client: Client, currency: str | None = None) -> Decimal:
     """``client``'s credit balance in ``currency`` (default: the client's currency)."""
     return payments.credit_balance(client.id, currency or client.currency)
+
+
+def use_credit(
+    client: Client, amount: Decimal, *, description: str, currency: str | None = None
+) -> Decimal:
+    """Debit ``amount`` (Decimal, more than zero, whole minor units of the client's currency)
+    of prepaid usage from ``client``'s credit balance, which may go below zero (what was used
+    is owed); the ledger shows it as "Usage charge" with ``description``. Raises
+    :class:`PaymentError`. Joins the caller's transaction (debit usage with the rows that
+    record it); returns the new balance. ``currency`` must be the client's own."""
+    if currency not in (None, client.currency):
+        raise PaymentError(_("Usage is charged in the client's currency."))
+    return payments.use_credits({client.id: amount}, description=description)[client.id]
+
+
+def use_credits(debits: Mapping[int, Decimal], *, description: str) -> dict[int, Decimal]:
+    """:func:`use_credit` for many clients at once (``{client_id: amount}``, each in the
+    client's currency): a few queries whatever the number of clients, for a batch of rated
+    calls. Joins; returns the new balances by client id."""
+    return payments.use_credits(debits, description=description)
 
 
 def record_payment(

@@ -20,6 +20,14 @@ from portal.orders.provisioners import (
     ProvisioningError,
     ProvisioningPending,
 )
+from portal.orders.provisioning_backends import (
+    BackendCommand,
+    BackendSettingsForm,
+    CommandBackend,
+    HttpBackend,
+    ProvisioningBackend,
+    TicketBackend,
+)
 from portal.orders.service_changes import ChangePreview
 from portal.platform.demo import DemoOption, DemoProduct
 from portal.platform.jobs import JobDefinition
@@ -29,6 +37,8 @@ from portal.platform.reports import Chart, Column, Link, Report, ReportResult, c
 from portal.web.menu import ClientCardTab, DashboardCounter, MenuItem, Panel
 
 __all__ = [
+    "BackendCommand",
+    "BackendSettingsForm",
     "BankStatement",
     "CallbackResult",
     "ChangePreview",
@@ -36,9 +46,11 @@ __all__ = [
     "ClientCardTab",
     "ClientRecords",
     "Column",
+    "CommandBackend",
     "DashboardCounter",
     "DemoOption",
     "DemoProduct",
+    "HttpBackend",
     "JobDefinition",
     "Link",
     "MenuItem",
@@ -48,6 +60,7 @@ __all__ = [
     "ProductFields",
     "Provisioner",
     "ProvisioningAction",
+    "ProvisioningBackend",
     "ProvisioningContext",
     "ProvisioningError",
     "ProvisioningPending",
@@ -58,6 +71,7 @@ __all__ = [
     "StatementEntry",
     "StatementFormatError",
     "StatementParser",
+    "TicketBackend",
     "UsageCharge",
     "UsageCollector",
     "client_link",

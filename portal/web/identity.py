@@ -61,7 +61,7 @@ def request_area(req: Request | None = None) -> Area | None:
         return None
     blueprint = current_app.blueprints.get(req.blueprint.split(".")[0])
     area = getattr(blueprint, "portal_area", None)
-    return Area(area) if area else None
+    return Area(area) if area in ("admin", "client") else None  # "api": no signed-in area
 
 
 _LOADED = "portal.identity"  # in the WSGI environ: {area: (session value, account)}

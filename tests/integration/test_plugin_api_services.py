@@ -380,3 +380,35 @@ def test_a_letter_to_a_staff_member_is_queued_once(plugged, clock) -> None:
     assert api.email_staff(manager, subject="x", text="y") is False
     link = api.external_url("admin.dashboard")
     assert link.startswith(("http://", "https://")) and link.endswith("/admin/")
+
+
+def test_prepaid_usage_is_debited_below_zero_and_refused_unless_positive(plugged, clock) -> None:
+    client = make_client(clock)
+    api.add_credit(client, D("10.00"), description="Prepaid")
+    assert api.use_credit(client, D("7.50"), description="Calls 1-100") == D("2.50")
+    assert api.use_credit(client, D("4.00"), description="Calls 101-150") == D("-1.50")
+    api.session().commit()
+    assert api.credit_balance(client) == D("-1.50")
+    for amount in (D(0), D("-1.00")):
+        with pytest.raises(api.PaymentError, match="more than zero"):
+            api.use_credit(client, amount, description="No")
+    with pytest.raises(BillingError):
+        api.use_credit(client, D("0.005"), description="Half a kopeck")
+    other = make_client(clock, email="second@example.com")
+    assert api.use_credits({client.id: D("1.00"), other.id: D("2.50")}, description="Batch") == {
+        client.id: D("-2.50"),
+        other.id: D("-2.50"),
+    }
+
+
+def test_prepaid_usage_is_a_row_of_the_statement_of_account(plugged, clock) -> None:
+    from portal.invoicing import account_statements
+
+    client = make_client(clock)
+    api.record_payment(client, amount=D("100.00"), method="bank", reference="pp-usage")
+    api.use_credit(client, D("30.00"), description="Calls")
+    api.session().commit()
+    statement = account_statements.statement(client, date(2026, 1, 1), date(2026, 12, 31))
+    labels = [account_statements.row_label(row) for row in statement.rows]
+    assert any(label.startswith("Prepaid usage") for label in labels), labels
+    assert statement.closing == -api.credit_balance(client)

@@ -204,6 +204,31 @@ def test_plugin_blueprint_must_declare_its_area(make_app) -> None:
         make_app(extra_plugins=(Careless(),))
 
 
+def test_an_api_blueprint_takes_posts_without_a_session_or_csrf_token(make_app) -> None:
+    """Server-to-server endpoints (a PBX posting call records) authenticate themselves."""
+    from flask import Blueprint, request
+
+    from portal import hookimpl
+
+    api = Blueprint("pbx_api", __name__, url_prefix="/pbx-api")
+    api.portal_area = "api"
+
+    @api.route("/ping", methods=["POST"])
+    def ping() -> tuple[str, int]:
+        ok = request.headers.get("Authorization") == "Bearer secret"
+        return ("pong", 200) if ok else ("no", 401)
+
+    class Pbx:
+        @hookimpl
+        def register_blueprints(self):
+            return [api]
+
+    app = make_app(extra_plugins=(Pbx(),))
+    web = app.test_client()
+    assert web.post("/pbx-api/ping", headers={"Authorization": "Bearer secret"}).status_code == 200
+    assert web.post("/pbx-api/ping").status_code == 401  # the view's own check, not a redirect
+
+
 def test_register_scheduled_jobs(exercised: Flask) -> None:
     from datetime import date
 

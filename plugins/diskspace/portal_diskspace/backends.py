@@ -1,51 +1,37 @@
 """The two ways a quota reaches the system: a command the portal runs, or a ticket to the staff
 who set it by hand (the way offices do it today) — and how the usage is measured.
 
-A command is run without a shell: the template is split like a shell line first and each part is
-filled in afterwards, so an account name can never become an extra argument or a second command.
-After a crash a command may run again (the queue's lease ends and another worker takes the task):
-a quota command sets the quota, it does not add to it, so running it twice does no harm.
+A command is run without a shell (``portal.plugin_api.run_program``): the template is split
+like a shell line first and each part is filled in afterwards, so an account name can never
+become an extra argument or a second command. A ticket goes through the portal's shared ticket
+backend (docs/plugins.md, "Provisioning backends"). After a crash a command may run again (the
+queue's lease ends and another worker takes the task): a quota command sets the quota, it does
+not add to it, so running it twice does no harm.
 """
 
 from __future__ import annotations
 
-import logging
 import re
 import shlex
 import shutil
-import subprocess
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import timedelta
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import select
 
 from portal.plugin_api import (
-    Department,
+    BackendCommand,
     ProvisioningAction,
     ProvisioningError,
-    ProvisioningPending,
     Service,
-    ServiceStatus,
-    Ticket,
-    TicketError,
-    TicketStatus,
-    client_locale,
-    now,
-    open_ticket,
-    run_command,
-    session,
+    provisioning_backend,
+    run_program,
 )
 from portal_diskspace.models import DiskRequest
 from portal_diskspace.quota import BLOCKED_KB, GB, KB
-from portal_diskspace.settings import COMMAND
+from portal_diskspace.settings import COMMAND, TICKET
 
-log = logging.getLogger(__name__)
-
-#: How often a command waiting for its ticket looks again.
-TICKET_RECHECK = timedelta(minutes=10)
 #: Commands that set the quota the service holds; the others block the account.
 SETS_QUOTA = (
     ProvisioningAction.CREATE,
@@ -70,7 +56,7 @@ class QuotaCommand:
 def run_template(template: str, values: Mapping[str, Any], timeout: int) -> str:
     """Run ``template`` filled with ``values``; its output, or ProvisioningError with stderr.
 
-    Through the plugin API's ``run_command``: nothing of the database is held while it runs,
+    Through the plugin API's ``run_program``: nothing of the database is held while it runs,
     and a timeout ends the program with everything it started (a script's ``sleep``).
     """
     try:
@@ -81,26 +67,7 @@ def run_template(template: str, values: Mapping[str, Any], timeout: int) -> str:
         ) from None
     if not args:
         raise ProvisioningError(_("No command is set in the disk-space settings."))
-    try:
-        done = run_command(args, timeout=timeout)
-    except FileNotFoundError:
-        raise ProvisioningError(
-            _("The program %(program)s was not found.", program=args[0])
-        ) from None
-    except subprocess.TimeoutExpired:
-        raise ProvisioningError(
-            _("%(program)s did not finish in %(seconds)s s.", program=args[0], seconds=timeout)
-        ) from None
-    if done.returncode != 0:
-        raise ProvisioningError(
-            _(
-                "%(program)s exited with %(code)s: %(stderr)s",
-                program=args[0],
-                code=done.returncode,
-                stderr=(done.stderr or done.stdout).strip()[:1500],
-            )
-        )
-    return done.stdout
+    return run_program(args, timeout=timeout)
 
 
 def measure(account: str, config: Mapping[str, Any]) -> int | None:
@@ -164,60 +131,21 @@ class CommandBackend:
 
 
 class TicketBackend:
-    """Opens a ticket in the support department on the client's behalf and waits (the task
-    stays queued) until staff close it; closing the ticket completes the command."""
+    """Opens a staff-only ticket in the support department through the portal's shared ticket
+    backend and waits (the task stays queued) until staff close it; closing the ticket
+    completes the command."""
 
     def __init__(self, config: Mapping[str, Any]) -> None:
         self.config = config
 
     def apply(self, command: QuotaCommand) -> None:
-        request = session().scalar(
-            select(DiskRequest).where(DiskRequest.task_id == command.task_id)
+        backend = provisioning_backend(
+            {**self.config, "backend": TICKET},
+            settings_name=_("disk space"),
+            requests=DiskRequest,
+            text=lambda _service, _commands: ticket_text(command),
         )
-        if request is None:
-            request = self._open(command)
-        ticket = session().get(Ticket, request.ticket_id) if request.ticket_id else None
-        if ticket is None:
-            raise ProvisioningError(_("The ticket for this command was deleted."))
-        if ticket.status is TicketStatus.CLOSED:
-            return
-        raise ProvisioningPending(
-            _(
-                "Waiting for staff to close ticket #%(reference)s (%(subject)s).",
-                reference=ticket.reference,
-                subject=ticket.subject,
-            ),
-            recheck_after=TICKET_RECHECK,
-        )
-
-    def _department_id(self) -> int:
-        name = self.config.get("department") or ""
-        found = session().scalar(select(Department.id).where(Department.name == name))
-        if found is None:
-            raise ProvisioningError(_("Choose the support department in the disk-space settings."))
-        return found
-
-    def _open(self, command: QuotaCommand) -> DiskRequest:
-        service = command.service
-        with client_locale(service.client):
-            subject, body = ticket_text(command)
-        running = service.status not in (ServiceStatus.TERMINATED, ServiceStatus.CANCELLED)
-        try:
-            ticket = open_ticket(  # commits: the ticket stays even if we fail later
-                client=service.client,
-                subject=subject,
-                body=body,
-                department_id=self._department_id(),
-                service_id=service.id if running else None,
-                staff_only=True,  # a task for the admins: the client neither sees nor closes it
-            )
-        except TicketError as error:
-            raise ProvisioningError(str(error)) from None
-        request = DiskRequest(task_id=command.task_id, ticket_id=ticket.id, created_at=now())
-        session().add(request)
-        session().flush()
-        log.info("disk space: ticket #%s for task #%s", ticket.reference, command.task_id)
-        return request
+        backend.apply(command.task_id, command.service, [BackendCommand(command.action.value)])
 
 
 def ticket_text(command: QuotaCommand) -> tuple[str, str]:

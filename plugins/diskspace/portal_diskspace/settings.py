@@ -15,11 +15,10 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from sqlalchemy import select
 from wtforms import DecimalField, IntegerField, SelectField, StringField, ValidationError
 from wtforms.validators import DataRequired, InputRequired, NumberRange
 
-from portal.plugin_api import Department, PluginSettings, ProductFields, session
+from portal.plugin_api import BackendSettingsForm, PluginSettings, ProductFields
 
 PLUGIN = "diskspace"
 TICKET, COMMAND = "ticket", "command"
@@ -83,7 +82,13 @@ class StoredDecimalField(DecimalField):
         super().process_data(value)
 
 
-class DiskSpaceSettings(FlaskForm):
+class DiskSpaceSettings(BackendSettingsForm):
+    """The shared backend settings narrowed to a ticket or a command template (no HTTP
+    endpoint; the timeout is ``command_timeout``), and the quota's own."""
+
+    url = None  # type: ignore[assignment]
+    token = None  # type: ignore[assignment]
+    timeout = None  # type: ignore[assignment]
     backend = SelectField(
         _l("Backend"),
         choices=[
@@ -136,15 +141,6 @@ class DiskSpaceSettings(FlaskForm):
         _l("Days over the quota before writing is blocked"),
         validators=[InputRequired(), NumberRange(min=0, max=3650)],
     )
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        names = session().scalars(select(Department.name).order_by(Department.name))
-        self.department.choices = [("", _l("— choose —")), *((n, n) for n in names)]
-
-    def validate_department(self, field: Any) -> None:
-        if self.backend.data == TICKET and not field.data:
-            raise ValidationError(_l("Choose the department that gets the tickets."))
 
     def validate_command(self, field: Any) -> None:
         if self.backend.data == COMMAND and not (field.data or "").strip():

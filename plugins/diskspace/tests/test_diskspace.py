@@ -326,7 +326,7 @@ def test_a_ticket_needs_a_department(disk, clock) -> None:
     bought(clock, disk)
     run_queue(clock)
     [task] = tasks()
-    assert task.last_error == "Choose the support department in the disk-space settings."
+    assert task.last_error == "Choose the support department in the disk space settings."
     assert session().query(Ticket).count() == 0
 
 

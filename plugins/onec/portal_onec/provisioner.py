@@ -21,13 +21,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from portal.plugin_api import (
     Provisioner,
     ProvisioningContext,
-    ProvisioningError,
     Service,
     session,
 )
@@ -36,7 +34,7 @@ from portal_onec.commands import COMMAND_KEY, CloudCommand
 from portal_onec.licences import ensure_licence, product_line
 from portal_onec.models import BaseState, InformationBase
 from portal_onec.organisations import bases_of_service
-from portal_onec.settings import COMMAND, HTTP, PLUGIN, product_fields
+from portal_onec.settings import PLUGIN, product_fields
 from portal_onec.settings import settings as saved_settings
 
 #: The state a base is in once the plugin's own command is done.
@@ -133,17 +131,7 @@ class Onec(Provisioner):
         self._send(service, context, [_limits(context.new_product or service.product)])
 
     def test_connection(self, settings: Mapping[str, Any]) -> str:
-        config = {**saved_settings(), **settings}
-        backend = backends.backend_for(config)
-        if config.get("backend") == COMMAND:
-            program = backend.program()  # type: ignore[union-attr]
-            return _("Commands run %(program)s.", program=" ".join(program))
-        if config.get("backend") == HTTP:
-            if not (config.get("url") or "").strip():
-                raise ProvisioningError(_("No endpoint URL is set in the 1C cloud settings."))
-            return _("Commands are POSTed to %(url)s.", url=config["url"])
-        backend.department_id()  # type: ignore[union-attr]
-        return _("Tickets go to %(department)s.", department=config.get("department"))
+        return backends.backend_for({**saved_settings(), **settings}).describe()
 
 
 def service_base(service: Service, base_id: Any) -> InformationBase | None:

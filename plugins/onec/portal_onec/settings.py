@@ -9,29 +9,25 @@ days without use after which a client counts as inactive.
 
 from __future__ import annotations
 
-import shlex
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from sqlalchemy import select
 from wtforms import (
     IntegerField,
-    PasswordField,
     SelectField,
     StringField,
     TextAreaField,
     ValidationError,
 )
-from wtforms.validators import URL, InputRequired, NumberRange
+from wtforms.validators import InputRequired, NumberRange
 
 from portal.plugin_api import (
-    Department,
+    BackendSettingsForm,
     PluginSettings,
     Product,
     ProductFields,
     product_values,
-    session,
 )
 from portal.plugin_api import plugin_settings as stored_settings
 
@@ -93,39 +89,9 @@ def product_fields(product: Product) -> dict[str, Any]:
     return {**PRODUCT_DEFAULTS, **product_values(product, PLUGIN)}
 
 
-def _check_program(_form: Any, field: Any) -> None:
-    try:
-        shlex.split(field.data or "")
-    except ValueError as error:
-        raise ValidationError(_l("The command cannot be read: %(error)s", error=error)) from None
+class OnecSettings(BackendSettingsForm):
+    """The shared backend settings (program, endpoint, ticket department) and the cloud's own."""
 
-
-class OnecSettings(FlaskForm):
-    backend = SelectField(
-        _l("Backend"),
-        choices=[
-            (TICKET, _l("A staff-only ticket to a support department (done by hand)")),
-            (COMMAND, _l("A program run by the portal with the command as arguments")),
-            (HTTP, _l("An HTTP endpoint of the cloud (JSON POST with a token)")),
-        ],
-    )
-    command = StringField(
-        _l("Program"),
-        validators=[_check_program],
-        description=_l(
-            "The program and its first arguments; the portal adds the command and its "
-            "values as --name=value arguments (never through a shell)."
-        ),
-    )
-    url = StringField(
-        _l("Endpoint URL"),
-        description=_l("Each command is POSTed here as JSON."),
-    )
-    token = PasswordField(_l("Endpoint token"), description=_l("Sent as a Bearer token."))
-    timeout = IntegerField(
-        _l("Timeout, seconds"), validators=[InputRequired(), NumberRange(min=1, max=3600)]
-    )
-    department = SelectField(_l("Support department for tickets"), choices=[])
     configurations = TextAreaField(
         _l("Configurations"), description=_l("One per line: what a new base may be.")
     )
@@ -137,26 +103,6 @@ class OnecSettings(FlaskForm):
             "(portal onec import-usage FILE)."
         ),
     )
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        names = session().scalars(select(Department.name).order_by(Department.name))
-        self.department.choices = [("", _l("— choose —")), *((n, n) for n in names)]
-
-    def validate_department(self, field: Any) -> None:
-        if self.backend.data == TICKET and not field.data:
-            raise ValidationError(_l("Choose the department that gets the tickets."))
-
-    def validate_command(self, field: Any) -> None:
-        if self.backend.data == COMMAND and not (field.data or "").strip():
-            raise ValidationError(_l("Enter the program to run."))
-
-    def validate_url(self, field: Any) -> None:
-        value = (field.data or "").strip()
-        if self.backend.data == HTTP and not value:
-            raise ValidationError(_l("Enter the endpoint URL."))
-        if value:
-            URL(require_tld=False)(self, field)
 
 
 class OnecProductForm(FlaskForm):

@@ -104,6 +104,7 @@ class CreditReason(enum.StrEnum):
     ADD_FUNDS = "add_funds"
     CORRECTION = "correction"
     MANUAL = "manual"
+    USAGE = "usage"
 
 
 #: Why the credit balance moved, as staff see it on the client card.
@@ -115,6 +116,7 @@ CREDIT_REASON_LABELS = {
     CreditReason.ADD_FUNDS: _l("Add funds"),
     CreditReason.CORRECTION: _l("Correction"),
     CreditReason.MANUAL: _l("Manual adjustment"),
+    CreditReason.USAGE: _l("Usage charge"),
 }
 
 

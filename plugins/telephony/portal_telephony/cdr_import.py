@@ -1,0 +1,531 @@
+"""CDR import: parse, find the service, rate, write, debit — in batches, idempotently
+(plugins/telephony/README.md, "CDR import" and "Balances").
+
+One :class:`Importer` holds what rating needs in memory for the whole import (the tariffs'
+prefix indexes and rates, the numbers and account codes of the services, the clients' terms),
+so a batch of 5 000 records costs a handful of queries, never one per record:
+
+1. the batch's call ids already rated are looked up at once and skipped (the same file or
+   record twice charges once; the unique ``call_id`` backs this up);
+2. each new record is resolved (account code, else the caller's number, to a service), rated
+   (:mod:`portal_telephony.rating`) or turned into a reject with its reason;
+3. the calls are written with one COPY (PostgreSQL) or one executemany (SQLite), the rejects
+   likewise, and a reject whose call now rates is removed (re-rating after a fix);
+4. prepaid clients are debited once per batch (``use_credit``) and their balance checked:
+   the low-balance letter, the block (``portal_telephony.balances``);
+5. the batch commits with the import's progress.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, time, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, BinaryIO
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import ARRAY, String, any_, bindparam, delete, func, insert, select
+from sqlalchemy.exc import IntegrityError
+
+from portal.plugin_api import Client, Product, Service, now, session, use_credits
+from portal_telephony import balances, rating
+from portal_telephony.cdr_formats import BadRow, Cdr, parse, parse_json_cdr
+from portal_telephony.models import NumberState, PhoneNumber
+from portal_telephony.rating_models import (
+    Call,
+    CdrImport,
+    ClientTerms,
+    Destination,
+    IncludedMinutes,
+    Prefix,
+    Rate,
+    Reject,
+    Tariff,
+)
+
+BATCH = 5000
+CALL_COLUMNS = (
+    "call_id",
+    "client_id",
+    "service_id",
+    "src",
+    "dst",
+    "started_at",
+    "billsec",
+    "billed_seconds",
+    "included_seconds",
+    "destination",
+    "group_name",
+    "cost",
+    "currency",
+    "prepaid",
+    "import_id",
+)
+
+
+@dataclass
+class ImportStats:
+    rows: int = 0
+    rated: int = 0
+    rejected: int = 0
+    duplicates: int = 0
+    unanswered: int = 0
+    charged: Decimal = field(default_factory=lambda: Decimal("0.00"))
+
+    def add(self, other: ImportStats) -> None:
+        for name in ("rows", "rated", "rejected", "duplicates", "unanswered", "charged"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+
+@dataclass(frozen=True, slots=True)
+class _Line:
+    service_id: int
+    client_id: int
+    product_id: int
+
+
+def load_tariff(row: Tariff) -> rating.Tariff:
+    """A tariff's destinations, prefixes and rates in memory (three queries)."""
+    tariff = rating.Tariff(
+        currency=row.currency,
+        free_under=row.free_under,
+        night_start=time.fromisoformat(row.night_start),
+        night_end=time.fromisoformat(row.night_end),
+    )
+    prefixes: dict[int, list[str]] = defaultdict(list)
+    for destination_id, prefix in session().execute(
+        select(Prefix.destination_id, Prefix.prefix)
+        .join(Destination, Destination.id == Prefix.destination_id)
+        .where(Destination.tariff_id == row.id)
+    ):
+        prefixes[destination_id].append(prefix)
+    for destination_id, name, group in session().execute(
+        select(Destination.id, Destination.name, Destination.group_name).where(
+            Destination.tariff_id == row.id
+        )
+    ):
+        tariff.add_destination(
+            rating.Destination(destination_id, name, group), prefixes[destination_id]
+        )
+    columns = (
+        Rate.destination_id,
+        Rate.effective_from,
+        Rate.per_minute,
+        Rate.connect_fee,
+        Rate.first_increment,
+        Rate.next_increment,
+        Rate.minimum_charge,
+        Rate.night_per_minute,
+        Rate.weekend_per_minute,
+    )
+    for values in session().execute(
+        select(*columns).join(Destination).where(Destination.tariff_id == row.id)
+    ):
+        tariff.add_rate(rating.Rate(*values))
+    return tariff
+
+
+class Importer:
+    """Rates CDRs for one import (a file, an upload, an HTTP post, a re-rating)."""
+
+    def __init__(self, import_id: int | None = None) -> None:
+        self.import_id = import_id
+        self.tariffs: dict[int, tuple[rating.Tariff, ZoneInfo]] = {}
+        rows = session().scalars(select(Tariff).order_by(Tariff.is_default.desc(), Tariff.id))
+        self.default_tariff: int | None = None
+        for row in rows:
+            self.tariffs[row.id] = (load_tariff(row), ZoneInfo(row.time_zone))
+            if self.default_tariff is None:
+                self.default_tariff = row.id
+        lines = {
+            service_id: _Line(service_id, client_id, product_id)
+            for service_id, client_id, product_id in session().execute(
+                select(Service.id, Service.client_id, Service.product_id)
+                .join(Product, Product.id == Service.product_id)
+                .where(Product.module == "telephony")
+            )
+        }
+        self.numbers: dict[str, _Line] = {
+            number: lines[service_id]
+            for number, service_id in session().execute(
+                select(PhoneNumber.number, PhoneNumber.service_id).where(
+                    PhoneNumber.state == NumberState.ASSIGNED.value,
+                    PhoneNumber.service_id.is_not(None),
+                )
+            )
+            if service_id in lines
+        }
+        self.accounts: dict[str, _Line] = {}
+        for username, service_id in session().execute(
+            select(Service.username, Service.id).where(Service.id.in_(list(lines) or [0]))
+        ):
+            if username:
+                self.accounts[username] = lines[service_id]
+        # plain values, not ORM rows: a row expires at every batch's commit and would be
+        # read again, once per call
+        self.terms: dict[int, balances.TermsView] = {
+            terms.client_id: balances.TermsView.of(terms)
+            for terms in session().scalars(select(ClientTerms))
+        }
+        self.currencies: dict[int, str] = {
+            client_id: currency
+            for client_id, currency in session().execute(select(Client.id, Client.currency))
+        }
+        self.packages: dict[int, list[tuple[int, frozenset[str]]]] = defaultdict(list)
+        for package in session().scalars(select(IncludedMinutes)):
+            groups = frozenset(g.strip() for g in package.groups.split(",") if g.strip())
+            self.packages[package.product_id].append((package.minutes * 60, groups))
+        self._allowances: dict[tuple[int, tuple[int, int]], list[rating.Allowance]] = {}
+        self._months: dict[tuple[int, int], dict[int, list[tuple[str, int]]]] = {}
+
+    # --- resolving ------------------------------------------------------------------------------
+
+    def line_of(self, cdr: Cdr) -> _Line | None:
+        if cdr.account and cdr.account in self.accounts:
+            return self.accounts[cdr.account]
+        return self.numbers.get(rating.normalise_number(cdr.src))
+
+    def allowances(self, line: _Line, start: datetime) -> list[rating.Allowance]:
+        """What is left of the plan's included minutes in the call's calendar month (UTC):
+        the month's use of every service is read with one query, then drawn from in memory."""
+        packages = self.packages.get(line.product_id)
+        if not packages:
+            return []
+        month = (start.year, start.month)
+        key = (line.service_id, month)
+        found = self._allowances.get(key)
+        if found is None:
+            if month not in self._months:
+                self._load_month(month)
+            found = [rating.Allowance(seconds, groups) for seconds, groups in packages]
+            for group, seconds in self._months[month].get(line.service_id, ()):
+                left = int(seconds or 0)  # drawn in the order rating draws
+                for allowance in found:
+                    if left and allowance.covers(group):
+                        taken = min(left, allowance.seconds)
+                        allowance.seconds -= taken
+                        left -= taken
+            self._allowances[key] = found
+        return found
+
+    def _load_month(self, month: tuple[int, int]) -> None:
+        first = datetime(month[0], month[1], 1, tzinfo=UTC)
+        following = (first + timedelta(days=32)).replace(day=1)
+        used: dict[int, list[tuple[str, int]]] = defaultdict(list)
+        for service_id, group, seconds in session().execute(
+            select(Call.service_id, Call.group_name, func.sum(Call.included_seconds))
+            .where(
+                Call.started_at >= first,
+                Call.started_at < following,
+                Call.included_seconds > 0,
+            )
+            .group_by(Call.service_id, Call.group_name)
+        ):
+            used[service_id].append((group, seconds))
+        self._months[month] = used
+
+    # --- one batch ------------------------------------------------------------------------------
+
+    def run(self, records: Iterable[Cdr | BadRow], fmt: str, source: str) -> ImportStats:
+        """Import ``records`` batch by batch; each batch commits."""
+        total = ImportStats()
+        batch: list[Cdr | BadRow] = []
+        for record in records:
+            batch.append(record)
+            if len(batch) >= BATCH:
+                total.add(self.batch(batch, fmt, source))
+                batch = []
+        if batch:
+            total.add(self.batch(batch, fmt, source))
+        return total
+
+    def batch(self, records: list[Cdr | BadRow], fmt: str, source: str) -> ImportStats:
+        for attempt in (1, 2):
+            try:
+                stats = self._batch(records, fmt, source)
+                session().commit()
+                return stats
+            except IntegrityError:  # another import wrote some of these calls meanwhile
+                session().rollback()
+                self._allowances.clear()
+                self._months.clear()
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
+
+    def _batch(self, records: list[Cdr | BadRow], fmt: str, source: str) -> ImportStats:
+        stats = ImportStats(rows=len(records))
+        unique: dict[str, Cdr | BadRow] = {}
+        for record in records:
+            unique.setdefault(record.call_id, record)
+        stats.duplicates = len(records) - len(unique)
+        ids = list(unique)
+        done = set(session().scalars(select(Call.call_id).where(_among(Call.call_id, ids))))
+        known_rejects = set(
+            session().scalars(select(Reject.call_id).where(_among(Reject.call_id, ids)))
+        )
+        calls: list[dict[str, Any]] = []
+        rejects: list[dict[str, Any]] = []
+        debits: dict[int, Decimal] = defaultdict(Decimal)
+        moment = now()
+        for call_id, record in unique.items():
+            if call_id in done:
+                stats.duplicates += 1
+                continue
+            if isinstance(record, BadRow):
+                if call_id not in known_rejects:
+                    rejects.append(
+                        self._reject(
+                            record.call_id,
+                            record.reason,
+                            fmt,
+                            source,
+                            record.raw,
+                            record.line,
+                            moment,
+                        )
+                    )
+                continue
+            if not record.answered or record.billsec == 0:
+                stats.unanswered += 1
+                continue
+            row = self._rate(record)
+            if isinstance(row, str):
+                if call_id not in known_rejects:
+                    rejects.append(
+                        self._reject(call_id, row, "json", source, _as_json(record), 0, moment)
+                    )
+                continue
+            calls.append(row)
+            if row["prepaid"] and row["cost"] > 0:
+                debits[row["client_id"]] += row["cost"]
+        stats.rejected = len(rejects)
+        stats.rated = len(calls)
+        if calls:
+            _write_calls(calls)
+            rated_ids = [c["call_id"] for c in calls if c["call_id"] in known_rejects]
+            if rated_ids:
+                session().execute(delete(Reject).where(Reject.call_id.in_(rated_ids)))
+        if rejects:
+            session().execute(insert(Reject.__table__), rejects)
+        if debits:
+            left = use_credits(debits, description=f"Calls, import {self.import_id or '-'}")
+            balances.after_debits(left, self.terms)
+            stats.charged += sum(debits.values(), Decimal(0))
+        return stats
+
+    def _reject(self, call_id, reason, fmt, source, raw, line, moment) -> dict[str, Any]:
+        return {
+            "call_id": call_id,
+            "reason": reason,
+            "fmt": fmt,
+            "source": source,
+            "raw": raw,
+            "line": line,
+            "import_id": self.import_id,
+            "created_at": moment,
+        }
+
+    def _rate(self, cdr: Cdr) -> dict[str, Any] | str:
+        line = self.line_of(cdr)
+        if line is None:
+            return "unknown_account"
+        terms = self.terms.get(line.client_id)
+        tariff_id = (terms.tariff_id if terms else None) or self.default_tariff
+        if tariff_id is None:
+            return "no_tariff"
+        tariff, zone = self.tariffs[tariff_id]
+        try:
+            rated = rating.rate_call(
+                tariff,
+                rating.normalise_number(cdr.dst),
+                cdr.start,
+                cdr.billsec,
+                local_start=cdr.start.astimezone(zone),
+                allowances=self.allowances(line, cdr.start),
+                coefficient=terms.coefficient if terms else rating.ONE,
+            )
+        except rating.RatingError as error:
+            return error.reason
+        return {
+            "call_id": cdr.call_id,
+            "client_id": line.client_id,
+            "service_id": line.service_id,
+            "src": cdr.src[:40],
+            "dst": cdr.dst[:40],
+            "started_at": cdr.start,
+            "billsec": cdr.billsec,
+            "billed_seconds": rated.billed_seconds,
+            "included_seconds": rated.included_seconds,
+            "destination": rated.destination,
+            "group_name": rated.group,
+            "cost": rated.cost,
+            "currency": self.currencies.get(line.client_id, tariff.currency),
+            "prepaid": bool(terms.prepaid) if terms else False,
+            "import_id": self.import_id,
+        }
+
+
+def _among(column: Any, values: list[str]) -> Any:
+    """``column IN values``; on PostgreSQL ``= ANY(array)``, one parameter instead of 5 000
+    (compiling and sending the long IN list cost more than the lookup)."""
+    if session().get_bind().dialect.name == "postgresql":
+        return column == any_(bindparam("values", values, type_=ARRAY(String)))
+    return column.in_(values)
+
+
+def _as_json(cdr: Cdr) -> str:
+    return json.dumps(
+        {
+            "id": cdr.call_id,
+            "account": cdr.account,
+            "src": cdr.src,
+            "dst": cdr.dst,
+            "start": cdr.start.isoformat(),
+            "billsec": cdr.billsec,
+            "disposition": "ANSWERED" if cdr.answered else "NO ANSWER",
+        },
+        ensure_ascii=False,
+    )
+
+
+def _write_calls(rows: list[dict[str, Any]]) -> None:
+    """One COPY on PostgreSQL (the floor the bench compares with), else one executemany."""
+    connection = session().connection()
+    if connection.dialect.name != "postgresql":
+        session().execute(insert(Call.__table__), rows)
+        return
+    cursor = connection.connection.driver_connection.cursor()
+    with cursor.copy(f"COPY telephony_call ({', '.join(CALL_COLUMNS)}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row([row[name] for name in CALL_COLUMNS])
+
+
+# --- sources ----------------------------------------------------------------------------------
+
+
+def _lines(raw: BinaryIO, progress: list[int]) -> Iterator[str]:
+    """Decoded lines of a binary file, counting the bytes read into ``progress[0]`` (a text
+    file's ``tell()`` is not available while ``csv`` iterates it)."""
+    for chunk in raw:
+        progress[0] += len(chunk)
+        yield chunk.decode("utf-8", errors="replace")
+
+
+def import_file(
+    path: Path,
+    *,
+    fmt: str = "asterisk",
+    source: str = "default",
+    zone: str = "UTC",
+    mapping: dict[str, str] | None = None,
+    record: CdrImport | None = None,
+) -> ImportStats:
+    """Import the CDR file at ``path`` streaming (a 1 GB file is read line by line), with
+    ``record`` (a :class:`CdrImport`) kept up to date after every batch."""
+    if record is None:
+        record = CdrImport(
+            filename=path.name,
+            path=str(path),
+            fmt=fmt,
+            source=source,
+            size=path.stat().st_size,
+            created_at=now(),
+        )
+        session().add(record)
+    record.status = "running"
+    session().commit()
+    importer = Importer(record.id)
+    progress = [0]
+    total = ImportStats()
+    try:
+        with path.open("rb") as raw:
+            lines = _lines(raw, progress)
+            stream = _StreamAdapter(lines)
+            records = parse(stream, fmt, source=source, zone=ZoneInfo(zone), mapping=mapping)
+            batch: list[Cdr | BadRow] = []
+            for item in records:
+                batch.append(item)
+                if len(batch) >= BATCH:
+                    total.add(
+                        _batch_with_progress(importer, batch, fmt, source, record, progress, total)
+                    )
+                    batch = []
+            if batch:
+                total.add(
+                    _batch_with_progress(importer, batch, fmt, source, record, progress, total)
+                )
+    except Exception as error:
+        session().rollback()
+        record.status, record.error, record.finished_at = "failed", str(error)[:2000], now()
+        session().commit()
+        raise
+    record.status, record.position, record.finished_at = "done", record.size, now()
+    session().commit()
+    return total
+
+
+def _batch_with_progress(importer, batch, fmt, source, record, progress, total) -> ImportStats:
+    record.position = progress[0]
+    record.rows = total.rows + len(batch)
+    stats = importer.batch(batch, fmt, source)
+    record.rated += stats.rated
+    record.rejected += stats.rejected
+    record.duplicates += stats.duplicates
+    session().commit()
+    return stats
+
+
+class _StreamAdapter(io.TextIOBase):
+    """An iterator of lines seen as a text stream by the parsers (they only iterate it)."""
+
+    def __init__(self, lines: Iterator[str]) -> None:
+        self._lines = lines
+
+    def __iter__(self) -> Iterator[str]:
+        return self._lines
+
+    def __next__(self) -> str:
+        return next(self._lines)
+
+
+def import_json(records: list[dict[str, Any]], *, source: str) -> ImportStats:
+    """CDRs posted by a PBX (the HTTP endpoint), rated at once."""
+    parsed = [parse_json_cdr(r, source=source, line=i) for i, r in enumerate(records, start=1)]
+    return Importer().run(parsed, "json", source)
+
+
+def rerate_rejects(ids: Iterable[int] | None = None) -> ImportStats:
+    """Rate rejects again after a fix (a number assigned, a prefix or rate added): those that
+    rate now become calls and leave the queue; those that do not stay with their reason.
+    Rows that never parsed (a malformed date) are parsed again from their raw text."""
+    query = select(Reject)
+    if ids is not None:
+        query = query.where(Reject.id.in_(list(ids)))
+    rejects = list(session().scalars(query))
+    importer = Importer()
+    parsed: dict[tuple[str, str], list[Cdr | BadRow]] = defaultdict(list)
+    for reject in rejects:
+        if reject.fmt == "json":
+            item: Cdr | BadRow = parse_json_cdr(json.loads(reject.raw), source="")
+            item = Cdr(
+                reject.call_id,
+                *(
+                    getattr(item, n)
+                    for n in ("account", "src", "dst", "start", "billsec", "answered", "raw")
+                ),
+            )  # type: ignore[arg-type]
+        else:
+            (item,) = list(
+                parse(io.StringIO(reject.raw + "\n"), reject.fmt, source=reject.source)
+            ) or [BadRow(reject.call_id, reject.reason, reject.raw, reject.line)]
+        parsed[(reject.fmt, reject.source)].append(item)
+    total = ImportStats()
+    for (fmt, source), items in parsed.items():
+        total.add(importer.run(items, fmt, source))
+    return total

@@ -1,0 +1,120 @@
+"""Demo data of the rating side (``portal demo``): a tariff (Moscow, Russian mobile, a few
+international destinations) with a package of included minutes on the demo plans, prepaid
+terms for the demo client, and a month of calls from its numbers rated through the same
+import as real CDRs (so the calls page, the balance and the reports have something to show).
+Idempotent: the calls' ids are fixed, a second run rates nothing again."""
+
+from __future__ import annotations
+
+import random
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
+
+from sqlalchemy import select
+
+from portal.plugin_api import Client, Product, add_credit, credit_balance, session
+from portal_telephony.cdr_import import import_json
+from portal_telephony.rating_models import (
+    ClientTerms,
+    Destination,
+    IncludedMinutes,
+    Prefix,
+    Rate,
+    Tariff,
+)
+
+#: name, group, prefixes, per minute, first/next increment, connect fee
+DESTINATIONS = (
+    ("Москва", "local", ("7495", "7499"), "0.90", (60, 60), "0.00"),
+    ("Мобильные РФ", "mobile", ("79",), "2.40", (1, 1), "0.00"),
+    ("Междугородние РФ", "national", ("73", "74", "78"), "3.50", (60, 1), "0.00"),
+    ("Великобритания", "international", ("44",), "12.00", (30, 30), "1.00"),
+    ("Германия", "international", ("49",), "11.00", (30, 30), "1.00"),
+)
+SINCE = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+def tariff() -> Tariff:
+    found = session().scalar(select(Tariff).where(Tariff.name == "Базовый"))
+    if found:
+        return found
+    found = Tariff(
+        name="Базовый",
+        currency="RUB",
+        free_under=3,
+        night_start="22:00",
+        night_end="08:00",
+        time_zone="Europe/Moscow",
+        is_default=True,
+    )
+    session().add(found)
+    session().flush()
+    for name, group, prefixes, price, (first, step), fee in DESTINATIONS:
+        destination = Destination(tariff_id=found.id, name=name, group_name=group)
+        session().add(destination)
+        session().flush()
+        session().add_all(Prefix(destination_id=destination.id, prefix=p) for p in prefixes)
+        session().add(
+            Rate(
+                destination_id=destination.id,
+                effective_from=SINCE,
+                per_minute=Decimal(price),
+                connect_fee=Decimal(fee),
+                first_increment=first,
+                next_increment=step,
+                minimum_charge=Decimal(0),
+                night_per_minute=Decimal(price) / 2,
+            )
+        )
+    session().commit()
+    return found
+
+
+def load(client: Client, numbers: list[str], plans: list[Product], today: date) -> None:
+    """The tariff, 100 included local minutes on ``plans``, prepaid terms for ``client`` with
+    1 500.00 of credit, and 60 calls over the last 30 days from ``numbers``."""
+    tariff()
+    for plan in plans:
+        if (
+            session().scalar(select(IncludedMinutes).where(IncludedMinutes.product_id == plan.id))
+            is None
+        ):
+            session().add(IncludedMinutes(product_id=plan.id, minutes=100, groups="local"))
+    if session().get(ClientTerms, client.id) is None:
+        session().add(
+            ClientTerms(
+                client_id=client.id,
+                prepaid=True,
+                coefficient_recurring=Decimal(1),
+                coefficient_setup=Decimal(1),
+                coefficient_duration=Decimal(1),
+                low_balance=Decimal("200.00"),
+                credit_limit=Decimal(0),
+                low_notified=False,
+                blocked=False,
+                crossings=0,
+            )
+        )
+        session().commit()
+        if credit_balance(client) <= 0:
+            add_credit(client, Decimal("1500.00"), description="Демо: пополнение баланса")
+    session().commit()
+    rng = random.Random(18)
+    dialled = ("8495", "8916", "8903", "8812", "810442071", "810493012")
+    cdrs = []
+    for index in range(60):
+        day = today - timedelta(days=30 - index // 2)
+        start = datetime.combine(day, time(6 + rng.randrange(12), rng.randrange(60)), tzinfo=UTC)
+        prefix = dialled[index % len(dialled)]
+        digits = 11 - len(prefix) if len(prefix) == 4 else 6  # 8 495 ... or 810 44 207 ...
+        cdrs.append(
+            {
+                "id": f"demo-{index}",
+                "src": numbers[index % len(numbers)],
+                "dst": prefix + "".join(rng.choices("0123456789", k=digits)),
+                "start": start.isoformat(),
+                "billsec": rng.choice((2, 45, 61, 125, 300, 610)),
+                "disposition": "ANSWERED",
+            }
+        )
+    import_json(cdrs, source="demo")

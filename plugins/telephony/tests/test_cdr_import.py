@@ -1,0 +1,171 @@
+"""CDR import end to end on the test database (SQLite or PostgreSQL): idempotency, rejects
+and re-rating, included minutes, prepaid debit, the low-balance letter, block and unblock."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+
+from portal_telephony.cdr_import import import_file, import_json, rerate_rejects
+from portal_telephony.rating_models import Call, CdrImport, Destination, Prefix, Rate, Reject
+from rating_fixtures import SINCE, make_line, make_tariff, master_row, write_master
+from sqlalchemy import func, select
+
+from portal.plugin_api import credit_balance, record_payment, session
+from portal.testing import actions
+
+D = Decimal
+
+
+def calls() -> int:
+    return session().scalar(select(func.count()).select_from(Call))
+
+
+def test_the_same_master_csv_twice_charges_once(app, clock, tmp_path) -> None:
+    make_tariff()
+    line = make_line(clock, prepaid=True)
+    record_payment(line.client, amount=D("1000.00"), method="bank", reference="pp-1")
+    rows = [master_row(f"1764676800.{i}", billsec=61) for i in range(10)]
+    path = write_master(tmp_path / "Master.csv", rows)
+    first = import_file(path, source="pbx1")
+    assert (first.rated, first.duplicates, first.charged) == (10, 0, D("20.00"))  # 61 s = 2 min
+    again = import_file(path, source="pbx1")
+    assert (again.rated, again.duplicates, again.charged) == (0, 10, D("0"))
+    assert calls() == 10
+    assert credit_balance(line.client) == D("980.00")
+    # the same rows in one file twice, and a copy without uniqueid (digest of the row)
+    twice = write_master(tmp_path / "twice.csv", rows + rows)
+    assert import_file(twice, source="pbx1").rated == 0
+    imports = session().scalars(select(CdrImport).order_by(CdrImport.id)).all()
+    assert [(i.status, i.rated, i.duplicates) for i in imports] == [
+        ("done", 10, 0),
+        ("done", 0, 10),
+        ("done", 0, 20),
+    ]
+
+
+def test_rows_without_a_unique_id_are_deduplicated_by_their_digest(app, clock, tmp_path) -> None:
+    make_tariff()
+    make_line(clock, prepaid=False)
+    path = write_master(tmp_path / "m.csv", [master_row(""), master_row("", billsec=120)])
+    assert import_file(path).rated == 2
+    assert import_file(path).duplicates == 2
+    assert calls() == 2
+
+
+def test_rejects_keep_their_reason_and_are_rated_after_a_fix(app, clock, tmp_path) -> None:
+    tariff = make_tariff()
+    make_line(clock, prepaid=False)
+    path = write_master(
+        tmp_path / "m.csv",
+        [
+            master_row("u1", src="74950000000"),  # nobody's number
+            master_row("u2", dst="810442071234567"),  # London: no destination
+            master_row("u3", billsec=-5),
+            master_row("u4").replace("2026-11-02 09:00:00", "02/11/2026", 1),
+            master_row("u5"),
+        ],
+    )
+    stats = import_file(path)
+    assert (stats.rated, stats.rejected) == (1, 4)
+    reasons = dict(session().execute(select(Reject.call_id, Reject.reason)).all())
+    assert reasons == {
+        "default:u1": "unknown_account",
+        "default:u2": "no_destination",
+        "default:u3": "negative_duration",
+        "default:u4": "bad_date",
+    }
+    assert import_file(path).rejected == 0  # known rejects are not queued twice
+    assert session().scalar(select(func.count()).select_from(Reject)) == 4
+    # the fix: a London destination with a rate; re-rating takes u2 out of the queue
+    london = Destination(tariff_id=tariff.id, name="Лондон", group_name="international")
+    session().add(london)
+    session().flush()
+    session().add(Prefix(destination_id=london.id, prefix="44"))
+    session().add(
+        Rate(
+            destination_id=london.id,
+            effective_from=SINCE,
+            per_minute=D("12.50"),
+            connect_fee=D(0),
+            first_increment=60,
+            next_increment=60,
+            minimum_charge=D(0),
+        )
+    )
+    session().commit()
+    assert rerate_rejects().rated == 1
+    assert set(session().scalars(select(Reject.call_id))) == {
+        "default:u1",
+        "default:u3",
+        "default:u4",
+    }
+    london_call = session().scalar(select(Call).where(Call.call_id == "default:u2"))
+    assert (london_call.destination, london_call.cost) == ("Лондон", D("12.50"))
+
+
+def test_included_minutes_are_used_before_money(app, clock, tmp_path) -> None:
+    make_tariff()
+    line = make_line(clock, prepaid=False, included_minutes=2)
+    rows = [master_row("a", billsec=60), master_row("b", billsec=90), master_row("c", billsec=60)]
+    import_file(write_master(tmp_path / "m.csv", rows))
+    got = (
+        session()
+        .execute(select(Call.call_id, Call.included_seconds, Call.cost).order_by(Call.call_id))
+        .all()
+    )
+    # a: 60 s from the package; b: 120 billed, 60 left in the package, 60 paid; c: all paid
+    assert got == [
+        ("default:a", 60, D("0.00")),
+        ("default:b", 60, D("1.00")),
+        ("default:c", 0, D("1.00")),
+    ]
+    # a later import in the same month sees the package used up
+    import_file(write_master(tmp_path / "n.csv", [master_row("d", billsec=60)]))
+    assert session().scalar(select(Call.cost).where(Call.call_id == "default:d")) == D("1.00")
+    assert line.service.id == session().scalar(
+        select(Call.service_id).where(Call.call_id == "default:d")
+    )
+
+
+def test_prepaid_zero_blocks_within_the_import_and_a_payment_unblocks(
+    app, clock, tmp_path, mailbox
+) -> None:
+    make_tariff()
+    line = make_line(clock, prepaid=True, low_balance="3.00")
+    record_payment(line.client, amount=D("5.00"), method="bank", reference="pp-1")
+    rows = [master_row(f"x{i}", billsec=60) for i in range(7)]  # 7 x 1.00
+    path = write_master(tmp_path / "m.csv", rows)
+    stats = import_file(path)
+    assert stats.charged == D("7.00")
+    session().refresh(line.terms)
+    assert credit_balance(line.client) == D("-2.00")
+    assert line.terms.blocked and line.terms.low_notified
+    blocked = [t for t in actions.provisioning_tasks() if t.service_id == line.service.id]
+    assert len(blocked) == 1
+    assert app.test_cli_runner().invoke(args=["mail", "send"]).exit_code == 0
+    low = [m for m in mailbox if "balance" in m["Subject"] or "баланс" in m["Subject"]]
+    assert len(low) == 1  # once per crossing, though seven debits crossed it
+    record_payment(line.client, amount=D("10.00"), method="bank", reference="pp-2")
+    session().refresh(line.terms)
+    assert not line.terms.blocked and not line.terms.low_notified
+    assert credit_balance(line.client) == D("8.00")
+    assert len([t for t in actions.provisioning_tasks() if t.service_id == line.service.id]) == 2
+    # the same file again: nothing charged twice, nothing blocked again
+    assert import_file(path).charged == D("0")
+    assert credit_balance(line.client) == D("8.00")
+
+
+def test_json_cdrs_from_a_pbx_are_rated_once(app, clock) -> None:
+    make_tariff()
+    make_line(clock, prepaid=False)
+    record = {
+        "id": "j1",
+        "src": "74951110000",
+        "dst": "89161234567",
+        "start": datetime(2026, 11, 2, 9, tzinfo=UTC).isoformat(),
+        "billsec": 30,
+    }
+    assert import_json([record, record], source="pbx7").rated == 1
+    assert import_json([record], source="pbx7").duplicates == 1
+    assert session().scalar(select(Call.cost)) == D("2.00")
