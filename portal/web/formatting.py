@@ -7,10 +7,11 @@ half-even, and a formatter must never be the thing that rounds an amount.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from datetime import date, datetime
 from decimal import Decimal
 from functools import lru_cache
-from typing import Any
+from typing import Any, TypeVar
 
 from babel import Locale
 from babel.dates import DateTimePattern, get_date_format, get_datetime_format, get_time_format
@@ -20,6 +21,8 @@ from flask_babel import get_locale, to_user_timezone
 from flask_babel import gettext as _
 
 from portal.billing import round_money
+
+K = TypeVar("K")
 
 
 def money(amount: Decimal | None, currency: str = "RUB") -> str:
@@ -89,7 +92,9 @@ def short_date(value: date | datetime | None) -> str:
     if isinstance(value, datetime):
         moment = to_user_timezone(value)
         loc, day, pattern, time = _short_patterns(locale)
-        return pattern.replace("{0}", time.apply(moment, loc)).replace("{1}", day.apply(moment, loc))
+        return pattern.replace("{0}", time.apply(moment, loc)).replace(
+            "{1}", day.apply(moment, loc)
+        )
     return _short_day(value, locale)
 
 
@@ -109,6 +114,12 @@ def _short_patterns(locale: str) -> tuple[Locale, DateTimePattern, str, DateTime
 def _short_day(value: date, locale: str) -> str:
     loc, day, _pattern, _time = _short_patterns(locale)
     return day.apply(value, loc)
+
+
+def labels_once(labels: Mapping[K, object]) -> dict[K, str]:
+    """Lazy labels (an enum's names) translated once for a page: a table of 50 rows looked
+    ``labels[row.status]`` up 50 times, each a gettext call on a lazy string."""
+    return {key: str(label) for key, label in labels.items()}
 
 
 def count_number(value: int) -> str:

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flask import request, url_for
-from sqlalchemy import Select, func, select, tuple_
+from sqlalchemy import Select, func, inspect, select, tuple_
 from sqlalchemy.sql.elements import ColumnElement
 
 from portal.core.extensions import db
@@ -64,6 +64,8 @@ class Page:
     next_args: dict[str, Any] | None = None
     first_args: dict[str, Any] = field(default_factory=dict)
     last_args: dict[str, Any] | None = field(default_factory=lambda: {"last": "1"})
+    #: before the paging arguments' names when one page shows two lists ("notes_after")
+    prefix: str = ""
 
     def __iter__(self) -> Iterator[Any]:
         return iter(self.items)
@@ -96,11 +98,15 @@ class Page:
         }[which]
         if extra is None:
             return None
-        kept = {key: value for key, value in values.items() if key not in PAGING_ARGS}
-        return url_for(endpoint, **kept, **extra)
+        own = {self.prefix + name for name in PAGING_ARGS}
+        kept = {key: value for key, value in values.items() if key not in own}
+        kept.update({self.prefix + key: value for key, value in extra.items()})
+        return url_for(endpoint, **kept)
 
 
-def capped_count(statement: Select[Any], id_column: ColumnElement[Any], cap: int = COUNT_CAP) -> int:
+def capped_count(
+    statement: Select[Any], id_column: ColumnElement[Any], cap: int = COUNT_CAP
+) -> int:
     """Matching rows, counted up to ``cap + 1`` (``> cap`` means "over ``cap``"): the count
     stops reading once it knows the list is long."""
     inner = (
@@ -112,8 +118,8 @@ def capped_count(statement: Select[Any], id_column: ColumnElement[Any], cap: int
     return db.session.scalar(select(func.count()).select_from(inner)) or 0
 
 
-def _number_arg(args: Mapping[str, str]) -> int | None:
-    return strict_int(args.get("page"), minimum=1, maximum=MAX_PAGE)
+def _number_arg(args: Mapping[str, str], prefix: str = "") -> int | None:
+    return strict_int(args.get(prefix + "page"), minimum=1, maximum=MAX_PAGE)
 
 
 def _scalars(statement: Select[Any]) -> list[Any]:
@@ -132,22 +138,26 @@ def keyset_page(
     per_page: int = PER_PAGE,
     cap: int = COUNT_CAP,
     args: Mapping[str, str] | None = None,
+    prefix: str = "",
 ) -> Page:
     """The page of ``statement`` (no ORDER BY needed; any is replaced) that the query string
     asks for, ordered by ``sort`` then ``id_column``, both ``descending`` or both not.
 
     ``sort`` must be a NOT NULL column of the table ``id_column`` belongs to (a NULL never
     compares, and the cursor row's value is looked up by its id); None sorts by the id alone.
-    ``args`` defaults to ``request.args``. Two queries: the page and the capped count."""
+    ``args`` defaults to ``request.args``; ``prefix`` names this list's arguments apart from
+    another list's on the same page. Two queries: the page and the capped count."""
     args = request.args if args is None else args
     keys = (id_column,) if sort is None or sort is id_column else (sort, id_column)
-    after, before = db_id(args.get("after")), db_id(args.get("before"))
-    last = args.get("last") == "1" and after is None and before is None
-    number = _number_arg(args)
+    after, before = db_id(args.get(prefix + "after")), db_id(args.get(prefix + "before"))
+    last = args.get(prefix + "last") == "1" and after is None and before is None
+    number = _number_arg(args, prefix)
 
     def ordered(forward: bool) -> Select[Any]:
         down = descending if forward else not descending
-        return statement.order_by(*(key.desc() if down else key.asc() for key in keys))
+        return statement.order_by(None).order_by(
+            *(key.desc() if down else key.asc() for key in keys)
+        )
 
     def seek(cursor: int, forward: bool) -> Select[Any]:
         down = descending if forward else not descending
@@ -166,7 +176,7 @@ def keyset_page(
         rows = _scalars(ordered(True).where(seek(after, True)).limit(per_page + 1))
         has_prev, has_next = True, len(rows) > per_page
         rows = rows[:per_page]
-        number = max(2, number or 2)
+        number = max(2, number) if number else None  # unknown without ?page=
     elif before is not None or last:
         query = ordered(False)
         if before is not None:
@@ -176,8 +186,8 @@ def keyset_page(
         rows = list(reversed(rows[:per_page]))
         if last:
             number = None if capped else pages
-        else:
-            number = max(1, (number or 2)) if has_prev else 1
+        elif not has_prev:
+            number = 1
     if not rows:  # the first page, or a cursor that leads nowhere (gone, forged): start over
         rows = _scalars(ordered(True).limit(per_page + 1))
         has_prev, has_next, number = False, len(rows) > per_page, 1
@@ -192,6 +202,7 @@ def keyset_page(
         number=number,
         has_prev=has_prev,
         has_next=has_next,
+        prefix=prefix,
     )
     if rows and has_next:
         page.next_args = {"after": _id_of(rows[-1], id_column)}
@@ -212,19 +223,27 @@ def _id_of(row: Any, id_column: ColumnElement[Any]) -> int:
     return getattr(row, name)  # type: ignore[no-any-return]
 
 
+def primary_key(statement: Select[Any]) -> ColumnElement[Any]:
+    """The id column of the model a ``select(Model)`` lists (what counts its rows)."""
+    entity = statement.column_descriptions[0]["entity"]
+    if entity is None:
+        raise ValueError("name the id column of a select() of columns")
+    return inspect(entity).primary_key[0]  # type: ignore[no-any-return]
+
+
 def offset_page(
     statement: Select[Any],
     *,
-    id_column: ColumnElement[Any],
+    id_column: ColumnElement[Any] | None = None,
     per_page: int = PER_PAGE,
     cap: int = COUNT_CAP,
     args: Mapping[str, str] | None = None,
 ) -> Page:
     """Numbered pages of an ordered ``statement`` with ``OFFSET`` (``?page=N``), for short
     lists whose order is no single column; the count capped as :func:`keyset_page`'s. A page
-    past the end is the last one."""
+    past the end is the last one. ``id_column`` defaults to the listed model's primary key."""
     args = request.args if args is None else args
-    total = capped_count(statement, id_column, cap)
+    total = capped_count(statement, primary_key(statement) if id_column is None else id_column, cap)
     capped = total > cap
     shown_total = min(total, cap)
     pages = max(1, math.ceil(shown_total / per_page))
