@@ -71,3 +71,18 @@ def enum_column(enum_class: type[enum.Enum]) -> sa.Enum:
         validate_strings=True,
         values_callable=lambda members: [member.value for member in members],
     )
+
+
+def trigram_index(name: str, column: str) -> sa.Index:
+    """A search index on ``column``: on PostgreSQL a GIN trigram index (``pg_trgm``), which
+    serves ``ILIKE '%text%'``, without the pending list (``fastupdate = off``: a search would
+    read every row inserted since the last VACUUM one by one); on SQLite a plain index of the
+    same name, so the schema the migrations build matches the models on both
+    (docs/development.md, "Search")."""
+    return sa.Index(
+        name,
+        column,
+        postgresql_using="gin",
+        postgresql_ops={column: "gin_trgm_ops"},
+        postgresql_with={"fastupdate": "off"},
+    )

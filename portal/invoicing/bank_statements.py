@@ -34,7 +34,7 @@ from decimal import Decimal
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, or_, select, update
+from sqlalchemy import Select, select, update
 from sqlalchemy.exc import IntegrityError
 
 from portal.accounts import audit
@@ -57,6 +57,7 @@ from portal.invoicing.statement_formats import (
     StatementFormatError,
     StatementParser,
 )
+from portal.platform import search
 
 #: The largest statement file staff may upload (a year of a busy account is well under 1 MB).
 MAX_STATEMENT_BYTES = 5 * 1024 * 1024
@@ -668,25 +669,14 @@ def unmatched_list(status: UnmatchedStatus | None) -> Select[tuple[UnmatchedPaym
 
 
 def find_clients(query: str, limit: int = 20) -> list[Client]:
-    """Clients whose name, company or INN contains ``query``, for linking a payment by hand."""
-    query = query.strip()
-    if not query:
+    """Clients whose name, company, e-mail or INN contains ``query``, for linking a payment by
+    hand (the shared admin search, docs/development.md "Search")."""
+    text = search.parse(query)
+    if not text or text.problem:
         return []
-    like = f"%{query}%"
     return list(
         db.session.scalars(
-            select(Client)
-            .where(
-                or_(
-                    Client.company.ilike(like),
-                    Client.first_name.ilike(like),
-                    Client.last_name.ilike(like),
-                    Client.email.ilike(like),
-                    Client.inn.like(f"{query}%"),
-                )
-            )
-            .order_by(Client.id)
-            .limit(limit)
+            select(Client).where(search.client_condition(text)).order_by(Client.id).limit(limit)
         )
     )
 

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import Select, exists, func, or_, select, update
+from sqlalchemy import Select, exists, false, func, or_, select, update
 from sqlalchemy.orm import selectinload
 
 from portal.accounts import audit
@@ -28,6 +28,7 @@ from portal.accounts.models.permissions import Permission
 from portal.accounts.models.staff import Staff
 from portal.core.app_state import clock
 from portal.core.extensions import db
+from portal.platform import search
 from portal.platform.hooks import events
 from portal.support import attachments, notifications, sla
 from portal.support.models.ticket import (
@@ -721,22 +722,17 @@ def filter_query(stmt: Select[tuple[Ticket]], args: Mapping[str, str]) -> Select
             conditions.append(Ticket.client_id.in_(by_inn))
         stmt = stmt.where(or_(*conditions))
     elif query:
-        like = f"%{query}%"
-        client_ids = select(Client.id).where(
-            or_(
-                Client.email.ilike(like),
-                Client.company.ilike(like),
-                Client.first_name.ilike(like),
-                Client.last_name.ilike(like),
-            )
-        )
-        contact_clients = select(Contact.client_id).where(Contact.email.ilike(like))
+        # the shared admin search (docs/development.md, "Search"); a refused text finds nothing
+        text = search.parse(query)
+        if text.problem:
+            return stmt.where(false())
+        contact_clients = select(Contact.client_id).where(search.contains(Contact.email, text.text))
         stmt = stmt.where(
             or_(
                 Ticket.reference == bare,
-                Ticket.subject.ilike(like),
-                Ticket.guest_email.ilike(like),
-                Ticket.client_id.in_(client_ids),
+                search.contains(Ticket.subject, text.text),
+                search.contains(Ticket.guest_email, text.text),
+                Ticket.client_id.in_(search.client_ids(text)),
                 Ticket.client_id.in_(contact_clients),
             )
         )

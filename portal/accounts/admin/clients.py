@@ -18,7 +18,7 @@ from flask import (
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from sqlalchemy import Select, asc, desc, or_, select
+from sqlalchemy import Select, asc, desc, select
 from sqlalchemy.orm import selectinload
 from werkzeug.wrappers import Response
 
@@ -52,6 +52,7 @@ from portal.invoicing.models.payment import CREDIT_REASON_LABELS
 from portal.messaging import outbox
 from portal.orders import orders
 from portal.orders.models.service import SERVICE_STATUS_LABELS
+from portal.platform import search
 from portal.support import tickets
 from portal.web.csv_export import csv_response
 from portal.web.identity import Area, sign_in
@@ -134,20 +135,9 @@ def _custom_input(fields: list[CustomField]) -> dict[int, str]:
 def filtered_clients(args: Any) -> Select[tuple[Client]]:
     """The client list query for the search box, filters and sort order in ``args``."""
     stmt = select(Client)
-    query = args.get("q", "").strip()
-    if query:
-        like = f"%{query}%"
-        conditions = [
-            Client.email.ilike(like),
-            Client.first_name.ilike(like),
-            Client.last_name.ilike(like),
-            Client.company.ilike(like),
-            Client.phone.like(like),
-            Client.inn.like(f"{query}%"),
-        ]
-        if (client_id := db_id(query)) is not None:
-            conditions.append(Client.id == client_id)
-        stmt = stmt.where(or_(*conditions))
+    search_text = search.from_args(args)
+    if search_text or search_text.problem:
+        stmt = stmt.where(search.client_condition(search_text))
     if args.get("status") in {s.value for s in ClientStatus}:
         stmt = stmt.where(Client.status == ClientStatus(args["status"]))
     if args.get("legal_type") in {t.value for t in LegalType}:
@@ -161,7 +151,7 @@ def filtered_clients(args: Any) -> Select[tuple[Client]]:
             Client.id.in_(
                 select(CustomFieldValue.client_id).where(
                     CustomFieldValue.field_id == field_id,
-                    CustomFieldValue.value.ilike(f"%{field_value}%"),
+                    search.contains(CustomFieldValue.value, field_value),
                 )
             )
         )

@@ -13,7 +13,13 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from portal.accounts.models.account import AccountMixin, TwoFactorMixin
 from portal.accounts.requisites import LegalType
 from portal.core.column_types import MoneyType
-from portal.core.model_base import Base, TimestampMixin, UTCDateTime, enum_column
+from portal.core.model_base import (
+    Base,
+    TimestampMixin,
+    UTCDateTime,
+    enum_column,
+    trigram_index,
+)
 
 if TYPE_CHECKING:
     from portal.accounts.models.contact import Contact
@@ -42,6 +48,10 @@ class ClientGroup(Base):
     colour: Mapped[str] = mapped_column(String(7), default="#6c757d")
 
 
+#: The columns the admin search looks in (portal/platform/search.py), each trigram-indexed.
+SEARCHED = ("first_name", "last_name", "company", "email", "phone", "inn")
+
+
 class Client(AccountMixin, TwoFactorMixin, TimestampMixin, Base):
     __tablename__ = "client"
     __table_args__ = (
@@ -53,6 +63,8 @@ class Client(AccountMixin, TwoFactorMixin, TimestampMixin, Base):
         Index("ix_client_last_name_id", "last_name", "id"),
         Index("ix_client_company_id", "company", "id"),
         Index("ix_client_created_id", "created_at", "id"),
+        # The admin search (migration 0034, docs/development.md "Search").
+        *(trigram_index(f"ix_client_search_{column}", column) for column in SEARCHED),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

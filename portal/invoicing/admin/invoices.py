@@ -9,7 +9,7 @@ from decimal import Decimal
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from sqlalchemy import Select, or_, select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import selectinload
 from werkzeug.wrappers import Response as WerkzeugResponse
 
@@ -49,14 +49,14 @@ from portal.invoicing.models import (
     Payment,
 )
 from portal.invoicing.models.invoice import CREDIT_NOTE_SETTLEMENT_LABELS, INVOICE_STATUS_LABELS
-from portal.platform import runtime_settings
+from portal.platform import runtime_settings, search
 from portal.web.csv_export import csv_response
 from portal.web.downloads import pdf_response
 from portal.web.formatting import money
 from portal.web.identity import Area
 from portal.web.paging import keyset_page
 from portal.web.permissions import requires
-from portal.web.query_args import db_id, id_arg
+from portal.web.query_args import id_arg
 
 admin_billing = Blueprint("admin_billing", __name__, url_prefix="/admin/billing")
 admin_billing.portal_area = Area.ADMIN  # type: ignore[attr-defined]
@@ -97,12 +97,9 @@ def invoice_list(overdue: bool = False) -> WerkzeugResponse | str:
         )
     elif status in {s.value for s in InvoiceStatus}:
         stmt = stmt.where(Invoice.status == InvoiceStatus(status))
-    query = request.args.get("q", "").strip()
-    if query:
-        conditions = [Invoice.number.like(f"%{query}%")]
-        if (client_id := db_id(query)) is not None:
-            conditions.append(Invoice.client_id == client_id)
-        stmt = stmt.where(or_(*conditions))
+    search_text = search.from_args(request.args)
+    if search_text or search_text.problem:
+        stmt = stmt.where(search.invoice_condition(search_text))
     if request.args.get("format") == "csv":
         return _invoices_csv(stmt.order_by(Invoice.id.desc()))
     page = keyset_page(stmt, id_column=Invoice.id)

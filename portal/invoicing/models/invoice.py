@@ -18,7 +18,13 @@ from sqlalchemy import JSON, Date, ForeignKey, Index, Integer, String, Text, Uni
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.core.column_types import MoneyType
-from portal.core.model_base import Base, TimestampMixin, UTCDateTime, enum_column
+from portal.core.model_base import (
+    Base,
+    TimestampMixin,
+    UTCDateTime,
+    enum_column,
+    trigram_index,
+)
 
 if TYPE_CHECKING:
     from portal.invoicing.models.payment import CreditEntry
@@ -120,6 +126,8 @@ class Invoice(TimestampMixin, Base):
             postgresql_where=text(OVERDUE_SQL),
             sqlite_where=text(OVERDUE_SQL),
         ),
+        # The invoice list's search by part of a number (migration 0034).
+        trigram_index("ix_invoice_search_number", "number"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

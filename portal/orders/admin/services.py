@@ -11,7 +11,7 @@ from typing import Any
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import or_, select
+from sqlalchemy import false, or_, select
 from sqlalchemy.orm import selectinload
 from werkzeug.wrappers import Response
 
@@ -34,6 +34,7 @@ from portal.orders.models import Order, OrderSource, Service, ServiceAddon, Serv
 from portal.orders.models.order import ServiceChange
 from portal.orders.models.service import SERVICE_STATUS_LABELS
 from portal.orders.service_changes import ChangeError
+from portal.platform import search
 from portal.web.formatting import plain_number as plain
 from portal.web.identity import Area
 from portal.web.paging import offset_page
@@ -72,20 +73,17 @@ def index(due: bool = False) -> str:
         )
     elif status in {s.value for s in ServiceStatus}:
         stmt = stmt.where(Service.status == ServiceStatus(status))
-    query = request.args.get("q", "").strip()
-    if query:
-        like = f"%{query}%"
-        stmt = (
-            stmt.join(Service.client)
-            .join(Service.product)
-            .where(
-                or_(
-                    Client.company.ilike(like),
-                    Client.last_name.ilike(like),
-                    Client.email.ilike(like),
-                    Service.username.ilike(like),
-                    Product.name.ilike(like),
-                )
+    search_text = search.from_args(request.args)
+    if search_text.problem:
+        stmt = stmt.where(false())
+    elif search_text:
+        # the client part uses the shared client search and its indexes (docs/development.md)
+        products = select(Product.id).where(search.contains(Product.name, search_text.text))
+        stmt = stmt.where(
+            or_(
+                Service.client_id.in_(search.client_ids(search_text)),
+                search.contains(Service.username, search_text.text),
+                Service.product_id.in_(products),
             )
         )
     page = offset_page(stmt, id_column=Service.id)  # nulls last: no keyset (docs/performance.md)

@@ -194,7 +194,7 @@ def dashboard() -> str:
 
     failed_jobs = recent_failures(clock().now() - timedelta(hours=24))
     # the last money check's result stays up until a check finds everything in agreement
-    money_check = last_runs().get("billing.money_check")
+    money_check = last_runs(["billing.money_check"]).get("billing.money_check")
     counts = money_check.counts if money_check is not None else {}
     return render_template(
         "admin/dashboard.html",

@@ -37,10 +37,14 @@ class JobRun(Base):
     other; runs started by hand or from the command line have none."""
 
     __tablename__ = "job_run"
-    __table_args__ = (Index("uq_job_run_slot", "job_id", "slot", unique=True),)
+    __table_args__ = (
+        Index("uq_job_run_slot", "job_id", "slot", unique=True),
+        # A job's latest run is one index probe, however long the history (migration 0035).
+        Index("ix_job_run_job_latest", "job_id", "id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    job_id: Mapped[str] = mapped_column(String(100), index=True)
+    job_id: Mapped[str] = mapped_column(String(100))
     as_of: Mapped[date | None] = mapped_column(Date)
     started_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -27,6 +27,7 @@ from portal.core.app_state import clock
 from portal.core.extensions import db
 from portal.messaging.outbox import STATUS_LABELS as OUTBOX_STATUS_LABELS
 from portal.messaging.templates import TEMPLATES
+from portal.platform import search
 from portal.support import attachments, canned_replies, sla, tickets
 from portal.support.forms import (
     PRIORITY_LABELS,
@@ -93,6 +94,7 @@ def index() -> Response | str:
     if queue not in tickets.QUEUES:
         queue = "awaiting"
     me = _me()
+    search.from_args(request.args)  # shows a refused search text; filter_query finds nothing
     stmt = tickets.filter_query(tickets.queue_query(queue, me), request.args)
     awaiting = queue == "awaiting"
     if awaiting:  # nulls last: numbered pages of a queue that is worked down, not keyset

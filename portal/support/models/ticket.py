@@ -16,7 +16,13 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from portal.core.model_base import Base, TimestampMixin, UTCDateTime, enum_column
+from portal.core.model_base import (
+    Base,
+    TimestampMixin,
+    UTCDateTime,
+    enum_column,
+    trigram_index,
+)
 
 if TYPE_CHECKING:
     from portal.accounts.models.client import Client
@@ -103,6 +109,8 @@ class Ticket(TimestampMixin, Base):
             postgresql_where=text(AWAITING_SQL),
             sqlite_where=text(AWAITING_SQL),
         ),
+        # The ticket list's search by part of the subject (migration 0034).
+        trigram_index("ix_ticket_search_subject", "subject"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
