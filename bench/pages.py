@@ -38,12 +38,14 @@ that misses one is flagged.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import http.client
 import http.cookiejar
 import json
 import os
 import re
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -115,7 +117,7 @@ def prepare(reseed: bool, clients: int) -> tuple[str, dict[str, int]]:
     from portal.accounts.models import Client
     from portal.core.app import create_app
     from portal.core.extensions import db
-    from portal.invoicing.models import Invoice
+    from portal.invoicing.models import Invoice, InvoiceStatus
     from portal.platform.demo import DEMO_CLIENT
 
     tmp = tempfile.mkdtemp(prefix="bench-pages-")
@@ -134,7 +136,7 @@ def prepare(reseed: bool, clients: int) -> tuple[str, dict[str, int]]:
         client_id = db.session.scalar(select(Client.id).where(Client.email == DEMO_CLIENT[0]))
         invoice_id = db.session.scalar(
             select(Invoice.id)
-            .where(Invoice.client_id == client_id, Invoice.number.is_not(None))
+            .where(Invoice.client_id == client_id, Invoice.status == InvoiceStatus.UNPAID)
             .order_by(Invoice.id.desc())
             .limit(1)
         )
@@ -213,7 +215,9 @@ def start_server(env: dict[str, str], port: int, checkout: Path) -> subprocess.P
     env = {**env, "PYTHONPATH": str(checkout), "PYTHONDONTWRITEBYTECODE": "1"}
     command = [str(Path(sys.executable).parent / "gunicorn"), "--bind", f"127.0.0.1:{port}",
                "--workers", "2", "--access-logfile", "-", "wsgi:app"]  # fmt: skip
-    server = subprocess.Popen(command, cwd=checkout, env=env, stdout=subprocess.DEVNULL)
+    server = subprocess.Popen(
+        command, cwd=checkout, env=env, stdout=subprocess.DEVNULL, start_new_session=True
+    )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
@@ -273,7 +277,7 @@ class Result:
     rps: float
     p50: float  # ms
     p99: float  # ms
-    errors: int  # non-2xx responses and socket errors
+    errors: int  # non-2xx responses and timeouts
 
 
 def _ms(value: str) -> float:
@@ -291,9 +295,9 @@ def run_wrk(url: str, cookie: str, concurrency: int, duration: float) -> Result:
     p50 = _ms(re.search(r"\b50%\s+(\S+)", out).group(1))  # type: ignore[union-attr]
     p99 = _ms(re.search(r"\b99%\s+(\S+)", out).group(1))  # type: ignore[union-attr]
     errors = sum(int(n) for n in re.findall(r"Non-2xx or 3xx responses: (\d+)", out))
-    socket_errors = re.search(r"Socket errors: (.*)", out)
-    if socket_errors:
-        errors += sum(int(n) for n in re.findall(r"\d+", socket_errors.group(1)))
+    # Read errors are the connections wrk itself cut at the end of the run: not the server's.
+    timeouts = re.search(r"Socket errors: .*timeout (\d+)", out)
+    errors += int(timeouts.group(1)) if timeouts else 0
     return Result(rps, p50, p99, errors)
 
 
@@ -340,6 +344,32 @@ def run_python(url: str, cookie: str, concurrency: int, duration: float) -> Resu
         every[min(len(every) - 1, int(len(every) * 0.99))] * 1000,
         sum(errors),
     )
+
+
+def drain(base: str, quick: float = 0.5, patience: float = 30.0) -> bool:
+    """Wait until both workers are free: the requests a slow page left queued are still being
+    served after the load generator stopped and would slow down the next measurement. Free is
+    two requests at once, each answered within ``quick`` seconds; False if that did not happen
+    within ``patience`` seconds (the caller restarts the server)."""
+    deadline = time.monotonic() + patience
+    times = [0.0, 0.0]
+
+    def one(n: int) -> None:
+        started = time.perf_counter()
+        with contextlib.suppress(OSError):
+            urllib.request.urlopen(base + FLOOR, timeout=patience).read()
+        times[n] = time.perf_counter() - started
+
+    while time.monotonic() < deadline:
+        threads = [threading.Thread(target=one, args=(n,)) for n in range(2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        if max(times) < quick:
+            return True
+        time.sleep(0.5)
+    return False
 
 
 # --- queries per page ----------------------------------------------------------------------------
@@ -436,7 +466,16 @@ def main() -> None:
     port = _free_port()
     base = f"http://127.0.0.1:{port}"
     with tempfile.TemporaryDirectory() as instance:
-        server = start_server(server_env(url, instance), port, args.checkout)
+        env = server_env(url, instance)
+        servers = [start_server(env, port, args.checkout)]
+
+        def settle() -> None:
+            """Drained, or a fresh server (the sessions are signed cookies: still valid)."""
+            if not drain(base):
+                os.killpg(servers[-1].pid, signal.SIGKILL)  # the workers too: they hold the port
+                servers[-1].wait(30)
+                servers.append(start_server(env, port, args.checkout))
+
         try:
             cookies = {
                 "client": sign_in(base, "/login", *DEMO_CLIENT),
@@ -461,6 +500,7 @@ def main() -> None:
                 floor = Result(0, 0, 0, 0)
                 for n, (name, who, path) in enumerate([("", "", ""), *resolved]):
                     if n % FLOOR_EVERY == 0 or not path:
+                        settle()
                         floor = load(base + FLOOR, "", concurrency, args.duration)
                         miss = "floor < 600 req/s" if floor.rps < TARGET_FLOOR else ""
                         if floor.errors:
@@ -470,13 +510,16 @@ def main() -> None:
                               f"{queries['floor GET /login']:4d}  {miss}", flush=True)  # fmt: skip
                     if not path:
                         continue
+                    settle()
                     result = load(base + path, cookies[who], concurrency, args.duration)
+                    ratio = result.rps / floor.rps if floor.rps else 0.0
+                    p99_ratio = result.p99 / floor.p99 if floor.p99 else 0.0
                     print(f"{name:<26} {result.rps:7.0f} {result.p50:8.1f} {result.p99:8.1f} "
-                          f"{result.rps / floor.rps:7.2f} {result.p99 / floor.p99:6.1f} "
+                          f"{ratio:7.2f} {p99_ratio:6.1f} "
                           f"{queries[name]:4d}  {_flags(result, floor)}", flush=True)  # fmt: skip
         finally:
-            server.terminate()
-            server.wait(30)
+            servers[-1].terminate()
+            servers[-1].wait(30)
 
 
 if __name__ == "__main__":
