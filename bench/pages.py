@@ -281,8 +281,12 @@ class Result:
 
 
 def _ms(value: str) -> float:
-    number, unit = re.fullmatch(r"([\d.]+)(us|ms|s|m)", value).groups()  # type: ignore[union-attr]
-    return float(number) * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}[unit]
+    """wrk's "1.23ms", "4.56s"; NaN when no request was answered ("-nan")."""
+    match = re.fullmatch(r"([\d.]+)(us|ms|s|m)", value)
+    if match is None:
+        return float("nan")
+    unit = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}[match.group(2)]
+    return float(match.group(1)) * unit
 
 
 def run_wrk(url: str, cookie: str, concurrency: int, duration: float) -> Result:
@@ -292,8 +296,10 @@ def run_wrk(url: str, cookie: str, concurrency: int, duration: float) -> Result:
         command[1:1] = ["-H", f"Cookie: {cookie}"]
     out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
-    p50 = _ms(re.search(r"\b50%\s+(\S+)", out).group(1))  # type: ignore[union-attr]
-    p99 = _ms(re.search(r"\b99%\s+(\S+)", out).group(1))  # type: ignore[union-attr]
+    p50, p99 = (
+        _ms(found.group(1)) if (found := re.search(rf"\b{n}%\s+(\S+)", out)) else float("nan")
+        for n in (50, 99)
+    )
     errors = sum(int(n) for n in re.findall(r"Non-2xx or 3xx responses: (\d+)", out))
     # Read errors are the connections wrk itself cut at the end of the run: not the server's.
     timeouts = re.search(r"Socket errors: .*timeout (\d+)", out)
