@@ -27,6 +27,12 @@ from sqlalchemy.engine import make_url
 
 CLIENTS, SERVICES, INVOICES, ORDERS, TICKETS = 100_000, 200_000, 1_000_000, 150_000, 50_000
 MANAGERS = 20
+#: A seeded client's e-mail and sign-in columns (no usable password), as SQL of ``i``.
+CLIENT_LOGIN = {
+    "email": "'client' || i || '@bench.example'",
+    "password_hash": "'x'",
+    "session_token": "'t' || i",
+}
 
 
 # --- seeding -------------------------------------------------------------------------------------
@@ -123,9 +129,7 @@ def seed(clients: int) -> None:
         t["client"],
         clients,
         {
-            "email": "'client' || i || '@bench.example'",
-            "password_hash": "'x'",
-            "session_token": "'t' || i",
+            **CLIENT_LOGIN,
             "first_name": "'Клиент'",
             "last_name": "'№' || i",
             "company": "CASE WHEN i % 3 = 0 THEN 'ООО «Клиент ' || i || '»' ELSE '' END",
