@@ -296,8 +296,9 @@ def run_wrk(url: str, cookie: str, concurrency: int, duration: float) -> Result:
         command[1:1] = ["-H", f"Cookie: {cookie}"]
     out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+    nan = float("nan")  # the latency distribution's lines only: "73.50%" is a deviation's share
     p50, p99 = (
-        _ms(found.group(1)) if (found := re.search(rf"\b{n}%\s+(\S+)", out)) else float("nan")
+        _ms(found.group(1)) if (found := re.search(rf"^\s+{n}%\s+(\S+)", out, re.M)) else nan
         for n in (50, 99)
     )
     errors = sum(int(n) for n in re.findall(r"Non-2xx or 3xx responses: (\d+)", out))
