@@ -163,3 +163,18 @@ def test_numbered_pages_for_lists_ordered_by_more_than_one_column(app, clients) 
         past = offset_page(statement, per_page=10, args={"page": "999"})
         assert past.number == 3 and len(past) == 3
         assert offset_page(statement, per_page=10, args={"last": "1"}).number == 3
+
+
+def test_plugins_page_through_the_plugin_api(app, clients) -> None:
+    from portal.plugin_api import paginate
+
+    with app.test_request_context("/?after=abc"):
+        keyset = paginate(
+            sa.select(Client), per_page=PER_PAGE, sort=Client.company, id_column=Client.id
+        )
+        assert [c.id for c in keyset] == _expected(True)[:PER_PAGE]
+        assert keyset.next_args == {"after": keyset.items[-1].id, "page": 2}
+    with app.test_request_context("/?page=3"):
+        numbered = paginate(sa.select(Client).order_by(Client.id), per_page=10)
+        assert [c.id for c in numbered] == sorted(clients)[20:]
+        assert numbered.number == 3 and numbered.total == ROWS and not numbered.has_next

@@ -13,7 +13,7 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 from werkzeug.wrappers import Response
 
@@ -46,7 +46,7 @@ from portal.support.models.support import CannedReply
 from portal.support.models.ticket import Ticket, TicketAssignment, TicketAttachment, TicketMessage
 from portal.web.csv_export import csv_response
 from portal.web.identity import Area
-from portal.web.paging import keyset_page, offset_page
+from portal.web.paging import COUNT_CAP, capped_count, keyset_page, offset_page
 from portal.web.permissions import requires
 from portal.web.query_args import db_id, id_arg
 
@@ -146,10 +146,8 @@ def index() -> Response | str:
         if awaiting
         else keyset_page(stmt, sort=Ticket.last_reply_at, id_column=Ticket.id, per_page=PAGE_SIZE)
     )
-    counts = {
-        key: db.session.scalar(
-            select(func.count()).select_from(tickets.queue_query(key, me).subquery())
-        )
+    counts = {  # capped: a queue of 10 001 says "10000+" (docs/performance.md)
+        key: capped_count(tickets.queue_query(key, me), Ticket.id)
         for key in ("awaiting", "mine", "department")
     }
     args = {key: value for key, value in request.args.items() if key not in ("page", "format")}
@@ -159,6 +157,7 @@ def index() -> Response | str:
         queue=queue,
         queues=QUEUE_LABELS,
         counts=counts,
+        cap=COUNT_CAP,
         args=args,
         departments=_departments(),
         staff=tickets.assignable_staff(),
