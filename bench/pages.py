@@ -24,8 +24,8 @@ data is flushed. The access log goes to /dev/null.
 Load: ``wrk`` (``apt-get install wrk``; one thread, keep-alive is refused by the sync workers so
 each request is a new connection, as for the Python generator) for a fixed duration per page
 and concurrency; ``--loadgen python`` uses threads with ``http.client`` instead (costlier per
-request: on 2 cores the generator takes CPU from gunicorn, so its floor is lower; see
-docs/development.md, "Benchmarks"). The floor is measured again before every few pages and
+request: on 2 cores the generator takes CPU from gunicorn; docs/development.md, "Benchmarks",
+has both measured). The floor is measured again before every few pages and
 each page is compared with the floor measured just before it: the machine is shared, so only
 ratios within one run mean something.
 
