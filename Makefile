@@ -11,7 +11,7 @@ PLUGIN_DIRS := $(wildcard plugins/*/pyproject.toml)
 # Plugins `make run` enables unless PORTAL_PLUGINS says otherwise (the 1C demo shows up).
 RUN_PLUGINS ?= onec,telephony
 
-.PHONY: run test test-sqlite test-postgres lint bench bench-whmcs bench-reports bench-search faults translations messages install install-dev wheel clean
+.PHONY: run test test-sqlite test-postgres lint bench bench-whmcs bench-reports bench-pages bench-search faults translations messages install install-dev wheel clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -66,12 +66,18 @@ lint: install-dev
 	$(BIN)/lint-imports
 
 bench: install-dev
-	@for f in $(filter-out bench/faults.py bench/whmcs_import.py bench/reports.py bench/search.py,$(wildcard bench/*.py)); do echo "== $$f"; $(BIN)/python $$f || exit 1; done
+	@for f in $(filter-out bench/faults.py bench/whmcs_import.py bench/reports.py bench/pages.py bench/large_data.py bench/search.py,$(wildcard bench/*.py)); do echo "== $$f"; $(BIN)/python $$f || exit 1; done
 
 # The core reports on 100 000 clients and 1 000 000 invoices, on PostgreSQL (docs/reports.md);
 # the seeded database is kept between runs: BENCH_REPORTS_ARGS="--reseed" builds it again.
 bench-reports: install-dev
 	$(BIN)/python bench/reports.py $(BENCH_REPORTS_ARGS)
+
+# Each main page of both areas under load (wrk, concurrency 8 and 32) next to GET /login, on
+# PostgreSQL with 100 000 clients and 1 000 000 invoices (docs/development.md, "Benchmarks");
+# needs `apt-get install wrk` (or BENCH_PAGES_ARGS="--loadgen python"); the database is kept.
+bench-pages: install-dev
+	$(BIN)/python bench/pages.py $(BENCH_PAGES_ARGS)
 
 bench-search: install-dev
 	$(BIN)/python bench/search.py $(BENCH_SEARCH_ARGS)

@@ -23,7 +23,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from reports import insert_series  # bench/reports.py: INSERT ... SELECT generate_series
+from large_data import CLIENT_LOGIN, insert_series  # bench/large_data.py: the shared seed
 from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.engine import make_url
 
@@ -76,9 +76,7 @@ def seed(clients: int) -> None:
         {
             "first_name": f"({FIRST})[i % 8 + 1]",
             "last_name": f"({LAST})[(i / 8) % 8 + 1]",
-            "email": "'client' || i || '@bench.example'",
-            "password_hash": "'x'",
-            "session_token": "'t' || i",
+            **CLIENT_LOGIN,
             "company": "CASE WHEN i % 3 = 0 THEN 'ООО «Ромашка ' || i || '»' ELSE '' END",
             "phone": "'+7 (495) ' || substr(lpad(i::text, 7, '0'), 1, 3) || '-' || "
             "substr(lpad(i::text, 7, '0'), 4, 2) || '-' || substr(lpad(i::text, 7, '0'), 6, 2)",

@@ -110,9 +110,10 @@ def create_app(
 
 
 def _init_extensions(app: Flask) -> None:
-    from portal.web.i18n import select_locale
+    from portal.web.i18n import PortalRequest, select_locale
     from portal.web.identity import init_identity
 
+    app.request_class = PortalRequest
     db.init_app(app)
     migrate.init_app(app, db, directory=str(data_dir("migrations")))
     if configure_alembic not in migrate.configure_callbacks:  # core and plugin branches

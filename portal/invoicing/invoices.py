@@ -16,7 +16,6 @@ from decimal import Decimal
 from typing import Any, NamedTuple
 
 from flask_babel import gettext as _
-from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 
@@ -38,6 +37,7 @@ from portal.invoicing.models.invoice import (
 )
 from portal.platform import runtime_settings
 from portal.platform.hooks import events
+from portal.web.paging import Page, keyset_page
 
 DEFAULT_NUMBER_FORMAT = "{year}-{number:06d}"
 DEFAULT_DUE_DAYS = 10
@@ -466,13 +466,16 @@ def client_invoice_summary(client_id: int, currency: str) -> dict[str, object]:
     }
 
 
-def client_invoices(client_id: int, page: int = 1, per_page: int = 50) -> Pagination:
-    """One page of the client's invoices, newest first, for the client card (two queries)."""
-    return db.paginate(
-        select(Invoice).where(Invoice.client_id == client_id).order_by(Invoice.id.desc()),
-        page=page,
+def client_invoices(
+    client_id: int, args: Mapping[str, str] | None = None, per_page: int = 50
+) -> Page:
+    """One page of the client's invoices, newest first, for the client card (two queries, a
+    keyset page: docs/performance.md); ``args`` the paging arguments (the request's)."""
+    return keyset_page(
+        select(Invoice).where(Invoice.client_id == client_id),
+        id_column=Invoice.id,
         per_page=per_page,
-        error_out=False,
+        args=args,
     )
 
 

@@ -15,7 +15,6 @@ from decimal import Decimal
 from typing import Any, NamedTuple
 
 from flask_babel import gettext as _
-from flask_sqlalchemy.pagination import Pagination, SelectPagination
 from sqlalchemy import Row, String, func, insert, literal, or_, select, union_all
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
@@ -39,6 +38,7 @@ from portal.invoicing.models.payment import (
 from portal.invoicing.payment_references import PaymentReference
 from portal.messaging import templates
 from portal.platform.hooks import events
+from portal.web.paging import Page, offset_page
 
 PAYABLE = (InvoiceStatus.UNPAID, InvoiceStatus.PARTIALLY_PAID, InvoiceStatus.COLLECTIONS)
 
@@ -618,15 +618,6 @@ class Transaction:
         return self.credit.created_at
 
 
-class _TransactionPage(SelectPagination):
-    """Pages through (kind, id) keys of both tables, then loads the rows of one page at once,
-    so a page costs the same few queries however many payments and allocations it holds."""
-
-    def _query_items(self) -> list[Any]:
-        keys = self._query_args["select"].limit(self.per_page).offset(self._query_offset)
-        return _load_transactions(self._query_args["session"].execute(keys).all())
-
-
 def _load_transactions(keys: Sequence[Row[Any]]) -> list[Transaction]:
     payment_ids = [row.id for row in keys if row.kind == "payment"]
     credit_ids = [row.id for row in keys if row.kind == "credit"]
@@ -667,9 +658,13 @@ def _load_transactions(keys: Sequence[Row[Any]]) -> list[Transaction]:
     return rows
 
 
-def client_transactions(client_id: int, page: int = 1, per_page: int = 50) -> Pagination:
+def client_transactions(
+    client_id: int, args: Mapping[str, str] | None = None, per_page: int = 50
+) -> Page:
     """One page of the client's payments, refunds and credit balance movements, newest recorded
-    first (items are :class:`Transaction`); the same few queries whatever the page holds."""
+    first (items are :class:`Transaction`); the same few queries whatever the page holds: the
+    page pages through (kind, id) keys of both tables (numbered pages of one client's rows,
+    the count capped: docs/performance.md), then loads that page's rows at once."""
     keys = union_all(
         select(
             literal("payment", String).label("kind"),
@@ -685,9 +680,9 @@ def client_transactions(client_id: int, page: int = 1, per_page: int = 50) -> Pa
     stmt = select(keys.c.kind, keys.c.id).order_by(
         keys.c.recorded_at.desc(), keys.c.kind.desc(), keys.c.id.desc()
     )
-    return _TransactionPage(
-        select=stmt, session=db.session(), page=page, per_page=per_page, error_out=False
-    )
+    page = offset_page(stmt, id_column=keys.c.id, per_page=per_page, args=args)
+    page.items = _load_transactions(page.items)
+    return page
 
 
 def client_tab_counts(client_id: int) -> dict[str, int]:

@@ -55,6 +55,7 @@ from portal.orders.models import (
 from portal.orders.models.order import ChangeStatus
 from portal.platform import runtime_settings
 from portal.platform.hooks import events
+from portal.web.paging import Page, keyset_page
 
 #: Services in these states hold their product: ordering it again is an upgrade.
 HOLDING = (ServiceStatus.PENDING, ServiceStatus.ACTIVE, ServiceStatus.SUSPENDED)
@@ -942,16 +943,16 @@ def order_items_for(orders: Iterable[Order]) -> dict[int, list[OrderItem]]:
     return grouped
 
 
-def client_services(client_id: int) -> list[Service]:
-    """The client's services with their products, oldest first (the client card's tab and the
-    client area's list)."""
-    return list(
-        db.session.scalars(
-            select(Service)
-            .where(Service.client_id == client_id)
-            .options(selectinload(Service.product))
-            .order_by(Service.id)
-        )
+def client_services(client_id: int, args: Mapping[str, str] | None = None) -> Page:
+    """A page of the client's services with their products, oldest first (the client card's tab
+    and the client area's list; a keyset page, docs/performance.md)."""
+    return keyset_page(
+        select(Service)
+        .where(Service.client_id == client_id)
+        .options(selectinload(Service.product)),
+        id_column=Service.id,
+        descending=False,
+        args=args,
     )
 
 

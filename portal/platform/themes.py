@@ -50,6 +50,13 @@ class ThemeLoader(BaseLoader):
         self.app = app
         self.core = core
 
+    def files_may_change(self) -> bool:
+        """Whether a cached template is checked against its file (a stat per template and
+        request): in debug mode or with ``TEMPLATES_AUTO_RELOAD``, as Flask does. The active
+        theme is checked either way (the reason ``auto_reload`` is on, :func:`init_theming`)."""
+        configured = self.app.config.get("TEMPLATES_AUTO_RELOAD")
+        return bool(self.app.debug if configured is None else configured)
+
     def _chain(self, theme: str) -> list[BaseLoader]:
         dirs = theme_dirs(self.app)
         names = [theme, DEFAULT_THEME] if theme != DEFAULT_THEME else [DEFAULT_THEME]
@@ -67,6 +74,9 @@ class ThemeLoader(BaseLoader):
                 source, filename, uptodate = loader.get_source(environment, template)
             except TemplateNotFound:
                 continue
+
+            if not self.files_may_change():
+                uptodate = None  # production: the files are read once per process
 
             def still_valid(uptodate: Callable[[], bool] | None = uptodate) -> bool:
                 return active_theme() == theme and (uptodate is None or uptodate())

@@ -21,7 +21,6 @@ from typing import Any, TypeVar
 from flask import current_app, url_for
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import Select
 from sqlalchemy.orm import Session
 
@@ -48,7 +47,7 @@ from portal.platform.demo import DemoProduct
 from portal.support import tickets
 from portal.support.models import MessageSource, Ticket, TicketPriority
 from portal.web import permissions as permissions_check
-from portal.web.query_args import page_arg
+from portal.web.paging import Page, keyset_page, offset_page
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -487,11 +486,29 @@ def requires(*permissions: str) -> Callable[[F], F]:
     return permissions_check.requires(*permissions)
 
 
-def paginate(statement: Select[Any], *, per_page: int = 50) -> Pagination:
-    """One page of a list view's ``select(...)``: the page number is read from the query string
-    with the portal's bounds (a page past the end is empty, never a database error). The
-    result has ``items``, ``page``, ``pages``, ``has_next`` and ``has_prev``."""
-    return db.paginate(statement, page=page_arg(), per_page=per_page, error_out=False)
+def paginate(
+    statement: Select[Any],
+    *,
+    per_page: int = 50,
+    sort: Any = None,
+    id_column: Any = None,
+    descending: bool = True,
+) -> Page:
+    """One page of a list view's ``select(...)``, read from the query string, with a count
+    capped at 10 000 ("over 10 000" past it), for the ``pagination`` macro
+    (``{% from "macros/shell.html" import pagination with context %}``).
+
+    With ``id_column`` (and optionally ``sort``, a NOT NULL column of the same table) the page
+    is a keyset page ordered by ``sort`` then the id, ``descending`` or not, and the
+    statement's own ORDER BY is replaced: page 4 000 costs what page 1 does. Without it the
+    statement keeps its ORDER BY and pages are numbered (``OFFSET``), fine for short lists.
+    The result has ``items`` (also iterable), ``total``, ``capped``, ``number``, ``pages``,
+    ``has_next`` and ``has_prev`` (docs/plugins.md, "Lists")."""
+    if id_column is not None:
+        return keyset_page(
+            statement, sort=sort, id_column=id_column, descending=descending, per_page=per_page
+        )
+    return offset_page(statement, per_page=per_page)
 
 
 def external_url(endpoint: str, **values: Any) -> str:

@@ -7,17 +7,22 @@ half-even, and a formatter must never be the thing that rounds an amount.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from datetime import date, datetime
 from decimal import Decimal
 from functools import lru_cache
-from typing import Any
+from typing import Any, TypeVar
 
+from babel import Locale
+from babel.dates import DateTimePattern, get_date_format, get_datetime_format, get_time_format
 from babel.numbers import format_currency, format_decimal
 from flask import Flask
-from flask_babel import format_date, format_datetime, get_locale
+from flask_babel import get_locale, to_user_timezone
 from flask_babel import gettext as _
 
 from portal.billing import round_money
+
+K = TypeVar("K")
 
 
 def money(amount: Decimal | None, currency: str = "RUB") -> str:
@@ -76,11 +81,50 @@ def audit_value(value: Any) -> str:
 
 
 def short_date(value: date | datetime | None) -> str:
+    """A date (or a moment, in the user's time zone) in the locale's short form: "04.12.2026",
+    "12/4/26". A list formats two dates a row, so the Babel patterns are parsed once per locale
+    (:func:`_short_patterns`) and a plain date's text is remembered (lists repeat dates), where
+    ``flask_babel.format_date`` looked the format up and rebuilt the formatter at every call
+    (docs/performance.md)."""
     if value is None:
         return ""
+    locale = str(get_locale())
     if isinstance(value, datetime):
-        return format_datetime(value, "short")
-    return format_date(value, "short")
+        moment = to_user_timezone(value)
+        loc, day, pattern, time = _short_patterns(locale)
+        return pattern.replace("{0}", time.apply(moment, loc)).replace(
+            "{1}", day.apply(moment, loc)
+        )
+    return _short_day(value, locale)
+
+
+@lru_cache(maxsize=32)
+def _short_patterns(locale: str) -> tuple[Locale, DateTimePattern, str, DateTimePattern]:
+    """The locale and its parsed short date pattern, datetime template and time pattern."""
+    loc = Locale.parse(locale)
+    return (
+        loc,
+        get_date_format("short", loc),
+        get_datetime_format("short", loc).replace("'", ""),
+        get_time_format("short", loc),
+    )
+
+
+@lru_cache(maxsize=8192)
+def _short_day(value: date, locale: str) -> str:
+    loc, day, _pattern, _time = _short_patterns(locale)
+    return day.apply(value, loc)
+
+
+def labels_once(labels: Mapping[K, object]) -> dict[K, str]:
+    """Lazy labels (an enum's names) translated once for a page: a table of 50 rows looked
+    ``labels[row.status]`` up 50 times, each a gettext call on a lazy string."""
+    return {key: str(label) for key, label in labels.items()}
+
+
+def count_number(value: int) -> str:
+    """A count in the locale's digits ("10 000", "10,000"), e.g. a list's capped total."""
+    return format_decimal(value, locale=str(get_locale()))
 
 
 def init_formatting(app: Flask) -> None:
@@ -88,3 +132,4 @@ def init_formatting(app: Flask) -> None:
     app.add_template_filter(short_date, "short_date")
     app.add_template_filter(plain_number, "plain_number")
     app.add_template_filter(audit_value, "audit_value")
+    app.add_template_filter(count_number, "count_number")

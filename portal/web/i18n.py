@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
-from flask import current_app, has_request_context, request, session
+import functools
+
+from babel import support
+from flask import Request, current_app, has_request_context, request, session
+from flask_babel import get_locale
 from flask_login import current_user
+from werkzeug.utils import cached_property
+from wtforms.i18n import messages_path
 
 LOCALE_SESSION_KEY = "locale"
 
@@ -24,3 +30,21 @@ def select_locale() -> str:
         return chosen
     browser = request.accept_languages.best_match(locales)
     return browser or current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+@functools.cache
+def wtforms_translations(locale: str) -> support.Translations:
+    """WTForms' own messages ("This field is required.") in ``locale``, read once per process:
+    Flask-WTF would find and parse the catalogue file anew on every request that builds a form
+    (a tenth of a sign-in page's time, docs/development.md, "Benchmarks")."""
+    return support.Translations.load(messages_path(), [locale], domain="wtforms")
+
+
+class PortalRequest(Request):
+    """The request class of the portal: Flask-WTF takes WTForms' translations from the request's
+    ``wtforms_translations`` when it is set, so here it is the per-process copy for the
+    request's language (looked up on first use; a request without a form never asks)."""
+
+    @cached_property
+    def wtforms_translations(self) -> support.Translations:
+        return wtforms_translations(str(get_locale()))

@@ -110,3 +110,20 @@ def test_catalogues_are_complete(tmp_path) -> None:
         translated = {m.id for m in catalog if m.id and m.string and not m.fuzzy}
         missing = sorted(str(m) for m in wanted - translated)
         assert not missing, f"{locale}: {len(missing)} untranslated, e.g. {missing[:5]}"
+
+
+def test_form_messages_follow_each_request_language(web) -> None:
+    """WTForms' own messages come from a catalogue kept per process and language
+    (portal.web.i18n.wtforms_translations): each request still gets its own language."""
+    russian, english = "Обязательное поле.", "This field is required."
+    for accept, shown, not_shown in (
+        ("ru-RU", russian, english),
+        ("en", english, russian),
+        ("ru", russian, english),
+    ):
+        page = web.submit(
+            "/login", {"email": "", "password": ""}, headers={"Accept-Language": accept}
+        )
+        assert page.status_code == 200
+        text = page.get_data(as_text=True)
+        assert shown in text and not_shown not in text

@@ -1,5 +1,6 @@
 """Client-area themes: override by file name, fall back to default, switch at run time."""
 
+import os
 from pathlib import Path
 
 from flask import Flask
@@ -54,3 +55,33 @@ def test_staff_switch_the_theme_in_settings(make_app, staff_member) -> None:
         assert "Test theme sign-in" in visitor.get("/login").get_data(as_text=True)
         refused = staff.submit("/admin/settings/appearance", {"theme": "../../etc"})
         assert "Not a valid choice" in refused.get_data(as_text=True)
+
+
+def _theme_copy(tmp_path: Path) -> Path:
+    """A theme of its own whose sign-in page a test may edit."""
+    theme = tmp_path / "themes" / "edited" / "templates" / "client"
+    theme.mkdir(parents=True)
+    (theme / "login.html").write_text(
+        '{% extends "client/base.html" %}{% block content %}first{% endblock %}'
+    )
+    return theme / "login.html"
+
+
+def test_an_edited_template_is_read_again_only_when_reloading_is_asked(make_app, tmp_path) -> None:
+    """Production reads a template file once per process (no stat per template and request);
+    debug mode or ``TEMPLATES_AUTO_RELOAD`` picks up an edit, as in Flask."""
+    login = _theme_copy(tmp_path)
+    paths = [str(tmp_path / "themes"), str(PROJECT_ROOT / "themes")]
+    production = make_app(theme="edited", theme_paths=paths)
+    reloading = make_app(theme="edited", theme_paths=paths)
+    reloading.config["TEMPLATES_AUTO_RELOAD"] = True
+    for app in (production, reloading):
+        with app.app_context():
+            assert "first" in app.test_client().get("/login").get_data(as_text=True)
+    login.write_text('{% extends "client/base.html" %}{% block content %}second{% endblock %}')
+    stat = login.stat()
+    os.utime(login, (stat.st_atime, stat.st_mtime + 5))  # a later mtime, however coarse the clock
+    with production.app_context():
+        assert "first" in production.test_client().get("/login").get_data(as_text=True)
+    with reloading.app_context():
+        assert "second" in reloading.test_client().get("/login").get_data(as_text=True)

@@ -180,13 +180,17 @@ def filtered(values: dict[str, Any], client_id: int | None = None) -> Select[Any
 def staff_list() -> str:
     form = StaffFilters(request.args)
     values = form.data if form.validate() else {}
-    page = paginate(filtered(values))
+    page = paginate(  # keyset: the statement's own ORDER BY, by period then id
+        filtered(values), sort=AdditionalCharge.period_start, id_column=AdditionalCharge.id
+    )
     return render_template(
         "onec/charges/staff_list.html",
         form=form,
         page=page,
         rows=page.items,
-        filters={k: v for k, v in request.args.items() if k != "page"},
+        filters={
+            k: v for k, v in request.args.items() if k not in ("page", "after", "before", "last")
+        },
         **labels(),
     )
 

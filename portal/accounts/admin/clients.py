@@ -57,8 +57,9 @@ from portal.support import tickets
 from portal.web.csv_export import csv_response
 from portal.web.identity import Area, sign_in
 from portal.web.menu import ClientCardTab
+from portal.web.paging import PAGING_ARGS, keyset_page
 from portal.web.permissions import requires
-from portal.web.query_args import db_id, page_arg
+from portal.web.query_args import db_id
 
 admin_clients = Blueprint("admin_clients", __name__, url_prefix="/admin/clients")
 admin_clients.portal_area = Area.ADMIN  # type: ignore[attr-defined]
@@ -199,11 +200,14 @@ def index() -> Response | str:
                 for c in rows
             ),
         )
-    page = db.paginate(stmt, per_page=50, page=page_arg(), error_out=False, count=True)
+    column = SORTS.get(request.args.get("sort", "id"), Client.id)
+    page = keyset_page(
+        stmt, sort=column, id_column=Client.id, descending=request.args.get("dir") != "asc"
+    )
     return render_template(
         "admin/clients/list.html",
         page=page,
-        args={key: value for key, value in request.args.items() if key != "page"},
+        args={key: value for key, value in request.args.items() if key not in PAGING_ARGS},
         groups=_group_choices()[1:],
         managers=_staff_choices()[1:],
         fields=clients.custom_fields(),
@@ -459,11 +463,8 @@ def note_delete(client_id: int, note_id: int) -> Response:
 @requires(Permission.CLIENTS_VIEW)
 def log(client_id: int) -> str:
     client = _client_or_404(client_id)
-    page = db.paginate(
-        select(AuditEntry).where(AuditEntry.client_id == client_id).order_by(AuditEntry.id.desc()),
-        per_page=50,
-        page=page_arg(),
-        error_out=False,
+    page = keyset_page(
+        select(AuditEntry).where(AuditEntry.client_id == client_id), id_column=AuditEntry.id
     )
     return _card(client, "log", page=page)
 
@@ -472,7 +473,7 @@ def log(client_id: int) -> str:
 @requires(Permission.CLIENTS_VIEW)
 def invoice_tab(client_id: int) -> str:
     client = _client_or_404(client_id)
-    page = invoices.client_invoices(client_id, page_arg())
+    page = invoices.client_invoices(client_id)
     return _card(client, "invoices", page=page, today=today())
 
 
@@ -483,7 +484,7 @@ def transaction_tab(client_id: int) -> str:
     return _card(
         client,
         "transactions",
-        page=payments.client_transactions(client_id, page_arg()),
+        page=payments.client_transactions(client_id),
         credit=payments.credit_balance(client_id, client.currency),
         reason_labels=CREDIT_REASON_LABELS,
     )

@@ -33,7 +33,7 @@ from werkzeug.wrappers import Response
 from portal.accounts import audit, two_factor
 from portal.accounts import staff as staff_service
 from portal.accounts.forms import AppCodeForm, SecondFactorForm
-from portal.accounts.models import Department, Permission, Role, Staff
+from portal.accounts.models import AuditEntry, Department, Permission, Role, Staff
 from portal.accounts.staff import StaffError
 from portal.accounts.staff_forms import (
     MAX_ID,
@@ -51,8 +51,8 @@ from portal.web.csv_export import csv_response
 from portal.web.formatting import audit_value
 from portal.web.i18n import available_locales
 from portal.web.identity import Area, request_area
+from portal.web.paging import PAGING_ARGS, keyset_page, offset_page
 from portal.web.permissions import can, requires
-from portal.web.query_args import page_arg
 
 staff_admin = Blueprint("staff_admin", __name__, url_prefix="/admin")
 staff_admin.portal_area = Area.ADMIN  # type: ignore[attr-defined]
@@ -137,7 +137,7 @@ def staff_list() -> str:
     show_blocked = request.args.get("blocked") == "1"
     search = request.args.get("q", "")
     stmt = staff_service.staff_query(include_blocked=show_blocked, search=search)
-    page = db.paginate(stmt, per_page=50, page=page_arg(), error_out=False)
+    page = offset_page(stmt, id_column=Staff.id)  # a few dozen people, ordered by three keys
     return render_template(
         "admin/staff/list.html", page=page, show_blocked=show_blocked, q=search.strip()
     )
@@ -513,8 +513,12 @@ def audit_log() -> Response | str:
             ],
             _csv_rows(db.session.scalars(stmt)),
         )
-    page = db.paginate(stmt, per_page=AUDIT_PAGE_SIZE, page=page_arg(), error_out=False)
-    args = {key: value for key, value in request.args.items() if key not in ("page", "format")}
+    page = keyset_page(
+        stmt, sort=AuditEntry.created_at, id_column=AuditEntry.id, per_page=AUDIT_PAGE_SIZE
+    )
+    args = {
+        key: value for key, value in request.args.items() if key not in (*PAGING_ARGS, "format")
+    }
     return render_template(
         "admin/audit/list.html",
         page=page,

@@ -16,8 +16,9 @@ from portal.accounts.models.note import Note
 from portal.accounts.models.todo import TodoItem
 from portal.core.extensions import db
 from portal.web.identity import Area
+from portal.web.paging import keyset_page
 from portal.web.permissions import requires
-from portal.web.query_args import id_arg, page_arg
+from portal.web.query_args import id_arg
 
 admin_work = Blueprint("admin_work", __name__, url_prefix="/admin/work")
 admin_work.portal_area = Area.ADMIN  # type: ignore[attr-defined]
@@ -72,13 +73,9 @@ def todo_done(item_id: int) -> Response:
 @admin_work.route("/notes")
 @requires()
 def my_notes() -> str:
-    page = db.paginate(
-        select(Note)
-        .where(Note.author_id == current_user.id)
-        .options(selectinload(Note.client))
-        .order_by(Note.created_at.desc()),
-        per_page=50,
-        page=page_arg(),
-        error_out=False,
+    page = keyset_page(
+        select(Note).where(Note.author_id == current_user.id).options(selectinload(Note.client)),
+        sort=Note.created_at,
+        id_column=Note.id,
     )
     return render_template("admin/work/my_notes.html", page=page)

@@ -32,6 +32,9 @@ class AuditEntry(Base):
     __table_args__ = (
         Index("ix_audit_entry_entity", "entity", "entity_id"),
         Index("ix_audit_entry_client_created", "client_id", "created_at"),
+        # Keyset pages (migration 0033, docs/performance.md): the audit log and a client's log.
+        Index("ix_audit_entry_created_id", "created_at", "id"),
+        Index("ix_audit_entry_client_id_id", "client_id", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

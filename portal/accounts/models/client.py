@@ -58,6 +58,11 @@ class Client(AccountMixin, TwoFactorMixin, TimestampMixin, Base):
         Index("ix_client_inn", "inn"),
         Index("ix_client_phone", "phone"),
         Index("ix_client_status", "status"),
+        # Keyset pages (migration 0033, docs/performance.md): the client list's sorts
+        # (e-mail is unique).
+        Index("ix_client_last_name_id", "last_name", "id"),
+        Index("ix_client_company_id", "company", "id"),
+        Index("ix_client_created_id", "created_at", "id"),
         # The admin search (migration 0034, docs/development.md "Search").
         *(trigram_index(f"ix_client_search_{column}", column) for column in SEARCHED),
     )

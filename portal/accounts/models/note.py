@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Boolean, ForeignKey, Text
+from sqlalchemy import Boolean, ForeignKey, Index, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.core.model_base import Base, TimestampMixin, UTCDateTime
@@ -17,6 +17,10 @@ if TYPE_CHECKING:
 
 class Note(TimestampMixin, Base):
     __tablename__ = "note"
+    __table_args__ = (
+        # Keyset pages (migration 0033, docs/performance.md): a staff member's own notes.
+        Index("ix_note_author_created", "author_id", "created_at", "id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     client_id: Mapped[int] = mapped_column(ForeignKey("client.id", ondelete="CASCADE"), index=True)

@@ -22,8 +22,9 @@ from portal.invoicing.models import (
 )
 from portal.invoicing.models.invoice import INVOICE_STATUS_LABELS
 from portal.web.identity import Area
+from portal.web.paging import keyset_page
 from portal.web.permissions import requires
-from portal.web.query_args import db_id, id_arg, page_arg
+from portal.web.query_args import db_id, id_arg
 
 admin_bank_import = Blueprint("admin_bank_import", __name__, url_prefix="/admin/billing/bank")
 admin_bank_import.portal_area = Area.ADMIN  # type: ignore[attr-defined]
@@ -122,8 +123,10 @@ def confirm(statement_id: int) -> Response:
 def unmatched() -> str:
     raw = request.args.get("status", UnmatchedStatus.OPEN.value)
     status = UnmatchedStatus(raw) if raw in {s.value for s in UnmatchedStatus} else None
-    page = db.paginate(
-        bank_statements.unmatched_list(status), per_page=50, page=page_arg(), error_out=False
+    page = keyset_page(
+        bank_statements.unmatched_list(status),
+        sort=UnmatchedPayment.day,
+        id_column=UnmatchedPayment.id,
     )
     return render_template(
         "admin/billing/unmatched.html",

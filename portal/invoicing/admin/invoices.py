@@ -54,8 +54,9 @@ from portal.web.csv_export import csv_response
 from portal.web.downloads import pdf_response
 from portal.web.formatting import money
 from portal.web.identity import Area
+from portal.web.paging import keyset_page
 from portal.web.permissions import requires
-from portal.web.query_args import id_arg, page_arg
+from portal.web.query_args import id_arg
 
 admin_billing = Blueprint("admin_billing", __name__, url_prefix="/admin/billing")
 admin_billing.portal_area = Area.ADMIN  # type: ignore[attr-defined]
@@ -87,7 +88,7 @@ def _problem(exc: Exception) -> None:
 @admin_billing.route("/invoices/overdue", endpoint="overdue_invoices", defaults={"overdue": True})
 @requires(Permission.BILLING_VIEW)
 def invoice_list(overdue: bool = False) -> WerkzeugResponse | str:
-    stmt = select(Invoice).order_by(Invoice.id.desc())
+    stmt = select(Invoice)
     status = "overdue" if overdue else request.args.get("status", "")
     if status == "overdue":
         stmt = stmt.where(
@@ -100,8 +101,8 @@ def invoice_list(overdue: bool = False) -> WerkzeugResponse | str:
     if search_text or search_text.problem:
         stmt = stmt.where(search.invoice_condition(search_text))
     if request.args.get("format") == "csv":
-        return _invoices_csv(stmt)
-    page = db.paginate(stmt, per_page=50, page=page_arg(), error_out=False)
+        return _invoices_csv(stmt.order_by(Invoice.id.desc()))
+    page = keyset_page(stmt, id_column=Invoice.id)
     args = {key: value for key, value in request.args.items() if key != "page"}
     return render_template(
         "admin/billing/invoices.html",
@@ -400,8 +401,9 @@ def invoice_print(invoice_id: int) -> str:
 @admin_billing.route("/payments")
 @requires(Permission.BILLING_VIEW)
 def payment_list() -> WerkzeugResponse | str:
-    stmt = select(Payment).order_by(Payment.payment_date.desc(), Payment.id.desc())
+    stmt = select(Payment)
     if request.args.get("format") == "csv":
+        stmt = stmt.order_by(Payment.payment_date.desc(), Payment.id.desc())
         return csv_response(
             "payments.csv",
             [_("Date"), _("Client ID"), _("Method"), _("Reference"), _("Amount"), _("Refunded")],
@@ -410,7 +412,7 @@ def payment_list() -> WerkzeugResponse | str:
                 for p in db.session.scalars(stmt)
             ),
         )
-    page = db.paginate(stmt, per_page=50, page=page_arg(), error_out=False)
+    page = keyset_page(stmt, sort=Payment.payment_date, id_column=Payment.id)
     return render_template("admin/billing/payments.html", page=page, refund_form=RefundForm())
 
 

@@ -13,7 +13,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Date, ForeignKey, LargeBinary, String, Text
+from sqlalchemy import Date, ForeignKey, Index, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from portal.core.column_types import MoneyType
@@ -62,6 +62,10 @@ class UnmatchedPayment(TimestampMixin, Base):
     """An incoming payment order that matched no invoice, as the statement reported it."""
 
     __tablename__ = "unmatched_payment"
+    __table_args__ = (
+        # Keyset pages (migration 0033, docs/performance.md): the queue by statement day.
+        Index("ix_unmatched_payment_day_id", "day", "id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     statement_id: Mapped[int | None] = mapped_column(

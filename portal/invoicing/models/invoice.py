@@ -114,6 +114,10 @@ class Invoice(TimestampMixin, Base):
             postgresql_include=["kind", "issue_date", "due_date", "total", "amount_paid"],
         ),
         Index("ix_invoice_issue_date", "issue_date"),
+        # Keyset pages (migration 0033, docs/performance.md): a client's invoices by issue date,
+        # their acts by payment date, read 51 index entries deep in a list of thousands.
+        Index("ix_invoice_client_issue", "client_id", "issue_date", "id"),
+        Index("ix_invoice_client_paid", "client_id", "paid_date", "id"),
         # Dashboard counter (migration 0031): the overdue count reads only the open invoices
         # past due from this index, however many paid ones there are.
         Index(

@@ -30,6 +30,9 @@ class Payment(TimestampMixin, Base):
     __tablename__ = "payment"
     __table_args__ = (
         UniqueConstraint("method", "reference"),
+        # Keyset pages (migration 0033, docs/performance.md): all payments and a client's, by date.
+        Index("ix_payment_date_id", "payment_date", "id"),
+        Index("ix_payment_client_date", "client_id", "payment_date", "id"),
         # An index, not a constraint: migration 0018 adds it without rebuilding the table.
         Index("uq_payment_method_reference_key", "method", "reference_key", unique=True),
         # Reports (migration 0028): money received in a currency over a period, by client.
@@ -124,6 +127,10 @@ class CreditEntry(TimestampMixin, Base):
     """One movement of the credit balance: positive adds credit, negative uses it."""
 
     __tablename__ = "credit_entry"
+    __table_args__ = (
+        # Keyset pages (migration 0033, docs/performance.md): a client's movements, newest first.
+        Index("ix_credit_entry_client_id_id", "client_id", "id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     client_id: Mapped[int] = mapped_column(ForeignKey("client.id"), index=True)

@@ -15,8 +15,7 @@ from wtforms import DateField, SelectField, SelectMultipleField, StringField
 from wtforms.validators import Length, Optional
 
 from portal.accounts.models.permissions import Permission
-from portal.core.extensions import db
-from portal.messaging.models.outbox import OutboundStatus
+from portal.messaging.models.outbox import OutboundMessage, OutboundStatus
 from portal.messaging.outbox import (
     NO_TEMPLATE,
     STATUS_LABELS,
@@ -27,8 +26,8 @@ from portal.messaging.outbox import (
 )
 from portal.messaging.templates import TEMPLATES
 from portal.web.identity import Area
+from portal.web.paging import keyset_page
 from portal.web.permissions import requires
-from portal.web.query_args import page_arg
 
 admin_outbox = Blueprint("admin_outbox", __name__, url_prefix="/admin/outbox")
 admin_outbox.portal_area = Area.ADMIN  # type: ignore[attr-defined]
@@ -90,13 +89,7 @@ def index() -> str:
     search = OutboxFilterForm(request.args)
     search.validate()
     matching = search.matching()
-    page = db.paginate(
-        outbox_messages(matching),
-        per_page=PAGE_SIZE,
-        page=page_arg(),
-        error_out=False,
-        count=True,
-    )
+    page = keyset_page(outbox_messages(matching), id_column=OutboundMessage.id, per_page=PAGE_SIZE)
     return render_template(
         "admin/outbox/list.html",
         page=page,

@@ -36,8 +36,9 @@ from portal.orders.models import Order, OrderSource, OrderStatus
 from portal.orders.models.order import ServiceChange
 from portal.orders.orders import CartItem, OrderError
 from portal.web.identity import Area
+from portal.web.paging import keyset_page
 from portal.web.permissions import requires
-from portal.web.query_args import db_id, page_arg
+from portal.web.query_args import db_id
 
 admin_orders = Blueprint("admin_orders", __name__, url_prefix="/admin/orders")
 admin_orders.portal_area = Area.ADMIN  # type: ignore[attr-defined]
@@ -55,17 +56,13 @@ def _order_or_404(order_id: int) -> Order:
 @requires(Permission.ORDERS_MANAGE)
 def index(status: str | None = None) -> str:
     status = status or request.args.get("status", "")
-    stmt = (
-        select(Order)
-        .options(selectinload(Order.client), selectinload(Order.items))
-        .order_by(Order.id.desc())
-    )
+    stmt = select(Order).options(selectinload(Order.client), selectinload(Order.items))
     if status in {s.value for s in OrderStatus}:
         stmt = stmt.where(Order.status == OrderStatus(status))
     client_id = db_id(request.args.get("client_id"))
     if client_id is not None:
         stmt = stmt.where(Order.client_id == client_id)
-    page = db.paginate(stmt, per_page=50, page=page_arg(), error_out=False, count=True)
+    page = keyset_page(stmt, id_column=Order.id)
     return render_template(
         "admin/orders/list.html",
         page=page,

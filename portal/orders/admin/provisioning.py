@@ -18,8 +18,8 @@ from portal.orders import provisioning
 from portal.orders.models.provisioning import ProvisioningAction, ProvisioningTask, TaskStatus
 from portal.orders.provisioning import ProvisioningQueueError
 from portal.web.identity import Area
+from portal.web.paging import offset_page
 from portal.web.permissions import requires
-from portal.web.query_args import page_arg
 from portal.web.safe_redirect import is_safe_next
 
 admin_provisioning = Blueprint("admin_provisioning", __name__, url_prefix="/admin/provisioning")
@@ -56,9 +56,7 @@ def _labels() -> dict[str, Any]:
 def index() -> str:
     status_arg = request.args.get("status", "")
     status = TaskStatus(status_arg) if status_arg in {s.value for s in TaskStatus} else None
-    page = db.paginate(
-        provisioning.tasks_query(status), per_page=50, page=page_arg(), error_out=False, count=True
-    )
+    page = offset_page(provisioning.tasks_query(status), id_column=ProvisioningTask.id)
     return render_template(
         "admin/provisioning/index.html",
         page=page,

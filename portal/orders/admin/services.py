@@ -37,8 +37,9 @@ from portal.orders.service_changes import ChangeError
 from portal.platform import search
 from portal.web.formatting import plain_number as plain
 from portal.web.identity import Area
+from portal.web.paging import offset_page
 from portal.web.permissions import current_staff_can, requires
-from portal.web.query_args import db_id, page_arg
+from portal.web.query_args import db_id
 
 admin_services = Blueprint("admin_services", __name__, url_prefix="/admin/services")
 admin_services.portal_area = Area.ADMIN  # type: ignore[attr-defined]
@@ -85,7 +86,7 @@ def index(due: bool = False) -> str:
                 Service.product_id.in_(products),
             )
         )
-    page = db.paginate(stmt, per_page=50, page=page_arg(), error_out=False, count=True)
+    page = offset_page(stmt, id_column=Service.id)  # nulls last: no keyset (docs/performance.md)
     return render_template(
         "admin/services/list.html",
         page=page,

@@ -43,8 +43,9 @@ from portal.orders.models import Order, Service, ServiceAddon, ServiceChange
 from portal.orders.models.service import SERVICE_STATUS_LABELS
 from portal.orders.orders import CartItem, OrderError
 from portal.orders.service_changes import ChangeError
-from portal.web.formatting import money
+from portal.web.formatting import labels_once, money
 from portal.web.identity import Area
+from portal.web.paging import keyset_page
 from portal.web.query_args import db_id, strict_int
 
 shop = Blueprint("shop", __name__)
@@ -223,14 +224,15 @@ def _my_order(order_id: int) -> Order:
 
 @shop.route("/orders")
 def order_list() -> str:
-    rows = db.session.scalars(
-        select(Order)
-        .where(Order.client_id == current_user.id)
-        .options(selectinload(Order.items))
-        .order_by(Order.id.desc())
-    ).all()
+    rows = keyset_page(
+        select(Order).where(Order.client_id == current_user.id).options(selectinload(Order.items)),
+        id_column=Order.id,
+    )
     return render_template(
-        "client/shop/orders.html", orders=rows, labels=ORDER_STATUS_LABELS, kinds=ORDER_KIND_LABELS
+        "client/shop/orders.html",
+        orders=rows,
+        labels=labels_once(ORDER_STATUS_LABELS),
+        kinds=labels_once(ORDER_KIND_LABELS),
     )
 
 
@@ -261,8 +263,8 @@ def service_list() -> str:
     return render_template(
         "client/services/list.html",
         services=orders.client_services(current_user.id),
-        labels=SERVICE_STATUS_LABELS,
-        cycle_labels=catalog.CYCLE_LABELS,
+        labels=labels_once(SERVICE_STATUS_LABELS),
+        cycle_labels=labels_once(catalog.CYCLE_LABELS),
     )
 
 

@@ -10,13 +10,12 @@ from werkzeug.wrappers import Response
 
 from portal.accounts.models.permissions import Permission
 from portal.core.clock import today
-from portal.core.extensions import db
 from portal.platform.jobs.registry import jobs
 from portal.platform.jobs.runs import last_runs, run_job
 from portal.platform.models.job import JobRun
 from portal.web.identity import Area
+from portal.web.paging import keyset_page
 from portal.web.permissions import requires
-from portal.web.query_args import page_arg
 
 admin_jobs = Blueprint("admin_jobs", __name__, url_prefix="/admin/jobs")
 admin_jobs.portal_area = Area.ADMIN  # type: ignore[attr-defined]
@@ -25,9 +24,7 @@ admin_jobs.portal_area = Area.ADMIN  # type: ignore[attr-defined]
 @admin_jobs.route("")
 @requires(Permission.SETTINGS_MANAGE)
 def index() -> str:
-    page = db.paginate(
-        select(JobRun).order_by(JobRun.id.desc()), per_page=50, page=page_arg(), error_out=False
-    )
+    page = keyset_page(select(JobRun), id_column=JobRun.id)
     return render_template(
         "admin/jobs/index.html", jobs=jobs().values(), latest=last_runs(), page=page
     )

@@ -13,7 +13,7 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 from werkzeug.wrappers import Response
 
@@ -47,8 +47,9 @@ from portal.support.models.support import CannedReply
 from portal.support.models.ticket import Ticket, TicketAssignment, TicketAttachment, TicketMessage
 from portal.web.csv_export import csv_response
 from portal.web.identity import Area
+from portal.web.paging import COUNT_CAP, capped_count, keyset_page, offset_page
 from portal.web.permissions import requires
-from portal.web.query_args import db_id, id_arg, page_arg
+from portal.web.query_args import db_id, id_arg
 
 admin_support = Blueprint("admin_support", __name__, url_prefix="/admin/support")
 admin_support.portal_area = Area.ADMIN  # type: ignore[attr-defined]
@@ -96,10 +97,9 @@ def index() -> Response | str:
     me = _me()
     search.from_args(request.args)  # shows a refused search text; filter_query finds nothing
     stmt = tickets.filter_query(tickets.queue_query(queue, me), request.args)
-    if queue == "awaiting":
+    awaiting = queue == "awaiting"
+    if awaiting:  # nulls last: numbered pages of a queue that is worked down, not keyset
         stmt = stmt.order_by(Ticket.response_due_at.is_(None), Ticket.response_due_at, Ticket.id)
-    else:
-        stmt = stmt.order_by(Ticket.last_reply_at.desc(), Ticket.id.desc())
     stmt = stmt.options(
         selectinload(Ticket.client),
         selectinload(Ticket.department),
@@ -135,14 +135,20 @@ def index() -> Response | str:
                     t.created_at.isoformat(timespec="minutes"),
                     t.last_reply_at.isoformat(timespec="minutes"),
                 )
-                for t in db.session.scalars(stmt)
+                for t in db.session.scalars(
+                    stmt
+                    if awaiting
+                    else stmt.order_by(Ticket.last_reply_at.desc(), Ticket.id.desc())
+                )
             ),
         )
-    page = db.paginate(stmt, per_page=PAGE_SIZE, page=page_arg(), error_out=False, count=True)
-    counts = {
-        key: db.session.scalar(
-            select(func.count()).select_from(tickets.queue_query(key, me).subquery())
-        )
+    page = (
+        offset_page(stmt, id_column=Ticket.id, per_page=PAGE_SIZE)
+        if awaiting
+        else keyset_page(stmt, sort=Ticket.last_reply_at, id_column=Ticket.id, per_page=PAGE_SIZE)
+    )
+    counts = {  # capped: a queue of 10 001 says "10000+" (docs/performance.md)
+        key: capped_count(tickets.queue_query(key, me), Ticket.id)
         for key in ("awaiting", "mine", "department")
     }
     args = {key: value for key, value in request.args.items() if key not in ("page", "format")}
@@ -152,6 +158,7 @@ def index() -> Response | str:
         queue=queue,
         queues=QUEUE_LABELS,
         counts=counts,
+        cap=COUNT_CAP,
         args=args,
         departments=_departments(),
         staff=tickets.assignable_staff(),

@@ -41,6 +41,7 @@ from portal.support.models.ticket import (
 from portal.support.notifications import ticket_from_feedback_token
 from portal.web.forms import optional_id, text_length
 from portal.web.identity import Area
+from portal.web.paging import keyset_page
 
 client_tickets = Blueprint("client_tickets", __name__, url_prefix="/tickets")
 client_tickets.portal_area = Area.CLIENT  # type: ignore[attr-defined]
@@ -104,16 +105,17 @@ def _labels() -> dict[str, object]:
 
 @client_tickets.route("")
 def index() -> str:
-    rows = db.session.scalars(
+    rows = keyset_page(
         select(Ticket)
         .where(
             Ticket.client_id == current_user.id,
             Ticket.visibility == TicketVisibility.CLIENT,
             Ticket.merged_into_id.is_(None),
         )
-        .options(selectinload(Ticket.department))
-        .order_by(Ticket.last_reply_at.desc())
-    ).all()
+        .options(selectinload(Ticket.department)),
+        sort=Ticket.last_reply_at,
+        id_column=Ticket.id,
+    )
     return render_template("client/tickets/list.html", tickets=rows)
 
 

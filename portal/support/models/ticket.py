@@ -99,6 +99,8 @@ class Ticket(TimestampMixin, Base):
     __table_args__ = (
         Index("ix_ticket_status_department", "status", "department_id"),
         Index("ix_ticket_guest_email", "guest_email"),
+        # Keyset pages (migration 0033, docs/performance.md): the ticket queues by last reply.
+        Index("ix_ticket_last_reply_id", "last_reply_at", "id"),
         # Reports (migration 0028): the support report reads the tickets opened in a period.
         Index("ix_ticket_created_at", "created_at"),
         Index(
