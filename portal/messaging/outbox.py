@@ -29,6 +29,7 @@ from datetime import date, datetime, time, timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime, formataddr, make_msgid
 from typing import Any
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from flask import current_app
@@ -83,7 +84,19 @@ def _config() -> Mapping[str, Any]:
 
 
 def mail_domain() -> str:
-    return _config()["mail_from"].rpartition("@")[2] or "localhost"
+    """The domain of our Message-IDs: the ``mail_domain`` setting, else the domain of
+    ``mail_from``, else the host of the portal's public address; never the machine's name (a
+    message id on ``localhost`` or an internal host name looks forged to spam filters)."""
+    cfg = _config()
+    configured = (cfg.get("mail_domain") or "").strip()
+    if configured:
+        return configured
+    sender = cfg["mail_from"].rpartition("@")[2]
+    if sender and sender != "localhost":
+        return sender
+    from portal.messaging.templates import public_base_url
+
+    return urlsplit(public_base_url()).hostname or "localhost"
 
 
 def new_message_id() -> str:
