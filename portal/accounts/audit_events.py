@@ -22,6 +22,7 @@ def register_audit_sentences(app: Flask) -> None:
     app.add_template_filter(a.sentence, "audit_sentence")
     app.add_template_filter(a.changes, "audit_changes")
     app.add_template_filter(a.actor, "audit_actor")
+    app.add_template_filter(a.object_text, "audit_object")
 
     a.register_entity("client", _l("the client #%(id)s"))
     a.register_entity("contact", _l("the contact #%(id)s"))

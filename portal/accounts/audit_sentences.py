@@ -25,6 +25,8 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
 from typing import Any
 
 from flask_babel import gettext as _
@@ -32,7 +34,10 @@ from flask_babel import lazy_gettext as _l
 
 from portal.accounts.models import ActorType, AuditEntry, Staff
 from portal.core.extensions import db
-from portal.web.formatting import audit_value
+from portal.web.formatting import audit_value, decimal_text, short_date
+
+#: How dates look once stored as JSON text (ISO 8601).
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 #: A field's values for people: a mapping of stored value -> label, or a function.
 ValueLabels = Mapping[Any, Any] | Callable[[Any], str]
@@ -149,7 +154,20 @@ def value_text(entity: str, name: str, value: Any) -> str:
             return ", ".join(str(spec.values.get(item, item)) for item in value) or "—"
         if value in spec.values:
             return str(spec.values[value])
+    if isinstance(value, str) and _ISO_DATE.fullmatch(value):
+        return short_date(date.fromisoformat(value))
     return audit_value(value)
+
+
+def amount_text(value: Any) -> str:
+    """A stored amount ("0", "500.0000") in the locale's digits with at least two decimals;
+    for the fields that hold money (``register_field(..., amount_text)``)."""
+    if value in (None, ""):
+        return "—"
+    try:
+        return decimal_text(Decimal(str(value)))
+    except ArithmeticError:
+        return str(value)
 
 
 def object_text(entry: AuditEntry) -> str:

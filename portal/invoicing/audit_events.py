@@ -20,14 +20,17 @@ def register_audit_sentences() -> None:
     a.register_field("status", _l("Status"), a.enum_labels(INVOICE_STATUS_LABELS), entity="invoice")
     a.register_field("method", _l("Payment method"), _method)
     for name, label in (
-        ("number", _l("Number")),
         ("total", _l("Total")),
         ("amount_paid", _l("Paid")),
-        ("due_date", _l("Due date")),
-        ("currency", _l("Currency")),
         ("amount", _l("Amount")),
         ("applied", _l("Applied")),
         ("to_credit", _l("To credit balance")),
+    ):
+        a.register_field(name, label, a.amount_text)
+    for name, label in (
+        ("number", _l("Number")),
+        ("due_date", _l("Due date")),
+        ("currency", _l("Currency")),
         ("invoices", _l("Invoices")),
         ("credit_note", _l("Credit note")),
         ("reference", _l("Reference")),

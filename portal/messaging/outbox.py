@@ -32,7 +32,7 @@ from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
-from flask import current_app
+from flask import current_app, has_request_context, request
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import ColumnElement, Select, String, cast, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -94,9 +94,10 @@ def mail_domain() -> str:
     sender = cfg["mail_from"].rpartition("@")[2]
     if sender and sender != "localhost":
         return sender
-    from portal.messaging.templates import public_base_url
-
-    return urlsplit(public_base_url()).hostname or "localhost"
+    base = (cfg.get("base_url") or "").strip()
+    if not base and has_request_context():
+        base = request.host_url
+    return urlsplit(base).hostname or "localhost"
 
 
 def new_message_id() -> str:

@@ -18,18 +18,21 @@ def register_audit_sentences() -> None:
     a.register_field("cycle", _l("Billing cycle"), a.enum_labels(CYCLE_LABELS))
     a.register_field("day_count", _l("Day-count convention"), a.enum_labels(DAY_COUNT_LABELS))
     for name, label in (
-        ("product", _l("Product")),
-        ("product_id", _l("Product")),
-        ("options", _l("Options")),
         ("price", _l("Price")),
         ("credit", _l("Credit")),
         ("charge", _l("Charge")),
         ("difference", _l("Difference")),
+        ("recurring_amount", _l("Recurring amount")),
+        ("price_override", _l("Price override")),
+    ):
+        a.register_field(name, label, a.amount_text)
+    for name, label in (
+        ("product", _l("Product")),
+        ("product_id", _l("Product")),
+        ("options", _l("Options")),
         ("order", _l("Order")),
         ("next_due_date", _l("Next due date")),
         ("period_start", _l("Period start")),
-        ("recurring_amount", _l("Recurring amount")),
-        ("price_override", _l("Price override")),
     ):
         a.register_field(name, label)
 
