@@ -41,22 +41,26 @@ def register_audit_sentences(app: Flask) -> None:
             entity="client",
         )
 
-    a.register_sentence("client.create", _l("%(actor)s created the client %(object)s"))
-    a.register_sentence("client.update", _l("%(actor)s changed the client's details"))
-    a.register_sentence("client.delete", _l("%(actor)s deleted the client %(object)s"))
-    a.register_sentence("client.close", _l("%(actor)s closed the client's account"))
-    a.register_sentence("client.merge", _l("%(actor)s merged another client into this one"))
-    a.register_sentence("client.email", _l("%(actor)s changed the client's e-mail address"))
-    a.register_sentence("client.password", _l("%(actor)s changed the client's password"))
-    a.register_sentence("client.login_as", _l("%(actor)s signed in as the client"))
-    a.register_sentence("client.login_as_end", _l("%(actor)s stopped acting as the client"))
-    a.register_sentence("client.custom_fields", _l("%(actor)s changed the client's custom fields"))
-    a.register_sentence("contact.create", _l("%(actor)s added a contact"))
-    a.register_sentence("contact.update", _l("%(actor)s changed a contact"))
-    a.register_sentence("contact.delete", _l("%(actor)s deleted a contact"))
-    a.register_sentence("note.create", _l("%(actor)s added a note"))
-    a.register_sentence("note.update", _l("%(actor)s changed a note"))
-    a.register_sentence("note.delete", _l("%(actor)s deleted a note"))
-    a.register_sentence("staff.create", _l("%(actor)s added a staff member"))
-    a.register_sentence("staff.role_change", _l("%(actor)s changed a staff member's role"))
-    a.register_sentence("setting.update", _l("%(actor)s changed the setting %(id)s"))
+    a.register_sentences(
+        {
+            "client.create": _l("%(actor)s created the client %(object)s"),
+            "client.update": _l("%(actor)s changed the client's details"),
+            "client.delete": _l("%(actor)s deleted the client %(object)s"),
+            "client.close": _l("%(actor)s closed the client's account"),
+            "client.merge": _l("%(actor)s merged another client into this one"),
+            "client.email": _l("%(actor)s changed the client's e-mail address"),
+            "client.password": _l("%(actor)s changed the client's password"),
+            "client.login_as": _l("%(actor)s signed in as the client"),
+            "client.login_as_end": _l("%(actor)s stopped acting as the client"),
+            "client.custom_fields": _l("%(actor)s changed the client's custom fields"),
+            "contact.create": _l("%(actor)s added a contact"),
+            "contact.update": _l("%(actor)s changed a contact"),
+            "contact.delete": _l("%(actor)s deleted a contact"),
+            "note.create": _l("%(actor)s added a note"),
+            "note.update": _l("%(actor)s changed a note"),
+            "note.delete": _l("%(actor)s deleted a note"),
+            "staff.create": _l("%(actor)s added a staff member"),
+            "staff.role_change": _l("%(actor)s changed a staff member's role"),
+            "setting.update": _l("%(actor)s changed the setting %(id)s"),
+        }
+    )

@@ -71,6 +71,19 @@ def register_sentence(action: str, template: Any) -> None:
     _SENTENCES[action] = template
 
 
+def register_sentences(templates: Mapping[str, Any]) -> None:
+    """:func:`register_sentence` for each ``{action: template}``."""
+    _SENTENCES.update(templates)
+
+
+def register_fields(
+    labels: Mapping[str, Any], values: ValueLabels | None = None, *, entity: str = ""
+) -> None:
+    """:func:`register_field` for each ``{name: label}``, all with the same ``values``."""
+    for name, label in labels.items():
+        register_field(name, label, values, entity=entity)
+
+
 def register_field(
     name: str, label: Any, values: ValueLabels | None = None, *, entity: str = ""
 ) -> None:

@@ -41,32 +41,30 @@ def register_audit_sentences() -> None:
     a.register_field("merged", _l("Merged tickets"), entity="ticket")
     a.register_field("rule", _l("Escalation rule"), entity="ticket")
 
-    a.register_sentence("ticket.create", _l("%(actor)s opened the ticket %(reference)s"))
-    a.register_sentence("ticket.update", _l("%(actor)s changed the ticket"))
-    a.register_sentence(
-        "ticket.update:assigned_staff_id",
-        _l("%(actor)s assigned the ticket to %(assigned_staff_id)s"),
+    a.register_sentences(
+        {
+            "ticket.create": _l("%(actor)s opened the ticket %(reference)s"),
+            "ticket.update": _l("%(actor)s changed the ticket"),
+            "ticket.update:assigned_staff_id": _l(
+                "%(actor)s assigned the ticket to %(assigned_staff_id)s"
+            ),
+            "ticket.update:department_id": _l(
+                "%(actor)s moved the ticket to the department %(department_id)s"
+            ),
+            "ticket.update:status": _l(
+                "%(actor)s changed the ticket's status: %(old_status)s → %(status)s"
+            ),
+            "ticket.update:priority": _l(
+                "%(actor)s changed the ticket's priority: %(old_priority)s → %(priority)s"
+            ),
+            "ticket.reopen": _l("%(actor)s reopened the ticket"),
+            "ticket.close": _l("%(actor)s closed the ticket"),
+            "ticket.auto_close": _l("The ticket was closed automatically"),
+            "ticket.feedback": _l("%(actor)s rated the answer: %(score)s"),
+            "ticket.merge:into": _l("%(actor)s merged the ticket into %(into)s"),
+            "ticket.merge:merged": _l("%(actor)s merged the tickets %(merged)s into this one"),
+            "ticket.escalate": _l("The ticket was escalated by the rule %(rule)s"),
+            "ticket.import": _l("%(actor)s imported the ticket"),
+            "canned_reply.delete": _l("%(actor)s deleted a canned reply"),
+        }
     )
-    a.register_sentence(
-        "ticket.update:department_id",
-        _l("%(actor)s moved the ticket to the department %(department_id)s"),
-    )
-    a.register_sentence(
-        "ticket.update:status",
-        _l("%(actor)s changed the ticket's status: %(old_status)s → %(status)s"),
-    )
-    a.register_sentence(
-        "ticket.update:priority",
-        _l("%(actor)s changed the ticket's priority: %(old_priority)s → %(priority)s"),
-    )
-    a.register_sentence("ticket.reopen", _l("%(actor)s reopened the ticket"))
-    a.register_sentence("ticket.close", _l("%(actor)s closed the ticket"))
-    a.register_sentence("ticket.auto_close", _l("The ticket was closed automatically"))
-    a.register_sentence("ticket.feedback", _l("%(actor)s rated the answer: %(score)s"))
-    a.register_sentence("ticket.merge:into", _l("%(actor)s merged the ticket into %(into)s"))
-    a.register_sentence(
-        "ticket.merge:merged", _l("%(actor)s merged the tickets %(merged)s into this one")
-    )
-    a.register_sentence("ticket.escalate", _l("The ticket was escalated by the rule %(rule)s"))
-    a.register_sentence("ticket.import", _l("%(actor)s imported the ticket"))
-    a.register_sentence("canned_reply.delete", _l("%(actor)s deleted a canned reply"))
