@@ -98,6 +98,8 @@ PUBLIC = [
     "product_values",
     "queue_provisioning",
     "record_payment",
+    "register_audit_field",
+    "register_audit_sentence",
     "requires",
     "run_command",
     "savepoint",
