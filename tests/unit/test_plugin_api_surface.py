@@ -107,6 +107,8 @@ PUBLIC = [
     "record_payment",
     "use_credit",
     "use_credits",
+    "register_audit_field",
+    "register_audit_sentence",
     "requires",
     "run_command",
     "run_program",
