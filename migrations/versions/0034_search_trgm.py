@@ -2,7 +2,7 @@
 numbers; ticket subjects)
 
 Revision ID: 0034_search_trgm
-Revises: 0032_settings_version
+Revises: 0033_list_indexes
 Create Date: 2026-12-04 22:00:00.000000
 
 The admin search boxes look for a word anywhere in a column (``ILIKE '%word%'``,
@@ -26,7 +26,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0034_search_trgm'
-down_revision = '0032_settings_version'
+down_revision = '0033_list_indexes'
 branch_labels = None
 depends_on = None
 
