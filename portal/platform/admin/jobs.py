@@ -28,8 +28,13 @@ def index() -> str:
     page = db.paginate(
         select(JobRun).order_by(JobRun.id.desc()), per_page=50, page=page_arg(), error_out=False
     )
+    defined = jobs()
     return render_template(
-        "admin/jobs/index.html", jobs=jobs().values(), latest=last_runs(), page=page
+        "admin/jobs/index.html",
+        jobs=defined.values(),
+        job_labels={job_id: job.label for job_id, job in defined.items()},
+        latest=last_runs(),
+        page=page,
     )
 
 
