@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 
 import pytest
 from flask import Flask
+from flask_babel import force_locale
 from sqlalchemy import select
 from werkzeug.test import TestResponse
 
@@ -32,6 +33,7 @@ from portal.platform import demo
 from portal.platform.jobs.registry import jobs
 from portal.platform.jobs.runs import run_job
 from portal.support import tickets
+from portal.support.models import Ticket
 from portal.testing import actions
 from portal.testing.crawl import RAW_NUMBER, Catalogue, LanguageCheck, PageParser, crawl
 from portal.testing.web import WebClient
@@ -260,7 +262,8 @@ def _demo_with_support(client: Client) -> None:
         department_id=department.id,
         client=client,
     )
-    tickets.merge(second, [duplicate], admin)
+    with force_locale(client.language):  # staff merge in the language of their session
+        tickets.merge(second, [duplicate], admin)
     tickets.update_ticket(second, admin, {"status": "on_hold"})
     tickets.open_ticket(
         subject="Подключить ещё пользователя",
@@ -305,6 +308,11 @@ def test_every_page_speaks_the_language_and_formats_money(app: Flask, demo_money
     client_found, client_read = leaks(customer, "/", "/", check)
 
     assert admin_read > 60 and client_read > 12  # the crawl did reach the pages with data
+    rated = db.session.scalar(select(Ticket).where(Ticket.feedback_score.is_not(None)))
+    ticket_page = customer.get(f"/tickets/{rated.reference}").get_data(as_text=True)
+    # The rating button is a ticket's "Rate", not a currency's (pgettext contexts).
+    if language == "ru":
+        assert "Оценить" in ticket_page and "Курс" not in ticket_page
     found = {**admin_found, **statement, **client_found}
     by_problem: dict[str, list[str]] = {}
     for url, problems in found.items():
