@@ -31,6 +31,8 @@ install-dev: .make-install-dev.stamp translations
 
 translations: .make-install.stamp
 	@$(BIN)/pybabel -q compile -d portal/translations
+	@for dir in plugins/*/portal_*/translations; do \
+		$(BIN)/pybabel -q compile -d $$dir -D $$(basename $$(dirname $$dir)); done
 
 # Rate limits need one count for all workers (docs/security.md): two workers sharing Redis
 # when it answers, else one worker (its threads share its memory), never memory per worker.
@@ -95,3 +97,8 @@ messages: install-dev
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_pgettext:1c,2 -o portal/translations/messages.pot .
 	$(BIN)/pybabel update -i portal/translations/messages.pot -d portal/translations --no-fuzzy-matching
 	rm portal/translations/messages.pot
+	@for plugin in plugins/*/; do domain=$$(basename $$plugin/portal_*); \
+		(cd $$plugin && ../../$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_pgettext:1c,2 \
+			-o $$domain/translations/$$domain.pot . && \
+		../../$(BIN)/pybabel update -D $$domain -i $$domain/translations/$$domain.pot \
+			-d $$domain/translations --no-fuzzy-matching && rm $$domain/translations/$$domain.pot); done

@@ -19,6 +19,7 @@ def register(app: Flask) -> None:
     from portal.accounts.admin.clients import admin_clients
     from portal.accounts.admin.staff import staff_admin
     from portal.accounts.admin.work import admin_work
+    from portal.accounts.audit_events import register_audit_sentences
     from portal.accounts.auth.language import language
     from portal.accounts.auth.views import admin_auth, client_auth
     from portal.accounts.client.views import client
@@ -28,6 +29,7 @@ def register(app: Flask) -> None:
 
     register_accounts(app, {Area.ADMIN: Staff, Area.CLIENT: Client})
     register_mail_sources(app)
+    register_audit_sentences(app)
 
     for blueprint in (
         admin_auth,

@@ -52,6 +52,7 @@ from portal.orders.models import (
 )
 from portal.platform import runtime_settings
 from portal.web import labels
+from portal.web.formatting import decimal_text
 
 #: The order staff and clients read cycles in, and the words they know (DOMAIN.md).
 CYCLE_LABELS: dict[Cycle, Any] = {
@@ -134,7 +135,24 @@ BILLING_MESSAGES: dict[str, Any] = {
 }
 
 
+#: The names ``portal.billing`` gives the amounts it checks (it has no translations).
+BILLING_FIELDS: dict[str, Any] = {
+    "Price": _l("Price"),
+    "Unit price": _l("Unit price"),
+    "Quantity": _l("Quantity"),
+    "Setup fee": _l("Setup fee"),
+    "Tax rate": _l("Tax rate"),
+    "Promo value": _l("Promo value"),
+    "Amount": _l("Amount"),
+    "Credit balance": _l("Credit balance"),
+}
+
+
 def _param(value: object) -> object:
+    if isinstance(value, str) and value in BILLING_FIELDS:
+        return str(BILLING_FIELDS[value])
+    if isinstance(value, Decimal):
+        return decimal_text(value)  # the locale's digits, nothing rounded: 100,12345
     if isinstance(value, Cycle):
         return str(CYCLE_LABELS[value]).lower()
     if isinstance(value, date):

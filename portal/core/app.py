@@ -10,13 +10,14 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
+from flask_babel import Babel
 from jinja2 import ChoiceLoader, FileSystemLoader
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from portal.core.clock import Clock, SystemClock
-from portal.core.extensions import babel, bootstrap, csrf, db, limiter, migrate
+from portal.core.extensions import bootstrap, csrf, db, limiter, migrate
 from portal.core.private_files import prepare_sqlite_file
 from portal.core.settings import data_dir, flask_config, instance_dir, load_settings
 from portal.platform.hooks.manager import PluginLoader
@@ -118,7 +119,9 @@ def _init_extensions(app: Flask) -> None:
     if configure_alembic not in migrate.configure_callbacks:  # core and plugin branches
         migrate.configure(configure_alembic)
     csrf.init_app(app)
-    babel.init_app(
+    # one Babel per app: its gettext domain carries the app's plugins' catalogues
+    # (portal.web.plugin_catalogues); the module-level ``babel`` serves the first app only
+    Babel().init_app(
         app,
         locale_selector=select_locale,
         default_translation_directories=str(PACKAGE_DIR / "translations"),
@@ -142,6 +145,7 @@ def _init_areas(app: Flask) -> None:
 def _init_plugins(app: Flask, enabled: list[str], extra: Iterable[object]) -> None:
     from portal.core.cli import register_commands
     from portal.platform import plugins as plugin_state
+    from portal.web.plugin_catalogues import install_plugin_catalogues
 
     builtins = tuple(import_module(name) for name in BUILTIN_PLUGINS)
     loader = PluginLoader(tuple(enabled), builtins=builtins, extra=tuple(extra))
@@ -156,6 +160,9 @@ def _init_plugins(app: Flask, enabled: list[str], extra: Iterable[object]) -> No
             )
         app.register_blueprint(blueprint)
     register_commands(app, plugins.collect("register_cli_commands"))
+    packages = [info.module.split(".")[0] for info in plugins.infos.values() if info.module]
+    packages += [getattr(obj, "__name__", "").split(".")[0] for obj in extra]
+    install_plugin_catalogues(app, [name for name in packages if name.startswith("portal_")])
 
 
 def _init_shell(app: Flask) -> None:

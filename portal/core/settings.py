@@ -99,7 +99,10 @@ DEFAULTS: dict[str, Any] = {
     "support_auto_close_days": 7,  # 0: never close answered tickets automatically
     "support_attachment_max_mb": 10,
     "support_attachment_extensions": [],  # empty: the built-in list (docs/support.md)
-    "base_url": "http://127.0.0.1:5000",
+    # the portal's public address for links in mail; empty: the address of the request being
+    # served, and staff are warned (docs/admin-guide.md); jobs outside requests need it set
+    "base_url": "",
+    "mail_domain": "",  # the domain of Message-IDs; empty: mail_from's, else base_url's host
     "company_name": "Billing Portal",
     "embedded_scheduler": False,  # host the scheduler in the web process (make run)
     "job_schedules": {},  # {"mail.send": "*/2 * * * *"}; "" turns a job off

@@ -18,11 +18,13 @@ def register(app: Flask) -> None:
     from portal.invoicing.admin.bank_import import admin_bank_import
     from portal.invoicing.admin.billing_runs import admin_billing_runs
     from portal.invoicing.admin.invoices import admin_billing
+    from portal.invoicing.audit_events import register_audit_sentences
     from portal.invoicing.client.billing import client_billing
     from portal.invoicing.gateway_callbacks import gateway_callbacks
     from portal.invoicing.gateways import method_label
     from portal.invoicing.mail import register_mail_sources
 
+    register_audit_sentences()
     for blueprint in (
         gateway_callbacks,
         admin_billing,

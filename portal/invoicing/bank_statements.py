@@ -57,6 +57,7 @@ from portal.invoicing.statement_formats import (
     StatementFormatError,
     StatementParser,
 )
+from portal.web.formatting import money
 
 #: The largest statement file staff may upload (a year of a busy account is well under 1 MB).
 MAX_STATEMENT_BYTES = 5 * 1024 * 1024
@@ -381,7 +382,7 @@ def plan_entry(
                 "Recorded as payment #%(id)s for %(amount)s, not the amount of the statement: "
                 "check the payment.",
                 id=payment.id,
-                amount=payment.amount,
+                amount=money(payment.amount, payment.currency),
             )
         elif _by_hand(entry, payment):
             reason = _(

@@ -29,9 +29,10 @@ from datetime import date, datetime, time, timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime, formataddr, make_msgid
 from typing import Any
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
-from flask import current_app
+from flask import current_app, has_request_context, request
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import ColumnElement, Select, String, cast, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -83,7 +84,20 @@ def _config() -> Mapping[str, Any]:
 
 
 def mail_domain() -> str:
-    return _config()["mail_from"].rpartition("@")[2] or "localhost"
+    """The domain of our Message-IDs: the ``mail_domain`` setting, else the domain of
+    ``mail_from``, else the host of the portal's public address; never the machine's name (a
+    message id on ``localhost`` or an internal host name looks forged to spam filters)."""
+    cfg = _config()
+    configured = (cfg.get("mail_domain") or "").strip()
+    if configured:
+        return configured
+    sender = cfg["mail_from"].rpartition("@")[2]
+    if sender and sender != "localhost":
+        return sender
+    base = (cfg.get("base_url") or "").strip()
+    if not base and has_request_context():
+        base = request.host_url
+    return urlsplit(base).hostname or "localhost"
 
 
 def new_message_id() -> str:

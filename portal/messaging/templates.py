@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import current_app
+from flask import current_app, has_request_context, request
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -461,9 +461,24 @@ def render(name: str, locale: str, variables: Mapping[str, Any]) -> tuple[str, s
         return _renderer(name, locale)(variables)
 
 
+def public_base_url() -> str:
+    """The portal's public address: the ``base_url`` setting, else the address of the request
+    being served (never a port written in the code). Outside a request with no setting there is
+    nothing to go by: the links say ``http://localhost`` and a warning is logged, as the mail
+    settings page warns staff (docs/admin-guide.md)."""
+    configured = (current_app.config["PORTAL"].get("base_url") or "").strip()
+    if configured:
+        return configured.rstrip("/")
+    if has_request_context():
+        return request.host_url.rstrip("/")
+    current_app.logger.warning("base_url is not set: links in mail sent by jobs say localhost")
+    return "http://localhost"
+
+
 def external_url(endpoint: str, **values: Any) -> str:
-    """An absolute link built on ``base_url`` (mail is also sent from jobs, outside requests)."""
-    base = urlsplit(current_app.config["PORTAL"]["base_url"])
+    """An absolute link built on :func:`public_base_url` (mail is also sent from jobs, outside
+    requests, where only the setting knows the portal's address)."""
+    base = urlsplit(public_base_url())
     adapter = current_app.url_map.bind(
         base.netloc, script_name=base.path or "/", url_scheme=base.scheme or "https"
     )

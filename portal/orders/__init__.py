@@ -16,9 +16,11 @@ def register(app: Flask) -> None:
     from portal.orders.admin.orders import admin_orders
     from portal.orders.admin.provisioning import admin_provisioning
     from portal.orders.admin.services import admin_services
+    from portal.orders.audit_events import register_audit_sentences
     from portal.orders.client.shop import shop
     from portal.orders.mail import register_mail_sources
 
+    register_audit_sentences()
     for blueprint in (
         admin_orders,
         admin_services,

@@ -498,7 +498,7 @@ def mark_done(task: ProvisioningTask, staff: Staff) -> ProvisioningTask:
     """Staff did the command by hand: the task is done and the service's failure cleared."""
     service = _actionable(task)
     before = _snapshot(task)
-    _finish(task, service, clock().now(), by=f"staff #{staff.id}")
+    _finish(task, service, clock().now(), by=staff.full_name)
     _audit("provisioning.mark_done", task, service, before, staff)
     db.session.commit()
     return task
@@ -514,7 +514,7 @@ def _audit(
         client_id=service.client_id,
         before=before,
         after=_snapshot(task),
-        note=f"{task.action.value} service #{service.id} ({task.module}) by staff #{staff.id}",
+        note=f"{task.action.value} ({task.module})",
     )
 
 

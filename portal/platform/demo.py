@@ -1,17 +1,20 @@
-"""Demo data for a first look: a staff administrator, a client, a priced catalogue, and a
-service of the client's to try the upgrade preview on."""
+"""Demo data for a first look: a staff administrator, a client that is a company with valid
+requisites, a priced catalogue, a service of the client's to try the upgrade preview on with
+its paid invoice, and a second client billed monthly over the last months, so that the income
+and MRR reports and their charts have something to show. Running it again changes nothing."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import select
 
 from portal import billing
+from portal.accounts import requisites
 from portal.accounts.models import Client, Department, Staff
 from portal.accounts.sign_in import create_staff, register_client
 from portal.accounts.staff import ensure_builtin_roles, give_builtin_role
@@ -32,6 +35,8 @@ from portal.core.app_state import clock as app_clock
 from portal.core.app_state import plugins as app_plugins
 from portal.core.clock import Clock, today
 from portal.core.extensions import db
+from portal.invoicing import invoices, payments
+from portal.invoicing.models import BilledPeriod, Invoice
 from portal.orders.models import PromoCode, PromoCodeKind, Service, ServiceOption, ServiceStatus
 
 DEMO_STAFF = ("admin@example.com", "demo-admin-password")
@@ -339,6 +344,104 @@ def _counts() -> tuple[int, ...]:
 
 
 DEMO_DEPARTMENT = "Техническая поддержка"
+#: The demo company's requisites: checked by the client profile's rules when loaded (INN check
+#: digits by python-stdnum, KPP format, the account against the BIC's control key).
+DEMO_COMPANY = {
+    "legal_type": requisites.LegalType.LEGAL_ENTITY,
+    "company": "ООО «Ромашка»",
+    "inn": "7708123450",
+    "kpp": "770801001",
+    "bank_name": "ПАО Сбербанк",
+    "bank_bic": "044525225",
+    "bank_account": "40702810938000012345",
+    "bank_corr_account": "30101810400000000225",
+    "address": "ул. Лесная, д. 5, офис 12",
+    "city": "Москва",
+    "postcode": "125047",
+    "country": "RU",
+}
+#: The second client, billed monthly since this many months before the current one.
+DEMO_MONTHLY_CLIENT = ("buh@example.com", "demo-client-password")
+HISTORY_MONTHS = 5
+MONTHLY_USERS = 3
+
+
+def _demo_company(client: Client) -> bool:
+    """Make the demo client the company its name says, once (staff's edits are kept)."""
+    if client.inn:
+        return False
+    requisites.clean_inn(DEMO_COMPANY["inn"], DEMO_COMPANY["legal_type"])
+    requisites.clean_kpp(DEMO_COMPANY["kpp"])
+    requisites.clean_account(DEMO_COMPANY["bank_account"], DEMO_COMPANY["bank_bic"])
+    for name, value in DEMO_COMPANY.items():
+        if name in ("legal_type", "inn", "kpp") or not getattr(client, name, ""):
+            setattr(client, name, value)
+    return True
+
+
+def _month_start(day: date, months_back: int) -> date:
+    month = day.year * 12 + day.month - 1 - months_back
+    return date(month // 12, month % 12 + 1, 1)
+
+
+def _paid_invoice(
+    client: Client, service: Service, description: str, period: billing.Period, n: int
+) -> None:
+    """An invoice for ``period`` of ``service``, issued on its first day and paid by bank
+    transfer four days later, its period recorded as billed as the billing run would."""
+    line = billing.charge_line(description, service.recurring_amount, "RUB", period=period)
+    draft = invoices.create_draft(client, [(line, service.id)])
+    invoice = invoices.issue_invoice(draft, today=period.start, due_days=5)
+    payments.record_payment(
+        client,
+        amount=invoice.total,
+        method="bank",
+        reference=f"ДЕМО-{client.id}-{n}",
+        payment_date=min(period.start + timedelta(days=4), today()),
+        invoices=[invoice],
+    )
+    db.session.add(
+        BilledPeriod(
+            service_id=service.id,
+            period_start=period.start,
+            period_end=period.end,
+            invoice_id=invoice.id,
+            created_at=app_clock().now(),
+        )
+    )
+    db.session.commit()
+
+
+def _demo_invoices(client: Client, products: Mapping[str, Product], day: date) -> bool:
+    """The demo service's invoice and a second client's monthly history; once (the demo
+    client's first invoice says it was done)."""
+    if db.session.scalar(select(Invoice.id).where(Invoice.client_id == client.id)) is not None:
+        return False
+    users = db.session.scalar(select(Service).where(Service.client_id == client.id))
+    if users is None or users.period_start is None or users.next_due_date is None:
+        return False
+    product = products[USERS_PRODUCT]
+    other = add_demo_client(
+        email=DEMO_MONTHLY_CLIENT[0],
+        password=DEMO_MONTHLY_CLIENT[1],
+        first_name="Мария",
+        last_name="Соколова",
+    )
+    first = _month_start(day, HISTORY_MONTHS)
+    current = _month_start(day, 0)
+    option = product.options[0]
+    service = add_demo_service(
+        other, product, cycle="monthly", start=current, quantities={option.id: MONTHLY_USERS}
+    )
+    service.registration_date = first
+    for n in range(HISTORY_MONTHS + 1):
+        start = _month_start(day, HISTORY_MONTHS - n)
+        month = billing.Period(start, _month_start(start, -1))
+        _paid_invoice(other, service, product.name, month, n + 1)
+    # last, so that the invoice numbers follow the dates
+    period = billing.Period(users.period_start, users.next_due_date)
+    _paid_invoice(client, users, product.name, period, 1)
+    return True
 
 
 def load_demo_data(clock: Clock) -> bool:
@@ -374,10 +477,11 @@ def load_demo_data(clock: Clock) -> bool:
     before = _counts()
     products = load_demo_catalogue()
     _demo_service(client, products[USERS_PRODUCT], today())
+    created = _demo_company(client) or created
     db.session.flush()
     created = created or _counts() != before
     db.session.commit()
-    return created
+    return _demo_invoices(client, products, today()) or created
 
 
 def load_plugin_demo_data(day: date) -> list[str]:

@@ -25,7 +25,7 @@ from sqlalchemy import Select
 from sqlalchemy.orm import Session
 
 from portal import billing
-from portal.accounts import clients
+from portal.accounts import audit_sentences, clients
 from portal.accounts.contacts import recipients
 from portal.accounts.models import Client, Staff
 from portal.catalog import catalog
@@ -84,6 +84,8 @@ __all__ = [
     "product_values",
     "queue_provisioning",
     "record_payment",
+    "register_audit_field",
+    "register_audit_sentence",
     "requires",
     "run_command",
     "savepoint",
@@ -445,6 +447,26 @@ def external_url(endpoint: str, **values: Any) -> str:
     """An absolute link to a page of the portal, built on the ``base_url`` setting, for mail
     sent from jobs (outside any request)."""
     return _external_url(endpoint, **values)
+
+
+# --- the audit log ----------------------------------------------------------------------------
+
+
+def register_audit_sentence(action: str, template: Any) -> None:
+    """Say how a plugin's audit action reads in the log and histories: ``template`` is a
+    ``lazy_gettext`` string with named placeholders, ``%(actor)s``, ``%(object)s``, each field of
+    the entry's ``after`` by name and its ``before`` value as ``old_<field>``. Register
+    ``"<action>:<field>"`` for a sentence used when that field changed. Without one, an entry
+    reads as a generic sentence ("Anna Admin changed the service #5"), never as its key."""
+    audit_sentences.register_sentence(action, template)
+
+
+def register_audit_field(
+    name: str, label: Any, values: Mapping[Any, Any] | None = None, *, entity: str = ""
+) -> None:
+    """Label a field the plugin's audit entries record (of one ``entity`` only, if given) and
+    optionally its stored values (``{"bank": _l("Bank transfer")}``)."""
+    audit_sentences.register_field(name, label, values, entity=entity)
 
 
 # --- demo data (the ``load_demo_data`` hook) ---------------------------------------------------

@@ -16,6 +16,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from flask import current_app
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import Select, exists, func, or_, select, update
 from sqlalchemy.orm import selectinload
@@ -646,10 +648,13 @@ def merge(target: Ticket, sources: Sequence[Ticket], staff: Staff) -> None:
         references = ", ".join(f"#{s.reference}" for s in sources)
         db.session.flush()
         db.session.expire(target, ["messages"])
+        # stored text every staff member reads: in the office's language, not the merger's
+        with force_locale(current_app.config["BABEL_DEFAULT_LOCALE"]):
+            note = _("Merged tickets %(refs)s into this one.", refs=references)
         append_message(
             target,
             MessageKind.NOTE,
-            _("Merged tickets %(refs)s into this one.", refs=references),
+            note,
             now,
             written,
             staff=staff,

@@ -279,8 +279,10 @@ def test_csv_has_one_row_per_changed_field(staff_web, log) -> None:
     rows = list(csv.reader(io.StringIO(export.data.decode("utf-8-sig")), delimiter=";"))
     assert rows[0][:4] == ["Time", "Who", "IP address", "Action"]
     by_action = {row[3]: row for row in rows[1:]}
-    assert by_action["client.update"][7:10] == ["inn", "7707083893", "7736207543"]
-    assert by_action["invoice.issue"][7:10] == ["total", "—", "100.00"]
+    assert by_action["client.update"][7:10] == ["INN", "7707083893", "7736207543"]
+    assert by_action["invoice.issue"][7:10] == ["Total", "—", "100.00"]
+    assert by_action["client.update"][1] == "The system"  # recorded outside a request
+    assert by_action["client.update"][11] == "The system changed the client's details"
     assert by_action["client.update"][0] == "2026-11-01 00:30:00"  # Moscow time
     assert len(rows) == 3
 

@@ -268,7 +268,7 @@ def test_staff_mark_a_failed_command_done(box, clock) -> None:
     db.session.expire_all()
     assert (task.status, task.finished_by, task.finished_at) == (
         TaskStatus.DONE,
-        f"staff #{staff.id}",
+        staff.full_name,
         clock.now(),
     )
     assert service.provisioning_status == "" and service.provisioning_error == ""

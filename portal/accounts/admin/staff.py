@@ -30,7 +30,7 @@ from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
-from portal.accounts import audit, two_factor
+from portal.accounts import audit, audit_sentences, two_factor
 from portal.accounts import staff as staff_service
 from portal.accounts.forms import AppCodeForm, SecondFactorForm
 from portal.accounts.models import Department, Permission, Role, Staff
@@ -48,7 +48,6 @@ from portal.accounts.staff_forms import (
 from portal.core.extensions import db
 from portal.web import identity
 from portal.web.csv_export import csv_response
-from portal.web.formatting import audit_value
 from portal.web.i18n import available_locales
 from portal.web.identity import Area, request_area
 from portal.web.permissions import can, requires
@@ -510,6 +509,7 @@ def audit_log() -> Response | str:
                 _("Before"),
                 _("After"),
                 _("Note"),
+                _("What happened"),
             ],
             _csv_rows(db.session.scalars(stmt)),
         )
@@ -530,19 +530,14 @@ def _csv_rows(entries: Any) -> Any:
     for entry in entries:
         head = [
             entry.created_at.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S"),
-            f"{entry.actor_name} ({entry.actor_type.value}:{entry.actor_id or ''})",
+            audit_sentences.actor(entry),
             entry.ip,
             entry.action,
             entry.entity,
             entry.entity_id,
             entry.client_id,
         ]
-        changes = entry.changes() or [("", None, None)]
-        for field, before, after in changes:
-            yield [
-                *head,
-                field,
-                audit_value(before) if field else "",
-                audit_value(after) if field else "",
-                entry.note,
-            ]
+        sentence = audit_sentences.sentence(entry)
+        changes = audit_sentences.changes(entry) or [("", "", "", "")]
+        for _name, label, before, after in changes:
+            yield [*head, label, before, after, entry.note, sentence]

@@ -53,7 +53,7 @@ def run_now() -> str | Response:
             today=_today(),
             confirm_date=as_of,
         )
-    staff = f"staff #{current_user.id}"
+    staff = current_user.full_name  # shown on the runs page: a name, not an id
     run = run_job("billing.run", lambda day: bill_due(day, started_by=staff), as_of, holder=staff)
     if run is None:
         flash(_("A billing run is going on right now; its progress is below."), "warning")

@@ -18,6 +18,7 @@ from portal.accounts.clients import ClientError
 from portal.accounts.models import Client
 from portal.accounts.models.permissions import Permission
 from portal.billing import BillingError
+from portal.catalog import catalog
 from portal.core.clock import today as _today
 from portal.core.extensions import db
 from portal.invoicing import (
@@ -42,6 +43,7 @@ from portal.invoicing.forms import (
     RefundForm,
     StatementForm,
 )
+from portal.invoicing.gateways import method_label
 from portal.invoicing.models import (
     Invoice,
     InvoiceKind,
@@ -79,7 +81,7 @@ def _invoice_action(invoice_id: int, action: Callable[[Invoice], object]) -> Wer
 
 
 def _problem(exc: Exception) -> None:
-    message = exc.message if isinstance(exc, BillingError) else str(exc)
+    message = catalog.billing_message(exc) if isinstance(exc, BillingError) else str(exc)
     flash(message, "danger")
 
 
@@ -306,7 +308,9 @@ def invoice_credit_note(invoice_id: int) -> WerkzeugResponse | tuple[str, int]:
             )
         except (BillingError, invoices.InvoiceError) as exc:
             db.session.rollback()
-            form.amount.errors = [exc.message if isinstance(exc, BillingError) else str(exc)]
+            form.amount.errors = [
+                catalog.billing_message(exc) if isinstance(exc, BillingError) else str(exc)
+            ]
         else:
             flash(_("Credit note %(number)s issued.", number=note.number), "success")
             return redirect(url_for("admin_billing.invoice_view", invoice_id=note.id))
@@ -401,7 +405,14 @@ def payment_list() -> WerkzeugResponse | str:
             "payments.csv",
             [_("Date"), _("Client ID"), _("Method"), _("Reference"), _("Amount"), _("Refunded")],
             (
-                (p.payment_date, p.client_id, p.method, p.reference, p.amount, p.refunded)
+                (
+                    p.payment_date,
+                    p.client_id,
+                    method_label(p.method),
+                    p.reference,
+                    p.amount,
+                    p.refunded,
+                )
                 for p in db.session.scalars(stmt)
             ),
         )
@@ -445,7 +456,9 @@ def mass_payment(client_id: int) -> WerkzeugResponse | str:
         .order_by(Invoice.due_date, Invoice.id)
     ).all()
     form = MassPaymentForm(payment_date=_today())
-    form.invoices.choices = [(i.id, f"{i.number} — {i.balance}") for i in open_invoices]
+    form.invoices.choices = [
+        (i.id, f"{i.number} — {money(i.balance, i.currency)}") for i in open_invoices
+    ]
     if form.validate_on_submit():
         chosen = [i for i in open_invoices if i.id in form.invoices.data]
         try:

@@ -65,7 +65,7 @@ class BillingRun(Base):
     lines: Mapped[int] = mapped_column(Integer, default=0)
     errors: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str] = mapped_column(Text, default="")
-    #: "scheduler", "cli", "staff #3".
+    #: "scheduler", "cli", or the name of the staff member who started it.
     started_by: Mapped[str] = mapped_column(String(100), default="")
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import Blueprint, flash, redirect, render_template, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -15,6 +15,7 @@ from wtforms.validators import InputRequired
 from portal.accounts.models.permissions import Permission
 from portal.core.extensions import db
 from portal.messaging import mail_settings
+from portal.messaging.templates import public_base_url
 from portal.web.forms import BoundedIntegerField
 from portal.web.identity import Area
 from portal.web.permissions import requires
@@ -62,4 +63,10 @@ def index() -> Response | str:
             flash(_("Saved."), "success")
             return redirect(url_for("admin_mail_settings.index"))
     schedule = [_duration(offset) for offset in policy.retries()]
-    return render_template("admin/outbox/settings.html", form=form, schedule=schedule)
+    return render_template(
+        "admin/outbox/settings.html",
+        form=form,
+        schedule=schedule,
+        base_url=(current_app.config["PORTAL"].get("base_url") or "").strip(),
+        guessed_base_url=public_base_url(),
+    )

@@ -117,7 +117,10 @@ def accept(order_id: int) -> Response:
         )
     except (OrderError, billing.BillingError) as exc:
         db.session.rollback()
-        flash(str(exc), "danger")
+        message = (
+            catalog.billing_message(exc) if isinstance(exc, billing.BillingError) else str(exc)
+        )
+        flash(message, "danger")
     else:
         flash(_("Order #%(id)s accepted.", id=order_id), "success")
     return redirect(url_for("admin_orders.view", order_id=order_id))

@@ -143,6 +143,7 @@ def _page(service: Service, form: ServiceForm | None = None, **context: Any) -> 
         order_id=first_order,
         labels=SERVICE_STATUS_LABELS,
         change_labels=CHANGE_STATUS_LABELS,
+        day_count_labels={d.value: label for d, label in catalog.DAY_COUNT_LABELS.items()},
         cycle_labels=catalog.CYCLE_LABELS,
         can_edit=current_staff_can(Permission.ORDERS_MANAGE),
         pending=service_changes.pending_change(service),

@@ -44,7 +44,7 @@ def run_now(job_id: str) -> Response:
     job = jobs().get(job_id)
     if job is None:
         abort(404)
-    run = run_job(job.id, job.run, today(), holder=f"staff #{current_user.id}")
+    run = run_job(job.id, job.run, today(), holder=current_user.full_name)
     if run is None:
         flash(_("This job is running elsewhere right now; try again in a minute."), "warning")
     elif run.error:

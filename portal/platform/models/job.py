@@ -48,7 +48,7 @@ class JobRun(Base):
     #: What the run did, e.g. {"sent": 3, "retried": 1}.
     counts: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     error: Mapped[str] = mapped_column(Text, default="")
-    #: host:pid of the process that ran it, or "staff #3" for "Run now".
+    #: host:pid of the process that ran it, or the staff member's name for "Run now".
     worker: Mapped[str] = mapped_column(String(200), default="")
     #: The scheduled time this run is for (None: started by hand or from the command line).
     slot: Mapped[datetime | None] = mapped_column(UTCDateTime())
