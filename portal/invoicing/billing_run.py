@@ -349,9 +349,7 @@ def renewal_lines(
     its add-ons, and for usage-billed products the usage of ``upcoming.used``."""
     currency, period = service.currency, upcoming.period
     line_tax = pricing.line_tax(client, product, pricing.as_of)
-    price = (
-        service.price_override if service.price_override is not None else service.recurring_amount
-    )
+    price = service.renewal_price
     lines = []
     coefficient = pricing.personal_coefficient(service, client, product, period)
     if coefficient != billing.ONE:

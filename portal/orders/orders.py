@@ -953,3 +953,19 @@ def client_services(client_id: int) -> list[Service]:
             .order_by(Service.id)
         )
     )
+
+
+def upcoming_services(client_id: int, limit: int) -> tuple[list[Service], int]:
+    """The client's live services, next due first (those without a due date last), at most
+    ``limit`` of them with their products, and how many there are: the dashboard shows the first
+    few and links to the full list, in two queries whatever the client holds."""
+    live = (Service.client_id == client_id, Service.status.in_(HOLDING))
+    rows = db.session.scalars(
+        select(Service)
+        .where(*live)
+        .options(selectinload(Service.product))
+        .order_by(Service.next_due_date.is_(None), Service.next_due_date, Service.id)
+        .limit(limit)
+    ).all()
+    count = db.session.scalar(select(func.count(Service.id)).where(*live)) or 0
+    return list(rows), count

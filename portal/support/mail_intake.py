@@ -132,7 +132,10 @@ def receive(raw: bytes, now: datetime | None = None) -> IntakeResult:
     uploads = [attachments.Upload(a.filename, a.data) for a in mail.attachments]
     accepted, refused = attachments.partition(uploads)
     body = mail.text or ("" if accepted else _("(no text)"))
-    author = (contact.full_name if contact else None) or mail.from_name or mail.from_addr
+    # The person who wrote, as we know them: the contact, else the client's person (a From name
+    # is often the company's mailbox name), else what the letter says.
+    known = contact.full_name if contact else (client.person_name if client else "")
+    author = known or mail.from_name or mail.from_addr
 
     ticket = _ticket_for(mail)
     if ticket is not None and _belongs(ticket, mail.from_addr, client):

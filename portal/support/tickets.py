@@ -107,6 +107,20 @@ def service_choices(client_id: int) -> list[tuple[int, str]]:
     return [(service_id, name) for service_id, name in rows]
 
 
+def related_service(ticket: Ticket) -> Any:
+    """The service the ticket is about (the ticket page shows its name, status and a link), or
+    None: only one of the ticket's own client, so a stale or foreign id shows nothing."""
+    from portal.orders.models import Service
+
+    if ticket.service_id is None or ticket.client_id is None:
+        return None
+    return db.session.scalar(
+        select(Service)
+        .where(Service.id == ticket.service_id, Service.client_id == ticket.client_id)
+        .options(selectinload(Service.product))
+    )
+
+
 def clean_cc(addresses: Iterable[str] | str) -> list[str]:
     """Addresses from a list or from text separated by commas, semicolons or new lines."""
     items = re.split(r"[,;\s]+", addresses) if isinstance(addresses, str) else list(addresses)
@@ -313,7 +327,7 @@ def open_ticket(
             author = (
                 contact.full_name
                 if contact
-                else (client.display_name if client else guest_name or guest_email)
+                else (client.person_name if client else guest_name or guest_email)
             )
             email = contact.email if contact else (client.email if client else guest_email)
             kind = MessageKind.CLIENT
@@ -798,3 +812,19 @@ def client_tickets(client_id: int) -> list[Ticket]:
             .order_by(Ticket.last_reply_at.desc())
         )
     )
+
+
+def client_open_tickets(client_id: int, limit: int) -> tuple[list[Ticket], int]:
+    """The client's open tickets as the client area shows them (not closed, not merged, not
+    staff-only), last replied first, at most ``limit``, and how many there are (the dashboard)."""
+    where = (
+        Ticket.client_id == client_id,
+        Ticket.visibility == TicketVisibility.CLIENT,
+        Ticket.merged_into_id.is_(None),
+        Ticket.status != TicketStatus.CLOSED,
+    )
+    rows = db.session.scalars(
+        select(Ticket).where(*where).order_by(Ticket.last_reply_at.desc()).limit(limit)
+    ).all()
+    count = db.session.scalar(select(func.count(Ticket.id)).where(*where)) or 0
+    return list(rows), count

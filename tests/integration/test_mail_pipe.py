@@ -222,3 +222,38 @@ def test_a_failure_asks_the_mta_to_try_again(app, desk, monkeypatch) -> None:
     monkeypatch.setattr(mail_intake, "receive", broken)
     result = app.test_cli_runner().invoke(args=["mail", "pipe"], input=eml("plain_utf8.eml"))
     assert result.exit_code == 75  # EX_TEMPFAIL: the MTA keeps the message and retries
+
+
+def _mail_from(address: str, name: str, subject: str, text: str) -> bytes:
+    from email.message import EmailMessage
+    from email.utils import formataddr
+
+    message = EmailMessage()
+    message["From"] = formataddr((name, address))
+    message["To"] = "support@portal.test"
+    message["Subject"] = subject
+    message["Message-ID"] = f"<{abs(hash((address, subject)))}@romashka.example>"
+    message.set_content(text)
+    return message.as_bytes()
+
+
+def test_letters_greet_the_person_and_a_contacts_reply_carries_the_contacts_name(app, desk) -> None:
+    pipe(app, eml("plain_utf8.eml"))  # from the client himself, a company
+    ticket = _only_ticket()
+    ack = db.session.scalar(select(OutboundMessage))
+    assert "Здравствуйте, Иван Петров!" in ack.text and "Здравствуйте, ООО" not in ack.text
+    assert ticket.messages[0].author_name == "Иван Петров"
+    # the accountant (a contact) answers from a mailbox called by the company's name
+    raw = _mail_from(
+        desk.contact.email, "ООО «Ромашка»", f"Re: [#{ticket.reference}] 1С", "Счёт оплатили."
+    )
+    assert pipe(app, raw) == f"replied #{ticket.reference}"
+    db.session.refresh(ticket)
+    reply = ticket.messages[-1]
+    assert reply.author_name == "Ольга Бухгалтер" and reply.author_email == desk.contact.email
+
+
+def test_a_ticket_a_contact_opens_greets_the_contact(app, desk) -> None:
+    pipe(app, eml("html_only.eml"))
+    ack = db.session.scalar(select(OutboundMessage))
+    assert "Здравствуйте, Ольга Бухгалтер!" in ack.text

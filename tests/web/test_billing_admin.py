@@ -147,7 +147,18 @@ def test_refund_and_mass_payment(staff_web, client_account, clock) -> None:
         url = f"/admin/billing/invoices/{invoice_id}"
         staff_web.submit(f"{url}/issue", {}, form_page=url)
         ids.append(invoice_id)
+    first = db.session.get(Invoice, ids[0])
+    page = staff_web.get(f"/admin/billing/invoices/{ids[0]}").get_data(as_text=True)
+    assert first.balance > 0
+    assert re.search(rf'name="amount"[^>]*value="{first.balance:.2f}"', page)  # the balance due
     mass = f"/admin/billing/clients/{client_account.id}/mass-payment"
+    form = staff_web.get(mass).get_data(as_text=True)
+    total = sum((db.session.get(Invoice, i).balance for i in ids), Decimal(0))
+    assert re.search(rf'name="amount"[^>]*value="{total:.2f}"', form)  # everything due
+    assert len(re.findall(r'<input checked[^>]*name="invoices"', form)) == 2
+    russian = staff_web.get(mass, headers={"Accept-Language": "ru"}).get_data(as_text=True)
+    assert "100,00\xa0₽" in russian.split('name="invoices"')[1]  # the balances formatted
+    db.session.expire_all()  # the invoices read above are about to be paid
     response = staff_web.submit(
         mass,
         {

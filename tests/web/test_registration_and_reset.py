@@ -157,3 +157,11 @@ def test_forged_reset_token_is_refused(web: WebClient, client_account) -> None:
     assert "invalid or has expired" in response.get_data(as_text=True)
     assert web.get("/login").status_code == 200
     web.sign_in_client(client_account.email, PASSWORD)
+
+
+def test_the_registration_form_asks_for_the_e_mail_first(web: WebClient) -> None:
+    page = web.get("/register").get_data(as_text=True)
+    form = page.split('<form method="post" novalidate>')[1]
+    names = [chunk.split('"')[0] for chunk in form.split(' name="')[1:]]
+    visible = [name for name in names if name not in ("csrf_token", "next")]
+    assert visible[:2] == ["email", "first_name"] and visible[-2:] == ["password", "confirm"]

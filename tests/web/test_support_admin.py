@@ -243,6 +243,11 @@ def test_canned_reply_with_variables(app, desk, staff_web, staff_member) -> None
         f"{staff_member.full_name}. {{oops}}"
     )
     assert expected in page
+    # the page's script inserts the same text without a reload: it is on the link, escaped
+    plain = staff_web.get(f"/admin/support/{ticket.id}").get_data(as_text=True)
+    link = plain.split('id="canned-replies"')[1].split("</a>")[0]
+    assert f'data-canned-text="{expected}"' in link and f"canned={reply.id}" in link
+    assert 'data-canned-target="#reply-form textarea[name=body]"' in link
 
 
 def test_rating_and_important_notes_beside_the_ticket(app, desk, staff_web, staff_member) -> None:

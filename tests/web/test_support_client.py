@@ -222,7 +222,9 @@ def test_feedback_link_from_the_closure_mail(app, desk, staff_member) -> None:
     assert MessageKind.STAFF in {m.kind for m in guest.messages}
 
 
-def test_a_ticket_can_be_about_one_of_the_clients_own_services(app, desk, ivan, clock) -> None:
+def test_a_ticket_can_be_about_one_of_the_clients_own_services(
+    app, desk, ivan, clock, staff_web
+) -> None:
     from portal.orders.models import Service
     from portal.platform import demo
 
@@ -244,3 +246,16 @@ def test_a_ticket_can_be_about_one_of_the_clients_own_services(app, desk, ivan, 
     assert refused.status_code == 200 and db.session.scalar(select(Ticket)) is None
     assert _new(ivan, desk, service_id=str(mine.id)).status_code == 302
     assert db.session.scalar(select(Ticket)).service_id == mine.id
+    ticket = db.session.scalar(select(Ticket))
+    page = ivan.get(f"/tickets/{ticket.reference}").get_data(as_text=True)
+    shown = page.split('id="related-service"')[1].split("</p>")[0]
+    assert product.name in shown and f'href="/services/{mine.id}"' in shown
+    assert "Ожидает" in shown  # its status
+    staff_page = staff_web.get(f"/admin/support/{ticket.id}").get_data(as_text=True)
+    card = staff_page.split('id="related-service"')[1].split("</div></div>")[0]
+    assert product.name in card and f'href="/admin/services/{mine.id}"' in card
+    ticket.service_id = theirs.id  # a foreign id (never offered) shows nothing
+    db.session.commit()
+    assert 'id="related-service"' not in ivan.get(f"/tickets/{ticket.reference}").get_data(
+        as_text=True
+    )

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import EmailField, HiddenField, PasswordField, StringField
+from wtforms import EmailField, Field, HiddenField, PasswordField, StringField
 from wtforms.validators import DataRequired, Email, Length, Optional
 
 from portal.accounts.forms import NewPasswordMixin
@@ -17,10 +19,19 @@ class LoginForm(FlaskForm):
 
 
 class RegisterForm(NewPasswordMixin, FlaskForm):
+    email = EmailField(_l("E-mail"), validators=[DataRequired(), Email(), Length(max=254)])
     first_name = StringField(_l("First name"), validators=[DataRequired(), Length(max=100)])
     last_name = StringField(_l("Last name"), validators=[Optional(), Length(max=100)])
     company = StringField(_l("Company"), validators=[Optional(), Length(max=255)])
-    email = EmailField(_l("E-mail"), validators=[DataRequired(), Email(), Length(max=254)])
+
+    #: The order the page asks in: the e-mail first (the account's login, and what a browser
+    #: autofills), then who the client is, the password last. WTForms would otherwise put the
+    #: mixin's password fields first, as they were declared first.
+    ORDER = ("email", "first_name", "last_name", "company", "password", "confirm")
+
+    def __iter__(self) -> Iterator[Field]:
+        named = [self._fields[name] for name in self.ORDER if name in self._fields]
+        return iter([*named, *(f for n, f in self._fields.items() if n not in self.ORDER)])
 
 
 class ResetRequestForm(FlaskForm):

@@ -3,6 +3,8 @@ here is scoped to ``current_user``, the signed-in client."""
 
 from __future__ import annotations
 
+from datetime import date, timedelta
+
 from flask import (
     Blueprint,
     abort,
@@ -29,6 +31,7 @@ from portal.accounts.client.forms import (
 from portal.accounts.forms import AppCodeForm, ContactForm, PasswordSecondFactorForm
 from portal.accounts.models.contact import Contact
 from portal.core.app_state import plugins
+from portal.core.clock import today
 from portal.core.extensions import db
 from portal.web import identity
 from portal.web.identity import Area
@@ -37,22 +40,52 @@ client = Blueprint("client", __name__)
 client.portal_area = Area.CLIENT  # type: ignore[attr-defined]
 
 
+#: Rows of each list the dashboard shows before "all N" links to the full page.
+DASHBOARD_ROWS = 5
+#: Documents the dashboard lists (the Documents and Invoices pages hold the rest).
+DASHBOARD_DOCUMENTS = 10
+
+
+def _last_month_start(day: date) -> date:
+    """The first day of the month before ``day``'s: the dashboard's documents start there, so
+    last month's closing documents stay in view all through this month."""
+    first = day.replace(day=1)
+    return (first - timedelta(days=1)).replace(day=1)
+
+
 @client.route("/")
 def dashboard() -> str:
-    from portal.invoicing.models import Invoice
-    from portal.invoicing.payments import PAYABLE, credit_balance
+    """What a client comes for, in a constant number of queries (tests/web/test_client_dashboard
+    counts them): services and their next due dates, invoices to pay, open tickets, the credit
+    balance, recent documents, quick actions; then the plugins' panels. See
+    docs/clients.md, "The client dashboard"."""
+    from portal.catalog.catalog import CYCLE_LABELS
+    from portal.invoicing import client_summary
+    from portal.orders import orders
+    from portal.orders.models.service import SERVICE_STATUS_LABELS
+    from portal.support import tickets
 
+    me = current_user.id
+    now = today()
+    since = _last_month_start(now)
+    services, service_count = orders.upcoming_services(me, DASHBOARD_ROWS)
+    open_tickets, ticket_count = tickets.client_open_tickets(me, DASHBOARD_ROWS)
     panels = sorted(plugins().collect("register_client_area_panels"), key=lambda p: p.order)
-    unpaid = db.session.scalars(
-        select(Invoice)
-        .where(Invoice.client_id == current_user.id, Invoice.status.in_(PAYABLE))
-        .order_by(Invoice.due_date)
-    ).all()
     return render_template(
         "client/dashboard.html",
         panels=panels,
-        unpaid=unpaid,
-        credit=credit_balance(current_user.id, current_user.currency),
+        today=now,
+        services=services,
+        service_count=service_count,
+        service_labels=SERVICE_STATUS_LABELS,
+        cycle_labels=CYCLE_LABELS,
+        unpaid=client_summary.due_invoices(me, DASHBOARD_ROWS),
+        due_totals=client_summary.due_totals(me),
+        credits=client_summary.credit_by_currency(me, current_user.currency),
+        tickets=open_tickets,
+        ticket_count=ticket_count,
+        documents_since=since,
+        documents=client_summary.recent_documents(me, since, DASHBOARD_DOCUMENTS),
     )
 
 

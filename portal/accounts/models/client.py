@@ -123,6 +123,13 @@ class Client(AccountMixin, TwoFactorMixin, TimestampMixin, Base):
         return self.company or self.full_name
 
     @property
+    def person_name(self) -> str:
+        """Who a letter greets and whose name a message carries: the person ("Иван Петрович"),
+        the company only when no person's name is known ("Здравствуйте, Иван Петрович", not
+        "Здравствуйте, ООО Ромашка")."""
+        return self.full_name or self.display_name
+
+    @property
     def is_active(self) -> bool:
         return self.status != ClientStatus.CLOSED
 

@@ -171,6 +171,14 @@ def invoice_view(invoice_id: int) -> str:
     return _invoice_page(_invoice_or_404(invoice_id))
 
 
+def _payment_form(invoice: Invoice) -> PaymentForm:
+    """The "record payment" form, its amount the balance due (what a payment order for this
+    invoice usually says); staff change it for a partial payment."""
+    due = billing.round_money(invoice.balance, invoice.currency)
+    payable = invoice.status in payments.PAYABLE and due > 0
+    return PaymentForm(payment_date=_today(), amount=due if payable else None)
+
+
 def _invoice_page(
     invoice: Invoice,
     credit_note_form: CreditNoteForm | None = None,
@@ -190,7 +198,7 @@ def _invoice_page(
         client=client,
         labels=INVOICE_STATUS_LABELS,
         line_form=DraftLineForm(),
-        payment_form=payment_form or PaymentForm(payment_date=_today()),
+        payment_form=payment_form or _payment_form(invoice),
         credit_note_form=credit_note_form or CreditNoteForm(),
         payments_made=payments.invoice_payments(invoice.id),
         credit=payments.credit_balance(invoice.client_id, invoice.currency),
@@ -455,7 +463,17 @@ def mass_payment(client_id: int) -> WerkzeugResponse | str:
         .where(Invoice.client_id == client_id, Invoice.status.in_(payments.PAYABLE))
         .order_by(Invoice.due_date, Invoice.id)
     ).all()
-    form = MassPaymentForm(payment_date=_today())
+    # Prefilled as a payment for everything due: every invoice ticked, the amount their balances
+    # (when they are in one currency; otherwise staff type what the payment order says).
+    currencies = {i.currency for i in open_invoices}
+    due = (
+        billing.round_money(sum((i.balance for i in open_invoices), Decimal(0)), currencies.pop())
+        if len(currencies) == 1
+        else None
+    )
+    form = MassPaymentForm(
+        payment_date=_today(), amount=due, invoices=[i.id for i in open_invoices]
+    )
     form.invoices.choices = [
         (i.id, f"{i.number} — {money(i.balance, i.currency)}") for i in open_invoices
     ]

@@ -84,6 +84,12 @@ class Service(TimestampMixin, Base):
     product: Mapped[Product] = relationship()
     options: Mapped[list[ServiceOption]] = relationship(cascade="all, delete-orphan")
 
+    @property
+    def renewal_price(self) -> Decimal:
+        """The price a renewal starts from: staff's override when set, else the computed
+        recurring amount (the billing run and the client's dashboard read the same figure)."""
+        return self.price_override if self.price_override is not None else self.recurring_amount
+
 
 class ServiceOption(Base):
     """The quantity or the choice a service holds of one configurable option."""

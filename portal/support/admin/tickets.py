@@ -27,6 +27,7 @@ from portal.core.app_state import clock
 from portal.core.extensions import db
 from portal.messaging.outbox import STATUS_LABELS as OUTBOX_STATUS_LABELS
 from portal.messaging.templates import TEMPLATES
+from portal.orders.models.service import SERVICE_STATUS_LABELS
 from portal.support import attachments, canned_replies, sla, tickets
 from portal.support.forms import (
     PRIORITY_LABELS,
@@ -287,6 +288,11 @@ def view(ticket_id: int) -> str:
         update_form=_update_form(ticket),
         merge_form=MergeForm(),
         canned=canned,
+        service=tickets.related_service(ticket),
+        service_labels=SERVICE_STATUS_LABELS,
+        # Each canned reply's text for this ticket: the page's script inserts it at the cursor
+        # without a reload; without the script, the link reloads with ?canned= as before.
+        canned_texts={row.id: canned_replies.render(row, ticket, me) for row in canned},
         important=important,
         client_tickets=client_tickets,
         history=history,

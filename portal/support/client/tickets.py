@@ -22,6 +22,7 @@ from wtforms.validators import DataRequired, Length, Optional
 
 from portal.accounts.models.department import Department
 from portal.core.extensions import db
+from portal.orders.models.service import SERVICE_STATUS_LABELS
 from portal.support import attachments, tickets
 from portal.support.forms import (
     PRIORITY_LABELS,
@@ -161,6 +162,8 @@ def view(reference: str) -> str:
         "client/tickets/view.html",
         ticket=ticket,
         messages=messages,
+        service=tickets.related_service(ticket),
+        service_labels=SERVICE_STATUS_LABELS,
         form=ClientReplyForm(),
         rating_form=rating,
     )
@@ -175,7 +178,7 @@ def reply(reference: str) -> Response:
             tickets.client_reply(
                 ticket,
                 body=form.body.data,
-                author_name=current_user.display_name,
+                author_name=current_user.person_name,
                 author_email=current_user.email,
                 uploads=uploads_in_request(),
             )

@@ -187,6 +187,16 @@ class Ticket(TimestampMixin, Base):
         return self.guest_name or self.guest_email
 
     @property
+    def greeting_name(self) -> str:
+        """Whom the ticket's letters greet: the contact who wrote, else the client's person
+        (never the company when a person is known), else the guest."""
+        if self.contact is not None:
+            return self.contact.full_name or self.contact.email
+        if self.client is not None:
+            return self.client.person_name
+        return self.guest_name or self.guest_email
+
+    @property
     def staff_only(self) -> bool:
         return self.visibility is TicketVisibility.STAFF
 

@@ -41,6 +41,27 @@
     form.addEventListener("input", function () { clearTimeout(timer); timer = setTimeout(refresh, 400); });
   }
 
+  // <a data-canned-text="..." data-canned-target="SELECTOR">: put the text into the textarea at
+  // the cursor (replacing a selection), keeping what was typed, without leaving the page. The
+  // link's href still works without this script (the page reloads with the text filled in).
+  function insertAtCursor(box, text) {
+    var start = box.selectionStart, end = box.selectionEnd;
+    if (typeof start !== "number") { start = end = box.value.length; }
+    box.value = box.value.slice(0, start) + text + box.value.slice(end);
+    box.focus();
+    box.setSelectionRange(start + text.length, start + text.length);
+    box.dispatchEvent(new Event("input", {bubbles: true}));
+  }
+
+  document.addEventListener("click", function (event) {
+    var link = event.target.closest && event.target.closest("[data-canned-text]");
+    var box = link && document.querySelector(link.dataset.cannedTarget);
+    if (box) {
+      event.preventDefault();
+      insertAtCursor(box, link.dataset.cannedText);
+    }
+  });
+
   // <button data-print>: the browser's print dialog (a report's printable page).
   document.addEventListener("click", function (event) {
     if (event.target.closest && event.target.closest("[data-print]")) {
