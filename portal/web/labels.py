@@ -79,6 +79,22 @@ def actor(value: str | None) -> str:
 register("actor", {"scheduler": _l("Scheduler"), "cli": _l("Command line"), "staff": _l("Staff")})
 
 
+def client_language(client_id: int | None) -> str:
+    """The language a client's letters and documents are written in (for ``lang="..."`` on
+    the text of a letter shown to staff); "" when the client is unknown."""
+    if client_id is None:
+        return ""
+    cache: dict[int, str] = g.setdefault("_client_languages", {})
+    if client_id not in cache:
+        from portal.accounts.models import Client
+        from portal.core.extensions import db
+
+        client = db.session.get(Client, client_id)
+        cache[client_id] = client.language if client is not None else ""
+    return cache[client_id]
+
+
 def init_labels(app: Flask) -> None:
     app.add_template_filter(label, "label")
     app.add_template_filter(actor, "actor")
+    app.add_template_filter(client_language, "client_language")
