@@ -235,7 +235,8 @@ _ADDRESSES = re.compile(
     r"[\w.+-]+@[\w.-]+|\b(?:https?://|www\.)\S+|"
     r"\b[\w-]+(?:\.[\w-]+)*\.(?:com|ru|org|net|test|local|example|pdf|csv|xlsx|xml|json|"
     r"png|jpe?g|gif|txt|zip|html?|eml)\b|"
-    r"(?-i:#[A-Z0-9]{4,}\b|\bPORTAL_[A-Z_]+\b)",  # a ticket's reference, a setting's variable
+    # a ticket's reference (with or without "#"), a setting's environment variable
+    r"(?-i:#[A-Z0-9]{4,}\b|\b[A-Z0-9]{8}\b|\bPORTAL_[A-Z_]+\b)",
     re.IGNORECASE,
 )
 RAW_KEY = re.compile(
