@@ -37,6 +37,7 @@ from portal.accounts.models.custom_field import FieldType
 from portal.accounts.requisites import LegalType
 from portal.catalog.models import DiscountKind
 from portal.messaging.sources import MailKind
+from portal.web import labels
 from portal.web.formatting import plain_number
 from portal.web.forms import (
     BoundedIntegerField,
@@ -62,17 +63,23 @@ LEGAL_TYPE_LABELS = {
     LegalType.SOLE_PROPRIETOR: _l("Sole proprietor"),
     LegalType.LEGAL_ENTITY: _l("Legal entity"),
 }
-ROLE_LABELS = {
-    ContactRole.GENERAL: _l("General"),
-    ContactRole.BILLING: _l("Billing"),
-    ContactRole.TECHNICAL: _l("Technical"),
-}
-MAIL_LABELS = {
-    MailKind.GENERAL: _l("General messages"),
-    MailKind.INVOICES: _l("Invoices and payments"),
-    MailKind.SUPPORT: _l("Support tickets"),
-    MailKind.SERVICES: _l("Service notices"),
-}
+ROLE_LABELS = labels.register(
+    "contact_role",
+    {
+        ContactRole.GENERAL: _l("General"),
+        ContactRole.BILLING: _l("Billing"),
+        ContactRole.TECHNICAL: _l("Technical"),
+    },
+)
+MAIL_LABELS = labels.register(
+    "mail_kind",
+    {
+        MailKind.GENERAL: _l("General messages"),
+        MailKind.INVOICES: _l("Invoices and payments"),
+        MailKind.SUPPORT: _l("Support tickets"),
+        MailKind.SERVICES: _l("Service notices"),
+    },
+)
 FIELD_TYPE_LABELS = {
     FieldType.TEXT: _l("Text"),
     FieldType.NUMBER: _l("Number"),
@@ -286,7 +293,7 @@ class ClientGroupForm(FlaskForm):
 
 DISCOUNT_KIND_LABELS = {
     DiscountKind.PERCENT: _l("Percent off"),
-    DiscountKind.COEFFICIENT: _l("Coefficient (0.8500 = 15 percent off)"),
+    DiscountKind.COEFFICIENT: _l("Coefficient (0.85 = 15 percent off)"),
 }
 
 

@@ -51,6 +51,7 @@ from portal.orders.models import (
     ServiceOption,
 )
 from portal.platform import runtime_settings
+from portal.web import labels
 from portal.web.formatting import decimal_text
 
 #: The order staff and clients read cycles in, and the words they know (DOMAIN.md).
@@ -68,6 +69,8 @@ DAY_COUNT_LABELS: dict[DayCount, Any] = {
     DayCount.ACTUAL: _l("Actual days"),
     DayCount.THIRTY_360: _l("30/360 (every month counts 30 days)"),
 }
+labels.register("cycle", CYCLE_LABELS)
+labels.register("day_count", DAY_COUNT_LABELS)
 PRODUCT_TYPE_LABELS: dict[ProductType, Any] = {
     ProductType.SERVICE: _l("Hosting or service"),
     ProductType.LICENCE: _l("Licence"),

@@ -349,6 +349,7 @@ def renewal_lines(
     its add-ons, and for usage-billed products the usage of ``upcoming.used``."""
     currency, period = service.currency, upcoming.period
     line_tax = pricing.line_tax(client, product, pricing.as_of)
+    # ``service`` is a row of the batch query, not a Service: Service.renewal_price's rule.
     price = (
         service.price_override if service.price_override is not None else service.recurring_amount
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext as pgettext_l
 
 from portal.accounts import audit_sentences as a
 from portal.catalog.catalog import CYCLE_LABELS, DAY_COUNT_LABELS
@@ -36,7 +37,16 @@ def register_audit_sentences() -> None:
             "order": _l("Order"),
             "next_due_date": _l("Next due date"),
             "period_start": _l("Period start"),
+            "items": pgettext_l("order", "Items"),
+            "promo": _l("Promo code"),
+            "generate_invoice": pgettext_l("order", "Invoice generated"),
         }
+    )
+    a.register_field(
+        "source",
+        pgettext_l("order", "Placed in"),
+        {"client_area": _l("Client area"), "staff": pgettext_l("order", "Admin area")},
+        entity="order",
     )
 
     a.register_sentences(

@@ -37,7 +37,13 @@ def money(amount: Decimal | None, currency: str = "RUB") -> str:
 def _formatted(amount: Decimal, currency: str, locale: str) -> str:
     """Babel's formatting is slow (it looks the currency up every time) and tariffs repeat: a
     billing run mails thousands of invoices for the same few totals."""
-    return format_currency(amount, currency, locale=locale)
+    text = format_currency(amount, currency, locale=locale)
+    # A currency with no symbol in the locale prints its code, glued to the digits by the
+    # locale's pattern ("RUB0.00" in English): a no-break space keeps it readable.
+    return _GLUED_CODE.sub("\\1\u00a0", text)
+
+
+_GLUED_CODE = re.compile(r"([A-Z]{3})(?=[-\d])")
 
 
 def plain_number(value: Decimal | None) -> str:

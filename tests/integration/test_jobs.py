@@ -69,7 +69,7 @@ def test_staff_run_a_job_and_see_the_history(staff_web) -> None:
     response = staff_web.submit("/admin/jobs/mail.send/run", {}, form_page="/admin/jobs")
     assert response.status_code == 302
     page = staff_web.get("/admin/jobs").get_data(as_text=True)
-    assert 'data-job="mail.send"' in page and "succeeded" in page
+    assert 'data-job="mail.send"' in page and "Succeeded" in page
     assert staff_web.submit("/admin/jobs/nope/run", {}, form_page="/admin/jobs").status_code == 404
 
 

@@ -48,7 +48,7 @@ def test_edit_page_shows_the_built_in_source_variables_and_a_preview(staff_web) 
     for name in ("client", "company", "payment", "invoices", "to_credit"):
         assert "{{ " + name + " }}" in variables
     subject = re.search(r'id="preview-subject">([^<]*)<', page).group(1)
-    assert subject == "Payment of RUB15,500.00 received"  # sample data
+    assert subject == "Payment of RUB\u00a015,500.00 received"  # sample data
     assert "Invoice 2026-000123 is paid in full." in page
 
 

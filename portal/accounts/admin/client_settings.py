@@ -11,6 +11,7 @@ from portal.accounts import client_profile, clients
 from portal.accounts.forms import (
     FIELD_TYPE_LABELS,
     ClientAreaForm,
+    ClientForm,
     ClientGroupForm,
     CustomFieldForm,
 )
@@ -90,7 +91,9 @@ def client_groups() -> Response | str:
 def client_area() -> Response | str:
     """Which profile fields clients may change themselves."""
     form = ClientAreaForm()
-    form.editable.choices = [(name, name) for name in client_profile.EDITABLE_CHOICES]
+    form.editable.choices = [
+        (name, getattr(ClientForm, name).args[0]) for name in client_profile.EDITABLE_CHOICES
+    ]
     if not form.is_submitted():
         form.editable.data = list(client_profile.editable_fields())
     if form.validate_on_submit():

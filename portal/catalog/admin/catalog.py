@@ -31,6 +31,7 @@ from portal.catalog.models import Addon, ConfigOption, OptionKind, Product, Prod
 from portal.core.app_state import clock
 from portal.core.extensions import db
 from portal.orders.models import PromoCode
+from portal.orders.provisioners import provisioners
 from portal.web.formatting import plain_number as plain
 from portal.web.identity import Area
 from portal.web.permissions import requires
@@ -134,6 +135,7 @@ def index() -> Response | str:
         cycle_labels=catalog.CYCLE_LABELS,
         type_labels=catalog.PRODUCT_TYPE_LABELS,
         visibility_labels=catalog.VISIBILITY_LABELS,
+        module_labels={name: p.label for name, p in provisioners().items() if p.label},
     )
 
 

@@ -3,12 +3,15 @@ preview on sample data and "Reset to built-in"."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from markupsafe import Markup, escape
 from werkzeug.wrappers import Response
 from wtforms import StringField, TextAreaField
 from wtforms.validators import DataRequired, Length
@@ -23,6 +26,28 @@ admin_mail_templates = Blueprint(
     "admin_mail_templates", __name__, url_prefix="/admin/settings/mail-templates"
 )
 admin_mail_templates.portal_area = Area.ADMIN  # type: ignore[attr-defined]
+
+
+#: A template's names in a help text: ``first_name``, ``product.name``, ``money(currency)``,
+#: ``_("text")``; in English any lowercase word may be one, so only those with ``_ . (``.
+_IDENTIFIER = re.compile(r'_\("[^"]*"\)|\b[a-z][a-z0-9]*(?:[_.][a-z0-9_]+|\([a-z]+\))*')
+_MARKED = re.compile(r"_\(|[_.(]")
+
+
+@admin_mail_templates.app_template_filter("identifiers_as_code")
+def identifiers_as_code(text: Any) -> Markup:
+    """A help text with the template's variable and filter names set as ``<code>``: they are
+    typed as they are, in every language, and are not words to translate."""
+    english = str(get_locale()).startswith("en")
+    text, parts, end = str(text), [], 0
+    for match in _IDENTIFIER.finditer(text):
+        name = match.group(0)
+        if english and not _MARKED.search(name):
+            continue
+        parts += [escape(text[end : match.start()]), Markup("<code>%s</code>") % name]
+        end = match.end()
+    parts.append(escape(text[end:]))
+    return Markup("").join(parts)
 
 
 class MailTemplateForm(FlaskForm):

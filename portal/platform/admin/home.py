@@ -220,7 +220,11 @@ def section(name: str) -> str:
 @requires(Permission.SETTINGS_MANAGE)
 def settings_appearance() -> Response | str:
     form = ThemeForm()
-    form.theme.choices = [(name, name) for name in theme_dirs(current_app)]
+    # A theme is its directory's name; the built-in one reads as a word, not as "default".
+    form.theme.choices = [
+        (name, _("Built-in theme") if name == "default" else name)
+        for name in theme_dirs(current_app)
+    ]
     if request.method == "GET":
         form.theme.data = runtime_settings.get("theme", current_app.config["PORTAL"]["theme"])
     if form.validate_on_submit():

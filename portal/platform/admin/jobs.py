@@ -25,8 +25,13 @@ admin_jobs.portal_area = Area.ADMIN  # type: ignore[attr-defined]
 @requires(Permission.SETTINGS_MANAGE)
 def index() -> str:
     page = keyset_page(select(JobRun), id_column=JobRun.id)
+    defined = jobs()
     return render_template(
-        "admin/jobs/index.html", jobs=jobs().values(), latest=last_runs(), page=page
+        "admin/jobs/index.html",
+        jobs=defined.values(),
+        job_labels={job_id: job.label for job_id, job in defined.items()},
+        latest=last_runs(),
+        page=page,
     )
 
 

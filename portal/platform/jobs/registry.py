@@ -16,6 +16,10 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
+
+from portal.platform.models.job import RunStatus
+from portal.web import labels
 
 
 @dataclass(frozen=True)
@@ -92,6 +96,50 @@ def documents_render(as_of: date) -> Any:
 
     return render_due(_now_for(as_of))
 
+
+#: How a run's status and the figures a job returns read on the Scheduled jobs page; a plugin
+#: registers the figures of its own jobs with ``labels.register("job_result", {...})``.
+RUN_STATUS_LABELS = labels.register(
+    "job_status",
+    {
+        RunStatus.RUNNING: lazy_pgettext("job run", "Running"),
+        RunStatus.SUCCEEDED: lazy_pgettext("job run", "Succeeded"),
+        RunStatus.FAILED: lazy_pgettext("job run", "Failed"),
+    },
+)
+RESULT_LABELS = labels.register(
+    "job_result",
+    {
+        "run_id": lazy_pgettext("job result", "Billing run"),
+        "clients": lazy_pgettext("job result", "Clients"),
+        "invoices": lazy_pgettext("job result", "Invoices"),
+        "lines": lazy_pgettext("job result", "Lines"),
+        "services": lazy_pgettext("job result", "Services"),
+        "balances": lazy_pgettext("job result", "Credit balances"),
+        "invoice_drift": lazy_pgettext("job result", "Invoices that disagree"),
+        "credit_drift": lazy_pgettext("job result", "Balances that disagree"),
+        "details": lazy_pgettext("job result", "Details"),
+        "sent": lazy_pgettext("job result", "Sent"),
+        "retried": lazy_pgettext("job result", "To retry"),
+        "failed": lazy_pgettext("job result", "Failed"),
+        "skipped": lazy_pgettext("job result", "Skipped"),
+        "escalated": lazy_pgettext("job result", "Escalated"),
+        "closed": lazy_pgettext("job result", "Closed"),
+        "errors": lazy_pgettext("job result", "Errors"),
+        "fees": lazy_pgettext("job result", "Late fees"),
+        "warned": lazy_pgettext("job result", "Warned"),
+        "suspended": lazy_pgettext("job result", "Suspended"),
+        "terminated": lazy_pgettext("job result", "Terminated"),
+        "done": lazy_pgettext("job result", "Done"),
+        "waiting": lazy_pgettext("job result", "Waiting"),
+        "rendered": lazy_pgettext("job result", "Rendered"),
+        "before_due": lazy_pgettext("job result", "Reminders before the due date"),
+        "on_due": lazy_pgettext("job result", "Reminders on the due date"),
+        "first_overdue": lazy_pgettext("job result", "First overdue notices"),
+        "second_overdue": lazy_pgettext("job result", "Second overdue notices"),
+        "third_overdue": lazy_pgettext("job result", "Third overdue notices"),
+    },
+)
 
 CORE_JOBS: tuple[JobDefinition, ...] = (
     JobDefinition("billing.run", _l("Billing run: renewal invoices"), "0 3 * * *", billing_run),
