@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 
 def register_audit_sentences(app: Flask) -> None:
     from portal.accounts.forms import ClientForm, ContactForm
+    from portal.accounts.models.permissions import BUILTIN_ROLE_LABELS, BUILTIN_ROLES
 
     app.add_template_filter(a.sentence, "audit_sentence")
     app.add_template_filter(a.changes, "audit_changes")
@@ -31,6 +32,11 @@ def register_audit_sentences(app: Flask) -> None:
     a.register_entity("note", _l("the note #%(id)s"))
     a.register_entity("setting", _l("the setting %(id)s"))
     a.register_system_actor("whmcs import", _l("WHMCS import"))
+    # a role's stored name is English for the built-in roles: read as their translated labels
+    builtin_names = {
+        BUILTIN_ROLES[role][0]: label for role, (label, _description) in BUILTIN_ROLE_LABELS.items()
+    }
+    a.register_field("role", _l("Role"), builtin_names, entity="staff")
     a.register_form_labels(ClientForm, entity="client")
     a.register_form_labels(ContactForm, entity="contact")
     for field in ("manager_id", "sales_manager_id"):

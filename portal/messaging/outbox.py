@@ -32,7 +32,8 @@ from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
-from flask import current_app, has_request_context, request
+from flask import current_app, has_app_context, has_request_context, request
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import ColumnElement, Select, String, cast, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -166,7 +167,15 @@ def _row(
         "dedupe_key": dedupe_key,
         "template": template,
         "compose_args": compose_args,
+        "language": "" if compose else _written_in(),
     }
+
+
+def _written_in() -> str:
+    """The language the letter being queued was just rendered in: the locale in force
+    (a client's letter is rendered under ``force_locale`` of its language)."""
+    locale = get_locale() if has_app_context() else None
+    return str(locale) if locale is not None else ""
 
 
 def _attachment_row(message_id: int, item: Attachment) -> dict[str, Any]:
@@ -199,8 +208,10 @@ def queue_email(
     dedupe_key: str | None = None,
     message_id: str | None = None,
     now: datetime | None = None,
+    language: str | None = None,
 ) -> OutboundMessage:
     """Add a message to the outbox in the current transaction (the caller commits).
+    ``language``: what it is written in, if not the locale in force.
 
     With a ``dedupe_key`` already used, nothing is added and the existing message is returned:
     that is how a job that runs twice sends its mail once.
@@ -210,6 +221,8 @@ def queue_email(
         from_addr=from_addr, headers=headers, client_id=client_id, dedupe_key=dedupe_key,
         message_id=message_id, now=now or clock().now(),
     )  # fmt: skip
+    if language is not None:
+        values["language"] = language
     if dedupe_key is None:
         message = OutboundMessage(**values)
         db.session.add(message)
@@ -275,7 +288,7 @@ def _compose_args(letter: LetterToCompose) -> dict[str, Any]:
 
 
 def fill_composed(
-    row: OutboundMessage, to: str, cc: Iterable[str], subject: str, text: str
+    row: OutboundMessage, to: str, cc: Iterable[str], subject: str, text: str, language: str
 ) -> None:
     """Complete a letter queued by :func:`queue_to_compose` (addresses and subject cleaned as
     :func:`queue_email` cleans them, its documents attached); it is then an ordinary message."""
@@ -286,7 +299,7 @@ def fill_composed(
         message_id=row.message_id, now=row.next_attempt_at,
     )  # fmt: skip
     row.to_addrs, row.cc_addrs = values["to_addrs"], values["cc_addrs"]
-    row.subject, row.text = values["subject"], values["text"]
+    row.subject, row.text, row.language = values["subject"], values["text"], language
     for filename, content_type, invoice_id in row.compose_args["attachments"]:
         item = Attachment(filename, content_type, invoice_id=invoice_id)
         row.attachments.append(OutboundAttachment(**_attachment_row(row.id, item)))

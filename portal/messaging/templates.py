@@ -496,7 +496,8 @@ def send(
     """Queue template ``name`` to ``client`` (and contacts who opted into its kind), in the
     client's language, in the caller's transaction."""
     spec = TEMPLATES[name]
-    subject, text = render(name, locale_of(client), {"client": client, **variables})
+    locale = locale_of(client)
+    subject, text = render(name, locale, {"client": client, **variables})
     to, *cc = _recipients(client, spec.kind)
     return queue_email(
         to=to,
@@ -506,6 +507,7 @@ def send(
         attachments=attachments,
         client_id=client.id,
         dedupe_key=dedupe_key,
+        language=str(locale),
     )
 
 
@@ -552,6 +554,7 @@ def compose_letter(row: OutboundMessage) -> None:
         variables[variable] = found.rows[variable](row_id)
         if variables[variable] is None:
             raise LookupError(f"{variable} #{row_id} of this letter no longer exists")
-    subject, text = render(row.template, locale_of(client), variables)
+    locale = locale_of(client)
+    subject, text = render(row.template, locale, variables)
     to, *cc = _recipients(client, TEMPLATES[row.template].kind)
-    fill_composed(row, to, cc, subject, text)
+    fill_composed(row, to, cc, subject, text, str(locale))

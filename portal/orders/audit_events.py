@@ -38,6 +38,7 @@ def register_audit_sentences() -> None:
             "next_due_date": _l("Next due date"),
             "period_start": _l("Period start"),
             "items": pgettext_l("order", "Items"),
+            "services": _l("Services"),
             "promo": _l("Promo code"),
             "generate_invoice": pgettext_l("order", "Invoice generated"),
         }

@@ -70,6 +70,9 @@ class OutboundMessage(TimestampMixin, Base):
     #: content type, invoice id]]}``. Recipients, subject, text and attachment rows are filled
     #: in then and this is cleared: a billing run queues 100 000 invoice mails rendering none.
     compose_args: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
+    #: The language the letter is written in ("ru", "en"), so staff reading it in another
+    #: language see it marked as such; "" when unknown (letters queued before it was kept).
+    language: Mapped[str] = mapped_column(String(10), default="", server_default="")
 
     attachments: Mapped[list[OutboundAttachment]] = relationship(
         cascade="all, delete-orphan", order_by="OutboundAttachment.id"
