@@ -297,6 +297,7 @@ def main() -> None:
             profiler = cProfile.Profile()
             stats = profiler.runcall(import_file, path, source="bench")
             pstats.Stats(profiler).sort_stats("tottime").print_stats(25)
+            pstats.Stats(profiler).sort_stats("cumtime").print_stats("portal_telephony|payments|balances|copy|session.py.*commit", 30)
         else:
             stats = import_file(path, source="bench")
         seconds = time.perf_counter() - started

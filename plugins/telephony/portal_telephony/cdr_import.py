@@ -55,7 +55,7 @@ from portal_telephony.rating_models import (
     Tariff,
 )
 
-BATCH = 5000
+BATCH = 20000
 CALL_COLUMNS = (
     "call_id",
     "client_id",
