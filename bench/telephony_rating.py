@@ -1,18 +1,21 @@
 """Benchmark of CDR rating (the telephony plugin) against the floor of a raw COPY of the rows.
 
-Usage: ``python bench/telephony_rating.py [N] [--sqlite]`` (N generated CDRs, default
-1 000 000; PostgreSQL in a fresh database on ``PORTAL_TEST_POSTGRES_URL`` or 127.0.0.1:5432
-unless ``--sqlite``).
+Usage: ``python bench/telephony_rating.py [N | --rows N] [--sqlite] [--profile]`` (N generated
+CDRs, default 1 000 000; PostgreSQL in a fresh database on ``PORTAL_TEST_POSTGRES_URL`` or
+127.0.0.1:5432 unless ``--sqlite``).
 
 It seeds a tariff of 2 000 destinations with 20 000 prefixes and two dated rates each, 1 000
 clients with a PBX service and a number each (half prepaid, with enough credit never to be
 blocked; half postpaid with included minutes), and writes N Asterisk ``Master.csv`` rows to a
 file (not measured). Then it runs ``portal_telephony.cdr_import.import_file`` on the file — the
 same code as ``portal telephony import-cdrs`` — and times it, sampling the process's resident
-memory every 0.2 s. The floor: the rated rows are copied out, the table emptied, and the same
-rows loaded back with one ``COPY ... FROM STDIN`` — no parsing, no rating, no debit. Prints
-CDR/s, the ratio import / floor and the peak RSS (before, at 10 % and at the end of the import:
-flat means the file is streamed); nothing is asserted. plugins/telephony/README.md, "Benchmark",
+memory every 0.2 s. The floor: the rated rows are copied out (every column, ``id`` included:
+the same table width), the table emptied and committed, and the same rows loaded back into the
+same table (its indexes and foreign keys) with one ``COPY ... FROM STDIN`` in text and in
+binary format — no parsing, no rating, no debit; the faster of the two is the floor. Prints
+CDR/s, the import's CPU seconds in this process, the ratio import / floor, the load average
+(the machine is shared) and the RSS (before, at 10 %, peak and at the end of the import: flat
+means the file is streamed); nothing is asserted. plugins/telephony/README.md, "Benchmark",
 records the figures.
 """
 
@@ -258,9 +261,12 @@ def write_cdrs(path: Path, n: int, numbers: list[str], prefixes: list[str]) -> N
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("n", nargs="?", type=int, default=1_000_000)
+    parser.add_argument("--rows", type=int, help="N, by name")
     parser.add_argument("--sqlite", action="store_true")
     parser.add_argument("--profile", action="store_true", help="print the import's top functions")
     args = parser.parse_args()
+    if args.rows:
+        args.n = args.rows
     os.environ["PORTAL_TEST_DATABASE"] = "sqlite" if args.sqlite else "postgres"
     from portal.core.app import create_app
     from portal.core.clock import FrozenClock
@@ -289,6 +295,8 @@ def main() -> None:
         before = rss_mb()
         sampler = Sampler()
         sampler.start()
+        load_before = os.getloadavg()[0]
+        cpu = time.process_time()
         started = time.perf_counter()
         if args.profile:
             import cProfile
@@ -297,9 +305,13 @@ def main() -> None:
             profiler = cProfile.Profile()
             stats = profiler.runcall(import_file, path, source="bench")
             pstats.Stats(profiler).sort_stats("tottime").print_stats(25)
+            ours = "portal_telephony|payments|balances|copy|session.py.*commit"
+            pstats.Stats(profiler).sort_stats("cumtime").print_stats(ours, 30)
         else:
             stats = import_file(path, source="bench")
         seconds = time.perf_counter() - started
+        cpu = time.process_time() - cpu
+        load_after = os.getloadavg()[0]
         sampler.stop.set()
         sampler.join()
         samples = sampler.samples or [before]
@@ -309,25 +321,39 @@ def main() -> None:
             f"  rated {stats.rated}, rejected {stats.rejected}, duplicates {stats.duplicates},"
             f" unanswered/zero {stats.unanswered}, charged {stats.charged} RUB"
         )
-        print(f"  import {seconds:8.2f} s   {args.n / seconds:10.0f} CDR/s")
+        print(
+            f"  import {seconds:8.2f} s   {args.n / seconds:10.0f} CDR/s"
+            f"   (CPU in this process {cpu:.2f} s, {cpu / args.n * 1e6:.1f} us/CDR)"
+        )
         if not args.sqlite:
-            raw = db.session.connection().connection.driver_connection
-            buffer = io.BytesIO()
-            with raw.cursor().copy("COPY telephony_call TO STDOUT") as copy:
-                for chunk in copy:
-                    buffer.write(chunk)
-            db.session.execute(text("TRUNCATE telephony_call"))
-            db.session.commit()
-            started = time.perf_counter()
-            with raw.cursor().copy("COPY telephony_call FROM STDIN") as copy:
-                copy.write(buffer.getvalue())
-            db.session.commit()
-            floor = time.perf_counter() - started
+            import psycopg
+
+            db.session.close()
+            conninfo = db.engine.url.set(drivername="postgresql")
+            floors = {}
+            for kind in ("text", "binary"):
+                options = " (FORMAT BINARY)" if kind == "binary" else ""
+                with psycopg.connect(conninfo.render_as_string(hide_password=False)) as raw:
+                    buffer = io.BytesIO()
+                    with raw.cursor().copy(f"COPY telephony_call TO STDOUT{options}") as copy:
+                        for chunk in copy:
+                            buffer.write(chunk)
+                    raw.execute("TRUNCATE telephony_call")
+                    raw.commit()
+                    started = time.perf_counter()  # the COPY and its commit, as each batch's
+                    with raw.cursor().copy(f"COPY telephony_call FROM STDIN{options}") as copy:
+                        copy.write(buffer.getvalue())
+                    raw.commit()
+                    floors[kind] = time.perf_counter() - started
+                    del buffer
+            floor = min(floors.values())
             print(
-                f"  floor  {floor:8.2f} s   {args.n / floor:10.0f} rows/s"
-                " (raw COPY of the rated rows)"
+                f"  floor  {floor:8.2f} s   {stats.rated / floor:10.0f} rows/s"
+                f" (raw COPY of the {stats.rated} rated rows, whole width; text"
+                f" {floors['text']:.2f} s, binary {floors['binary']:.2f} s)"
             )
             print(f"  ratio  {seconds / floor:8.2f} x the floor")
+        print(f"  load average {load_before:.1f} before the import, {load_after:.1f} after")
         tenth = samples[max(0, len(samples) // 10)]
         print(
             f"  RSS MB before {before:.0f}, at 10 % {tenth:.0f}, peak {max(samples):.0f},"

@@ -14,26 +14,33 @@ so a batch of 5 000 records costs a handful of queries, never one per record:
 4. prepaid clients are debited once per batch (``use_credit``) and their balance checked:
    the low-balance letter, the block (``portal_telephony.balances``);
 5. the batch commits with the import's progress.
+
+The per-record work is kept to plain values (plugins/telephony/README.md, "Benchmark"):
+records are named tuples, rating goes through :class:`fast_rating.CompiledTariff` (the rules
+of :mod:`portal_telephony.rating`, compiled), a call is a tuple in :data:`CALL_COLUMNS` order,
+and PostgreSQL receives each batch as one binary ``COPY``.
 """
 
 from __future__ import annotations
 
+import codecs
 import io
 import json
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
 from decimal import Decimal
+from itertools import chain, islice
 from pathlib import Path
 from typing import Any, BinaryIO
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ARRAY, String, any_, bindparam, delete, func, insert, select
+from sqlalchemy import ARRAY, String, any_, bindparam, delete, func, insert, literal, select
 from sqlalchemy.exc import IntegrityError
 
 from portal.plugin_api import Client, Product, Service, now, session, use_credits
-from portal_telephony import balances, rating
+from portal_telephony import balances, fast_rating, rating
 from portal_telephony.cdr_formats import BadRow, Cdr, parse, parse_json_cdr
 from portal_telephony.models import NumberState, PhoneNumber
 from portal_telephony.rating_models import (
@@ -48,7 +55,7 @@ from portal_telephony.rating_models import (
     Tariff,
 )
 
-BATCH = 5000
+BATCH = 20000
 CALL_COLUMNS = (
     "call_id",
     "client_id",
@@ -66,6 +73,28 @@ CALL_COLUMNS = (
     "prepaid",
     "import_id",
 )
+#: The PostgreSQL types of :data:`CALL_COLUMNS` for the binary COPY (migration telephony_0002).
+CALL_TYPES = (
+    "varchar",
+    "int4",
+    "int4",
+    "varchar",
+    "varchar",
+    "timestamptz",
+    "int4",
+    "int4",
+    "int4",
+    "varchar",
+    "varchar",
+    "numeric",
+    "varchar",
+    "bool",
+    "int4",
+)
+#: A rated call: the values of :data:`CALL_COLUMNS` in that order.
+CallRow = tuple[Any, ...]
+#: Bytes of a CDR file read and decoded at a time.
+CHUNK = 1 << 20
 
 
 @dataclass
@@ -87,6 +116,10 @@ class _Line:
     service_id: int
     client_id: int
     product_id: int
+
+
+#: What rating a service's calls needs: compiled tariff, coefficient, prepaid, currency.
+_Profile = tuple[fast_rating.CompiledTariff, Decimal, bool, str]
 
 
 def load_tariff(row: Tariff) -> rating.Tariff:
@@ -136,10 +169,12 @@ class Importer:
     def __init__(self, import_id: int | None = None) -> None:
         self.import_id = import_id
         self.tariffs: dict[int, tuple[rating.Tariff, ZoneInfo]] = {}
+        self.compiled: dict[int, fast_rating.CompiledTariff] = {}
         rows = session().scalars(select(Tariff).order_by(Tariff.is_default.desc(), Tariff.id))
         self.default_tariff: int | None = None
         for row in rows:
             self.tariffs[row.id] = (load_tariff(row), ZoneInfo(row.time_zone))
+            self.compiled[row.id] = fast_rating.CompiledTariff(*self.tariffs[row.id])
             if self.default_tariff is None:
                 self.default_tariff = row.id
         lines = {
@@ -182,13 +217,35 @@ class Importer:
             self.packages[package.product_id].append((package.minutes * 60, groups))
         self._allowances: dict[tuple[int, tuple[int, int]], list[rating.Allowance]] = {}
         self._months: dict[tuple[int, int], dict[int, list[tuple[str, int]]]] = {}
+        self._profiles: dict[int, _Profile | str] = {}
 
     # --- resolving ------------------------------------------------------------------------------
 
     def line_of(self, cdr: Cdr) -> _Line | None:
         if cdr.account and cdr.account in self.accounts:
             return self.accounts[cdr.account]
-        return self.numbers.get(rating.normalise_number(cdr.src))
+        return self.numbers.get(fast_rating.international(cdr.src))
+
+    def profile(self, line: _Line) -> _Profile | str:
+        """What rating a service's calls needs from its client's terms, once per service and
+        import (these terms do not change during an import; the balance flags that do are not
+        part of it), or ``no_tariff``."""
+        found = self._profiles.get(line.service_id)
+        if found is None:
+            terms = self.terms.get(line.client_id)
+            tariff_id = (terms.tariff_id if terms else None) or self.default_tariff
+            if tariff_id is None:
+                found = "no_tariff"
+            else:
+                compiled = self.compiled[tariff_id]
+                found = (
+                    compiled,
+                    terms.coefficient if terms else rating.ONE,
+                    bool(terms.prepaid) if terms else False,
+                    self.currencies.get(line.client_id, compiled.currency),
+                )
+            self._profiles[line.service_id] = found
+        return found
 
     def allowances(self, line: _Line, start: datetime) -> list[rating.Allowance]:
         """What is left of the plan's included minutes in the call's calendar month (UTC):
@@ -234,20 +291,25 @@ class Importer:
     def run(self, records: Iterable[Cdr | BadRow], fmt: str, source: str) -> ImportStats:
         """Import ``records`` batch by batch; each batch commits."""
         total = ImportStats()
-        batch: list[Cdr | BadRow] = []
-        for record in records:
-            batch.append(record)
-            if len(batch) >= BATCH:
-                total.add(self.batch(batch, fmt, source))
-                batch = []
-        if batch:
+        records = iter(records)
+        while batch := list(islice(records, BATCH)):
             total.add(self.batch(batch, fmt, source))
         return total
 
-    def batch(self, records: list[Cdr | BadRow], fmt: str, source: str) -> ImportStats:
+    def batch(
+        self,
+        records: list[Cdr | BadRow],
+        fmt: str,
+        source: str,
+        before_commit: Callable[[ImportStats], None] | None = None,
+    ) -> ImportStats:
+        """Import one batch and commit it; ``before_commit`` (a file's progress) runs in the
+        batch's transaction, so that a batch costs one commit."""
         for attempt in (1, 2):
             try:
                 stats = self._batch(records, fmt, source)
+                if before_commit is not None:
+                    before_commit(stats)
                 session().commit()
                 return stats
             except IntegrityError:  # another import wrote some of these calls meanwhile
@@ -260,19 +322,22 @@ class Importer:
 
     def _batch(self, records: list[Cdr | BadRow], fmt: str, source: str) -> ImportStats:
         stats = ImportStats(rows=len(records))
-        unique: dict[str, Cdr | BadRow] = {}
-        for record in records:
-            unique.setdefault(record.call_id, record)
+        ids = [record.call_id for record in records]
+        unique: dict[str, Cdr | BadRow]
+        if len(set(ids)) == len(ids):
+            unique = dict(zip(ids, records, strict=True))
+        else:
+            unique = {}
+            for record in records:
+                unique.setdefault(record.call_id, record)
+            ids = list(unique)
         stats.duplicates = len(records) - len(unique)
-        ids = list(unique)
-        done = set(session().scalars(select(Call.call_id).where(_among(Call.call_id, ids))))
-        known_rejects = set(
-            session().scalars(select(Reject.call_id).where(_among(Reject.call_id, ids)))
-        )
-        calls: list[dict[str, Any]] = []
+        done, known_rejects = _seen(ids)
+        calls: list[CallRow] = []
         rejects: list[dict[str, Any]] = []
         debits: dict[int, Decimal] = defaultdict(Decimal)
         moment = now()
+        rate = self._rate
         for call_id, record in unique.items():
             if call_id in done:
                 stats.duplicates += 1
@@ -294,7 +359,7 @@ class Importer:
             if not record.answered or record.billsec == 0:
                 stats.unanswered += 1
                 continue
-            row = self._rate(record)
+            row = rate(record)
             if isinstance(row, str):
                 if call_id not in known_rejects:
                     rejects.append(
@@ -302,13 +367,13 @@ class Importer:
                     )
                 continue
             calls.append(row)
-            if row["prepaid"] and row["cost"] > 0:
-                debits[row["client_id"]] += row["cost"]
+            if row[_PREPAID] and row[_COST] > 0:
+                debits[row[_CLIENT]] += row[_COST]
         stats.rejected = len(rejects)
         stats.rated = len(calls)
         if calls:
             _write_calls(calls)
-            rated_ids = [c["call_id"] for c in calls if c["call_id"] in known_rejects]
+            rated_ids = [row[0] for row in calls if row[0] in known_rejects]
             if rated_ids:
                 session().execute(delete(Reject).where(Reject.call_id.in_(rated_ids)))
         if rejects:
@@ -331,52 +396,79 @@ class Importer:
             "created_at": moment,
         }
 
-    def _rate(self, cdr: Cdr) -> dict[str, Any] | str:
+    def _rate(self, cdr: Cdr) -> CallRow | str:
+        """The call's row (:data:`CALL_COLUMNS`), or the reason it goes to the rejects."""
         line = self.line_of(cdr)
         if line is None:
             return "unknown_account"
-        terms = self.terms.get(line.client_id)
-        tariff_id = (terms.tariff_id if terms else None) or self.default_tariff
-        if tariff_id is None:
-            return "no_tariff"
-        tariff, zone = self.tariffs[tariff_id]
-        try:
-            rated = rating.rate_call(
-                tariff,
-                rating.normalise_number(cdr.dst),
-                cdr.start,
-                cdr.billsec,
-                local_start=cdr.start.astimezone(zone),
-                allowances=self.allowances(line, cdr.start),
-                coefficient=terms.coefficient if terms else rating.ONE,
-            )
-        except rating.RatingError as error:
-            return error.reason
-        return {
-            "call_id": cdr.call_id,
-            "client_id": line.client_id,
-            "service_id": line.service_id,
-            "src": cdr.src[:40],
-            "dst": cdr.dst[:40],
-            "started_at": cdr.start,
-            "billsec": cdr.billsec,
-            "billed_seconds": rated.billed_seconds,
-            "included_seconds": rated.included_seconds,
-            "destination": rated.destination,
-            "group_name": rated.group,
-            "cost": rated.cost,
-            "currency": self.currencies.get(line.client_id, tariff.currency),
-            "prepaid": bool(terms.prepaid) if terms else False,
-            "import_id": self.import_id,
-        }
+        profile = self.profile(line)
+        if isinstance(profile, str):
+            return profile
+        compiled, coefficient, prepaid, currency = profile
+        start = cdr.start
+        allowances = self.allowances(line, start) if line.product_id in self.packages else ()
+        rated = compiled.rate(
+            fast_rating.international(cdr.dst), start, cdr.billsec, allowances, coefficient
+        )
+        if isinstance(rated, str):
+            return rated
+        destination, group, billed, included, cost = rated
+        return (
+            cdr.call_id,
+            line.client_id,
+            line.service_id,
+            cdr.src[:40],
+            cdr.dst[:40],
+            start,
+            cdr.billsec,
+            billed,
+            included,
+            destination,
+            group,
+            cost,
+            currency,
+            prepaid,
+            self.import_id,
+        )
 
 
-def _among(column: Any, values: list[str]) -> Any:
-    """``column IN values``; on PostgreSQL ``= ANY(array)``, one parameter instead of 5 000
-    (compiling and sending the long IN list cost more than the lookup)."""
-    if session().get_bind().dialect.name == "postgresql":
-        return column == any_(bindparam("values", values, type_=ARRAY(String)))
-    return column.in_(values)
+_CLIENT = CALL_COLUMNS.index("client_id")
+_COST = CALL_COLUMNS.index("cost")
+_PREPAID = CALL_COLUMNS.index("prepaid")
+
+
+def _among(values: list[str]) -> Callable[[Any], Any]:
+    """``column IN values``. On PostgreSQL ``= ANY(...)`` with one parameter instead of 5 000:
+    the ids joined by newlines and split by the server (dumping a Python list as an array
+    costs 2 µs an id), or an array when an id itself holds a newline."""
+    if session().get_bind().dialect.name != "postgresql":
+        return lambda column: column.in_(values)
+    joined = "\n".join(values)
+    if joined.count("\n") == len(values) - 1:
+        array: Any = func.string_to_array(
+            bindparam("ids", joined, type_=String), "\n", type_=ARRAY(String)
+        )
+    else:
+        array = bindparam("ids", values, type_=ARRAY(String))
+    return lambda column: column == any_(array)
+
+
+def _seen(ids: list[str]) -> tuple[set[str], set[str]]:
+    """Which of ``ids`` are rated calls already, and which wait in the rejects queue: one
+    query for both."""
+    done: set[str] = set()
+    rejected: set[str] = set()
+    if not ids:
+        return done, rejected
+    among = _among(ids)
+    query = (
+        select(Call.call_id, literal(True))
+        .where(among(Call.call_id))
+        .union_all(select(Reject.call_id, literal(False)).where(among(Reject.call_id)))
+    )
+    for call_id, is_call in session().execute(query):
+        (done if is_call else rejected).add(call_id)
+    return done, rejected
 
 
 def _as_json(cdr: Cdr) -> str:
@@ -394,16 +486,29 @@ def _as_json(cdr: Cdr) -> str:
     )
 
 
-def _write_calls(rows: list[dict[str, Any]]) -> None:
-    """One COPY on PostgreSQL (the floor the bench compares with), else one executemany."""
+def _write_calls(rows: list[CallRow]) -> None:
+    """One COPY on PostgreSQL (the floor the bench compares with), binary so that neither side
+    turns timestamps and decimals into text and back; else one executemany. A duplicate
+    ``call_id`` (another import meanwhile) is SQLAlchemy's IntegrityError on both, which
+    :meth:`Importer.batch` retries."""
     connection = session().connection()
     if connection.dialect.name != "postgresql":
-        session().execute(insert(Call.__table__), rows)
+        session().execute(
+            insert(Call.__table__), [dict(zip(CALL_COLUMNS, r, strict=True)) for r in rows]
+        )
         return
-    cursor = connection.connection.driver_connection.cursor()
-    with cursor.copy(f"COPY telephony_call ({', '.join(CALL_COLUMNS)}) FROM STDIN") as copy:
-        for row in rows:
-            copy.write_row([row[name] for name in CALL_COLUMNS])
+    statement = f"COPY telephony_call ({', '.join(CALL_COLUMNS)}) FROM STDIN (FORMAT BINARY)"
+    try:
+        with (
+            connection.connection.driver_connection.cursor() as cursor,
+            cursor.copy(statement) as copy,
+        ):
+            copy.set_types(CALL_TYPES)
+            write = copy.write_row
+            for row in rows:
+                write(row)
+    except connection.dialect.dbapi.IntegrityError as error:
+        raise IntegrityError(statement, None, error) from error
 
 
 # --- sources ----------------------------------------------------------------------------------
@@ -411,10 +516,24 @@ def _write_calls(rows: list[dict[str, Any]]) -> None:
 
 def _lines(raw: BinaryIO, progress: list[int]) -> Iterator[str]:
     """Decoded lines of a binary file, counting the bytes read into ``progress[0]`` (a text
-    file's ``tell()`` is not available while ``csv`` iterates it)."""
-    for chunk in raw:
-        progress[0] += len(chunk)
-        yield chunk.decode("utf-8", errors="replace")
+    file's ``tell()`` is not available while ``csv`` iterates it). Read and decoded a
+    megabyte at a time, split at ``\n`` only (as iterating the binary file splits) by a
+    ``StringIO`` per chunk: no Python code runs per line."""
+
+    def chunks() -> Iterator[io.StringIO]:
+        decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        rest = ""
+        while chunk := raw.read(CHUNK):
+            progress[0] += len(chunk)
+            text = rest + decoder.decode(chunk)
+            cut = text.rfind("\n") + 1
+            rest = text[cut:]
+            yield io.StringIO(text[:cut])
+        rest += decoder.decode(b"", final=True)
+        if rest:
+            yield io.StringIO(rest)
+
+    return chain.from_iterable(chunks())
 
 
 def import_file(
@@ -448,15 +567,7 @@ def import_file(
             lines = _lines(raw, progress)
             stream = _StreamAdapter(lines)
             records = parse(stream, fmt, source=source, zone=ZoneInfo(zone), mapping=mapping)
-            batch: list[Cdr | BadRow] = []
-            for item in records:
-                batch.append(item)
-                if len(batch) >= BATCH:
-                    total.add(
-                        _batch_with_progress(importer, batch, fmt, source, record, progress, total)
-                    )
-                    batch = []
-            if batch:
+            while batch := list(islice(records, BATCH)):
                 total.add(
                     _batch_with_progress(importer, batch, fmt, source, record, progress, total)
                 )
@@ -471,14 +582,14 @@ def import_file(
 
 
 def _batch_with_progress(importer, batch, fmt, source, record, progress, total) -> ImportStats:
-    record.position = progress[0]
-    record.rows = total.rows + len(batch)
-    stats = importer.batch(batch, fmt, source)
-    record.rated += stats.rated
-    record.rejected += stats.rejected
-    record.duplicates += stats.duplicates
-    session().commit()
-    return stats
+    def note(stats: ImportStats) -> None:
+        record.position = progress[0]
+        record.rows = total.rows + len(batch)
+        record.rated += stats.rated
+        record.rejected += stats.rejected
+        record.duplicates += stats.duplicates
+
+    return importer.batch(batch, fmt, source, before_commit=note)
 
 
 class _StreamAdapter(io.TextIOBase):

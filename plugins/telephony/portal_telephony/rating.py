@@ -31,6 +31,9 @@ from decimal import ROUND_HALF_UP, Decimal
 ZERO = Decimal(0)
 ONE = Decimal(1)
 SIXTY = Decimal(60)
+CENT = Decimal("0.01")
+#: A free call's cost, rounded like any other: ``Decimal('0.00')``.
+FREE = ZERO.quantize(CENT)
 #: A number never has more digits than E.164 allows; the index never looks more than this.
 MAX_PREFIX = 15
 
@@ -48,7 +51,8 @@ class RatingError(ValueError):
 
 def round_kopecks(amount: Decimal, places: int = 2) -> Decimal:
     """Round once, half up (0.005 -> 0.01): the portal's rule for every money line."""
-    return amount.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+    unit = CENT if places == 2 else Decimal(1).scaleb(-places)
+    return amount.quantize(unit, rounding=ROUND_HALF_UP)
 
 
 def apply_coefficient(amount: Decimal, coefficient: Decimal, places: int = 2) -> Decimal:
@@ -65,6 +69,32 @@ def billed_seconds(seconds: int, first: int, step: int) -> int:
         return first
     rest = seconds - first
     return first + -(-rest // step) * step
+
+
+def draw_allowances(allowances: Iterable[Allowance], group: str, billed: int) -> int:
+    """Included seconds for a call of ``billed`` seconds to ``group``, drawn in place from the
+    packages in order (rule 4); shared by :func:`rate_call` and the importer's compiled rater
+    (:mod:`portal_telephony.fast_rating`) so that both draw alike."""
+    included = 0
+    for allowance in allowances:
+        if billed - included <= 0:
+            break
+        if allowance.seconds > 0 and allowance.covers(group):
+            used = min(allowance.seconds, billed - included)
+            allowance.seconds -= used
+            included += used
+    return included
+
+
+def charge(
+    connect_fee: Decimal, price: Decimal, paid: int, minimum: Decimal, coefficient: Decimal
+) -> Decimal:
+    """Rule 5: ``connect_fee + price x paid seconds / 60``, at least ``minimum``, times the
+    coefficient, rounded once; nothing to pay costs :data:`FREE`. Shared like
+    :func:`draw_allowances`: the money arithmetic exists once."""
+    if not paid:
+        return FREE
+    return round_kopecks(max(connect_fee + price * paid / SIXTY, minimum) * coefficient)
 
 
 def normalise_number(raw: str, *, country: str = "7", trunk: str = "8", national: int = 10) -> str:
@@ -98,6 +128,11 @@ class PrefixIndex:
             raise ValueError(f"not a prefix: {prefix!r}")
         self._by_length.setdefault(len(prefix), {})[prefix] = destination
         self._lengths = sorted(self._by_length, reverse=True)
+
+    def tables(self) -> list[tuple[int, dict[str, int]]]:
+        """``(length, {prefix: destination id})``, longest first: what :meth:`lookup` walks, for
+        a compiled rater (:mod:`portal_telephony.fast_rating`)."""
+        return [(length, self._by_length[length]) for length in self._lengths]
 
     def lookup(self, number: str) -> int | None:
         """The destination of the longest prefix of ``number``, or None."""
@@ -168,6 +203,10 @@ class Tariff:
         position = bisect.bisect_right(starts, moment)
         return self._rates[destination_id][position - 1] if position else None
 
+    def rates_of(self, destination_id: int) -> tuple[list[datetime], list[Rate]]:
+        """A destination's rates and the moments they take effect, both in that order."""
+        return self._starts.get(destination_id, []), self._rates.get(destination_id, [])
+
     def price_per_minute(self, rate: Rate, local_start: datetime) -> Decimal:
         """Weekend price on Saturday and Sunday, night price in the night window, else the day
         price; a missing special price falls back to the day price."""
@@ -229,31 +268,14 @@ def rate_call(
     if rate is None:
         raise RatingError("no_rate")
     if seconds < tariff.free_under:
-        free = round_kopecks(ZERO)
-        return RatedCall(destination_id, destination.name, destination.group, 0, 0, free, rate)
+        return RatedCall(destination_id, destination.name, destination.group, 0, 0, FREE, rate)
     billed = billed_seconds(seconds, rate.first_increment, rate.next_increment)
-    included = 0
-    for allowance in allowances:
-        if billed - included <= 0:
-            break
-        if allowance.seconds > 0 and allowance.covers(destination.group):
-            used = min(allowance.seconds, billed - included)
-            allowance.seconds -= used
-            included += used
+    included = draw_allowances(allowances, destination.group, billed)
     paid = billed - included
-    if paid == 0:
-        cost = ZERO
-    else:
-        price = tariff.price_per_minute(rate, local_start or start)
-        cost = max(rate.connect_fee + price * paid / SIXTY, rate.minimum_charge)
+    price = tariff.price_per_minute(rate, local_start or start) if paid else ZERO
+    cost = charge(rate.connect_fee, price, paid, rate.minimum_charge, coefficient)
     return RatedCall(
-        destination_id,
-        destination.name,
-        destination.group,
-        billed,
-        included,
-        round_kopecks(cost * coefficient) if paid else round_kopecks(ZERO),
-        rate,
+        destination_id, destination.name, destination.group, billed, included, cost, rate
     )
 
 
