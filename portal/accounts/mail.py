@@ -51,6 +51,7 @@ CLIENT_FIELDS = (
     "first_name",
     "last_name",
     "full_name",
+    "person_name",
     "display_name",
     "company",
     "email",
