@@ -22,16 +22,16 @@ from flask import current_app, url_for
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_sqlalchemy.pagination import Pagination
-from sqlalchemy import Select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from portal import billing
 from portal.accounts import clients
 from portal.accounts.contacts import recipients
 from portal.accounts.models import Client, Staff
-from portal.catalog import catalog
+from portal.catalog import catalog, client_rules
 from portal.catalog import tax as taxes
-from portal.catalog.models import Product
+from portal.catalog.models import ClientDiscount, Product
 from portal.core import app_state, clock, commands, transactions
 from portal.core.extensions import db
 from portal.invoicing import invoices, payments
@@ -60,6 +60,7 @@ RequisitesError = clients.ClientError
 
 __all__ = [
     "ChangeError",
+    "DiscountError",
     "InvoiceError",
     "PaymentError",
     "RequisitesError",
@@ -92,6 +93,7 @@ __all__ = [
     "savepoint",
     "service_change_url",
     "session",
+    "set_personal_coefficient",
     "staff_locale",
     "suspend_service",
     "terminate_at_period_end",
@@ -337,6 +339,43 @@ def use_credit(
     if currency not in (None, client.currency):
         raise PaymentError(_("Usage is charged in the client's currency."))
     return payments.use_credits({client.id: amount}, description=description)[client.id]
+
+
+#: A personal coefficient the core refuses (above 1, more than 4 decimals, overlapping dates);
+#: ``str(error)`` is the message for staff, in their language.
+DiscountError = client_rules.RuleError
+
+
+def set_personal_coefficient(
+    client: Client, product: Product, coefficient: Decimal | None, *, note: str
+) -> None:
+    """Make ``client`` pay ``product``'s recurring and one-time prices times ``coefficient``
+    (0 < coefficient <= 1, 4 decimals): a core personal discount of the coefficient kind, so
+    the first invoice, the renewals and the change previews price it like staff's own
+    discounts (docs/billing.md). ``note`` marks the plugin's row: setting again changes that
+    row, ``None`` or 1 ends it from today. Setup fees stay at list price (the core applies no
+    personal discount to them). Raises :data:`DiscountError`. Commits; audited."""
+    row = db.session.scalar(
+        select(ClientDiscount).where(
+            ClientDiscount.client_id == client.id,
+            ClientDiscount.product_id == product.id,
+            ClientDiscount.note == note,
+            ClientDiscount.valid_to.is_(None),
+        )
+    )
+    if coefficient is None or coefficient == billing.ONE:
+        if row is not None:
+            client_rules.end_rule(row, clock.today())
+        return
+    values = {
+        "kind": "coefficient",
+        "value": coefficient,
+        "product_id": product.id,
+        "valid_from": row.valid_from if row is not None else clock.today(),
+        "valid_to": None,
+        "note": note,
+    }
+    client_rules.save_discount(client, values, row)
 
 
 def use_credits(debits: Mapping[int, Decimal], *, description: str) -> dict[int, Decimal]:

@@ -22,6 +22,7 @@ from sqlalchemy import select
 from portal import plugin_api as api
 from portal.accounts.models import AuditEntry
 from portal.billing import BillingError
+from portal.catalog import client_rules
 from portal.messaging.models import OutboundMessage
 from portal.platform import demo
 from portal.platform import plugin_settings as settings_service
@@ -412,3 +413,26 @@ def test_prepaid_usage_is_a_row_of_the_statement_of_account(plugged, clock) -> N
     labels = [account_statements.row_label(row) for row in statement.rows]
     assert any(label.startswith("Prepaid usage") for label in labels), labels
     assert statement.closing == -api.credit_balance(client)
+
+
+# --- personal coefficients ------------------------------------------------------------------------
+
+
+def test_a_personal_coefficient_is_a_core_discount_changed_and_ended_by_its_note(
+    app, clock
+) -> None:
+    client = make_client(clock, email="coefficient@example.com")
+    product = actions.load_demo_catalogue()[demo.USERS_PRODUCT]
+
+    api.set_personal_coefficient(client, product, D("0.1111"), note="plugin x")
+    (discount,) = client_rules.personal_discounts(client.id, TODAY)
+    assert discount.recurring == D("0.1111") and discount.product == product.id
+    assert client_rules.discount_detail(discount.recurring)
+    api.set_personal_coefficient(client, product, D("0.5000"), note="plugin x")
+    (discount,) = client_rules.personal_discounts(client.id, TODAY)
+    assert discount.recurring == D("0.5")  # the same row, changed
+    with pytest.raises(api.DiscountError):
+        api.set_personal_coefficient(client, product, D("1.2"), note="plugin x")
+    api.set_personal_coefficient(client, product, None, note="plugin x")
+    assert client_rules.personal_discounts(client.id, TODAY) == ()
+    assert audit("client_discount.create") or audit("client_discount.update")

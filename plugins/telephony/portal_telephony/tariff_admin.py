@@ -14,8 +14,8 @@ from decimal import Decimal
 from flask_babel import gettext as _
 from sqlalchemy import delete, select
 
-from portal.plugin_api import session
-from portal_telephony.rating import destination_rows
+from portal.plugin_api import Client, Product, session, set_personal_coefficient
+from portal_telephony.rating import apply_coefficient, destination_rows
 from portal_telephony.rating_models import (
     ClientTerms,
     Destination,
@@ -25,6 +25,7 @@ from portal_telephony.rating_models import (
     Rate,
     Tariff,
 )
+from portal_telephony.settings import PLUGIN
 
 #: The header of a destinations CSV; ``prefixes`` are separated by spaces or ``;``.
 COLUMNS = ("name", "group", "prefixes")
@@ -209,6 +210,31 @@ def terms_of(client_id: int) -> ClientTerms:
             credit_limit=Decimal(0),
         )
     return terms
+
+
+#: Marks the core personal discounts that carry a client's recurring coefficient.
+COEFFICIENT_NOTE = "telephony: recurring coefficient"
+
+
+def apply_recurring_coefficient(client: Client, coefficient: Decimal) -> None:
+    """The recurring coefficient on the plans' (and trunks', add-ons') own prices: a core
+    personal discount per telephony product, so invoices, renewals and change previews price
+    it (README, "Tariff administration"). Raises ``DiscountError`` (above 1, ...). Commits."""
+    for product in session().scalars(select(Product).where(Product.module == PLUGIN)):
+        set_personal_coefficient(client, product, coefficient, note=COEFFICIENT_NOTE)
+
+
+def fee_coefficients(client_id: int) -> tuple[Decimal, Decimal]:
+    """(recurring, setup): what the numbers' monthly and connection fees are multiplied by."""
+    terms = session().get(ClientTerms, client_id)
+    if terms is None:
+        return Decimal(1), Decimal(1)
+    return terms.coefficient_recurring, terms.coefficient_setup
+
+
+def with_coefficient(amount: Decimal, coefficient: Decimal) -> Decimal:
+    """``amount`` times the coefficient, rounded once to kopecks (1 000 x 0.1111 = 111.10)."""
+    return amount if coefficient == 1 else apply_coefficient(amount, coefficient)
 
 
 def save_terms(client_id: int, **values: object) -> ClientTerms:

@@ -18,7 +18,7 @@ from werkzeug.wrappers import Response
 from wtforms import BooleanField, DateField, DecimalField, IntegerField, SelectField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp
 
-from portal.plugin_api import Client, Product, requires, session
+from portal.plugin_api import Client, DiscountError, Product, requires, session
 from portal_telephony import tariff_admin
 from portal_telephony.plans import kind_of
 from portal_telephony.rating_models import Destination, IncludedMinutes, Pbx, Prefix, Rate, Tariff
@@ -366,6 +366,11 @@ def terms_save(client_id: int) -> Response | str:
     form = TermsForm()
     terms_page(client, form)  # fills the tariff choices before validation
     if not form.validate_on_submit():
+        return terms_page(client, form)
+    try:
+        tariff_admin.apply_recurring_coefficient(client, form.coefficient_recurring.data)
+    except DiscountError as error:
+        form.coefficient_recurring.errors = [str(error)]
         return terms_page(client, form)
     tariff_admin.save_terms(
         client.id,
