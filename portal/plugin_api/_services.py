@@ -16,6 +16,7 @@ from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from datetime import date, datetime
 from decimal import Decimal
+from pathlib import Path
 from typing import Any, TypeVar
 
 from flask import current_app, url_for
@@ -81,12 +82,14 @@ __all__ = [
     "now",
     "open_ticket",
     "paginate",
+    "pdf_fonts",
     "plugin_settings",
     "preview_change",
     "product_values",
     "provisioning_backend",
     "queue_provisioning",
     "record_payment",
+    "render_pdf",
     "requires",
     "run_command",
     "run_program",
@@ -339,6 +342,25 @@ def use_credit(
     if currency not in (None, client.currency):
         raise PaymentError(_("Usage is charged in the client's currency."))
     return payments.use_credits({client.id: amount}, description=description)[client.id]
+
+
+def pdf_fonts() -> dict[str, Path]:
+    """The core's document fonts (DejaVu Sans, Cyrillic), ``{"regular": path, "bold": path}``:
+    a plugin's HTML for :func:`render_pdf` declares them with ``@font-face`` by
+    ``path.as_uri()`` (as portal/documents/templates/_document.html does)."""
+    from portal.documents import render
+
+    folder = render.font_dir()
+    return {"regular": folder / render.FONT_FILES[0], "bold": folder / render.FONT_FILES[1]}
+
+
+def render_pdf(html: str) -> bytes:
+    """A plugin's own HTML as a PDF with xhtml2pdf, the way the core prints its invoices: only
+    the fonts' folder may be read (nothing remote), and a font that did not embed raises
+    ``portal.documents.errors.DocumentError`` instead of printing squares for Cyrillic."""
+    from portal.documents import render
+
+    return render._pdf(html, render.font_dir())
 
 
 #: A personal coefficient the core refuses (above 1, more than 4 decimals, overlapping dates);

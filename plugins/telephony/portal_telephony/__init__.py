@@ -126,11 +126,12 @@ def cdrs_job(as_of: date) -> dict[str, int]:
 @hookimpl
 def register_blueprints() -> list[Blueprint]:
     from portal_telephony.admin import admin_pages
+    from portal_telephony.call_detail import detail_pages
     from portal_telephony.client import client_pages
     from portal_telephony.rating_views import admin_rating, api, client_calls
     from portal_telephony.tariff_views import tariff_pages
 
-    return [client_pages, admin_pages, client_calls, admin_rating, api, tariff_pages]
+    return [client_pages, admin_pages, client_calls, admin_rating, api, tariff_pages, detail_pages]
 
 
 @hookimpl
