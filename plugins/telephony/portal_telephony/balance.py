@@ -30,16 +30,7 @@ def balance_section(client: Any) -> Markup:
     """The balance page's content for ``client``: the balance (the core's credit balance, which
     prepaid calls are debited from), the terms and the latest calls."""
     terms = session().get(ClientTerms, client.id)
-    latest = (
-        session()
-        .scalars(
-            select(Call)
-            .where(Call.client_id == client.id)
-            .order_by(Call.started_at.desc())
-            .limit(10)
-        )
-        .all()
-    )
+    latest = _latest(client.id, 10)
     return Markup(  # noqa: S704 - an autoescaped template's output
         render_template(
             "telephony/_balance.html",
@@ -58,16 +49,7 @@ def calls_section(client: Any) -> Markup:
         .execute(select(func.count(), func.sum(Call.cost)).where(Call.client_id == client.id))
         .one()
     )
-    latest = (
-        session()
-        .scalars(
-            select(Call)
-            .where(Call.client_id == client.id)
-            .order_by(Call.started_at.desc())
-            .limit(20)
-        )
-        .all()
-    )
+    latest = _latest(client.id, 20)
     return Markup(  # noqa: S704 - an autoescaped template's output
         render_template(
             "telephony/_calls_tab.html",
