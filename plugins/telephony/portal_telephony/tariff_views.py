@@ -6,6 +6,7 @@ PBX tokens: "manage settings"). Views are thin: :mod:`tariff_admin` does the wor
 from __future__ import annotations
 
 from datetime import UTC, datetime, time
+from zoneinfo import ZoneInfo, available_timezones
 
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
@@ -16,7 +17,15 @@ from flask_wtf.file import FileField, FileRequired
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 from wtforms import BooleanField, DateField, DecimalField, IntegerField, SelectField, StringField
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp
+from wtforms.validators import (
+    DataRequired,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    Regexp,
+    ValidationError,
+)
 
 from portal.plugin_api import Client, DiscountError, Product, requires, session
 from portal_telephony import tariff_admin
@@ -59,6 +68,10 @@ class TariffForm(FlaskForm):
         _l("Time zone"), default="Europe/Moscow", validators=[DataRequired(), Length(max=64)]
     )
     is_default = BooleanField(_l("The default tariff"))
+
+    def validate_time_zone(self, field: StringField) -> None:
+        if field.data.strip() not in available_timezones():
+            raise ValidationError(_("Enter a time zone such as Europe/Moscow."))
 
 
 class UploadForm(FlaskForm):
@@ -274,7 +287,9 @@ def rate_add(destination_id: int) -> Response | str:
     form = RateForm()
     if not form.validate_on_submit():
         return destination_page(destination, form)
-    moment = datetime.combine(form.effective_from.data, time(0), tzinfo=UTC)
+    # 00:00 of that day where the tariff's calls are read (README, "Tariff administration")
+    zone = ZoneInfo(tariff_or_404(destination.tariff_id).time_zone)
+    moment = datetime.combine(form.effective_from.data, time(0), tzinfo=zone).astimezone(UTC)
     try:
         tariff_admin.add_rate(
             destination,
