@@ -126,6 +126,36 @@ detail_pages = Blueprint("telephony_detail", __name__, url_prefix="/telephony/in
 detail_pages.portal_area = "client"  # type: ignore[attr-defined]
 
 
+def detail_invoices(client_id: int, limit: int = 12) -> list[Invoice]:
+    """The client's latest issued invoices that bill a telephony plan: those with a report."""
+    plan_services = [
+        s.id
+        for s in session().scalars(select(Service).where(Service.client_id == client_id))
+        if kind_of(s.product) == PLAN
+    ]
+    if not plan_services:
+        return []
+    billed = select(InvoiceLine.invoice_id).where(InvoiceLine.service_id.in_(plan_services))
+    return list(
+        session().scalars(
+            select(Invoice)
+            .where(
+                Invoice.client_id == client_id,
+                Invoice.number.is_not(None),
+                Invoice.id.in_(billed),
+            )
+            .order_by(Invoice.id.desc())
+            .limit(limit)
+        )
+    )
+
+
+@detail_pages.app_context_processor
+def report_links() -> dict[str, object]:
+    """``telephony_detail_invoices(client_id)`` for the calls page (called only there)."""
+    return {"telephony_detail_invoices": detail_invoices}
+
+
 @detail_pages.route("/<int:invoice_id>/calls.<any(csv, pdf):kind>")
 def download(invoice_id: int, kind: str) -> Response:
     """The client's own invoice's call detail report; another client's invoice is a 404."""

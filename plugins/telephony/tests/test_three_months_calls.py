@@ -144,6 +144,8 @@ def test_three_months_of_plan_numbers_and_calls(app, clock, customer, catalogue,
     assert "10,00" in text or "10.00" in text
     assert "Детализация звонков" in text or "Call detail report" in text
     assert web.get(f"/telephony/invoices/{april.id}/calls.csv").status_code == 200
+    page = web.get("/telephony/calls/").get_data(as_text=True)
+    assert f"/telephony/invoices/{april.id}/calls.pdf" in page
     record_payment(customer, amount=april.total, method="bank", reference="a", invoices=[april])
 
     # April: 600 s to Moscow = 10 min x 1.00 = 10.00
