@@ -8,20 +8,13 @@ from datetime import date
 from decimal import Decimal
 
 from conftest import set_day
+from invoice_helpers import lines_of, renewal
 from portal_telephony import demo, numbers, tariff_admin
-from sqlalchemy import select
 
-from portal.plugin_api import Invoice, InvoiceLine, record_payment, session
+from portal.plugin_api import record_payment, session
 from portal.testing import actions
 
 D = Decimal
-
-
-def lines_of(invoice: Invoice) -> list[tuple[str, Decimal]]:
-    rows = session().scalars(
-        select(InvoiceLine).where(InvoiceLine.invoice_id == invoice.id).order_by(InvoiceLine.id)
-    )
-    return [(line.description, line.amount) for line in rows]
 
 
 def test_the_rounding_of_a_coefficient() -> None:
@@ -48,14 +41,7 @@ def test_recurring_and_setup_coefficients_on_the_invoices(app, clock, customer, 
     numbers.assign(pool["74957001005"], service, actor="client", extension="101")
 
     set_day(clock, date(2026, 4, 1))
-    actions.run_billing(date(2026, 4, 1))
-    april = (
-        session()
-        .scalars(
-            select(Invoice).where(Invoice.client_id == customer.id).order_by(Invoice.id.desc())
-        )
-        .first()
-    )
+    april = renewal(customer, date(2026, 4, 1))
     amounts = dict(lines_of(april))
     assert lines_of(april)[0][1] == D("288.86")  # the plan again, with its coefficient
     number_lines = sorted(a for text, a in amounts.items() if "74957001005" in text)
@@ -68,14 +54,7 @@ def test_recurring_and_setup_coefficients_on_the_invoices(app, clock, customer, 
     tariff_admin.save_terms(customer.id, coefficient_recurring=D(1), coefficient_setup=D(1))
     record_payment(customer, amount=april.total, method="bank", reference="2", invoices=[april])
     set_day(clock, date(2026, 5, 1))
-    actions.run_billing(date(2026, 5, 1))
-    may = (
-        session()
-        .scalars(
-            select(Invoice).where(Invoice.client_id == customer.id).order_by(Invoice.id.desc())
-        )
-        .first()
-    )
+    may = renewal(customer, date(2026, 5, 1))
     assert lines_of(may)[0][1] == D("2600.00")
     assert [a for text, a in lines_of(may) if "74957001005" in text] == [D("1000.00")]
 

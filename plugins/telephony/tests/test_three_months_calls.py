@@ -11,44 +11,22 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 
 from conftest import set_day
-from portal_telephony import call_detail, demo, numbers
+from invoice_helpers import lines_of, renewal
+from portal_telephony import call_detail, demo, numbers, tariff_admin
 from portal_telephony.cdr_import import import_file
-from portal_telephony.rating_models import ClientTerms
 from pypdf import PdfReader
 from rating_fixtures import make_line, make_tariff, master_row, write_master
-from sqlalchemy import select
 
 from portal.plugin_api import (
-    Invoice,
-    InvoiceLine,
     add_credit,
     credit_balance,
     record_payment,
-    session,
 )
 from portal.testing import actions
 from portal.testing.factories import PASSWORD
 
 D = Decimal
 NUMBER = "74957001005"
-
-
-def lines_of(invoice: Invoice) -> list[tuple[str, Decimal]]:
-    rows = session().scalars(
-        select(InvoiceLine).where(InvoiceLine.invoice_id == invoice.id).order_by(InvoiceLine.id)
-    )
-    return [(line.description, line.amount) for line in rows]
-
-
-def renewal(customer, day: date) -> Invoice:
-    actions.run_billing(day)
-    return (
-        session()
-        .scalars(
-            select(Invoice).where(Invoice.client_id == customer.id).order_by(Invoice.id.desc())
-        )
-        .first()
-    )
 
 
 def calls(tmp_path, name: str, rows: list[str]) -> None:
@@ -62,21 +40,7 @@ def at(day: date, hour: int = 9) -> datetime:
 def test_three_months_of_plan_numbers_and_calls(app, clock, customer, catalogue, pool, tmp_path):
     set_day(clock, date(2026, 3, 1))
     make_tariff()  # Moscow 1.00/min, mobile 2.00/min, 60/60, free under 3 s
-    session().add(
-        ClientTerms(
-            client_id=customer.id,
-            prepaid=False,
-            coefficient_recurring=D(1),
-            coefficient_setup=D(1),
-            coefficient_duration=D(1),
-            low_balance=D(100),
-            credit_limit=D(0),
-            low_notified=False,
-            blocked=False,
-            crossings=0,
-        )
-    )
-    session().commit()
+    tariff_admin.save_terms(customer.id, prepaid=False)  # postpaid, coefficients 1
     product = catalogue[demo.DEPARTMENT]
     plan, first = actions.order_and_accept(
         customer, product, options={product.options[0].id: 2}, today=date(2026, 3, 1)
