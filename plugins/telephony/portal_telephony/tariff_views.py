@@ -16,7 +16,7 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from sqlalchemy import select
 from werkzeug.wrappers import Response
-from wtforms import BooleanField, DateField, DecimalField, IntegerField, SelectField, StringField
+from wtforms import BooleanField, DateField, IntegerField, SelectField, StringField
 from wtforms.validators import (
     DataRequired,
     InputRequired,
@@ -27,7 +27,7 @@ from wtforms.validators import (
     ValidationError,
 )
 
-from portal.plugin_api import Client, DiscountError, Product, requires, session
+from portal.plugin_api import Client, DiscountError, MoneyField, Product, requires, session
 from portal_telephony import tariff_admin
 from portal_telephony.plans import kind_of
 from portal_telephony.rating_models import Destination, IncludedMinutes, Pbx, Prefix, Rate, Tariff
@@ -48,9 +48,9 @@ HHMM = Regexp(r"^([01]\d|2[0-3]):[0-5]\d$", message=_l("Enter the time as HH:MM.
 MONEY = NumberRange(min=0, max=10**7, message=_l("Enter an amount from 0."))
 
 
-def money(label: str, required: bool = True) -> DecimalField:
+def money(label: str, required: bool = True) -> MoneyField:
     checks = [InputRequired(message=_l("Enter an amount."))] if required else [Optional()]
-    return DecimalField(label, places=4, validators=[*checks, MONEY])
+    return MoneyField(label, validators=[*checks, MONEY], places=4)
 
 
 class TariffForm(FlaskForm):
@@ -110,8 +110,8 @@ class PackageForm(FlaskForm):
 COEFFICIENT = NumberRange(min=0, max=1000, message=_l("Enter a coefficient from 0."))
 
 
-def coefficient(label: str) -> DecimalField:
-    return DecimalField(label, places=4, default=1, validators=[InputRequired(), COEFFICIENT])
+def coefficient(label: str) -> MoneyField:
+    return MoneyField(label, validators=[InputRequired(), COEFFICIENT], places=4, default=1)
 
 
 class TermsForm(FlaskForm):
