@@ -436,3 +436,34 @@ def test_a_personal_coefficient_is_a_core_discount_changed_and_ended_by_its_note
     api.set_personal_coefficient(client, product, None, note="plugin x")
     assert client_rules.personal_discounts(client.id, TODAY) == ()
     assert audit("client_discount.create") or audit("client_discount.update")
+
+
+def test_a_plugins_html_prints_cyrillic_with_the_core_fonts(app) -> None:
+    from io import BytesIO
+
+    from pypdf import PdfReader
+
+    fonts = api.pdf_fonts()
+    html = (
+        '<html><head><meta charset="utf-8"><style>'
+        f'@font-face {{ font-family: S; src: url("{fonts["regular"].as_uri()}"); }}'
+        "body { font-family: S; }</style></head><body>Детализация звонков 10,00</body></html>"
+    )
+    text = PdfReader(BytesIO(api.render_pdf(html))).pages[0].extract_text()
+    assert "Детализация звонков 10,00" in text
+
+
+def test_money_field_reads_a_russian_decimal_comma(app) -> None:
+    from flask_wtf import FlaskForm
+    from werkzeug.datastructures import MultiDict
+
+    class Form(FlaskForm):
+        class Meta:
+            csrf = False
+
+        price = api.MoneyField("Price", places=4)
+
+    with app.test_request_context():
+        form = Form(formdata=MultiDict({"price": "1500,5000"}))
+        assert form.validate() and form.price.data == D("1500.5")
+        assert not Form(formdata=MultiDict({"price": "-1"})).validate()
