@@ -4,11 +4,10 @@
   "use strict";
   var table = document.getElementById("imports-table");
   if (!table) { return; }
+  var labels = JSON.parse(table.dataset.labels || "{}");  // the statuses in the page's language
   function pending() {
     return Array.prototype.filter.call(table.querySelectorAll("tr[data-progress]"), function (row) {
-      var status = row.querySelector(".status").textContent.trim();
-      return row.dataset.state !== "done" && row.dataset.state !== "failed" &&
-        status !== "done" && status !== "failed";
+      return row.dataset.state !== "done" && row.dataset.state !== "failed";
     });
   }
   function refresh() {
@@ -20,7 +19,7 @@
         .then(function (data) {
           if (!data) { return; }
           row.dataset.state = data.status;
-          row.querySelector(".status").textContent = data.status;
+          row.querySelector(".status").textContent = labels[data.status] || data.status;
           row.querySelector(".percent").textContent = data.percent + " %";
           ["rated", "rejected", "duplicates"].forEach(function (key) {
             row.querySelector("." + key).textContent = data[key];
