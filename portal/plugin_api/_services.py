@@ -16,21 +16,22 @@ from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from datetime import date, datetime
 from decimal import Decimal
+from pathlib import Path
 from typing import Any, TypeVar
 
 from flask import current_app, url_for
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from sqlalchemy import Select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from portal import billing
 from portal.accounts import audit_sentences, clients
 from portal.accounts.contacts import recipients
 from portal.accounts.models import Client, Staff
-from portal.catalog import catalog
+from portal.catalog import catalog, client_rules
 from portal.catalog import tax as taxes
-from portal.catalog.models import Product
+from portal.catalog.models import ClientDiscount, Product
 from portal.core import app_state, clock, commands, transactions
 from portal.core.extensions import db
 from portal.invoicing import invoices, payments
@@ -59,6 +60,7 @@ RequisitesError = clients.ClientError
 
 __all__ = [
     "ChangeError",
+    "DiscountError",
     "InvoiceError",
     "PaymentError",
     "RequisitesError",
@@ -79,6 +81,7 @@ __all__ = [
     "now",
     "open_ticket",
     "paginate",
+    "pdf_fonts",
     "plugin_settings",
     "preview_change",
     "product_values",
@@ -87,12 +90,14 @@ __all__ = [
     "record_payment",
     "register_audit_field",
     "register_audit_sentence",
+    "render_pdf",
     "requires",
     "run_command",
     "run_program",
     "savepoint",
     "service_change_url",
     "session",
+    "set_personal_coefficient",
     "staff_locale",
     "suspend_service",
     "terminate_at_period_end",
@@ -338,6 +343,62 @@ def use_credit(
     if currency not in (None, client.currency):
         raise PaymentError(_("Usage is charged in the client's currency."))
     return payments.use_credits({client.id: amount}, description=description)[client.id]
+
+
+def pdf_fonts() -> dict[str, Path]:
+    """The core's document fonts (DejaVu Sans, Cyrillic), ``{"regular": path, "bold": path}``:
+    a plugin's HTML for :func:`render_pdf` declares them with ``@font-face`` by
+    ``path.as_uri()`` (as portal/documents/templates/_document.html does)."""
+    from portal.documents import render
+
+    folder = render.font_dir()
+    return {"regular": folder / render.FONT_FILES[0], "bold": folder / render.FONT_FILES[1]}
+
+
+def render_pdf(html: str) -> bytes:
+    """A plugin's own HTML as a PDF with xhtml2pdf, the way the core prints its invoices: only
+    the fonts' folder may be read (nothing remote), and a font that did not embed raises
+    ``portal.documents.errors.DocumentError`` instead of printing squares for Cyrillic."""
+    from portal.documents import render
+
+    return render._pdf(html, render.font_dir())
+
+
+#: A personal coefficient the core refuses (above 1, more than 4 decimals, overlapping dates);
+#: ``str(error)`` is the message for staff, in their language.
+DiscountError = client_rules.RuleError
+
+
+def set_personal_coefficient(
+    client: Client, product: Product, coefficient: Decimal | None, *, note: str
+) -> None:
+    """Make ``client`` pay ``product``'s recurring and one-time prices times ``coefficient``
+    (0 < coefficient <= 1, 4 decimals): a core personal discount of the coefficient kind, so
+    the first invoice, the renewals and the change previews price it like staff's own
+    discounts (docs/billing.md). ``note`` marks the plugin's row: setting again changes that
+    row, ``None`` or 1 ends it from today. Setup fees stay at list price (the core applies no
+    personal discount to them). Raises :data:`DiscountError`. Commits; audited."""
+    row = db.session.scalar(
+        select(ClientDiscount).where(
+            ClientDiscount.client_id == client.id,
+            ClientDiscount.product_id == product.id,
+            ClientDiscount.note == note,
+            ClientDiscount.valid_to.is_(None),
+        )
+    )
+    if coefficient is None or coefficient == billing.ONE:
+        if row is not None:
+            client_rules.end_rule(row, clock.today())
+        return
+    values = {
+        "kind": "coefficient",
+        "value": coefficient,
+        "product_id": product.id,
+        "valid_from": row.valid_from if row is not None else clock.today(),
+        "valid_to": None,
+        "note": note,
+    }
+    client_rules.save_discount(client, values, row)
 
 
 def use_credits(debits: Mapping[int, Decimal], *, description: str) -> dict[int, Decimal]:

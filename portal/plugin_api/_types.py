@@ -34,6 +34,7 @@ from portal.platform.jobs import JobDefinition
 from portal.platform.plugin_forms import PluginSettings, ProductFields
 from portal.platform.report_filters import ReportFilters
 from portal.platform.reports import Chart, Column, Link, Report, ReportResult, client_link
+from portal.web.forms import MoneyField
 from portal.web.menu import ClientCardTab, DashboardCounter, MenuItem, Panel
 
 __all__ = [
@@ -54,6 +55,7 @@ __all__ = [
     "JobDefinition",
     "Link",
     "MenuItem",
+    "MoneyField",
     "Panel",
     "PaymentGateway",
     "PluginSettings",

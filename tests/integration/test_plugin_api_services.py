@@ -22,6 +22,7 @@ from sqlalchemy import select
 from portal import plugin_api as api
 from portal.accounts.models import AuditEntry
 from portal.billing import BillingError
+from portal.catalog import client_rules
 from portal.messaging.models import OutboundMessage
 from portal.platform import demo
 from portal.platform import plugin_settings as settings_service
@@ -412,3 +413,57 @@ def test_prepaid_usage_is_a_row_of_the_statement_of_account(plugged, clock) -> N
     labels = [account_statements.row_label(row) for row in statement.rows]
     assert any(label.startswith("Prepaid usage") for label in labels), labels
     assert statement.closing == -api.credit_balance(client)
+
+
+# --- personal coefficients ------------------------------------------------------------------------
+
+
+def test_a_personal_coefficient_is_a_core_discount_changed_and_ended_by_its_note(
+    app, clock
+) -> None:
+    client = make_client(clock, email="coefficient@example.com")
+    product = actions.load_demo_catalogue()[demo.USERS_PRODUCT]
+
+    api.set_personal_coefficient(client, product, D("0.1111"), note="plugin x")
+    (discount,) = client_rules.personal_discounts(client.id, TODAY)
+    assert discount.recurring == D("0.1111") and discount.product == product.id
+    assert client_rules.discount_detail(discount.recurring)
+    api.set_personal_coefficient(client, product, D("0.5000"), note="plugin x")
+    (discount,) = client_rules.personal_discounts(client.id, TODAY)
+    assert discount.recurring == D("0.5")  # the same row, changed
+    with pytest.raises(api.DiscountError):
+        api.set_personal_coefficient(client, product, D("1.2"), note="plugin x")
+    api.set_personal_coefficient(client, product, None, note="plugin x")
+    assert client_rules.personal_discounts(client.id, TODAY) == ()
+    assert audit("client_discount.create") or audit("client_discount.update")
+
+
+def test_a_plugins_html_prints_cyrillic_with_the_core_fonts(app) -> None:
+    from io import BytesIO
+
+    from pypdf import PdfReader
+
+    fonts = api.pdf_fonts()
+    html = (
+        '<html><head><meta charset="utf-8"><style>'
+        f'@font-face {{ font-family: S; src: url("{fonts["regular"].as_uri()}"); }}'
+        "body { font-family: S; }</style></head><body>Детализация звонков 10,00</body></html>"
+    )
+    text = PdfReader(BytesIO(api.render_pdf(html))).pages[0].extract_text()
+    assert "Детализация звонков 10,00" in text
+
+
+def test_money_field_reads_a_russian_decimal_comma(app) -> None:
+    from flask_wtf import FlaskForm
+    from werkzeug.datastructures import MultiDict
+
+    class Form(FlaskForm):
+        class Meta:
+            csrf = False
+
+        price = api.MoneyField("Price", places=4)
+
+    with app.test_request_context():
+        form = Form(formdata=MultiDict({"price": "1500,5000"}))
+        assert form.validate() and form.price.data == D("1500.5")
+        assert not Form(formdata=MultiDict({"price": "-1"})).validate()

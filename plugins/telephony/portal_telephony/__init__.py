@@ -126,10 +126,12 @@ def cdrs_job(as_of: date) -> dict[str, int]:
 @hookimpl
 def register_blueprints() -> list[Blueprint]:
     from portal_telephony.admin import admin_pages
+    from portal_telephony.call_detail import detail_pages
     from portal_telephony.client import client_pages
     from portal_telephony.rating_views import admin_rating, api, client_calls
+    from portal_telephony.tariff_views import tariff_pages
 
-    return [client_pages, admin_pages, client_calls, admin_rating, api]
+    return [client_pages, admin_pages, client_calls, admin_rating, api, tariff_pages, detail_pages]
 
 
 @hookimpl
@@ -138,6 +140,9 @@ def register_admin_menu_items() -> list[MenuItem]:
         MenuItem("clients", _l("Number pool"), "telephony_admin.pool", 70, "clients.view"),
         MenuItem("clients", _l("Unrated calls"), "telephony_rating.rejects", 71, "clients.view"),
         MenuItem("clients", _l("CDR imports"), "telephony_rating.imports", 72, "clients.edit"),
+        MenuItem(
+            "billing", _l("Telephony tariffs"), "telephony_tariffs.tariffs", 73, "billing.view"
+        ),
     ]
 
 

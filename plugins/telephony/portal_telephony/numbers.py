@@ -40,6 +40,7 @@ from portal.plugin_api import (
 from portal_telephony.categories import CODES, category_of, label
 from portal_telephony.models import NumberCategory, NumberEvent, NumberState, PhoneNumber
 from portal_telephony.settings import settings
+from portal_telephony.tariff_admin import fee_coefficients, with_coefficient
 
 #: The fees a pool starts with when the category rows are missing (the migration inserts the
 #: same; staff change them on the pool page): connection fee, monthly fee, in RUB.
@@ -506,6 +507,7 @@ def period_charges(service: Service, period: Period) -> list[UsageCharge]:
     for event in events:
         by_number.setdefault(event.number_id, []).append(event)
     charges: list[UsageCharge] = []
+    recurring, setup = fee_coefficients(service.client_id)  # README, "Tariff administration"
     for number_id, changes in by_number.items():
         held, connected = False, False
         holding = False
@@ -534,7 +536,7 @@ def period_charges(service: Service, period: Period) -> list[UsageCharge]:
                         category=name,
                     ),
                     Decimal(1),
-                    category.connection_fee,
+                    with_coefficient(category.connection_fee, setup),
                 )
             )
         if held:
@@ -546,7 +548,7 @@ def period_charges(service: Service, period: Period) -> list[UsageCharge]:
                         category=name,
                     ),
                     Decimal(1),
-                    category.monthly_fee,
+                    with_coefficient(category.monthly_fee, recurring),
                 )
             )
     return charges
