@@ -118,3 +118,64 @@ def test_latest_runs_and_dashboard_queries_do_not_grow_with_the_history(staff_we
     # the latest money check (n = 2999: drift 1) is the one the dashboard reports
     assert latest["billing.money_check"].counts == {"invoice_drift": 1}
     assert last_runs([]) == {}
+
+
+def _recount(today_) -> tuple[int, int]:
+    """The two figures counted from the rows, as the counters did before migration 0036."""
+    from portal.invoicing.models import Invoice
+    from portal.invoicing.models.invoice import OVERDUE_STATUSES
+    from portal.support.models.ticket import AWAITING_STAFF, Ticket
+
+    overdue = db.session.scalar(
+        sa.select(sa.func.count())
+        .select_from(Invoice)
+        .where(Invoice.status.in_(OVERDUE_STATUSES), Invoice.due_date < today_)
+    )
+    awaiting = db.session.scalar(
+        sa.select(sa.func.count())
+        .select_from(Ticket)
+        .where(Ticket.status.in_(AWAITING_STAFF), Ticket.merged_into_id.is_(None))
+    )
+    return overdue, awaiting
+
+
+def test_counters_follow_bulk_statements_and_deletes(app, clock) -> None:
+    """The triggers keep the counts whoever writes: a bulk UPDATE, a changed due date, a
+    merge, a DELETE — the figures equal a recount after each."""
+    client = make_client(clock)
+    desk = make_department("Поддержка")
+    db.session.commit()
+    made = [_issued(client) for _ in range(4)]
+    opened = [
+        tickets.open_ticket(subject=f"Вопрос {n}", body="?", department_id=desk.id, client=client)
+        for n in range(3)
+    ]
+    db.session.commit()
+    clock.advance(timedelta(days=60))
+    steps = [
+        "UPDATE invoice SET due_date = :later WHERE id = :first",
+        "UPDATE invoice SET status = 'partially_paid' WHERE id = :second",
+        "UPDATE invoice SET status = 'paid' WHERE id = :third",
+        "UPDATE invoice SET status = status",
+        "DELETE FROM invoice_line WHERE invoice_id = :fourth",
+        "DELETE FROM invoice WHERE id = :fourth",
+        "UPDATE ticket SET merged_into_id = :ticket_a WHERE id = :ticket_b",
+        "UPDATE ticket SET status = 'closed' WHERE id = :ticket_c",
+    ]
+    params = {
+        "later": today() + timedelta(days=5),
+        "first": made[0].id,
+        "second": made[1].id,
+        "third": made[2].id,
+        "fourth": made[3].id,
+        "ticket_a": opened[0].id,
+        "ticket_b": opened[1].id,
+        "ticket_c": opened[2].id,
+    }
+    assert (invoices.overdue_count(today()), tickets.awaiting_reply_count()) == (4, 3)
+    for step in steps:
+        db.session.execute(sa.text(step), params)
+        db.session.commit()
+        figures = (invoices.overdue_count(today()), tickets.awaiting_reply_count())
+        assert figures == _recount(today()), step
+    assert figures == (1, 1)
