@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import cProfile
+import os
 import pstats
 import statistics
 import sys
@@ -57,6 +58,7 @@ def main() -> None:
 
     url = large_data._server().set(database=pages.DATABASE).render_as_string(hide_password=False)
     with tempfile.TemporaryDirectory() as tmp:
+        url = os.environ.get("BENCH_DATABASE_URL", url)
         app = create_app(
             {"database_url": url, "secret_key": "bench", "plugins": [pages.PLUGINS],
              "session_cookie_secure": False},

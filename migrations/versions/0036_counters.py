@@ -10,7 +10,9 @@ over every such ticket. ``dashboard_count`` keeps the running counts instead —
 per due date (overdue = the sum of the buckets before today, as many rows as there are distinct
 due dates, whatever the number of invoices) and the tickets awaiting a reply — maintained by
 row triggers on ``invoice`` and ``ticket`` in the writer's own transaction, filled here from
-the rows present. docs/development.md, "Dashboard figures".
+the rows present. docs/development.md, "Dashboard figures". Also an index on service
+(product_id, status) for the 1C plugin's header counter and a partial one on the awaiting
+tickets in the ticket list's order.
 
 On SQLite a later ``batch_alter_table`` on ``invoice`` or ``ticket`` copies the table and
 loses its triggers: such a migration must create them again (``create_triggers`` below).
@@ -24,6 +26,8 @@ revision = "0036_counters"
 down_revision = "0035_dashboard_figures"  # 0033_list_indexes is the other head on int24
 branch_labels = None
 depends_on = None
+
+AWAITING_SQL = "status IN ('open', 'customer_reply') AND merged_into_id IS NULL"
 
 #: (table, counter, "open" condition on a row alias, bucket expression on it, watched columns)
 COUNTED = (
@@ -129,6 +133,20 @@ def upgrade() -> None:
         sa.Column("value", sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint("counter", "bucket", name=op.f("pk_dashboard_count")),
     )
+    # the 1C plugin's header counter (inactive services) starts from the services of its
+    # products: without this index a scan of every service (140 ms at 200 000)
+    with op.batch_alter_table("service", schema=None) as batch_op:
+        batch_op.create_index("ix_service_product_status", ["product_id", "status"], unique=False)
+    # the admin ticket list's default queue, a page read in its order (response due, nulls
+    # last) instead of sorting every awaiting ticket (37 ms at 10 000)
+    op.create_index(
+        "ix_ticket_awaiting_due",
+        "ticket",
+        ["response_due_at", "id"],
+        unique=False,
+        postgresql_where=sa.text(AWAITING_SQL),
+        sqlite_where=sa.text(AWAITING_SQL),
+    )
     dialect = op.get_bind().dialect.name
     create_triggers(dialect)
     undated = "'1970-01-01'" if dialect == "sqlite" else "DATE '1970-01-01'"
@@ -144,4 +162,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     drop_triggers(op.get_bind().dialect.name)
+    op.drop_index("ix_ticket_awaiting_due", table_name="ticket")
+    with op.batch_alter_table("service", schema=None) as batch_op:
+        batch_op.drop_index("ix_service_product_status")
     op.drop_table("dashboard_count")
