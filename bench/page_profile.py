@@ -4,7 +4,8 @@ Usage: ``python bench/page_profile.py [--repeat 5] [--profile PATH] [--top 30] [
 (default: the pages of issue #17's in-process profile). Each page is requested through the Flask
 test client of an app on ``portal_bench_pages`` (seed it first with ``bench/pages.py
 --seed-only``): once to warm caches, then ``--repeat`` times; prints the median wall time, the
-Python time (wall minus time inside the database driver) and the queries. ``--profile`` runs
+Python time (wall minus time inside the database driver), the least CPU time of this process
+(steadier than wall time on a loaded machine) and the queries. ``--profile`` runs
 cProfile over one path and prints the ``--top`` functions by cumulative time. The machine is
 shared: compare pages measured in the same run, not figures taken minutes apart.
 """
@@ -100,17 +101,19 @@ def main() -> None:
                     pstats.Stats(profiler).sort_stats("cumulative").print_stats(args.top)
                     pstats.Stats(profiler).sort_stats("tottime").print_stats(args.top)
                     continue
-                walls, sqls, counts = [], [], []
+                walls, sqls, counts, cpus = [], [], [], []
                 for _ in range(args.repeat):
                     in_db[:] = [0.0, 0]
-                    start = time.perf_counter()
+                    start, cpu = time.perf_counter(), time.process_time()
                     web[who].get(path)
                     walls.append(time.perf_counter() - start)
+                    cpus.append(time.process_time() - cpu)
                     sqls.append(in_db[0])
                     counts.append(in_db[1])
                 wall, sql = statistics.median(walls) * 1000, statistics.median(sqls) * 1000
+                cpu_ms = min(cpus) * 1000
                 print(f"{target:<36} {wall:7.1f} ms  sql {sql:6.1f} ms  python {wall - sql:6.1f} ms"
-                      f"  {max(counts)} queries", flush=True)  # fmt: skip
+                      f"  cpu {cpu_ms:6.1f} ms  {max(counts)} queries", flush=True)  # fmt: skip
             db.session.remove()
             db.engine.dispose()
 
