@@ -1,4 +1,5 @@
-"""dashboard counters kept by triggers: open invoices per due date, tickets awaiting a reply
+"""dashboard counters kept by triggers: open invoices per due date, tickets awaiting a reply,
+pending orders
 
 Revision ID: 0036_counters
 Revises: 0035_dashboard_figures
@@ -8,14 +9,14 @@ The header counters on every admin page counted rows: the overdue invoices an in
 every open invoice past due (16–41 ms at 1 000 000 invoices), the tickets awaiting a reply one
 over every such ticket. ``dashboard_count`` keeps the running counts instead — open invoices
 per due date (overdue = the sum of the buckets before today, as many rows as there are distinct
-due dates, whatever the number of invoices) and the tickets awaiting a reply — maintained by
-row triggers on ``invoice`` and ``ticket`` in the writer's own transaction, filled here from
-the rows present. docs/development.md, "Dashboard figures". Also an index on service
-(product_id, status) for the 1C plugin's header counter and a partial one on the awaiting
-tickets in the ticket list's order.
+due dates, whatever the number of invoices), the tickets awaiting a reply and the pending
+orders — maintained by row triggers on ``invoice``, ``ticket`` and ``sales_order`` in the
+writer's own transaction, filled here from the rows present. docs/development.md,
+"Dashboard figures". Also an index on service (product_id, status) for the 1C plugin's header
+counter and a partial one on the awaiting tickets in the ticket list's order.
 
-On SQLite a later ``batch_alter_table`` on ``invoice`` or ``ticket`` copies the table and
-loses its triggers: such a migration must create them again (``create_triggers`` below).
+On SQLite a later ``batch_alter_table`` on ``invoice``, ``ticket`` or ``sales_order`` copies the
+table and loses its triggers: such a migration must create them again (``create_triggers`` below).
 """
 
 import sqlalchemy as sa
@@ -45,6 +46,7 @@ COUNTED = (
         "DATE '1970-01-01'",
         ("status", "merged_into_id"),
     ),
+    ("sales_order", "orders_pending", "{r}.status = 'pending'", "DATE '1970-01-01'", ("status",)),
 )
 
 
