@@ -28,7 +28,6 @@ from portal.core.extensions import db
 from portal.core.transactions import lock_row, savepoint, unit_of_work
 from portal.invoicing.company import company_details
 from portal.invoicing.models.invoice import (
-    OVERDUE_STATUSES,
     Invoice,
     InvoiceCounter,
     InvoiceKind,
@@ -482,16 +481,19 @@ def client_invoices(
 def overdue_count(today: date) -> int:
     """Unpaid or partly paid invoices past their due date (the dashboard counter).
 
-    ``count(*)`` with exactly the WHERE of the partial index ``ix_invoice_overdue``: PostgreSQL
-    counts from that index alone, reading only the open invoices past due, not every invoice.
+    The sum of the ``invoices_open`` buckets of ``dashboard_count`` due before ``today``: one row
+    per due date, kept by triggers on ``invoice`` (migration 0036), so the cost follows the
+    number of distinct due dates, not of invoices (docs/development.md, "Dashboard figures").
     """
     from sqlalchemy import func
 
+    from portal.platform.models import DashboardCount
+
     return (
         db.session.scalar(
-            select(func.count())
-            .select_from(Invoice)
-            .where(Invoice.status.in_(OVERDUE_STATUSES), Invoice.due_date < today)
+            select(func.sum(DashboardCount.value)).where(
+                DashboardCount.counter == "invoices_open", DashboardCount.bucket < today
+            )
         )
         or 0
     )

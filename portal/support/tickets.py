@@ -774,13 +774,15 @@ def filter_query(stmt: Select[tuple[Ticket]], args: Mapping[str, str]) -> Select
 
 
 def awaiting_reply_count() -> int:
-    """The dashboard counter: ``count(*)`` with the WHERE of the partial index
-    ``ix_ticket_awaiting``, counted from that index alone."""
+    """The dashboard counter: the ``tickets_awaiting`` row of ``dashboard_count``, kept by a
+    trigger on ``ticket`` (migration 0036; docs/development.md, "Dashboard figures")."""
+    from portal.platform.models import DashboardCount
+
     return (
         db.session.scalar(
-            select(func.count())
-            .select_from(Ticket)
-            .where(Ticket.status.in_(AWAITING_STAFF), Ticket.merged_into_id.is_(None))
+            select(func.sum(DashboardCount.value)).where(
+                DashboardCount.counter == "tickets_awaiting"
+            )
         )
         or 0
     )

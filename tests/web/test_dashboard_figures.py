@@ -118,3 +118,87 @@ def test_latest_runs_and_dashboard_queries_do_not_grow_with_the_history(staff_we
     # the latest money check (n = 2999: drift 1) is the one the dashboard reports
     assert latest["billing.money_check"].counts == {"invoice_drift": 1}
     assert last_runs([]) == {}
+
+
+def _recount(today_) -> tuple[int, int, int]:
+    """The figures counted from the rows, as the counters did before migration 0036."""
+    from portal.invoicing.models import Invoice
+    from portal.invoicing.models.invoice import OVERDUE_STATUSES
+    from portal.orders.models import Order, OrderStatus
+    from portal.support.models.ticket import AWAITING_STAFF, Ticket
+
+    overdue = db.session.scalar(
+        sa.select(sa.func.count())
+        .select_from(Invoice)
+        .where(Invoice.status.in_(OVERDUE_STATUSES), Invoice.due_date < today_)
+    )
+    awaiting = db.session.scalar(
+        sa.select(sa.func.count())
+        .select_from(Ticket)
+        .where(Ticket.status.in_(AWAITING_STAFF), Ticket.merged_into_id.is_(None))
+    )
+    pending = db.session.scalar(
+        sa.select(sa.func.count()).select_from(Order).where(Order.status == OrderStatus.PENDING)
+    )
+    return overdue, awaiting, pending
+
+
+def _figures(today_) -> tuple[int, int, int]:
+    from portal.orders.orders import pending_count
+
+    return invoices.overdue_count(today_), tickets.awaiting_reply_count(), pending_count()
+
+
+def test_counters_follow_bulk_statements_and_deletes(app, clock) -> None:
+    """The triggers keep the counts whoever writes: a bulk UPDATE, a changed due date, a
+    merge, a DELETE — the figures equal a recount after each."""
+    from portal.orders.models import Order, OrderStatus
+
+    client = make_client(clock)
+    orders = [
+        Order(
+            client_id=client.id, status=OrderStatus.PENDING, currency="RUB", created_at=clock.now()
+        )
+        for _ in range(3)
+    ]
+    db.session.add_all(orders)
+    desk = make_department("Поддержка")
+    db.session.commit()
+    made = [_issued(client) for _ in range(4)]
+    opened = [
+        tickets.open_ticket(subject=f"Вопрос {n}", body="?", department_id=desk.id, client=client)
+        for n in range(3)
+    ]
+    db.session.commit()
+    clock.advance(timedelta(days=60))
+    steps = [
+        "UPDATE invoice SET due_date = :later WHERE id = :first",
+        "UPDATE invoice SET status = 'partially_paid' WHERE id = :second",
+        "UPDATE invoice SET status = 'paid' WHERE id = :third",
+        "UPDATE invoice SET status = status",
+        "DELETE FROM invoice_line WHERE invoice_id = :fourth",
+        "DELETE FROM invoice WHERE id = :fourth",
+        "UPDATE ticket SET merged_into_id = :ticket_a WHERE id = :ticket_b",
+        "UPDATE ticket SET status = 'closed' WHERE id = :ticket_c",
+        "UPDATE sales_order SET status = 'active' WHERE id = :order_a",
+        "DELETE FROM sales_order WHERE id = :order_b",
+    ]
+    params = {
+        "later": today() + timedelta(days=5),
+        "first": made[0].id,
+        "second": made[1].id,
+        "third": made[2].id,
+        "fourth": made[3].id,
+        "ticket_a": opened[0].id,
+        "ticket_b": opened[1].id,
+        "ticket_c": opened[2].id,
+        "order_a": orders[0].id,
+        "order_b": orders[1].id,
+    }
+    assert _figures(today()) == (4, 3, 3)
+    for step in steps:
+        db.session.execute(sa.text(step), params)
+        db.session.commit()
+        figures = _figures(today())
+        assert figures == _recount(today()), step
+    assert figures == (1, 1, 1)

@@ -48,6 +48,8 @@ class Service(TimestampMixin, Base):
         # Reports (migration 0028): renewals and the forecast read the renewing services by
         # their next due date.
         Index("ix_service_status_next_due_date", "status", "next_due_date"),
+        # The services of a product in a status (migration 0036): the 1C header counter.
+        Index("ix_service_product_status", "product_id", "status"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -165,12 +167,30 @@ def _mark_online() -> None:
 
 def menu() -> dict[str, list[MenuItem]]:
     """The sections and links the signed-in staff member may open: a section none of whose
-    links their role allows is left out rather than shown empty (every link would be a 403)."""
+    links their role allows is left out rather than shown empty (every link would be a 403).
+
+    Built once per set of plugins, language and set of permissions, with the labels translated:
+    every admin page shows it, and sorting, checking and translating some sixty links took a
+    tenth of a list page's Python time. Kept with the plugins (``PortalPlugins.memo``), so a
+    plugin enabled or disabled by staff rebuilds it."""
+    staff = current_user._get_current_object()
+    if not isinstance(staff, Staff):
+        return _menu()
+    cache: dict[tuple[str, frozenset[str]], dict[str, list[MenuItem]]]
+    cache = plugins().memo.setdefault("admin_menu", {})
+    key = (str(get_locale()), frozenset(str(p) for p in staff.permissions))
+    found = cache.get(key)
+    if found is None:
+        found = cache[key] = _menu()
+    return found
+
+
+def _menu() -> dict[str, list[MenuItem]]:
     items = [*CORE_MENU, *plugins().collect("register_admin_menu_items")]
     by_section: dict[str, list[MenuItem]] = {section: [] for section in ADMIN_SECTIONS}
     for item in sorted(items, key=lambda i: (i.order, str(i.label))):
         if item.permission is None or current_staff_can(item.permission):
-            by_section[item.section].append(item)
+            by_section[item.section].append(replace(item, label=str(item.label)))
     return {section: links for section, links in by_section.items() if links}
 
 

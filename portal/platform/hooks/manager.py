@@ -125,6 +125,9 @@ class PortalPlugins:
     loader: PluginLoader | None = None
     #: The staff's choices it was built with (the ``plugins_enabled`` runtime setting).
     choices: dict[str, bool] = field(default_factory=dict)
+    #: What callers derive from these plugins and keep (the admin menu): it goes with them
+    #: when staff enable or disable a plugin and the set is built again.
+    memo: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def hook(self) -> Any:

@@ -99,7 +99,8 @@ def index() -> Response | str:
     stmt = tickets.filter_query(tickets.queue_query(queue, me), request.args)
     awaiting = queue == "awaiting"
     if awaiting:  # nulls last: numbered pages of a queue that is worked down, not keyset
-        stmt = stmt.order_by(Ticket.response_due_at.is_(None), Ticket.response_due_at, Ticket.id)
+        # read in this order from the partial index ix_ticket_awaiting_due (migration 0036)
+        stmt = stmt.order_by(Ticket.response_due_at.asc().nulls_last(), Ticket.id)
     stmt = stmt.options(
         selectinload(Ticket.client),
         selectinload(Ticket.department),
