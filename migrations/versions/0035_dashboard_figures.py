@@ -14,7 +14,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0035_dashboard_figures'
-down_revision = '0034_search_trgm'  # both on this branch: one head
+down_revision = '0034_search_trgm'
 branch_labels = None
 depends_on = None
 

@@ -24,7 +24,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "0036_counters"
-down_revision = "0035_dashboard_figures"  # 0033_list_indexes is the other head on int24
+down_revision = "0035_dashboard_figures"
 branch_labels = None
 depends_on = None
 

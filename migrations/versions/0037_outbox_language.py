@@ -1,7 +1,7 @@
 """outbound_message.language: the language a letter is written in, for staff reading it
 
 Revision ID: 0037_outbox_language
-Revises: 0035_dashboard_figures
+Revises: 0036_counters
 Create Date: 2026-12-04 23:30:00.000000
 """
 
@@ -10,7 +10,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "0037_outbox_language"
-down_revision = "0035_dashboard_figures"
+down_revision = "0036_counters"
 branch_labels = None
 depends_on = None
 
