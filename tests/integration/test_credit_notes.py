@@ -237,7 +237,7 @@ def test_refunded_to_the_client(app: Flask, client_account) -> None:
         payment_date=TODAY,
         invoices=[invoice],
     )
-    with pytest.raises(credit_notes.CreditNoteError, match=r"paid RUB200\.00 on"):
+    with pytest.raises(credit_notes.CreditNoteError, match=r"paid RUB\xa0200\.00 on"):
         _note(invoice, "200.01", settlement=CreditNoteSettlement.REFUND, refund_reference="в/1")
     payments.record_payment(
         client_account,

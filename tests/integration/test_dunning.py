@@ -96,7 +96,7 @@ def test_each_reminder_is_sent_once_on_its_day(app: Flask, client_account, clock
     final = mailbox[-1]
     assert final["To"] == client_account.email
     body = final.get_content()
-    assert f"invoice {number} is 14 days overdue; RUB1,000.00 is still unpaid" in body
+    assert f"invoice {number} is 14 days overdue; RUB\xa01,000.00 is still unpaid" in body
     assert f"/invoices/{invoice.id}" in body
 
 

@@ -57,7 +57,7 @@ def test_staff_order_form_calculates_then_creates_and_accepts(
         "/admin/orders/new", {**data, "action": "calculate"}, form_page=url
     )
     assert calculated.status_code == 200
-    assert 'id="quote-total">RUB17,568.00' in calculated.get_data(as_text=True)  # 14400 + 22 %
+    assert 'id="quote-total">RUB\xa017,568.00' in calculated.get_data(as_text=True)  # 14400 + 22 %
     bad = staff_web.submit(
         "/admin/orders/new",
         {**data, "price_override": "1.23456", "action": "create"},
@@ -207,7 +207,7 @@ def test_upgrade_popup_shows_days_and_creates_the_change_order(
     clock.set(clock.now() + timedelta(days=30))  # 2.12.2026: 30 of 181 days used
     text = staff_web.get(f"{url}?cycle=semi_annual&option-{option}=6").get_data(as_text=True)
     assert 'id="days-remaining">151 / 181' in text and 'id="days-used">30' in text
-    assert 'id="difference">RUB4,004.42' in text  # 28800 x 151/181 - 24000 x 151/181
+    assert 'id="difference">RUB\xa04,004.42' in text  # 28800 x 151/181 - 24000 x 151/181
     created = staff_web.submit(
         url,
         {

@@ -159,8 +159,7 @@ def _demo_with_money(app: Flask, clock: FrozenClock, language: str = "ru") -> Cl
     """The demo, plus orders with first invoices, a renewal from the billing run, a partial and
     a full payment, and credit left over: every kind of money page has something to show. The
     office works in ``language`` too (its default locale): text stored for every reader, such
-    as a merge note, is written in it."""
-    app.config["BABEL_DEFAULT_LOCALE"] = language
+    as a merge note, is written in it (the caller sets it)."""
     demo.load_demo_data(clock)
     client = db.session.scalar(select(Client).where(Client.email == demo.DEMO_CLIENT[0]))
     client.language = language  # its documents and letters are in its language
@@ -299,9 +298,14 @@ def _demo_with_support(app: Flask, client: Client) -> None:
 
 
 @pytest.fixture
-def demo_money(app: Flask, clock: FrozenClock, request: pytest.FixtureRequest) -> Client:
-    """The demo with money and support; ``request.param``: the client's language."""
-    client = _demo_with_money(app, clock, getattr(request, "param", "ru"))
+def demo_money(
+    app: Flask, clock: FrozenClock, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> Client:
+    """The demo with money and support; ``request.param``: the client's language, the office's
+    too (its default locale, for this test only: the app is shared)."""
+    language = getattr(request, "param", "ru")
+    monkeypatch.setitem(app.config, "BABEL_DEFAULT_LOCALE", language)
+    client = _demo_with_money(app, clock, language)
     _demo_with_support(app, client)
     return client
 
