@@ -25,11 +25,13 @@ def register(app: Flask) -> None:
     from portal.accounts.client.views import client
     from portal.accounts.mail import register_mail_sources
     from portal.accounts.models import Client, Staff
+    from portal.accounts.people_filters import register_people_filters
     from portal.web.identity import Area, register_accounts
 
     register_accounts(app, {Area.ADMIN: Staff, Area.CLIENT: Client})
     register_mail_sources(app)
     register_audit_sentences(app)
+    register_people_filters(app)
 
     for blueprint in (
         admin_auth,

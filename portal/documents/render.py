@@ -63,6 +63,16 @@ def font_dir(candidates: Iterable[Path] = FONT_DIRS) -> Path:
     raise DocumentError(f"DejaVu Sans ({', '.join(FONT_FILES)}) not found in {searched}.")
 
 
+#: Where the shell serves :func:`browser_stylesheet` (portal/web/security_headers.py).
+BROWSER_STYLESHEET = "/assets/document.css"
+
+
+def browser_stylesheet() -> str:
+    """The documents' styles for their printable pages in a browser, which the Content-Security-
+    Policy forbids inline (the PDFs keep theirs inline, with the embedded fonts)."""
+    return ENVIRONMENT.get_template("_browser.css").render()
+
+
 def _environment() -> Environment:
     env = Environment(
         loader=FileSystemLoader(TEMPLATE_DIR),
@@ -71,6 +81,7 @@ def _environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
+    env.globals["BROWSER_STYLESHEET"] = BROWSER_STYLESHEET
     env.filters.update(
         money=format_money,
         price=format_price,

@@ -213,7 +213,10 @@ class MailTemplateError(ValueError):
 
 #: What staff see next to each variable on the edit page (``client`` and ``company`` always exist).
 VARIABLE_HELP: dict[str, Any] = {
-    "client": _l("the client: first_name, last_name, full_name, person_name (who a letter greets), company, email"),
+    "client": _l(
+        "the client: first_name, last_name, full_name, person_name (who a letter greets), "
+        "company, email"
+    ),
     "company": _l("your company's name"),
     "invoice": _l("the invoice: number, total, balance, currency, issue_date, due_date"),
     "order": _l("the order: id, items (each with description and details), generate_invoice"),

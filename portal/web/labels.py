@@ -10,12 +10,10 @@ are resolved once per request, in the request's language, whatever the number of
 from __future__ import annotations
 
 import enum
-import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
 from flask import Flask, g, has_request_context
-from flask_babel import lazy_gettext as _l
 
 _REGISTRY: dict[str, Mapping[Any, Any]] = {}
 
@@ -55,46 +53,5 @@ def label(value: Any, kind: str) -> str:
     return texts.get(_key(value), _key(value))
 
 
-_STAFF_MARK = re.compile(r"staff #(\d+)")
-
-
-def actor(value: str | None) -> str:
-    """Who started a run or finished a task, as stored ("scheduler", "cli", "staff #3", a
-    worker's ``host:pid``): a label, the staff member's name, or the worker as it is."""
-    if not value:
-        return ""
-    known = labels_of("actor")
-    if value in known:
-        return known[value]
-    match = _STAFF_MARK.fullmatch(value)
-    if match:
-        from portal.accounts.models import Staff
-        from portal.core.extensions import db
-
-        staff = db.session.get(Staff, int(match.group(1)))
-        return staff.full_name if staff is not None else known["staff"]
-    return value
-
-
-register("actor", {"scheduler": _l("Scheduler"), "cli": _l("Command line"), "staff": _l("Staff")})
-
-
-def client_language(client_id: int | None) -> str:
-    """The language a client's letters and documents are written in (for ``lang="..."`` on
-    the text of a letter shown to staff); "" when the client is unknown."""
-    if client_id is None:
-        return ""
-    cache: dict[int, str] = g.setdefault("_client_languages", {})
-    if client_id not in cache:
-        from portal.accounts.models import Client
-        from portal.core.extensions import db
-
-        client = db.session.get(Client, client_id)
-        cache[client_id] = client.language if client is not None else ""
-    return cache[client_id]
-
-
 def init_labels(app: Flask) -> None:
     app.add_template_filter(label, "label")
-    app.add_template_filter(actor, "actor")
-    app.add_template_filter(client_language, "client_language")

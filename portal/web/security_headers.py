@@ -40,6 +40,16 @@ STRICT_TRANSPORT_SECURITY = "max-age=63072000; includeSubDomains"
 assets = Blueprint("web_assets", __name__, static_folder="static", static_url_path="/assets")
 
 
+@assets.route("/document.css")
+def document_stylesheet() -> Response:
+    """The printable documents' styles (``portal.documents.render.browser_stylesheet``)."""
+    from portal.documents.render import browser_stylesheet
+
+    response = Response(browser_stylesheet(), mimetype="text/css")
+    response.cache_control.public, response.cache_control.max_age = True, 3600
+    return response
+
+
 def add_security_headers(response: Response) -> Response:
     """Set the headers a view did not set itself (a view may relax one for its own reason)."""
     for name, value in HEADERS.items():

@@ -229,7 +229,7 @@ def test_fourteen_months_of_billing(office: Office, clock, mailbox) -> None:
     mails = defaultdict(list)
     for message in mailbox:
         mails[message["To"]].append(message["Subject"])
-    paid = "Payment of RUB\u00a0{} received".format
+    paid = "Payment of RUB {} received".format
 
     def accepted(client) -> str:
         first = select(Order.id).where(Order.client_id == client.id).order_by(Order.id)

@@ -93,7 +93,7 @@ def test_product_with_prices_and_billing_errors(staff_web, group) -> None:
     assert too_precise.status_code == 200
     assert "Price 800.00001 has more than 4 decimal places." in too_precise.get_data(as_text=True)
     negative = staff_web.submit(f"{edit}/prices", prices({"monthly": "-1"}), form_page=edit)
-    assert "Price -1 must not be negative." in negative.get_data(as_text=True)
+    assert "Price -1.00 must not be negative." in negative.get_data(as_text=True)
     junk = staff_web.submit(f"{edit}/prices", prices({"monthly": "много"}), form_page=edit)
     assert "Price must be a decimal number, got много." in junk.get_data(as_text=True)
     free = staff_web.submit(f"{edit}/prices", prices({"free": "10"}), form_page=edit)
