@@ -40,7 +40,7 @@ STRICT_TRANSPORT_SECURITY = "max-age=63072000; includeSubDomains"
 assets = Blueprint("web_assets", __name__, static_folder="static", static_url_path="/assets")
 
 
-@assets.route("/document.css")
+@assets.route("/assets/document.css")
 def document_stylesheet() -> Response:
     """The printable documents' styles (``portal.documents.render.browser_stylesheet``)."""
     from portal.documents.render import browser_stylesheet

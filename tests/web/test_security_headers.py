@@ -4,6 +4,8 @@ and client areas of the demo signed in, and the public pages. docs/security.md, 
 
 from __future__ import annotations
 
+import re
+
 from flask import Flask
 from werkzeug.test import TestResponse
 
@@ -60,3 +62,19 @@ def test_hsts_only_over_https(make_app) -> None:  # type: ignore[no-untyped-def]
         .headers["Strict-Transport-Security"]
         .startswith("max-age=63072000")
     )
+
+
+def test_a_printable_document_loads_its_styles_from_a_file(app: Flask, clock) -> None:
+    """The CSP forbids inline styles, so the printable invoice links its stylesheet, which the
+    shell serves: without it the page prints unstyled."""
+    demo.load_demo_data(clock)
+    web: WebClient = app.test_client()  # type: ignore[assignment]
+    web.sign_in_client(*demo.DEMO_CLIENT)
+    invoices = web.get("/invoices").get_data(as_text=True)
+    invoice_id = re.search(r'href="/invoices/(\d+)"', invoices).group(1)
+    page = web.get(f"/invoices/{invoice_id}/print").get_data(as_text=True)
+    assert "<style" not in page
+    (href,) = re.findall(r'<link rel="stylesheet" href="([^"]+)"', page)
+    stylesheet = web.get(href)
+    assert stylesheet.status_code == 200 and stylesheet.mimetype == "text/css"
+    assert "border-collapse" in stylesheet.get_data(as_text=True)
