@@ -121,7 +121,7 @@ def test_catalogues_are_complete(tmp_path) -> None:
         assert not missing, f"{locale}: {len(missing)} untranslated, e.g. {missing[:5]}"
         for plugin in sorted((PROJECT_ROOT / "plugins").glob("*/babel.cfg")):
             root = plugin.parent
-            (domain,) = [p.name for p in root.glob("portal_*") if p.is_dir()]
+            (domain,) = [p.name for p in root.glob("portal_*") if (p / "__init__.py").is_file()]
             wanted = _extracted(plugin, root, tmp_path / f"{domain}.pot")
             own = root / domain / "translations" / locale / "LC_MESSAGES" / f"{domain}.po"
             missing = sorted(str(m) for m in wanted - _translated(own) - core_done)
