@@ -13,11 +13,13 @@ from decimal import Decimal
 from flask import Flask
 
 from portal.core.extensions import db
+from portal.invoicing.invoice_attachments import attachments_for_mail
 from portal.invoicing.invoice_documents import invoice_pdf_for_mail
 from portal.invoicing.models.invoice import Invoice, InvoiceLine, InvoiceStatus
 from portal.invoicing.models.payment import Payment
 from portal.messaging.sources import (
     Sample,
+    register_companions,
     register_document,
     register_template_fields,
     register_variable,
@@ -89,6 +91,7 @@ def register_mail_sources(app: Flask) -> None:
     register_variable(app, "invoices", sample=lambda sample: [sample_invoice(sample, paid=True)])
     register_variable(app, "payment", sample=sample_payment)
     register_document(app, "invoice", invoice_pdf_for_mail)
+    register_companions(app, "invoice", attachments_for_mail)
     register_template_fields(app, Invoice, INVOICE_FIELDS)
     register_template_fields(app, InvoiceLine, LINE_FIELDS)
     register_template_fields(app, Payment, PAYMENT_FIELDS)

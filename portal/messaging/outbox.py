@@ -335,20 +335,33 @@ def build_message(row: OutboundMessage, now: datetime) -> EmailMessage:
 
 
 def render_pending_attachments(row: OutboundMessage) -> None:
-    """Fill in the attachments rendered at delivery (invoice PDFs), in the client's language.
+    """Fill in the attachments rendered at delivery (invoice PDFs), in the client's language,
+    and attach the documents that go with each (the plugins' attachments of the invoice,
+    ``portal.messaging.sources.register_companions``).
 
-    The invoicing area registers the renderer (``portal.messaging.sources.register_document``):
+    The invoicing area registers the renderers (``portal.messaging.sources.register_document``):
     messaging never imports it. The bytes are kept on the row, so a retry sends the same
-    document without rendering it again.
+    documents without rendering them again; all are rendered before any is kept, so a failure
+    leaves the row as it was for the retry.
     """
     pending = [item for item in row.attachments if item.invoice_id is not None and not item.data]
     if not pending:
         return
-    render = sources().documents.get("invoice")
+    found = sources()
+    render = found.documents.get("invoice")
     if render is None:
         raise RuntimeError("no area registered how to render an invoice for mail")
-    for item in pending:
-        item.data = render(item.invoice_id)  # type: ignore[arg-type]
+    companions = found.companions.get("invoice")
+    invoice_ids = [item.invoice_id for item in pending if item.invoice_id is not None]
+    rendered = [render(invoice_id) for invoice_id in invoice_ids]
+    extra = [
+        OutboundAttachment(message_id=row.id, filename=name, content_type=kind, data=data)
+        for invoice_id in (dict.fromkeys(invoice_ids) if companions else ())
+        for name, kind, data in companions(invoice_id)  # type: ignore[misc]
+    ]
+    for item, data in zip(pending, rendered, strict=True):
+        item.data = data
+    row.attachments.extend(extra)
 
 
 def connect_smtp() -> smtplib.SMTP:

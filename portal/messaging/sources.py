@@ -8,7 +8,8 @@ the app starts, from the ``register(app)`` of the area that owns the data:
 - the addressee (accounts): the client a letter composed at delivery goes to, loaded by id, and
   the addresses that receive a kind of mail (the client and the contacts who opted in);
 - a template variable's row by id (invoicing: ``invoice``), for letters composed at delivery;
-- a document rendered at delivery and attached (invoicing: the invoice PDF);
+- a document rendered at delivery and attached (invoicing: the invoice PDF), and the documents
+  that go with it (invoicing: the plugins' attachments of the invoice);
 - the sample value of a variable, built in memory, for the template editor's preview.
 """
 
@@ -59,6 +60,8 @@ class Sample:
 Loader = Callable[[int], Any]
 Recipients = Callable[[Any, MailKind], list[str]]
 Renderer = Callable[[int], bytes]
+#: (file name, content type, bytes) of each document that goes with a document, by its id.
+Companions = Callable[[int], list[tuple[str, str, bytes]]]
 SampleBuilder = Callable[[Sample], Any]
 
 
@@ -72,6 +75,8 @@ class MailSources:
     rows: dict[str, Loader] = field(default_factory=dict)
     #: Document kind -> its bytes by id (attachments rendered at delivery).
     documents: dict[str, Renderer] = field(default_factory=dict)
+    #: Document kind -> the documents attached next to it (rendered at delivery too).
+    companions: dict[str, Companions] = field(default_factory=dict)
     #: Variable name -> its sample value (the template editor's preview).
     samples: dict[str, SampleBuilder] = field(default_factory=dict)
     #: Model class -> the attributes a staff-edited template may read of its rows.
@@ -114,3 +119,9 @@ def register_template_fields(app: Flask, model: type, names: Iterable[str]) -> N
 def register_document(app: Flask, kind: str, render: Renderer) -> None:
     """How to render a document of ``kind`` by id when a letter attaching it is delivered."""
     sources(app).documents[kind] = render
+
+
+def register_companions(app: Flask, kind: str, render: Companions) -> None:
+    """The documents attached next to a document of ``kind`` rendered at delivery, by its id:
+    (file name, content type, bytes) each, rendered when the letter is delivered."""
+    sources(app).companions[kind] = render

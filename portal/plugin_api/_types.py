@@ -6,6 +6,7 @@ from __future__ import annotations
 from portal.accounts.clients import ClientRecords
 from portal.billing import UsageCharge, UsageCollector
 from portal.invoicing.gateways import CallbackResult, PaymentGateway
+from portal.invoicing.invoice_attachments import InvoiceAttachment
 from portal.invoicing.statement_formats import (
     BankStatement,
     StatementEntry,
@@ -52,6 +53,7 @@ __all__ = [
     "DemoOption",
     "DemoProduct",
     "HttpBackend",
+    "InvoiceAttachment",
     "JobDefinition",
     "Link",
     "MenuItem",

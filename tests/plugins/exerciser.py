@@ -13,6 +13,7 @@ from typing import Any
 
 import click
 from flask import Blueprint
+from flask_babel import get_locale
 from flask_wtf import FlaskForm
 from markupsafe import Markup
 from sqlalchemy import select
@@ -29,6 +30,7 @@ from portal.plugin_api import (
     ClientRecords,
     DashboardCounter,
     Invoice,
+    InvoiceAttachment,
     JobDefinition,
     MenuItem,
     Panel,
@@ -467,5 +469,32 @@ def register_client_records() -> list[ClientRecords]:
             _move_records,
             has_history=lambda client_id: client_id in KEPT,
             refuse_merge=_refuse_merge,
+        )
+    ]
+
+
+# --- invoice attachments: a usage statement on the invoices named here -------------------------
+
+#: Invoice ids that get the exerciser's usage statement; the invoices it was rendered for.
+ATTACHED: set[int] = set()
+RENDERED: list[int] = []
+
+
+def _usage_statement(invoice: Invoice) -> bytes:
+    RENDERED.append(invoice.id)
+    return f"invoice,{invoice.number},{get_locale()}\n".encode()
+
+
+@hookimpl
+def invoice_attachments(invoice) -> list[InvoiceAttachment]:
+    if invoice.id not in ATTACHED:
+        return []
+    return [
+        InvoiceAttachment(
+            "usage.csv",
+            "Usage statement",
+            f"usage-{invoice.number}.csv",
+            "text/csv",
+            lambda: _usage_statement(invoice),
         )
     ]

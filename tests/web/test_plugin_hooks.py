@@ -460,3 +460,90 @@ def test_load_demo_data_runs_after_the_cores_demo_and_prints_the_plugins_lines(
     from portal.core.clock import today
 
     assert [today()] == exerciser.DEMO_DAYS
+
+
+# --- invoice_attachments ------------------------------------------------------------------------
+
+
+def test_invoice_attachments_are_listed_and_downloaded_in_both_areas(exercised, clock) -> None:
+    from portal.testing.factories import make_staff
+
+    owner = make_client(clock, email="attached@example.com")
+    invoice = _issued(owner, "100.00")
+    plain = _issued(owner, "50.00")
+    exerciser.ATTACHED.add(invoice.id)
+    link = f"/invoices/{invoice.id}/attachments/usage.csv"
+    web = exercised.test_client()
+    web.sign_in_client(owner.email)
+    page = web.get(f"/invoices/{invoice.id}").get_data(as_text=True)
+    assert f'href="{link}"' in page and "Usage statement" in page
+    got = web.get(link)
+    assert got.status_code == 200 and got.mimetype == "text/csv"
+    assert got.data == f"invoice,{invoice.number},en\n".encode()
+    assert f"filename=usage-{invoice.number}.csv" in got.headers["Content-Disposition"]
+    assert "invoice-attachments" not in web.get(f"/invoices/{plain.id}").get_data(as_text=True)
+    assert web.get(f"/invoices/{plain.id}/attachments/usage.csv").status_code == 404
+    assert web.get(f"/invoices/{invoice.id}/attachments/other.csv").status_code == 404
+
+    stranger = make_client(clock, email="stranger@example.com")
+    other = exercised.test_client()
+    other.sign_in_client(stranger.email)
+    assert other.get(link).status_code == 404  # another client's invoice
+
+    admin_link = f"/admin/billing/invoices/{invoice.id}/attachments/usage.csv"
+    staff = exercised.test_client()
+    staff.sign_in_staff(make_staff(clock, role="accountant").email)
+    page = staff.get(f"/admin/billing/invoices/{invoice.id}").get_data(as_text=True)
+    assert f'href="{admin_link}"' in page and "Usage statement" in page
+    assert staff.get(admin_link).data.startswith(f"invoice,{invoice.number}".encode())
+    support = exercised.test_client()
+    support.sign_in_staff(make_staff(clock, role="support").email)  # no billing.view
+    assert support.get(admin_link).status_code == 403
+
+
+def test_a_draft_has_no_attachments(exercised, clock) -> None:
+    from portal.invoicing.invoice_attachments import attachments_of
+
+    owner = make_client(clock, email="drafted@example.com")
+    draft = invoices.create_draft(owner, [(billing.charge_line("Услуга", D(1), "RUB"), None)])
+    db.session.commit()
+    exerciser.ATTACHED.add(draft.id)
+    assert attachments_of(draft) == []
+    invoices.issue_invoice(draft, today=TODAY)
+    assert [a.name for a in attachments_of(draft)] == ["usage.csv"]
+
+
+def test_an_attachment_name_must_fit_in_a_url() -> None:
+    from portal.plugin_api import InvoiceAttachment
+
+    with pytest.raises(ValueError, match="not"):
+        InvoiceAttachment("../calls.csv", "x", "calls.csv", "text/csv", lambda: b"")
+
+
+def test_the_invoice_mail_carries_the_attachments_rendered_at_delivery(
+    exercised, clock, mailbox
+) -> None:
+    from portal.invoicing import invoice_documents
+    from portal.messaging.models import OutboundMessage
+    from portal.messaging.outbox import deliver_outbox
+
+    owner = make_client(clock, email="mailed@example.com", language="ru")
+    invoice = _issued(owner, "100.00")
+    exerciser.ATTACHED.add(invoice.id)
+    exerciser.RENDERED.clear()
+    mailbox.clear()
+    invoice_documents.queue_invoice_emails([invoice])
+    db.session.commit()
+    assert not exerciser.RENDERED  # nothing rendered when the mail is queued
+    assert deliver_outbox(limit=10).sent == 1
+    assert list(exerciser.RENDERED) == [invoice.id]
+    [mail] = [m for m in mailbox if m["To"] == owner.email]
+    files = {p.get_filename(): p for p in mail.iter_attachments()}
+    assert set(files) == {f"invoice-{invoice.number}.pdf", f"usage-{invoice.number}.csv"}
+    usage = files[f"usage-{invoice.number}.csv"]
+    assert usage.get_content_type() == "text/csv"
+    assert usage.get_payload(decode=True) == f"invoice,{invoice.number},ru\n".encode()
+    message = db.session.scalar(
+        select(OutboundMessage).where(OutboundMessage.dedupe_key == f"invoice-issued:{invoice.id}")
+    )
+    assert len(message.attachments) == 2  # kept with the message: a retry renders nothing

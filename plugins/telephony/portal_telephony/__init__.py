@@ -29,6 +29,8 @@ from portal.billing import Cycle
 from portal.plugin_api import (
     Client,
     ClientCardTab,
+    Invoice,
+    InvoiceAttachment,
     JobDefinition,
     MenuItem,
     Panel,
@@ -126,12 +128,11 @@ def cdrs_job(as_of: date) -> dict[str, int]:
 @hookimpl
 def register_blueprints() -> list[Blueprint]:
     from portal_telephony.admin import admin_pages
-    from portal_telephony.call_detail import detail_pages
     from portal_telephony.client import client_pages
     from portal_telephony.rating_views import admin_rating, api, client_calls
     from portal_telephony.tariff_views import tariff_pages
 
-    return [client_pages, admin_pages, client_calls, admin_rating, api, tariff_pages, detail_pages]
+    return [client_pages, admin_pages, client_calls, admin_rating, api, tariff_pages]
 
 
 @hookimpl
@@ -192,6 +193,14 @@ def payment_received(payment: Any) -> None:
     from portal_telephony import balances
 
     balances.payment_received(payment)
+
+
+@hookimpl
+def invoice_attachments(invoice: Invoice) -> list[InvoiceAttachment]:
+    """The call detail report of a renewal that bills postpaid calls (call_detail.py)."""
+    from portal_telephony.call_detail import invoice_attachments as of_invoice
+
+    return of_invoice(invoice)
 
 
 @hookimpl

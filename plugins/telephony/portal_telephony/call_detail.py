@@ -2,7 +2,12 @@
 "Calls: ..." lines charge for, as CSV and as a PDF printed with the core's fonts. The calls are
 those of the invoice's telephony plan services in the periods the invoice bills in arrears, so
 the report's total is the sum of those lines (each call rounded once when rated; README,
-"Balances")."""
+"Balances").
+
+Both files reach the client through the core's ``invoice_attachments`` hook
+(:func:`invoice_attachments`, docs/hooks.md): links on the invoice page of both areas, the
+core's download routes with their access checks, and attachments of the invoice e-mail rendered
+when it is delivered. README, "Call detail report"."""
 
 from __future__ import annotations
 
@@ -12,13 +17,20 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
 
-from flask import Blueprint, abort, render_template
-from flask_login import current_user
-from sqlalchemy import select
-from werkzeug.wrappers import Response
+from flask import render_template
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import ColumnElement, or_, select
 
 from portal.billing import Cycle, next_due
-from portal.plugin_api import Invoice, InvoiceLine, Service, pdf_fonts, render_pdf, session
+from portal.plugin_api import (
+    Invoice,
+    InvoiceAttachment,
+    InvoiceLine,
+    Service,
+    pdf_fonts,
+    render_pdf,
+    session,
+)
 from portal_telephony.plans import kind_of
 from portal_telephony.rating_models import Call
 from portal_telephony.settings import PLAN
@@ -47,11 +59,14 @@ def _moment(day: date) -> datetime:
     return datetime.combine(day, time(0), tzinfo=UTC)
 
 
-def invoice_detail(invoice: Invoice) -> CallDetail:
-    """The postpaid calls an invoice charges for (none for an invoice without a plan). A
-    renewal's lines carry the period billed in advance; the calls are those of the period
-    before it (``[previous due date, period_start)``), the one the usage collector was asked
-    for (docs/billing.md, usage in arrears)."""
+Span = tuple[int, date, date]
+
+
+def _spans(invoice: Invoice) -> list[Span]:
+    """(service, start, end) of each plan period the invoice bills in arrears. A renewal's
+    lines carry the period billed in advance; the calls are those of the period before it
+    (``[previous due date, period_start)``), the one the usage collector was asked for
+    (docs/billing.md, usage in arrears)."""
     spans = set()
     for line in session().scalars(
         select(InvoiceLine).where(
@@ -66,19 +81,37 @@ def invoice_detail(invoice: Invoice) -> CallDetail:
             continue
         start = next_due(line.period_start, cycle, -1, anchor_day=service.anchor_day)
         spans.add((service.id, start, line.period_start))
+    return sorted(spans)
+
+
+def _postpaid_in(span: Span) -> ColumnElement[bool]:
+    service_id, start, end = span
+    return (
+        (Call.service_id == service_id)
+        & Call.prepaid.is_(False)
+        & (Call.started_at >= _moment(start))
+        & (Call.started_at < _moment(end))
+    )
+
+
+def invoice_detail(invoice: Invoice) -> CallDetail:
+    """The postpaid calls an invoice charges for (none for an invoice without a plan)."""
     calls: list[Call] = []
-    for service_id, start, end in sorted(spans):
+    for span in _spans(invoice):
         calls += session().scalars(
-            select(Call)
-            .where(
-                Call.service_id == service_id,
-                Call.prepaid.is_(False),
-                Call.started_at >= _moment(start),
-                Call.started_at < _moment(end),
-            )
-            .order_by(Call.started_at, Call.id)
+            select(Call).where(_postpaid_in(span)).order_by(Call.started_at, Call.id)
         )
     return CallDetail(invoice, calls)
+
+
+def has_calls(invoice: Invoice) -> bool:
+    """Whether the invoice carries "Calls: ..." lines: a postpaid call that cost something in a
+    period it bills in arrears (one query, asked on every view of an invoice page)."""
+    spans = _spans(invoice)
+    if not spans:
+        return False
+    found = select(Call.id).where(Call.cost > 0, or_(*map(_postpaid_in, spans))).limit(1)
+    return session().scalar(found) is not None
 
 
 CSV_COLUMNS = (
@@ -122,12 +155,9 @@ def detail_pdf(detail: CallDetail) -> bytes:
     return render_pdf(html)
 
 
-detail_pages = Blueprint("telephony_detail", __name__, url_prefix="/telephony/invoices")
-detail_pages.portal_area = "client"  # type: ignore[attr-defined]
-
-
 def detail_invoices(client_id: int, limit: int = 12) -> list[Invoice]:
-    """The client's latest issued invoices that bill a telephony plan: those with a report."""
+    """The client's latest issued invoices that bill postpaid calls: those with a report (the
+    calls page links them; at most ``limit`` invoices of a plan are looked at)."""
     plan_services = [
         s.id
         for s in session().scalars(select(Service).where(Service.client_id == client_id))
@@ -136,36 +166,41 @@ def detail_invoices(client_id: int, limit: int = 12) -> list[Invoice]:
     if not plan_services:
         return []
     billed = select(InvoiceLine.invoice_id).where(InvoiceLine.service_id.in_(plan_services))
-    return list(
-        session().scalars(
-            select(Invoice)
-            .where(
-                Invoice.client_id == client_id,
-                Invoice.number.is_not(None),
-                Invoice.id.in_(billed),
-            )
-            .order_by(Invoice.id.desc())
-            .limit(limit)
+    latest = session().scalars(
+        select(Invoice)
+        .where(
+            Invoice.client_id == client_id,
+            Invoice.number.is_not(None),
+            Invoice.id.in_(billed),
         )
+        .order_by(Invoice.id.desc())
+        .limit(limit)
     )
+    return [invoice for invoice in latest if has_calls(invoice)]
 
 
-@detail_pages.app_context_processor
-def report_links() -> dict[str, object]:
-    """``telephony_detail_invoices(client_id)`` for the calls page (called only there)."""
-    return {"telephony_detail_invoices": detail_invoices}
+#: The attachments' names: the end of their download URLs (``/invoices/<id>/attachments/...``).
+PDF_NAME, CSV_NAME = "calls.pdf", "calls.csv"
 
 
-@detail_pages.route("/<int:invoice_id>/calls.<any(csv, pdf):kind>")
-def download(invoice_id: int, kind: str) -> Response:
-    """The client's own invoice's call detail report; another client's invoice is a 404."""
-    invoice = session().get(Invoice, invoice_id)
-    if invoice is None or invoice.client_id != current_user.id or invoice.number is None:
-        abort(404)
-    detail = invoice_detail(invoice)
-    body = detail_csv(detail) if kind == "csv" else detail_pdf(detail)
-    mimetype = "text/csv" if kind == "csv" else "application/pdf"
-    name = f"calls-{invoice.number}.{kind}"
-    return Response(
-        body, mimetype=mimetype, headers={"Content-Disposition": f"attachment; filename={name}"}
-    )
+def invoice_attachments(invoice: Invoice) -> list[InvoiceAttachment]:
+    """The call detail report of an invoice that bills postpaid calls, as PDF and CSV (the
+    ``invoice_attachments`` hook); rendered only when downloaded or mailed."""
+    if not has_calls(invoice):
+        return []
+    return [
+        InvoiceAttachment(
+            PDF_NAME,
+            _l("Call detail report (PDF)"),
+            f"calls-{invoice.number}.pdf",
+            "application/pdf",
+            lambda: detail_pdf(invoice_detail(invoice)),
+        ),
+        InvoiceAttachment(
+            CSV_NAME,
+            _l("Call detail report (CSV)"),
+            f"calls-{invoice.number}.csv",
+            "text/csv",
+            lambda: detail_csv(invoice_detail(invoice)),
+        ),
+    ]

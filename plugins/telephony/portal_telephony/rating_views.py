@@ -27,7 +27,7 @@ from werkzeug.wrappers import Response
 from wtforms import SelectField, StringField
 
 from portal.plugin_api import now, paginate, requires, session
-from portal_telephony import calls
+from portal_telephony import call_detail, calls
 from portal_telephony.cdr_formats import FORMATS
 from portal_telephony.rating_models import CdrImport, Pbx, Reject
 
@@ -59,6 +59,7 @@ def index() -> Response | str:
         page=page,
         filters=filters,
         groups=calls.groups(current_user.id),
+        detail_invoices=call_detail.detail_invoices(current_user.id),
     )
 
 

@@ -101,15 +101,21 @@ def test_three_months_of_plan_numbers_and_calls(app, clock, customer, catalogue,
 
     web = app.test_client()
     web.sign_in_client(customer.email, PASSWORD)
-    pdf = web.get(f"/telephony/invoices/{april.id}/calls.pdf")
+    pdf_link = f"/invoices/{april.id}/attachments/calls.pdf"  # the core's, through the hook
+    invoice_page = web.get(f"/invoices/{april.id}").get_data(as_text=True)
+    assert f'href="{pdf_link}"' in invoice_page
+    assert f'href="/invoices/{april.id}/attachments/calls.csv"' in invoice_page
+    pdf = web.get(pdf_link)
     assert pdf.status_code == 200 and pdf.mimetype == "application/pdf"
     text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf.data)).pages)
     assert "84951234567" in text and "89161234567" in text and "89031234567" in text
     assert "10,00" in text or "10.00" in text
     assert "Детализация звонков" in text or "Call detail report" in text
-    assert web.get(f"/telephony/invoices/{april.id}/calls.csv").status_code == 200
+    csv_file = web.get(f"/invoices/{april.id}/attachments/calls.csv")
+    assert csv_file.status_code == 200 and csv_file.mimetype == "text/csv"
+    assert csv_file.data == call_detail.detail_csv(detail)
     page = web.get("/telephony/calls/").get_data(as_text=True)
-    assert f"/telephony/invoices/{april.id}/calls.pdf" in page
+    assert pdf_link in page
     record_payment(customer, amount=april.total, method="bank", reference="a", invoices=[april])
 
     # April: 600 s to Moscow = 10 min x 1.00 = 10.00
@@ -129,7 +135,13 @@ def test_three_months_of_plan_numbers_and_calls(app, clock, customer, catalogue,
     june = renewal(customer, date(2026, 6, 1))
     assert june.total == D("2600.00") + D("970.00")
     assert call_detail.invoice_detail(june).calls == []
+    # no calls billed: no report on the invoice page, none to download, none on the calls page
+    assert "invoice-attachments" not in web.get(f"/invoices/{june.id}").get_data(as_text=True)
+    assert web.get(f"/invoices/{june.id}/attachments/calls.pdf").status_code == 404
+    assert f"/invoices/{june.id}/attachments" not in web.get("/telephony/calls/").get_data(
+        as_text=True
+    )
     other = make_line(clock, prepaid=False, email="stranger@example.com", number="74951119999")
     stranger = app.test_client()
     stranger.sign_in_client(other.client.email, PASSWORD)
-    assert stranger.get(f"/telephony/invoices/{april.id}/calls.pdf").status_code == 404
+    assert stranger.get(pdf_link).status_code == 404

@@ -25,6 +25,7 @@ from portal.invoicing import (
     account_statements,
     credit_notes,
     dunning,
+    invoice_attachments,
     invoice_documents,
     invoices,
     payments,
@@ -53,7 +54,7 @@ from portal.invoicing.models import (
 from portal.invoicing.models.invoice import CREDIT_NOTE_SETTLEMENT_LABELS, INVOICE_STATUS_LABELS
 from portal.platform import runtime_settings, search
 from portal.web.csv_export import csv_response
-from portal.web.downloads import pdf_response
+from portal.web.downloads import download, pdf_response
 from portal.web.formatting import money
 from portal.web.identity import Area
 from portal.web.paging import keyset_page
@@ -212,7 +213,18 @@ def _invoice_page(
         if is_note or invoice.status not in credit_notes.CORRECTABLE
         else credit_notes.correctable(invoice, notes),
         settlement_labels=CREDIT_NOTE_SETTLEMENT_LABELS,
+        attachments=invoice_attachments.attachments_of(invoice),
     )
+
+
+@admin_billing.route("/invoices/<int:invoice_id>/attachments/<name>")
+@requires(Permission.BILLING_VIEW)
+def invoice_attachment(invoice_id: int, name: str) -> Response:
+    """A plugin's document of an issued invoice (docs/hooks.md, ``invoice_attachments``)."""
+    found = invoice_attachments.attachment_named(_invoice_or_404(invoice_id), name)
+    if found is None:
+        abort(404)
+    return download(found.render(), found.filename, found.content_type, inline=found.inline)
 
 
 @admin_billing.route("/invoices/<int:invoice_id>/lines", methods=["POST"])

@@ -20,6 +20,7 @@ from portal.core.extensions import db
 from portal.invoicing import (
     account_statements,
     credit_notes,
+    invoice_attachments,
     invoice_documents,
     invoices,
     payments,
@@ -29,7 +30,7 @@ from portal.invoicing.forms import StatementForm
 from portal.invoicing.gateways import gateways
 from portal.invoicing.models import CreditEntry, Invoice, InvoiceKind, InvoiceStatus, Payment
 from portal.invoicing.models.invoice import CREDIT_NOTE_SETTLEMENT_LABELS, INVOICE_STATUS_LABELS
-from portal.web.downloads import pdf_response
+from portal.web.downloads import download, pdf_response
 from portal.web.formatting import labels_once, money
 from portal.web.identity import Area
 from portal.web.paging import keyset_page
@@ -116,7 +117,18 @@ def invoice_view(invoice_id: int) -> str:
         credit_notes=[] if is_note else credit_notes.notes_of(invoice),
         settlement_labels=CREDIT_NOTE_SETTLEMENT_LABELS,
         payments_made=payments.invoice_payments(invoice.id),
+        attachments=invoice_attachments.attachments_of(invoice),
     )
+
+
+@client_billing.route("/invoices/<int:invoice_id>/attachments/<name>")
+def invoice_attachment(invoice_id: int, name: str) -> Response:
+    """A plugin's document of the client's own invoice (docs/hooks.md, ``invoice_attachments``),
+    rendered now in the client's language; another client's invoice is a 404."""
+    found = invoice_attachments.attachment_named(_my_invoice(invoice_id), name)
+    if found is None:
+        abort(404)
+    return download(found.render(), found.filename, found.content_type, inline=found.inline)
 
 
 @client_billing.route("/invoices/<int:invoice_id>/pdf")

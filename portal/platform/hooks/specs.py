@@ -42,6 +42,7 @@ if TYPE_CHECKING:
     from portal.billing.usage import UsageCharge, UsageCollector
     from portal.catalog.models.catalog import Product
     from portal.invoicing.gateways import PaymentGateway
+    from portal.invoicing.invoice_attachments import InvoiceAttachment
     from portal.invoicing.models.invoice import Invoice
     from portal.invoicing.models.payment import Payment
     from portal.invoicing.statement_formats import StatementParser
@@ -177,6 +178,15 @@ def register_usage_collectors() -> list[UsageCollector]:
     ``collect(service, period)`` returning :class:`UsageCharge` items. The billing run asks the
     collector whose ``name`` is the usage-billed product's ``module`` (never broadcast); the
     first registered wins."""
+
+
+@registry
+def invoice_attachments(invoice: Invoice) -> list[InvoiceAttachment] | None:
+    """Registry (asked of every plugin). Return the :class:`InvoiceAttachment` documents that go
+    with an issued ``invoice`` (a call detail report...), or an empty list or None. Listed as
+    links on the invoice page in both areas, served by the core's routes, and attached to the
+    e-mails that attach the invoice's PDF, rendered when the outbox delivers them. Called on
+    every view of an invoice page: decide cheaply, render only in ``render``."""
 
 
 @registry
