@@ -232,6 +232,17 @@ def fee_coefficients(client_id: int) -> tuple[Decimal, Decimal]:
     return terms.coefficient_recurring, terms.coefficient_setup
 
 
+def setup_coefficient_of(client: Client, product: Product) -> Decimal | None:
+    """The setup coefficient of ``client``'s terms for a telephony product's own setup fee (the
+    core's ``setup_coefficient`` hook), or None: list price (no terms, 1, another module)."""
+    if product.module != PLUGIN or client.id is None:
+        return None
+    terms = session().get(ClientTerms, client.id)
+    if terms is None or terms.coefficient_setup == 1:
+        return None
+    return terms.coefficient_setup
+
+
 def with_coefficient(amount: Decimal, coefficient: Decimal) -> Decimal:
     """``amount`` times the coefficient, rounded once to kopecks (1 000 x 0.1111 = 111.10)."""
     return amount if coefficient == 1 else apply_coefficient(amount, coefficient)
