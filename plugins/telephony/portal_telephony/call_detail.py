@@ -9,7 +9,6 @@ from __future__ import annotations
 import csv
 import io
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time
 from decimal import Decimal
 
 from flask import Blueprint, abort, render_template
@@ -17,8 +16,17 @@ from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
-from portal.billing import Cycle, next_due
-from portal.plugin_api import Invoice, InvoiceLine, Service, pdf_fonts, render_pdf, session
+from portal.billing import Cycle, Period, next_due
+from portal.plugin_api import (
+    Invoice,
+    InvoiceLine,
+    Service,
+    business_zone,
+    pdf_fonts,
+    render_pdf,
+    session,
+)
+from portal_telephony import plan_months
 from portal_telephony.plans import kind_of
 from portal_telephony.rating_models import Call
 from portal_telephony.settings import PLAN
@@ -43,10 +51,6 @@ class CallDetail:
         return [(g, n, t) for g, (n, t) in sorted(found.items())]
 
 
-def _moment(day: date) -> datetime:
-    return datetime.combine(day, time(0), tzinfo=UTC)
-
-
 def invoice_detail(invoice: Invoice) -> CallDetail:
     """The postpaid calls an invoice charges for (none for an invoice without a plan). A
     renewal's lines carry the period billed in advance; the calls are those of the period
@@ -67,14 +71,16 @@ def invoice_detail(invoice: Invoice) -> CallDetail:
         start = next_due(line.period_start, cycle, -1, anchor_day=service.anchor_day)
         spans.add((service.id, start, line.period_start))
     calls: list[Call] = []
+    zone = business_zone()
     for service_id, start, end in sorted(spans):
+        first, last = plan_months.moments(Period(start, end), zone)
         calls += session().scalars(
             select(Call)
             .where(
                 Call.service_id == service_id,
                 Call.prepaid.is_(False),
-                Call.started_at >= _moment(start),
-                Call.started_at < _moment(end),
+                Call.started_at >= first,
+                Call.started_at < last,
             )
             .order_by(Call.started_at, Call.id)
         )

@@ -87,14 +87,17 @@ def make_line(
     included_minutes: int = 0,
     email: str = "office@example.com",
     low_balance: str = "100.00",
+    cycle: str = "monthly",
+    start: date = date(2026, 11, 1),
 ) -> Line:
-    """A client with an active PBX service (Module ``telephony``) holding ``number``."""
+    """A client with an active PBX service (Module ``telephony``) holding ``number``, whose
+    current period of ``cycle`` started on ``start`` (its anchor day)."""
+    prices = {"monthly": "2000.00", "quarterly": "6000.00"}
     product = add_demo_products(
-        "Телефония",
-        [DemoProduct("АТС «Отдел»", ProductType.SERVICE, "telephony", {"monthly": "2000.00"})],
+        "Телефония", [DemoProduct("АТС «Отдел»", ProductType.SERVICE, "telephony", prices)]
     )["АТС «Отдел»"]
     client = make_client(clock, email=email) if email else make_client(clock)
-    service = add_demo_service(client, product, cycle="monthly", start=date(2026, 11, 1))
+    service = add_demo_service(client, product, cycle=cycle, start=start)
     service.username = account
     moment = now()
     if session().get(NumberCategory, "ordinary") is None:  # the test database is wiped
