@@ -182,9 +182,7 @@ def test_a_quarter_of_a_quarterly_plan_with_included_minutes_numbers_and_calls(
             # 1 May: still the second month (15 April - 15 May), its package used up
             master_row("q4", src=NUMBER, dst=local, start=at(date(2026, 5, 1)), billsec=120),
             master_row("q5", src=NUMBER, dst=local, start=at(date(2026, 5, 20)), billsec=60),
-            master_row(
-                "q6", src=NUMBER, dst="89161234567", start=at(date(2026, 5, 21)), billsec=61
-            ),
+            master_row("q6", src=NUMBER, dst=mobile, start=at(date(2026, 5, 21)), billsec=61),
         ],
     )
 
