@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 from flask_babel import gettext as _
 from sqlalchemy import delete, select
@@ -141,6 +143,36 @@ def save_tariff(tariff: Tariff | None, **values: object) -> Tariff:
         for other in session().scalars(select(Tariff).where(Tariff.id != tariff.id)):
             other.is_default = False
     session().commit()
+    return tariff
+
+
+#: A destination of :func:`create_tariff`: name, group, prefixes and its rate's values
+#: (the columns of :class:`Rate` but its destination and effective moment).
+DestinationSpec = tuple[str, str, Sequence[str], Mapping[str, Any]]
+
+
+def create_tariff(
+    name: str,
+    destinations: Iterable[DestinationSpec],
+    *,
+    since: datetime,
+    time_zone: str = "Europe/Moscow",
+) -> Tariff:
+    """The default tariff ``name`` with ``destinations``, each with one rate from ``since``:
+    the demo's tariff and the tests' (staff build theirs on the tariff pages). Commits."""
+    specs = list(destinations)
+    tariff = save_tariff(None, name=name, currency="RUB", time_zone=time_zone, is_default=True)
+    import_destinations(
+        tariff, [(label, group, list(prefixes)) for label, group, prefixes, _ in specs]
+    )
+    saved = {
+        destination.name: destination
+        for destination in session().scalars(
+            select(Destination).where(Destination.tariff_id == tariff.id)
+        )
+    }
+    for label, _group, _prefixes, values in specs:
+        add_rate(saved[label], since, **values)
     return tariff
 
 
