@@ -29,7 +29,7 @@ import json
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
+from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from itertools import chain, islice
 from pathlib import Path
@@ -291,7 +291,8 @@ class Importer:
                         allowance.seconds -= taken
                         left -= taken
             self._allowances[key] = found
-        first, end = plan_months.moments(month, self.zone)
+        # in UTC, as the calls' starts are: comparing moments of one tzinfo is the cheap kind
+        first, end = (moment.astimezone(UTC) for moment in plan_months.moments(month, self.zone))
         self._current[line.service_id] = (first, end, found)
         return found
 
