@@ -385,7 +385,8 @@ def set_personal_coefficient(
     the first invoice, the renewals and the change previews price it like staff's own
     discounts (docs/billing.md). ``note`` marks the plugin's row: setting again changes that
     row, ``None`` or 1 ends it from today. Setup fees stay at list price (the core applies no
-    personal discount to them). Raises :data:`DiscountError`. Commits; audited."""
+    personal discount to them; a plugin's own setup coefficient goes through the
+    ``setup_coefficient`` decision hook). Raises :data:`DiscountError`. Commits; audited."""
     row = db.session.scalar(
         select(ClientDiscount).where(
             ClientDiscount.client_id == client.id,
