@@ -9,9 +9,10 @@ all-products one may: the engine then takes the product's own (``portal.billing.
 A personal discount applies to the price of the product with its options, recurring or one-time,
 for the period a line bills: on the first invoice of an order the discount valid on the day the
 order is priced, at a renewal the one valid on the first day of the renewed period. Setup fees,
-add-ons and usage are charged at their list prices. A price staff set by hand (an override) is
-final: no discount applies to it. A discount and a promo code never stack: a line with a
-personal discount gets no promo code (``billing.resolve_discount``).
+add-ons and usage are charged at their list prices (a plugin's ``setup_coefficient`` hook may
+multiply a product's setup fee: ``portal.orders.orders.item_lines``). A price staff set by hand
+(an override) is final: no discount applies to it. A discount and a promo code never stack: a
+line with a personal discount gets no promo code (``billing.resolve_discount``).
 
 A client tax rule is a rate for the client's lines on a tax date within its window, for products
 of some types (none: all). The rules are tried before the general rates, the most specific first

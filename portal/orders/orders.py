@@ -261,6 +261,12 @@ def _setup_fee_label(client: Client) -> str:
         return _("Setup fee")
 
 
+def _setup_coefficient(client: Client, product: Product) -> Decimal:
+    """A plugin's coefficient on the product's setup fee (``setup_coefficient``), else 1."""
+    found = plugins().hook.setup_coefficient(client=client, product=product)
+    return billing.ONE if found is None else billing.check_coefficient(found)
+
+
 def item_lines(
     client: Client,
     product: Product,
@@ -279,7 +285,8 @@ def item_lines(
 
     ``personal`` are the client's personal discounts valid for the line's period: one that
     covers the product takes its price down by its coefficient and shuts out the promo code
-    (``billing.resolve_discount``); setup fees and add-ons keep their list prices.
+    (``billing.resolve_discount``); setup fees and add-ons keep their list prices, unless a
+    plugin gives the product's setup fee a coefficient (the ``setup_coefficient`` hook).
     """
     currency = client.currency
     tax = catalog.line_tax(client, product, tax_date)
@@ -321,13 +328,20 @@ def item_lines(
             lines.append(billing.promo_line(discount.promo, main))
             applied = True
     if setup_fee > 0:
+        factor = _setup_coefficient(client, product)
+        shown: tuple[str, ...] = ()
+        if factor < billing.ONE:
+            with client_locale(client):
+                shown = (client_rules.discount_detail(factor),)
         lines.append(
             billing.charge_line(
                 f"{product.name}: {_setup_fee_label(client)}",
                 setup_fee,
                 currency,
+                coefficient=factor,
                 line_tax=tax,
                 component=billing.Component.SETUP,
+                details=shown,
             )
         )
     for addon in addons:

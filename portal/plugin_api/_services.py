@@ -18,6 +18,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
 
 from flask import current_app, url_for
 from flask_babel import force_locale
@@ -70,6 +71,7 @@ __all__ = [
     "add_demo_client",
     "add_demo_products",
     "add_demo_service",
+    "business_zone",
     "cancel_invoice",
     "client_locale",
     "credit_balance",
@@ -127,6 +129,12 @@ def savepoint() -> AbstractContextManager[None]:
 def today() -> date:
     """The business date: the app's clock in the provider's time zone (tests move the clock)."""
     return clock.today()
+
+
+def business_zone() -> ZoneInfo:
+    """The provider's time zone, in which business dates are read: a service's periods and due
+    dates are dates in it, so a moment belongs to the period holding its date there."""
+    return ZoneInfo(current_app.config["PORTAL"]["default_timezone"])
 
 
 def now() -> datetime:
@@ -377,7 +385,8 @@ def set_personal_coefficient(
     the first invoice, the renewals and the change previews price it like staff's own
     discounts (docs/billing.md). ``note`` marks the plugin's row: setting again changes that
     row, ``None`` or 1 ends it from today. Setup fees stay at list price (the core applies no
-    personal discount to them). Raises :data:`DiscountError`. Commits; audited."""
+    personal discount to them; a plugin's own setup coefficient goes through the
+    ``setup_coefficient`` decision hook). Raises :data:`DiscountError`. Commits; audited."""
     row = db.session.scalar(
         select(ClientDiscount).where(
             ClientDiscount.client_id == client.id,

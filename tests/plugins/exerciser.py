@@ -433,6 +433,12 @@ def load_demo_data(today) -> list[str]:
 
 
 @hookimpl
+def setup_coefficient(client, product) -> Decimal | None:
+    """A product named "... (setup x0.5555)" has its setup fee times 0.5555 for everyone."""
+    return Decimal("0.5555") if product.name.endswith("(setup x0.5555)") else None
+
+
+@hookimpl
 def validate_order(client, items) -> str | None:
     """Products named "Forbidden ..." cannot be ordered; the rest is left to others."""
     for item in items:

@@ -90,6 +90,7 @@ PUBLIC = [
     "add_demo_client",
     "add_demo_products",
     "add_demo_service",
+    "business_zone",
     "client_link",
     "client_locale",
     "credit_balance",

@@ -312,6 +312,31 @@ def test_validate_order_refuses_with_the_plugins_message(shop, clock) -> None:
     assert order.id is not None
 
 
+# --- setup_coefficient --------------------------------------------------------------------------
+
+
+def test_setup_coefficient_multiplies_the_products_setup_fee(shop, clock) -> None:
+    client = make_client(clock, email="setup@example.com", language="ru")
+    pbx = shop[demo.PBX_DEPARTMENT]
+    item = CartItem(pbx.id, "monthly")
+    listed = orders.quote_cart(client, [item], today=TODAY).items[0].lines
+    assert [line.amount for line in listed if "Плата за подключение" in line.description] == [
+        D("500.00")
+    ]
+    pbx.name += " (setup x0.5555)"
+    (price,) = [row for row in pbx.prices if row.cycle == "monthly"]
+    price.setup_fee = D("2200.00")
+    db.session.commit()
+    (setup,) = [
+        line
+        for line in orders.quote_cart(client, [item], today=TODAY).items[0].lines
+        if line.description.endswith("Плата за подключение")
+    ]
+    # 2 200 x 0.5555 = 1 222.10, rounded once
+    assert (setup.list_amount, setup.amount) == (D("2200.00"), D("1222.10"))
+    assert "Персональная скидка 44,45 %" in setup.details
+
+
 def test_staff_test_a_provisioning_modules_connection(exercised, staff_member) -> None:
     web = exercised.test_client()
     web.sign_in_staff(staff_member.email)

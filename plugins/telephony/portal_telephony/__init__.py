@@ -20,6 +20,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 from flask import Blueprint
@@ -100,6 +101,15 @@ def co_term_with(client: Client, product: Product, cycle: Cycle, start: date) ->
     from portal_telephony.plans import plan_to_co_term_with
 
     return plan_to_co_term_with(client, product, cycle, start)
+
+
+@hookimpl
+def setup_coefficient(client: Client, product: Product) -> Decimal | None:
+    """The client's setup coefficient on a telephony product's setup fee (README, "Tariff
+    administration")."""
+    from portal_telephony.tariff_admin import setup_coefficient_of
+
+    return setup_coefficient_of(client, product)
 
 
 @hookimpl

@@ -14,23 +14,25 @@ from __future__ import annotations
 import csv
 import io
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time
+from datetime import date
 from decimal import Decimal
 
 from flask import render_template
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import ColumnElement, or_, select
 
-from portal.billing import Cycle, next_due
+from portal.billing import Cycle, Period, next_due
 from portal.plugin_api import (
     Invoice,
     InvoiceAttachment,
     InvoiceLine,
     Service,
+    business_zone,
     pdf_fonts,
     render_pdf,
     session,
 )
+from portal_telephony import plan_months
 from portal_telephony.plans import kind_of
 from portal_telephony.rating_models import Call
 from portal_telephony.settings import PLAN
@@ -53,10 +55,6 @@ class CallDetail:
             count, total = found.get(call.group_name, (0, Decimal("0.00")))
             found[call.group_name] = (count + 1, total + call.cost)
         return [(g, n, t) for g, (n, t) in sorted(found.items())]
-
-
-def _moment(day: date) -> datetime:
-    return datetime.combine(day, time(0), tzinfo=UTC)
 
 
 Span = tuple[int, date, date]
@@ -85,12 +83,14 @@ def _spans(invoice: Invoice) -> list[Span]:
 
 
 def _postpaid_in(span: Span) -> ColumnElement[bool]:
+    """The postpaid calls of a span: those started on its business dates (the portal's zone)."""
     service_id, start, end = span
+    first, last = plan_months.moments(Period(start, end), business_zone())
     return (
         (Call.service_id == service_id)
         & Call.prepaid.is_(False)
-        & (Call.started_at >= _moment(start))
-        & (Call.started_at < _moment(end))
+        & (Call.started_at >= first)
+        & (Call.started_at < last)
     )
 
 

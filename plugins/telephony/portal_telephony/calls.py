@@ -15,7 +15,8 @@ from flask_babel import gettext as _
 from sqlalchemy import Select, func, select
 
 from portal.billing import Period, UsageCharge
-from portal.plugin_api import Service, credit_balance, session
+from portal.plugin_api import Service, business_zone, credit_balance, session
+from portal_telephony import plan_months
 from portal_telephony.rating_models import Call, ClientTerms
 
 CSV_COLUMNS = (
@@ -99,7 +100,9 @@ def detail_csv(client_id: int, filters: CallFilters = CallFilters()) -> str:
 def period_charges(service: Service, period: Period) -> list[UsageCharge]:
     """The postpaid calls of ``service`` started in ``period`` (``[start, end)``), one line per
     destination group: "Calls: mobile, 125 min" at the sum of the calls' costs (each rounded
-    once when it was rated, so the line is their exact sum)."""
+    once when it was rated, so the line is their exact sum). The period's days are business
+    dates (the portal's time zone), as the plan months of included minutes are."""
+    first, end = plan_months.moments(period, business_zone())
     rows = (
         session()
         .execute(
@@ -112,8 +115,8 @@ def period_charges(service: Service, period: Period) -> list[UsageCharge]:
             .where(
                 Call.service_id == service.id,
                 Call.prepaid.is_(False),
-                Call.started_at >= _moment(period.start),
-                Call.started_at < _moment(period.end),
+                Call.started_at >= first,
+                Call.started_at < end,
             )
             .group_by(Call.group_name)
             .order_by(Call.group_name)

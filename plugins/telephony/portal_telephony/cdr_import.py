@@ -29,7 +29,7 @@ import json
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from itertools import chain, islice
 from pathlib import Path
@@ -39,8 +39,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import ARRAY, String, any_, bindparam, delete, func, insert, literal, select
 from sqlalchemy.exc import IntegrityError
 
-from portal.plugin_api import Client, Product, Service, now, session, use_credits
-from portal_telephony import balances, fast_rating, rating
+from portal.billing import Period
+from portal.plugin_api import Client, Product, Service, business_zone, now, session, use_credits
+from portal_telephony import balances, fast_rating, plan_months, rating
 from portal_telephony.cdr_formats import BadRow, Cdr, parse, parse_json_cdr
 from portal_telephony.models import NumberState, PhoneNumber
 from portal_telephony.rating_models import (
@@ -116,6 +117,8 @@ class _Line:
     service_id: int
     client_id: int
     product_id: int
+    #: The day of the month the plan renews on: its months of included minutes start on it.
+    anchor: int
 
 
 #: What rating a service's calls needs: compiled tariff, coefficient, prepaid, currency.
@@ -178,9 +181,17 @@ class Importer:
             if self.default_tariff is None:
                 self.default_tariff = row.id
         lines = {
-            service_id: _Line(service_id, client_id, product_id)
-            for service_id, client_id, product_id in session().execute(
-                select(Service.id, Service.client_id, Service.product_id)
+            row.id: _Line(row.id, row.client_id, row.product_id, plan_months.anchor_of(row))
+            for row in session().execute(
+                select(
+                    Service.id,
+                    Service.client_id,
+                    Service.product_id,
+                    Service.anchor_day,
+                    Service.next_due_date,
+                    Service.period_start,
+                    Service.registration_date,
+                )
                 .join(Product, Product.id == Service.product_id)
                 .where(Product.module == "telephony")
             )
@@ -215,8 +226,13 @@ class Importer:
         for package in session().scalars(select(IncludedMinutes)):
             groups = frozenset(g.strip() for g in package.groups.split(",") if g.strip())
             self.packages[package.product_id].append((package.minutes * 60, groups))
-        self._allowances: dict[tuple[int, tuple[int, int]], list[rating.Allowance]] = {}
-        self._months: dict[tuple[int, int], dict[int, list[tuple[str, int]]]] = {}
+        self.zone = business_zone()
+        #: (service, first day of its plan month) -> what is left of its packages
+        self._allowances: dict[tuple[int, date], list[rating.Allowance]] = {}
+        #: (anchor day, first day of the month) -> {service: [(group, included seconds)]}
+        self._months: dict[tuple[int, date], dict[int, list[tuple[str, int]]]] = {}
+        #: service -> (first moment, end moment, packages) of the plan month last drawn from
+        self._current: dict[int, tuple[datetime, datetime, list[rating.Allowance]]] = {}
         self._profiles: dict[int, _Profile | str] = {}
 
     # --- resolving ------------------------------------------------------------------------------
@@ -248,19 +264,26 @@ class Importer:
         return found
 
     def allowances(self, line: _Line, start: datetime) -> list[rating.Allowance]:
-        """What is left of the plan's included minutes in the call's calendar month (UTC):
-        the month's use of every service is read with one query, then drawn from in memory."""
+        """What is left of the plan's included minutes in the plan month of the call (README,
+        "Included minutes": the months the plan renews by, in the portal's time zone). The
+        month's use of every service with the same anchor day is read with one query, then
+        drawn from in memory; the month a service last drew from is kept, so a call costs a
+        comparison of moments."""
+        current = self._current.get(line.service_id)
+        if current is not None and current[0] <= start < current[1]:
+            return current[2]
         packages = self.packages.get(line.product_id)
         if not packages:
             return []
-        month = (start.year, start.month)
-        key = (line.service_id, month)
+        month = plan_months.month_of(start.astimezone(self.zone).date(), line.anchor)
+        key = (line.service_id, month.start)
         found = self._allowances.get(key)
         if found is None:
-            if month not in self._months:
-                self._load_month(month)
+            used = self._months.get((line.anchor, month.start))
+            if used is None:
+                used = self._months[(line.anchor, month.start)] = self._load_month(month)
             found = [rating.Allowance(seconds, groups) for seconds, groups in packages]
-            for group, seconds in self._months[month].get(line.service_id, ()):
+            for group, seconds in used.get(line.service_id, ()):
                 left = int(seconds or 0)  # drawn in the order rating draws
                 for allowance in found:
                     if left and allowance.covers(group):
@@ -268,23 +291,22 @@ class Importer:
                         allowance.seconds -= taken
                         left -= taken
             self._allowances[key] = found
+        # in UTC, as the calls' starts are: comparing moments of one tzinfo is the cheap kind
+        first, end = (moment.astimezone(UTC) for moment in plan_months.moments(month, self.zone))
+        self._current[line.service_id] = (first, end, found)
         return found
 
-    def _load_month(self, month: tuple[int, int]) -> None:
-        first = datetime(month[0], month[1], 1, tzinfo=UTC)
-        following = (first + timedelta(days=32)).replace(day=1)
+    def _load_month(self, month: Period) -> dict[int, list[tuple[str, int]]]:
+        """Included seconds already used in ``month``, per service and destination group."""
+        first, end = plan_months.moments(month, self.zone)
         used: dict[int, list[tuple[str, int]]] = defaultdict(list)
         for service_id, group, seconds in session().execute(
             select(Call.service_id, Call.group_name, func.sum(Call.included_seconds))
-            .where(
-                Call.started_at >= first,
-                Call.started_at < following,
-                Call.included_seconds > 0,
-            )
+            .where(Call.started_at >= first, Call.started_at < end, Call.included_seconds > 0)
             .group_by(Call.service_id, Call.group_name)
         ):
             used[service_id].append((group, seconds))
-        self._months[month] = used
+        return used
 
     # --- one batch ------------------------------------------------------------------------------
 
@@ -316,6 +338,7 @@ class Importer:
                 session().rollback()
                 self._allowances.clear()
                 self._months.clear()
+                self._current.clear()
                 if attempt == 2:
                     raise
         raise AssertionError("unreachable")

@@ -37,6 +37,7 @@ from portal.plugin_api import (
     session,
     today,
 )
+from portal_telephony import plan_months
 from portal_telephony.categories import CODES, category_of, label
 from portal_telephony.models import NumberCategory, NumberEvent, NumberState, PhoneNumber
 from portal_telephony.settings import settings
@@ -488,7 +489,9 @@ def free_due(as_of: date) -> dict[str, int]:
 
 def period_charges(service: Service, period: Period) -> list[UsageCharge]:
     """What the numbers of ``service`` cost in ``period`` (ended): the monthly fee of each
-    number it held on any day of it, the connection fee of each assigned to it during it."""
+    number for every plan month of the period it held the number on any day of
+    (:func:`plan_months.months_of`: one for a monthly plan, three for a quarterly one), the
+    connection fee of each assigned to it during the period."""
     events = (
         session()
         .scalars(
@@ -506,21 +509,14 @@ def period_charges(service: Service, period: Period) -> list[UsageCharge]:
     by_number: dict[int, list[NumberEvent]] = {}
     for event in events:
         by_number.setdefault(event.number_id, []).append(event)
+    months = plan_months.months_of(period, plan_months.anchor_of(service))
     charges: list[UsageCharge] = []
     recurring, setup = fee_coefficients(service.client_id)  # README, "Tariff administration"
     for number_id, changes in by_number.items():
-        held, connected = False, False
-        holding = False
-        for event in changes:
-            mine = event.state == NumberState.ASSIGNED.value and event.service_id == service.id
-            if mine and event.day >= period.start:
-                connected = True
-            if event.day < period.start:
-                holding = mine
-            else:
-                held = held or holding or mine
-                holding = mine
-        held = held or holding
+        held = _held_months(changes, service.id, months)
+        connected = any(
+            event.day >= period.start and _is_assignment(event, service.id) for event in changes
+        )
         if not (held or connected):
             continue
         number = session().get(PhoneNumber, number_id)
@@ -547,8 +543,37 @@ def period_charges(service: Service, period: Period) -> list[UsageCharge]:
                         number=number.number,
                         category=name,
                     ),
-                    Decimal(1),
+                    Decimal(len(held)),
                     with_coefficient(category.monthly_fee, recurring),
+                    unit=_("month"),
+                    details=tuple(month.label() for month in held) if len(months) > 1 else (),
                 )
             )
     return charges
+
+
+def _is_assignment(event: NumberEvent, service_id: int) -> bool:
+    return event.state == NumberState.ASSIGNED.value and event.service_id == service_id
+
+
+def _held_months(
+    changes: Sequence[NumberEvent], service_id: int, months: Sequence[Period]
+) -> list[Period]:
+    """The ``months`` on any day of which the number was assigned to the service; the day it
+    is released still counts as held (released on 20 April, April is paid; on 1 May, May)."""
+    spans: list[tuple[date, date | None]] = []  # [assigned on, released on]
+    since: date | None = None
+    for event in changes:
+        mine = _is_assignment(event, service_id)
+        if mine and since is None:
+            since = event.day
+        elif not mine and since is not None:
+            spans.append((since, event.day))
+            since = None
+    if since is not None:
+        spans.append((since, None))
+    return [
+        month
+        for month in months
+        if any(first < month.end and (last is None or last >= month.start) for first, last in spans)
+    ]

@@ -13,15 +13,9 @@ from decimal import Decimal
 from sqlalchemy import select
 
 from portal.plugin_api import Client, Product, add_credit, credit_balance, session
+from portal_telephony import tariff_admin
 from portal_telephony.cdr_import import import_json
-from portal_telephony.rating_models import (
-    ClientTerms,
-    Destination,
-    IncludedMinutes,
-    Prefix,
-    Rate,
-    Tariff,
-)
+from portal_telephony.rating_models import ClientTerms, IncludedMinutes, Tariff
 
 #: name, group, prefixes, per minute, first/next increment, connect fee
 DESTINATIONS = (
@@ -38,36 +32,25 @@ def tariff() -> Tariff:
     found = session().scalar(select(Tariff).where(Tariff.name == "Базовый"))
     if found:
         return found
-    found = Tariff(
-        name="Базовый",
-        currency="RUB",
-        free_under=3,
-        night_start="22:00",
-        night_end="08:00",
-        time_zone="Europe/Moscow",
-        is_default=True,
-    )
-    session().add(found)
-    session().flush()
-    for name, group, prefixes, price, (first, step), fee in DESTINATIONS:
-        destination = Destination(tariff_id=found.id, name=name, group_name=group)
-        session().add(destination)
-        session().flush()
-        session().add_all(Prefix(destination_id=destination.id, prefix=p) for p in prefixes)
-        session().add(
-            Rate(
-                destination_id=destination.id,
-                effective_from=SINCE,
-                per_minute=Decimal(price),
-                connect_fee=Decimal(fee),
-                first_increment=first,
-                next_increment=step,
-                minimum_charge=Decimal(0),
-                night_per_minute=Decimal(price) / 2,
+    return tariff_admin.create_tariff(
+        "Базовый",
+        [
+            (
+                name,
+                group,
+                prefixes,
+                {
+                    "per_minute": Decimal(price),
+                    "connect_fee": Decimal(fee),
+                    "first_increment": first,
+                    "next_increment": step,
+                    "night_per_minute": Decimal(price) / 2,
+                },
             )
-        )
-    session().commit()
-    return found
+            for name, group, prefixes, price, (first, step), fee in DESTINATIONS
+        ],
+        since=SINCE,
+    )
 
 
 def load(client: Client, numbers: list[str], plans: list[Product], today: date) -> None:
@@ -81,21 +64,7 @@ def load(client: Client, numbers: list[str], plans: list[Product], today: date) 
         ):
             session().add(IncludedMinutes(product_id=plan.id, minutes=100, groups="local"))
     if session().get(ClientTerms, client.id) is None:
-        session().add(
-            ClientTerms(
-                client_id=client.id,
-                prepaid=True,
-                coefficient_recurring=Decimal(1),
-                coefficient_setup=Decimal(1),
-                coefficient_duration=Decimal(1),
-                low_balance=Decimal("200.00"),
-                credit_limit=Decimal(0),
-                low_notified=False,
-                blocked=False,
-                crossings=0,
-            )
-        )
-        session().commit()
+        tariff_admin.save_terms(client.id, prepaid=True, low_balance=Decimal("200.00"))
         if credit_balance(client) <= 0:
             add_credit(client, Decimal("1500.00"), description="Демо: пополнение баланса")
     session().commit()

@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 from flask_babel import gettext as _
 from sqlalchemy import delete, select
@@ -144,6 +146,36 @@ def save_tariff(tariff: Tariff | None, **values: object) -> Tariff:
     return tariff
 
 
+#: A destination of :func:`create_tariff`: name, group, prefixes and its rate's values
+#: (the columns of :class:`Rate` but its destination and effective moment).
+DestinationSpec = tuple[str, str, Sequence[str], Mapping[str, Any]]
+
+
+def create_tariff(
+    name: str,
+    destinations: Iterable[DestinationSpec],
+    *,
+    since: datetime,
+    time_zone: str = "Europe/Moscow",
+) -> Tariff:
+    """The default tariff ``name`` with ``destinations``, each with one rate from ``since``:
+    the demo's tariff and the tests' (staff build theirs on the tariff pages). Commits."""
+    specs = list(destinations)
+    tariff = save_tariff(None, name=name, currency="RUB", time_zone=time_zone, is_default=True)
+    import_destinations(
+        tariff, [(label, group, list(prefixes)) for label, group, prefixes, _ in specs]
+    )
+    saved = {
+        destination.name: destination
+        for destination in session().scalars(
+            select(Destination).where(Destination.tariff_id == tariff.id)
+        )
+    }
+    for label, _group, _prefixes, values in specs:
+        add_rate(saved[label], since, **values)
+    return tariff
+
+
 def name_taken(name: str, tariff_id: int | None) -> bool:
     found = session().scalar(select(Tariff.id).where(Tariff.name == name))
     return found is not None and found != tariff_id
@@ -230,6 +262,17 @@ def fee_coefficients(client_id: int) -> tuple[Decimal, Decimal]:
     if terms is None:
         return Decimal(1), Decimal(1)
     return terms.coefficient_recurring, terms.coefficient_setup
+
+
+def setup_coefficient_of(client: Client, product: Product) -> Decimal | None:
+    """The setup coefficient of ``client``'s terms for a telephony product's own setup fee (the
+    core's ``setup_coefficient`` hook), or None: list price (no terms, 1, another module)."""
+    if product.module != PLUGIN or client.id is None:
+        return None
+    terms = session().get(ClientTerms, client.id)
+    if terms is None or terms.coefficient_setup == 1:
+        return None
+    return terms.coefficient_setup
 
 
 def with_coefficient(amount: Decimal, coefficient: Decimal) -> Decimal:

@@ -20,8 +20,18 @@ from typing import Any
 
 import pytest
 from portal_telephony import demo, numbers
+from portal_telephony.settings import PLUGIN
 
-from portal.plugin_api import Client, Product, add_demo_products, add_demo_service, session
+from portal.plugin_api import (
+    Client,
+    DemoOption,
+    DemoProduct,
+    Product,
+    ProductType,
+    add_demo_products,
+    add_demo_service,
+    session,
+)
 from portal.testing.factories import make_client
 
 POOL = ("74957001000..74957001019", "74957777777", "74957002233")
@@ -42,6 +52,28 @@ def catalogue(app) -> dict[str, Product]:
     products = add_demo_products(demo.GROUP, demo.CATALOGUE)
     session().commit()
     return products
+
+
+#: «Отдел» billed quarterly: 6 000 a quarter + 900 a seat beyond the 6 included.
+QUARTERLY = "ВАТС «Отдел», поквартально"
+
+
+@pytest.fixture
+def quarterly(app) -> Product:
+    """A PBX plan sold only quarterly (its months, its numbers' fees: README, "Included
+    minutes" and "How numbers are billed")."""
+    seats = DemoOption("Дополнительные пользователи", "польз.", {"quarterly": "900.00"}, minimum=0)
+    product = DemoProduct(
+        QUARTERLY,
+        ProductType.USAGE,
+        PLUGIN,
+        {"quarterly": "6000.00"},
+        option=seats,
+        plugin_fields={PLUGIN: {"kind": "plan", "included_seats": 6}},
+    )
+    found = add_demo_products(demo.GROUP, [product])[QUARTERLY]
+    session().commit()
+    return found
 
 
 @pytest.fixture

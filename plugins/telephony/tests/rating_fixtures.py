@@ -8,15 +8,9 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
+from portal_telephony import tariff_admin
 from portal_telephony.models import NumberCategory, NumberState, PhoneNumber
-from portal_telephony.rating_models import (
-    ClientTerms,
-    Destination,
-    IncludedMinutes,
-    Prefix,
-    Rate,
-    Tariff,
-)
+from portal_telephony.rating_models import ClientTerms, IncludedMinutes, Tariff
 
 from portal.plugin_api import (
     Client,
@@ -37,38 +31,14 @@ NUMBER = "74951110000"
 
 def make_tariff(name: str = "Базовый") -> Tariff:
     """Moscow 7495/7499 at 1.00 a minute, mobile 79 at 2.00 (both 60/60), free under 3 s."""
-    tariff = Tariff(
-        name=name,
-        currency="RUB",
-        free_under=3,
-        night_start="22:00",
-        night_end="08:00",
-        time_zone="Europe/Moscow",
-        is_default=True,
+    return tariff_admin.create_tariff(
+        name,
+        [
+            ("Москва", "local", ("7495", "7499"), {"per_minute": D("1.00")}),
+            ("Мобильные", "mobile", ("79",), {"per_minute": D("2.00")}),
+        ],
+        since=SINCE,
     )
-    session().add(tariff)
-    session().flush()
-    for label, group, prefixes, price in (
-        ("Москва", "local", ("7495", "7499"), "1.00"),
-        ("Мобильные", "mobile", ("79",), "2.00"),
-    ):
-        destination = Destination(tariff_id=tariff.id, name=label, group_name=group)
-        session().add(destination)
-        session().flush()
-        session().add_all(Prefix(destination_id=destination.id, prefix=p) for p in prefixes)
-        session().add(
-            Rate(
-                destination_id=destination.id,
-                effective_from=SINCE,
-                per_minute=D(price),
-                connect_fee=D(0),
-                first_increment=60,
-                next_increment=60,
-                minimum_charge=D(0),
-            )
-        )
-    session().commit()
-    return tariff
 
 
 @dataclass
@@ -87,14 +57,17 @@ def make_line(
     included_minutes: int = 0,
     email: str = "office@example.com",
     low_balance: str = "100.00",
+    cycle: str = "monthly",
+    start: date = date(2026, 11, 1),
 ) -> Line:
-    """A client with an active PBX service (Module ``telephony``) holding ``number``."""
+    """A client with an active PBX service (Module ``telephony``) holding ``number``, whose
+    current period of ``cycle`` started on ``start`` (its anchor day)."""
+    prices = {"monthly": "2000.00", "quarterly": "6000.00"}
     product = add_demo_products(
-        "Телефония",
-        [DemoProduct("АТС «Отдел»", ProductType.SERVICE, "telephony", {"monthly": "2000.00"})],
+        "Телефония", [DemoProduct("АТС «Отдел»", ProductType.SERVICE, "telephony", prices)]
     )["АТС «Отдел»"]
     client = make_client(clock, email=email) if email else make_client(clock)
-    service = add_demo_service(client, product, cycle="monthly", start=date(2026, 11, 1))
+    service = add_demo_service(client, product, cycle=cycle, start=start)
     service.username = account
     moment = now()
     if session().get(NumberCategory, "ordinary") is None:  # the test database is wiped
@@ -122,20 +95,8 @@ def make_line(
         session().add(
             IncludedMinutes(product_id=product.id, minutes=included_minutes, groups="local")
         )
-    terms = ClientTerms(
-        client_id=client.id,
-        prepaid=prepaid,
-        coefficient_recurring=D(1),
-        coefficient_setup=D(1),
-        coefficient_duration=D(1),
-        low_balance=D(low_balance),
-        credit_limit=D(0),
-        low_notified=False,
-        blocked=False,
-        crossings=0,
-    )
-    session().add(terms)
     session().commit()
+    terms = tariff_admin.save_terms(client.id, prepaid=prepaid, low_balance=D(low_balance))
     return Line(client, service, terms)
 
 

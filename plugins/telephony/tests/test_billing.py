@@ -99,3 +99,46 @@ def test_three_months_of_plan_seats_and_numbers(app, clock, customer, pool, paid
     # Each month exactly once: running again changes nothing.
     actions.run_billing(date(2026, 6, 1))
     assert _renewal(customer, date(2026, 6, 1)).id == june.id
+
+
+def test_a_quarterly_plan_pays_each_month_a_number_was_held(
+    app, clock, customer, pool, quarterly
+) -> None:
+    """On the renewal of a quarter (15 March - 15 June), in arrears: every plan month (from
+    the 15th) a number was held on any day of, at its monthly fee; the connection fee once."""
+    set_day(clock, date(2026, 3, 15))
+    plan, first = actions.order_and_accept(
+        customer, quarterly, cycle="quarterly", today=date(2026, 3, 15)
+    )
+    assert first is not None and first.total == Decimal("6000.00")
+    record_payment(customer, amount=first.total, method="bank", reference="q", invoices=[first])
+    set_day(clock, date(2026, 3, 20))
+    numbers.assign(pool["74957001005"], plan, actor="client", extension="101")  # ordinary
+    numbers.assign(pool["74957002233"], plan, actor="client", extension="102")  # gold
+    set_day(clock, date(2026, 4, 20))  # in the second plan month (15 April - 15 May)
+    numbers.release(pool["74957002233"], actor="client", client_id=customer.id)
+
+    set_day(clock, date(2026, 6, 15))
+    june = _renewal(customer, date(2026, 6, 15))
+    lines = _lines(june)
+    assert lines[0][1] == Decimal("6000.00")  # the next quarter, in advance
+    fees = {text: amount for text, amount in lines if "749570" in text}
+    ordinary = {t: a for t, a in fees.items() if "74957001005" in t}
+    gold = {t: a for t, a in fees.items() if "74957002233" in t}
+    # ordinary: connection 2 200 + 3 months x 970 = 2 910; gold: 25 000 + 2 months x 1 500
+    assert sorted(ordinary.values()) == [Decimal("2200.00"), Decimal("2910.00")]
+    assert sorted(gold.values()) == [Decimal("3000.00"), Decimal("25000.00")]
+    monthly = session().scalars(
+        select(InvoiceLine).where(
+            InvoiceLine.invoice_id == june.id, InvoiceLine.description.contains("74957002233")
+        )
+    )
+    (held,) = [line for line in monthly if line.amount == Decimal("3000.00")]
+    assert (held.quantity, held.unit_price) == (Decimal(2), Decimal("1500.00"))
+
+    # the next quarter: the ordinary number all three months, no connection
+    record_payment(customer, amount=june.total, method="bank", reference="j", invoices=[june])
+    set_day(clock, date(2026, 9, 15))
+    september = _renewal(customer, date(2026, 9, 15))
+    fees = [amount for text, amount in _lines(september) if "749570" in text]
+    assert fees == [Decimal("2910.00")]

@@ -3,9 +3,10 @@ and re-rating, included minutes, prepaid debit, the low-balance letter, block an
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
+import pytest
 from portal_telephony.cdr_import import import_file, import_json, rerate_rejects
 from portal_telephony.rating_models import Call, CdrImport, Destination, Prefix, Rate, Reject
 from rating_fixtures import SINCE, make_line, make_tariff, master_row, write_master
@@ -126,6 +127,42 @@ def test_included_minutes_are_used_before_money(app, clock, tmp_path) -> None:
     assert line.service.id == session().scalar(
         select(Call.service_id).where(Call.call_id == "default:d")
     )
+
+
+@pytest.mark.parametrize("cycle", ["monthly", "quarterly"])
+def test_included_minutes_follow_the_plans_months_in_the_portals_time_zone(
+    app, clock, tmp_path, cycle
+) -> None:
+    """A plan renewing on the 15th gets its package again on each 15th (Moscow time), not on
+    the 1st; a quarterly plan gets it each month of its quarter, like a monthly plan."""
+    make_tariff()
+    line = make_line(
+        clock, prepaid=False, included_minutes=1, cycle=cycle, start=date(2026, 11, 15)
+    )
+    rows = [
+        master_row("a", start=datetime(2026, 11, 20, 9, tzinfo=UTC)),  # 15 Nov - 15 Dec
+        master_row("b", start=datetime(2026, 12, 1, 9, tzinfo=UTC)),  # same plan month
+        master_row("c", start=datetime(2026, 12, 14, 20, 30, tzinfo=UTC)),  # 23:30 MSK 14 Dec
+        master_row("d", start=datetime(2026, 12, 14, 21, 30, tzinfo=UTC)),  # 00:30 MSK 15 Dec
+    ]
+    import_file(write_master(tmp_path / "m.csv", rows))
+    # a later import (a fresh importer) reads what the month used from the calls
+    import_file(
+        write_master(
+            tmp_path / "n.csv", [master_row("e", start=datetime(2027, 1, 2, 9, tzinfo=UTC))]
+        )
+    )
+    got = session().execute(
+        select(Call.call_id, Call.included_seconds, Call.cost).order_by(Call.call_id)
+    )
+    assert got.all() == [
+        ("default:a", 60, D("0.00")),
+        ("default:b", 0, D("1.00")),
+        ("default:c", 0, D("1.00")),
+        ("default:d", 60, D("0.00")),
+        ("default:e", 0, D("1.00")),
+    ]
+    assert line.service.cycle == cycle
 
 
 def test_prepaid_zero_blocks_within_the_import_and_a_payment_unblocks(

@@ -59,6 +59,37 @@ def test_recurring_and_setup_coefficients_on_the_invoices(app, clock, customer, 
     assert [a for text, a in lines_of(may) if "74957001005" in text] == [D("1000.00")]
 
 
+def test_the_setup_coefficient_on_the_plans_setup_fee_and_a_numbers_connection(
+    app, clock, customer, catalogue, pool
+) -> None:
+    """A hand-computed oracle: 2 200 x 0.5555 = 1 222.10, both for the plan's own setup fee on
+    the first invoice (the core's ``setup_coefficient`` hook) and for a number's connection
+    fee on the renewal; the plan's price keeps the recurring coefficient (1 here)."""
+    set_day(clock, date(2026, 3, 1))
+    numbers.set_fees("ordinary", connection_fee=D("2200.00"), monthly_fee=D("970.00"))
+    product = catalogue[demo.DEPARTMENT]
+    (price,) = [row for row in product.prices if row.cycle == "monthly"]
+    price.setup_fee = D("2200.00")
+    session().commit()
+    tariff_admin.save_terms(customer.id, coefficient_setup=D("0.5555"))
+    service, first = actions.order_and_accept(customer, product, today=date(2026, 3, 1))
+    assert first is not None
+    setup = [a for text, a in lines_of(first) if text.endswith("Плата за подключение")]
+    assert setup == [D("1222.10")]
+    assert first.total == D("2000.00") + D("1222.10")
+    record_payment(customer, amount=first.total, method="bank", reference="s1", invoices=[first])
+    set_day(clock, date(2026, 3, 5))
+    numbers.assign(pool["74957001005"], service, actor="client", extension="101")
+    set_day(clock, date(2026, 4, 1))
+    april = renewal(customer, date(2026, 4, 1))
+    number_lines = sorted(a for text, a in lines_of(april) if "74957001005" in text)
+    assert number_lines == [D("970.00"), D("1222.10")]
+    # a coefficient of 1 is no answer: the core keeps the list price
+    assert tariff_admin.setup_coefficient_of(customer, product) == D("0.5555")
+    tariff_admin.save_terms(customer.id, coefficient_setup=D(1))
+    assert tariff_admin.setup_coefficient_of(customer, product) is None
+
+
 def test_a_coefficient_above_one_is_refused_on_the_terms_page(app, clock, customer, catalogue):
     from portal.testing.factories import make_staff
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import io
 import random
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal as D
 from zoneinfo import ZoneInfo
 
@@ -16,6 +16,7 @@ import pytest
 from portal_telephony.cdr_formats import Cdr, MomentParser, parse_asterisk, parse_moment
 from portal_telephony.cdr_import import import_file
 from portal_telephony.fast_rating import CompiledTariff, international
+from portal_telephony.plan_months import month_of
 from portal_telephony.rating import (
     INCREMENTS,
     Allowance,
@@ -30,7 +31,7 @@ from portal_telephony.rating_models import Call
 from rating_fixtures import NUMBER, make_line, make_tariff, master_row, write_master
 from sqlalchemy import select
 
-from portal.plugin_api import session
+from portal.plugin_api import business_zone, session
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 COEFFICIENTS = (D(1), D("0.1111"), D("0.9500"), D("1.2345"), D("0.0001"))
@@ -133,11 +134,13 @@ def test_the_hour_cache_parses_as_parse_moment(zone: str) -> None:
 
 def test_a_generated_file_imports_to_the_reference_costs(app, clock, tmp_path) -> None:
     """2 000 calls through the whole import (parsing, compiled rating, COPY or executemany)
-    cost what :func:`rate_call` says for the same parsed rows, night and weekend included."""
+    cost what :func:`rate_call` says for the same parsed rows, night and weekend included,
+    with a package of 300 local minutes drawn by plan month: the plan renews on the 15th, its
+    months are read in the portal's time zone (:mod:`portal_telephony.plan_months`)."""
     from portal_telephony.cdr_import import Importer
 
     make_tariff()
-    make_line(clock, prepaid=False)
+    make_line(clock, prepaid=False, included_minutes=300, start=date(2026, 11, 15))
     rng = random.Random(18)
     start = datetime(2026, 11, 1, tzinfo=UTC)
     rows = [
@@ -157,18 +160,25 @@ def test_a_generated_file_imports_to_the_reference_costs(app, clock, tmp_path) -
     with path.open() as stream:
         cdrs = list(parse_asterisk(stream, source="default", zone=ZoneInfo("Europe/Moscow")))
     assert all(isinstance(cdr, Cdr) and cdr.src == NUMBER for cdr in cdrs)
-    want = {
-        cdr.call_id: rate_call(
+    business = business_zone()
+    packages: dict[date, list[Allowance]] = {}
+    want = {}
+    for cdr in cdrs:  # in the file's order, as the import draws
+        month = month_of(cdr.start.astimezone(business).date(), 15)
+        package = packages.setdefault(month.start, [Allowance(300 * 60, frozenset({"local"}))])
+        want[cdr.call_id] = rate_call(
             tariff,
             normalise_number(cdr.dst),
             parse_moment(cdr.raw.split(",")[9].strip('"'), ZoneInfo("Europe/Moscow")),
             cdr.billsec,
             local_start=cdr.start.astimezone(zone),
+            allowances=package,
         ).cost
-        for cdr in cdrs
-    }
     assert got == want
     assert sum(got.values()) > 0
+    # three plan months (15 Oct - 15 Nov, 15 Nov - 15 Dec, 15 Dec - 15 Jan), each drawn from
+    assert sorted(packages) == [date(2026, 10, 15), date(2026, 11, 15), date(2026, 12, 15)]
+    assert all(package[0].seconds < 300 * 60 for package in packages.values())
 
 
 def test_a_row_with_a_newline_in_its_id_is_still_deduplicated(app, clock, tmp_path) -> None:

@@ -145,3 +145,74 @@ def test_three_months_of_plan_numbers_and_calls(app, clock, customer, catalogue,
     stranger = app.test_client()
     stranger.sign_in_client(other.client.email, PASSWORD)
     assert stranger.get(pdf_link).status_code == 404
+
+
+def test_a_quarter_of_a_quarterly_plan_with_included_minutes_numbers_and_calls(
+    app, clock, customer, quarterly, pool, tmp_path
+) -> None:
+    """A quarterly plan from 15 March (its months start on the 15th, Moscow time) with 5 local
+    minutes a month: the calls draw on each month's package, and the renewal on 15 June
+    carries, in arrears, the number's connection and three monthly fees and the calls."""
+    set_day(clock, date(2026, 3, 15))
+    make_tariff()  # Moscow 1.00/min, mobile 2.00/min, 60/60, free under 3 s
+    tariff_admin.save_terms(customer.id, prepaid=False)
+    tariff_admin.add_package(quarterly.id, 5, "local")
+    plan, first = actions.order_and_accept(
+        customer,
+        quarterly,
+        cycle="quarterly",
+        options={quarterly.options[0].id: 2},
+        today=date(2026, 3, 15),
+    )
+    assert first is not None and first.total == D("7800.00")  # 6 000 + 2 x 900
+    record_payment(customer, amount=first.total, method="bank", reference="q", invoices=[first])
+    set_day(clock, date(2026, 3, 16))
+    numbers.assign(pool[NUMBER], plan, actor="client", extension="101")
+
+    local, mobile = "84951234567", "89161234567"
+    calls(
+        tmp_path,
+        "march.csv",
+        [master_row("q1", src=NUMBER, dst=local, start=at(date(2026, 3, 20)), billsec=240)],
+    )
+    set_day(clock, date(2026, 4, 16))
+    calls(
+        tmp_path,
+        "april.csv",
+        [
+            # 23:30 in Moscow on 14 April: the first month, 1 minute left of its 5
+            master_row("q2", src=NUMBER, dst=local, start=at(date(2026, 4, 14), 20), billsec=180),
+            # 00:30 in Moscow on 15 April: the second month, a fresh package
+            master_row("q3", src=NUMBER, dst=local, start=at(date(2026, 4, 14), 21), billsec=300),
+        ],
+    )
+    set_day(clock, date(2026, 5, 21))
+    calls(
+        tmp_path,
+        "may.csv",
+        [
+            # 1 May: still the second month (15 April - 15 May), its package used up
+            master_row("q4", src=NUMBER, dst=local, start=at(date(2026, 5, 1)), billsec=120),
+            master_row("q5", src=NUMBER, dst=local, start=at(date(2026, 5, 20)), billsec=60),
+            master_row("q6", src=NUMBER, dst=mobile, start=at(date(2026, 5, 21)), billsec=61),
+        ],
+    )
+
+    set_day(clock, date(2026, 6, 15))
+    june = renewal(customer, date(2026, 6, 15))
+    amounts = lines_of(june)
+    assert amounts[0][1] == D("7800.00")  # the next quarter, in advance
+    texts = dict(amounts)
+    number_fees = sorted(amount for text, amount in texts.items() if NUMBER in text)
+    # connection 2 200 once; monthly 970 for each of the quarter's three months = 2 910
+    assert number_fees == [D("2200.00"), D("2910.00")]
+    # local: q1 4 min included; q2 1 included + 2 paid = 2.00; q3 5 included; q4 2 paid = 2.00;
+    # q5 1 included (the third month); mobile q6 2 min x 2.00 = 4.00 (the package is local)
+    call_lines = sorted(amount for text, amount in texts.items() if text.startswith("Calls"))
+    assert call_lines == [D("4.00"), D("4.00")]
+    assert any("local, 5 calls, 15 min (15.03.2026 - 14.06.2026)" in text for text in texts)
+    assert june.total == D("7800.00") + D("2200.00") + D("2910.00") + D("4.00") + D("4.00")
+    detail = call_detail.invoice_detail(june)
+    costs = [D("0.00"), D("2.00"), D("0.00"), D("2.00"), D("0.00"), D("4.00")]
+    assert [c.cost for c in detail.calls] == costs
+    assert [c.included_seconds for c in detail.calls] == [240, 60, 300, 0, 60, 0]

@@ -315,6 +315,13 @@ def co_term_with(client: Client, product: Product, cycle: Cycle, start: date) ->
 
 
 @decision
+def setup_coefficient(client: Client, product: Product) -> Decimal | None:
+    """Decision. What ``product``'s own setup fee is multiplied by for ``client`` on the first
+    invoice (a plugin's per-client setup coefficient, 4 decimals, above 0), or None: the fee
+    at list price (the core's personal discounts never touch setup fees)."""
+
+
+@decision
 def validate_order(client: Client, items: Sequence[QuotedItem]) -> str | None:
     """Decision. Refuse an order before it is placed: return the message the client (or staff)
     sees, or None to let it through. ``items`` are the quoted cart items (product, cycle,
