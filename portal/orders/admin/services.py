@@ -37,7 +37,7 @@ from portal.orders.service_changes import ChangeError
 from portal.platform import search
 from portal.web.formatting import plain_number as plain
 from portal.web.identity import Area
-from portal.web.paging import offset_page
+from portal.web.paging import keyset_page, nulls_last
 from portal.web.permissions import current_staff_can, requires
 from portal.web.query_args import db_id
 
@@ -61,7 +61,6 @@ def index(due: bool = False) -> str:
     stmt = (
         select(Service)
         .options(selectinload(Service.product), selectinload(Service.client))
-        .order_by(Service.next_due_date.is_(None), Service.next_due_date, Service.id)
     )
     status = request.args.get("status", "")
     if due:
@@ -86,7 +85,11 @@ def index(due: bool = False) -> str:
                 Service.product_id.in_(products),
             )
         )
-    page = offset_page(stmt, id_column=Service.id)  # nulls last: no keyset (docs/performance.md)
+    # next due first, no date last: a keyset on the date read as 9999-12-31 when there is none,
+    # which the index ix_service_due_order reads in order (docs/performance.md)
+    page = keyset_page(
+        stmt, sort=nulls_last(Service.next_due_date), id_column=Service.id, descending=False
+    )
     return render_template(
         "admin/services/list.html",
         page=page,
