@@ -561,8 +561,9 @@ def paginate(
     capped at 10 000 ("over 10 000" past it), for the ``pagination`` macro
     (``{% from "macros/shell.html" import pagination with context %}``).
 
-    With ``id_column`` (and optionally ``sort``, a NOT NULL column of the same table) the page
-    is a keyset page ordered by ``sort`` then the id, ``descending`` or not, and the
+    With ``id_column`` (and optionally ``sort``, a NOT NULL column of the tables the statement
+    reads, or a tuple of them) the page is a keyset page ordered by ``sort`` then the id,
+    ``descending`` or not, and the
     statement's own ORDER BY is replaced: page 4 000 costs what page 1 does. Without it the
     statement keeps its ORDER BY and pages are numbered (``OFFSET``), fine for short lists.
     The result has ``items`` (also iterable), ``total``, ``capped``, ``number``, ``pages``,

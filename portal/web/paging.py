@@ -157,10 +157,10 @@ def keyset_page(
     """The page of ``statement`` (no ORDER BY needed; any is replaced) that the query string
     asks for, ordered by ``sort`` then ``id_column``, both ``descending`` or both not.
 
-    ``sort`` must be a NOT NULL column or expression of the table ``id_column`` belongs to (a
-    NULL never compares, and the cursor row's value is looked up by its id; :func:`nulls_last`
-    makes one of a nullable date), or several of them (a client's notes: important first, then
-    newest); None sorts by the id alone.
+    ``sort`` must be a NOT NULL column or expression (a NULL never compares; :func:`nulls_last`
+    makes one of a nullable date) of the tables the statement reads, one row of them per id
+    (the cursor row's value is looked up by its id through the statement's joins), or several
+    of them (a client's notes: important first, then newest); None sorts by the id alone.
     ``args`` defaults to ``request.args``; ``prefix`` names this list's arguments apart from
     another list's on the same page. Two queries: the page and the capped count."""
     args = request.args if args is None else args
@@ -185,7 +185,12 @@ def keyset_page(
         down = descending if forward else not descending
         if len(keys) == 1:
             return id_column < cursor if down else id_column > cursor
-        refs = [select(key).where(id_column == cursor).scalar_subquery() for key in sorts]
+        # the cursor row's keys, from the list's own FROM (a key may be a joined table's)
+        froms = statement.get_final_froms()
+        refs = [
+            select(key).select_from(*froms).where(id_column == cursor).scalar_subquery()
+            for key in sorts
+        ]
         row, at = tuple_(*keys), tuple_(*refs, cursor)
         return row < at if down else row > at
 

@@ -58,10 +58,7 @@ def _service_or_404(service_id: int) -> Service:
 @admin_services.route("/due", endpoint="due", defaults={"due": True})
 @requires(Permission.CLIENTS_VIEW)
 def index(due: bool = False) -> str:
-    stmt = (
-        select(Service)
-        .options(selectinload(Service.product), selectinload(Service.client))
-    )
+    stmt = select(Service).options(selectinload(Service.product), selectinload(Service.client))
     status = request.args.get("status", "")
     if due:
         day = today()
