@@ -24,7 +24,7 @@ depends_on = None
 
 AWAITING_SQL = "status IN ('open', 'customer_reply') AND merged_into_id IS NULL"
 SERVICE_DUE = "coalesce(next_due_date, '9999-12-31')"
-TICKET_DUE = "coalesce(response_due_at, '9999-12-31 00:00:00+00:00')"
+TICKET_DUE = "coalesce(response_due_at, '9999-12-31 00:00:00+00')"
 TODO_DUE = "coalesce(due_date, '9999-12-31')"
 
 INDEXES = (

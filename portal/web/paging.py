@@ -45,7 +45,7 @@ PER_PAGE = 50
 #: literal with its zone, never a bound value: PostgreSQL matches an index expression only to the
 #: same constant, and reads a zoneless one in the session's zone.
 FAR_DATE = "'9999-12-31'"
-FAR_TIME = "'9999-12-31 00:00:00+00:00'"
+FAR_TIME = "'9999-12-31 00:00:00+00'"
 #: The query-string arguments paging owns; page links replace them and keep every other one.
 PAGING_ARGS = ("after", "before", "last", "page")
 

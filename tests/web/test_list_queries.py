@@ -20,7 +20,7 @@ from portal.messaging.models.outbox import OutboundMessage
 from portal.orders.models import Order, PromoCode, PromoCodeKind, Service
 from portal.platform.models.job import JobRun
 from portal.support.models import CannedReply, Ticket
-from tests.web.test_client_queries import counted
+from portal.testing.queries import queries_per_page as _count
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 DAY = date(2026, 1, 1)
@@ -280,19 +280,6 @@ CLIENT_URLS = [
     "/tickets",
     "/contacts",
 ]
-
-
-def _count(web, urls: list[str]) -> dict[str, int]:
-    """Queries of each page at its second visit: a first one may write once what a signed-in
-    person's first clicks write ("last seen"), which is no cost of the list."""
-    counts = {}
-    for url in urls:
-        assert web.get(url).status_code == 200, url
-        with counted() as statements:
-            response = web.get(url)
-            assert response.status_code == 200, url
-        counts[url] = len(statements)
-    return counts
 
 
 def test_every_list_costs_the_same_queries_at_two_sizes(

@@ -116,7 +116,7 @@ class Ticket(TimestampMixin, Base):
         # every awaiting ticket.
         Index(
             "ix_ticket_awaiting_due_order",
-            text("coalesce(response_due_at, '9999-12-31 00:00:00+00:00')"),
+            text("coalesce(response_due_at, '9999-12-31 00:00:00+00')"),
             "id",
             postgresql_where=text(AWAITING_SQL),
             sqlite_where=text(AWAITING_SQL),
