@@ -48,7 +48,7 @@ from portal.platform.demo import DemoProduct
 from portal.support import tickets
 from portal.support.models import MessageSource, Ticket, TicketPriority
 from portal.web import permissions as permissions_check
-from portal.web.paging import Page, keyset_page, offset_page
+from portal.web.paging import Page, keyset_page, offset_page, sequence_page
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -81,6 +81,7 @@ __all__ = [
     "now",
     "open_ticket",
     "paginate",
+    "paginate_list",
     "pdf_fonts",
     "plugin_settings",
     "preview_change",
@@ -573,6 +574,13 @@ def paginate(
             statement, sort=sort, id_column=id_column, descending=descending, per_page=per_page
         )
     return offset_page(statement, per_page=per_page)
+
+
+def paginate_list(items: Sequence[Any], *, per_page: int = 50) -> Page:
+    """Numbered pages (``?page=N``) of a list the plugin computed in Python, for the same
+    ``pagination`` macro: the page renders ``per_page`` rows of it, never all of them. Prefer
+    :func:`paginate` wherever SQL can choose and order the rows (docs/performance.md)."""
+    return sequence_page(items, per_page=per_page)
 
 
 def external_url(endpoint: str, **values: Any) -> str:

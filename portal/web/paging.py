@@ -25,7 +25,7 @@ column (reports, a plugin's computed order): numbered pages with ``OFFSET``, the
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -269,15 +269,46 @@ def offset_page(
     """Numbered pages of an ordered ``statement`` with ``OFFSET`` (``?page=N``), for short
     lists whose order is no single column; the count capped as :func:`keyset_page`'s. A page
     past the end is the last one. ``id_column`` defaults to the listed model's primary key."""
-    args = request.args if args is None else args
     total = capped_count(statement, primary_key(statement) if id_column is None else id_column, cap)
+    return _numbered(
+        total,
+        lambda offset, limit: _scalars(statement.offset(offset).limit(limit)),
+        per_page=per_page,
+        cap=cap,
+        args=request.args if args is None else args,
+    )
+
+
+def sequence_page(
+    items: Sequence[Any], *, per_page: int = PER_PAGE, args: Mapping[str, str] | None = None
+) -> Page:
+    """Numbered pages of a list already computed in Python (a plugin's list whose rows are
+    chosen by rules SQL does not hold): what is rendered is one page, never all of it."""
+    return _numbered(
+        len(items),
+        lambda offset, limit: list(items[offset : offset + limit]),
+        per_page=per_page,
+        cap=max(COUNT_CAP, len(items)),
+        args=request.args if args is None else args,
+    )
+
+
+def _numbered(
+    total: int,
+    rows_at: Callable[[int, int], list[Any]],
+    *,
+    per_page: int,
+    cap: int,
+    args: Mapping[str, str],
+) -> Page:
+    """Page ``?page=N`` (``?last=1``) of ``total`` rows, ``rows_at(offset, limit)`` reading them."""
     capped = total > cap
     shown_total = min(total, cap)
     pages = max(1, math.ceil(shown_total / per_page))
     number = min(_number_arg(args) or 1, pages if not capped else MAX_PAGE)
     if args.get("last") == "1" and not capped:
         number = pages
-    rows = _scalars(statement.offset((number - 1) * per_page).limit(per_page + 1))
+    rows = rows_at((number - 1) * per_page, per_page + 1)
     has_next = len(rows) > per_page
     page = Page(
         items=rows[:per_page],

@@ -180,6 +180,25 @@ def test_plugins_page_through_the_plugin_api(app, clients) -> None:
         assert numbered.number == 3 and numbered.total == ROWS and not numbered.has_next
 
 
+def test_a_list_computed_in_python_is_rendered_a_page_at_a_time(app) -> None:
+    from portal.plugin_api import paginate_list
+
+    rows = [f"r{n}" for n in range(23)]
+    with app.test_request_context("/?page=2"):
+        page = paginate_list(rows, per_page=10)
+        assert list(page) == rows[10:20] and page.number == 2 and page.pages == 3
+        assert page.prev_args == {"page": 1} and page.next_args == {"page": 3}
+        html = render_template_string(
+            '{% from "macros/shell.html" import pagination with context %}'
+            "{{ pagination(page, 'admin.dashboard') }}",
+            page=page,
+        )
+        assert 'rel="next" href="/admin/?page=3"' in html and "23" in html
+    with app.test_request_context("/?last=1"):
+        last = paginate_list(rows, per_page=10)
+        assert list(last) == rows[20:] and not last.has_next and last.has_prev
+
+
 def _walk(keys, *, descending: bool) -> tuple[list[int], list[int]]:
     """Every id by next cursors from the first page, and by previous ones from the last."""
 

@@ -17,7 +17,7 @@ from portal.invoicing.models import CreditEntry, Invoice, InvoiceStatus, Payment
 from portal.invoicing.models.bank_import import UnmatchedPayment
 from portal.invoicing.models.payment import CreditReason
 from portal.messaging.models.outbox import OutboundMessage
-from portal.orders.models import Order, PromoCode, PromoCodeKind, Service
+from portal.orders.models import Order, PromoCode, PromoCodeKind, Service, ServiceStatus
 from portal.platform.models.job import JobRun
 from portal.support.models import CannedReply, Ticket
 from portal.testing.queries import queries_per_page as _count
@@ -26,9 +26,9 @@ NOW = datetime(2026, 1, 1, tzinfo=UTC)
 DAY = date(2026, 1, 1)
 
 
-def _seed(start: int, count: int, client_id: int, staff_id: int) -> None:
+def _seed(start: int, count: int, client_id: int, staff_id: int, today: date = DAY) -> None:
     """``count`` rows in every listed table, half of them the signed-in client's, dates repeating
-    (ties in every sort key)."""
+    (ties in every sort key); half the services active and due within days of ``today``."""
     numbers = range(start, start + count)
     insert = db.session.execute
     insert(
@@ -128,6 +128,7 @@ def _seed(start: int, count: int, client_id: int, staff_id: int) -> None:
                 "last_reply_at": NOW + timedelta(hours=n % 3),
                 # the awaiting queue: a third without a response due (read last), ties on it
                 "response_due_at": None if n % 3 == 0 else NOW + timedelta(hours=n % 4),
+                "assigned_staff_id": staff_id if n % 5 in (1, 2) else None,
             }
             for n in numbers
         ],
@@ -210,8 +211,9 @@ def _seed(start: int, count: int, client_id: int, staff_id: int) -> None:
                 "cycle": "monthly",
                 "currency": "RUB",
                 "registration_date": DAY,
+                "status": ServiceStatus.ACTIVE if n % 2 else ServiceStatus.PENDING,
                 # a third without a next due date (listed last), ties on the others
-                "next_due_date": None if n % 3 == 0 else DAY + timedelta(days=n % 4),
+                "next_due_date": None if n % 3 == 0 else today + timedelta(days=n % 4),
                 "created_at": NOW,
             }
             for n, product_id in zip(numbers, product_ids, strict=True)
@@ -241,14 +243,18 @@ def _admin_urls(client_id: int) -> list[str]:
         "/admin/clients?sort=name&dir=desc&q=ООО",
         "/admin/billing/invoices",
         "/admin/billing/invoices?status=paid",
+        "/admin/billing/invoices/overdue",
         "/admin/billing/payments",
         "/admin/billing/bank/unmatched?status=all",
         "/admin/orders",
+        "/admin/orders/pending",
         "/admin/services",
         "/admin/services?status=pending&q=Тариф",
+        "/admin/services/due",
         "/admin/provisioning",
         "/admin/support",
         "/admin/support?queue=all",
+        "/admin/support?queue=mine",
         "/admin/support/canned",
         "/admin/catalog/",
         "/admin/catalog/addons",
@@ -283,13 +289,13 @@ CLIENT_URLS = [
 
 
 def test_every_list_costs_the_same_queries_at_two_sizes(
-    staff_web, client_web, staff_member, client_account
+    staff_web, client_web, staff_member, client_account, clock
 ) -> None:
-    _seed(0, 4, client_account.id, staff_member.id)
+    _seed(0, 4, client_account.id, staff_member.id, clock.now().date())
     admin_small = _count(staff_web, _admin_urls(client_account.id))
     client_small = _count(client_web, CLIENT_URLS)
 
-    _seed(4, 400, client_account.id, staff_member.id)
+    _seed(4, 400, client_account.id, staff_member.id, clock.now().date())
     admin_large = _count(staff_web, _admin_urls(client_account.id))
     client_large = _count(client_web, CLIENT_URLS)
     assert admin_large == admin_small
