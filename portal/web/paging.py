@@ -188,7 +188,11 @@ def keyset_page(
         # the cursor row's keys, from the list's own FROM (a key may be a joined table's)
         froms = statement.get_final_froms()
         refs = [
-            select(key).select_from(*froms).where(id_column == cursor).scalar_subquery()
+            select(key)
+            .select_from(*froms)
+            .where(id_column == cursor)
+            .correlate(None)
+            .scalar_subquery()
             for key in sorts
         ]
         row, at = tuple_(*keys), tuple_(*refs, cursor)

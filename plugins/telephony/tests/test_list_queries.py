@@ -4,6 +4,7 @@ rejects queue, the CDR uploads, a tariff's destinations and the client's calls, 
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
@@ -137,3 +138,28 @@ def test_a_deep_plugin_page_costs_what_the_first_does(
         assert queries_per_page(web, [last_url])[last_url] == first, url
         prev = html.split('rel="prev" href="', 1)[1].split('"', 1)[0].replace("&amp;", "&")
         assert queries_per_page(web, [prev])[prev] == first, prev
+
+
+def test_the_pool_walks_by_a_joined_tables_key_and_meets_every_number_once(
+    staff_web, client_account
+) -> None:
+    """The pool's keyset key is the category's rank (a joined table) then the number: page
+    after page, by the next links, every number once, cheapest category first."""
+    tariff = make_tariff()
+    _seed(0, 130, client_account.id, tariff.id)
+    ranks = {c.code: c.rank for c in pool.categories()}
+    expected = [
+        n.number
+        for n in sorted(
+            session().scalars(sa.select(PhoneNumber)), key=lambda n: (ranks[n.category], n.number)
+        )
+    ]
+    seen: list[str] = []
+    url: str | None = "/admin/telephony/numbers"
+    while url:
+        html = staff_web.get(url).get_data(as_text=True)
+        seen += re.findall(r">\+(\d{11})</a>", html)
+        found = re.search(r'rel="next" href="([^"]+)"', html)
+        url = found.group(1).replace("&amp;", "&") if found else None
+    assert seen == expected
+    assert {ranks[c] for c in ("ordinary", "bronze")} == {0, 1}
