@@ -15,6 +15,7 @@ from portal.accounts.models.contact import Contact, ContactRole
 from portal.core.app_state import clock
 from portal.core.extensions import db
 from portal.messaging.sources import MailKind
+from portal.web.paging import Page, keyset_page
 
 CONTACT_FIELDS = ("first_name", "last_name", "position", "email", "phone", "roles", "receives")
 
@@ -36,6 +37,17 @@ def _clean(client_id: int, values: Mapping[str, Any], exclude_id: int | None) ->
     if db.session.scalar(stmt) is not None:
         raise ContactError(_("This client already has a contact with this e-mail."), "email")
     return data
+
+
+def client_contacts(client_id: int) -> Page:
+    """A page of the client's contacts by first name (the client card's tab and the client
+    area's list; a keyset page read from ``ix_contact_client_first_name``, docs/performance.md)."""
+    return keyset_page(
+        select(Contact).where(Contact.client_id == client_id),
+        sort=Contact.first_name,
+        id_column=Contact.id,
+        descending=False,
+    )
 
 
 def add_contact(client: Client, values: Mapping[str, Any]) -> Contact:

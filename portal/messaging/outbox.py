@@ -47,6 +47,7 @@ from portal.messaging.mail_settings import RetryPolicy, retry_policy
 from portal.messaging.models.outbox import OutboundAttachment, OutboundMessage, OutboundStatus
 from portal.messaging.sources import sources
 from portal.platform.jobs.runs import this_worker
+from portal.web.paging import Page, keyset_page
 
 STATUS_LABELS = {
     OutboundStatus.QUEUED: _l("Queued"),
@@ -587,16 +588,12 @@ def deliver_outbox(now: datetime | None = None, limit: int = 100) -> DeliveryRep
     return report
 
 
-def sent_to_client(client_id: int) -> list[OutboundMessage]:
-    """What was queued or sent to the client, newest first, at most 200 (the client card's
-    E-mails tab)."""
-    return list(
-        db.session.scalars(
-            select(OutboundMessage)
-            .where(OutboundMessage.client_id == client_id)
-            .order_by(OutboundMessage.id.desc())
-            .limit(200)
-        )
+def sent_to_client(client_id: int) -> Page:
+    """A page of what was queued or sent to the client, newest first (the client card's E-mails
+    tab; a keyset page by id, docs/performance.md)."""
+    return keyset_page(
+        select(OutboundMessage).where(OutboundMessage.client_id == client_id),
+        id_column=OutboundMessage.id,
     )
 
 

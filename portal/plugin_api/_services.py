@@ -49,7 +49,7 @@ from portal.platform.demo import DemoProduct
 from portal.support import tickets
 from portal.support.models import MessageSource, Ticket, TicketPriority
 from portal.web import permissions as permissions_check
-from portal.web.paging import Page, keyset_page, offset_page
+from portal.web.paging import Page, keyset_page, offset_page, sequence_page
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -83,6 +83,7 @@ __all__ = [
     "now",
     "open_ticket",
     "paginate",
+    "paginate_list",
     "pdf_fonts",
     "plugin_settings",
     "preview_change",
@@ -570,8 +571,9 @@ def paginate(
     capped at 10 000 ("over 10 000" past it), for the ``pagination`` macro
     (``{% from "macros/shell.html" import pagination with context %}``).
 
-    With ``id_column`` (and optionally ``sort``, a NOT NULL column of the same table) the page
-    is a keyset page ordered by ``sort`` then the id, ``descending`` or not, and the
+    With ``id_column`` (and optionally ``sort``, a NOT NULL column of the tables the statement
+    reads, or a tuple of them) the page is a keyset page ordered by ``sort`` then the id,
+    ``descending`` or not, and the
     statement's own ORDER BY is replaced: page 4 000 costs what page 1 does. Without it the
     statement keeps its ORDER BY and pages are numbered (``OFFSET``), fine for short lists.
     The result has ``items`` (also iterable), ``total``, ``capped``, ``number``, ``pages``,
@@ -581,6 +583,13 @@ def paginate(
             statement, sort=sort, id_column=id_column, descending=descending, per_page=per_page
         )
     return offset_page(statement, per_page=per_page)
+
+
+def paginate_list(items: Sequence[Any], *, per_page: int = 50) -> Page:
+    """Numbered pages (``?page=N``) of a list the plugin computed in Python, for the same
+    ``pagination`` macro: the page renders ``per_page`` rows of it, never all of them. Prefer
+    :func:`paginate` wherever SQL can choose and order the rows (docs/performance.md)."""
+    return sequence_page(items, per_page=per_page)
 
 
 def external_url(endpoint: str, **values: Any) -> str:

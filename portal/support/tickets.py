@@ -47,6 +47,7 @@ from portal.support.models.ticket import (
     TicketTag,
     TicketVisibility,
 )
+from portal.web.paging import Page, keyset_page
 from portal.web.query_args import db_id, strict_int
 
 REFERENCE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
@@ -800,15 +801,15 @@ def client_messages(ticket: Ticket) -> list[TicketMessage]:
     return [message for message in ticket.messages if message.kind != MessageKind.NOTE]
 
 
-def client_tickets(client_id: int) -> list[Ticket]:
-    """The client's tickets, last replied first (the client card's Tickets tab)."""
-    return list(
-        db.session.scalars(
-            select(Ticket)
-            .where(Ticket.client_id == client_id)
-            .options(selectinload(Ticket.department), selectinload(Ticket.assigned_staff))
-            .order_by(Ticket.last_reply_at.desc())
-        )
+def client_tickets(client_id: int) -> Page:
+    """A page of the client's tickets, last replied first (the client card's Tickets tab; a
+    keyset page read from ``ix_ticket_client_last_reply``, docs/performance.md)."""
+    return keyset_page(
+        select(Ticket)
+        .where(Ticket.client_id == client_id)
+        .options(selectinload(Ticket.department), selectinload(Ticket.assigned_staff)),
+        sort=Ticket.last_reply_at,
+        id_column=Ticket.id,
     )
 
 

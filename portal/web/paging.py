@@ -25,12 +25,12 @@ column (reports, a plugin's computed order): numbered pages with ``OFFSET``, the
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from flask import request, url_for
-from sqlalchemy import Select, func, inspect, select, tuple_
+from sqlalchemy import Date, Select, func, inspect, literal_column, select, tuple_
 from sqlalchemy.sql.elements import ColumnElement
 
 from portal.core.extensions import db
@@ -40,6 +40,12 @@ from portal.web.query_args import MAX_PAGE, db_id, strict_int
 COUNT_CAP = 10_000
 #: Rows per page unless a list asks otherwise.
 PER_PAGE = 50
+#: What a NULL date or time sorts as in a list that puts "no date" last: a keyset needs a NOT NULL
+#: key, and the index on the same expression (migration 0039) reads the list in its order. A
+#: literal with its zone, never a bound value: PostgreSQL matches an index expression only to the
+#: same constant, and reads a zoneless one in the session's zone.
+FAR_DATE = "'9999-12-31'"
+FAR_TIME = "'9999-12-31 00:00:00+00'"
 #: The query-string arguments paging owns; page links replace them and keep every other one.
 PAGING_ARGS = ("after", "before", "last", "page")
 
@@ -104,6 +110,14 @@ class Page:
         return url_for(endpoint, **kept)
 
 
+def nulls_last(column: ColumnElement[Any]) -> ColumnElement[Any]:
+    """``column`` with NULL read as the far future: a NOT NULL sort key for :func:`keyset_page`
+    that orders as ``column ASC NULLS LAST`` (the services by next due date, the tickets
+    awaiting a reply by response due)."""
+    far = FAR_DATE if isinstance(column.type, Date) else FAR_TIME
+    return func.coalesce(column, literal_column(far))
+
+
 def capped_count(
     statement: Select[Any], id_column: ColumnElement[Any], cap: int = COUNT_CAP
 ) -> int:
@@ -132,7 +146,7 @@ def _scalars(statement: Select[Any]) -> list[Any]:
 def keyset_page(
     statement: Select[Any],
     *,
-    sort: ColumnElement[Any] | None = None,
+    sort: ColumnElement[Any] | Sequence[ColumnElement[Any]] | None = None,
     id_column: ColumnElement[Any],
     descending: bool = True,
     per_page: int = PER_PAGE,
@@ -143,12 +157,20 @@ def keyset_page(
     """The page of ``statement`` (no ORDER BY needed; any is replaced) that the query string
     asks for, ordered by ``sort`` then ``id_column``, both ``descending`` or both not.
 
-    ``sort`` must be a NOT NULL column of the table ``id_column`` belongs to (a NULL never
-    compares, and the cursor row's value is looked up by its id); None sorts by the id alone.
+    ``sort`` must be a NOT NULL column or expression (a NULL never compares; :func:`nulls_last`
+    makes one of a nullable date) of the tables the statement reads, one row of them per id
+    (the cursor row's value is looked up by its id through the statement's joins), or several
+    of them (a client's notes: important first, then newest); None sorts by the id alone.
     ``args`` defaults to ``request.args``; ``prefix`` names this list's arguments apart from
     another list's on the same page. Two queries: the page and the capped count."""
     args = request.args if args is None else args
-    keys = (id_column,) if sort is None or sort is id_column else (sort, id_column)
+    if sort is None or sort is id_column:
+        sorts: tuple[ColumnElement[Any], ...] = ()
+    elif isinstance(sort, (tuple, list)):
+        sorts = tuple(sort)
+    else:
+        sorts = (sort,)
+    keys = (*sorts, id_column)
     after, before = db_id(args.get(prefix + "after")), db_id(args.get(prefix + "before"))
     last = args.get(prefix + "last") == "1" and after is None and before is None
     number = _number_arg(args, prefix)
@@ -163,8 +185,17 @@ def keyset_page(
         down = descending if forward else not descending
         if len(keys) == 1:
             return id_column < cursor if down else id_column > cursor
-        ref = select(keys[0]).where(id_column == cursor).scalar_subquery()
-        row, at = tuple_(*keys), tuple_(ref, cursor)
+        # the cursor row's keys, from the list's own FROM (a key may be a joined table's)
+        froms = statement.get_final_froms()
+        refs = [
+            select(key)
+            .select_from(*froms)
+            .where(id_column == cursor)
+            .correlate(None)
+            .scalar_subquery()
+            for key in sorts
+        ]
+        row, at = tuple_(*keys), tuple_(*refs, cursor)
         return row < at if down else row > at
 
     total = capped_count(statement, id_column, cap)
@@ -242,15 +273,46 @@ def offset_page(
     """Numbered pages of an ordered ``statement`` with ``OFFSET`` (``?page=N``), for short
     lists whose order is no single column; the count capped as :func:`keyset_page`'s. A page
     past the end is the last one. ``id_column`` defaults to the listed model's primary key."""
-    args = request.args if args is None else args
     total = capped_count(statement, primary_key(statement) if id_column is None else id_column, cap)
+    return _numbered(
+        total,
+        lambda offset, limit: _scalars(statement.offset(offset).limit(limit)),
+        per_page=per_page,
+        cap=cap,
+        args=request.args if args is None else args,
+    )
+
+
+def sequence_page(
+    items: Sequence[Any], *, per_page: int = PER_PAGE, args: Mapping[str, str] | None = None
+) -> Page:
+    """Numbered pages of a list already computed in Python (a plugin's list whose rows are
+    chosen by rules SQL does not hold): what is rendered is one page, never all of it."""
+    return _numbered(
+        len(items),
+        lambda offset, limit: list(items[offset : offset + limit]),
+        per_page=per_page,
+        cap=max(COUNT_CAP, len(items)),
+        args=request.args if args is None else args,
+    )
+
+
+def _numbered(
+    total: int,
+    rows_at: Callable[[int, int], list[Any]],
+    *,
+    per_page: int,
+    cap: int,
+    args: Mapping[str, str],
+) -> Page:
+    """Page ``?page=N`` (``?last=1``) of ``total`` rows, ``rows_at(offset, limit)`` reading them."""
     capped = total > cap
     shown_total = min(total, cap)
     pages = max(1, math.ceil(shown_total / per_page))
     number = min(_number_arg(args) or 1, pages if not capped else MAX_PAGE)
     if args.get("last") == "1" and not capped:
         number = pages
-    rows = _scalars(statement.offset((number - 1) * per_page).limit(per_page + 1))
+    rows = rows_at((number - 1) * per_page, per_page + 1)
     has_next = len(rows) > per_page
     page = Page(
         items=rows[:per_page],

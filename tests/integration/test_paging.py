@@ -11,7 +11,7 @@ from flask import render_template_string
 
 from portal.accounts.models import Client
 from portal.core.extensions import db
-from portal.web.paging import keyset_page, offset_page
+from portal.web.paging import keyset_page, nulls_last, offset_page
 
 ROWS = 23
 PER_PAGE = 5
@@ -178,3 +178,78 @@ def test_plugins_page_through_the_plugin_api(app, clients) -> None:
         numbered = paginate(sa.select(Client).order_by(Client.id), per_page=10)
         assert [c.id for c in numbered] == sorted(clients)[20:]
         assert numbered.number == 3 and numbered.total == ROWS and not numbered.has_next
+
+
+def test_a_list_computed_in_python_is_rendered_a_page_at_a_time(app) -> None:
+    from portal.plugin_api import paginate_list
+
+    rows = [f"r{n}" for n in range(23)]
+    with app.test_request_context("/?page=2"):
+        page = paginate_list(rows, per_page=10)
+        assert list(page) == rows[10:20] and page.number == 2 and page.pages == 3
+        assert page.prev_args == {"page": 1} and page.next_args == {"page": 3}
+        html = render_template_string(
+            '{% from "macros/shell.html" import pagination with context %}'
+            "{{ pagination(page, 'admin.dashboard') }}",
+            page=page,
+        )
+        assert 'rel="next" href="/admin/?page=3"' in html and "23" in html
+    with app.test_request_context("/?last=1"):
+        last = paginate_list(rows, per_page=10)
+        assert list(last) == rows[20:] and not last.has_next and last.has_prev
+
+
+def _walk(keys, *, descending: bool) -> tuple[list[int], list[int]]:
+    """Every id by next cursors from the first page, and by previous ones from the last."""
+
+    def page(args: dict):
+        return keyset_page(
+            sa.select(Client),
+            sort=keys,
+            id_column=Client.id,
+            descending=descending,
+            per_page=PER_PAGE,
+            args={key: str(value) for key, value in args.items()},
+        )
+
+    forward: list[int] = []
+    current = page({})
+    forward += [c.id for c in current]
+    while current.has_next:
+        current = page(current.next_args)
+        forward += [c.id for c in current]
+    back: list[int] = []
+    current = page({"last": "1"})
+    back = [c.id for c in current]
+    while current.has_prev:
+        current = page(current.prev_args)
+        back = [c.id for c in current] + back
+    return forward, back
+
+
+@pytest.mark.parametrize("descending", [True, False])
+def test_several_keys_and_a_null_read_as_last_walk_every_row_once(app, clients, descending):
+    """The services list and the awaiting queue: a nullable date as ``nulls_last`` (no date
+    after every date), and a client's notes: two keys before the id."""
+    for n, client_id in enumerate(clients):
+        # a third without a date, the others on three days: ties on the date and on the company
+        day = None if n % 3 == 0 else datetime(2026, 1, 1 + n % 4, tzinfo=UTC).date()
+        db.session.execute(
+            sa.update(Client).where(Client.id == client_id).values(no_suspend_until=day)
+        )
+    db.session.commit()
+    rows = db.session.execute(sa.select(Client.no_suspend_until, Client.company, Client.id)).all()
+    expected = [
+        row.id
+        for row in sorted(
+            rows,
+            key=lambda r: (r.no_suspend_until is None, r.no_suspend_until or 0, r.company, r.id),
+            reverse=descending,
+        )
+    ]
+    assert None in {row.no_suspend_until for row in rows}
+    with app.test_request_context("/"):
+        keys = (nulls_last(Client.no_suspend_until), Client.company)
+        forward, back = _walk(keys, descending=descending)
+    assert forward == expected
+    assert back == expected

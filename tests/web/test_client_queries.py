@@ -1,27 +1,12 @@
 """The client list and card cost the same number of SQL queries with 10 000 clients as with 10."""
 
-from contextlib import contextmanager
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
-from sqlalchemy import event
 
 from portal.accounts.models import Client, ClientGroup, Contact, Note
 from portal.core.extensions import db
-
-
-@contextmanager
-def counted():
-    statements: list[str] = []
-
-    def before(conn, cursor, statement, parameters, context, executemany):
-        statements.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", before)
-    try:
-        yield statements
-    finally:
-        event.remove(db.engine, "before_cursor_execute", before)
+from portal.testing.queries import counted
 
 
 def _add_clients(start: int, count: int, staff_id: int, group_id: int) -> None:

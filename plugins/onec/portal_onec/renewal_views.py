@@ -14,7 +14,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from portal.plugin_api import Service, Staff, paginate, requires, session, today
+from portal.plugin_api import Service, Staff, paginate, paginate_list, requires, session, today
 from portal_onec import renewals
 from portal_onec.inactive import inactive_services, record_inactive_outcome
 from portal_onec.outcomes import LABELS, Outcome, label_of
@@ -142,7 +142,8 @@ def inactive() -> str:
     listed = found if show_all else [i for i in found if i.outcome is None]
     return render_template(
         "onec/inactive.html",
-        listed=listed,
+        # the idle days are worked out per product in Python: pages of the computed list
+        listed=paginate_list(listed),
         show_all=show_all,
         without_outcome=sum(1 for i in found if i.outcome is None),
         form=OutcomeForm(formdata=None),

@@ -67,12 +67,15 @@ def pool() -> str:
         "category": form.category.data or "",
         "state": form.state.data or "",
     }
-    page = paginate(
+    page = paginate(  # keyset: category rank, number, id (docs/performance.md)
         numbers.search_query(
             digits=filters["digits"],
             category=filters["category"] or None,
             state=filters["state"] or None,
-        )
+        ),
+        sort=numbers.POOL_ORDER,
+        id_column=PhoneNumber.id,
+        descending=False,
     )
     fees_form = FeesForm()
     return render_template(

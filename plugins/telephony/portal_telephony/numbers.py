@@ -188,11 +188,15 @@ def import_numbers(lines: Iterable[str], *, actor: str) -> ImportResult:
 # --- reading ------------------------------------------------------------------------------------
 
 
+#: The pool's order, cheapest category first, then by number: the keys of its keyset pages.
+POOL_ORDER = (NumberCategory.rank, PhoneNumber.number)
+
+
 def search_query(
     *, digits: str = "", category: str | None = None, state: str | None = None
 ) -> Select[tuple[PhoneNumber]]:
     """Numbers whose digits contain ``digits``, of ``category`` and ``state`` (None: any),
-    cheapest category first, then by number (the staff list pages it)."""
+    cheapest category first, then by number (the staff list pages it by ``POOL_ORDER``)."""
     query = select(PhoneNumber).join(NumberCategory)
     wanted = re.sub(r"\D", "", digits)
     if wanted:
@@ -201,7 +205,7 @@ def search_query(
         query = query.where(PhoneNumber.category == category)
     if state:
         query = query.where(PhoneNumber.state == state)
-    return query.order_by(NumberCategory.rank, PhoneNumber.number)
+    return query.order_by(*POOL_ORDER)
 
 
 def search(

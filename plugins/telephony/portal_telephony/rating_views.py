@@ -29,7 +29,7 @@ from wtforms import SelectField, StringField
 from portal.plugin_api import now, paginate, requires, session
 from portal_telephony import call_detail, calls
 from portal_telephony.cdr_formats import FORMATS
-from portal_telephony.rating_models import CdrImport, Pbx, Reject
+from portal_telephony.rating_models import Call, CdrImport, Pbx, Reject
 
 client_calls = Blueprint(
     "telephony_calls", __name__, url_prefix="/telephony/calls", template_folder="templates"
@@ -52,7 +52,10 @@ def index() -> Response | str:
             mimetype="text/csv",
             headers={"Content-Disposition": "attachment; filename=calls.csv"},
         )
-    page = paginate(calls.client_calls(current_user.id, filters))
+    # keyset: newest first, read from ix_telephony_call_client_started
+    page = paginate(
+        calls.client_calls(current_user.id, filters), sort=Call.started_at, id_column=Call.id
+    )
     return render_template(
         "telephony/client_calls.html",
         tab="calls",
@@ -86,7 +89,7 @@ def rejects() -> str:
         )
         .all()
     )
-    page = paginate(select(Reject).order_by(Reject.id.desc()))
+    page = paginate(select(Reject), id_column=Reject.id)  # keyset by id, newest first
     return render_template(
         "telephony/admin_rejects.html", page=page, counts=counts, form=ActionForm()
     )
@@ -140,7 +143,7 @@ def imports() -> Response | str:
         session().commit()
         flash(_("The file is queued for import; this page shows its progress."), "success")
         return redirect(url_for(".imports"))
-    page = paginate(select(CdrImport).order_by(CdrImport.id.desc()), per_page=20)
+    page = paginate(select(CdrImport), id_column=CdrImport.id, per_page=20)
     return render_template("telephony/admin_imports.html", form=form, page=page)
 
 

@@ -27,7 +27,15 @@ from wtforms.validators import (
     ValidationError,
 )
 
-from portal.plugin_api import Client, DiscountError, MoneyField, Product, requires, session
+from portal.plugin_api import (
+    Client,
+    DiscountError,
+    MoneyField,
+    Product,
+    paginate,
+    requires,
+    session,
+)
 from portal_telephony import tariff_admin
 from portal_telephony.plans import kind_of
 from portal_telephony.rating_models import Destination, IncludedMinutes, Pbx, Prefix, Rate, Tariff
@@ -181,14 +189,13 @@ def tariff_page(
     upload: UploadForm | None = None,
     errors: list[str] | None = None,
 ) -> str:
-    destinations = (
-        session()
-        .scalars(
-            select(Destination)
-            .where(Destination.tariff_id == tariff.id)
-            .order_by(Destination.group_name, Destination.name)
-        )
-        .all()
+    # keyset pages by group then name: a tariff can price thousands of destinations; the rows
+    # of one tariff are read by ``(tariff_id, name)`` and sorted (docs/performance.md)
+    destinations = paginate(
+        select(Destination).where(Destination.tariff_id == tariff.id),
+        sort=(Destination.group_name, Destination.name),
+        id_column=Destination.id,
+        descending=False,
     )
     ids = [d.id for d in destinations]
     prefixes: dict[int, list[str]] = {}

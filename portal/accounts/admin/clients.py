@@ -381,10 +381,7 @@ def contact_list(client_id: int) -> Response | str:
             else:
                 flash(_("Contact added."), "success")
                 return redirect(url_for("admin_clients.contact_list", client_id=client_id))
-    rows = db.session.scalars(
-        select(Contact).where(Contact.client_id == client_id).order_by(Contact.first_name)
-    ).all()
-    return _card(client, "contacts", contacts=rows, form=form)
+    return _card(client, "contacts", contacts=contacts.client_contacts(client_id), form=form)
 
 
 def _owned_or_404(model: type[Owned], client_id: int, row_id: int) -> Owned:
@@ -429,13 +426,12 @@ def note_list(client_id: int) -> Response | str:
         notes.add_note(client_id, current_user.id, form.body.data, important=form.important.data)
         flash(_("Note added."), "success")
         return redirect(url_for("admin_clients.note_list", client_id=client_id))
-    rows = db.session.scalars(
-        select(Note)
-        .where(Note.client_id == client_id)
-        .options(selectinload(Note.author))
-        .order_by(Note.important.desc(), Note.created_at.desc())
-    ).all()
-    return _card(client, "notes", notes=rows, form=form)
+    page = keyset_page(  # important first, then newest (ix_note_client_important_created)
+        select(Note).where(Note.client_id == client_id).options(selectinload(Note.author)),
+        sort=(Note.important, Note.created_at),
+        id_column=Note.id,
+    )
+    return _card(client, "notes", notes=page, form=form)
 
 
 @admin_clients.route("/<int:client_id>/notes/<int:note_id>", methods=["GET", "POST"])

@@ -16,7 +16,7 @@ from portal.accounts.models.note import Note
 from portal.accounts.models.todo import TodoItem
 from portal.core.extensions import db
 from portal.web.identity import Area
-from portal.web.paging import keyset_page
+from portal.web.paging import keyset_page, nulls_last
 from portal.web.permissions import requires
 from portal.web.query_args import id_arg
 
@@ -50,13 +50,15 @@ def todos() -> Response | str:
         select(TodoItem)
         .where(TodoItem.done_at.is_(None))
         .options(selectinload(TodoItem.assignee), selectinload(TodoItem.client))
-        .order_by(TodoItem.due_date.is_(None), TodoItem.due_date, TodoItem.id)
     )
     if show == "mine":
         stmt = stmt.where(TodoItem.assignee_id == current_user.id)
-    return render_template(
-        "admin/work/todos.html", items=db.session.scalars(stmt).all(), form=form, show=show
+    # due first, undated last: a keyset on the date read as 9999-12-31 when there is none, in
+    # the order of the partial indexes ix_todo_item_open_due(_all) (docs/performance.md)
+    page = keyset_page(
+        stmt, sort=nulls_last(TodoItem.due_date), id_column=TodoItem.id, descending=False
     )
+    return render_template("admin/work/todos.html", items=page, form=form, show=show)
 
 
 @admin_work.route("/todos/<int:item_id>/done", methods=["POST"])

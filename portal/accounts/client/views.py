@@ -18,7 +18,6 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from portal.accounts import client_profile, clients, contacts, two_factor
@@ -280,10 +279,8 @@ def contact_list() -> Response | str:
         else:
             flash(_("Contact added."), "success")
             return redirect(url_for("client.contact_list"))
-    rows = db.session.scalars(
-        select(Contact).where(Contact.client_id == current_user.id).order_by(Contact.first_name)
-    ).all()
-    return render_template("client/contacts.html", contacts=rows, form=form)
+    page = contacts.client_contacts(current_user.id)
+    return render_template("client/contacts.html", contacts=page, form=form)
 
 
 def _own_contact(contact_id: int) -> Contact:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 
-from sqlalchemy import JSON, Boolean, ForeignKey, String
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from portal.core.model_base import Base, TimestampMixin
@@ -18,6 +18,8 @@ class ContactRole(enum.StrEnum):
 
 class Contact(TimestampMixin, Base):
     __tablename__ = "contact"
+    # A client's contacts by first name, in keyset pages (migration 0039, docs/performance.md).
+    __table_args__ = (Index("ix_contact_client_first_name", "client_id", "first_name", "id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     client_id: Mapped[int] = mapped_column(ForeignKey("client.id", ondelete="CASCADE"), index=True)

@@ -20,6 +20,8 @@ class Note(TimestampMixin, Base):
     __table_args__ = (
         # Keyset pages (migration 0033, docs/performance.md): a staff member's own notes.
         Index("ix_note_author_created", "author_id", "created_at", "id"),
+        # The client card's Notes tab: important first, then newest (migration 0039).
+        Index("ix_note_client_important_created", "client_id", "important", "created_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

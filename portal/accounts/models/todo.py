@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Date, ForeignKey, String, Text
+from sqlalchemy import Date, ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.core.model_base import Base, TimestampMixin, UTCDateTime
@@ -17,6 +17,25 @@ if TYPE_CHECKING:
 
 class TodoItem(TimestampMixin, Base):
     __tablename__ = "todo_item"
+    __table_args__ = (
+        # Open to-dos, due first and undated last, in keyset pages (migration 0039,
+        # portal.web.paging.nulls_last).
+        Index(
+            "ix_todo_item_open_due",
+            "assignee_id",
+            text("coalesce(due_date, '9999-12-31')"),
+            "id",
+            postgresql_where=text("done_at IS NULL"),
+            sqlite_where=text("done_at IS NULL"),
+        ),
+        Index(
+            "ix_todo_item_open_due_all",
+            text("coalesce(due_date, '9999-12-31')"),
+            "id",
+            postgresql_where=text("done_at IS NULL"),
+            sqlite_where=text("done_at IS NULL"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     title: Mapped[str] = mapped_column(String(255))

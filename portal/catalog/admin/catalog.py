@@ -34,6 +34,7 @@ from portal.orders.models import PromoCode
 from portal.orders.provisioners import provisioners
 from portal.web.formatting import plain_number as plain
 from portal.web.identity import Area
+from portal.web.paging import keyset_page, offset_page
 from portal.web.permissions import requires
 from portal.web.query_args import id_arg
 
@@ -122,14 +123,24 @@ def index() -> Response | str:
         else:
             flash(_("Product group added."), "success")
             return redirect(url_for("admin_catalog.index"))
-    groups = db.session.scalars(
-        select(ProductGroup)
-        .options(selectinload(ProductGroup.products).selectinload(Product.prices))
-        .order_by(ProductGroup.sort_order, ProductGroup.name)
-    ).all()
+    # one row a product (an empty group: one row without), in numbered pages: the order is the
+    # groups' then the products' own, and a catalogue is a few hundred rows (docs/performance.md)
+    page = offset_page(
+        select(ProductGroup, Product)
+        .outerjoin(Product, Product.group_id == ProductGroup.id)
+        .options(selectinload(Product.prices))
+        .order_by(
+            ProductGroup.sort_order,
+            ProductGroup.name,
+            ProductGroup.id,
+            Product.sort_order,
+            Product.id,
+        ),
+        id_column=ProductGroup.id,
+    )
     return render_template(
         "admin/catalog/index.html",
-        groups=groups,
+        page=page,
         form=form,
         currency=_default_currency(),
         cycle_labels=catalog.CYCLE_LABELS,
@@ -439,14 +450,15 @@ def _addon_form(addon: Addon | None) -> AddonForm:
 @admin_catalog.route("/addons")
 @requires(Permission.SETTINGS_MANAGE)
 def addon_list() -> str:
-    addons = db.session.scalars(
-        select(Addon)
-        .options(selectinload(Addon.products), selectinload(Addon.prices))
-        .order_by(Addon.name)
-    ).all()
+    page = keyset_page(  # by name, read from its unique index
+        select(Addon).options(selectinload(Addon.products), selectinload(Addon.prices)),
+        sort=Addon.name,
+        id_column=Addon.id,
+        descending=False,
+    )
     return render_template(
         "admin/catalog/addons.html",
-        addons=addons,
+        addons=page,
         currency=_default_currency(),
         cycle_labels=catalog.CYCLE_LABELS,
     )
@@ -531,12 +543,15 @@ def _promo_form(promo: PromoCode | None) -> PromoForm:
 @admin_catalog.route("/promos")
 @requires(Permission.SETTINGS_MANAGE)
 def promo_list() -> str:
-    promos = db.session.scalars(select(PromoCode).order_by(PromoCode.code)).all()
+    # by code, read from its unique index: a campaign can make thousands of codes
+    page = keyset_page(
+        select(PromoCode), sort=PromoCode.code, id_column=PromoCode.id, descending=False
+    )
     return render_template(
         "admin/catalog/promos.html",
-        promos=promos,
+        promos=page,
         kinds=PROMO_KIND_LABELS,
-        uses=catalog.promo_use_counts([p.id for p in promos]),
+        uses=catalog.promo_use_counts([p.id for p in page]),
     )
 
 

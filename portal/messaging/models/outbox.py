@@ -28,7 +28,11 @@ class OutboundStatus(enum.StrEnum):
 
 class OutboundMessage(TimestampMixin, Base):
     __tablename__ = "outbound_message"
-    __table_args__ = (Index("ix_outbound_message_due", "status", "next_attempt_at"),)
+    __table_args__ = (
+        Index("ix_outbound_message_due", "status", "next_attempt_at"),
+        # The client card's E-mails tab, newest first in keyset pages (migration 0039).
+        Index("ix_outbound_message_client_id_id", "client_id", "id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     from_addr: Mapped[str] = mapped_column(String(320))

@@ -37,7 +37,7 @@ from portal.orders.service_changes import ChangeError
 from portal.platform import search
 from portal.web.formatting import plain_number as plain
 from portal.web.identity import Area
-from portal.web.paging import offset_page
+from portal.web.paging import keyset_page, nulls_last
 from portal.web.permissions import current_staff_can, requires
 from portal.web.query_args import db_id
 
@@ -58,11 +58,7 @@ def _service_or_404(service_id: int) -> Service:
 @admin_services.route("/due", endpoint="due", defaults={"due": True})
 @requires(Permission.CLIENTS_VIEW)
 def index(due: bool = False) -> str:
-    stmt = (
-        select(Service)
-        .options(selectinload(Service.product), selectinload(Service.client))
-        .order_by(Service.next_due_date.is_(None), Service.next_due_date, Service.id)
-    )
+    stmt = select(Service).options(selectinload(Service.product), selectinload(Service.client))
     status = request.args.get("status", "")
     if due:
         day = today()
@@ -86,7 +82,11 @@ def index(due: bool = False) -> str:
                 Service.product_id.in_(products),
             )
         )
-    page = offset_page(stmt, id_column=Service.id)  # nulls last: no keyset (docs/performance.md)
+    # next due first, no date last: a keyset on the date read as 9999-12-31 when there is none,
+    # which the index ix_service_due_order reads in order (docs/performance.md)
+    page = keyset_page(
+        stmt, sort=nulls_last(Service.next_due_date), id_column=Service.id, descending=False
+    )
     return render_template(
         "admin/services/list.html",
         page=page,

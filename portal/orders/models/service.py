@@ -12,7 +12,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.core.column_types import MoneyType
@@ -50,6 +50,9 @@ class Service(TimestampMixin, Base):
         Index("ix_service_status_next_due_date", "status", "next_due_date"),
         # The services of a product in a status (migration 0036): the 1C header counter.
         Index("ix_service_product_status", "product_id", "status"),
+        # The services list's keyset order, next due first and none last (migration 0039,
+        # portal.web.paging.nulls_last).
+        Index("ix_service_due_order", text("coalesce(next_due_date, '9999-12-31')"), "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

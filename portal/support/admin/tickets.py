@@ -47,7 +47,7 @@ from portal.support.models.support import CannedReply
 from portal.support.models.ticket import Ticket, TicketAssignment, TicketAttachment, TicketMessage
 from portal.web.csv_export import csv_response
 from portal.web.identity import Area
-from portal.web.paging import COUNT_CAP, capped_count, keyset_page, offset_page
+from portal.web.paging import COUNT_CAP, capped_count, keyset_page, nulls_last
 from portal.web.permissions import requires
 from portal.web.query_args import db_id, id_arg
 
@@ -98,9 +98,9 @@ def index() -> Response | str:
     search.from_args(request.args)  # shows a refused search text; filter_query finds nothing
     stmt = tickets.filter_query(tickets.queue_query(queue, me), request.args)
     awaiting = queue == "awaiting"
-    if awaiting:  # nulls last: numbered pages of a queue that is worked down, not keyset
-        # read in this order from the partial index ix_ticket_awaiting_due (migration 0036)
-        stmt = stmt.order_by(Ticket.response_due_at.asc().nulls_last(), Ticket.id)
+    # the awaiting queue: response due first, none last, read in this order from the partial
+    # index ix_ticket_awaiting_due_order (docs/performance.md); the others by last reply
+    due = nulls_last(Ticket.response_due_at)
     stmt = stmt.options(
         selectinload(Ticket.client),
         selectinload(Ticket.department),
@@ -137,14 +137,14 @@ def index() -> Response | str:
                     t.last_reply_at.isoformat(timespec="minutes"),
                 )
                 for t in db.session.scalars(
-                    stmt
+                    stmt.order_by(due, Ticket.id)
                     if awaiting
                     else stmt.order_by(Ticket.last_reply_at.desc(), Ticket.id.desc())
                 )
             ),
         )
     page = (
-        offset_page(stmt, id_column=Ticket.id, per_page=PAGE_SIZE)
+        keyset_page(stmt, sort=due, id_column=Ticket.id, descending=False, per_page=PAGE_SIZE)
         if awaiting
         else keyset_page(stmt, sort=Ticket.last_reply_at, id_column=Ticket.id, per_page=PAGE_SIZE)
     )
@@ -471,13 +471,14 @@ def canned_list() -> Response | str:
     form = _canned_form(None)
     if _save_canned(form, None, _("Canned reply added.")):
         return redirect(url_for("admin_support.canned_list"))
-    rows = db.session.scalars(
-        select(CannedReply)
-        .options(selectinload(CannedReply.department))
-        .order_by(CannedReply.title)
-    ).all()
+    page = keyset_page(
+        select(CannedReply).options(selectinload(CannedReply.department)),
+        sort=CannedReply.title,
+        id_column=CannedReply.id,
+        descending=False,
+    )
     return render_template(
-        "admin/support/canned.html", replies=rows, form=form, variables=canned_replies.VARIABLES
+        "admin/support/canned.html", replies=page, form=form, variables=canned_replies.VARIABLES
     )
 
 

@@ -101,6 +101,8 @@ class Ticket(TimestampMixin, Base):
         Index("ix_ticket_guest_email", "guest_email"),
         # Keyset pages (migration 0033, docs/performance.md): the ticket queues by last reply.
         Index("ix_ticket_last_reply_id", "last_reply_at", "id"),
+        # The client card's Tickets tab (migration 0039).
+        Index("ix_ticket_client_last_reply", "client_id", "last_reply_at", "id"),
         # Reports (migration 0028): the support report reads the tickets opened in a period.
         Index("ix_ticket_created_at", "created_at"),
         Index(
@@ -109,11 +111,12 @@ class Ticket(TimestampMixin, Base):
             postgresql_where=text(AWAITING_SQL),
             sqlite_where=text(AWAITING_SQL),
         ),
-        # The awaiting queue in its order, nulls last (migration 0036): a page is read from
-        # the index instead of sorting every awaiting ticket.
+        # The awaiting queue in its keyset order, response due first and none last (migration
+        # 0039, portal.web.paging.nulls_last): a page is read from the index instead of sorting
+        # every awaiting ticket.
         Index(
-            "ix_ticket_awaiting_due",
-            "response_due_at",
+            "ix_ticket_awaiting_due_order",
+            text("coalesce(response_due_at, '9999-12-31 00:00:00+00')"),
             "id",
             postgresql_where=text(AWAITING_SQL),
             sqlite_where=text(AWAITING_SQL),
