@@ -28,6 +28,7 @@ import io
 import json
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
 from decimal import Decimal
@@ -36,7 +37,19 @@ from pathlib import Path
 from typing import Any, BinaryIO
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ARRAY, String, any_, bindparam, delete, func, insert, literal, select
+from flask import Flask, current_app
+from sqlalchemy import (
+    ARRAY,
+    String,
+    any_,
+    bindparam,
+    delete,
+    func,
+    insert,
+    literal,
+    select,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 
 from portal.plugin_api import Client, Product, Service, now, session, use_credits
@@ -116,6 +129,51 @@ class _Line:
     service_id: int
     client_id: int
     product_id: int
+
+
+#: Run in a batch's transaction before it commits, with the batch's counts (a file's progress).
+BeforeCommit = Callable[[ImportStats], None]
+
+
+@dataclass(slots=True)
+class _Prepared:
+    """A rated batch waiting to be written (:meth:`Importer.prepare`)."""
+
+    stats: ImportStats
+    calls: list[CallRow]
+    rejects: list[dict[str, Any]]
+    #: ids of queued rejects that rate now: they leave the queue
+    rated_rejects: list[str]
+    debits: dict[int, Decimal]
+    call_ids: set[str] = field(init=False)
+    reject_ids: set[str] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.call_ids = {row[0] for row in self.calls}
+        self.reject_ids = {row["call_id"] for row in self.rejects}
+
+
+def _committed(work: Callable[[], ImportStats], before_commit: BeforeCommit | None) -> ImportStats:
+    """``work()`` and ``before_commit`` in one transaction of the current session, committed
+    (rolled back when either raises)."""
+    try:
+        stats = work()
+        if before_commit is not None:
+            before_commit(stats)
+        session().commit()
+    except BaseException:
+        session().rollback()
+        raise
+    return stats
+
+
+def _write_in_context(
+    app: Flask, importer: Importer, prepared: _Prepared, before_commit: BeforeCommit | None
+) -> ImportStats:
+    """The writer thread's work for one batch: its own app context, hence its own session
+    and connection."""
+    with app.app_context():
+        return _committed(lambda: importer.write(prepared), before_commit)
 
 
 #: What rating a service's calls needs: compiled tariff, coefficient, prepaid, currency.
@@ -288,12 +346,27 @@ class Importer:
 
     # --- one batch ------------------------------------------------------------------------------
 
-    def run(self, records: Iterable[Cdr | BadRow], fmt: str, source: str) -> ImportStats:
-        """Import ``records`` batch by batch; each batch commits."""
-        total = ImportStats()
+    def run(
+        self,
+        records: Iterable[Cdr | BadRow],
+        fmt: str,
+        source: str,
+        progress: Callable[[list[Cdr | BadRow]], BeforeCommit | None] | None = None,
+    ) -> ImportStats:
+        """Import ``records`` batch by batch; each batch commits. ``progress(batch)`` is called
+        as a batch has been read and returns what to run in that batch's transaction (a
+        file's position), so that a batch costs one commit.
+
+        On PostgreSQL batch N+1 is parsed and rated while batch N is written and committed by
+        a writer thread with its own session (plugins/telephony/README.md, "Benchmark"): the
+        server inserts on one core while this process rates on the other."""
         records = iter(records)
-        while batch := list(islice(records, BATCH)):
-            total.add(self.batch(batch, fmt, source))
+        batches = iter(lambda: list(islice(records, BATCH)), [])
+        if session().get_bind().dialect.name == "postgresql":
+            return self._pipelined(batches, fmt, source, progress)
+        total = ImportStats()
+        for batch in batches:
+            total.add(self.batch(batch, fmt, source, progress(batch) if progress else None))
         return total
 
     def batch(
@@ -301,26 +374,79 @@ class Importer:
         records: list[Cdr | BadRow],
         fmt: str,
         source: str,
-        before_commit: Callable[[ImportStats], None] | None = None,
+        before_commit: BeforeCommit | None = None,
     ) -> ImportStats:
         """Import one batch and commit it; ``before_commit`` (a file's progress) runs in the
         batch's transaction, so that a batch costs one commit."""
         for attempt in (1, 2):
             try:
-                stats = self._batch(records, fmt, source)
-                if before_commit is not None:
-                    before_commit(stats)
-                session().commit()
-                return stats
+                return _committed(
+                    lambda: self.write(self.prepare(records, fmt, source)), before_commit
+                )
             except IntegrityError:  # another import wrote some of these calls meanwhile
-                session().rollback()
-                self._allowances.clear()
-                self._months.clear()
+                self.forget_usage()
                 if attempt == 2:
                     raise
         raise AssertionError("unreachable")
 
-    def _batch(self, records: list[Cdr | BadRow], fmt: str, source: str) -> ImportStats:
+    def forget_usage(self) -> None:
+        """After a batch was rolled back: the included minutes it drew are read again."""
+        self._allowances.clear()
+        self._months.clear()
+
+    def _pipelined(
+        self,
+        batches: Iterator[list[Cdr | BadRow]],
+        fmt: str,
+        source: str,
+        progress: Callable[[list[Cdr | BadRow]], BeforeCommit | None] | None,
+    ) -> ImportStats:
+        """:meth:`run` with one batch in flight. The batch being written is not committed yet,
+        so the next batch's duplicate check adds its ids (:class:`_Prepared.ids`) to what the
+        database answers; the unique ``call_id`` stays the final guard. Batches commit in
+        order, each with its calls, rejects, debits and progress: a crash leaves whole
+        batches, and importing the file again charges none of them twice. A conflict with
+        another import (IntegrityError) drops the rated batch that waits, and both batches are
+        imported again one at a time (:meth:`batch`, which reads the duplicates afresh)."""
+        app = current_app._get_current_object()  # type: ignore[attr-defined]
+        total = ImportStats()
+        with ThreadPoolExecutor(1, thread_name_prefix="cdr-writer") as writer:
+            flight: tuple[list, BeforeCommit | None, _Prepared, Future] | None = None
+            for batch in chain(batches, [None]):
+                before = progress(batch) if progress and batch is not None else None
+                prepared = (
+                    None
+                    if batch is None
+                    else self.prepare(batch, fmt, source, flight[2] if flight else None)
+                )
+                if flight is not None:
+                    try:
+                        total.add(flight[3].result())
+                    except IntegrityError:
+                        session().rollback()
+                        self.forget_usage()
+                        total.add(self.batch(flight[0], fmt, source, flight[1]))
+                        if batch is not None:
+                            total.add(self.batch(batch, fmt, source, before))
+                        flight = None
+                        continue
+                if batch is None:
+                    break
+                assert prepared is not None
+                future = writer.submit(_write_in_context, app, self, prepared, before)
+                flight = (batch, before, prepared, future)
+        return total
+
+    def prepare(
+        self,
+        records: list[Cdr | BadRow],
+        fmt: str,
+        source: str,
+        in_flight: _Prepared | None = None,
+    ) -> _Prepared:
+        """Deduplicate and rate a batch (reads only): its calls, rejects and debits.
+        ``in_flight`` is a batch written but not committed yet: its calls count as rated,
+        its rejects as queued."""
         stats = ImportStats(rows=len(records))
         ids = [record.call_id for record in records]
         unique: dict[str, Cdr | BadRow]
@@ -333,6 +459,9 @@ class Importer:
             ids = list(unique)
         stats.duplicates = len(records) - len(unique)
         done, known_rejects = _seen(ids)
+        if in_flight is not None:
+            done.update(in_flight.call_ids.intersection(ids))
+            known_rejects.update(in_flight.reject_ids.intersection(ids))
         calls: list[CallRow] = []
         rejects: list[dict[str, Any]] = []
         debits: dict[int, Decimal] = defaultdict(Decimal)
@@ -371,17 +500,25 @@ class Importer:
                 debits[row[_CLIENT]] += row[_COST]
         stats.rejected = len(rejects)
         stats.rated = len(calls)
-        if calls:
-            _write_calls(calls)
-            rated_ids = [row[0] for row in calls if row[0] in known_rejects]
-            if rated_ids:
-                session().execute(delete(Reject).where(Reject.call_id.in_(rated_ids)))
-        if rejects:
-            session().execute(insert(Reject.__table__), rejects)
-        if debits:
-            left = use_credits(debits, description=f"Calls, import {self.import_id or '-'}")
+        rated_rejects = [row[0] for row in calls if row[0] in known_rejects]
+        return _Prepared(stats, calls, rejects, rated_rejects, debits)
+
+    def write(self, prepared: _Prepared) -> ImportStats:
+        """Write a prepared batch in the current session (not committed): the calls, the
+        rejects, the prepaid debits and what the balances then call for."""
+        stats = prepared.stats
+        if prepared.calls:
+            _write_calls(prepared.calls)
+        if prepared.rated_rejects:
+            session().execute(delete(Reject).where(Reject.call_id.in_(prepared.rated_rejects)))
+        if prepared.rejects:
+            session().execute(insert(Reject.__table__), prepared.rejects)
+        if prepared.debits:
+            left = use_credits(
+                prepared.debits, description=f"Calls, import {self.import_id or '-'}"
+            )
             balances.after_debits(left, self.terms)
-            stats.charged += sum(debits.values(), Decimal(0))
+            stats.charged = sum(prepared.debits.values(), Decimal("0.00"))
         return stats
 
     def _reject(self, call_id, reason, fmt, source, raw, line, moment) -> dict[str, Any]:
@@ -561,16 +698,12 @@ def import_file(
     session().commit()
     importer = Importer(record.id)
     progress = [0]
-    total = ImportStats()
     try:
         with path.open("rb") as raw:
             lines = _lines(raw, progress)
             stream = _StreamAdapter(lines)
             records = parse(stream, fmt, source=source, zone=ZoneInfo(zone), mapping=mapping)
-            while batch := list(islice(records, BATCH)):
-                total.add(
-                    _batch_with_progress(importer, batch, fmt, source, record, progress, total)
-                )
+            total = importer.run(records, fmt, source, _progress_of(record.id, progress))
     except Exception as error:
         session().rollback()
         record.status, record.error, record.finished_at = "failed", str(error)[:2000], now()
@@ -578,18 +711,38 @@ def import_file(
         raise
     record.status, record.position, record.finished_at = "done", record.size, now()
     session().commit()
+    session().refresh(record)  # the batches updated its counts in their own statements
     return total
 
 
-def _batch_with_progress(importer, batch, fmt, source, record, progress, total) -> ImportStats:
-    def note(stats: ImportStats) -> None:
-        record.position = progress[0]
-        record.rows = total.rows + len(batch)
-        record.rated += stats.rated
-        record.rejected += stats.rejected
-        record.duplicates += stats.duplicates
+def _progress_of(
+    record_id: int, progress: list[int]
+) -> Callable[[list[Cdr | BadRow]], BeforeCommit]:
+    """For :meth:`Importer.run`: as a batch is read, the file's position and rows so far;
+    in the batch's transaction, an UPDATE of the import's row (whichever session writes the
+    batch) with them and the batch's counts."""
+    rows = [0]
 
-    return importer.batch(batch, fmt, source, before_commit=note)
+    def read(batch: list[Cdr | BadRow]) -> BeforeCommit:
+        rows[0] += len(batch)
+        position, so_far = progress[0], rows[0]
+
+        def note(stats: ImportStats) -> None:
+            session().execute(
+                update(CdrImport)
+                .where(CdrImport.id == record_id)
+                .values(
+                    position=position,
+                    rows=so_far,
+                    rated=CdrImport.rated + stats.rated,
+                    rejected=CdrImport.rejected + stats.rejected,
+                    duplicates=CdrImport.duplicates + stats.duplicates,
+                )
+            )
+
+        return note
+
+    return read
 
 
 class _StreamAdapter(io.TextIOBase):
