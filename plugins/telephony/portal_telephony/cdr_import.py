@@ -180,6 +180,11 @@ def _write_in_context(
 _Profile = tuple[fast_rating.CompiledTariff, Decimal, bool, str]
 
 
+#: A caller as :meth:`Importer._caller` finds it: line, profile, included minutes, number.
+_Caller = tuple[_Line, fast_rating.CompiledTariff, Decimal, bool, str, bool, str]
+_CALLERS_LIMIT = 100_000
+
+
 def load_tariff(row: Tariff) -> rating.Tariff:
     """A tariff's destinations, prefixes and rates in memory (three queries)."""
     tariff = rating.Tariff(
@@ -276,6 +281,7 @@ class Importer:
         self._allowances: dict[tuple[int, tuple[int, int]], list[rating.Allowance]] = {}
         self._months: dict[tuple[int, int], dict[int, list[tuple[str, int]]]] = {}
         self._profiles: dict[int, _Profile | str] = {}
+        self._callers: dict[str | tuple[str, str], _Caller | str] = {}
 
     # --- resolving ------------------------------------------------------------------------------
 
@@ -533,19 +539,42 @@ class Importer:
             "created_at": moment,
         }
 
+    def _caller(self, cdr: Cdr) -> _Caller | str:
+        """What rating needs of a call's caller (account code, else number): its service, the
+        profile, whether the plan includes minutes, the number as stored; or the reject
+        reason. Cached per import (:data:`_CALLERS_LIMIT` callers at most): a file's calls
+        come from a few thousand callers."""
+        key = (cdr.account, cdr.src) if cdr.account else cdr.src
+        found = self._callers.get(key)
+        if found is None:
+            line = self.line_of(cdr)
+            if line is None:
+                found = "unknown_account"
+            else:
+                profile = self.profile(line)
+                found = (
+                    profile
+                    if isinstance(profile, str)
+                    else (line, *profile, line.product_id in self.packages, cdr.src[:40])
+                )
+            if len(self._callers) >= _CALLERS_LIMIT:
+                self._callers.clear()
+            self._callers[key] = found
+        return found
+
     def _rate(self, cdr: Cdr) -> CallRow | str:
         """The call's row (:data:`CALL_COLUMNS`), or the reason it goes to the rejects."""
-        line = self.line_of(cdr)
-        if line is None:
-            return "unknown_account"
-        profile = self.profile(line)
-        if isinstance(profile, str):
-            return profile
-        compiled, coefficient, prepaid, currency = profile
+        caller = self._caller(cdr)
+        if isinstance(caller, str):
+            return caller
+        line, compiled, coefficient, prepaid, currency, packaged, src = caller
         start = cdr.start
-        allowances = self.allowances(line, start) if line.product_id in self.packages else ()
         rated = compiled.rate(
-            fast_rating.international(cdr.dst), start, cdr.billsec, allowances, coefficient
+            fast_rating.international(cdr.dst),
+            start,
+            cdr.billsec,
+            self.allowances(line, start) if packaged else (),
+            coefficient,
         )
         if isinstance(rated, str):
             return rated
@@ -554,7 +583,7 @@ class Importer:
             cdr.call_id,
             line.client_id,
             line.service_id,
-            cdr.src[:40],
+            src,
             cdr.dst[:40],
             start,
             cdr.billsec,
