@@ -3,7 +3,7 @@
 
 One :class:`Importer` holds what rating needs in memory for the whole import (the tariffs'
 prefix indexes and rates, the numbers and account codes of the services, the clients' terms),
-so a batch of 5 000 records costs a handful of queries, never one per record:
+so a batch of 20 000 records costs a handful of queries, never one per record:
 
 1. the batch's call ids already rated are looked up at once and skipped (the same file or
    record twice charges once; the unique ``call_id`` backs this up);
@@ -14,6 +14,11 @@ so a batch of 5 000 records costs a handful of queries, never one per record:
 4. prepaid clients are debited once per batch (``use_credit``) and their balance checked:
    the low-balance letter, the block (``portal_telephony.balances``);
 5. the batch commits with the import's progress.
+
+Steps 1–2 read (:meth:`Importer.prepare`), steps 3–5 write (:meth:`Importer.write`). On
+PostgreSQL they overlap: a writer thread with its own session writes and commits batch N
+while batch N+1 is parsed and rated, its duplicate check adding batch N's ids to what the
+database answers (:meth:`Importer._pipelined`); batches still commit one by one, in order.
 
 The per-record work is kept to plain values (plugins/telephony/README.md, "Benchmark"):
 records are named tuples, rating goes through :class:`fast_rating.CompiledTariff` (the rules
@@ -408,13 +413,17 @@ class Importer:
         progress: Callable[[list[Cdr | BadRow]], BeforeCommit | None] | None,
     ) -> ImportStats:
         """:meth:`run` with one batch in flight. The batch being written is not committed yet,
-        so the next batch's duplicate check adds its ids (:class:`_Prepared.ids`) to what the
-        database answers; the unique ``call_id`` stays the final guard. Batches commit in
-        order, each with its calls, rejects, debits and progress: a crash leaves whole
-        batches, and importing the file again charges none of them twice. A conflict with
-        another import (IntegrityError) drops the rated batch that waits, and both batches are
-        imported again one at a time (:meth:`batch`, which reads the duplicates afresh)."""
+        so the next batch's duplicate check adds its ids (``_Prepared.call_ids`` and
+        ``reject_ids``) to what the database answers; the unique ``call_id`` stays the final
+        guard. Batches commit in order, each with its calls, rejects, debits and progress: a
+        crash leaves whole batches, and importing the file again charges none of them twice.
+        A conflict with another import (IntegrityError) drops the rated batch that waits, and
+        both batches are imported again one at a time (:meth:`batch`, which reads the
+        duplicates afresh)."""
         app = current_app._get_current_object()  # type: ignore[attr-defined]
+        # What the caller has not committed would be invisible to the writer's session (and
+        # its locks could stop it): committed first, as the first batch's commit used to.
+        session().commit()
         total = ImportStats()
         with ThreadPoolExecutor(1, thread_name_prefix="cdr-writer") as writer:
             flight: tuple[list, BeforeCommit | None, _Prepared, Future] | None = None
@@ -441,6 +450,7 @@ class Importer:
                 assert prepared is not None
                 future = writer.submit(_write_in_context, app, self, prepared, before)
                 flight = (batch, before, prepared, future)
+        session().commit()  # ends this session's reads
         return total
 
     def prepare(

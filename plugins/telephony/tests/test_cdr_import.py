@@ -11,7 +11,7 @@ import pytest
 from portal_telephony import cdr_import
 from portal_telephony.cdr_import import import_file, import_json, rerate_rejects
 from portal_telephony.rating_models import Call, CdrImport, Destination, Prefix, Rate, Reject
-from rating_fixtures import SINCE, make_line, make_tariff, master_row, write_master
+from rating_fixtures import NUMBER, SINCE, make_line, make_tariff, master_row, write_master
 from sqlalchemy import func, select
 
 from portal.plugin_api import credit_balance, record_payment, session, use_credits
@@ -279,3 +279,19 @@ def test_an_import_that_fails_midway_charges_each_call_once_when_run_again(
     assert (again.rated, again.duplicates, again.charged) == (4, 3, D("4.00"))
     assert calls() == 7
     assert credit_balance(line.client) == D("93.00")
+
+
+def test_json_cdrs_after_an_uncommitted_change_to_their_client(app, clock) -> None:
+    """A caller's pending change (here the client's row, which a prepaid debit locks) is
+    committed before the batches are written in another session, as a batch's commit always
+    committed it: the debit neither waits for it nor misses it."""
+    line = _prepaid_line(clock)
+    line.client.company = "ООО «Связь»"
+    session().flush()
+    record = {"id": "p1", "src": NUMBER, "dst": "84951234567", "billsec": 60}
+    record["start"] = datetime(2026, 11, 2, 9, tzinfo=UTC).isoformat()
+    assert import_json([record], source="pbx").charged == D("1.00")
+    session().rollback()
+    session().refresh(line.client)
+    assert line.client.company == "ООО «Связь»"
+    assert credit_balance(line.client) == D("99.00")
