@@ -3,7 +3,7 @@
 
 One :class:`Importer` holds what rating needs in memory for the whole import (the tariffs'
 prefix indexes and rates, the numbers and account codes of the services, the clients' terms),
-so a batch of 5 000 records costs a handful of queries, never one per record:
+so a batch of 20 000 records costs a handful of queries, never one per record:
 
 1. the batch's call ids already rated are looked up at once and skipped (the same file or
    record twice charges once; the unique ``call_id`` backs this up);
@@ -14,6 +14,11 @@ so a batch of 5 000 records costs a handful of queries, never one per record:
 4. prepaid clients are debited once per batch (``use_credit``) and their balance checked:
    the low-balance letter, the block (``portal_telephony.balances``);
 5. the batch commits with the import's progress.
+
+Steps 1–2 read (:meth:`Importer.prepare`), steps 3–5 write (:meth:`Importer.write`). On
+PostgreSQL they overlap: a writer thread with its own session writes and commits batch N
+while batch N+1 is parsed and rated, its duplicate check adding batch N's ids to what the
+database answers (:meth:`Importer._pipelined`); batches still commit one by one, in order.
 
 The per-record work is kept to plain values (plugins/telephony/README.md, "Benchmark"):
 records are named tuples, rating goes through :class:`fast_rating.CompiledTariff` (the rules
@@ -28,6 +33,7 @@ import io
 import json
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
@@ -36,7 +42,19 @@ from pathlib import Path
 from typing import Any, BinaryIO
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ARRAY, String, any_, bindparam, delete, func, insert, literal, select
+from flask import Flask, current_app
+from sqlalchemy import (
+    ARRAY,
+    String,
+    any_,
+    bindparam,
+    delete,
+    func,
+    insert,
+    literal,
+    select,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 
 from portal.billing import Period
@@ -121,8 +139,58 @@ class _Line:
     anchor: int
 
 
+#: Run in a batch's transaction before it commits, with the batch's counts (a file's progress).
+BeforeCommit = Callable[[ImportStats], None]
+
+
+@dataclass(slots=True)
+class _Prepared:
+    """A rated batch waiting to be written (:meth:`Importer.prepare`)."""
+
+    stats: ImportStats
+    calls: list[CallRow]
+    rejects: list[dict[str, Any]]
+    #: ids of queued rejects that rate now: they leave the queue
+    rated_rejects: list[str]
+    debits: dict[int, Decimal]
+    call_ids: set[str] = field(init=False)
+    reject_ids: set[str] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.call_ids = {row[0] for row in self.calls}
+        self.reject_ids = {row["call_id"] for row in self.rejects}
+
+
+def _committed(work: Callable[[], ImportStats], before_commit: BeforeCommit | None) -> ImportStats:
+    """``work()`` and ``before_commit`` in one transaction of the current session, committed
+    (rolled back when either raises)."""
+    try:
+        stats = work()
+        if before_commit is not None:
+            before_commit(stats)
+        session().commit()
+    except BaseException:
+        session().rollback()
+        raise
+    return stats
+
+
+def _write_in_context(
+    app: Flask, importer: Importer, prepared: _Prepared, before_commit: BeforeCommit | None
+) -> ImportStats:
+    """The writer thread's work for one batch: its own app context, hence its own session
+    and connection."""
+    with app.app_context():
+        return _committed(lambda: importer.write(prepared), before_commit)
+
+
 #: What rating a service's calls needs: compiled tariff, coefficient, prepaid, currency.
 _Profile = tuple[fast_rating.CompiledTariff, Decimal, bool, str]
+
+
+#: A caller as :meth:`Importer._caller` finds it: line, profile, included minutes, number.
+_Caller = tuple[_Line, fast_rating.CompiledTariff, Decimal, bool, str, bool, str]
+_CALLERS_LIMIT = 100_000
 
 
 def load_tariff(row: Tariff) -> rating.Tariff:
@@ -234,6 +302,7 @@ class Importer:
         #: service -> (first moment, end moment, packages) of the plan month last drawn from
         self._current: dict[int, tuple[datetime, datetime, list[rating.Allowance]]] = {}
         self._profiles: dict[int, _Profile | str] = {}
+        self._callers: dict[str | tuple[str, str], _Caller | str] = {}
 
     # --- resolving ------------------------------------------------------------------------------
 
@@ -310,12 +379,27 @@ class Importer:
 
     # --- one batch ------------------------------------------------------------------------------
 
-    def run(self, records: Iterable[Cdr | BadRow], fmt: str, source: str) -> ImportStats:
-        """Import ``records`` batch by batch; each batch commits."""
-        total = ImportStats()
+    def run(
+        self,
+        records: Iterable[Cdr | BadRow],
+        fmt: str,
+        source: str,
+        progress: Callable[[list[Cdr | BadRow]], BeforeCommit | None] | None = None,
+    ) -> ImportStats:
+        """Import ``records`` batch by batch; each batch commits. ``progress(batch)`` is called
+        as a batch has been read and returns what to run in that batch's transaction (a
+        file's position), so that a batch costs one commit.
+
+        On PostgreSQL batch N+1 is parsed and rated while batch N is written and committed by
+        a writer thread with its own session (plugins/telephony/README.md, "Benchmark"): the
+        server inserts on one core while this process rates on the other."""
         records = iter(records)
-        while batch := list(islice(records, BATCH)):
-            total.add(self.batch(batch, fmt, source))
+        batches = iter(lambda: list(islice(records, BATCH)), [])
+        if session().get_bind().dialect.name == "postgresql":
+            return self._pipelined(batches, fmt, source, progress)
+        total = ImportStats()
+        for batch in batches:
+            total.add(self.batch(batch, fmt, source, progress(batch) if progress else None))
         return total
 
     def batch(
@@ -323,27 +407,85 @@ class Importer:
         records: list[Cdr | BadRow],
         fmt: str,
         source: str,
-        before_commit: Callable[[ImportStats], None] | None = None,
+        before_commit: BeforeCommit | None = None,
     ) -> ImportStats:
         """Import one batch and commit it; ``before_commit`` (a file's progress) runs in the
         batch's transaction, so that a batch costs one commit."""
         for attempt in (1, 2):
             try:
-                stats = self._batch(records, fmt, source)
-                if before_commit is not None:
-                    before_commit(stats)
-                session().commit()
-                return stats
+                return _committed(
+                    lambda: self.write(self.prepare(records, fmt, source)), before_commit
+                )
             except IntegrityError:  # another import wrote some of these calls meanwhile
-                session().rollback()
-                self._allowances.clear()
-                self._months.clear()
-                self._current.clear()
+                self.forget_usage()
                 if attempt == 2:
                     raise
         raise AssertionError("unreachable")
 
-    def _batch(self, records: list[Cdr | BadRow], fmt: str, source: str) -> ImportStats:
+    def forget_usage(self) -> None:
+        """After a batch was rolled back: the included minutes it drew are read again."""
+        self._allowances.clear()
+        self._months.clear()
+        self._current.clear()
+
+    def _pipelined(
+        self,
+        batches: Iterator[list[Cdr | BadRow]],
+        fmt: str,
+        source: str,
+        progress: Callable[[list[Cdr | BadRow]], BeforeCommit | None] | None,
+    ) -> ImportStats:
+        """:meth:`run` with one batch in flight. The batch being written is not committed yet,
+        so the next batch's duplicate check adds its ids (``_Prepared.call_ids`` and
+        ``reject_ids``) to what the database answers; the unique ``call_id`` stays the final
+        guard. Batches commit in order, each with its calls, rejects, debits and progress: a
+        crash leaves whole batches, and importing the file again charges none of them twice.
+        A conflict with another import (IntegrityError) drops the rated batch that waits, and
+        both batches are imported again one at a time (:meth:`batch`, which reads the
+        duplicates afresh)."""
+        app = current_app._get_current_object()  # type: ignore[attr-defined]
+        # What the caller has not committed would be invisible to the writer's session (and
+        # its locks could stop it): committed first, as the first batch's commit used to.
+        session().commit()
+        total = ImportStats()
+        with ThreadPoolExecutor(1, thread_name_prefix="cdr-writer") as writer:
+            flight: tuple[list, BeforeCommit | None, _Prepared, Future] | None = None
+            for batch in chain(batches, [None]):
+                before = progress(batch) if progress and batch is not None else None
+                prepared = (
+                    None
+                    if batch is None
+                    else self.prepare(batch, fmt, source, flight[2] if flight else None)
+                )
+                if flight is not None:
+                    try:
+                        total.add(flight[3].result())
+                    except IntegrityError:
+                        session().rollback()
+                        self.forget_usage()
+                        total.add(self.batch(flight[0], fmt, source, flight[1]))
+                        if batch is not None:
+                            total.add(self.batch(batch, fmt, source, before))
+                        flight = None
+                        continue
+                if batch is None:
+                    break
+                assert prepared is not None
+                future = writer.submit(_write_in_context, app, self, prepared, before)
+                flight = (batch, before, prepared, future)
+        session().commit()  # ends this session's reads
+        return total
+
+    def prepare(
+        self,
+        records: list[Cdr | BadRow],
+        fmt: str,
+        source: str,
+        in_flight: _Prepared | None = None,
+    ) -> _Prepared:
+        """Deduplicate and rate a batch (reads only): its calls, rejects and debits.
+        ``in_flight`` is a batch written but not committed yet: its calls count as rated,
+        its rejects as queued."""
         stats = ImportStats(rows=len(records))
         ids = [record.call_id for record in records]
         unique: dict[str, Cdr | BadRow]
@@ -356,6 +498,9 @@ class Importer:
             ids = list(unique)
         stats.duplicates = len(records) - len(unique)
         done, known_rejects = _seen(ids)
+        if in_flight is not None:
+            done.update(in_flight.call_ids.intersection(ids))
+            known_rejects.update(in_flight.reject_ids.intersection(ids))
         calls: list[CallRow] = []
         rejects: list[dict[str, Any]] = []
         debits: dict[int, Decimal] = defaultdict(Decimal)
@@ -394,17 +539,25 @@ class Importer:
                 debits[row[_CLIENT]] += row[_COST]
         stats.rejected = len(rejects)
         stats.rated = len(calls)
-        if calls:
-            _write_calls(calls)
-            rated_ids = [row[0] for row in calls if row[0] in known_rejects]
-            if rated_ids:
-                session().execute(delete(Reject).where(Reject.call_id.in_(rated_ids)))
-        if rejects:
-            session().execute(insert(Reject.__table__), rejects)
-        if debits:
-            left = use_credits(debits, description=f"Calls, import {self.import_id or '-'}")
+        rated_rejects = [row[0] for row in calls if row[0] in known_rejects]
+        return _Prepared(stats, calls, rejects, rated_rejects, debits)
+
+    def write(self, prepared: _Prepared) -> ImportStats:
+        """Write a prepared batch in the current session (not committed): the calls, the
+        rejects, the prepaid debits and what the balances then call for."""
+        stats = prepared.stats
+        if prepared.calls:
+            _write_calls(prepared.calls)
+        if prepared.rated_rejects:
+            session().execute(delete(Reject).where(Reject.call_id.in_(prepared.rated_rejects)))
+        if prepared.rejects:
+            session().execute(insert(Reject.__table__), prepared.rejects)
+        if prepared.debits:
+            left = use_credits(
+                prepared.debits, description=f"Calls, import {self.import_id or '-'}"
+            )
             balances.after_debits(left, self.terms)
-            stats.charged += sum(debits.values(), Decimal(0))
+            stats.charged = sum(prepared.debits.values(), Decimal("0.00"))
         return stats
 
     def _reject(self, call_id, reason, fmt, source, raw, line, moment) -> dict[str, Any]:
@@ -419,19 +572,42 @@ class Importer:
             "created_at": moment,
         }
 
+    def _caller(self, cdr: Cdr) -> _Caller | str:
+        """What rating needs of a call's caller (account code, else number): its service, the
+        profile, whether the plan includes minutes, the number as stored; or the reject
+        reason. Cached per import (:data:`_CALLERS_LIMIT` callers at most): a file's calls
+        come from a few thousand callers."""
+        key = (cdr.account, cdr.src) if cdr.account else cdr.src
+        found = self._callers.get(key)
+        if found is None:
+            line = self.line_of(cdr)
+            if line is None:
+                found = "unknown_account"
+            else:
+                profile = self.profile(line)
+                found = (
+                    profile
+                    if isinstance(profile, str)
+                    else (line, *profile, line.product_id in self.packages, cdr.src[:40])
+                )
+            if len(self._callers) >= _CALLERS_LIMIT:
+                self._callers.clear()
+            self._callers[key] = found
+        return found
+
     def _rate(self, cdr: Cdr) -> CallRow | str:
         """The call's row (:data:`CALL_COLUMNS`), or the reason it goes to the rejects."""
-        line = self.line_of(cdr)
-        if line is None:
-            return "unknown_account"
-        profile = self.profile(line)
-        if isinstance(profile, str):
-            return profile
-        compiled, coefficient, prepaid, currency = profile
+        caller = self._caller(cdr)
+        if isinstance(caller, str):
+            return caller
+        line, compiled, coefficient, prepaid, currency, packaged, src = caller
         start = cdr.start
-        allowances = self.allowances(line, start) if line.product_id in self.packages else ()
         rated = compiled.rate(
-            fast_rating.international(cdr.dst), start, cdr.billsec, allowances, coefficient
+            fast_rating.international(cdr.dst),
+            start,
+            cdr.billsec,
+            self.allowances(line, start) if packaged else (),
+            coefficient,
         )
         if isinstance(rated, str):
             return rated
@@ -440,7 +616,7 @@ class Importer:
             cdr.call_id,
             line.client_id,
             line.service_id,
-            cdr.src[:40],
+            src,
             cdr.dst[:40],
             start,
             cdr.billsec,
@@ -584,16 +760,12 @@ def import_file(
     session().commit()
     importer = Importer(record.id)
     progress = [0]
-    total = ImportStats()
     try:
         with path.open("rb") as raw:
             lines = _lines(raw, progress)
             stream = _StreamAdapter(lines)
             records = parse(stream, fmt, source=source, zone=ZoneInfo(zone), mapping=mapping)
-            while batch := list(islice(records, BATCH)):
-                total.add(
-                    _batch_with_progress(importer, batch, fmt, source, record, progress, total)
-                )
+            total = importer.run(records, fmt, source, _progress_of(record.id, progress))
     except Exception as error:
         session().rollback()
         record.status, record.error, record.finished_at = "failed", str(error)[:2000], now()
@@ -601,18 +773,38 @@ def import_file(
         raise
     record.status, record.position, record.finished_at = "done", record.size, now()
     session().commit()
+    session().refresh(record)  # the batches updated its counts in their own statements
     return total
 
 
-def _batch_with_progress(importer, batch, fmt, source, record, progress, total) -> ImportStats:
-    def note(stats: ImportStats) -> None:
-        record.position = progress[0]
-        record.rows = total.rows + len(batch)
-        record.rated += stats.rated
-        record.rejected += stats.rejected
-        record.duplicates += stats.duplicates
+def _progress_of(
+    record_id: int, progress: list[int]
+) -> Callable[[list[Cdr | BadRow]], BeforeCommit]:
+    """For :meth:`Importer.run`: as a batch is read, the file's position and rows so far;
+    in the batch's transaction, an UPDATE of the import's row (whichever session writes the
+    batch) with them and the batch's counts."""
+    rows = [0]
 
-    return importer.batch(batch, fmt, source, before_commit=note)
+    def read(batch: list[Cdr | BadRow]) -> BeforeCommit:
+        rows[0] += len(batch)
+        position, so_far = progress[0], rows[0]
+
+        def note(stats: ImportStats) -> None:
+            session().execute(
+                update(CdrImport)
+                .where(CdrImport.id == record_id)
+                .values(
+                    position=position,
+                    rows=so_far,
+                    rated=CdrImport.rated + stats.rated,
+                    rejected=CdrImport.rejected + stats.rejected,
+                    duplicates=CdrImport.duplicates + stats.duplicates,
+                )
+            )
+
+        return note
+
+    return read
 
 
 class _StreamAdapter(io.TextIOBase):

@@ -62,12 +62,22 @@ class CompiledTariff:
     """One tariff ready for :meth:`rate`; built once per import from a loaded
     :class:`rating.Tariff` and the tariff's time zone."""
 
-    __slots__ = ("_destinations", "_night", "_offsets", "_tables", "currency", "tariff", "zone")
+    __slots__ = (
+        "_destinations",
+        "_free_under",
+        "_night",
+        "_offsets",
+        "_tables",
+        "currency",
+        "tariff",
+        "zone",
+    )
 
     def __init__(self, tariff: Tariff, zone: tzinfo) -> None:
         self.tariff = tariff
         self.zone = zone
         self.currency = tariff.currency
+        self._free_under = tariff.free_under
         self._tables = tariff.index.tables()
         self._destinations: dict[int, tuple[str, str, list[datetime], list[tuple]]] = {}
         for destination_id, destination in tariff.destinations.items():
@@ -120,7 +130,7 @@ class CompiledTariff:
         if not position:
             return "no_rate"
         rate = rates[position - 1]
-        if seconds < self.tariff.free_under:
+        if seconds < self._free_under:
             return name, group, 0, 0, FREE
         billed = billed_seconds(seconds, rate[2], rate[3])
         included = draw_allowances(allowances, group, billed) if allowances else 0

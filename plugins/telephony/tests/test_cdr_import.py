@@ -3,16 +3,18 @@ and re-rating, included minutes, prepaid debit, the low-balance letter, block an
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
+from portal_telephony import cdr_import
 from portal_telephony.cdr_import import import_file, import_json, rerate_rejects
 from portal_telephony.rating_models import Call, CdrImport, Destination, Prefix, Rate, Reject
-from rating_fixtures import SINCE, make_line, make_tariff, master_row, write_master
+from rating_fixtures import NUMBER, SINCE, make_line, make_tariff, master_row, write_master
 from sqlalchemy import func, select
 
-from portal.plugin_api import credit_balance, record_payment, session
+from portal.plugin_api import credit_balance, record_payment, session, use_credits
 from portal.testing import actions
 
 D = Decimal
@@ -206,3 +208,126 @@ def test_json_cdrs_from_a_pbx_are_rated_once(app, clock) -> None:
     assert import_json([record, record], source="pbx7").rated == 1
     assert import_json([record], source="pbx7").duplicates == 1
     assert session().scalar(select(Call.cost)) == D("2.00")
+
+
+def _prepaid_line(clock, amount: str = "100.00"):  # type: ignore[no-untyped-def]
+    make_tariff()
+    line = make_line(clock, prepaid=True)
+    record_payment(line.client, amount=D(amount), method="bank", reference="pp-1")
+    return line
+
+
+def test_a_call_repeated_in_the_next_batch_counts_once(app, clock, tmp_path, monkeypatch) -> None:
+    """Batches of two. On PostgreSQL a batch is rated while the previous one is still being
+    written (its writer here waits until then): a call of that batch counts as rated, and a
+    row it queued as a reject leaves the queue when the next batch holds the good row."""
+    monkeypatch.setattr(cdr_import, "BATCH", 2)
+    line = _prepaid_line(clock)
+    bad = master_row("r").replace("2026-11-02 09:00:00", "02/11/2026", 1)
+    rows = ["a", "b", "a", bad, "r", "b", "c"]
+    path = write_master(tmp_path / "m.csv", [r if "," in r else master_row(r) for r in rows])
+    prepared: list[int] = []
+    written: list[int] = []
+    prepare, write = cdr_import.Importer.prepare, cdr_import.Importer.write
+
+    def prepare_and_count(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        result = prepare(self, *args, **kwargs)
+        prepared.append(1)
+        return result
+
+    def write_after_the_next_is_rated(self, batch):  # type: ignore[no-untyped-def]
+        written.append(1)
+        if session().get_bind().dialect.name == "postgresql" and len(written) < 4:
+            deadline = time.monotonic() + 10
+            while len(prepared) <= len(written) and time.monotonic() < deadline:
+                time.sleep(0.01)
+            assert len(prepared) > len(written)
+        return write(self, batch)
+
+    monkeypatch.setattr(cdr_import.Importer, "prepare", prepare_and_count)
+    monkeypatch.setattr(cdr_import.Importer, "write", write_after_the_next_is_rated)
+    stats = import_file(path)
+    assert len(written) == 4  # each batch written once: no conflict on the unique call_id
+    assert (stats.rows, stats.rated, stats.rejected, stats.duplicates) == (7, 4, 1, 2)
+    assert stats.charged == D("4.00")
+    assert sorted(session().scalars(select(Call.call_id))) == [
+        "default:a",
+        "default:b",
+        "default:c",
+        "default:r",
+    ]
+    assert session().scalar(select(func.count()).select_from(Reject)) == 0
+    assert credit_balance(line.client) == D("96.00")
+    record = session().scalars(select(CdrImport)).one()
+    assert (record.status, record.rows, record.rated, record.rejected, record.duplicates) == (
+        "done",
+        7,
+        4,
+        1,
+        2,
+    )
+
+
+def test_calls_another_import_wrote_meanwhile_are_not_charged_twice(
+    app, clock, tmp_path, monkeypatch
+) -> None:
+    """The duplicate check misses a batch's calls (another import committed them just after
+    it): the unique ``call_id`` stops the write, and the batch is imported again."""
+    monkeypatch.setattr(cdr_import, "BATCH", 3)
+    line = _prepaid_line(clock)
+    path = write_master(tmp_path / "m.csv", [master_row(f"k{i}") for i in range(7)])
+    assert import_file(path).charged == D("7.00")
+    seen = cdr_import._seen
+    blind = iter([(set(), set())])
+    monkeypatch.setattr(cdr_import, "_seen", lambda ids: next(blind, None) or seen(ids))
+    again = import_file(path)
+    assert next(blind, None) is None  # the first batch was checked blind
+    assert (again.rated, again.duplicates, again.charged) == (0, 7, D("0"))
+    assert calls() == 7
+    assert credit_balance(line.client) == D("93.00")
+
+
+def test_an_import_that_fails_midway_charges_each_call_once_when_run_again(
+    app, clock, tmp_path, monkeypatch
+) -> None:
+    """The second batch's debit fails: the first batch stays imported and charged, and the
+    file imported again charges only the rest."""
+    monkeypatch.setattr(cdr_import, "BATCH", 3)
+    line = _prepaid_line(clock)
+    path = write_master(tmp_path / "m.csv", [master_row(f"f{i}") for i in range(7)])
+    debits: list[int] = []
+
+    def second_fails(*args, **kwargs):  # type: ignore[no-untyped-def]
+        debits.append(1)
+        if len(debits) == 2:
+            raise RuntimeError("the database went away")
+        return use_credits(*args, **kwargs)
+
+    monkeypatch.setattr(cdr_import, "use_credits", second_fails)
+    with pytest.raises(RuntimeError):
+        import_file(path)
+    record = session().scalars(select(CdrImport)).one()
+    assert (record.status, record.rated) == ("failed", 3)
+    assert calls() == 3
+    assert credit_balance(line.client) == D("97.00")
+    monkeypatch.setattr(cdr_import, "use_credits", use_credits)
+    again = import_file(path)
+    assert (again.rated, again.duplicates, again.charged) == (4, 3, D("4.00"))
+    assert calls() == 7
+    assert credit_balance(line.client) == D("93.00")
+
+
+def test_json_cdrs_after_an_uncommitted_change_to_their_client(app, clock) -> None:
+    """A caller's pending change (here the client's row, which a prepaid debit locks) is
+    committed before the batches are written in another session, as a batch's commit always
+    committed it: the debit neither waits for it nor misses it."""
+    line = _prepaid_line(clock)
+    line.client.company = "ООО «Связь»"
+    session().flush()
+    record = {"id": "p1", "src": NUMBER, "dst": "84951234567", "billsec": 60}
+    record["start"] = datetime(2026, 11, 2, 9, tzinfo=UTC).isoformat()
+    assert import_json([record], source="pbx").charged == D("1.00")
+    session().rollback()
+    session().refresh(line.client)
+    assert line.client.company == "ООО «Связь»"
+    assert credit_balance(line.client) == D("99.00")
