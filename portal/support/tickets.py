@@ -825,7 +825,11 @@ def client_open_tickets(client_id: int, limit: int) -> tuple[list[Ticket], int]:
         Ticket.status != TicketStatus.CLOSED,
     )
     rows = db.session.scalars(
-        select(Ticket).where(*where).order_by(Ticket.last_reply_at.desc()).limit(limit)
+        select(Ticket)
+        .where(*where)
+        .order_by(Ticket.last_reply_at.desc())
+        .limit(limit)
+        .options(lazyload(Ticket.tag_rows))  # the client area shows no tags
     ).all()
     count = db.session.scalar(select(func.count(Ticket.id)).where(*where)) or 0
     return list(rows), count

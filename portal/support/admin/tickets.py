@@ -14,7 +14,7 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 from werkzeug.wrappers import Response
 
 from portal.accounts.models.audit import AuditEntry
@@ -104,11 +104,13 @@ def index() -> Response | str:
     if awaiting:  # nulls last: numbered pages of a queue that is worked down, not keyset
         # read in this order from the partial index ix_ticket_awaiting_due (migration 0036)
         stmt = stmt.order_by(Ticket.response_due_at.asc().nulls_last(), Ticket.id)
+    # Joined, not batched: the three are one row each per ticket, and each batch load was a
+    # query of its own to build and run (docs/performance.md, "Per-row work"). A name is all a
+    # row shows of the assignee: not their departments (Staff loads them eagerly).
     stmt = stmt.options(
-        selectinload(Ticket.client),
-        selectinload(Ticket.department),
-        # a name is all a row shows: not each assignee's departments (Staff loads them eagerly)
-        selectinload(Ticket.assigned_staff).lazyload(Staff.departments),
+        joinedload(Ticket.client),
+        joinedload(Ticket.department),
+        joinedload(Ticket.assigned_staff).lazyload(Staff.departments),
     )
     if request.args.get("format") == "csv":
         return csv_response(
