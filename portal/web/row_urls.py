@@ -24,7 +24,7 @@ _MARK = 918_273_645_546_372_819
 def row_url(endpoint: str, key: str, **values: Any) -> Callable[[int], str]:
     """A function of a row id giving ``url_for(endpoint, key=id, **values)``; ids only (an int
     needs no quoting, which is what lets the URL be built once)."""
-    text = url_for(endpoint, **values, **{key: _MARK})
+    text = url_for(endpoint, **{key: _MARK}, **values)
     head, mark, tail = text.partition(str(_MARK))
     if not mark or str(_MARK) in tail:
         raise ValueError(f"{endpoint}: {key} does not appear once in {text}")
