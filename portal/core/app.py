@@ -181,11 +181,13 @@ def _init_shell(app: Flask) -> None:
     from portal.web.i18n import available_locales
     from portal.web.input_bounds import init_input_bounds
     from portal.web.labels import init_labels
+    from portal.web.row_urls import init_row_urls
     from portal.web.security_headers import init_security_headers
 
     init_theming(app)
     init_formatting(app)
     init_labels(app)
+    init_row_urls(app)
     init_errors(app)
     init_security_headers(app)
     init_input_bounds(app)

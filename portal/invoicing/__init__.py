@@ -21,7 +21,7 @@ def register(app: Flask) -> None:
     from portal.invoicing.audit_events import register_audit_sentences
     from portal.invoicing.client.billing import client_billing
     from portal.invoicing.gateway_callbacks import gateway_callbacks
-    from portal.invoicing.gateways import method_label
+    from portal.invoicing.gateways import method_label, method_labels
     from portal.invoicing.mail import register_mail_sources
 
     register_audit_sentences()
@@ -37,3 +37,4 @@ def register(app: Flask) -> None:
     csrf.exempt(gateway_callbacks)  # server-to-server; each gateway checks its own signature
     register_mail_sources(app)
     app.add_template_filter(method_label, "payment_method")
+    app.add_template_global(method_labels, "payment_methods")

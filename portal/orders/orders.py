@@ -26,7 +26,7 @@ from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import func, select, update
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from portal import billing
 from portal.accounts import audit
@@ -980,7 +980,7 @@ def upcoming_services(client_id: int, limit: int) -> tuple[list[Service], int]:
     rows = db.session.scalars(
         select(Service)
         .where(*live)
-        .options(selectinload(Service.product))
+        .options(joinedload(Service.product))  # one query: a few rows, one product each
         .order_by(Service.next_due_date.is_(None), Service.next_due_date, Service.id)
         .limit(limit)
     ).all()

@@ -4,19 +4,31 @@ their SLA — and two small charts, income and MRR per month over twelve months.
 
 Each number comes from the report that defines it (``portal.reports.income``, ``.mrr``,
 ``.debtors``, ``portal.support.reports``), so the dashboard and the reports always agree.
+
+Computing them reads every service, payment and invoice, so they are kept in ``report_figures``
+(migration 0038): a visit reads one row and computes again only when the row is stale (an ORM
+write to the rows the figures come from marked it, see :func:`_mark_stale`), from another day
+or currency, or older than :data:`MAX_AGE` (the tickets past their SLA grow with time alone,
+and a raw SQL write marks nothing). docs/performance.md, "Report figures".
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import Connection, event, inspect, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import ORMExecuteState, Session
 
 from portal.catalog.currencies import default_currency
 from portal.core import clock as portal_clock
+from portal.core.extensions import db
+from portal.platform.models import ReportFigures
 from portal.platform.report_filters import add_months
 from portal.platform.reports import Chart, short_month_label
 from portal.reports import debtors, income, mrr
@@ -44,20 +56,112 @@ class Dashboard:
     figures: list[Figure]
     charts: list[Chart]
     currency: str
+    #: When the figures were computed (None: just now, and not kept).
+    computed_at: datetime | None = None
+
+
+#: The kept figures' row.
+KEY = "dashboard"
+#: Figures older than this are computed again even if nothing marked them stale.
+MAX_AGE = timedelta(minutes=5)
+#: The tables the figures are computed from: an ORM write to any marks them stale.
+SOURCES = frozenset(
+    {
+        "invoice",
+        "payment",
+        "payment_allocation",
+        "credit_entry",
+        "service",
+        "service_change",
+        "service_addon",
+        "ticket",
+    }
+)
 
 
 def figures(now: datetime) -> Dashboard:
+    """The dashboard as kept, or computed (and kept) when the kept figures are not current.
+    Commits: the claim of the row before computing and the figures after."""
     today = portal_clock.today()
     currency = default_currency()
+    row = db.session.get(ReportFigures, KEY, populate_existing=True)
+    if row is not None and not row.stale and row.payload and row.day == today:
+        raw = json.loads(row.payload)
+        if (
+            raw.get("currency") == currency
+            and row.computed_at is not None
+            and now - row.computed_at < MAX_AGE
+        ):
+            return _built(raw, row.computed_at)
+    version = _claim()
+    raw = _computed(now, today, currency)
+    stored = db.session.execute(
+        update(ReportFigures)
+        .where(ReportFigures.key == KEY, ReportFigures.version == version)
+        .values(day=today, computed_at=now, payload=json.dumps(raw))
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
+    return _built(raw, now if stored.rowcount else None)
+
+
+def _claim() -> int:
+    """Mark the row current (creating it) and commit, before computing: a write that commits
+    while the figures are computed marks it stale again and moves ``version`` on, so the
+    figures computed from before it are not stored."""
+    db.session.execute(
+        update(ReportFigures)
+        .where(ReportFigures.key == KEY)
+        .values(stale=False, version=ReportFigures.version + 1)
+        .execution_options(synchronize_session=False)
+    )
+    claimed = db.session.scalar(select(ReportFigures.version).where(ReportFigures.key == KEY))
+    if claimed is None:
+        try:
+            with db.session.begin_nested():
+                db.session.add(ReportFigures(key=KEY, stale=False, version=1, payload=""))
+            claimed = 1
+        except IntegrityError:  # another request created it first
+            return _claim()
+    db.session.commit()
+    return int(claimed)
+
+
+def _computed(now: datetime, today: date, currency: str) -> dict[str, Any]:
+    """The figures as plain data (amounts as decimal strings): what the row keeps."""
     month = today.replace(day=1)
-    mrr_now = mrr.mrr_by_currency(today)
-    mrr_before = mrr.mrr_by_currency(month - timedelta(days=1))
+    first = add_months(month, -(CHART_MONTHS - 1))
+    return {
+        "currency": currency,
+        "income": _amounts(income.income_total(month, today)),
+        "mrr": _amounts(mrr.mrr_by_currency(today)),
+        "mrr_before": _amounts(mrr.mrr_by_currency(month - timedelta(days=1))),
+        "debtors": _amounts(debtors.debtors_total(today)),
+        "tickets_past_sla": support_reports.tickets_past_sla(now),
+        "income_series": _series(income.income_by_month(first, CHART_MONTHS, currency)),
+        "mrr_series": _series(mrr.mrr_series(first, CHART_MONTHS, currency)),
+    }
+
+
+def _amounts(amounts: dict[str, Decimal]) -> dict[str, str]:
+    return {code: str(amount) for code, amount in amounts.items()}
+
+
+def _series(points: list[tuple[date, Decimal]]) -> list[tuple[str, str]]:
+    return [(month.isoformat(), str(value)) for month, value in points]
+
+
+def _decimals(amounts: dict[str, str]) -> dict[str, Decimal]:
+    return {code: Decimal(amount) for code, amount in amounts.items()}
+
+
+def _built(raw: dict[str, Any], computed_at: datetime | None) -> Dashboard:
+    """The dashboard of kept figures, labelled in the request's language."""
+    currency = raw["currency"]
+    mrr_now, mrr_before = _decimals(raw["mrr"]), _decimals(raw["mrr_before"])
     shown = [
         Figure(
-            "income",
-            _l("Income this month"),
-            amounts=income.income_total(month, today),
-            report="income",
+            "income", _l("Income this month"), amounts=_decimals(raw["income"]), report="income"
         ),
         Figure(
             "mrr",
@@ -69,20 +173,16 @@ def figures(now: datetime) -> Dashboard:
             },
             report="mrr",
         ),
-        Figure(
-            "debtors", _l("Debtors owe"), amounts=debtors.debtors_total(today), report="debtors"
-        ),
+        Figure("debtors", _l("Debtors owe"), amounts=_decimals(raw["debtors"]), report="debtors"),
         Figure(
             "tickets_past_sla",
             _l("Open tickets past SLA"),
-            count=support_reports.tickets_past_sla(now),
+            count=raw["tickets_past_sla"],
             report="support",
         ),
     ]
-
-    first = add_months(month, -(CHART_MONTHS - 1))
     charts = []
-    series = income.income_by_month(first, CHART_MONTHS, currency)
+    series = [(date.fromisoformat(m), Decimal(v)) for m, v in raw["income_series"]]
     charts.append(
         Chart(
             "bar",
@@ -92,7 +192,7 @@ def figures(now: datetime) -> Dashboard:
             currency=currency,
         )
     )
-    points = mrr.mrr_series(first, CHART_MONTHS, currency)
+    points = [(date.fromisoformat(m), Decimal(v)) for m, v in raw["mrr_series"]]
     if points:
         charts.append(
             Chart(
@@ -106,4 +206,37 @@ def figures(now: datetime) -> Dashboard:
     for figure in shown:
         if figure.count is None and not figure.amounts:
             figure.amounts = {currency: Decimal(0)}
-    return Dashboard(shown, charts, currency)
+    return Dashboard(shown, charts, currency, computed_at)
+
+
+def _touches_sources(tables: set[str]) -> bool:
+    return not SOURCES.isdisjoint(tables)
+
+
+def _mark_stale(connection: Connection) -> None:
+    """In the writer's transaction; only a current row is updated (and locked until the
+    writer commits), so writers after the first wait for no one."""
+    connection.execute(
+        update(ReportFigures.__table__)  # type: ignore[arg-type]
+        .where(ReportFigures.__table__.c.stale.is_(False))
+        .values(stale=True, version=ReportFigures.__table__.c.version + 1)
+    )
+
+
+@event.listens_for(Session, "after_flush")
+def _flushed(session: Session, _context: Any) -> None:
+    changed = {
+        table.name
+        for obj in (*session.new, *session.dirty, *session.deleted)
+        for table in inspect(obj).mapper.tables
+    }
+    if _touches_sources(changed):
+        _mark_stale(session.connection())
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _bulk_written(state: ORMExecuteState) -> None:
+    if (state.is_update or state.is_delete or state.is_insert) and _touches_sources(
+        {table.name for mapper in state.all_mappers for table in mapper.tables}
+    ):
+        _mark_stale(state.session.connection())

@@ -20,7 +20,7 @@ from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import Select, exists, false, func, or_, select, update
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import lazyload, selectinload
 
 from portal.accounts import audit
 from portal.accounts.models.client import Client
@@ -210,7 +210,10 @@ def assignable_staff() -> list[Staff]:
     """Active staff whose role may answer tickets: the only ones a ticket can be assigned to
     (a billing-only accountant given a ticket could neither open nor answer it)."""
     active = db.session.scalars(
-        select(Staff).where(Staff.is_active.is_(True)).order_by(Staff.first_name, Staff.id)
+        select(Staff)
+        .where(Staff.is_active.is_(True))
+        .order_by(Staff.first_name, Staff.id)
+        .options(lazyload(Staff.departments))  # a name to choose: no departments
     )
     return [member for member in active if member.can(Permission.SUPPORT_REPLY)]
 
@@ -823,7 +826,11 @@ def client_open_tickets(client_id: int, limit: int) -> tuple[list[Ticket], int]:
         Ticket.status != TicketStatus.CLOSED,
     )
     rows = db.session.scalars(
-        select(Ticket).where(*where).order_by(Ticket.last_reply_at.desc()).limit(limit)
+        select(Ticket)
+        .where(*where)
+        .order_by(Ticket.last_reply_at.desc())
+        .limit(limit)
+        .options(lazyload(Ticket.tag_rows))  # the client area shows no tags
     ).all()
     count = db.session.scalar(select(func.count(Ticket.id)).where(*where)) or 0
     return list(rows), count

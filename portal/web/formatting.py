@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from datetime import date, datetime
+from datetime import date, datetime, time
 from decimal import Decimal
 from functools import lru_cache
 from typing import Any, TypeVar
@@ -89,19 +89,25 @@ def audit_value(value: Any) -> str:
 def short_date(value: date | datetime | None) -> str:
     """A date (or a moment, in the user's time zone) in the locale's short form: "04.12.2026",
     "12/4/26". A list formats two dates a row, so the Babel patterns are parsed once per locale
-    (:func:`_short_patterns`) and a plain date's text is remembered (lists repeat dates), where
-    ``flask_babel.format_date`` looked the format up and rebuilt the formatter at every call
-    (docs/performance.md)."""
+    (:func:`_short_patterns`) and the text of a day and of a time of day is remembered (lists
+    repeat them), where ``flask_babel.format_date`` looked the format up and rebuilt the
+    formatter at every call (docs/performance.md)."""
     if value is None:
         return ""
     locale = str(get_locale())
     if isinstance(value, datetime):
         moment = to_user_timezone(value)
-        loc, day, pattern, time = _short_patterns(locale)
-        return pattern.replace("{0}", time.apply(moment, loc)).replace(
-            "{1}", day.apply(moment, loc)
-        )
+        loc, _day, pattern, time_pattern = _short_patterns(locale)
+        if _ZONE_FIELDS.intersection(time_pattern.pattern):  # no locale of ours; kept correct
+            shown = time_pattern.apply(moment, loc)
+        else:  # a list's moments share their days and minutes: both texts are remembered
+            shown = _short_time(moment.time().replace(microsecond=0), locale)
+        return pattern.replace("{0}", shown).replace("{1}", _short_day(moment.date(), locale))
     return _short_day(value, locale)
+
+
+#: Pattern letters that need the moment's time zone, which a plain time of day has not.
+_ZONE_FIELDS = frozenset("zZvVOXx")
 
 
 @lru_cache(maxsize=32)
@@ -120,6 +126,12 @@ def _short_patterns(locale: str) -> tuple[Locale, DateTimePattern, str, DateTime
 def _short_day(value: date, locale: str) -> str:
     loc, day, _pattern, _time = _short_patterns(locale)
     return day.apply(value, loc)
+
+
+@lru_cache(maxsize=8192)
+def _short_time(value: time, locale: str) -> str:
+    loc, _day, _pattern, time_pattern = _short_patterns(locale)
+    return time_pattern.apply(value, loc)
 
 
 def labels_once(labels: Mapping[K, object]) -> dict[K, str]:

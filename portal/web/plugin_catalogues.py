@@ -10,7 +10,10 @@ already translates ("Save") needs no entry in the plugin's catalogue. The ``.mo`
 installed from a checkout has no compiled catalogue, and writing into a package is not ours).
 
 Each app has its own domain (tests build apps with and without plugins in one process): the
-merged catalogues are cached per domain and locale.
+merged catalogues are cached per domain and locale. The catalogue a request uses is also kept in
+``g`` for as long as its locale object is the same: a page translates a hundred strings, and each
+lookup through Flask-Babel's cache built the key from the locale's name anew
+(docs/performance.md, "Per-row work").
 """
 
 from __future__ import annotations
@@ -20,10 +23,10 @@ import io
 from collections.abc import Iterable
 from pathlib import Path
 
-from babel import support
+from babel import Locale, support
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
-from flask import Flask
+from flask import Flask, g
 from flask_babel import Domain, get_locale
 
 
@@ -58,6 +61,10 @@ def load_catalogue(directory: Path, locale: str, domain: str) -> support.Transla
     return support.Translations(buffer, domain=domain)
 
 
+#: ``g`` attribute: (locale, domain, translations) of the current request.
+_HELD = "_portal_translations"
+
+
 class PortalDomain(Domain):
     """The core's ``messages`` domain with the plugins' catalogues merged over it."""
 
@@ -66,9 +73,19 @@ class PortalDomain(Domain):
         self.plugin_catalogues = list(plugin_catalogues)
 
     def get_translations(self) -> support.NullTranslations:
-        core = super().get_translations()
         locale = get_locale()
-        if not self.plugin_catalogues or locale is None:
+        if locale is None:  # no app context
+            return super().get_translations()
+        held = g.get(_HELD)
+        if held is not None and held[0] is locale and held[1] is self:
+            return held[2]
+        translations = self._merged(locale)
+        setattr(g, _HELD, (locale, self, translations))
+        return translations
+
+    def _merged(self, locale: Locale) -> support.NullTranslations:
+        core = super().get_translations()
+        if not self.plugin_catalogues:
             return core
         key = ("with-plugins", str(locale))
         merged = self.cache.get(key)

@@ -55,7 +55,7 @@ from portal.invoicing.models.invoice import CREDIT_NOTE_SETTLEMENT_LABELS, INVOI
 from portal.platform import runtime_settings, search
 from portal.web.csv_export import csv_response
 from portal.web.downloads import download, pdf_response
-from portal.web.formatting import money
+from portal.web.formatting import labels_once, money
 from portal.web.identity import Area
 from portal.web.paging import keyset_page
 from portal.web.permissions import requires
@@ -111,7 +111,7 @@ def invoice_list(overdue: bool = False) -> WerkzeugResponse | str:
         "admin/billing/invoices.html",
         page=page,
         args=args,
-        labels=INVOICE_STATUS_LABELS,
+        labels=labels_once(INVOICE_STATUS_LABELS),
         today=_today(),
     )
 

@@ -68,8 +68,14 @@ def gateways() -> dict[str, PaymentGateway]:
     return found
 
 
-def method_label(method: str) -> str:
+def method_labels() -> dict[str, str]:
+    """Each gateway's label by name, for a list of payments: the gateways are collected once
+    for the page instead of once a row (docs/performance.md, "Per-row work")."""
+    return {name: str(gateway.label) for name, gateway in gateways().items() if gateway.label}
+
+
+def method_label(method: str, labels: Mapping[str, str] | None = None) -> str:
     """How staff and clients read a payment's method: its gateway's label ("Банковский
-    перевод"), or the stored code when no gateway of that name is installed any more."""
-    gateway = gateways().get(method)
-    return str(gateway.label) if gateway is not None and gateway.label else method
+    перевод"), or the stored code when no gateway of that name is installed any more.
+    ``labels`` is :func:`method_labels` taken once for a list."""
+    return (method_labels() if labels is None else labels).get(method, method)

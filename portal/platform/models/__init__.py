@@ -3,6 +3,7 @@
 from portal.platform.models.dashboard_count import DashboardCount
 from portal.platform.models.job import JobLease, JobRun, RunStatus
 from portal.platform.models.plugin_setting import PluginSetting
+from portal.platform.models.report_figures import ReportFigures
 from portal.platform.models.setting import Setting
 from portal.platform.models.settings_version import SettingsVersion
 
@@ -11,6 +12,7 @@ __all__ = [
     "JobLease",
     "JobRun",
     "PluginSetting",
+    "ReportFigures",
     "RunStatus",
     "Setting",
     "SettingsVersion",

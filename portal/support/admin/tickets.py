@@ -14,7 +14,7 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 from werkzeug.wrappers import Response
 
 from portal.accounts.models.audit import AuditEntry
@@ -46,6 +46,7 @@ from portal.support.forms import (
 from portal.support.models.support import CannedReply
 from portal.support.models.ticket import Ticket, TicketAssignment, TicketAttachment, TicketMessage
 from portal.web.csv_export import csv_response
+from portal.web.formatting import labels_once
 from portal.web.identity import Area
 from portal.web.paging import COUNT_CAP, capped_count, keyset_page, nulls_last
 from portal.web.permissions import requires
@@ -96,15 +97,20 @@ def index() -> Response | str:
         queue = "awaiting"
     me = _me()
     search.from_args(request.args)  # shows a refused search text; filter_query finds nothing
-    stmt = tickets.filter_query(tickets.queue_query(queue, me), request.args)
+    unfiltered = tickets.queue_query(queue, me)
+    stmt = tickets.filter_query(unfiltered, request.args)
+    filtered = stmt is not unfiltered
     awaiting = queue == "awaiting"
     # the awaiting queue: response due first, none last, read in this order from the partial
     # index ix_ticket_awaiting_due_order (docs/performance.md); the others by last reply
     due = nulls_last(Ticket.response_due_at)
+    # Joined, not batched: the three are one row each per ticket, and each batch load was a
+    # query of its own to build and run (docs/performance.md, "Per-row work"). A name is all a
+    # row shows of the assignee: not their departments (Staff loads them eagerly).
     stmt = stmt.options(
-        selectinload(Ticket.client),
-        selectinload(Ticket.department),
-        selectinload(Ticket.assigned_staff),
+        joinedload(Ticket.client),
+        joinedload(Ticket.department),
+        joinedload(Ticket.assigned_staff).lazyload(Staff.departments),
     )
     if request.args.get("format") == "csv":
         return csv_response(
@@ -148,8 +154,14 @@ def index() -> Response | str:
         if awaiting
         else keyset_page(stmt, sort=Ticket.last_reply_at, id_column=Ticket.id, per_page=PAGE_SIZE)
     )
-    counts = {  # capped: a queue of 10 001 says "10000+" (docs/performance.md)
-        key: capped_count(tickets.queue_query(key, me), Ticket.id)
+    # capped: a queue of 10 001 says "10000+" (docs/performance.md); the queue shown unfiltered
+    # was just counted by its page
+    counts = {
+        key: (
+            page.total + page.capped
+            if key == queue and not filtered
+            else capped_count(tickets.queue_query(key, me), Ticket.id)
+        )
         for key in ("awaiting", "mine", "department")
     }
     args = {key: value for key, value in request.args.items() if key not in ("page", "format")}
@@ -164,6 +176,8 @@ def index() -> Response | str:
         departments=_departments(),
         staff=tickets.assignable_staff(),
         now=clock().now(),
+        ticket_status_labels=labels_once(STATUS_LABELS),
+        ticket_priority_labels=labels_once(PRIORITY_LABELS),
     )
 
 
