@@ -1,7 +1,7 @@
 """indexes for the lists paged in their order since issue #17's second part
 
 Revision ID: 0039_more_list_indexes
-Revises: 0037_outbox_language
+Revises: 0038_report_figures
 Create Date: 2026-12-05 01:30:00.000000
 
 Each index is one list's keyset order (portal/web/paging.py, docs/performance.md), behind the
@@ -18,7 +18,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "0039_more_list_indexes"
-down_revision = "0037_outbox_language"
+down_revision = "0038_report_figures"
 branch_labels = None
 depends_on = None
 

@@ -15,14 +15,15 @@ and a raw SQL write marks nothing). docs/performance.md, "Report figures".
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Connection, event, inspect, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import event, inspect, select, update
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import ORMExecuteState, Session
 
 from portal.catalog.currencies import default_currency
@@ -33,6 +34,8 @@ from portal.platform.report_filters import add_months
 from portal.platform.reports import Chart, short_month_label
 from portal.reports import debtors, income, mrr
 from portal.support import reports as support_reports
+
+logger = logging.getLogger(__name__)
 
 #: Months in the dashboard's charts.
 CHART_MONTHS = 12
@@ -213,14 +216,27 @@ def _touches_sources(tables: set[str]) -> bool:
     return not SOURCES.isdisjoint(tables)
 
 
-def _mark_stale(connection: Connection) -> None:
-    """In the writer's transaction; only a current row is updated (and locked until the
-    writer commits), so writers after the first wait for no one."""
-    connection.execute(
-        update(ReportFigures.__table__)  # type: ignore[arg-type]
-        .where(ReportFigures.__table__.c.stale.is_(False))
-        .values(stale=True, version=ReportFigures.__table__.c.version + 1)
-    )
+#: ``session.info`` key: the transaction wrote to a source table; the figures are marked stale
+#: once it commits.
+_WROTE = "report_figures_sources_written"
+
+
+def _mark_stale(session: Session) -> None:
+    """After the writer committed, in a transaction of its own: marking inside the writer's
+    transaction would lock the figures' row until it commits, so two writers that also lock
+    clients or invoices in the other order would deadlock on it. Marked after the commit, a
+    visit that computed from before the write may have stored its figures meanwhile: this
+    moves ``version`` on and marks them stale, so the next visit computes again."""
+    try:
+        with session.get_bind(ReportFigures).connect() as connection:
+            connection.execute(
+                update(ReportFigures.__table__)  # type: ignore[arg-type]
+                .where(ReportFigures.__table__.c.stale.is_(False))
+                .values(stale=True, version=ReportFigures.__table__.c.version + 1)
+            )
+            connection.commit()
+    except SQLAlchemyError:  # the write has committed; MAX_AGE bounds how long figures lag
+        logger.warning("report figures not marked stale", exc_info=True)
 
 
 @event.listens_for(Session, "after_flush")
@@ -231,7 +247,7 @@ def _flushed(session: Session, _context: Any) -> None:
         for table in inspect(obj).mapper.tables
     }
     if _touches_sources(changed):
-        _mark_stale(session.connection())
+        session.info[_WROTE] = True
 
 
 @event.listens_for(Session, "do_orm_execute")
@@ -239,4 +255,15 @@ def _bulk_written(state: ORMExecuteState) -> None:
     if (state.is_update or state.is_delete or state.is_insert) and _touches_sources(
         {table.name for mapper in state.all_mappers for table in mapper.tables}
     ):
-        _mark_stale(state.session.connection())
+        state.session.info[_WROTE] = True
+
+
+@event.listens_for(Session, "after_commit")
+def _committed(session: Session) -> None:
+    if session.info.pop(_WROTE, False):
+        _mark_stale(session)
+
+
+@event.listens_for(Session, "after_rollback")
+def _rolled_back(session: Session) -> None:
+    session.info.pop(_WROTE, None)

@@ -104,3 +104,22 @@ def test_figures_computed_while_a_change_commits_are_not_kept(
     html = staff_web.get("/admin/reports/").get_data(as_text=True)
     assert "6785.00" in _income(html)
     assert db.session.scalar(select(ReportFigures.stale)) is False
+
+
+def test_a_writer_marks_them_stale_when_it_commits_and_holds_no_lock_on_them(
+    book, staff_web
+) -> None:
+    """Marked after the commit, in a transaction of its own: a writer whose transaction is
+    still open has not touched the row (another writer that locks rows in another order cannot
+    deadlock on it), and a rolled-back write marks nothing."""
+    staff_web.get("/admin/reports/")
+    db.session.execute(update(Ticket).values(subject="rolled back"))
+    with db.engine.connect() as other:
+        assert other.scalar(select(ReportFigures.stale)) is False
+    db.session.rollback()
+    assert _row().stale is False
+    db.session.execute(update(Ticket).values(subject="kept"))
+    with db.engine.connect() as other:
+        assert other.scalar(select(ReportFigures.stale)) is False
+    db.session.commit()
+    assert _row().stale is True
