@@ -13,7 +13,7 @@ CASES = [
     {"name": "email", "id": "email", "type": "email", "value": ""},
     {"class_": "form-control is-invalid", "for_": "x", "required": True, "readonly": False},
     {"data_confirm_text": "Sure?", "aria_described_by": "help", "data_x": 'a"b'},
-    {"value": '<script>alert("x")</script> & \'q\''},
+    {"value": "<script>alert(\"x\")</script> & 'q'"},
     {"value": Markup('<b class="raw">kept</b>')},
     {"maxlength": 254, "min": 0, "step": 0.01, "value": None},
     {"title": "Ромашка «ООО»", "placeholder": "имя@пример.рф"},
