@@ -213,3 +213,18 @@ def test_a_theme_static_file_runs_no_query_once_the_process_knows_the_theme(make
         assert response.status_code == 200
         response.close()
         assert statements == []
+
+
+def test_an_anonymous_visitor_with_a_valid_session_gets_no_new_cookie(app, client_account) -> None:
+    """The sign-in form's CSRF token is kept in the session: the first visit sets the cookie,
+    later visits carrying it are answered without signing it again, and the form still posts."""
+    web = app.test_client()
+    first = web.get("/login")
+    assert "portal_session=" in first.headers.get("Set-Cookie", "")
+    for url in ("/login", "/admin/login", "/password/reset", "/login"):
+        again = web.get(url)
+        assert again.status_code == 200
+        assert "Set-Cookie" not in again.headers, url
+    signed_in = web.submit("/login", {"email": client_account.email, "password": "x" * 3})
+    assert signed_in.status_code == 200  # a wrong password, but the CSRF token was accepted
+    assert "Wrong e-mail or password." in signed_in.get_data(as_text=True)
