@@ -111,9 +111,11 @@ def create_app(
 
 
 def _init_extensions(app: Flask) -> None:
+    from portal.web import html_attributes
     from portal.web.i18n import PortalRequest, select_locale
     from portal.web.identity import init_identity
 
+    html_attributes.install()  # WTForms' widgets write their attributes faster
     app.request_class = PortalRequest
     db.init_app(app)
     migrate.init_app(app, db, directory=str(data_dir("migrations")))

@@ -80,6 +80,9 @@ DEFAULTS: dict[str, Any] = {
     "password_reset_max_age": 3600,
     "max_upload_mb": 16,
     "staff_online_minutes": 5,
+    # How late a change of the runtime settings may reach sign-in and client pages served by
+    # another process (portal.platform.runtime_settings); 0: checked on every request.
+    "settings_check_seconds": 1,
     "smtp_host": "localhost",
     "smtp_port": 25,
     "smtp_user": "",

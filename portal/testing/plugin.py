@@ -149,6 +149,10 @@ def portal_settings(
         # Each test app counts in its own memory, even where PORTAL_REDIS_URL is set for the
         # tests that start real servers on Redis (tests/web/test_limits_shared.py).
         "ratelimit_storage_uri": "memory://",
+        # Every request checks that the runtime settings are current, as before the interval
+        # existed: query counts do not depend on how long a test takes, and apps built by
+        # make_app see each other's changes at once. tests/web/test_request_cost.py turns it on.
+        "settings_check_seconds": 0,
     }
 
 
@@ -194,13 +198,17 @@ def _session_app(
 
 def wipe_database() -> None:
     """Empty every table (children first); cheaper than rebuilding the schema per test."""
+    from flask import current_app
+
     from portal.core.extensions import db, limiter
+    from portal.platform import runtime_settings
 
     db.session.remove()
     with db.engine.begin() as connection:
         for table in reversed(db.metadata.sorted_tables):
             connection.execute(table.delete())
     limiter.reset()
+    runtime_settings.forget(current_app)  # plain deletes bump no settings token
 
 
 @pytest.fixture

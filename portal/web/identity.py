@@ -134,14 +134,19 @@ def require_identity() -> Response | None:
     Only blueprints marked ``portal_public = True`` (sign-in, registration) are open.
     """
     area = request_area()
-    if area is None or request.blueprint is None:
-        return None
-    blueprint = current_app.blueprints[request.blueprint.split(".")[0]]
-    if getattr(blueprint, "portal_public", False) or request.method == "OPTIONS":
+    if area is None or is_public_view() or request.method == "OPTIONS":
         return None
     if identity_for(area) is None:
         return _unauthorized()
     return None
+
+
+def is_public_view() -> bool:
+    """Is the request for a view of a blueprint open to anyone (``portal_public = True``)?"""
+    if request.blueprint is None:
+        return False
+    blueprint = current_app.blueprints[request.blueprint.split(".")[0]]
+    return bool(getattr(blueprint, "portal_public", False))
 
 
 def init_identity(app: Flask) -> None:

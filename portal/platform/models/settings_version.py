@@ -1,7 +1,7 @@
 """One row whose token changes whenever a runtime setting does (portal.platform.runtime_settings).
 
-Every process caches the runtime settings and compares this token once per request: a change
-made by any worker or host is seen on that worker's next request.
+Every process caches the runtime settings and compares this token (on every admin page and form,
+at most once a second on other pages): a change made by any worker or host is seen that soon.
 """
 
 from __future__ import annotations
