@@ -19,11 +19,11 @@ from portal_telephony.rating_models import ClientTerms, IncludedMinutes, Tariff
 
 #: name, group, prefixes, per minute, first/next increment, connect fee
 DESTINATIONS = (
-    ("Москва", "local", ("7495", "7499"), "0.90", (60, 60), "0.00"),
-    ("Мобильные РФ", "mobile", ("79",), "2.40", (1, 1), "0.00"),
-    ("Междугородние РФ", "national", ("73", "74", "78"), "3.50", (60, 1), "0.00"),
-    ("Великобритания", "international", ("44",), "12.00", (30, 30), "1.00"),
-    ("Германия", "international", ("49",), "11.00", (30, 30), "1.00"),
+    ("Москва", "Местные", ("7495", "7499"), "0.90", (60, 60), "0.00"),
+    ("Мобильные РФ", "Мобильные", ("79",), "2.40", (1, 1), "0.00"),
+    ("Междугородние РФ", "Междугородние", ("73", "74", "78"), "3.50", (60, 1), "0.00"),
+    ("Великобритания", "Международные", ("44",), "12.00", (30, 30), "1.00"),
+    ("Германия", "Международные", ("49",), "11.00", (30, 30), "1.00"),
 )
 SINCE = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -62,7 +62,7 @@ def load(client: Client, numbers: list[str], plans: list[Product], today: date) 
             session().scalar(select(IncludedMinutes).where(IncludedMinutes.product_id == plan.id))
             is None
         ):
-            session().add(IncludedMinutes(product_id=plan.id, minutes=100, groups="local"))
+            session().add(IncludedMinutes(product_id=plan.id, minutes=100, groups="Местные"))
     if session().get(ClientTerms, client.id) is None:
         tariff_admin.save_terms(client.id, prepaid=True, low_balance=Decimal("200.00"))
         if credit_balance(client) <= 0:
