@@ -15,15 +15,14 @@ and a raw SQL write marks nothing). docs/performance.md, "Report figures".
 from __future__ import annotations
 
 import json
-import logging
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import event, inspect, select, update
-from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy import Connection, event, inspect, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import ORMExecuteState, Session
 
 from portal.catalog.currencies import default_currency
@@ -34,8 +33,6 @@ from portal.platform.report_filters import add_months
 from portal.platform.reports import Chart, short_month_label
 from portal.reports import debtors, income, mrr
 from portal.support import reports as support_reports
-
-logger = logging.getLogger(__name__)
 
 #: Months in the dashboard's charts.
 CHART_MONTHS = 12
@@ -217,26 +214,20 @@ def _touches_sources(tables: set[str]) -> bool:
 
 
 #: ``session.info`` key: the transaction wrote to a source table; the figures are marked stale
-#: once it commits.
+#: as it commits.
 _WROTE = "report_figures_sources_written"
 
 
-def _mark_stale(session: Session) -> None:
-    """After the writer committed, in a transaction of its own: marking inside the writer's
-    transaction would lock the figures' row until it commits, so two writers that also lock
-    clients or invoices in the other order would deadlock on it. Marked after the commit, a
-    visit that computed from before the write may have stored its figures meanwhile: this
-    moves ``version`` on and marks them stale, so the next visit computes again."""
-    try:
-        with session.get_bind(ReportFigures).connect() as connection:
-            connection.execute(
-                update(ReportFigures.__table__)  # type: ignore[arg-type]
-                .where(ReportFigures.__table__.c.stale.is_(False))
-                .values(stale=True, version=ReportFigures.__table__.c.version + 1)
-            )
-            connection.commit()
-    except SQLAlchemyError:  # the write has committed; MAX_AGE bounds how long figures lag
-        logger.warning("report figures not marked stale", exc_info=True)
+def _mark_stale(connection: Connection) -> None:
+    """The last statement of the writer's transaction, just before its COMMIT: marking at its
+    first write would lock the figures' row for the whole transaction, queue every other writer
+    behind it, and deadlock two writers that also lock clients or invoices in the other order.
+    Holding it last, a writer asks for no other lock while it holds this one, so no cycle."""
+    connection.execute(
+        update(ReportFigures.__table__)  # type: ignore[arg-type]
+        .where(ReportFigures.__table__.c.stale.is_(False))
+        .values(stale=True, version=ReportFigures.__table__.c.version + 1)
+    )
 
 
 @event.listens_for(Session, "after_flush")
@@ -258,10 +249,13 @@ def _bulk_written(state: ORMExecuteState) -> None:
         state.session.info[_WROTE] = True
 
 
-@event.listens_for(Session, "after_commit")
-def _committed(session: Session) -> None:
+@event.listens_for(Session, "before_commit")
+def _committing(session: Session) -> None:
+    if session.in_nested_transaction():  # a savepoint: the outer commit marks
+        return
+    session.flush()  # the commit's own flush comes after this event
     if session.info.pop(_WROTE, False):
-        _mark_stale(session)
+        _mark_stale(session.connection())
 
 
 @event.listens_for(Session, "after_rollback")

@@ -109,7 +109,7 @@ def test_figures_computed_while_a_change_commits_are_not_kept(
 def test_a_writer_marks_them_stale_when_it_commits_and_holds_no_lock_on_them(
     book, staff_web
 ) -> None:
-    """Marked after the commit, in a transaction of its own: a writer whose transaction is
+    """Marked as the writer commits, its last statement: a writer whose transaction is
     still open has not touched the row (another writer that locks rows in another order cannot
     deadlock on it), and a rolled-back write marks nothing."""
     staff_web.get("/admin/reports/")
