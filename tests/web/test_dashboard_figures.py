@@ -2,12 +2,10 @@
 tickets opened and closed) and cost the same number of queries however long the job history."""
 
 import re
-from contextlib import contextmanager
 from datetime import timedelta
 from decimal import Decimal
 
 import sqlalchemy as sa
-from sqlalchemy import event
 
 from portal import billing
 from portal.core.clock import today
@@ -17,20 +15,7 @@ from portal.platform.jobs.runs import last_runs
 from portal.platform.models.job import JobRun, RunStatus
 from portal.support import tickets
 from portal.testing.factories import make_client, make_department
-
-
-@contextmanager
-def counted():
-    statements: list[str] = []
-
-    def before(conn, cursor, statement, parameters, context, executemany):
-        statements.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", before)
-    try:
-        yield statements
-    finally:
-        event.remove(db.engine, "before_cursor_execute", before)
+from portal.testing.queries import counted
 
 
 def _figure(staff_web, key: str) -> int:

@@ -1,28 +1,11 @@
 """Support pages cost the same number of SQL queries with many tickets and messages as with few."""
 
-from contextlib import contextmanager
-
-from sqlalchemy import event
-
 from portal.core.extensions import db
 from portal.support import attachments, tickets
 from portal.support.models import Ticket
 from portal.testing.factories import make_client, make_staff
+from portal.testing.queries import counted
 from tests.fixtures.mail.desk import make_desk
-
-
-@contextmanager
-def counted():
-    statements: list[str] = []
-
-    def before(conn, cursor, statement, parameters, context, executemany):
-        statements.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", before)
-    try:
-        yield statements
-    finally:
-        event.remove(db.engine, "before_cursor_execute", before)
 
 
 def _grow(desk, clock, staff, count: int) -> int:
